@@ -1,0 +1,201 @@
+/**
+ * Accuracy benchmark: the whole pipeline (the built worker, in headless Chromium) on labelled
+ * pairs. Usage:
+ *
+ *   npm run bench:accuracy -- --pairs <pairs.json> --root <image dir> [--threshold shipped|<number>]
+ *                             [--variants shipped|all] [--json]
+ *
+ * Pairs are `{a, b, same, fold?}` with paths relative to the root. With folds: the k-fold
+ * protocol (threshold chosen on the other folds). Images with no detected face count as errors.
+ * Embeddings are cached in bench/.cache (keyed by the built worker's hash), so a re-run is fast.
+ * Results are saved to bench/results/accuracy-<pairs name>.json.
+ */
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_MATCH_THRESHOLD, cosineSimilarity } from '../workers/compareTemplates.js';
+import { DEFAULT_EMBEDDING_OPTIONS, type EmbeddingOptions } from '../workers/embedFace.js';
+import { DIST, ROOT } from '../e2e/support/paths.js';
+import { startBrowserPipeline } from './lib/browserPipeline.js';
+import { summarize, type ScoredPair, type Summary } from './lib/metrics.js';
+
+interface Pair {
+  readonly a: string;
+  readonly b: string;
+  readonly same: boolean;
+  readonly fold?: number;
+}
+
+/** What the cache keeps per image: enough for every metric and the gate statistics. */
+interface CachedImage {
+  readonly file: string;
+  readonly faces: number;
+  readonly comparableFaces: number;
+  readonly backgroundFaces: number;
+  readonly issues: readonly string[];
+  readonly landmarksMs: number;
+  readonly embedMs: readonly number[];
+  /** Base64 Float32 embeddings, one per variant; null when no face. */
+  readonly embeddings: readonly (string | null)[];
+}
+
+const ALL_VARIANTS: readonly EmbeddingOptions[] = [
+  { channelOrder: 'bgr', fuseMirror: false },
+  { channelOrder: 'bgr', fuseMirror: true },
+  { channelOrder: 'rgb', fuseMirror: false },
+  { channelOrder: 'rgb', fuseMirror: true },
+];
+const BATCH = 40;
+
+const variantName = (v: EmbeddingOptions) => `${v.channelOrder}${v.fuseMirror ? '+mirror' : ''}`;
+const toBase64 = (v: number[]) => Buffer.from(new Float32Array(v).buffer).toString('base64');
+const fromBase64 = (s: string) => {
+  const bytes = Buffer.from(s, 'base64');
+  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+};
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+}
+
+async function describeAll(root: string, files: string[], variants: readonly EmbeddingOptions[], cacheFile: string) {
+  const cache = new Map<string, CachedImage>();
+  if (existsSync(cacheFile)) {
+    for (const line of readFileSync(cacheFile, 'utf8').split('\n')) {
+      if (line) cache.set((JSON.parse(line) as CachedImage).file, JSON.parse(line) as CachedImage);
+    }
+  }
+  const todo = files.filter((f) => !cache.has(f));
+  if (todo.length > 0) {
+    console.error(`describing ${todo.length} images (${cache.size} cached) in Chromium…`);
+    const pipeline = await startBrowserPipeline({ imageRoot: root });
+    try {
+      for (let i = 0; i < todo.length; i += BATCH) {
+        const batch = todo.slice(i, i + BATCH);
+        const described = await pipeline.describe(batch, variants);
+        const lines = described.map((d, k) => {
+          const entry: CachedImage = {
+            file: batch[k]!,
+            faces: d.faces,
+            comparableFaces: d.comparableFaces,
+            backgroundFaces: d.backgroundFaces,
+            issues: d.quality.issues,
+            landmarksMs: d.timings.landmarksAndAlignMs,
+            embedMs: d.timings.embedMs,
+            embeddings: d.embeddings.map((e) => (e ? toBase64(e) : null)),
+          };
+          cache.set(entry.file, entry);
+          return JSON.stringify(entry);
+        });
+        appendFileSync(cacheFile, lines.join('\n') + '\n');
+        if ((i / BATCH) % 10 === 0) console.error(`  ${Math.min(i + BATCH, todo.length)}/${todo.length}`);
+      }
+    } finally {
+      await pipeline.close();
+    }
+  }
+  return cache;
+}
+
+function fmt(x: number, digits = 2): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : String(x);
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      pairs: { type: 'string' },
+      root: { type: 'string' },
+      threshold: { type: 'string' },
+      variants: { type: 'string', default: 'shipped' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (!values.pairs || !values.root) {
+    console.error('usage: npm run bench:accuracy -- --pairs <pairs.json> --root <image dir> [--threshold shipped|<number>] [--variants shipped|all] [--json]');
+    process.exit(2);
+  }
+  const threshold =
+    values.threshold === undefined ? undefined : values.threshold === 'shipped' ? DEFAULT_MATCH_THRESHOLD : Number(values.threshold);
+  if (threshold !== undefined && !Number.isFinite(threshold)) throw new TypeError(`--threshold must be "shipped" or a number`);
+  const variants = values.variants === 'all' ? ALL_VARIANTS : [DEFAULT_EMBEDDING_OPTIONS];
+  const root = resolve(values.root);
+  const pairs = JSON.parse(readFileSync(values.pairs, 'utf8')) as Pair[];
+  const files = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
+
+  const workerFile = join(DIST, 'testing', 'presenza-testing-worker.js');
+  if (!existsSync(workerFile)) throw new Error('dist/testing is missing: run `npm run build` first');
+  const workerHash = createHash('sha256').update(readFileSync(workerFile)).digest('hex').slice(0, 12);
+  const cacheDir = join(ROOT, 'bench', '.cache', workerHash);
+  mkdirSync(cacheDir, { recursive: true });
+  const key = createHash('sha256').update(root).update(JSON.stringify(variants)).digest('hex').slice(0, 10);
+  const cache = await describeAll(root, files, variants, join(cacheDir, `${key}.jsonl`));
+
+  const images = files.map((f) => cache.get(f)!);
+  const failedImages = images.filter((i) => i.embeddings[0] === null).map((i) => i.file);
+  const results: Record<string, Summary & { detect_failure_pairs: number }> = {};
+  let shippedScores: ScoredPair[] = [];
+  variants.forEach((variant, v) => {
+    const scored: ScoredPair[] = pairs.map((p) => {
+      const a = cache.get(p.a)!.embeddings[v];
+      const b = cache.get(p.b)!.embeddings[v];
+      const score = a && b ? cosineSimilarity(fromBase64(a), fromBase64(b)) : null;
+      return { score, same: p.same, ...(p.fold !== undefined ? { fold: p.fold } : {}) };
+    });
+    const summary = summarize(scored, threshold === undefined ? {} : { threshold });
+    results[variantName(variant)] = { ...summary, detect_failures: failedImages.length, detect_failure_pairs: summary.detect_failures };
+    if (variantName(variant) === variantName(DEFAULT_EMBEDDING_OPTIONS)) shippedScores = scored;
+  });
+
+  const issueCounts: Record<string, number> = {};
+  for (const image of images) for (const issue of image.issues) issueCounts[issue] = (issueCounts[issue] ?? 0) + 1;
+  const landmarks = images.map((i) => i.landmarksMs);
+  const embed = images.filter((i) => i.embedMs.length > 0).map((i) => i.embedMs[0]!);
+  const timing = {
+    landmarks_align_ms_p50: percentile(landmarks, 0.5),
+    landmarks_align_ms_p95: percentile(landmarks, 0.95),
+    embed_ms_p50: percentile(embed, 0.5),
+    embed_ms_p95: percentile(embed, 0.95),
+  };
+
+  console.log(`\n${basename(values.pairs)}: ${pairs.length} pairs, ${files.length} images, ${failedImages.length} without a face` +
+    `${failedImages.length ? ` (${failedImages.slice(0, 5).join(', ')}${failedImages.length > 5 ? ', …' : ''})` : ''}`);
+  console.log(`threshold: ${threshold === undefined ? 'k-fold (chosen on the other folds)' : threshold}\n`);
+  console.log('variant        accuracy        AUC      EER     TAR@1e-2  TAR@1e-3  threshold  TAR     FAR');
+  for (const [name, r] of Object.entries(results)) {
+    console.log(
+      `${name.padEnd(14)} ${fmt(100 * r.accuracy)} ± ${fmt(100 * r.accuracy_std)} %  ${fmt(r.auc, 4)}  ${fmt(100 * r.eer)} %  ` +
+        `${fmt(100 * r.tar_at_far_1e2)} %   ${fmt(100 * r.tar_at_far_1e3)} %   ${fmt(r.threshold, 3)}      ${fmt(100 * r.tar)} %  ${fmt(100 * r.far, 3)} %`,
+    );
+  }
+  console.log(`\nimages failing a quality gate (informational; the bench embeds them anyway): ${JSON.stringify(issueCounts)}`);
+  console.log(`images with a background face: ${images.filter((i) => i.backgroundFaces > 0).length}, with a comparable second face: ${images.filter((i) => i.comparableFaces > 0).length}`);
+  console.log(`per image (median / p95, ms, as run with the cache's worker): landmarks+align ${fmt(timing.landmarks_align_ms_p50, 1)} / ${fmt(timing.landmarks_align_ms_p95, 1)}, embedding ${fmt(timing.embed_ms_p50, 1)} / ${fmt(timing.embed_ms_p95, 1)}`);
+
+  const shipped = results[variantName(DEFAULT_EMBEDDING_OPTIONS)]!;
+  const record = {
+    pairs_file: basename(values.pairs),
+    date: new Date().toISOString(),
+    worker: workerHash,
+    threshold_mode: values.threshold ?? 'kfold',
+    shipped_variant: variantName(DEFAULT_EMBEDDING_OPTIONS),
+    ...shipped,
+    variants: results,
+    quality_issue_counts: issueCounts,
+    failed_images: failedImages,
+    timing,
+    scores: shippedScores,
+  };
+  const out = join(ROOT, 'bench', 'results', `accuracy-${basename(dirname(resolve(values.pairs)))}${values.threshold ? `-${values.threshold}` : ''}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(record, null, 1) + '\n');
+  console.log(`saved ${out}`);
+  if (values.json) {
+    const { scores: _scores, variants: _variants, ...line } = record;
+    console.log(JSON.stringify(line));
+  }
+}
+
+await main();

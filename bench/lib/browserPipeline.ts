@@ -1,0 +1,60 @@
+/**
+ * Runs the real face worker in headless Chromium for Node scripts (benchmarks, `npm run try`):
+ * serves dist/ and an image folder on loopback, opens the testing harness and describes images.
+ */
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { EmbeddingOptions } from '../../workers/embedFace.js';
+import type { DescribedImage } from '../../e2e/harness/page.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../playwright.config.js';
+import { DIST } from '../../e2e/support/paths.js';
+import { serveStatic, type StaticServer } from '../../e2e/support/staticServer.js';
+import type { RuntimeReport } from '../../workers/api.js';
+
+/** A running browser pipeline. */
+export interface BrowserPipeline {
+  readonly runtime: RuntimeReport;
+  /** Describes images given by paths relative to the image root, in order. */
+  describe(files: readonly string[], variants: readonly EmbeddingOptions[]): Promise<DescribedImage[]>;
+  close(): Promise<void>;
+}
+
+/** Starts Chromium on a cross-origin-isolated page (2 WASM threads unless `threads` says otherwise). */
+export async function startBrowserPipeline(options: { imageRoot: string; threads?: number; isolated?: boolean }): Promise<BrowserPipeline> {
+  const isolated = options.isolated ?? true;
+  const page_ = '<!doctype html><title>bench</title><script src="/dist/testing/harness.iife.js"></script>';
+  const server: StaticServer = await serveStatic({
+    mounts: { '/dist/': DIST, '/images/': options.imageRoot },
+    pages: { '/bench.html': page_ },
+    isolated,
+  });
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    const page: Page = await browser.newPage();
+    await page.goto(`${server.origin}/bench.html`);
+    const runtime = await page.evaluate(async ({ base, threads }) => {
+      const harness = await window.PresenzaHarness.start({ assetsBaseUrl: base, ...(threads ? { threads } : {}) });
+      (window as unknown as { harness: typeof harness }).harness = harness;
+      return harness.runtime;
+    }, { base: `${server.origin}/dist/`, threads: options.threads });
+    const opened = browser;
+    return {
+      runtime,
+      describe: (files, variants) =>
+        page.evaluate(async ({ files, variants }) => {
+          const harness = (window as unknown as { harness: Awaited<ReturnType<typeof window.PresenzaHarness.start>> }).harness;
+          const out = [];
+          for (const file of files) out.push(await harness.describe(`/images/${file.split('/').map(encodeURIComponent).join('/')}`, [...variants]));
+          return out;
+        }, { files, variants }),
+      async close() {
+        await opened.close();
+        await server.close();
+      },
+    };
+  } catch (error) {
+    await browser?.close();
+    await server.close();
+    throw error;
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Page-side harness for tests and benchmarks (built to dist/testing/harness.iife.js, never
+ * published). Boots the testing worker through the SDK's own Blob bootstrap and exposes
+ * `window.PresenzaHarness` to Playwright.
+ */
+import * as Comlink from 'comlink';
+import type { EmbeddingOptions } from '../../workers/embedFace.js';
+import type { FaceWorkerTestingApi, ImageDescription } from '../../workers/testing.js';
+import type { FrameTiming, RuntimeReport } from '../../workers/api.js';
+import { startWorker } from '../../src/workerClient.js';
+
+/** Plain-JSON image description (embeddings as number arrays) for `page.evaluate`. */
+export type DescribedImage = Omit<ImageDescription, 'embeddings'> & { embeddings: (number[] | null)[] };
+
+async function decode(url: string): Promise<ImageBitmap> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return createImageBitmap(await response.blob());
+}
+
+/** Starts the testing worker from `assetsBaseUrl` (the dist/ folder, possibly on another origin). */
+export async function start(options: { assetsBaseUrl: string; backend?: 'wasm' | 'webgpu'; threads?: number }) {
+  const worker = startWorker<FaceWorkerTestingApi>(new URL('testing/presenza-testing-worker.js', options.assetsBaseUrl).href);
+  const runtime: RuntimeReport = await worker.call('init', {
+    assetsBaseUrl: options.assetsBaseUrl,
+    backend: options.backend ?? 'wasm',
+    ...(options.threads ? { threads: options.threads } : {}),
+  });
+  return {
+    runtime,
+    async describe(url: string, variants: EmbeddingOptions[], timing?: FrameTiming): Promise<DescribedImage> {
+      const frame = await decode(url);
+      const result = await worker.call('describeImage', Comlink.transfer(frame, [frame]), variants, timing);
+      return { ...result, embeddings: result.embeddings.map((e) => (e ? Array.from(e) : null)) };
+    },
+    async close() {
+      await worker.call('close');
+      worker.terminate();
+    },
+  };
+}

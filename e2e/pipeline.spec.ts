@@ -1,0 +1,152 @@
+/**
+ * The face pipeline in a real Chromium: the SDK and its assets are served from one origin, the
+ * page from another, as when a platform loads Presenza from a CDN.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { cosineSimilarity, DEFAULT_MATCH_THRESHOLD } from '../workers/compareTemplates.js';
+import { DEFAULT_EMBEDDING_OPTIONS } from '../workers/embedFace.js';
+import type { DescribedImage } from './harness/page.js';
+import { DIST, FACES } from './support/paths.js';
+import { serveStatic, type StaticServer } from './support/staticServer.js';
+
+let cdn: StaticServer;
+let site: StaticServer;
+let plainSite: StaticServer;
+
+const harnessPage = (cdnOrigin: string) =>
+  `<!doctype html><title>harness</title><script src="${cdnOrigin}/testing/harness.iife.js"></script>`;
+const sdkPage = (cdnOrigin: string) =>
+  `<!doctype html><title>platform</title><script src="${cdnOrigin}/presenza.iife.js"></script>`;
+
+test.beforeAll(async () => {
+  cdn = await serveStatic({ mounts: { '/': DIST }, cors: true, isolated: true });
+  const pages = { '/harness.html': harnessPage(cdn.origin), '/sdk.html': sdkPage(cdn.origin) };
+  site = await serveStatic({ mounts: { '/faces/': FACES }, pages, isolated: true });
+  plainSite = await serveStatic({ mounts: { '/faces/': FACES }, pages });
+});
+
+test.afterAll(async () => {
+  await Promise.all([cdn.close(), site.close(), plainSite.close()]);
+});
+
+async function describeImages(page: Page, files: string[]): Promise<DescribedImage[]> {
+  await page.goto(`${site.origin}/harness.html`);
+  return page.evaluate(
+    async ({ base, files, variant }) => {
+      const harness = await window.PresenzaHarness.start({ assetsBaseUrl: base });
+      const results = [];
+      for (const file of files) results.push(await harness.describe(`/faces/${file}`, [variant]));
+      await harness.close();
+      return results;
+    },
+    { base: `${cdn.origin}/`, files, variant: DEFAULT_EMBEDDING_OPTIONS },
+  );
+}
+
+test('scores one LFW person above the shipped threshold and two people below it, loaded from another origin', async ({ page }) => {
+  const [a1, a2, b] = await describeImages(page, [
+    'lfw/Abel_Pacheco/Abel_Pacheco_0001.jpg',
+    'lfw/Abel_Pacheco/Abel_Pacheco_0004.jpg',
+    'lfw/Akhmed_Zakayev/Akhmed_Zakayev_0001.jpg',
+  ]);
+  for (const image of [a1, a2, b]) expect(image!.embeddings[0]).toHaveLength(512);
+  const same = cosineSimilarity(a1!.embeddings[0]!, a2!.embeddings[0]!);
+  const different = cosineSimilarity(a1!.embeddings[0]!, b!.embeddings[0]!);
+  expect(same).toBeGreaterThanOrEqual(DEFAULT_MATCH_THRESHOLD);
+  expect(different).toBeLessThan(DEFAULT_MATCH_THRESHOLD);
+});
+
+test('the script-tag build works from another origin: threads, no_face, multiple_faces, a good face', async ({ page }) => {
+  await page.goto(`${site.origin}/sdk.html`);
+  const result = await page.evaluate(async () => {
+    const presenza = await window.Presenza.create();
+    const noFace = document.createElement('canvas');
+    noFace.width = 320;
+    noFace.height = 240;
+    const g = noFace.getContext('2d')!;
+    const sky = g.createLinearGradient(0, 0, 0, 240);
+    sky.addColorStop(0, '#7aa6d8');
+    sky.addColorStop(1, '#d9c9a3');
+    g.fillStyle = sky;
+    g.fillRect(0, 0, 320, 240);
+    g.fillStyle = '#4b6b3a';
+    g.fillRect(0, 170, 320, 70);
+    g.fillStyle = '#8a5a3c';
+    g.fillRect(200, 90, 60, 80);
+    const image = async (url: string) => createImageBitmap(await (await fetch(url)).blob());
+    const verdicts = {
+      noFace: await presenza.assessFrame(noFace),
+      group: await presenza.assessFrame(await image('/faces/face_recognition/_multi_face/two_people.jpg')),
+      single: await presenza.assessFrame(await image('/faces/face_recognition/obama/obama.jpg')),
+    };
+    const runtime = presenza.runtime;
+    await presenza.close();
+    return { verdicts, runtime };
+  });
+  expect(result.runtime).toMatchObject({ backend: 'wasm', threads: 2, crossOriginIsolated: true });
+  expect(result.runtime.models).toHaveLength(2);
+  expect(result.verdicts.noFace).toEqual({ ok: false, issues: ['no_face'], hints: [] });
+  expect(result.verdicts.group.issues).toContain('multiple_faces');
+  expect(result.verdicts.single.issues).not.toContain('no_face');
+  expect(result.verdicts.single.issues).not.toContain('multiple_faces');
+});
+
+test('without COOP/COEP the worker runs single-threaded and still works', async ({ page }) => {
+  await page.goto(`${plainSite.origin}/sdk.html`);
+  const runtime = await page.evaluate(async () => {
+    const presenza = await window.Presenza.create();
+    await presenza.close();
+    return presenza.runtime;
+  });
+  expect(runtime).toMatchObject({ backend: 'wasm', threads: 1, crossOriginIsolated: false });
+});
+
+test('webgpu requested on a machine without a GPU falls back to wasm and says why', async ({ page }) => {
+  await page.goto(`${site.origin}/sdk.html`);
+  const runtime = await page.evaluate(async () => {
+    const presenza = await window.Presenza.create({ backend: 'webgpu' });
+    await presenza.close();
+    return presenza.runtime;
+  });
+  expect(runtime.requestedBackend).toBe('webgpu');
+  expect(runtime.backend).toBe('wasm');
+  expect(runtime.fallbackReason).toMatch(/WebGPU|gpu/i);
+});
+
+test('a corrupted model is refused with ERR_MODEL_INTEGRITY', async ({ page }) => {
+  const model = readFileSync(join(DIST, 'models', 'fr_feature.onnx'));
+  const corrupted = Uint8Array.from(model);
+  const middle = corrupted.length >> 1;
+  corrupted[middle] = corrupted[middle]! ^ 0xff;
+  const tampered = await serveStatic({ mounts: { '/': DIST }, files: { '/models/fr_feature.onnx': corrupted }, cors: true, isolated: true });
+  try {
+    await page.goto(`${site.origin}/sdk.html`);
+    const error = await page.evaluate(async (base) => {
+      try {
+        await window.Presenza.create({ assetsBaseUrl: base });
+        return null;
+      } catch (e) {
+        return { code: (e as { code?: string }).code, message: String((e as Error).message), coded: window.Presenza.isPresenzaError(e) };
+      }
+    }, `${tampered.origin}/`);
+    expect(error).toMatchObject({ code: 'ERR_MODEL_INTEGRITY', coded: true });
+    expect(error!.message).toContain('fr_feature.onnx');
+  } finally {
+    await tampered.close();
+  }
+});
+
+test('a missing worker script fails fast with ERR_WORKER_START instead of hanging', async ({ page }) => {
+  await page.goto(`${site.origin}/sdk.html`);
+  const code = await page.evaluate(async (base) => {
+    try {
+      await window.Presenza.create({ assetsBaseUrl: base });
+      return 'created';
+    } catch (e) {
+      return (e as { code?: string }).code;
+    }
+  }, `${cdn.origin}/nowhere/`);
+  expect(code).toBe('ERR_WORKER_START');
+});

@@ -1,0 +1,10 @@
+/**
+ * Script-tag entry: the IIFE build assigns these exports to `window.Presenza`, so a page can call
+ * `await Presenza.create({...})` directly.
+ */
+import { Presenza, type PresenzaOptions } from './presenza.js';
+
+export * from './index.js';
+
+/** Same as `Presenza.Presenza.create`: starts the face worker and loads the models. */
+export const create = (options?: PresenzaOptions): Promise<Presenza> => Presenza.create(options);

@@ -1,0 +1,577 @@
+import { CompactSign, SignJWT } from 'jose';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { CHECK_TYP, ENROLL_TYP, MAX_ASSERTION_LIFETIME_SECONDS, type CheckClaims, type EcPublicJwk } from '../protocol/assertion.js';
+import { isPresenzaError, PresenzaError } from '../protocol/errors.js';
+import { DEVICE_KEY_ALGORITHM, ES256_SIGN_ALGORITHM, base64urlEncodeJson, exportPublicJwk, jwkThumbprint, signCompactJws } from '../protocol/jws.js';
+import {
+  AssertionError,
+  DEFAULT_MAX_SKEW_SECONDS,
+  MAX_ASSERTION_BYTES,
+  MemoryNonceStore,
+  createChallenge,
+  verifyCheck,
+  type NonceStore,
+  type VerifyCheckOptions,
+} from './index.js';
+
+// Injected clock: 2 March 2026, 10:00:00 UTC (in the past, so the default clock rejects these tokens).
+const NOW_MS = Date.UTC(2026, 2, 2, 10, 0, 0);
+const NOW_S = NOW_MS / 1000;
+const AUDIENCE = 'https://school.example';
+const CHECK_ID = 'check-7f3a';
+const SUBJECT = 'enr_9b2c41';
+const MODELS = ['0f1e2d3c4b5a6978', 'a1b2c3d4e5f60718', '99aa88bb77cc66dd'];
+
+interface Device {
+  keys: CryptoKeyPair;
+  publicJwk: EcPublicJwk;
+  kid: string;
+}
+
+async function newDevice(): Promise<Device> {
+  const keys = (await crypto.subtle.generateKey(DEVICE_KEY_ALGORITHM, false, ['sign', 'verify'])) as CryptoKeyPair;
+  const publicJwk = await exportPublicJwk(keys.publicKey);
+  return { keys, publicJwk, kid: await jwkThumbprint(publicJwk) };
+}
+
+let device: Device;
+let other: Device;
+beforeAll(async () => {
+  device = await newDevice();
+  other = await newDevice();
+});
+
+type ClaimOverrides = Partial<Record<keyof CheckClaims, unknown>> & Record<string, unknown>;
+
+function claims(nonce: string, overrides: ClaimOverrides = {}): Record<string, unknown> {
+  return {
+    aud: AUDIENCE,
+    sub: SUBJECT,
+    jti: CHECK_ID,
+    nonce,
+    iat: NOW_S,
+    exp: NOW_S + 60,
+    outcome: 'pass',
+    liveness: 'passed',
+    models: MODELS,
+    sdk: '0.1.0',
+    ...overrides,
+  };
+}
+
+async function signCheck(
+  nonce: string,
+  overrides: ClaimOverrides = {},
+  header: Record<string, unknown> = {},
+  signer: Device = device,
+): Promise<string> {
+  const protectedHeader = { alg: 'ES256' as const, typ: CHECK_TYP, kid: signer.kid, ...header };
+  return signCompactJws(protectedHeader, claims(nonce, overrides), signer.keys.privateKey);
+}
+
+function options(nonce: string, extra: Partial<VerifyCheckOptions> = {}): VerifyCheckOptions {
+  return { audience: AUDIENCE, publicJwk: device.publicJwk, expectedNonce: nonce, checkId: CHECK_ID, now: NOW_MS, ...extra };
+}
+
+/** Resolves to the error `promise` rejects with; fails the test if it fulfils. */
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    (value) => expect.fail(`expected a rejection, got ${JSON.stringify(value)}`),
+    (error: unknown) => error,
+  );
+}
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
+  const error = await rejection(promise);
+  expect(error).toBeInstanceOf(AssertionError);
+  expect((error as AssertionError).code).toBe(code);
+}
+
+/** Builds a compact JWS from raw parts (for headers our signer refuses to produce). */
+function rawJws(header: unknown, payload: unknown, signature = 'AAAA'): string {
+  return `${base64urlEncodeJson(header)}.${base64urlEncodeJson(payload)}.${signature}`;
+}
+
+describe('verifyCheck: accepted assertions', () => {
+  it('accepts a pass signed by signCompactJws (browser signer ↔ server verifier)', async () => {
+    const nonce = createChallenge();
+    const result = await verifyCheck(await signCheck(nonce), options(nonce));
+    expect(result).toEqual({
+      outcome: 'pass',
+      reason: undefined,
+      liveness: 'passed',
+      issuedAt: NOW_S,
+      enrollmentId: SUBJECT,
+      models: MODELS,
+      sdk: '0.1.0',
+    });
+  });
+
+  it('accepts a fail with its reason', async () => {
+    const nonce = createChallenge();
+    const jws = await signCheck(nonce, { outcome: 'fail', reason: 'mismatch' });
+    const result = await verifyCheck(jws, options(nonce));
+    expect(result.outcome).toBe('fail');
+    expect(result.reason).toBe('mismatch');
+  });
+
+  it('accepts an inconclusive check with no models and liveness not run', async () => {
+    const nonce = createChallenge();
+    const jws = await signCheck(nonce, { outcome: 'inconclusive', reason: 'camera_unavailable', liveness: 'not_run', models: [] });
+    expect(await verifyCheck(jws, options(nonce))).toMatchObject({ outcome: 'inconclusive', reason: 'camera_unavailable', liveness: 'not_run' });
+  });
+
+  it('accepts an assertion made by jose’s SignJWT', async () => {
+    const nonce = createChallenge();
+    const jws = await new SignJWT({ nonce, outcome: 'fail', reason: 'liveness_failed', liveness: 'failed', models: MODELS, sdk: '0.1.0' })
+      .setProtectedHeader({ alg: 'ES256', typ: CHECK_TYP, kid: device.kid })
+      .setAudience(AUDIENCE)
+      .setSubject(SUBJECT)
+      .setJti(CHECK_ID)
+      .setIssuedAt(NOW_S)
+      .setExpirationTime(NOW_S + MAX_ASSERTION_LIFETIME_SECONDS)
+      .sign(device.keys.privateKey);
+    expect(await verifyCheck(jws, options(nonce))).toMatchObject({ outcome: 'fail', reason: 'liveness_failed', liveness: 'failed' });
+  });
+
+  it('accepts the registered key with extra JWK members (e.g. key_ops, ext) as passed by the caller', async () => {
+    const nonce = createChallenge();
+    const publicJwk = { ...device.publicJwk, key_ops: ['verify'], ext: true } as EcPublicJwk;
+    expect((await verifyCheck(await signCheck(nonce), options(nonce, { publicJwk }))).outcome).toBe('pass');
+  });
+
+  it('uses the real clock when `now` is not given', async () => {
+    const nonce = createChallenge();
+    const iat = Math.floor(Date.now() / 1000);
+    const jws = await signCheck(nonce, { iat, exp: iat + 60 });
+    const { now: _ignored, ...withoutClock } = options(nonce);
+    expect((await verifyCheck(jws, withoutClock)).issuedAt).toBe(iat);
+  });
+});
+
+describe('verifyCheck: algorithm and type', () => {
+  it('rejects alg "none" (ERR_ALGORITHM)', async () => {
+    const nonce = createChallenge();
+    const jws = `${base64urlEncodeJson({ alg: 'none', typ: CHECK_TYP, kid: device.kid })}.${base64urlEncodeJson(claims(nonce))}.`;
+    await expectCode(verifyCheck(jws, options(nonce)), 'ERR_ALGORITHM');
+  });
+
+  it('rejects HS256, even keyed with the public key’s coordinates (ERR_ALGORITHM)', async () => {
+    const nonce = createChallenge();
+    const secret = new TextEncoder().encode(JSON.stringify(device.publicJwk));
+    const jws = await new SignJWT(claims(nonce))
+      .setProtectedHeader({ alg: 'HS256', typ: CHECK_TYP, kid: device.kid })
+      .sign(secret);
+    await expectCode(verifyCheck(jws, options(nonce)), 'ERR_ALGORITHM');
+  });
+
+  it.each(['ES384', 'RS256', 'EdDSA', 'es256', ''])('rejects alg %j (ERR_ALGORITHM)', async (alg) => {
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(rawJws({ alg, typ: CHECK_TYP, kid: device.kid }, claims(nonce)), options(nonce)), 'ERR_ALGORITHM');
+  });
+
+  it('rejects a missing alg (ERR_ALGORITHM)', async () => {
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(rawJws({ typ: CHECK_TYP, kid: device.kid }, claims(nonce)), options(nonce)), 'ERR_ALGORITHM');
+  });
+
+  it.each([ENROLL_TYP, 'JWT', 'presenza-check+JWT'])('rejects typ %j (ERR_TYPE)', async (typ) => {
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(await signCheck(nonce, {}, { typ }), options(nonce)), 'ERR_TYPE');
+  });
+
+  it('rejects a missing typ (ERR_TYPE)', async () => {
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(await signCheck(nonce, {}, { typ: undefined }), options(nonce)), 'ERR_TYPE');
+  });
+});
+
+describe('verifyCheck: keys and signature', () => {
+  it('rejects an assertion signed by another device key (ERR_SIGNATURE_INVALID)', async () => {
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(await signCheck(nonce, {}, {}, other), options(nonce)), 'ERR_SIGNATURE_INVALID');
+  });
+
+  it('rejects another key even when it claims the registered kid (ERR_SIGNATURE_INVALID)', async () => {
+    const nonce = createChallenge();
+    const jws = await signCheck(nonce, {}, { kid: device.kid }, other);
+    await expectCode(verifyCheck(jws, options(nonce)), 'ERR_SIGNATURE_INVALID');
+  });
+
+  it('rejects a payload edited after signing (ERR_SIGNATURE_INVALID)', async () => {
+    const nonce = createChallenge();
+    const [header, , signature] = (await signCheck(nonce, { outcome: 'fail', reason: 'mismatch' })).split('.');
+    const forged = `${header}.${base64urlEncodeJson(claims(nonce, { outcome: 'pass' }))}.${signature}`;
+    await expectCode(verifyCheck(forged, options(nonce)), 'ERR_SIGNATURE_INVALID');
+  });
+
+  it('rejects a signature with one flipped character (ERR_SIGNATURE_INVALID)', async () => {
+    const nonce = createChallenge();
+    const jws = await signCheck(nonce);
+    const last = jws.at(-2) === 'A' ? 'B' : 'A';
+    await expectCode(verifyCheck(`${jws.slice(0, -2)}${last}${jws.at(-1)}`, options(nonce)), 'ERR_SIGNATURE_INVALID');
+  });
+
+  it('rejects a missing kid (ERR_SIGNATURE_INVALID)', async () => {
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(await signCheck(nonce, {}, { kid: undefined }), options(nonce)), 'ERR_SIGNATURE_INVALID');
+  });
+
+  it('refuses a header jwk of another key and never uses it (ERR_MALFORMED)', async () => {
+    const nonce = createChallenge();
+    // Signed by `other`, which offers itself in the header with a consistent kid: a key-substitution attempt.
+    const jws = await signCheck(nonce, {}, { jwk: other.publicJwk, kid: other.kid }, other);
+    await expectCode(verifyCheck(jws, options(nonce)), 'ERR_MALFORMED');
+    await expect(verifyCheck(jws, options(nonce))).rejects.toThrow(/must not carry a jwk/);
+  });
+
+  it('refuses a header jwk even when it is the registered key (ERR_MALFORMED)', async () => {
+    const nonce = createChallenge();
+    const jws = await signCheck(nonce, {}, { jwk: device.publicJwk });
+    await expectCode(verifyCheck(jws, options(nonce)), 'ERR_MALFORMED');
+  });
+
+  it.each([
+    ['jku', 'https://evil.example/jwks'],
+    ['x5u', 'https://evil.example/cert'],
+    ['crit', ['exp']],
+    ['b64', false],
+    ['cty', 'JWT'],
+  ])('refuses the header parameter %s (ERR_MALFORMED)', async (name, value) => {
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(await signCheck(nonce, {}, { [name]: value }), options(nonce)), 'ERR_MALFORMED');
+  });
+});
+
+describe('verifyCheck: malformed input', () => {
+  it.each([
+    ['undefined', undefined],
+    ['a number', 42],
+    ['an object', { jws: 'a.b.c' }],
+    ['an empty string', ''],
+    ['two segments', 'eyJhbGciOiJFUzI1NiJ9.e30'],
+    ['four segments', 'a.b.c.d'],
+    ['padding', 'eyJhbGciOiJFUzI1NiJ9=.e30.AA'],
+    ['standard base64 characters', 'eyJh+GciOiJFUzI1NiJ9.e30.AA'],
+    ['a non-ASCII character', 'eyJhbGciOiJFUzI1NiJ9é.e30.AA'],
+    ['a 4n+1 header', 'eyJhb.e30.AA'],
+    ['a non-JSON header', `${Buffer.from('{alg: ES256}').toString('base64url')}.e30.AA`],
+    ['a JSON array header', `${Buffer.from('["ES256"]').toString('base64url')}.e30.AA`],
+    ['a JSON string header', `${Buffer.from('"ES256"').toString('base64url')}.e30.AA`],
+    ['invalid UTF-8 in the header', `${Buffer.from([0x7b, 0xff, 0x7d]).toString('base64url')}.e30.AA`],
+  ])('rejects %s (ERR_MALFORMED)', async (_name, input) => {
+    await expectCode(verifyCheck(input, options(createChallenge())), 'ERR_MALFORMED');
+  });
+
+  it('rejects a truncated assertion (ERR_MALFORMED)', async () => {
+    const nonce = createChallenge();
+    const jws = await signCheck(nonce);
+    await expectCode(verifyCheck(jws.slice(0, jws.lastIndexOf('.')), options(nonce)), 'ERR_MALFORMED');
+    await expectCode(verifyCheck(jws.slice(0, 20), options(nonce)), 'ERR_MALFORMED');
+  });
+
+  it('rejects a header segment of impossible length 4n+1, which lenient decoders would accept (ERR_MALFORMED)', async () => {
+    const nonce = createChallenge();
+    // Pad the header JSON with spaces so its base64url has no partial group, then append one stray character.
+    let headerJson = JSON.stringify({ alg: 'ES256', typ: CHECK_TYP, kid: device.kid });
+    while (headerJson.length % 3 !== 0) headerJson += ' ';
+    const header = `${Buffer.from(headerJson).toString('base64url')}A`;
+    expect(Buffer.from(header, 'base64url').toString()).toBe(headerJson);
+    const signingInput = `${header}.${base64urlEncodeJson(claims(nonce))}`;
+    const signature = await crypto.subtle.sign(ES256_SIGN_ALGORITHM, device.keys.privateKey, new TextEncoder().encode(signingInput));
+    const jws = `${signingInput}.${Buffer.from(signature).toString('base64url')}`;
+    await expectCode(verifyCheck(jws, options(nonce)), 'ERR_MALFORMED');
+  });
+
+  it('rejects a signed payload that is not JSON (ERR_MALFORMED)', async () => {
+    const nonce = createChallenge();
+    const jws = await new CompactSign(new TextEncoder().encode('outcome=pass'))
+      .setProtectedHeader({ alg: 'ES256', typ: CHECK_TYP, kid: device.kid })
+      .sign(device.keys.privateKey);
+    await expectCode(verifyCheck(jws, options(nonce)), 'ERR_MALFORMED');
+  });
+
+  it('rejects a signed payload that is a JSON array (ERR_MALFORMED)', async () => {
+    const nonce = createChallenge();
+    const jws = await new CompactSign(new TextEncoder().encode('[1,2]'))
+      .setProtectedHeader({ alg: 'ES256', typ: CHECK_TYP, kid: device.kid })
+      .sign(device.keys.privateKey);
+    await expectCode(verifyCheck(jws, options(nonce)), 'ERR_MALFORMED');
+  });
+
+  it(`rejects more than MAX_ASSERTION_BYTES (${MAX_ASSERTION_BYTES}) before parsing anything (ERR_MALFORMED)`, async () => {
+    const nonce = createChallenge();
+    // Largest padding that keeps the signed assertion within the limit (base64url grows 4/3).
+    const lengthWith = (pad: number) => rawJws({ alg: 'ES256', typ: CHECK_TYP, kid: device.kid }, claims(nonce, { pad: 'x'.repeat(pad) }), 'A'.repeat(86)).length;
+    let pad = 0;
+    while (lengthWith(pad + 1) <= MAX_ASSERTION_BYTES) pad++;
+    const atLimit = await signCheck(nonce, { pad: 'x'.repeat(pad) });
+    const padded = await signCheck(nonce, { pad: 'x'.repeat(pad + 3) });
+    expect(atLimit.length).toBeGreaterThan(MAX_ASSERTION_BYTES - 4);
+    expect(atLimit.length).toBeLessThanOrEqual(MAX_ASSERTION_BYTES);
+    expect(padded.length).toBeGreaterThan(MAX_ASSERTION_BYTES);
+    // At the limit the size passes and the unknown claim is what fails; one step over, the size fails.
+    await expectCode(verifyCheck(atLimit, options(nonce)), 'ERR_CLAIMS');
+    await expectCode(verifyCheck(padded, options(nonce)), 'ERR_MALFORMED');
+
+    // An oversized alg-none token is refused for its size, proving no header was parsed.
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const huge = `${base64urlEncodeJson({ alg: 'none' })}.${'A'.repeat(1_000_000)}.`;
+      await expectCode(verifyCheck(huge, options(nonce)), 'ERR_MALFORMED');
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
+  });
+});
+
+describe('verifyCheck: audience, nonce, check id, subject', () => {
+  it('rejects another audience (ERR_AUDIENCE)', async () => {
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(await signCheck(nonce, { aud: 'https://evil.example' }), options(nonce)), 'ERR_AUDIENCE');
+  });
+
+  it('rejects an audience array, even one containing ours (ERR_CLAIMS)', async () => {
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(await signCheck(nonce, { aud: [AUDIENCE] }), options(nonce)), 'ERR_CLAIMS');
+  });
+
+  it('rejects another nonce (ERR_NONCE_MISMATCH)', async () => {
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(await signCheck(createChallenge()), options(nonce)), 'ERR_NONCE_MISMATCH');
+  });
+
+  it('rejects another check id (ERR_CHECK_ID)', async () => {
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(await signCheck(nonce, { jti: 'check-other' }), options(nonce)), 'ERR_CHECK_ID');
+  });
+
+  it('rejects another subject when enrollmentId is given (ERR_CLAIMS)', async () => {
+    const nonce = createChallenge();
+    const jws = await signCheck(nonce);
+    await expectCode(verifyCheck(jws, options(nonce, { enrollmentId: 'enr_other' })), 'ERR_CLAIMS');
+    expect((await verifyCheck(jws, options(nonce, { enrollmentId: SUBJECT }))).enrollmentId).toBe(SUBJECT);
+  });
+});
+
+describe('verifyCheck: time', () => {
+  it('rejects an expired assertion (ERR_EXPIRED)', async () => {
+    const nonce = createChallenge();
+    const jws = await signCheck(nonce, { iat: NOW_S - 200, exp: NOW_S - 100 });
+    await expectCode(verifyCheck(jws, options(nonce)), 'ERR_EXPIRED');
+  });
+
+  it('applies the skew exactly at the exp boundary', async () => {
+    const nonce = createChallenge();
+    const jws = await signCheck(nonce);
+    const expMs = (NOW_S + 60) * 1000;
+    const skewMs = DEFAULT_MAX_SKEW_SECONDS * 1000;
+    expect((await verifyCheck(jws, options(nonce, { now: expMs + skewMs }))).outcome).toBe('pass');
+    await expectCode(verifyCheck(jws, options(nonce, { now: expMs + skewMs + 1 })), 'ERR_EXPIRED');
+    await expectCode(verifyCheck(jws, options(nonce, { now: expMs + 1, maxSkewSeconds: 0 })), 'ERR_EXPIRED');
+  });
+
+  it(`rejects exp more than ${MAX_ASSERTION_LIFETIME_SECONDS} s after iat (ERR_CLAIMS)`, async () => {
+    const nonce = createChallenge();
+    const tooLong = await signCheck(nonce, { exp: NOW_S + MAX_ASSERTION_LIFETIME_SECONDS + 1 });
+    await expectCode(verifyCheck(tooLong, options(nonce)), 'ERR_CLAIMS');
+    const longest = await signCheck(nonce, { exp: NOW_S + MAX_ASSERTION_LIFETIME_SECONDS });
+    expect((await verifyCheck(longest, options(nonce))).outcome).toBe('pass');
+  });
+
+  it('rejects exp at or before iat (ERR_CLAIMS)', async () => {
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(await signCheck(nonce, { exp: NOW_S }), options(nonce)), 'ERR_CLAIMS');
+  });
+
+  it('rejects iat in the future beyond the skew (ERR_CLAIMS) and accepts it within', async () => {
+    const nonce = createChallenge();
+    const beyond = NOW_S + DEFAULT_MAX_SKEW_SECONDS + 1;
+    await expectCode(verifyCheck(await signCheck(nonce, { iat: beyond, exp: beyond + 60 }), options(nonce)), 'ERR_CLAIMS');
+    const within = NOW_S + DEFAULT_MAX_SKEW_SECONDS;
+    expect((await verifyCheck(await signCheck(nonce, { iat: within, exp: within + 60 }), options(nonce))).issuedAt).toBe(within);
+  });
+
+  it.each([
+    ['a fractional iat', { iat: NOW_S + 0.5 }],
+    ['a string exp', { exp: String(NOW_S + 60) }],
+    ['a missing iat', { iat: undefined }],
+  ])('rejects %s (ERR_CLAIMS)', async (_name, overrides) => {
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(await signCheck(nonce, overrides), options(nonce)), 'ERR_CLAIMS');
+  });
+
+  it('judges freshness by the injected clock, not the machine clock', async () => {
+    const nonce = createChallenge();
+    const jws = await signCheck(nonce); // issued at NOW_MS, in 2026
+    expect((await verifyCheck(jws, options(nonce))).issuedAt).toBe(NOW_S);
+    const { now: _ignored, ...realClock } = options(nonce);
+    const expected = Date.now() > NOW_MS ? 'ERR_EXPIRED' : 'ERR_CLAIMS';
+    await expectCode(verifyCheck(jws, realClock), expected);
+    await expectCode(verifyCheck(jws, options(nonce, { now: NOW_MS + 3_600_000 })), 'ERR_EXPIRED');
+    await expectCode(verifyCheck(jws, options(nonce, { now: NOW_MS - 3_600_000 })), 'ERR_CLAIMS');
+  });
+});
+
+describe('verifyCheck: claims', () => {
+  it.each(['passed', 'PASS', 'success', true, 1, null])('rejects outcome %j (ERR_CLAIMS)', async (outcome) => {
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(await signCheck(nonce, { outcome }), options(nonce)), 'ERR_CLAIMS');
+  });
+
+  it('rejects a reason on a pass (ERR_CLAIMS)', async () => {
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(await signCheck(nonce, { reason: 'mismatch' }), options(nonce)), 'ERR_CLAIMS');
+    await expectCode(verifyCheck(await signCheck(nonce, { reason: null }), options(nonce)), 'ERR_CLAIMS');
+  });
+
+  it.each(['fail', 'inconclusive'])('rejects a %s without a reason or with an unknown one (ERR_CLAIMS)', async (outcome) => {
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(await signCheck(nonce, { outcome }), options(nonce)), 'ERR_CLAIMS');
+    await expectCode(verifyCheck(await signCheck(nonce, { outcome, reason: 'score_0.42' }), options(nonce)), 'ERR_CLAIMS');
+  });
+
+  it('rejects liveness outside the enum and a pass with failed liveness (ERR_CLAIMS)', async () => {
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(await signCheck(nonce, { liveness: 'ok' }), options(nonce)), 'ERR_CLAIMS');
+    await expectCode(verifyCheck(await signCheck(nonce, { liveness: 'failed' }), options(nonce)), 'ERR_CLAIMS');
+  });
+
+  it.each(['aud', 'sub', 'jti', 'nonce', 'iat', 'exp', 'outcome', 'liveness', 'models', 'sdk'])(
+    'rejects a missing %s (ERR_CLAIMS)',
+    async (name) => {
+      const nonce = createChallenge();
+      await expectCode(verifyCheck(await signCheck(nonce, { [name]: undefined }), options(nonce)), 'ERR_CLAIMS');
+    },
+  );
+
+  it.each([
+    ['score', 0.87],
+    ['embedding', [0.1, -0.2, 0.3]],
+    ['image', 'data:image/jpeg;base64,/9j/4AAQ'],
+    ['landmarks', [[1, 2]]],
+    ['device', 'Mozilla/5.0'],
+    ['iss', 'presenza'],
+  ])('rejects an unknown claim %s that could smuggle data (ERR_CLAIMS)', async (name, value) => {
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(await signCheck(nonce, { [name]: value }), options(nonce)), 'ERR_CLAIMS');
+  });
+
+  it.each([
+    ['numbers', [0.93]],
+    ['a non-hex string', ['not-a-hash']],
+    ['upper-case hex', ['ABCDEF12']],
+    ['too short a prefix', ['abc']],
+    ['too many entries', Array.from({ length: 9 }, () => 'abcdef12')],
+    ['not an array', 'abcdef12'],
+  ])('rejects models with %s (ERR_CLAIMS)', async (_name, models) => {
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(await signCheck(nonce, { models }), options(nonce)), 'ERR_CLAIMS');
+  });
+
+  it.each([['a number', 1], ['spaces', '0.1.0 score=0.9'], ['too long', `1.${'0'.repeat(40)}`]])(
+    'rejects sdk with %s (ERR_CLAIMS)',
+    async (_name, sdk) => {
+      const nonce = createChallenge();
+      await expectCode(verifyCheck(await signCheck(nonce, { sdk }), options(nonce)), 'ERR_CLAIMS');
+    },
+  );
+});
+
+describe('verifyCheck: replay', () => {
+  it('consumes the nonce: a second use fails with ERR_REPLAYED', async () => {
+    const nonceStore = new MemoryNonceStore({ now: () => NOW_MS });
+    const nonce = createChallenge();
+    const jws = await signCheck(nonce);
+    expect((await verifyCheck(jws, options(nonce, { nonceStore }))).outcome).toBe('pass');
+    await expectCode(verifyCheck(jws, options(nonce, { nonceStore })), 'ERR_REPLAYED');
+    // A second, freshly signed assertion with the same nonce is a replay too.
+    await expectCode(verifyCheck(await signCheck(nonce, { outcome: 'fail', reason: 'timeout' }), options(nonce, { nonceStore })), 'ERR_REPLAYED');
+  });
+
+  it('lets exactly one of two concurrent verifications through', async () => {
+    const nonceStore = new MemoryNonceStore({ now: () => NOW_MS });
+    const nonce = createChallenge();
+    const jws = await signCheck(nonce);
+    const results = await Promise.allSettled([verifyCheck(jws, options(nonce, { nonceStore })), verifyCheck(jws, options(nonce, { nonceStore }))]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(rejected.reason).toMatchObject({ code: 'ERR_REPLAYED' });
+  });
+
+  it('does not burn the nonce on a rejected assertion', async () => {
+    const nonceStore = new MemoryNonceStore({ now: () => NOW_MS });
+    const nonce = createChallenge();
+    await expectCode(verifyCheck(await signCheck(nonce, {}, {}, other), options(nonce, { nonceStore })), 'ERR_SIGNATURE_INVALID');
+    await expectCode(verifyCheck(await signCheck(nonce, { score: 1 }), options(nonce, { nonceStore })), 'ERR_CLAIMS');
+    expect(nonceStore.size).toBe(0);
+    expect((await verifyCheck(await signCheck(nonce), options(nonce, { nonceStore }))).outcome).toBe('pass');
+  });
+
+  it('tells the store the subject, check id and the instant after which the nonce may be forgotten', async () => {
+    const consume = vi.fn<NonceStore['consume']>(async () => true);
+    const nonce = createChallenge();
+    await verifyCheck(await signCheck(nonce), options(nonce, { nonceStore: { consume }, maxSkewSeconds: 10 }));
+    expect(consume).toHaveBeenCalledExactlyOnceWith(nonce, { subject: SUBJECT, checkId: CHECK_ID, expiresAt: (NOW_S + 60 + 10) * 1000 });
+  });
+
+  it('treats anything but true from the store as already used (fail closed)', async () => {
+    const nonce = createChallenge();
+    const jws = await signCheck(nonce);
+    const sloppy = { consume: async () => 1 as unknown as boolean };
+    await expectCode(verifyCheck(jws, options(nonce, { nonceStore: sloppy })), 'ERR_REPLAYED');
+  });
+
+  it('propagates a store failure unchanged (it is not an assertion error)', async () => {
+    const nonce = createChallenge();
+    const down = new Error('database unavailable');
+    const error = await rejection(verifyCheck(await signCheck(nonce), options(nonce, { nonceStore: { consume: async () => Promise.reject(down) } })));
+    expect(error).toBe(down);
+  });
+});
+
+describe('verifyCheck: caller mistakes throw TypeError', () => {
+  const bad: Array<[string, (nonce: string) => unknown]> = [
+    ['no options', () => undefined],
+    ['a missing audience', (n) => ({ ...options(n), audience: undefined })],
+    ['a missing publicJwk', (n) => ({ ...options(n), publicJwk: undefined })],
+    ['a private publicJwk', (n) => ({ ...options(n), publicJwk: { ...device.publicJwk, d: 'x'.repeat(43) } })],
+    ['a P-384 publicJwk', (n) => ({ ...options(n), publicJwk: { ...device.publicJwk, crv: 'P-384' } })],
+    ['a publicJwk with short coordinates', (n) => ({ ...options(n), publicJwk: { ...device.publicJwk, x: 'AAAA' } })],
+    ['a missing expectedNonce', (n) => ({ ...options(n), expectedNonce: undefined })],
+    ['a weak expectedNonce', (n) => ({ ...options(n), expectedNonce: '1234' })],
+    ['a missing checkId', (n) => ({ ...options(n), checkId: undefined })],
+    ['a Date as now', (n) => ({ ...options(n), now: new Date(NOW_MS) })],
+    ['NaN as now', (n) => ({ ...options(n), now: Number.NaN })],
+    ['a negative skew', (n) => ({ ...options(n), maxSkewSeconds: -1 })],
+    ['an enormous skew', (n) => ({ ...options(n), maxSkewSeconds: 86_400 })],
+    ['a nonceStore without consume', (n) => ({ ...options(n), nonceStore: {} })],
+    ['an empty enrollmentId', (n) => ({ ...options(n), enrollmentId: '' })],
+  ];
+
+  it.each(bad)('%s', async (_name, makeOptions) => {
+    const nonce = createChallenge();
+    const error = await rejection(verifyCheck(await signCheck(nonce), makeOptions(nonce) as VerifyCheckOptions));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(isPresenzaError(error)).toBe(false);
+  });
+
+  it('a registered key that is not on the curve', async () => {
+    const nonce = createChallenge();
+    const offCurve = { kty: 'EC', crv: 'P-256', x: 'A'.repeat(43), y: 'A'.repeat(43) } as EcPublicJwk;
+    const error = await rejection(verifyCheck(await signCheck(nonce), options(nonce, { publicJwk: offCurve })));
+    expect(error).toBeInstanceOf(TypeError);
+  });
+});
+
+describe('AssertionError', () => {
+  it('is a coded PresenzaError that survives losing its class', async () => {
+    const nonce = createChallenge();
+    const error = await rejection(verifyCheck(await signCheck(nonce, { aud: 'https://evil.example' }), options(nonce)));
+    expect(error).toBeInstanceOf(PresenzaError);
+    expect((error as Error).name).toBe('AssertionError');
+    expect(isPresenzaError(error)).toBe(true);
+    expect(isPresenzaError(JSON.parse(JSON.stringify({ code: (error as AssertionError).code })))).toBe(true);
+  });
+});

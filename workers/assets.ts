@@ -1,0 +1,92 @@
+/**
+ * Fetches model files from `assetsBaseUrl` (with CORS, so they can live on a CDN) and verifies
+ * each against the SHA-256 in `models/manifest.json` before any runtime sees it.
+ */
+import manifest from '../models/manifest.json';
+import { PresenzaError } from '../src/protocol/errors.js';
+
+/** Roles of the model files the worker loads. */
+export type ModelRole = 'landmarks' | 'embedding' | 'anti-spoof';
+
+/** Folder under `assetsBaseUrl` that holds the models and the runtimes' wasm. */
+export const MODELS_FOLDER = 'models/';
+
+/** Called with the bytes received so far and the total (when the server says it). */
+export type ProgressListener = (event: { file: string; loaded: number; total: number | null }) => void;
+
+interface ManifestEntry {
+  readonly file: string;
+  readonly role: string;
+  readonly sha256: string;
+}
+
+function entryFor(role: ModelRole): ManifestEntry {
+  const entry = (manifest.files as ManifestEntry[]).find((e) => e.role === role);
+  if (!entry) throw new Error(`models/manifest.json has no ${role} model`);
+  return entry;
+}
+
+/** The manifest's SHA-256 of the model for `role` (used for the `models` claim of assertions). */
+export function modelSha256(role: ModelRole): string {
+  return entryFor(role).sha256;
+}
+
+/** Absolute URL of the models folder for an assets base URL. */
+export function modelsBaseUrl(assetsBaseUrl: string): string {
+  return new URL(MODELS_FOLDER, assetsBaseUrl).href;
+}
+
+function toHex(digest: ArrayBuffer): string {
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Throws `ERR_MODEL_INTEGRITY` unless `bytes` hash to `expected`. */
+export async function verifySha256(file: string, bytes: Uint8Array, expected: string): Promise<void> {
+  const actual = toHex(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  if (actual !== expected) {
+    throw new PresenzaError(
+      'ERR_MODEL_INTEGRITY',
+      `${file} does not match its SHA-256 (expected ${expected}, got ${actual}): the file is corrupt or ` +
+        'not the one this SDK version was built with. Re-provision the models (npm run models) and redeploy them.',
+    );
+  }
+}
+
+async function readBody(response: Response, file: string, onProgress?: ProgressListener): Promise<Uint8Array> {
+  const header = response.headers.get('content-length');
+  const total = header ? Number(header) : null;
+  if (!response.body || !onProgress) return new Uint8Array(await response.arrayBuffer());
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.byteLength;
+    onProgress({ file, loaded, total });
+  }
+  const bytes = new Uint8Array(loaded);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/** Fetches and verifies the model for `role`. */
+export async function loadModel(assetsBaseUrl: string, role: ModelRole, onProgress?: ProgressListener): Promise<Uint8Array> {
+  const { file, sha256 } = entryFor(role);
+  const url = new URL(file, modelsBaseUrl(assetsBaseUrl)).href;
+  let response: Response;
+  try {
+    response = await fetch(url, { mode: 'cors', credentials: 'omit' });
+  } catch (error) {
+    throw new PresenzaError('ERR_ASSET_FETCH', `could not fetch ${url} (network error or missing CORS headers)`, { cause: error });
+  }
+  if (!response.ok) throw new PresenzaError('ERR_ASSET_FETCH', `could not fetch ${url}: HTTP ${response.status}`);
+  const bytes = await readBody(response, file, onProgress);
+  await verifySha256(file, bytes, sha256);
+  return bytes;
+}

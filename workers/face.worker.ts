@@ -1,0 +1,9 @@
+/** Production worker entry: exposes {@link FaceWorkerApi} with Comlink. */
+import * as Comlink from 'comlink';
+import type { FaceWorkerApi } from './api.js';
+import { createFaceWorkerService } from './service.js';
+import { preserveErrorCodes } from '../src/protocol/workerErrors.js';
+
+preserveErrorCodes();
+const api: FaceWorkerApi = createFaceWorkerService().api;
+Comlink.expose(api);

@@ -1,0 +1,99 @@
+/**
+ * The face pipeline: landmarks → face selection → alignment → quality gates, and the embedding of
+ * the aligned crop. Composes the stages and owns the two runtimes; lives only inside the worker.
+ */
+import type { LoadProgress, RuntimeReport, FrameTiming, WorkerInitOptions } from './api.js';
+import { alignFace } from './alignFace.js';
+import { assessQuality, measureCrop, type CropMeasures, type QualityReport } from './assessQuality.js';
+import { loadModel, modelSha256, modelsBaseUrl, type ModelRole } from './assets.js';
+import { selectFace, toDetectedFace, type FaceSelection } from './detectFace.js';
+import { DEFAULT_EMBEDDING_OPTIONS, embedFace, type EmbeddingOptions } from './embedFace.js';
+import { readPixels, type Pixels } from './pixels.js';
+import { createLandmarker, type Landmarker } from './runtime/mediapipe.js';
+import { createOnnxRuntime, defaultThreadCount, type OnnxModel } from './runtime/onnx.js';
+import { PresenzaError } from '../src/protocol/errors.js';
+
+/** Everything the pipeline learned about one frame. Stays in the worker. */
+export interface FrameAnalysis {
+  readonly quality: QualityReport;
+  readonly selection: FaceSelection | null;
+  /** Aligned 112×112 crop of the selected face. */
+  readonly crop: Pixels | null;
+  readonly measures: CropMeasures | null;
+}
+
+/** Hex digits of a model hash reported in assertions and runtime reports. */
+const MODEL_ID_DIGITS = 12;
+/** Models the pipeline loads, in the order of {@link RuntimeReport.models}. */
+const PIPELINE_MODELS: readonly ModelRole[] = ['landmarks', 'embedding'];
+
+/** Checks that the value crossing into the worker really is a decoded frame. */
+export function requireFrame(frame: unknown): ImageBitmap {
+  if (typeof ImageBitmap !== 'undefined' && frame instanceof ImageBitmap && frame.width > 0 && frame.height > 0) return frame;
+  throw new PresenzaError('ERR_BAD_FRAME', 'expected a non-empty ImageBitmap frame');
+}
+
+/** A loaded pipeline. Create with {@link FacePipeline.create}. */
+export class FacePipeline {
+  private constructor(
+    private readonly landmarker: Landmarker,
+    private readonly embedder: OnnxModel,
+    /** What the pipeline runs on. */
+    readonly report: RuntimeReport,
+  ) {}
+
+  /** Fetches and verifies the models, then starts MediaPipe and ONNX Runtime. */
+  static async create(options: WorkerInitOptions, onProgress?: (progress: LoadProgress) => void): Promise<FacePipeline> {
+    const wasmBaseUrl = modelsBaseUrl(options.assetsBaseUrl);
+    const isolated = self.crossOriginIsolated === true;
+    const threads = options.threads ?? defaultThreadCount(isolated, navigator.hardwareConcurrency || 1);
+    const [landmarkModel, embeddingModel, onnx] = await Promise.all([
+      loadModel(options.assetsBaseUrl, 'landmarks', onProgress),
+      loadModel(options.assetsBaseUrl, 'embedding', onProgress),
+      createOnnxRuntime({ backend: options.backend, threads, wasmBaseUrl }),
+    ]);
+    const landmarker = await startRuntime('MediaPipe FaceLandmarker', () => createLandmarker(landmarkModel, wasmBaseUrl));
+    const embedder = await startRuntime('ONNX Runtime', () => onnx.loadModel(embeddingModel));
+    return new FacePipeline(landmarker, embedder, {
+      ...onnx.info,
+      requestedBackend: options.backend,
+      crossOriginIsolated: isolated,
+      models: PIPELINE_MODELS.map((role) => modelSha256(role).slice(0, MODEL_ID_DIGITS)),
+    });
+  }
+
+  /** Detects faces, selects the one in front, aligns it and applies the quality gates. */
+  async analyze(frame: ImageBitmap, timing: FrameTiming = { mode: 'image' }): Promise<FrameAnalysis> {
+    const observations =
+      timing.mode === 'video'
+        ? await this.landmarker.detectVideo(frame, timing.timestampMs)
+        : await this.landmarker.detectImage(frame);
+    const faces = observations.map((o) => toDetectedFace(o, frame.width, frame.height));
+    const selection = selectFace(faces, frame.width, frame.height);
+    if (!selection) return { quality: assessQuality(null, null), selection, crop: null, measures: null };
+    const crop = alignFace(readPixels(frame), selection.primary.fivePoints);
+    const measures = measureCrop(crop);
+    return { quality: assessQuality(selection, measures), selection, crop, measures };
+  }
+
+  /** Embeds an aligned crop (unit length). */
+  embed(crop: Pixels, options: EmbeddingOptions = DEFAULT_EMBEDDING_OPTIONS): Promise<Float32Array> {
+    return embedFace(this.embedder, crop, options);
+  }
+
+  /** Releases both runtimes. */
+  async close(): Promise<void> {
+    this.landmarker.close();
+    await this.embedder.release();
+  }
+}
+
+async function startRuntime<T>(name: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    throw new PresenzaError('ERR_RUNTIME_INIT', `${name} could not start: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+}

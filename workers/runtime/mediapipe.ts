@@ -1,0 +1,62 @@
+/**
+ * The only importer of `@mediapipe/tasks-vision`: a FaceLandmarker behind a small interface.
+ * Runs in a module worker, so it is given the ES-module variant of MediaPipe's wasm loader
+ * (the classic loader cannot be imported there; see DESIGN, pitfalls).
+ */
+import { FaceLandmarker, type FaceLandmarkerResult } from '@mediapipe/tasks-vision';
+import type { LandmarkObservation } from '../detectFace.js';
+
+/** How many faces the landmarker looks for: enough to notice a second person. */
+export const MAX_FACES = 3;
+
+/** A loaded landmarker. `detectImage` for stills, `detectVideo` for a stream (tracks between frames). */
+export interface Landmarker {
+  detectImage(frame: ImageBitmap): Promise<LandmarkObservation[]>;
+  detectVideo(frame: ImageBitmap, timestampMs: number): Promise<LandmarkObservation[]>;
+  close(): void;
+}
+
+function toObservations(result: FaceLandmarkerResult): LandmarkObservation[] {
+  return result.faceLandmarks.map((landmarks, i) => {
+    const blendshapes: Record<string, number> = {};
+    for (const category of result.faceBlendshapes[i]?.categories ?? []) blendshapes[category.categoryName] = category.score;
+    return { landmarks, blendshapes, matrix: result.facialTransformationMatrixes[i]?.data ?? null };
+  });
+}
+
+/**
+ * Creates the landmarker from verified model bytes; `wasmBaseUrl` is the absolute URL of the
+ * folder holding `vision_wasm_module_internal.{js,wasm}`.
+ */
+export async function createLandmarker(model: Uint8Array, wasmBaseUrl: string): Promise<Landmarker> {
+  const landmarker = await FaceLandmarker.createFromOptions(
+    {
+      wasmLoaderPath: new URL('vision_wasm_module_internal.js', wasmBaseUrl).href,
+      wasmBinaryPath: new URL('vision_wasm_module_internal.wasm', wasmBaseUrl).href,
+    },
+    {
+      baseOptions: { modelAssetBuffer: model, delegate: 'CPU' },
+      runningMode: 'IMAGE',
+      numFaces: MAX_FACES,
+      outputFaceBlendshapes: true,
+      outputFacialTransformationMatrixes: true,
+    },
+  );
+  let mode: 'IMAGE' | 'VIDEO' = 'IMAGE';
+  const useMode = async (wanted: 'IMAGE' | 'VIDEO') => {
+    if (mode === wanted) return;
+    await landmarker.setOptions({ runningMode: wanted });
+    mode = wanted;
+  };
+  return {
+    async detectImage(frame) {
+      await useMode('IMAGE');
+      return toObservations(landmarker.detect(frame));
+    },
+    async detectVideo(frame, timestampMs) {
+      await useMode('VIDEO');
+      return toObservations(landmarker.detectForVideo(frame, timestampMs));
+    },
+    close: () => landmarker.close(),
+  };
+}

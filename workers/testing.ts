@@ -1,0 +1,73 @@
+/**
+ * Testing worker entry, built to `dist/testing/` and never published: the production API plus
+ * a window on the internals (embeddings, measures, timings) for tests and benchmarks. It runs the
+ * same stages as the production worker.
+ */
+import * as Comlink from 'comlink';
+import type { FaceWorkerApi, FrameTiming } from './api.js';
+import type { CropMeasures, QualityReport } from './assessQuality.js';
+import type { HeadPose } from './detectFace.js';
+import type { EmbeddingOptions } from './embedFace.js';
+import { requireFrame } from './pipeline.js';
+import { createFaceWorkerService } from './service.js';
+import { preserveErrorCodes } from '../src/protocol/workerErrors.js';
+
+/** Everything the pipeline saw in one image. */
+export interface ImageDescription {
+  readonly width: number;
+  readonly height: number;
+  readonly quality: QualityReport;
+  readonly faces: number;
+  readonly comparableFaces: number;
+  readonly backgroundFaces: number;
+  readonly pose: HeadPose | null;
+  readonly measures: CropMeasures | null;
+  /** One embedding per requested variant, null when no face was found. */
+  readonly embeddings: readonly (Float32Array | null)[];
+  readonly timings: { readonly landmarksAndAlignMs: number; readonly embedMs: readonly number[] };
+}
+
+/** The testing API. */
+export interface FaceWorkerTestingApi extends FaceWorkerApi {
+  describeImage(frame: ImageBitmap, variants: readonly EmbeddingOptions[], timing?: FrameTiming): Promise<ImageDescription>;
+}
+
+preserveErrorCodes();
+const service = createFaceWorkerService();
+
+const testingApi: FaceWorkerTestingApi = {
+  ...service.api,
+  async describeImage(frame, variants, timing) {
+    const bitmap = requireFrame(frame);
+    try {
+      const pipeline = service.pipeline();
+      const start = performance.now();
+      const analysis = await pipeline.analyze(bitmap, timing);
+      const landmarksAndAlignMs = performance.now() - start;
+      const embeddings: (Float32Array | null)[] = [];
+      const embedMs: number[] = [];
+      for (const variant of variants) {
+        const t = performance.now();
+        embeddings.push(analysis.crop ? await pipeline.embed(analysis.crop, variant) : null);
+        embedMs.push(performance.now() - t);
+      }
+      const selection = analysis.selection;
+      return {
+        width: bitmap.width,
+        height: bitmap.height,
+        quality: analysis.quality,
+        faces: selection ? 1 + selection.comparable.length + selection.background.length : 0,
+        comparableFaces: selection?.comparable.length ?? 0,
+        backgroundFaces: selection?.background.length ?? 0,
+        pose: selection?.primary.pose ?? null,
+        measures: analysis.measures,
+        embeddings,
+        timings: { landmarksAndAlignMs, embedMs },
+      };
+    } finally {
+      bitmap.close();
+    }
+  },
+};
+
+Comlink.expose(testingApi);
