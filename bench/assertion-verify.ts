@@ -6,9 +6,10 @@
  * Measures `verifyCheck` in a single-threaded, strictly sequential loop (one verification in
  * flight at a time) after a warm-up, with a `MemoryNonceStore` and a fresh nonce per assertion,
  * exactly as a platform server would call it. Assertions are signed in batches outside the timed
- * region with the browser signer (`signCompactJws`). Three baselines show where the time goes:
- * jose's `compactVerify` alone with a pre-imported key, WebCrypto's `verify` alone, and a naive
- * verifier that imports the JWK on every call.
+ * region with the browser signer (`signCompactJws`). Four baselines show where the time goes:
+ * jose's `compactVerify` alone with a pre-imported key, WebCrypto's `verify` alone, a naive
+ * verifier that imports the JWK on every call, and (for comparison only: the verifier does not
+ * use it) OpenSSL's ECDSA through `node:crypto`'s synchronous `verify`, which skips WebCrypto.
  *
  * Node's WebCrypto runs each ECDSA verification on a libuv pool thread while the main thread
  * waits, so at most one core is busy at a time; the CPU time of the whole process (all threads,
@@ -19,7 +20,8 @@
  */
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { KeyObject, verify as nodeVerify } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compactVerify, importJWK } from 'jose';
@@ -116,6 +118,7 @@ function round(value: number, digits: number): number {
   return Math.round(value * f) / f;
 }
 
+const loadBefore = loadavg()[0] ?? Number.NaN;
 const nonceStore = new MemoryNonceStore();
 const main = await measure('verifyCheck (MemoryNonceStore, fresh nonces)', mainSeconds, ({ jws, nonce }) =>
   verifyCheck(jws, { audience: AUDIENCE, publicJwk, expectedNonce: nonce, checkId: CHECK_ID, nonceStore }),
@@ -137,7 +140,16 @@ const naive = await measure('naive: importJWK on every call + compactVerify', ba
   compactVerify(jws, await importJWK({ ...publicJwk }, 'ES256'), { algorithms: ['ES256'] }),
 );
 
-const rows = [main, joseOnly, subtleOnly, naive];
+const keyObject = KeyObject.from(keys.publicKey);
+const nodeCrypto = await measure('node:crypto verify, sync (not used by the verifier)', baselineSeconds, async ({ jws }) => {
+  const dot = jws.lastIndexOf('.');
+  const signature = Buffer.from(jws.slice(dot + 1), 'base64url');
+  if (!nodeVerify('sha256', Buffer.from(jws.slice(0, dot)), { key: keyObject, dsaEncoding: 'ieee-p1363' }, signature)) {
+    throw new Error('bench: signature did not verify');
+  }
+});
+
+const rows = [main, joseOnly, subtleOnly, naive, nodeCrypto];
 const result = {
   bench: 'assertion-verify',
   verify_per_s: main.verify_per_s,
@@ -155,6 +167,8 @@ const result = {
     logical_cores: cpus().length,
     uv_threadpool_size: process.env.UV_THREADPOOL_SIZE ?? 'default (4)',
     in_flight: 1,
+    load_average_1m_before: round(loadBefore, 2),
+    load_average_1m_after: round(loadavg()[0] ?? Number.NaN, 2),
   },
   measured_at: new Date().toISOString(),
 };
@@ -167,7 +181,10 @@ const header = ['case', 'n', 'wall s', 'cpu s', 'verify/s', 'verify/cpu-s', 'p50
 const lines = rows.map((r) => [r.name, r.verifications, r.wall_s, r.cpu_s, r.verify_per_s, r.verify_per_cpu_s, r.us_p50, r.us_p99].map(String));
 const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
 const format = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-console.log(`assertion verification, one in flight, ${result.environment.cpu}, Node ${process.version}`);
+console.log(
+  `assertion verification, one in flight, ${result.environment.cpu} (${result.environment.logical_cores} logical cores), Node ${process.version}, ` +
+    `load average ${result.environment.load_average_1m_before} → ${result.environment.load_average_1m_after}`,
+);
 console.log(format(header));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const line of lines) console.log(format(line));

@@ -86,7 +86,10 @@ export interface VerifyCheckOptions {
   expectedNonce: string;
   /** The check id the nonce was issued for; the assertion's `jti` must equal it. */
   checkId: string;
-  /** If given, the assertion's `sub` must equal it. */
+  /**
+   * If given (recommended), the assertion's `sub` must equal it: the enrollment `publicJwk` was
+   * registered for.
+   */
   enrollmentId?: string;
   /** If given, the nonce is consumed there, so a second use fails with `ERR_REPLAYED`. */
   nonceStore?: NonceStore;
@@ -162,9 +165,12 @@ type JsonObject = Record<string, unknown>;
  * Verifies a check assertion against the key registered at enrollment and returns its outcome.
  * Throws {@link AssertionError} when the assertion must be refused, `TypeError` on bad options.
  *
+ * `jws` is untrusted input and may be of any type (e.g. straight from a request body): anything
+ * but a compact JWS string of at most {@link MAX_ASSERTION_BYTES} is `ERR_MALFORMED`.
  * A `jwk` header parameter on a check assertion is refused (`ERR_MALFORMED`), whichever key it
  * holds: only `options.publicJwk` is ever used. Claims other than those of `CheckClaims` are
- * refused (`ERR_CLAIMS`).
+ * refused (`ERR_CLAIMS`). The nonce is consumed only after every other check has passed, so a
+ * forged or broken assertion cannot burn a student's nonce.
  */
 export async function verifyCheck(jws: unknown, options: VerifyCheckOptions): Promise<VerifiedCheck> {
   assertOptionsObject(options, 'verifyCheck');
