@@ -7,7 +7,8 @@
  *
  * Pairs are `{a, b, same, fold?}` with paths relative to the root. With folds: the k-fold
  * protocol (threshold chosen on the other folds). Images with no detected face count as errors.
- * Embeddings are cached in bench/.cache (keyed by the built worker's hash), so a re-run is fast.
+ * Embeddings are cached in bench/.cache, keyed by the hash of the pipeline's sources and models,
+ * so a re-run is fast and any change to a stage recomputes them.
  * Results are saved to bench/results/accuracy-<pairs name>.json.
  */
 import { createHash } from 'node:crypto';
@@ -35,9 +36,9 @@ interface CachedImage {
   readonly backgroundFaces: number;
   readonly issues: readonly string[];
   readonly landmarksMs: number;
-  readonly embedMs: readonly number[];
-  /** Base64 Float32 embeddings, one per variant; null when no face. */
-  readonly embeddings: readonly (string | null)[];
+  /** Per variant name: embedding time, and the base64 Float32 embedding (null when no face). */
+  readonly embedMs: Readonly<Record<string, number>>;
+  readonly embeddings: Readonly<Record<string, string | null>>;
 }
 
 const ALL_VARIANTS: readonly EmbeddingOptions[] = [
@@ -47,6 +48,20 @@ const ALL_VARIANTS: readonly EmbeddingOptions[] = [
   { channelOrder: 'rgb', fuseMirror: true },
 ];
 const BATCH = 40;
+/** Everything that decides what an image's embedding is; a change to any of them empties the cache. */
+const PIPELINE_SOURCES = [
+  'workers/pipeline.ts',
+  'workers/pixels.ts',
+  'workers/detectFace.ts',
+  'workers/alignFace.ts',
+  'workers/assessQuality.ts',
+  'workers/embedFace.ts',
+  'workers/compareTemplates.ts',
+  'workers/runtime/mediapipe.ts',
+  'workers/runtime/onnx.ts',
+  'models/manifest.json',
+  'package-lock.json',
+];
 
 const variantName = (v: EmbeddingOptions) => `${v.channelOrder}${v.fuseMirror ? '+mirror' : ''}`;
 const toBase64 = (v: number[]) => Buffer.from(new Float32Array(v).buffer).toString('base64');
@@ -60,43 +75,55 @@ function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
 }
 
-async function describeAll(root: string, files: string[], variants: readonly EmbeddingOptions[], cacheFile: string) {
+function readCache(cacheFile: string): Map<string, CachedImage> {
   const cache = new Map<string, CachedImage>();
-  if (existsSync(cacheFile)) {
-    for (const line of readFileSync(cacheFile, 'utf8').split('\n')) {
-      if (line) cache.set((JSON.parse(line) as CachedImage).file, JSON.parse(line) as CachedImage);
-    }
-  }
-  const todo = files.filter((f) => !cache.has(f));
-  if (todo.length > 0) {
-    console.error(`describing ${todo.length} images (${cache.size} cached) in Chromium…`);
-    const pipeline = await startBrowserPipeline({ imageRoot: root });
-    try {
-      for (let i = 0; i < todo.length; i += BATCH) {
-        const batch = todo.slice(i, i + BATCH);
-        const described = await pipeline.describe(batch, variants);
-        const lines = described.map((d, k) => {
-          const entry: CachedImage = {
-            file: batch[k]!,
-            faces: d.faces,
-            comparableFaces: d.comparableFaces,
-            backgroundFaces: d.backgroundFaces,
-            issues: d.quality.issues,
-            landmarksMs: d.timings.landmarksAndAlignMs,
-            embedMs: d.timings.embedMs,
-            embeddings: d.embeddings.map((e) => (e ? toBase64(e) : null)),
-          };
-          cache.set(entry.file, entry);
-          return JSON.stringify(entry);
-        });
-        appendFileSync(cacheFile, lines.join('\n') + '\n');
-        if ((i / BATCH) % 10 === 0) console.error(`  ${Math.min(i + BATCH, todo.length)}/${todo.length}`);
-      }
-    } finally {
-      await pipeline.close();
-    }
+  if (!existsSync(cacheFile)) return cache;
+  for (const line of readFileSync(cacheFile, 'utf8').split('\n')) {
+    if (!line) continue;
+    const entry = JSON.parse(line) as CachedImage;
+    const earlier = cache.get(entry.file);
+    cache.set(
+      entry.file,
+      earlier
+        ? { ...entry, embedMs: { ...earlier.embedMs, ...entry.embedMs }, embeddings: { ...earlier.embeddings, ...entry.embeddings } }
+        : entry,
+    );
   }
   return cache;
+}
+
+/** Describes every image not yet cached with all `variants`, appending to the cache as it goes. */
+async function describeAll(root: string, files: string[], variants: readonly EmbeddingOptions[], cacheFile: string) {
+  const cache = readCache(cacheFile);
+  const names = variants.map(variantName);
+  const todo = files.filter((f) => !names.every((name) => cache.get(f)?.embeddings[name] !== undefined));
+  if (todo.length === 0) return cache;
+  console.error(`describing ${todo.length} images (${files.length - todo.length} cached) in Chromium…`);
+  const pipeline = await startBrowserPipeline({ imageRoot: root });
+  try {
+    for (let i = 0; i < todo.length; i += BATCH) {
+      const batch = todo.slice(i, i + BATCH);
+      const described = await pipeline.describe(batch, variants);
+      const lines = described.map((d, k) => {
+        const entry: CachedImage = {
+          file: batch[k]!,
+          faces: d.faces,
+          comparableFaces: d.comparableFaces,
+          backgroundFaces: d.backgroundFaces,
+          issues: d.quality.issues,
+          landmarksMs: d.timings.landmarksAndAlignMs,
+          embedMs: Object.fromEntries(names.map((name, v) => [name, d.timings.embedMs[v]!])),
+          embeddings: Object.fromEntries(names.map((name, v) => [name, d.embeddings[v] ? toBase64(d.embeddings[v]!) : null])),
+        };
+        return JSON.stringify(entry);
+      });
+      appendFileSync(cacheFile, lines.join('\n') + '\n');
+      if ((i / BATCH) % 10 === 0) console.error(`  ${Math.min(i + BATCH, todo.length)}/${todo.length}`);
+    }
+  } finally {
+    await pipeline.close();
+  }
+  return readCache(cacheFile);
 }
 
 function fmt(x: number, digits = 2): string {
@@ -125,22 +152,24 @@ async function main() {
   const pairs = JSON.parse(readFileSync(values.pairs, 'utf8')) as Pair[];
   const files = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
 
-  const workerFile = join(DIST, 'testing', 'presenza-testing-worker.js');
-  if (!existsSync(workerFile)) throw new Error('dist/testing is missing: run `npm run build` first');
-  const workerHash = createHash('sha256').update(readFileSync(workerFile)).digest('hex').slice(0, 12);
-  const cacheDir = join(ROOT, 'bench', '.cache', workerHash);
+  if (!existsSync(join(DIST, 'testing', 'presenza-testing-worker.js'))) throw new Error('dist/testing is missing: run `npm run build` first');
+  const pipelineHash = createHash('sha256');
+  for (const source of PIPELINE_SOURCES) pipelineHash.update(readFileSync(join(ROOT, source)));
+  const pipelineId = pipelineHash.digest('hex').slice(0, 12);
+  const cacheDir = join(ROOT, 'bench', '.cache', pipelineId);
   mkdirSync(cacheDir, { recursive: true });
-  const key = createHash('sha256').update(root).update(JSON.stringify(variants)).digest('hex').slice(0, 10);
+  const key = createHash('sha256').update(root).digest('hex').slice(0, 10);
   const cache = await describeAll(root, files, variants, join(cacheDir, `${key}.jsonl`));
 
   const images = files.map((f) => cache.get(f)!);
-  const failedImages = images.filter((i) => i.embeddings[0] === null).map((i) => i.file);
+  const failedImages = images.filter((i) => i.faces === 0).map((i) => i.file);
   const results: Record<string, Summary & { detect_failure_pairs: number }> = {};
   let shippedScores: ScoredPair[] = [];
-  variants.forEach((variant, v) => {
+  variants.forEach((variant) => {
+    const name = variantName(variant);
     const scored: ScoredPair[] = pairs.map((p) => {
-      const a = cache.get(p.a)!.embeddings[v];
-      const b = cache.get(p.b)!.embeddings[v];
+      const a = cache.get(p.a)!.embeddings[name];
+      const b = cache.get(p.b)!.embeddings[name];
       const score = a && b ? cosineSimilarity(fromBase64(a), fromBase64(b)) : null;
       return { score, same: p.same, ...(p.fold !== undefined ? { fold: p.fold } : {}) };
     });
@@ -152,7 +181,8 @@ async function main() {
   const issueCounts: Record<string, number> = {};
   for (const image of images) for (const issue of image.issues) issueCounts[issue] = (issueCounts[issue] ?? 0) + 1;
   const landmarks = images.map((i) => i.landmarksMs);
-  const embed = images.filter((i) => i.embedMs.length > 0).map((i) => i.embedMs[0]!);
+  const shippedName = variantName(DEFAULT_EMBEDDING_OPTIONS);
+  const embed = images.filter((i) => i.faces > 0 && i.embedMs[shippedName] !== undefined).map((i) => i.embedMs[shippedName]!);
   const timing = {
     landmarks_align_ms_p50: percentile(landmarks, 0.5),
     landmarks_align_ms_p95: percentile(landmarks, 0.95),
@@ -162,7 +192,9 @@ async function main() {
 
   console.log(`\n${basename(values.pairs)}: ${pairs.length} pairs, ${files.length} images, ${failedImages.length} without a face` +
     `${failedImages.length ? ` (${failedImages.slice(0, 5).join(', ')}${failedImages.length > 5 ? ', …' : ''})` : ''}`);
-  console.log(`threshold: ${threshold === undefined ? 'k-fold (chosen on the other folds)' : threshold}\n`);
+  const hasFolds = pairs.every((p) => p.fold !== undefined);
+  const mode = hasFolds ? 'k-fold (each fold scored at the threshold chosen on the others)' : 'best accuracy on all pairs (optimistic: no held-out folds)';
+  console.log(`threshold: ${threshold === undefined ? mode : threshold}\n`);
   console.log('variant        accuracy        AUC      EER     TAR@1e-2  TAR@1e-3  threshold  TAR     FAR');
   for (const [name, r] of Object.entries(results)) {
     console.log(
@@ -178,7 +210,7 @@ async function main() {
   const record = {
     pairs_file: basename(values.pairs),
     date: new Date().toISOString(),
-    worker: workerHash,
+    pipeline: pipelineId,
     threshold_mode: values.threshold ?? 'kfold',
     shipped_variant: variantName(DEFAULT_EMBEDDING_OPTIONS),
     ...shipped,

@@ -8,27 +8,23 @@ import { expect, test, type Page } from '@playwright/test';
 import { cosineSimilarity, DEFAULT_MATCH_THRESHOLD } from '../workers/compareTemplates.js';
 import { DEFAULT_EMBEDDING_OPTIONS } from '../workers/embedFace.js';
 import type { DescribedImage } from './harness/page.js';
-import { DIST, FACES } from './support/paths.js';
+import { startOrigins, type Origins } from './support/origins.js';
+import { DIST } from './support/paths.js';
 import { serveStatic, type StaticServer } from './support/staticServer.js';
 
+let origins: Origins;
+let plain: Origins;
 let cdn: StaticServer;
 let site: StaticServer;
-let plainSite: StaticServer;
-
-const harnessPage = (cdnOrigin: string) =>
-  `<!doctype html><title>harness</title><script src="${cdnOrigin}/testing/harness.iife.js"></script>`;
-const sdkPage = (cdnOrigin: string) =>
-  `<!doctype html><title>platform</title><script src="${cdnOrigin}/presenza.iife.js"></script>`;
 
 test.beforeAll(async () => {
-  cdn = await serveStatic({ mounts: { '/': DIST }, cors: true, isolated: true });
-  const pages = { '/harness.html': harnessPage(cdn.origin), '/sdk.html': sdkPage(cdn.origin) };
-  site = await serveStatic({ mounts: { '/faces/': FACES }, pages, isolated: true });
-  plainSite = await serveStatic({ mounts: { '/faces/': FACES }, pages });
+  origins = await startOrigins();
+  plain = await startOrigins({ isolated: false });
+  ({ cdn, site } = origins);
 });
 
 test.afterAll(async () => {
-  await Promise.all([cdn.close(), site.close(), plainSite.close()]);
+  await Promise.all([origins.close(), plain.close()]);
 });
 
 async function describeImages(page: Page, files: string[]): Promise<DescribedImage[]> {
@@ -80,6 +76,9 @@ test('the script-tag build works from another origin: threads, no_face, multiple
       noFace: await presenza.assessFrame(noFace),
       group: await presenza.assessFrame(await image('/faces/face_recognition/_multi_face/two_people.jpg')),
       single: await presenza.assessFrame(await image('/faces/face_recognition/obama/obama.jpg')),
+      // LFW: a second person of comparable size beside the subject, and a small face far behind.
+      neighbour: await presenza.assessFrame(await image('/faces/lfw/Jimmy_Carter/Jimmy_Carter_0001.jpg')),
+      background: await presenza.assessFrame(await image('/faces/lfw/Gordon_Brown/Gordon_Brown_0006.jpg')),
     };
     const runtime = presenza.runtime;
     await presenza.close();
@@ -91,10 +90,30 @@ test('the script-tag build works from another origin: threads, no_face, multiple
   expect(result.verdicts.group.issues).toContain('multiple_faces');
   expect(result.verdicts.single.issues).not.toContain('no_face');
   expect(result.verdicts.single.issues).not.toContain('multiple_faces');
+  expect(result.verdicts.neighbour.issues).toContain('multiple_faces');
+  expect(result.verdicts.background.issues).not.toContain('multiple_faces');
+  expect(result.verdicts.background.hints).toEqual(['background_face']);
+});
+
+test('VIDEO mode tracks a face across frames with increasing timestamps', async ({ page }) => {
+  await page.goto(`${site.origin}/sdk.html`);
+  const verdicts = await page.evaluate(async () => {
+    const presenza = await window.Presenza.create();
+    const blob = await (await fetch('/faces/face_recognition/obama/obama.jpg')).blob();
+    const out = [];
+    for (let i = 0; i < 4; i += 1) {
+      out.push(await presenza.assessFrame(await createImageBitmap(blob), { mode: 'video', timestampMs: 1000 + 66 * i }));
+    }
+    out.push(await presenza.assessFrame(await createImageBitmap(blob)));
+    await presenza.close();
+    return out;
+  });
+  expect(verdicts).toHaveLength(5);
+  for (const verdict of verdicts) expect(verdict.issues).not.toContain('no_face');
 });
 
 test('without COOP/COEP the worker runs single-threaded and still works', async ({ page }) => {
-  await page.goto(`${plainSite.origin}/sdk.html`);
+  await page.goto(`${plain.site.origin}/sdk.html`);
   const runtime = await page.evaluate(async () => {
     const presenza = await window.Presenza.create();
     await presenza.close();

@@ -1,7 +1,23 @@
 /** Presenza browser SDK: on-device face presence checks. Named exports only. */
-export { Presenza, DEFAULT_BACKEND, WORKER_FILE, defaultAssetsBaseUrl } from './presenza.js';
+export {
+  Presenza,
+  DEFAULT_BACKEND,
+  DEFAULT_CHECK_TIMEOUT_MS,
+  DEFAULT_ENROLL_TIMEOUT_MS,
+  MAX_RETENTION_MONTHS,
+  WORKER_FILE,
+  defaultAssetsBaseUrl,
+} from './presenza.js';
 export type {
   PresenzaOptions,
+  CaptureOptions,
+  EnrollOptions,
+  CheckOptions,
+  PresenzaCheckResult,
+  CameraOption,
+  CaptureProgress,
+  CheckResult,
+  EnrollmentStatus,
   FrameTiming,
   FrameVerdict,
   LoadProgress,
@@ -10,5 +26,9 @@ export type {
   QualityIssue,
   QualityHint,
 } from './presenza.js';
+export { CAMERA_CONSTRAINTS } from './camera.js';
+export { FRAME_INTERVAL_MS } from './capture.js';
+export { SDK_VERSION } from './version.js';
 export { PresenzaError, isPresenzaError, ERROR_CODES } from './protocol/errors.js';
 export type { PresenzaErrorCode } from './protocol/errors.js';
+export type { CheckOutcome, CheckReason, LivenessResult } from './protocol/assertion.js';

@@ -3,9 +3,24 @@
  * frames go into the worker and only verdicts and reports come back.
  */
 import * as Comlink from 'comlink';
-import type { FaceWorkerApi, FrameTiming, FrameVerdict, LoadProgress, OnnxBackend, RuntimeReport } from '../workers/api.js';
-import { PresenzaError } from './protocol/errors.js';
+import type {
+  CaptureProgress,
+  CheckResult,
+  EnrollmentStatus,
+  FaceWorkerApi,
+  FrameTiming,
+  FrameVerdict,
+  LoadProgress,
+  OnnxBackend,
+  RuntimeReport,
+} from '../workers/api.js';
+import { openFrameSource, runCapture, type CameraOption } from './capture.js';
+import { MAX_ID_LENGTH } from './protocol/assertion.js';
+import { isPresenzaError, PresenzaError, type PresenzaErrorCode } from './protocol/errors.js';
 import { startWorker, type WorkerHandle } from './workerClient.js';
+
+export type { CameraOption } from './capture.js';
+export type { CaptureProgress, CheckResult, EnrollmentStatus } from '../workers/api.js';
 
 export type {
   FrameTiming,
@@ -23,6 +38,15 @@ export const WORKER_FILE = 'presenza-worker.js';
 /** Default backend: WASM runs everywhere; WebGPU is opt-in (untested on real GPUs so far). */
 export const DEFAULT_BACKEND: OnnxBackend = 'wasm';
 
+/** How long an enrollment may take to collect its good frames. */
+export const DEFAULT_ENROLL_TIMEOUT_MS = 30_000;
+
+/** How long a check may take to collect its good frames. */
+export const DEFAULT_CHECK_TIMEOUT_MS = 20_000;
+
+/** Longest retention of a template: 12 months from enrollment (e.g. until the course ends). */
+export const MAX_RETENTION_MONTHS = 12;
+
 /** Options of {@link Presenza.create}. */
 export interface PresenzaOptions {
   /**
@@ -34,10 +58,52 @@ export interface PresenzaOptions {
   backend?: OnnxBackend;
   /** WASM threads. Default: 2 when the page is cross-origin isolated (COOP + COEP), else 1. */
   threads?: number;
+  /** The platform's origin, the assertions' `aud`. Default: this page's origin. */
+  audience?: string;
   /** Model download progress. */
   onProgress?: (progress: LoadProgress) => void;
-  /** Aborts loading and closes the instance. */
+  /** Aborts loading, any capture in progress, and closes the instance. */
   signal?: AbortSignal;
+  /** Clock in epoch ms, for tests. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** Options common to {@link Presenza.enroll} and {@link Presenza.check}. */
+export interface CaptureOptions {
+  /** Where frames come from. Default: the camera. */
+  camera?: CameraOption;
+  /** Called after every frame with what to tell the student (move closer, more light…). */
+  onFrame?: (progress: CaptureProgress) => void;
+  /** Time allowed to collect good frames. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Options of {@link Presenza.enroll}. */
+export interface EnrollOptions extends CaptureOptions {
+  /** The platform's pseudonymous id of this student's enrollment (the assertions' `sub`). */
+  enrollmentId: string;
+  /** The nonce the platform's server issued for this enrollment. */
+  nonce: string;
+  /**
+   * When the template and keys are deleted from this device (e.g. the course end): a Date, an
+   * ISO string or epoch ms, in the future and at most {@link MAX_RETENTION_MONTHS} months ahead.
+   */
+  retainUntil: Date | string | number;
+}
+
+/** Options of {@link Presenza.check}. */
+export interface CheckOptions extends CaptureOptions {
+  /** The check id the platform's server issued (the assertion's `jti`). */
+  checkId: string;
+  /** The nonce the server issued for this student and check. */
+  nonce: string;
+}
+
+/** Result of {@link Presenza.check}: the outcome to show, and the assertion to post to the server. */
+export interface PresenzaCheckResult extends CheckResult {
+  /** When the camera could not be used: which problem, so the page can say what to do. */
+  cameraError?: PresenzaErrorCode;
 }
 
 /** The URL of the SDK script itself, read while the script is being evaluated. */
@@ -49,6 +115,28 @@ export function defaultAssetsBaseUrl(): string {
   const base = sdkScriptUrl ?? import.meta.url;
   if (!base) throw new TypeError('Presenza.create: cannot tell where the SDK was loaded from; pass assetsBaseUrl');
   return new URL('./', base).href;
+}
+
+function requireId(method: string, name: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
+    throw new TypeError(`${method}: ${name} must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  }
+  return value;
+}
+
+/** Parses and checks `retainUntil` against the clock: future, and at most 12 months ahead. */
+export function retainUntilMs(value: unknown, nowMs: number): number {
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : value;
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+    throw new TypeError('enroll: retainUntil is required (a Date, an ISO date string or epoch ms), e.g. the end of the course');
+  }
+  const limit = new Date(nowMs);
+  limit.setMonth(limit.getMonth() + MAX_RETENTION_MONTHS);
+  if (ms <= nowMs) throw new TypeError(`enroll: retainUntil is in the past (${new Date(ms).toISOString()})`);
+  if (ms > limit.getTime()) {
+    throw new TypeError(`enroll: retainUntil is more than ${MAX_RETENTION_MONTHS} months ahead (${new Date(ms).toISOString()})`);
+  }
+  return ms;
 }
 
 function resolveOptions(options: PresenzaOptions): { assetsBaseUrl: string; backend: OnnxBackend; threads?: number } {
@@ -71,24 +159,128 @@ function resolveOptions(options: PresenzaOptions): { assetsBaseUrl: string; back
 
 /** A loaded Presenza instance. */
 export class Presenza {
+  private capturing = false;
+
   private constructor(
     private readonly worker: WorkerHandle<FaceWorkerApi>,
     /** What the face pipeline runs on (backend, threads, fallback reason, model ids). */
     readonly runtime: RuntimeReport,
+    /** The platform origin the assertions are addressed to. */
+    readonly audience: string,
+    private readonly now: () => number,
+    private readonly signal: AbortSignal | undefined,
   ) {}
 
-  /** Starts the face worker and loads the verified models. */
+  /** Starts the face worker, loads the verified models and deletes expired enrollments. */
   static async create(options: PresenzaOptions = {}): Promise<Presenza> {
     const resolved = resolveOptions(options);
+    const audience = requireId('Presenza.create', 'audience', options.audience ?? location.origin);
+    const now = options.now ?? Date.now;
+    if (typeof now !== 'function') throw new TypeError('Presenza.create: now must be a function returning epoch ms');
     const worker = startWorker<FaceWorkerApi>(new URL(WORKER_FILE, resolved.assetsBaseUrl).href, options.signal);
     try {
       const progress = options.onProgress ? Comlink.proxy(options.onProgress) : undefined;
-      const runtime = await worker.call('init', resolved, progress);
-      return new Presenza(worker, runtime);
+      const runtime = await worker.call('init', { ...resolved, nowMs: now() }, progress);
+      return new Presenza(worker, runtime, audience, now, options.signal);
     } catch (error) {
       worker.terminate();
       throw error;
     }
+  }
+
+  /**
+   * Enrolls the student on this device: collects a few good frames, builds and seals the template
+   * and creates the device key, all inside the worker. Returns the enrollment JWS for the
+   * platform's server (it carries the public key). Throws coded errors: `ERR_CAMERA_*` when the
+   * camera cannot be used, `ERR_NO_FACE`, `ERR_MULTIPLE_FACES` or `ERR_CAPTURE_TIMEOUT` when no
+   * good frames came in time.
+   */
+  async enroll(options: EnrollOptions): Promise<{ assertion: string }> {
+    if (typeof options !== 'object' || options === null) throw new TypeError('enroll: options must be an object');
+    const request = {
+      audience: this.audience,
+      enrollmentId: requireId('enroll', 'enrollmentId', options.enrollmentId),
+      nonce: requireId('enroll', 'nonce', options.nonce),
+      retainUntilMs: retainUntilMs(options.retainUntil, this.now()),
+    };
+    return this.exclusive(async () => {
+      await this.worker.call('beginEnrollment', request);
+      try {
+        await this.capture(options, DEFAULT_ENROLL_TIMEOUT_MS);
+      } catch (error) {
+        await this.worker.call('cancelCapture');
+        throw error;
+      }
+      return { assertion: await this.worker.call('finishEnrollment', this.now()) };
+    });
+  }
+
+  /**
+   * Checks that the enrolled student is in front of the camera. Always resolves with an outcome
+   * (`pass`, `fail` or `inconclusive` with a reason) and, when this device holds a key, the signed
+   * assertion for the platform's server. A failed check keeps nothing.
+   */
+  async check(options: CheckOptions): Promise<PresenzaCheckResult> {
+    if (typeof options !== 'object' || options === null) throw new TypeError('check: options must be an object');
+    const request = {
+      audience: this.audience,
+      checkId: requireId('check', 'checkId', options.checkId),
+      nonce: requireId('check', 'nonce', options.nonce),
+    };
+    return this.exclusive(async () => {
+      const start = await this.worker.call('beginCheck', { ...request, nowMs: this.now() });
+      if (!start.ready) return start.result;
+      let end: 'complete' | 'timeout' | 'camera_unavailable';
+      let cameraError: PresenzaErrorCode | undefined;
+      try {
+        end = await this.capture(options, DEFAULT_CHECK_TIMEOUT_MS);
+      } catch (error) {
+        if (!isPresenzaError(error) || !error.code.startsWith('ERR_CAMERA_')) {
+          await this.worker.call('cancelCapture');
+          throw error;
+        }
+        end = 'camera_unavailable';
+        cameraError = error.code;
+      }
+      const result = await this.worker.call('finishCheck', end, this.now());
+      return cameraError ? { ...result, cameraError } : result;
+    });
+  }
+
+  /** Whether this device holds an enrollment for the platform, and until when. */
+  status(): Promise<EnrollmentStatus> {
+    return this.worker.call('status', this.audience, this.now());
+  }
+
+  /** Deletes this device's template and keys for the platform, at once. */
+  forget(): Promise<void> {
+    return this.worker.call('forget', this.audience);
+  }
+
+  private async exclusive<T>(run: () => Promise<T>): Promise<T> {
+    if (this.capturing) throw new PresenzaError('ERR_BUSY', 'another enroll() or check() is in progress');
+    this.capturing = true;
+    try {
+      return await run();
+    } finally {
+      this.capturing = false;
+    }
+  }
+
+  private async capture(options: CaptureOptions, defaultTimeoutMs: number): Promise<'complete' | 'timeout'> {
+    const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+    if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new TypeError('timeoutMs must be a positive number of milliseconds');
+    const signal = options.signal && this.signal ? AbortSignal.any([options.signal, this.signal]) : options.signal ?? this.signal;
+    const source = await openFrameSource(options.camera);
+    return runCapture(
+      source,
+      async (frame, timestampMs) => {
+        const progress = await this.worker.call('submitFrame', Comlink.transfer(frame, [frame]), { mode: 'video', timestampMs });
+        options.onFrame?.(progress);
+        return progress.done;
+      },
+      { timeoutMs, signal },
+    );
   }
 
   /**

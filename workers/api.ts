@@ -5,6 +5,7 @@
  */
 import type { QualityHint, QualityIssue } from './assessQuality.js';
 import type { OnnxBackend } from './runtime/onnx.js';
+import type { CheckOutcome, CheckReason, LivenessResult } from '../src/protocol/assertion.js';
 
 export type { QualityHint, QualityIssue } from './assessQuality.js';
 export type { OnnxBackend } from './runtime/onnx.js';
@@ -17,6 +18,8 @@ export interface WorkerInitOptions {
   readonly backend: OnnxBackend;
   /** WASM threads; when omitted: 2 if cross-origin isolated, else 1. */
   readonly threads?: number;
+  /** The caller's clock (epoch ms): expired enrollments are deleted at start. */
+  readonly nowMs: number;
 }
 
 /** Model download progress, as sent to the main thread. */
@@ -47,12 +50,80 @@ export interface FrameVerdict {
 /** How a frame was captured: a still photo, or one frame of a live stream (enables tracking). */
 export type FrameTiming = { readonly mode: 'image' } | { readonly mode: 'video'; readonly timestampMs: number };
 
+/** Start of an enrollment capture. Times are epoch ms of the caller's clock. */
+export interface EnrollmentRequest {
+  readonly audience: string;
+  readonly enrollmentId: string;
+  readonly nonce: string;
+  readonly retainUntilMs: number;
+}
+
+/** Start of a check capture. */
+export interface CheckRequest {
+  readonly audience: string;
+  readonly checkId: string;
+  readonly nonce: string;
+  readonly nowMs: number;
+}
+
+/** Progress of a capture after one frame: what to tell the student, and how far along it is. */
+export interface CaptureProgress {
+  readonly verdict: FrameVerdict;
+  /** Good frames kept so far. */
+  readonly collected: number;
+  readonly needed: number;
+  /** Enough good frames: stop sending. */
+  readonly done: boolean;
+}
+
+/** Result of a check, as the SDK returns it. No score, no embedding, no image. */
+export interface CheckResult {
+  readonly outcome: CheckOutcome;
+  readonly reason?: CheckReason;
+  readonly liveness: LivenessResult;
+  /** The signed check assertion, or null when there is no device key to sign with (not enrolled, expired). */
+  readonly assertion: string | null;
+}
+
+/** A check either needs frames, or is already decided (not enrolled, enrollment expired). */
+export type CheckStart = { readonly ready: true } | { readonly ready: false; readonly result: CheckResult };
+
+/** How the frames of a check stopped coming. */
+export type CaptureEnd = 'complete' | 'timeout' | 'camera_unavailable';
+
+/** Whether this device holds an enrollment for an audience. */
+export interface EnrollmentStatus {
+  readonly enrolled: boolean;
+  readonly enrollmentId?: string;
+  /** Epoch ms at which the template and keys will be deleted. */
+  readonly retainUntil?: number;
+}
+
 /** The production worker API. */
 export interface FaceWorkerApi {
-  /** Loads and verifies the models and starts the runtimes. Call once, before anything else. */
+  /** Loads and verifies the models, starts the runtimes and deletes expired enrollments. Call once, first. */
   init(options: WorkerInitOptions, onProgress?: (progress: LoadProgress) => void): Promise<RuntimeReport>;
   /** Runs detection and the quality gates on one transferred frame. The frame is closed afterwards. */
   assessFrame(frame: ImageBitmap, timing?: FrameTiming): Promise<FrameVerdict>;
-  /** Releases the models. */
+  /** Starts collecting frames for an enrollment (replaces any capture in progress). */
+  beginEnrollment(request: EnrollmentRequest): Promise<void>;
+  /** Starts a check: deletes an expired enrollment, and answers at once when there is nothing to check against. */
+  beginCheck(request: CheckRequest): Promise<CheckStart>;
+  /** Feeds one transferred frame of the current capture. The frame is closed afterwards. */
+  submitFrame(frame: ImageBitmap, timing: FrameTiming): Promise<CaptureProgress>;
+  /**
+   * Ends the enrollment capture: builds and seals the template, creates and stores the device keys,
+   * and returns the signed enrollment JWS. Throws a coded error when too few good frames came.
+   */
+  finishEnrollment(nowMs: number): Promise<string>;
+  /** Ends the check capture, compares with the sealed template and returns the signed result. */
+  finishCheck(end: CaptureEnd, nowMs: number): Promise<CheckResult>;
+  /** Drops the current capture and everything it collected. */
+  cancelCapture(): Promise<void>;
+  /** Enrollment state of `audience` (deletes it first if expired). */
+  status(audience: string, nowMs: number): Promise<EnrollmentStatus>;
+  /** Deletes the template and the device keys of `audience`. */
+  forget(audience: string): Promise<void>;
+  /** Releases the models and the vault. */
   close(): Promise<void>;
 }

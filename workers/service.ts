@@ -1,7 +1,19 @@
 /** The implementation behind {@link FaceWorkerApi}, shared by the production and testing entries. */
-import type { FaceWorkerApi, FrameVerdict } from './api.js';
+import type {
+  CaptureEnd,
+  CheckRequest,
+  CheckResult,
+  EnrollmentRequest,
+  FaceWorkerApi,
+  FrameVerdict,
+} from './api.js';
+import type { QualityReport } from './assessQuality.js';
+import { signCheck, signEnrollment } from './assertions.js';
+import { CHECK_FRAMES, ENROLLMENT_FRAMES, FrameCollector, type IncompleteReason } from './capture.js';
+import { compareTemplates, meanTemplate } from './compareTemplates.js';
 import { FacePipeline, requireFrame } from './pipeline.js';
-import { PresenzaError } from '../src/protocol/errors.js';
+import { createDeviceKeys, sealTemplate, unsealTemplate, Vault, type EnrollmentRecord } from './vault.js';
+import { PresenzaError, type PresenzaErrorCode } from '../src/protocol/errors.js';
 
 /** The API plus access to the loaded pipeline for entries that extend it (tests, benchmarks). */
 export interface FaceWorkerService {
@@ -10,38 +22,199 @@ export interface FaceWorkerService {
   pipeline(): FacePipeline;
 }
 
-/** Creates the worker's API around one pipeline instance (a single model load per worker). */
+type Capture =
+  | { readonly kind: 'enroll'; readonly request: EnrollmentRequest; readonly collector: FrameCollector }
+  | { readonly kind: 'check'; readonly request: CheckRequest; readonly record: EnrollmentRecord; readonly collector: FrameCollector };
+
+const ENROLLMENT_FAILURES: Record<IncompleteReason, PresenzaErrorCode> = {
+  no_face: 'ERR_NO_FACE',
+  multiple_faces: 'ERR_MULTIPLE_FACES',
+  timeout: 'ERR_CAPTURE_TIMEOUT',
+};
+
+const toVerdict = (quality: QualityReport): FrameVerdict => ({ ok: quality.ok, issues: [...quality.issues], hints: [...quality.hints] });
+
+const undecided = (reason: 'not_enrolled' | 'enrollment_expired'): CheckResult => ({
+  outcome: 'inconclusive',
+  reason,
+  liveness: 'not_run',
+  assertion: null,
+});
+
+async function openVault(): Promise<Vault> {
+  try {
+    return await Vault.open();
+  } catch (error) {
+    throw new PresenzaError('ERR_STORAGE', `IndexedDB is not available here (${String(error)}); enrollment needs it`, { cause: error });
+  }
+}
+
+/** Creates the worker's API around one pipeline and one vault (a single model load per worker). */
 export function createFaceWorkerService(): FaceWorkerService {
-  let loading: Promise<FacePipeline> | null = null;
-  let loaded: FacePipeline | null = null;
-  const pipeline = () => {
+  let loading: Promise<[FacePipeline, Vault]> | null = null;
+  let loaded: { pipeline: FacePipeline; vault: Vault } | null = null;
+  let capture: Capture | null = null;
+
+  const ready = () => {
     if (!loaded) throw new PresenzaError('ERR_CLOSED', 'the face worker is not initialised (call init first) or was closed');
     return loaded;
   };
+  const endCapture = () => {
+    capture?.collector.clear();
+    capture = null;
+  };
+  function currentCapture<K extends Capture['kind']>(kind: K): Extract<Capture, { kind: K }> {
+    if (capture?.kind !== kind) throw new PresenzaError('ERR_BUSY', `no ${kind} capture is in progress`);
+    return capture as Extract<Capture, { kind: K }>;
+  }
+
   const api: FaceWorkerApi = {
     async init(options, onProgress) {
-      loading ??= FacePipeline.create(options, onProgress).catch((error: unknown) => {
+      loading ??= Promise.all([FacePipeline.create(options, onProgress), openVault()]).catch((error: unknown) => {
         loading = null;
         throw error;
       });
-      loaded = await loading;
-      return loaded.report;
+      const [pipeline, vault] = await loading;
+      loaded = { pipeline, vault };
+      await vault.purgeExpired(options.nowMs);
+      return pipeline.report;
     },
-    async assessFrame(frame, timing): Promise<FrameVerdict> {
+
+    async assessFrame(frame, timing) {
       const bitmap = requireFrame(frame);
       try {
-        const { quality } = await pipeline().analyze(bitmap, timing);
-        return { ok: quality.ok, issues: [...quality.issues], hints: [...quality.hints] };
+        return toVerdict((await ready().pipeline.analyze(bitmap, timing)).quality);
       } finally {
         bitmap.close();
       }
     },
+
+    async beginEnrollment(request) {
+      ready();
+      endCapture();
+      capture = { kind: 'enroll', request, collector: new FrameCollector(ENROLLMENT_FRAMES) };
+    },
+
+    async beginCheck(request) {
+      const { pipeline, vault } = ready();
+      endCapture();
+      const found = await vault.lookup(request.audience, request.nowMs);
+      if (found.state === 'expired') return { ready: false, result: undecided('enrollment_expired') };
+      if (found.state === 'not_enrolled') return { ready: false, result: undecided('not_enrolled') };
+      if (found.record.models.join() !== pipeline.report.models.join()) {
+        // A template made with other models cannot be compared: it is useless, so it goes.
+        await vault.forget(request.audience);
+        return { ready: false, result: undecided('not_enrolled') };
+      }
+      capture = { kind: 'check', request, record: found.record, collector: new FrameCollector(CHECK_FRAMES) };
+      return { ready: true };
+    },
+
+    async submitFrame(frame, timing) {
+      const bitmap = requireFrame(frame);
+      try {
+        const { pipeline } = ready();
+        if (!capture) throw new PresenzaError('ERR_BUSY', 'no capture is in progress');
+        const { collector } = capture;
+        const timestampMs = timing.mode === 'video' ? timing.timestampMs : performance.now();
+        const analysis = await pipeline.analyze(bitmap, timing);
+        if (analysis.crop && collector.wants(analysis.quality, timestampMs)) {
+          collector.keep(await pipeline.embed(analysis.crop), timestampMs);
+        }
+        return { verdict: toVerdict(analysis.quality), collected: collector.collected, needed: collector.needed, done: collector.done };
+      } finally {
+        bitmap.close();
+      }
+    },
+
+    async finishEnrollment(nowMs) {
+      const { pipeline, vault } = ready();
+      const { request, collector } = currentCapture('enroll');
+      try {
+        if (!collector.done) {
+          const reason = collector.incompleteReason();
+          throw new PresenzaError(ENROLLMENT_FAILURES[reason], `enrollment needs ${collector.needed} good frames, got ${collector.collected} (${reason})`);
+        }
+        const template = meanTemplate(collector.embeddings);
+        const keys = await createDeviceKeys();
+        const sealedTemplate = await sealTemplate(keys.sealingKey, template, request.audience, request.enrollmentId);
+        template.fill(0);
+        const models = pipeline.report.models;
+        await vault.save({
+          ...keys,
+          audience: request.audience,
+          enrollmentId: request.enrollmentId,
+          retainUntil: request.retainUntilMs,
+          createdAt: nowMs,
+          sealedTemplate,
+          models,
+        });
+        return await signEnrollment(keys, { ...request, nowMs, models });
+      } finally {
+        endCapture();
+      }
+    },
+
+    async finishCheck(end: CaptureEnd, nowMs) {
+      const { pipeline } = ready();
+      const { request, record, collector } = currentCapture('check');
+      try {
+        let outcome: CheckResult['outcome'] = 'inconclusive';
+        let reason: CheckResult['reason'];
+        if (end === 'camera_unavailable') {
+          reason = 'camera_unavailable';
+        } else if (collector.collected === 0) {
+          reason = collector.incompleteReason();
+        } else {
+          const template = await unsealTemplate(record.sealingKey, record.sealedTemplate, record.audience, record.enrollmentId);
+          const probe = meanTemplate(collector.embeddings);
+          const { match } = compareTemplates(template, probe);
+          template.fill(0);
+          probe.fill(0);
+          outcome = match ? 'pass' : 'fail';
+          reason = match ? undefined : 'mismatch';
+        }
+        const liveness = 'not_run' as const;
+        const assertion = await signCheck(record, {
+          audience: record.audience,
+          enrollmentId: record.enrollmentId,
+          checkId: request.checkId,
+          nonce: request.nonce,
+          nowMs,
+          outcome,
+          ...(reason ? { reason } : {}),
+          liveness,
+          models: pipeline.report.models,
+        });
+        return { outcome, ...(reason ? { reason } : {}), liveness, assertion };
+      } finally {
+        endCapture();
+      }
+    },
+
+    async cancelCapture() {
+      endCapture();
+    },
+
+    async status(audience, nowMs) {
+      const found = await ready().vault.lookup(audience, nowMs);
+      if (found.state !== 'enrolled') return { enrolled: false };
+      return { enrolled: true, enrollmentId: found.record.enrollmentId, retainUntil: found.record.retainUntil };
+    },
+
+    async forget(audience) {
+      endCapture();
+      await ready().vault.forget(audience);
+    },
+
     async close() {
+      endCapture();
       const closing = loaded;
       loaded = null;
       loading = null;
-      await closing?.close();
+      closing?.vault.close();
+      await closing?.pipeline.close();
     },
   };
-  return { api, pipeline };
+  return { api, pipeline: () => ready().pipeline };
 }

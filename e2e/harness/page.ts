@@ -22,6 +22,7 @@ async function decode(url: string): Promise<ImageBitmap> {
 export async function start(options: { assetsBaseUrl: string; backend?: 'wasm' | 'webgpu'; threads?: number }) {
   const worker = startWorker<FaceWorkerTestingApi>(new URL('testing/presenza-testing-worker.js', options.assetsBaseUrl).href);
   const runtime: RuntimeReport = await worker.call('init', {
+    nowMs: Date.now(),
     assetsBaseUrl: options.assetsBaseUrl,
     backend: options.backend ?? 'wasm',
     ...(options.threads ? { threads: options.threads } : {}),

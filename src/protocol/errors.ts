@@ -15,6 +15,20 @@ export const ERROR_CODES = [
   'ERR_CLOSED',
   'ERR_ABORTED',
   'ERR_BAD_FRAME',
+  'ERR_BUSY',
+  'ERR_STORAGE',
+  // Capture (browser): why an enrollment could not complete.
+  'ERR_NO_FACE',
+  'ERR_MULTIPLE_FACES',
+  'ERR_CAPTURE_TIMEOUT',
+  // Camera (browser), from getUserMedia's errors.
+  'ERR_CAMERA_DENIED',
+  'ERR_CAMERA_BUSY',
+  'ERR_CAMERA_NOT_FOUND',
+  'ERR_CAMERA_CONSTRAINTS',
+  'ERR_CAMERA_INSECURE_CONTEXT',
+  'ERR_CAMERA_POLICY',
+  'ERR_CAMERA_FAILED',
   // Assertion verification (server).
   'ERR_MALFORMED',
   'ERR_ALGORITHM',

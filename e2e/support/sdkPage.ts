@@ -1,0 +1,53 @@
+/** Drives the script-tag SDK on the platform page from Playwright, with photos injected as the camera. */
+import type { Page } from '@playwright/test';
+import type { Origins } from './origins.js';
+
+/** The platform origin the assertions are addressed to in tests. */
+export const AUDIENCE = 'https://school.example';
+/** One day in ms. */
+export const DAY = 86_400_000;
+
+/** Opens the platform page and creates an SDK instance whose clock the test controls. */
+export async function openSdk(page: Page, origins: Origins, clockMs = Date.now()): Promise<void> {
+  await page.goto(`${origins.site.origin}/sdk.html`);
+  await page.evaluate(
+    async ({ audience, clockMs }) => {
+      const w = window as unknown as Record<string, unknown>;
+      w.clock = clockMs;
+      w.sdk = await window.Presenza.create({ audience, now: () => w.clock as number });
+      /** A "camera" that shows one photo, over and over. */
+      w.photo = (url: string) => ({
+        frames: async function* () {
+          const blob = await (await fetch(url)).blob();
+          for (;;) yield blob;
+        },
+      });
+    },
+    { audience: AUDIENCE, clockMs },
+  );
+}
+
+/** The SDK instance type. */
+export type Sdk = Awaited<ReturnType<typeof window.Presenza.create>>;
+/** What {@link openSdk} puts on `window`. */
+export type Globals = { sdk: Sdk; clock: number; photo: (url: string) => { frames: () => AsyncIterable<Blob> } };
+
+/** Enrolls `student-42` from a photo injected as the camera. */
+export function enroll(page: Page, args: { photo: string; nonce: string; retainUntil: number | string }) {
+  return page.evaluate(async ({ photo, nonce, retainUntil }) => {
+    const g = window as unknown as Globals;
+    return g.sdk.enroll({ enrollmentId: 'student-42', nonce, retainUntil, camera: g.photo(`/faces/${photo}`) });
+  }, args);
+}
+
+/** Runs a check with a photo injected as the camera. */
+export function check(page: Page, args: { photo: string; nonce: string; checkId: string }) {
+  return page.evaluate(async ({ photo, nonce, checkId }) => {
+    const g = window as unknown as Globals;
+    return g.sdk.check({ checkId, nonce, camera: g.photo(`/faces/${photo}`) });
+  }, args);
+}
+
+/** Moves the SDK's clock. */
+export const setClock = (page: Page, ms: number) => page.evaluate((ms) => void ((window as unknown as Globals).clock = ms), ms);
+

@@ -1,0 +1,74 @@
+/**
+ * Builds and signs the two assertions the worker produces (DESIGN, "The assertion"): the
+ * self-signed enrollment JWS and the check JWS. Only protocol fields go in; the types leave no
+ * room for a score, an embedding, a landmark or an image.
+ */
+import {
+  ASSERTION_ALG,
+  CHECK_TYP,
+  ENROLL_TYP,
+  type CheckClaims,
+  type CheckOutcome,
+  type CheckReason,
+  type EnrollClaims,
+  type LivenessResult,
+} from '../src/protocol/assertion.js';
+import { signCompactJws } from '../src/protocol/jws.js';
+import { SDK_VERSION } from '../src/version.js';
+import type { DeviceKeys } from './vault.js';
+
+/** Lifetime of an assertion, in seconds (the protocol allows at most 120). */
+export const ASSERTION_LIFETIME_SECONDS = 120;
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+/** Signs the enrollment assertion; its header carries the public key that signed it. */
+export function signEnrollment(
+  keys: DeviceKeys,
+  claims: { audience: string; enrollmentId: string; nonce: string; retainUntilMs: number; nowMs: number; models: readonly string[] },
+): Promise<string> {
+  const iat = seconds(claims.nowMs);
+  const payload: EnrollClaims = {
+    aud: claims.audience,
+    sub: claims.enrollmentId,
+    nonce: claims.nonce,
+    iat,
+    exp: iat + ASSERTION_LIFETIME_SECONDS,
+    retainUntil: seconds(claims.retainUntilMs),
+    models: [...claims.models],
+    sdk: SDK_VERSION,
+  };
+  return signCompactJws({ alg: ASSERTION_ALG, typ: ENROLL_TYP, kid: keys.kid, jwk: keys.publicJwk }, payload, keys.signingKey);
+}
+
+/** Signs a check assertion with the enrolled device key. */
+export function signCheck(
+  keys: Pick<DeviceKeys, 'signingKey' | 'kid'>,
+  claims: {
+    audience: string;
+    enrollmentId: string;
+    checkId: string;
+    nonce: string;
+    nowMs: number;
+    outcome: CheckOutcome;
+    reason?: CheckReason;
+    liveness: LivenessResult;
+    models: readonly string[];
+  },
+): Promise<string> {
+  const iat = seconds(claims.nowMs);
+  const payload: CheckClaims = {
+    aud: claims.audience,
+    sub: claims.enrollmentId,
+    jti: claims.checkId,
+    nonce: claims.nonce,
+    iat,
+    exp: iat + ASSERTION_LIFETIME_SECONDS,
+    outcome: claims.outcome,
+    ...(claims.outcome === 'pass' ? {} : { reason: claims.reason }),
+    liveness: claims.liveness,
+    models: [...claims.models],
+    sdk: SDK_VERSION,
+  };
+  return signCompactJws({ alg: ASSERTION_ALG, typ: CHECK_TYP, kid: keys.kid }, payload, keys.signingKey);
+}

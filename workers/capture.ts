@@ -1,0 +1,75 @@
+/**
+ * Frame collection for enrollment and checks: keeps the embeddings of good frames (spaced in
+ * time, so a template reflects a few moments rather than one), and remembers why the other frames
+ * were refused so a capture that never completes ends with the right reason.
+ */
+import type { QualityReport } from './assessQuality.js';
+
+/** Good frames an enrollment template is averaged from. */
+export const ENROLLMENT_FRAMES = 5;
+/** Good frames a check compares (averaged) against the template. */
+export const CHECK_FRAMES = 3;
+/** Minimum time between two kept frames, by frame timestamp. */
+export const MIN_FRAME_SPACING_MS = 150;
+
+/** Why a capture that did not complete failed. */
+export type IncompleteReason = 'no_face' | 'multiple_faces' | 'timeout';
+
+/** Collects the embeddings of good frames. Lives only inside the worker. */
+export class FrameCollector {
+  private readonly kept: Float32Array[] = [];
+  private lastKeptAt = Number.NEGATIVE_INFINITY;
+  private framesWithFace = 0;
+  private framesWithOthers = 0;
+
+  constructor(
+    /** How many good frames complete the capture. */
+    readonly needed: number,
+    private readonly spacingMs: number = MIN_FRAME_SPACING_MS,
+  ) {}
+
+  /** Records a frame's verdict; returns true when the frame should be embedded and kept. */
+  wants(quality: QualityReport, timestampMs: number): boolean {
+    if (!quality.issues.includes('no_face')) this.framesWithFace += 1;
+    if (quality.issues.includes('multiple_faces')) this.framesWithOthers += 1;
+    return quality.ok && !this.done && timestampMs - this.lastKeptAt >= this.spacingMs;
+  }
+
+  /** Keeps the embedding of a frame that {@link wants} accepted. */
+  keep(embedding: Float32Array, timestampMs: number): void {
+    this.kept.push(embedding);
+    this.lastKeptAt = timestampMs;
+  }
+
+  /** Embeddings kept so far. */
+  get embeddings(): readonly Float32Array[] {
+    return this.kept;
+  }
+
+  /** Number of frames kept. */
+  get collected(): number {
+    return this.kept.length;
+  }
+
+  /** Whether enough good frames were kept. */
+  get done(): boolean {
+    return this.kept.length >= this.needed;
+  }
+
+  /**
+   * The reason for a capture that ended without enough frames: `no_face` if no face was ever
+   * seen, `multiple_faces` if another person was in view in at least half of the frames with a
+   * face, otherwise `timeout` (faces seen, but never good enough: too dark, turned, blurred…).
+   */
+  incompleteReason(): IncompleteReason {
+    if (this.framesWithFace === 0) return 'no_face';
+    if (this.framesWithOthers * 2 >= this.framesWithFace) return 'multiple_faces';
+    return 'timeout';
+  }
+
+  /** Overwrites and forgets every kept embedding. */
+  clear(): void {
+    for (const embedding of this.kept) embedding.fill(0);
+    this.kept.length = 0;
+  }
+}
