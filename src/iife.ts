@@ -3,8 +3,12 @@
  * `await Presenza.create({...})` directly.
  */
 import { Presenza, type PresenzaOptions } from './presenza.js';
+import { mountPresenza } from './ui/mount.js';
 
 export * from './index.js';
 
 /** Same as `Presenza.Presenza.create`: starts the face worker and loads the models. */
 export const create = (options?: PresenzaOptions): Promise<Presenza> => Presenza.create(options);
+
+/** Same as `Presenza.mountPresenza`: shows the student UI in `container` (see src/ui). */
+export const mount = mountPresenza;

@@ -32,3 +32,25 @@ export { SDK_VERSION } from './version.js';
 export { PresenzaError, isPresenzaError, ERROR_CODES } from './protocol/errors.js';
 export type { PresenzaErrorCode } from './protocol/errors.js';
 export type { CheckOutcome, CheckReason, LivenessResult } from './protocol/assertion.js';
+export {
+  PresenzaCheckElement,
+  ELEMENT_NAME,
+  defineElements,
+  mountPresenza,
+  DEFAULT_MAX_ATTEMPTS,
+} from './ui/index.js';
+export type {
+  PresenzaUiOptions,
+  PresenzaUiEnrollOptions,
+  PresenzaUiCheckOptions,
+  PresenzaUiAlternative,
+  PresenzaUiOperation,
+  PresenzaUiEventMap,
+  PresenzaUiState,
+  PresenzaProgressDetail,
+  PresenzaFrameDetail,
+  PresenzaResultDetail,
+  PresenzaAlternativeDetail,
+  UiLanguage,
+  UiMessages,
+} from './ui/index.js';

@@ -1,0 +1,162 @@
+// Student page of the demo: joins the lesson, enrolls, answers checks that arrive by
+// Server-Sent Events and posts the signed assertions. The SDK part is a few calls on
+// window.Presenza; the rest is page glue.
+const $ = (id) => document.getElementById(id);
+const lessonId = new URLSearchParams(location.search).get('lesson');
+const STORAGE_KEY = 'presenza-demo-student';
+
+const GUIDANCE = {
+  no_face: 'Look at the camera: no face found.',
+  multiple_faces: 'Only you should be in front of the camera.',
+  face_too_small: 'Move closer to the camera.',
+  head_turned: 'Face the camera.',
+  too_dark: 'More light on your face, please.',
+  too_bright: 'Too much light behind or on you.',
+  low_contrast: 'More light on your face, please.',
+  blurry: 'Hold still.',
+};
+const CAMERA_HELP = {
+  ERR_CAMERA_DENIED: 'Camera permission was denied. Allow the camera for this site (the camera icon in the address bar), or use the alternative.',
+  ERR_CAMERA_BUSY: 'Another application (Zoom, Teams…) is using the camera. Close it there and try again, or use the alternative.',
+  ERR_CAMERA_NOT_FOUND: 'No camera found. Connect one and try again, or use the alternative.',
+};
+const REASON_TEXT = {
+  mismatch: 'The face check did not recognise you.',
+  no_face: 'No face was seen.',
+  multiple_faces: 'More than one person was in view.',
+  timeout: 'The camera image was not clear enough in time.',
+  camera_unavailable: 'The camera could not be used.',
+  not_enrolled: 'The face check is not set up on this device.',
+  enrollment_expired: 'Your face check setup has expired and was deleted.',
+  liveness_failed: 'The check could not confirm a live person.',
+};
+
+async function api(method, path, body) {
+  const response = await fetch(path, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  const data = await response.json();
+  if (!response.ok) throw Object.assign(new Error(data.message || data.error), { code: data.error });
+  return data;
+}
+
+const say = (id, text, className = '') => {
+  $(id).textContent = text;
+  $(id).className = `status ${className}`;
+};
+const guide = (progress) => {
+  const issue = progress.verdict.issues[0];
+  $('guidance').textContent = issue ? GUIDANCE[issue] : `Hold still… ${progress.collected}/${progress.needed}`;
+};
+
+let presenza;
+let studentId = localStorage.getItem(STORAGE_KEY);
+let current = null;
+
+async function enroll() {
+  $('enroll').disabled = true;
+  say('result', '');
+  try {
+    const challenge = await api('POST', `/api/students/${studentId}/enrollment-challenge`);
+    const { assertion } = await presenza.enroll({ ...challenge, onFrame: guide });
+    await api('POST', `/api/students/${studentId}/enrollment`, { assertion });
+    $('notice').hidden = true;
+    $('enrolled').hidden = false;
+    $('forget').hidden = false;
+    say('result', 'Face check set up.', 'ok');
+  } catch (error) {
+    say('result', `${CAMERA_HELP[error.code] ?? error.message}`, 'warn');
+    $('enroll').disabled = false;
+  } finally {
+    $('guidance').textContent = '';
+  }
+}
+
+async function runCheck() {
+  $('start-check').disabled = true;
+  say('result', '');
+  try {
+    const result = await presenza.check({ checkId: current.checkId, nonce: current.nonce, onFrame: guide });
+    if (result.assertion) await api('POST', `/api/checks/${current.checkId}/result`, { studentId, assertion: result.assertion });
+    if (result.outcome === 'pass') {
+      say('result', 'Presence confirmed. Thank you!', 'ok');
+      $('check').hidden = true;
+      current = null;
+      return;
+    }
+    const help = result.cameraError ? CAMERA_HELP[result.cameraError] : REASON_TEXT[result.reason];
+    say('result', `${help ?? 'The check did not pass.'} Nothing was kept. Try again, or use the alternative.`, 'warn');
+    current = { ...current, ...(await api('POST', `/api/checks/${current.checkId}/retry`, { studentId })) };
+    $('start-check').textContent = 'Try again';
+  } catch (error) {
+    say('result', error.message, 'warn');
+  } finally {
+    $('guidance').textContent = '';
+    $('start-check').disabled = false;
+  }
+}
+
+async function chooseAlternative() {
+  if (!current) {
+    say('result', 'Noted: when a check comes, choose “Use the alternative”.', 'ok');
+    return;
+  }
+  await api('POST', `/api/checks/${current.checkId}/alternative`, { studentId });
+  say('result', 'Your teacher will confirm your presence.', 'ok');
+  $('check').hidden = true;
+  current = null;
+}
+
+function showCheck(check) {
+  current = check;
+  $('check').hidden = false;
+  $('start-check').textContent = 'Verify with the face check';
+  $('check-text').textContent = `Your teacher asks you to confirm you are present (until ${new Date(check.closesAt).toLocaleTimeString()}).`;
+  $('check-title').focus();
+}
+
+async function start() {
+  $('join').hidden = true;
+  $('lesson').hidden = false;
+  const lesson = await api('GET', `/api/lessons/${lessonId}`);
+  $('lesson-title').textContent = lesson.title;
+  const events = new EventSource(`/api/lessons/${lessonId}/students/${studentId}/events`);
+  events.addEventListener('check', (event) => showCheck(JSON.parse(event.data)));
+  $('start-check').addEventListener('click', runCheck);
+  $('alternative').addEventListener('click', chooseAlternative);
+  $('prefer-alternative').addEventListener('click', chooseAlternative);
+  $('enroll').addEventListener('click', enroll);
+  $('forget').addEventListener('click', async () => {
+    await presenza.forget();
+    $('enrolled').hidden = true;
+    $('forget').hidden = true;
+    $('notice').hidden = false;
+    say('result', 'Your face data was deleted from this device.', 'ok');
+  });
+  try {
+    presenza = await window.Presenza.create({
+      onProgress: ({ loaded, total }) => total && say('sdk-status', `Loading the face check… ${Math.round((100 * loaded) / total)}%`),
+    });
+    say('sdk-status', 'Face check ready.');
+  } catch (error) {
+    say('sdk-status', `The face check cannot run in this browser (${error.code ?? error.message}). Use the alternative.`, 'warn');
+    return;
+  }
+  const [device, server] = await Promise.all([presenza.status(), api('GET', `/api/students/${studentId}`)]);
+  const enrolled = device.enrolled && server.enrolled;
+  $('enrolled').hidden = !enrolled;
+  $('forget').hidden = !device.enrolled;
+  $('notice').hidden = enrolled;
+  $('retain-until').textContent = new Date(Date.now() + 90 * 86400000).toLocaleDateString();
+}
+
+if (!lessonId) {
+  document.querySelector('main').innerHTML = '<h1>No lesson</h1><p>Open the link your teacher shared.</p>';
+} else if (studentId) {
+  start();
+} else {
+  $('join-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    ({ studentId } = await api('POST', '/api/students', { displayName: $('name').value.trim() }));
+    localStorage.setItem(STORAGE_KEY, studentId);
+    start();
+  });
+}

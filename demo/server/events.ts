@@ -1,0 +1,56 @@
+/** Server-Sent Events: one channel per student of a lesson (check requests) and per teacher view. */
+import type { ServerResponse } from 'node:http';
+
+/** Interval of SSE comments that keep idle connections open through proxies. */
+export const KEEPALIVE_MS = 15_000;
+
+/** Fans events out to the open SSE connections of each channel. */
+export class EventHub {
+  private readonly channels = new Map<string, Set<ServerResponse>>();
+
+  /** Takes over a raw response as an SSE stream on `channel` until the client goes away. */
+  subscribe(channel: string, response: ServerResponse, first?: { event: string; data: unknown }[]): void {
+    response.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    response.write('retry: 2000\n\n');
+    const set = this.channels.get(channel) ?? new Set();
+    set.add(response);
+    this.channels.set(channel, set);
+    for (const message of first ?? []) this.write(response, message.event, message.data);
+    const keepalive = setInterval(() => response.write(': keepalive\n\n'), KEEPALIVE_MS);
+    response.on('close', () => {
+      clearInterval(keepalive);
+      set.delete(response);
+      if (set.size === 0) this.channels.delete(channel);
+    });
+  }
+
+  /** Sends one event to every connection of `channel`. */
+  publish(channel: string, event: string, data: unknown): void {
+    for (const response of this.channels.get(channel) ?? []) this.write(response, event, data);
+  }
+
+  /** Number of open connections on `channel`. */
+  listeners(channel: string): number {
+    return this.channels.get(channel)?.size ?? 0;
+  }
+
+  /** Ends every stream (server shutdown). */
+  closeAll(): void {
+    for (const set of this.channels.values()) for (const response of set) response.end();
+    this.channels.clear();
+  }
+
+  private write(response: ServerResponse, event: string, data: unknown): void {
+    response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+}
+
+/** Channel of a student in a lesson. */
+export const studentChannel = (lessonId: string, studentId: string) => `student:${lessonId}:${studentId}`;
+/** Channel of the teacher view of a lesson. */
+export const teacherChannel = (lessonId: string) => `teacher:${lessonId}`;

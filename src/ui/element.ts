@@ -1,0 +1,454 @@
+/**
+ * `<presenza-check>`: the student's side of Presenza. The platform configures it (SDK, controller,
+ * purpose, full-notice URL, language, texts) and calls `enroll()` or `check()`; the element shows
+ * the notice and the choice, loads the SDK, opens the camera for a mirrored preview, guides the
+ * student frame by frame, and ends with the result, a retry or the alternative. It stops the
+ * camera the moment a capture ends and never draws or keeps a frame.
+ */
+import { Presenza, retainUntilMs, type CaptureProgress, type LoadProgress, type PresenzaCheckResult } from '../presenza.js';
+import { isPresenzaError, PresenzaError } from '../protocol/errors.js';
+import { abortedError, untilAborted } from './abort.js';
+import { h } from './dom.js';
+import { Announcer, guidanceFor } from './guidance.js';
+import { resolveLanguage, translator } from './i18n/index.js';
+import {
+  isInstance,
+  requireText,
+  resolveUiOptions,
+  type PresenzaLike,
+  type PresenzaUiAlternative,
+  type PresenzaUiCheckOptions,
+  type PresenzaUiEnrollOptions,
+  type PresenzaUiEventMap,
+  type PresenzaUiOperation,
+  type PresenzaUiOptions,
+  type ResolvedUiOptions,
+} from './options.js';
+import { openPreviewStream, stopStream } from './preview.js';
+import { checkProblem, errorProblem, type Problem } from './problems.js';
+import { adoptStyles } from './styles.js';
+import {
+  alternativeView,
+  captureView,
+  checkIntroView,
+  loadingView,
+  noticeView,
+  problemView,
+  startingView,
+  successView,
+  type CaptureView,
+  type Choice,
+  type LoadingView,
+  type PresenzaUiState,
+  type View,
+  type ViewContext,
+} from './views.js';
+
+/** The "turning on the camera" screen appears only if the browser takes longer than this (a permission prompt). */
+export const STARTING_VIEW_DELAY_MS = 400;
+
+/** A camera source that yields nothing: a check with nothing to compare against never opens the camera. */
+const NO_FRAMES = { frames: async function* (): AsyncGenerator<ImageBitmapSource> {} };
+
+/** Lets the module load where there is no DOM (server rendering); the element is only defined in a browser. */
+const ElementBase: typeof HTMLElement = typeof HTMLElement === 'undefined' ? (class {} as typeof HTMLElement) : HTMLElement;
+
+/** How one SDK operation is run by the element. */
+interface Session<R> {
+  readonly operation: PresenzaUiOperation;
+  readonly signal: AbortSignal | undefined;
+  /** The first screen: the notice, or the check's introduction. */
+  readonly intro: (ctx: ViewContext) => View;
+  /** Runs the SDK call; `openCamera` opens the element's stream and shows the preview. */
+  readonly capture: (sdk: PresenzaLike, camera: CaptureTools) => Promise<R>;
+  /** The problem in a result, or null when it succeeded. */
+  readonly problem: (result: R) => Problem | null;
+  /** The success screen. */
+  readonly success: (ctx: ViewContext) => View;
+}
+
+interface CaptureTools {
+  readonly openCamera: () => Promise<{ stream: MediaStream }>;
+  readonly onFrame: (progress: CaptureProgress) => void;
+  readonly signal: AbortSignal;
+}
+
+/** How an attempt ended. */
+type AttemptEnd<R> = { readonly value: R } | { readonly error: unknown } | { readonly interrupted: 'cancel' | 'alternative' };
+
+/**
+ * The `<presenza-check>` custom element. Define it with `defineElements()` or create it with
+ * `mountPresenza()`; then `configure()` it (mountPresenza does) and call `enroll()` or `check()`.
+ *
+ * Its `state` attribute reflects the screen shown ({@link PresenzaUiState}); it dispatches the
+ * events of {@link PresenzaUiEventMap}. Removing it from the page aborts what it is doing.
+ */
+export class PresenzaCheckElement extends ElementBase {
+  private config: ResolvedUiOptions | undefined;
+  private sdk: Promise<PresenzaLike> | undefined;
+  private sdkReady = false;
+  private owned: AbortController | undefined;
+  private session: AbortController | undefined;
+  private answer: ((choice: Choice) => void) | undefined;
+  private interrupt: ((choice: 'cancel' | 'alternative') => void) | undefined;
+  private inflight: Promise<unknown> = Promise.resolve();
+  private stream: MediaStream | undefined;
+  private readonly downloads = new Map<string, LoadProgress>();
+  private loaded = 0;
+  private view: View | undefined;
+  private readonly panel: HTMLElement;
+  private readonly announcer: Announcer;
+
+  constructor() {
+    super();
+    const root = this.attachShadow({ mode: 'open' });
+    adoptStyles(root);
+    this.panel = h('section', { class: 'panel' });
+    const polite = h('div', { class: 'sr-only', 'aria-live': 'polite', 'aria-atomic': 'true' });
+    const assertive = h('div', { class: 'sr-only', 'aria-live': 'assertive', 'aria-atomic': 'true' });
+    root.append(this.panel, polite, assertive);
+    this.announcer = new Announcer(polite, assertive);
+  }
+
+  /** The screen shown. */
+  get state(): PresenzaUiState {
+    return this.view?.state ?? 'idle';
+  }
+
+  /** Sets the SDK, the notice's facts, the language and texts. Throws a TypeError on a bad option. */
+  configure(options: PresenzaUiOptions): void {
+    if (this.session) throw new TypeError('<presenza-check>: configure() cannot be called during enroll() or check()');
+    const config = resolveUiOptions(options);
+    this.releaseSdk();
+    this.config = config;
+  }
+
+  /**
+   * Shows the layered notice and the choice, then enrolls the student on this device. Resolves
+   * with the SDK's `{ assertion }` (post it to the platform's server), or `{ outcome: 'alternative' }`
+   * when the student chose the alternative. A failed attempt offers a retry (up to `maxAttempts`)
+   * and the alternative. Rejects with `ERR_ABORTED` when `signal` aborts or the element is removed,
+   * `ERR_BUSY` when another call is in progress, a TypeError on bad options.
+   */
+  async enroll(options: PresenzaUiEnrollOptions): Promise<{ assertion: string } | PresenzaUiAlternative> {
+    const config = this.requireConfig('enroll');
+    if (typeof options !== 'object' || options === null) throw new TypeError('enroll: options must be an object');
+    requireText('enroll', 'enrollmentId', options.enrollmentId);
+    requireText('enroll', 'nonce', options.nonce);
+    const retainUntil = new Date(retainUntilMs(options.retainUntil, Date.now()));
+    return this.run<{ assertion: string }>(config, {
+      operation: 'enroll',
+      signal: options.signal,
+      intro: (ctx) => noticeView(ctx, retainUntil),
+      capture: async (sdk, tools) => sdk.enroll({ ...options, camera: await tools.openCamera(), onFrame: tools.onFrame, signal: tools.signal }),
+      problem: () => null,
+      success: (ctx) =>
+        successView(ctx, 'enrolled', ctx.t('enrolledBody', { date: new Intl.DateTimeFormat(ctx.lang, { dateStyle: 'long' }).format(retainUntil) })),
+    });
+  }
+
+  /**
+   * Shows what is asked and the choice, then checks that the enrolled student is in front of the
+   * camera. Resolves with the SDK's result when the check passes (post its assertion), or
+   * `{ outcome: 'alternative' }` when the student chose the alternative: after a failed or
+   * inconclusive attempt the element offers a retry (up to `maxAttempts`) and the alternative,
+   * and only the alternative when retrying cannot help (e.g. not enrolled on this device). Each
+   * attempt's result is also dispatched as `presenza-result`. Rejects like {@link enroll}.
+   */
+  async check(options: PresenzaUiCheckOptions): Promise<PresenzaCheckResult | PresenzaUiAlternative> {
+    const config = this.requireConfig('check');
+    if (typeof options !== 'object' || options === null) throw new TypeError('check: options must be an object');
+    requireText('check', 'checkId', options.checkId);
+    requireText('check', 'nonce', options.nonce);
+    return this.run<PresenzaCheckResult>(config, {
+      operation: 'check',
+      signal: options.signal,
+      intro: checkIntroView,
+      capture: async (sdk, tools) => {
+        const request = { ...options, onFrame: tools.onFrame, signal: tools.signal };
+        // Nothing enrolled here: the SDK answers without frames, and the camera stays off.
+        if (!(await untilAborted(sdk.status(), tools.signal, 'check')).enrolled) return sdk.check({ ...request, camera: NO_FRAMES });
+        return sdk.check({ ...request, camera: await tools.openCamera() });
+      },
+      problem: checkProblem,
+      success: (ctx) => successView(ctx, 'passed', ctx.t('passedBody')),
+    });
+  }
+
+  /** @internal Custom element callback. */
+  connectedCallback(): void {
+    if (!this.hasAttribute('state')) this.setAttribute('state', this.state);
+  }
+
+  /** @internal Custom element callback: aborts the operation, stops the camera, closes an SDK the element created. */
+  disconnectedCallback(): void {
+    this.session?.abort();
+    this.stopCamera();
+    this.releaseSdk();
+  }
+
+  override addEventListener<K extends keyof PresenzaUiEventMap>(
+    type: K,
+    listener: (this: PresenzaCheckElement, event: PresenzaUiEventMap[K]) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void {
+    super.addEventListener(type, listener, options);
+  }
+
+  private requireConfig(method: string): ResolvedUiOptions {
+    if (!this.config) throw new TypeError(`${method}: configure the element first (mountPresenza does it)`);
+    return this.config;
+  }
+
+  private async run<R>(config: ResolvedUiOptions, session: Session<R>): Promise<R | PresenzaUiAlternative> {
+    const what = session.operation;
+    if (this.session) throw new PresenzaError('ERR_BUSY', `${what}: another enroll() or check() is in progress on this element`);
+    if (session.signal?.aborted) throw abortedError(what);
+    const controller = new AbortController();
+    const signal = controller.signal;
+    const abort = () => controller.abort();
+    session.signal?.addEventListener('abort', abort, { once: true });
+    this.session = controller;
+    this.loadSdk(config);
+    let failures = 0;
+    let attempt = 0;
+    try {
+      let choice = await this.ask(session.intro, signal);
+      for (;;) {
+        if (choice === 'alternative') return await this.chooseAlternative(what);
+        if (choice === 'cancel') {
+          choice = await this.ask(session.intro, signal);
+          continue;
+        }
+        const end = await this.attempt(config, session, signal);
+        if ('interrupted' in end) {
+          choice = end.interrupted;
+          continue;
+        }
+        attempt += 1;
+        const problem = 'value' in end ? session.problem(end.value) : errorProblem(end.error);
+        this.emitResult(what, attempt, end, problem === null);
+        if (!problem) {
+          this.show(session.success(this.context(config)));
+          return (end as { value: R }).value;
+        }
+        if (problem.kind === 'failed') failures += 1;
+        const canRetry = problem.retryable && failures < config.maxAttempts;
+        choice = await this.ask((ctx) => problemView(ctx, problem, canRetry), signal);
+      }
+    } catch (error) {
+      if (signal.aborted) {
+        this.show(undefined);
+        throw abortedError(what);
+      }
+      throw error;
+    } finally {
+      session.signal?.removeEventListener('abort', abort);
+      this.stopCamera();
+      this.answer = undefined;
+      this.session = undefined;
+      // The SDK is idle again (an interrupted capture has wound down) before the promise settles.
+      await this.inflight;
+    }
+  }
+
+  /** One go at the face check: load, open the camera, capture. Cancel and the alternative interrupt it at once. */
+  private async attempt<R>(config: ResolvedUiOptions, session: Session<R>, sessionSignal: AbortSignal): Promise<AttemptEnd<R>> {
+    const stop = new AbortController();
+    let interruption: 'cancel' | 'alternative' = 'cancel';
+    this.interrupt = (choice) => {
+      interruption = choice;
+      stop.abort();
+    };
+    const signal = AbortSignal.any([sessionSignal, stop.signal]);
+    try {
+      await this.inflight;
+      const sdk = await this.ready(config, signal);
+      const work = session.capture(sdk, {
+        openCamera: () => this.openCamera(config, session.operation, signal),
+        onFrame: (progress) => this.frame(session.operation, progress),
+        signal,
+      });
+      this.inflight = work.catch(() => undefined);
+      return { value: await untilAborted(work, signal, session.operation) };
+    } catch (error) {
+      if (sessionSignal.aborted) throw error;
+      if (stop.signal.aborted) return { interrupted: interruption };
+      return { error };
+    } finally {
+      this.interrupt = undefined;
+      this.stopCamera();
+    }
+  }
+
+  /** Shows a screen with buttons and waits for the student's choice. */
+  private ask(build: (ctx: ViewContext) => View, signal: AbortSignal): Promise<Choice> {
+    const config = this.config!;
+    return untilAborted(
+      new Promise<Choice>((resolve) => {
+        this.answer = resolve;
+        this.show(build(this.context(config)));
+      }),
+      signal,
+      'waiting for the student',
+    ).finally(() => (this.answer = undefined));
+  }
+
+  private onChoice(choice: Choice): void {
+    if (this.answer) this.answer(choice);
+    else if (choice === 'cancel' || choice === 'alternative') this.interrupt?.(choice);
+  }
+
+  private async chooseAlternative(operation: PresenzaUiOperation): Promise<PresenzaUiAlternative> {
+    this.stopCamera();
+    this.show(alternativeView(this.context(this.config!)));
+    this.emit('presenza-alternative', { operation });
+    return { outcome: 'alternative' };
+  }
+
+  /** Starts creating the SDK instance (when the element was given create options) without waiting. */
+  private loadSdk(config: ResolvedUiOptions): Promise<PresenzaLike> {
+    if (this.sdk) return this.sdk;
+    const { presenza } = config;
+    if (isInstance(presenza)) {
+      this.sdkReady = true;
+      return (this.sdk = Promise.resolve(presenza));
+    }
+    const owned = new AbortController();
+    this.owned = owned;
+    this.downloads.clear();
+    this.loaded = 0;
+    const loading = Presenza.create({
+      ...presenza,
+      signal: presenza.signal ? AbortSignal.any([presenza.signal, owned.signal]) : owned.signal,
+      onProgress: (progress) => {
+        presenza.onProgress?.(progress);
+        this.progress(progress);
+      },
+    });
+    this.sdk = loading;
+    loading.then(
+      (sdk) => {
+        if (owned.signal.aborted) void sdk.close();
+        else this.sdkReady = true;
+      },
+      () => {
+        // A failed load is retried on the next attempt.
+        if (this.sdk === loading) this.sdk = undefined;
+      },
+    );
+    return loading;
+  }
+
+  /** Closes an instance the element created, and forgets any instance. */
+  private releaseSdk(): void {
+    const { sdk, owned } = this;
+    this.sdk = undefined;
+    this.sdkReady = false;
+    this.owned = undefined;
+    if (!owned) return;
+    owned.abort();
+    sdk?.then((instance) => (instance as Presenza).close(), () => undefined).catch(() => undefined);
+  }
+
+  private async ready(config: ResolvedUiOptions, signal: AbortSignal): Promise<PresenzaLike> {
+    const loading = this.loadSdk(config);
+    if (!this.sdkReady) this.show(loadingView(this.context(config), this.loaded));
+    return untilAborted(loading, signal, 'loading the face check');
+  }
+
+  private progress(progress: LoadProgress): void {
+    this.downloads.set(progress.file, progress);
+    let loaded = 0;
+    let total = 0;
+    let known = true;
+    for (const file of this.downloads.values()) {
+      loaded += file.loaded;
+      if (file.total === null) known = false;
+      else total += file.total;
+    }
+    const fraction = known && total > 0 ? Math.min(1, loaded / total) : null;
+    // Files are announced one after the other: the bar never moves backwards.
+    if (fraction !== null) this.loaded = Math.max(this.loaded, fraction);
+    if (this.view?.state === 'loading') (this.view as LoadingView).progress(this.loaded);
+    this.emit('presenza-progress', { ...progress, fraction });
+  }
+
+  private async openCamera(config: ResolvedUiOptions, operation: PresenzaUiOperation, signal: AbortSignal): Promise<{ stream: MediaStream }> {
+    const slow = setTimeout(() => this.show(startingView(this.context(config))), STARTING_VIEW_DELAY_MS);
+    try {
+      this.stream = await openPreviewStream(signal);
+    } finally {
+      clearTimeout(slow);
+    }
+    this.show(captureView(this.context(config), operation, this.stream));
+    return { stream: this.stream };
+  }
+
+  private frame(operation: PresenzaUiOperation, progress: CaptureProgress): void {
+    if (!this.stream) return;
+    const guidance = guidanceFor(progress);
+    const text = this.context(this.config!).t(guidance.key);
+    (this.view as CaptureView).update(progress, text, guidance.tone);
+    this.announcer.guide(text);
+    this.emit('presenza-frame', { ...progress, operation });
+    // Enough frames: the capture is over, so the camera goes off now, before the comparison.
+    if (progress.done) this.stopCamera();
+  }
+
+  private stopCamera(): void {
+    if (this.view?.state === 'capturing') (this.view as CaptureView).release();
+    if (this.stream) stopStream(this.stream);
+    this.stream = undefined;
+  }
+
+  /** Replaces the screen, reflects the state, moves focus to the heading and announces results. */
+  private show(view: View | undefined): void {
+    if (this.view?.state === 'capturing') (this.view as CaptureView).release();
+    this.view = view;
+    this.announcer.clear();
+    this.panel.replaceChildren(...(view ? [view.root] : []));
+    this.setAttribute('state', this.state);
+    if (!view) return;
+    view.heading.focus();
+    if (view.announce) this.announcer.alert(view.announce);
+  }
+
+  private context(config: ResolvedUiOptions): ViewContext {
+    const lang = resolveLanguage(config.lang, this);
+    const t = translator(lang, config.texts);
+    this.panel.lang = lang;
+    this.panel.setAttribute('aria-label', t('regionLabel'));
+    return {
+      t,
+      lang,
+      controller: config.controller,
+      purpose: config.purpose,
+      noticeUrl: config.noticeUrl,
+      choose: (choice) => this.onChoice(choice),
+    };
+  }
+
+  private emitResult<R>(operation: PresenzaUiOperation, attempt: number, end: AttemptEnd<R>, final: boolean): void {
+    if ('value' in end) {
+      this.emit('presenza-result', { operation, attempt, result: end.value as PresenzaCheckResult, final });
+      return;
+    }
+    const error = 'error' in end ? end.error : undefined;
+    const code = isPresenzaError(error) ? error.code : undefined;
+    const message = error instanceof Error ? error.message : String(error);
+    this.emit('presenza-result', { operation, attempt, error: { ...(code ? { code } : {}), message }, final });
+  }
+
+  private emit<K extends keyof PresenzaUiEventMap>(type: K, detail: PresenzaUiEventMap[K]['detail']): void {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'presenza-check': PresenzaCheckElement;
+  }
+}

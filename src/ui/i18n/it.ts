@@ -1,0 +1,100 @@
+/** Italian texts of the student UI. */
+import type { UiMessages } from './messages.js';
+
+/** The Italian catalogue. */
+export const it: UiMessages = {
+  regionLabel: 'Verifica della presenza',
+
+  noticeTitle: 'Prima della registrazione: come funziona la verifica del volto',
+  noticeControllerLabel: 'Chi è responsabile',
+  noticeController: '{controller} (titolare del trattamento).',
+  noticePurposeLabel: 'Perché',
+  noticePurpose: '{purpose}',
+  noticeDeviceLabel: 'Dove',
+  noticeDevice:
+    'Il tuo volto viene analizzato solo su questo dispositivo. Nessuna foto, nessun video e nessun dato del volto viene inviato: la piattaforma riceve solo un esito firmato (presente, oppure non confermato).',
+  noticeRetentionLabel: 'Per quanto tempo',
+  noticeRetention: 'I dati del volto restano cifrati su questo dispositivo e vengono cancellati automaticamente il {date}.',
+  noticeAlternativeLabel: 'La tua scelta',
+  alternativeOffer: 'Puoi usare invece l’alternativa, che vale esattamente allo stesso modo: {alternative}',
+  alternativeDescription: 'il docente conferma la tua presenza in un altro modo, per esempio con una breve domanda durante la lezione.',
+  fullNotice: 'Informativa privacy completa',
+  newTab: '(si apre in una nuova scheda)',
+  choiceQuestion: 'Come vuoi confermare la tua presenza?',
+  choiceFace: 'Usa la verifica del volto',
+  choiceAlternative: 'Usa l’alternativa',
+
+  checkTitle: 'Verifica della presenza',
+  checkIntro:
+    'Il docente ti chiede di confermare la tua presenza. La verifica confronta il tuo volto con la registrazione salvata su questo dispositivo; viene inviato solo l’esito.',
+
+  loadingTitle: 'Preparazione della verifica del volto',
+  loadingBody: 'La verifica viene preparata su questo dispositivo. Non viene inviato nulla.',
+  loadingProgressLabel: 'Preparazione',
+  loadingProgress: 'Pronto al {percent}%',
+
+  startingTitle: 'Accensione della fotocamera',
+  startingBody: 'Se il browser lo chiede, consenti l’uso della fotocamera per questo sito. Il video resta su questo dispositivo.',
+
+  enrollTitle: 'Registra il tuo volto',
+  captureTitle: 'Verifica della presenza in corso',
+  captureIntro: 'Guarda la fotocamera e tieni il volto dentro l’ovale. L’immagine è mostrata a specchio.',
+  captureProgressLabel: 'Avanzamento',
+  captureProgress: '{collected} di {needed} immagini valide',
+  guideStarting: 'Avvio…',
+  guideNoFace: 'Nessun volto inquadrato: mettiti davanti alla fotocamera.',
+  guideMultipleFaces: 'C’è più di un volto: nell’inquadratura devi esserci solo tu.',
+  guideTooSmall: 'Avvicinati alla fotocamera.',
+  guideHeadTurned: 'Guarda dritto verso la fotocamera.',
+  guideTooDark: 'Troppo buio: accendi una luce o mettiti di fronte a una finestra.',
+  guideTooBright: 'Troppa luce: allontanati da luci forti davanti o dietro di te.',
+  guideLowContrast: 'Illumina il volto in modo più uniforme.',
+  guideBlurry: 'Non muoverti.',
+  guideGood: 'Bene, non muoverti…',
+  guideBackgroundFace: 'Si vede qualcuno alle tue spalle. Va bene, ma vicino alla fotocamera devi esserci solo tu.',
+  guideDone: 'Fatto. Verifica in corso…',
+  cancel: 'Annulla',
+
+  enrolledTitle: 'Registrazione completata',
+  enrolledBody: 'I dati del tuo volto sono salvati cifrati solo su questo dispositivo e saranno cancellati il {date}. Puoi tornare alla lezione.',
+  passedTitle: 'Presenza confermata',
+  passedBody: 'Grazie. È stato inviato solo l’esito; nessuna immagine ha lasciato questo dispositivo.',
+  checkFailedTitle: 'Non è stato possibile confermare la presenza',
+  enrollFailedTitle: 'La registrazione non è stata completata',
+  reasonMismatch: 'Il volto inquadrato non corrisponde alla registrazione su questo dispositivo.',
+  reasonLiveness: 'La verifica non ha potuto confermare che davanti alla fotocamera ci fosse una persona reale.',
+  reasonNoFace: 'Nessun volto è stato visto abbastanza chiaramente.',
+  reasonMultipleFaces: 'Nell’inquadratura c’era più di una persona.',
+  reasonTimeout: 'Il tempo è scaduto prima che il tuo volto si vedesse chiaramente.',
+  reasonNotEnrolled:
+    'Su questo dispositivo non c’è una registrazione valida per questa piattaforma (per esempio, la registrazione è stata fatta su un altro computer oppure è scaduta).',
+  stepsLabel: 'Cosa fare:',
+  retryTips:
+    'mettiti di fronte a una luce, a circa un braccio di distanza, guarda dritto la fotocamera e assicurati che nell’inquadratura ci sia solo tu. Poi riprova.',
+  nothingKept: 'Di questo tentativo non è stato conservato nulla.',
+  noRetry: 'Usa l’alternativa: vale esattamente allo stesso modo.',
+  retry: 'Riprova',
+
+  cameraTitle: 'La fotocamera non è disponibile',
+  cameraDenied: 'L’accesso alla fotocamera è bloccato per questo sito.',
+  cameraDeniedSteps: 'seleziona l’icona della fotocamera o del lucchetto nella barra degli indirizzi, imposta Fotocamera su Consenti, poi riprova.',
+  cameraBusy: 'Un’altra applicazione sta usando la fotocamera, per esempio Zoom, Teams o un’altra scheda del browser.',
+  cameraBusySteps: 'chiudi quell’applicazione o disattiva il suo video, poi riprova.',
+  cameraNotFound: 'Non è stata trovata nessuna fotocamera.',
+  cameraNotFoundSteps: 'collega una webcam o verifica che sia accesa, poi riprova.',
+  cameraConstraints: 'La fotocamera non offre un formato video adatto.',
+  cameraConstraintsSteps: 'collega un’altra webcam e riprova, oppure usa l’alternativa.',
+  cameraInsecure: 'Il browser consente la fotocamera solo sulle pagine sicure (https).',
+  cameraInsecureSteps: 'avvisa l’assistenza della piattaforma. Nel frattempo usa l’alternativa.',
+  cameraPolicy: 'Questa pagina è incorporata in un riquadro che non consente la fotocamera.',
+  cameraPolicySteps: 'avvisa l’assistenza della piattaforma (il riquadro richiede allow="camera"). Nel frattempo usa l’alternativa.',
+  cameraFailed: 'La fotocamera non si è avviata oppure ha smesso di funzionare.',
+  cameraFailedSteps: 'verifica che sia collegata e non usata da un’altra applicazione, poi riprova.',
+
+  errorTitle: 'Non è stato possibile avviare la verifica del volto',
+  errorBody: 'Si è verificato un problema durante la preparazione della verifica su questo dispositivo.',
+  errorSteps: 'riprova, oppure usa l’alternativa.',
+
+  alternativeTitle: 'Hai scelto l’alternativa',
+  alternativeBody: 'La tua presenza sarà confermata senza la verifica del volto: {alternative} Vale esattamente allo stesso modo.',
+};
