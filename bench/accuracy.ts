@@ -56,7 +56,6 @@ const PIPELINE_SOURCES = [
   'workers/alignFace.ts',
   'workers/assessQuality.ts',
   'workers/embedFace.ts',
-  'workers/compareTemplates.ts',
   'workers/runtime/mediapipe.ts',
   'workers/runtime/onnx.ts',
   'models/manifest.json',

@@ -9,7 +9,7 @@
  * deepface pairs), not for best accuracy; measured with `npm run bench:accuracy` (see README,
  * "Accuracy and the operating point").
  */
-export const DEFAULT_MATCH_THRESHOLD = 0.4;
+export const DEFAULT_MATCH_THRESHOLD = 0.38;
 
 /** Scales a vector to unit length (a zero vector stays zero). */
 export function l2Normalize(vector: ArrayLike<number>): Float32Array {

@@ -1,6 +1,7 @@
 /**
  * Starts the demo: `npm run demo` (which builds the SDK first). Environment: PORT (default 5173),
- * HOST (default 127.0.0.1), DATABASE_URL (PostgreSQL; default SQLite under demo/data).
+ * HOST (default 127.0.0.1), DATABASE_URL (PostgreSQL; default SQLite under demo/data),
+ * PRESENZA_DEMO_SQLITE (another SQLite file, e.g. for benchmarks).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ if (!existsSync(join(SDK_DIR, 'presenza.iife.js'))) {
   console.error('presenza demo: dist/ is missing; run `npm run demo` (it builds the SDK first).');
   process.exit(1);
 }
-const db = await openDatabase({ url: process.env.DATABASE_URL, file: DEFAULT_SQLITE_FILE });
+const db = await openDatabase({ url: process.env.DATABASE_URL, file: process.env.PRESENZA_DEMO_SQLITE ?? DEFAULT_SQLITE_FILE });
 const origins = [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
 const { app, attendance } = await buildApp({ db, origins });
 const purge = async () => {
