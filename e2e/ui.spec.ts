@@ -11,11 +11,13 @@ import { CATALOGUES } from '../src/ui/i18n/index.js';
 import { DAY } from './support/sdkPage.js';
 import {
   LANGS,
+  RETAIN_UNTIL,
   auditAndCapture,
   buttons,
   expectState,
   installCamera,
   installFakeSdk,
+  liveRegions,
   mount,
   outcome,
   screenText,
@@ -100,9 +102,14 @@ for (const lang of LANGS) {
     await expectState(page, 'notice');
     const notice = await screenText(page);
     for (const text of [m.noticeTitle, 'Università Telematica Esempio', m.noticeDevice, m.fullNotice]) expect(notice).toContain(text);
-    expect(notice).toContain(lang === 'it' ? '31 gennaio 2027' : 'January 31, 2027');
+    expect(notice).toContain(new Intl.DateTimeFormat(lang, { dateStyle: 'long' }).format(RETAIN_UNTIL));
     expect(await buttons(page)).toEqual([m.choiceFace, m.choiceAlternative]);
     await auditAndCapture(page, lang, '01-notice');
+    // A phone-sized frame: the facts stack, nothing overflows (WCAG reflow).
+    await page.setViewportSize({ width: 360, height: 900 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await auditAndCapture(page, lang, '01-notice-narrow');
+    await page.setViewportSize({ width: 760, height: 900 });
 
     await page.getByRole('button', { name: m.choiceFace }).click();
     await expectState(page, 'starting');
@@ -111,8 +118,16 @@ for (const lang of LANGS) {
     await page.evaluate(() => (window as unknown as TestGlobals).__answerPrompt());
     await expectState(page, 'capturing');
     await previewPlaying(page);
+    // The preview is mirrored by CSS only (the SDK reads the unmirrored stream), without motion when reduced motion is asked.
+    const video = page.locator('presenza-check video');
+    await expect(video).toHaveCSS('transform', 'matrix(-1, 0, 0, 1, 0, 0)');
+    await expect(video).toHaveAttribute('aria-hidden', 'true');
+    await expect(page.locator('presenza-check .guide')).toHaveCSS('transition-duration', '0.3s');
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    await expect(page.locator('presenza-check .guide')).toHaveCSS('transition-duration', '0s');
     await fake.frame(page, { issues: ['face_too_small'], collected: 0, needed: 5 });
     await expect(page.locator('presenza-check .guidance')).toHaveText(m.guideTooSmall);
+    await expect.poll(async () => (await liveRegions(page)).polite).toBe(m.guideTooSmall);
     await auditAndCapture(page, lang, '04-capturing-fix');
     await fake.frame(page, { collected: 3, needed: 5 });
     await expect(page.locator('presenza-check .guidance')).toHaveText(m.guideGood);
@@ -121,6 +136,7 @@ for (const lang of LANGS) {
     await fake.fail(page, 'ERR_CAPTURE_TIMEOUT');
     await expectState(page, 'failed');
     expect(await screenText(page)).toContain(m.reasonTimeout);
+    await expect.poll(() => liveRegions(page)).toEqual({ polite: '', assertive: `${m.enrollFailedTitle}. ${m.reasonTimeout}` });
     expect(await buttons(page)).toEqual([m.retry, m.choiceAlternative]);
     await auditAndCapture(page, lang, '06-enroll-failed');
 
@@ -270,9 +286,12 @@ for (const lang of LANGS) {
     await installCamera(page);
     await page.goto(`${origins.site.origin}/lesson-${lang}.html`);
     await installFakeSdk(page);
-    await mount(page, { sdk: 'fake', lang, maxAttempts: 1 });
+    const alternative = lang === 'it' ? 'scrivi «presente» nella chat della lezione entro due minuti.' : 'write “present” in the lesson chat within two minutes.';
+    await mount(page, { sdk: 'fake', lang, maxAttempts: 1, texts: { alternativeDescription: alternative } });
     await start(page, 'check');
     await expectState(page, 'intro');
+    // The platform's own description of its alternative replaces the built-in one.
+    expect(await screenText(page)).toContain(m.alternativeOffer.replace('{alternative}', alternative));
     for (const [index, error] of CAMERA_ERRORS.entries()) {
       await setCamera(page, { mode: 'error', name: error.name });
       await page.getByRole('button', { name: index === 0 ? m.choiceFace : m.retry }).click();

@@ -34,6 +34,11 @@ const lessonPage = (lang: Lang, sdkUrl: string) => `<!doctype html>
 <body><main><h1>${lang === 'it' ? 'Diritto amministrativo, lezione 7' : 'Administrative law, lesson 7'}</h1><div id="slot"></div></main>
 <script src="${sdkUrl}"></script></body></html>`;
 
+/** The page inside the iframe: just the element (the embedding page holds the landmarks and the title). */
+const framedPage = (lang: Lang, sdkUrl: string) => `<!doctype html>
+<html lang="${lang}"><head><meta charset="utf-8"><title>Presenza</title></head>
+<body style="margin: 0; font-family: system-ui, sans-serif"><div id="slot"></div><script src="${sdkUrl}"></script></body></html>`;
+
 const embedPage = (lang: Lang, frameUrl: string, allow: boolean) => `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><title>${lang === 'it' ? 'Piattaforma' : 'Platform'}</title></head>
 <body><main><h1>${lang === 'it' ? 'Piattaforma' : 'Platform'}</h1>
@@ -54,7 +59,7 @@ export async function startUiOrigins(): Promise<UiOrigins> {
   const sitePages: Record<string, string> = {};
   const cdn = await serveStatic({ mounts: { '/': DIST }, cors: true, isolated: true, pages: cdnPages });
   for (const lang of LANGS) {
-    cdnPages[`/frame-${lang}.html`] = lessonPage(lang, `${cdn.origin}/presenza.iife.js`);
+    cdnPages[`/frame-${lang}.html`] = framedPage(lang, `${cdn.origin}/presenza.iife.js`);
     sitePages[`/lesson-${lang}.html`] = lessonPage(lang, `${cdn.origin}/presenza.iife.js`);
     sitePages[`/embed-${lang}.html`] = embedPage(lang, `${cdn.origin}/frame-${lang}.html`, false);
     sitePages[`/embed-allowed-${lang}.html`] = embedPage(lang, `${cdn.origin}/frame-${lang}.html`, true);
@@ -188,11 +193,18 @@ export function mount(
   );
 }
 
+/** The default retention of test enrollments: 60 days from now, at noon UTC (the same date in every time zone near Europe). */
+export const RETAIN_UNTIL = (() => {
+  const date = new Date(Date.now() + 60 * 86_400_000);
+  date.setUTCHours(12, 0, 0, 0);
+  return date.getTime();
+})();
+
 /** Calls `enroll()` or `check()` without waiting; the outcome lands in `window.__outcome`. */
 export function start(target: Page | Frame, operation: 'enroll' | 'check', args: Record<string, unknown> = {}): Promise<void> {
   const defaults =
     operation === 'enroll'
-      ? { enrollmentId: 'student-42', nonce: 'enroll-nonce-0123456789', retainUntil: Date.UTC(2027, 0, 31) }
+      ? { enrollmentId: 'student-42', nonce: 'enroll-nonce-0123456789', retainUntil: RETAIN_UNTIL }
       : { checkId: `check-${Math.random().toString(36).slice(2)}`, nonce: 'check-nonce-0123456789' };
   return target.evaluate(
     ({ operation, args }) => {
@@ -226,6 +238,15 @@ export function screenText(target: Page | Frame): Promise<string> {
   return target.evaluate(() => (window as unknown as TestGlobals).__element.shadowRoot!.querySelector('.view')!.textContent ?? '');
 }
 
+/** The text of the element's polite (guidance) and assertive (results, errors) live regions. */
+export function liveRegions(target: Page | Frame): Promise<{ polite: string; assertive: string }> {
+  return target.evaluate(() => {
+    const root = (window as unknown as TestGlobals).__element.shadowRoot!;
+    const text = (politeness: string) => root.querySelector(`[aria-live="${politeness}"]`)?.textContent ?? '';
+    return { polite: text('polite'), assertive: text('assertive') };
+  });
+}
+
 /** The labels of the buttons on the current screen, in order. */
 export function buttons(target: Page | Frame): Promise<string[]> {
   return target.evaluate(() =>
@@ -246,6 +267,8 @@ export async function expectAccessible(page: Page, label: string): Promise<void>
 /** Audits the page with axe and saves a screenshot as `e2e/screenshots/<lang>-<name>.png`. */
 export async function auditAndCapture(page: Page, lang: Lang, name: string): Promise<void> {
   await expectAccessible(page, `${lang} ${name}`);
+  // No hover highlight in the pictures: both choices must look the same.
+  await page.mouse.move(0, 0);
   await page.screenshot({ path: join(SCREENSHOTS, `${lang}-${name}.png`), fullPage: true });
 }
 

@@ -243,6 +243,140 @@ describe('verifyCheck: keys and signature', () => {
   });
 });
 
+/** Order of the P-256 group: valid ECDSA r and s lie in [1, n − 1]. */
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+function toBytes32(value: bigint): Buffer {
+  return Buffer.from(value.toString(16).padStart(64, '0'), 'hex');
+}
+
+/** Splits a signed assertion into its signing input and its signature's r and s. */
+function splitSignature(jws: string): { signingInput: string; r: bigint; s: bigint } {
+  const dot = jws.lastIndexOf('.');
+  const signature = Buffer.from(jws.slice(dot + 1), 'base64url');
+  expect(signature).toHaveLength(64);
+  return {
+    signingInput: jws.slice(0, dot),
+    r: BigInt(`0x${signature.subarray(0, 32).toString('hex')}`),
+    s: BigInt(`0x${signature.subarray(32).toString('hex')}`),
+  };
+}
+
+function withSignature(signingInput: string, signature: Uint8Array): string {
+  return `${signingInput}.${Buffer.from(signature).toString('base64url')}`;
+}
+
+describe('verifyCheck: the ES256 signature (node:crypto)', () => {
+  it('verifies assertions signed by the SDK signer and by jose alike', async () => {
+    const sdkNonce = createChallenge();
+    const sdk = await signCheck(sdkNonce);
+    expect((await verifyCheck(sdk, options(sdkNonce))).outcome).toBe('pass');
+
+    const joseNonce = createChallenge();
+    const jose = await new CompactSign(new TextEncoder().encode(JSON.stringify(claims(joseNonce, { outcome: 'fail', reason: 'mismatch' }))))
+      .setProtectedHeader({ alg: 'ES256', typ: CHECK_TYP, kid: device.kid })
+      .sign(device.keys.privateKey);
+    expect(await verifyCheck(jose, options(joseNonce))).toMatchObject({ outcome: 'fail', reason: 'mismatch' });
+  });
+
+  it('verifies the signing input exactly as received, not a re-encoding of the parsed JSON', async () => {
+    const nonce = createChallenge();
+    // Member order and whitespace no serializer of ours would produce: re-encoding would change the bytes.
+    const header = Buffer.from(` { "kid" : ${JSON.stringify(device.kid)}, "typ": ${JSON.stringify(CHECK_TYP)}, "alg": "ES256" }\n`).toString('base64url');
+    const { sdk, ...rest } = claims(nonce);
+    const payload = Buffer.from(`{\n  "sdk" : ${JSON.stringify(sdk)},\t${JSON.stringify(rest).slice(1)}`).toString('base64url');
+    const signingInput = `${header}.${payload}`;
+    const signature = await crypto.subtle.sign(ES256_SIGN_ALGORITHM, device.keys.privateKey, new TextEncoder().encode(signingInput));
+    expect((await verifyCheck(withSignature(signingInput, new Uint8Array(signature)), options(nonce))).outcome).toBe('pass');
+  });
+
+  it('accepts an SDK signature whose s is in the upper half of the group (WebCrypto signers do not normalise s)', async () => {
+    const nonce = createChallenge();
+    let jws = await signCheck(nonce);
+    // About half of all WebCrypto signatures have s > n/2; 64 tries all missing is a 2⁻⁶⁴ event.
+    for (let i = 0; i < 64 && splitSignature(jws).s <= P256_ORDER / 2n; i++) jws = await signCheck(nonce);
+    expect(splitSignature(jws).s).toBeGreaterThan(P256_ORDER / 2n);
+    expect((await verifyCheck(jws, options(nonce))).outcome).toBe('pass');
+  });
+
+  it('does not enforce low-S: (r, n − s) of a valid signature verifies, as it does with WebCrypto', async () => {
+    const nonce = createChallenge();
+    const { signingInput, r, s } = splitSignature(await signCheck(nonce));
+    const twin = withSignature(signingInput, Buffer.concat([toBytes32(r), toBytes32(P256_ORDER - s)]));
+    const ok = await crypto.subtle.verify(ES256_SIGN_ALGORITHM, device.keys.publicKey, Buffer.from(twin.split('.')[2]!, 'base64url'), new TextEncoder().encode(signingInput));
+    expect(ok).toBe(true);
+    expect((await verifyCheck(twin, options(nonce))).outcome).toBe('pass');
+  });
+
+  it.each([
+    ['s = n (too high)', (r: bigint, _s: bigint) => [r, P256_ORDER]],
+    ['s = n + s (too high, same residue)', (r: bigint, s: bigint) => [r, s + P256_ORDER < 2n ** 256n ? s + P256_ORDER : 2n ** 256n - 1n]],
+    ['s = 2²⁵⁶ − 1 (too high)', (r: bigint, _s: bigint) => [r, 2n ** 256n - 1n]],
+    ['r = n (too high)', (_r: bigint, s: bigint) => [P256_ORDER, s]],
+    ['r = 0', (_r: bigint, s: bigint) => [0n, s]],
+    ['s = 0', (r: bigint, _s: bigint) => [r, 0n]],
+    ['r and s swapped', (r: bigint, s: bigint) => [s, r]],
+  ])('rejects a signature with %s (ERR_SIGNATURE_INVALID)', async (_name, tamper) => {
+    const nonce = createChallenge();
+    const { signingInput, r, s } = splitSignature(await signCheck(nonce));
+    const [r2, s2] = tamper(r, s) as [bigint, bigint];
+    const jws = withSignature(signingInput, Buffer.concat([toBytes32(r2), toBytes32(s2)]));
+    await expectCode(verifyCheck(jws, options(nonce)), 'ERR_SIGNATURE_INVALID');
+  });
+
+  it.each([
+    ['all zero', new Uint8Array(64)],
+    ['all 0xff', new Uint8Array(64).fill(0xff)],
+  ])('rejects an %s signature (ERR_SIGNATURE_INVALID)', async (_name, signature) => {
+    const nonce = createChallenge();
+    const { signingInput } = splitSignature(await signCheck(nonce));
+    await expectCode(verifyCheck(withSignature(signingInput, signature), options(nonce)), 'ERR_SIGNATURE_INVALID');
+  });
+
+  it.each([0, 1, 32, 63, 65, 66, 72, 96, 128])('rejects a %i-byte signature (ERR_SIGNATURE_INVALID)', async (length) => {
+    const nonce = createChallenge();
+    const jws = await signCheck(nonce);
+    const { signingInput } = splitSignature(jws);
+    const real = Buffer.from(jws.slice(jws.lastIndexOf('.') + 1), 'base64url');
+    // The real signature, cut or extended: the first 64 bytes would verify on their own.
+    const signature = Buffer.concat([real, real]).subarray(0, length);
+    await expectCode(verifyCheck(withSignature(signingInput, signature), options(nonce)), 'ERR_SIGNATURE_INVALID');
+  });
+
+  it('rejects a DER-encoded signature of the right key and input (ERR_SIGNATURE_INVALID)', async () => {
+    const nonce = createChallenge();
+    const { signingInput, r, s } = splitSignature(await signCheck(nonce));
+    const derInteger = (v: bigint) => {
+      let bytes = toBytes32(v);
+      while (bytes.length > 1 && bytes[0] === 0 && bytes[1]! < 0x80) bytes = bytes.subarray(1);
+      if (bytes[0]! >= 0x80) bytes = Buffer.concat([Buffer.from([0]), bytes]);
+      return Buffer.concat([Buffer.from([0x02, bytes.length]), bytes]);
+    };
+    const body = Buffer.concat([derInteger(r), derInteger(s)]);
+    const der = Buffer.concat([Buffer.from([0x30, body.length]), body]);
+    await expectCode(verifyCheck(withSignature(signingInput, der), options(nonce)), 'ERR_SIGNATURE_INVALID');
+  });
+
+  it('rejects a signature segment of impossible length 4n+1 as not base64url (ERR_MALFORMED), as jose did', async () => {
+    const nonce = createChallenge();
+    const jws = await signCheck(nonce);
+    expect(jws.length - jws.lastIndexOf('.') - 1).toBe(86);
+    // 85 and 89 characters cannot be whole bytes; 87 can (65 bytes), so it is merely the wrong length.
+    await expectCode(verifyCheck(jws.slice(0, -1), options(nonce)), 'ERR_MALFORMED');
+    await expectCode(verifyCheck(`${jws}AAA`, options(nonce)), 'ERR_MALFORMED');
+    await expectCode(verifyCheck(`${jws}A`, options(nonce)), 'ERR_SIGNATURE_INVALID');
+  });
+
+  it('checks the signature before decoding the payload: a broken payload is ERR_MALFORMED only once signed', async () => {
+    const nonce = createChallenge();
+    const [header, payload, signature] = (await signCheck(nonce)).split('.');
+    const signingInput = `${header}.${payload}A`; // 4n+1: not base64url
+    await expectCode(verifyCheck(`${signingInput}.${signature}`, options(nonce)), 'ERR_SIGNATURE_INVALID');
+    const signed = await crypto.subtle.sign(ES256_SIGN_ALGORITHM, device.keys.privateKey, new TextEncoder().encode(signingInput));
+    await expectCode(verifyCheck(withSignature(signingInput, new Uint8Array(signed)), options(nonce)), 'ERR_MALFORMED');
+  });
+});
+
 describe('verifyCheck: malformed input', () => {
   it.each([
     ['undefined', undefined],

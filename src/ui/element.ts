@@ -10,7 +10,7 @@ import { isPresenzaError, PresenzaError } from '../protocol/errors.js';
 import { abortedError, untilAborted } from './abort.js';
 import { h } from './dom.js';
 import { Announcer, guidanceFor } from './guidance.js';
-import { resolveLanguage, translator } from './i18n/index.js';
+import { resolveLanguage, translator, type Translate } from './i18n/index.js';
 import {
   isInstance,
   requireText,
@@ -84,43 +84,45 @@ type AttemptEnd<R> = { readonly value: R } | { readonly error: unknown } | { rea
  * events of {@link PresenzaUiEventMap}. Removing it from the page aborts what it is doing.
  */
 export class PresenzaCheckElement extends ElementBase {
-  private config: ResolvedUiOptions | undefined;
-  private sdk: Promise<PresenzaLike> | undefined;
-  private sdkReady = false;
-  private owned: AbortController | undefined;
-  private session: AbortController | undefined;
-  private answer: ((choice: Choice) => void) | undefined;
-  private interrupt: ((choice: 'cancel' | 'alternative') => void) | undefined;
-  private inflight: Promise<unknown> = Promise.resolve();
-  private stream: MediaStream | undefined;
-  private readonly downloads = new Map<string, LoadProgress>();
-  private loaded = 0;
-  private view: View | undefined;
-  private readonly panel: HTMLElement;
-  private readonly announcer: Announcer;
+  #config: ResolvedUiOptions | undefined;
+  #sdk: Promise<PresenzaLike> | undefined;
+  #sdkReady = false;
+  #owned: AbortController | undefined;
+  #session: AbortController | undefined;
+  #answer: ((choice: Choice) => void) | undefined;
+  #interrupt: ((choice: 'cancel' | 'alternative') => void) | undefined;
+  #inflight: Promise<unknown> = Promise.resolve();
+  #stream: MediaStream | undefined;
+  readonly #downloads = new Map<string, LoadProgress>();
+  #loaded = 0;
+  #view: View | undefined;
+  /** The texts of the screen shown (its language and overrides). */
+  #texts: Translate = translator('en');
+  readonly #panel: HTMLElement;
+  readonly #announcer: Announcer;
 
   constructor() {
     super();
     const root = this.attachShadow({ mode: 'open' });
     adoptStyles(root);
-    this.panel = h('section', { class: 'panel' });
+    this.#panel = h('section', { class: 'panel' });
     const polite = h('div', { class: 'sr-only', 'aria-live': 'polite', 'aria-atomic': 'true' });
     const assertive = h('div', { class: 'sr-only', 'aria-live': 'assertive', 'aria-atomic': 'true' });
-    root.append(this.panel, polite, assertive);
-    this.announcer = new Announcer(polite, assertive);
+    root.append(this.#panel, polite, assertive);
+    this.#announcer = new Announcer(polite, assertive);
   }
 
   /** The screen shown. */
   get state(): PresenzaUiState {
-    return this.view?.state ?? 'idle';
+    return this.#view?.state ?? 'idle';
   }
 
   /** Sets the SDK, the notice's facts, the language and texts. Throws a TypeError on a bad option. */
   configure(options: PresenzaUiOptions): void {
-    if (this.session) throw new TypeError('<presenza-check>: configure() cannot be called during enroll() or check()');
+    if (this.#session) throw new TypeError('<presenza-check>: configure() cannot be called during enroll() or check()');
     const config = resolveUiOptions(options);
-    this.releaseSdk();
-    this.config = config;
+    this.#releaseSdk();
+    this.#config = config;
   }
 
   /**
@@ -131,12 +133,12 @@ export class PresenzaCheckElement extends ElementBase {
    * `ERR_BUSY` when another call is in progress, a TypeError on bad options.
    */
   async enroll(options: PresenzaUiEnrollOptions): Promise<{ assertion: string } | PresenzaUiAlternative> {
-    const config = this.requireConfig('enroll');
+    const config = this.#requireConfig('enroll');
     if (typeof options !== 'object' || options === null) throw new TypeError('enroll: options must be an object');
     requireText('enroll', 'enrollmentId', options.enrollmentId);
     requireText('enroll', 'nonce', options.nonce);
     const retainUntil = new Date(retainUntilMs(options.retainUntil, Date.now()));
-    return this.run<{ assertion: string }>(config, {
+    return this.#run<{ assertion: string }>(config, {
       operation: 'enroll',
       signal: options.signal,
       intro: (ctx) => noticeView(ctx, retainUntil),
@@ -156,11 +158,11 @@ export class PresenzaCheckElement extends ElementBase {
    * attempt's result is also dispatched as `presenza-result`. Rejects like {@link enroll}.
    */
   async check(options: PresenzaUiCheckOptions): Promise<PresenzaCheckResult | PresenzaUiAlternative> {
-    const config = this.requireConfig('check');
+    const config = this.#requireConfig('check');
     if (typeof options !== 'object' || options === null) throw new TypeError('check: options must be an object');
     requireText('check', 'checkId', options.checkId);
     requireText('check', 'nonce', options.nonce);
-    return this.run<PresenzaCheckResult>(config, {
+    return this.#run<PresenzaCheckResult>(config, {
       operation: 'check',
       signal: options.signal,
       intro: checkIntroView,
@@ -182,269 +184,271 @@ export class PresenzaCheckElement extends ElementBase {
 
   /** @internal Custom element callback: aborts the operation, stops the camera, closes an SDK the element created. */
   disconnectedCallback(): void {
-    this.session?.abort();
-    this.stopCamera();
-    this.releaseSdk();
+    this.#session?.abort();
+    this.#stopCamera();
+    this.#releaseSdk();
   }
 
-  override addEventListener<K extends keyof PresenzaUiEventMap>(
-    type: K,
-    listener: (this: PresenzaCheckElement, event: PresenzaUiEventMap[K]) => unknown,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  override addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
-  override addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void {
-    super.addEventListener(type, listener, options);
+  #requireConfig(method: string): ResolvedUiOptions {
+    if (!this.#config) throw new TypeError(`${method}: configure the element first (mountPresenza does it)`);
+    return this.#config;
   }
 
-  private requireConfig(method: string): ResolvedUiOptions {
-    if (!this.config) throw new TypeError(`${method}: configure the element first (mountPresenza does it)`);
-    return this.config;
-  }
-
-  private async run<R>(config: ResolvedUiOptions, session: Session<R>): Promise<R | PresenzaUiAlternative> {
+  async #run<R>(config: ResolvedUiOptions, session: Session<R>): Promise<R | PresenzaUiAlternative> {
     const what = session.operation;
-    if (this.session) throw new PresenzaError('ERR_BUSY', `${what}: another enroll() or check() is in progress on this element`);
+    if (this.#session) throw new PresenzaError('ERR_BUSY', `${what}: another enroll() or check() is in progress on this element`);
     if (session.signal?.aborted) throw abortedError(what);
     const controller = new AbortController();
     const signal = controller.signal;
     const abort = () => controller.abort();
     session.signal?.addEventListener('abort', abort, { once: true });
-    this.session = controller;
-    this.loadSdk(config);
+    this.#session = controller;
+    this.#loadSdk(config);
     let failures = 0;
     let attempt = 0;
     try {
-      let choice = await this.ask(session.intro, signal);
+      let choice = await this.#ask(session.intro, signal);
       for (;;) {
-        if (choice === 'alternative') return await this.chooseAlternative(what);
+        if (choice === 'alternative') return this.#chooseAlternative(what);
         if (choice === 'cancel') {
-          choice = await this.ask(session.intro, signal);
+          choice = await this.#ask(session.intro, signal);
           continue;
         }
-        const end = await this.attempt(config, session, signal);
+        const end = await this.#attempt(config, session, signal);
         if ('interrupted' in end) {
           choice = end.interrupted;
           continue;
         }
         attempt += 1;
         const problem = 'value' in end ? session.problem(end.value) : errorProblem(end.error);
-        this.emitResult(what, attempt, end, problem === null);
+        this.#emitResult(what, attempt, end, problem === null);
         if (!problem) {
-          this.show(session.success(this.context(config)));
+          this.#show(session.success(this.#context(config)));
           return (end as { value: R }).value;
         }
         if (problem.kind === 'failed') failures += 1;
         const canRetry = problem.retryable && failures < config.maxAttempts;
-        choice = await this.ask((ctx) => problemView(ctx, problem, canRetry), signal);
+        choice = await this.#ask((ctx) => problemView(ctx, problem, canRetry), signal);
       }
     } catch (error) {
       if (signal.aborted) {
-        this.show(undefined);
+        this.#show(undefined);
         throw abortedError(what);
       }
       throw error;
     } finally {
       session.signal?.removeEventListener('abort', abort);
-      this.stopCamera();
-      this.answer = undefined;
-      this.session = undefined;
+      this.#stopCamera();
+      this.#answer = undefined;
+      this.#session = undefined;
       // The SDK is idle again (an interrupted capture has wound down) before the promise settles.
-      await this.inflight;
+      await this.#inflight;
     }
   }
 
   /** One go at the face check: load, open the camera, capture. Cancel and the alternative interrupt it at once. */
-  private async attempt<R>(config: ResolvedUiOptions, session: Session<R>, sessionSignal: AbortSignal): Promise<AttemptEnd<R>> {
+  async #attempt<R>(config: ResolvedUiOptions, session: Session<R>, sessionSignal: AbortSignal): Promise<AttemptEnd<R>> {
     const stop = new AbortController();
     let interruption: 'cancel' | 'alternative' = 'cancel';
-    this.interrupt = (choice) => {
+    this.#interrupt = (choice) => {
       interruption = choice;
       stop.abort();
     };
     const signal = AbortSignal.any([sessionSignal, stop.signal]);
     try {
-      await this.inflight;
-      const sdk = await this.ready(config, signal);
+      await this.#inflight;
+      const sdk = await this.#ready(config, signal);
       const work = session.capture(sdk, {
-        openCamera: () => this.openCamera(config, session.operation, signal),
-        onFrame: (progress) => this.frame(session.operation, progress),
+        openCamera: () => this.#openCamera(config, session.operation, signal),
+        onFrame: (progress) => this.#frame(session.operation, progress),
         signal,
       });
-      this.inflight = work.catch(() => undefined);
+      this.#inflight = work.catch(() => undefined);
       return { value: await untilAborted(work, signal, session.operation) };
     } catch (error) {
       if (sessionSignal.aborted) throw error;
       if (stop.signal.aborted) return { interrupted: interruption };
       return { error };
     } finally {
-      this.interrupt = undefined;
-      this.stopCamera();
+      this.#interrupt = undefined;
+      this.#stopCamera();
     }
   }
 
   /** Shows a screen with buttons and waits for the student's choice. */
-  private ask(build: (ctx: ViewContext) => View, signal: AbortSignal): Promise<Choice> {
-    const config = this.config!;
+  #ask(build: (ctx: ViewContext) => View, signal: AbortSignal): Promise<Choice> {
+    const config = this.#config!;
     return untilAborted(
       new Promise<Choice>((resolve) => {
-        this.answer = resolve;
-        this.show(build(this.context(config)));
+        this.#answer = resolve;
+        this.#show(build(this.#context(config)));
       }),
       signal,
       'waiting for the student',
-    ).finally(() => (this.answer = undefined));
+    ).finally(() => (this.#answer = undefined));
   }
 
-  private onChoice(choice: Choice): void {
-    if (this.answer) this.answer(choice);
-    else if (choice === 'cancel' || choice === 'alternative') this.interrupt?.(choice);
+  #onChoice(choice: Choice): void {
+    if (this.#answer) this.#answer(choice);
+    else if (choice === 'cancel' || choice === 'alternative') this.#interrupt?.(choice);
   }
 
-  private async chooseAlternative(operation: PresenzaUiOperation): Promise<PresenzaUiAlternative> {
-    this.stopCamera();
-    this.show(alternativeView(this.context(this.config!)));
-    this.emit('presenza-alternative', { operation });
+  #chooseAlternative(operation: PresenzaUiOperation): PresenzaUiAlternative {
+    this.#stopCamera();
+    this.#show(alternativeView(this.#context(this.#config!)));
+    this.#emit('presenza-alternative', { operation });
     return { outcome: 'alternative' };
   }
 
   /** Starts creating the SDK instance (when the element was given create options) without waiting. */
-  private loadSdk(config: ResolvedUiOptions): Promise<PresenzaLike> {
-    if (this.sdk) return this.sdk;
+  #loadSdk(config: ResolvedUiOptions): Promise<PresenzaLike> {
+    if (this.#sdk) return this.#sdk;
     const { presenza } = config;
     if (isInstance(presenza)) {
-      this.sdkReady = true;
-      return (this.sdk = Promise.resolve(presenza));
+      this.#sdkReady = true;
+      return (this.#sdk = Promise.resolve(presenza));
     }
     const owned = new AbortController();
-    this.owned = owned;
-    this.downloads.clear();
-    this.loaded = 0;
+    this.#owned = owned;
+    this.#downloads.clear();
+    this.#loaded = 0;
     const loading = Presenza.create({
       ...presenza,
       signal: presenza.signal ? AbortSignal.any([presenza.signal, owned.signal]) : owned.signal,
       onProgress: (progress) => {
         presenza.onProgress?.(progress);
-        this.progress(progress);
+        this.#progress(progress);
       },
     });
-    this.sdk = loading;
+    this.#sdk = loading;
     loading.then(
       (sdk) => {
         if (owned.signal.aborted) void sdk.close();
-        else this.sdkReady = true;
+        else this.#sdkReady = true;
       },
       () => {
         // A failed load is retried on the next attempt.
-        if (this.sdk === loading) this.sdk = undefined;
+        if (this.#sdk === loading) this.#sdk = undefined;
       },
     );
     return loading;
   }
 
   /** Closes an instance the element created, and forgets any instance. */
-  private releaseSdk(): void {
-    const { sdk, owned } = this;
-    this.sdk = undefined;
-    this.sdkReady = false;
-    this.owned = undefined;
+  #releaseSdk(): void {
+    const sdk = this.#sdk;
+    const owned = this.#owned;
+    this.#sdk = undefined;
+    this.#sdkReady = false;
+    this.#owned = undefined;
     if (!owned) return;
     owned.abort();
     sdk?.then((instance) => (instance as Presenza).close(), () => undefined).catch(() => undefined);
   }
 
-  private async ready(config: ResolvedUiOptions, signal: AbortSignal): Promise<PresenzaLike> {
-    const loading = this.loadSdk(config);
-    if (!this.sdkReady) this.show(loadingView(this.context(config), this.loaded));
+  async #ready(config: ResolvedUiOptions, signal: AbortSignal): Promise<PresenzaLike> {
+    const loading = this.#loadSdk(config);
+    if (!this.#sdkReady) this.#show(loadingView(this.#context(config), this.#loaded));
     return untilAborted(loading, signal, 'loading the face check');
   }
 
-  private progress(progress: LoadProgress): void {
-    this.downloads.set(progress.file, progress);
+  #progress(progress: LoadProgress): void {
+    this.#downloads.set(progress.file, progress);
     let loaded = 0;
     let total = 0;
     let known = true;
-    for (const file of this.downloads.values()) {
+    for (const file of this.#downloads.values()) {
       loaded += file.loaded;
       if (file.total === null) known = false;
       else total += file.total;
     }
     const fraction = known && total > 0 ? Math.min(1, loaded / total) : null;
     // Files are announced one after the other: the bar never moves backwards.
-    if (fraction !== null) this.loaded = Math.max(this.loaded, fraction);
-    if (this.view?.state === 'loading') (this.view as LoadingView).progress(this.loaded);
-    this.emit('presenza-progress', { ...progress, fraction });
+    if (fraction !== null) this.#loaded = Math.max(this.#loaded, fraction);
+    if (this.#view?.state === 'loading') (this.#view as LoadingView).progress(this.#loaded);
+    this.#emit('presenza-progress', { ...progress, fraction });
   }
 
-  private async openCamera(config: ResolvedUiOptions, operation: PresenzaUiOperation, signal: AbortSignal): Promise<{ stream: MediaStream }> {
-    const slow = setTimeout(() => this.show(startingView(this.context(config))), STARTING_VIEW_DELAY_MS);
+  async #openCamera(config: ResolvedUiOptions, operation: PresenzaUiOperation, signal: AbortSignal): Promise<{ stream: MediaStream }> {
+    const slow = setTimeout(() => this.#show(startingView(this.#context(config))), STARTING_VIEW_DELAY_MS);
     try {
-      this.stream = await openPreviewStream(signal);
+      this.#stream = await openPreviewStream(signal);
     } finally {
       clearTimeout(slow);
     }
-    this.show(captureView(this.context(config), operation, this.stream));
-    return { stream: this.stream };
+    this.#show(captureView(this.#context(config), operation, this.#stream));
+    return { stream: this.#stream };
   }
 
-  private frame(operation: PresenzaUiOperation, progress: CaptureProgress): void {
-    if (!this.stream) return;
+  #frame(operation: PresenzaUiOperation, progress: CaptureProgress): void {
+    if (!this.#stream) return;
     const guidance = guidanceFor(progress);
-    const text = this.context(this.config!).t(guidance.key);
-    (this.view as CaptureView).update(progress, text, guidance.tone);
-    this.announcer.guide(text);
-    this.emit('presenza-frame', { ...progress, operation });
+    const text = this.#texts(guidance.key);
+    (this.#view as CaptureView).update(progress, text, guidance.tone);
+    this.#announcer.guide(text);
+    this.#emit('presenza-frame', { ...progress, operation });
     // Enough frames: the capture is over, so the camera goes off now, before the comparison.
-    if (progress.done) this.stopCamera();
+    if (progress.done) this.#stopCamera();
   }
 
-  private stopCamera(): void {
-    if (this.view?.state === 'capturing') (this.view as CaptureView).release();
-    if (this.stream) stopStream(this.stream);
-    this.stream = undefined;
+  #stopCamera(): void {
+    if (this.#view?.state === 'capturing') (this.#view as CaptureView).release();
+    if (this.#stream) stopStream(this.#stream);
+    this.#stream = undefined;
   }
 
   /** Replaces the screen, reflects the state, moves focus to the heading and announces results. */
-  private show(view: View | undefined): void {
-    if (this.view?.state === 'capturing') (this.view as CaptureView).release();
-    this.view = view;
-    this.announcer.clear();
-    this.panel.replaceChildren(...(view ? [view.root] : []));
+  #show(view: View | undefined): void {
+    if (this.#view?.state === 'capturing') (this.#view as CaptureView).release();
+    this.#view = view;
+    this.#announcer.clear();
+    this.#panel.replaceChildren(...(view ? [view.root] : []));
     this.setAttribute('state', this.state);
     if (!view) return;
     view.heading.focus();
-    if (view.announce) this.announcer.alert(view.announce);
+    if (view.announce) this.#announcer.alert(view.announce);
   }
 
-  private context(config: ResolvedUiOptions): ViewContext {
+  #context(config: ResolvedUiOptions): ViewContext {
     const lang = resolveLanguage(config.lang, this);
     const t = translator(lang, config.texts);
-    this.panel.lang = lang;
-    this.panel.setAttribute('aria-label', t('regionLabel'));
+    this.#texts = t;
+    this.#panel.lang = lang;
+    this.#panel.setAttribute('aria-label', t('regionLabel'));
     return {
       t,
       lang,
       controller: config.controller,
       purpose: config.purpose,
       noticeUrl: config.noticeUrl,
-      choose: (choice) => this.onChoice(choice),
+      choose: (choice) => this.#onChoice(choice),
     };
   }
 
-  private emitResult<R>(operation: PresenzaUiOperation, attempt: number, end: AttemptEnd<R>, final: boolean): void {
+  #emitResult<R>(operation: PresenzaUiOperation, attempt: number, end: AttemptEnd<R>, final: boolean): void {
     if ('value' in end) {
-      this.emit('presenza-result', { operation, attempt, result: end.value as PresenzaCheckResult, final });
+      this.#emit('presenza-result', { operation, attempt, result: end.value as PresenzaCheckResult, final });
       return;
     }
     const error = 'error' in end ? end.error : undefined;
     const code = isPresenzaError(error) ? error.code : undefined;
     const message = error instanceof Error ? error.message : String(error);
-    this.emit('presenza-result', { operation, attempt, error: { ...(code ? { code } : {}), message }, final });
+    this.#emit('presenza-result', { operation, attempt, error: { ...(code ? { code } : {}), message }, final });
   }
 
-  private emit<K extends keyof PresenzaUiEventMap>(type: K, detail: PresenzaUiEventMap[K]['detail']): void {
+  #emit<K extends keyof PresenzaUiEventMap>(type: K, detail: PresenzaUiEventMap[K]['detail']): void {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
+}
+
+/** Typed listeners for the element's events (types only). */
+export interface PresenzaCheckElement {
+  addEventListener<K extends keyof PresenzaUiEventMap>(
+    type: K,
+    listener: (this: PresenzaCheckElement, event: PresenzaUiEventMap[K]) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
 }
 
 declare global {

@@ -136,7 +136,8 @@ export function loadingView(ctx: ViewContext, fraction: number): LoadingView {
   );
   const progress = (value: number) => {
     bar.value = Math.round(value * 100);
-    percent.textContent = ctx.t('loadingProgress', { percent: bar.value });
+    // The downloads are done but the runtimes are still starting: no "100%" before it is ready.
+    percent.textContent = bar.value < 100 ? ctx.t('loadingProgress', { percent: bar.value }) : ctx.t('loadingAlmostReady');
   };
   progress(fraction);
   return { ...view, progress };
@@ -192,7 +193,11 @@ export function problemView(ctx: ViewContext, problem: Problem, canRetry: boolea
   const { t } = ctx;
   const title = t(problem.title);
   const body = t(problem.body);
-  const steps = problem.steps === 'noRetry' ? h('p', {}, t('noRetry')) : h('p', {}, h('strong', {}, t('stepsLabel')), ` ${t(problem.steps)}`);
+  // Once retrying is over (or cannot help), the one next step is the alternative.
+  const steps =
+    problem.steps === 'noRetry' || (problem.retryable && !canRetry)
+      ? h('p', {}, t('noRetry'))
+      : h('p', {}, h('strong', {}, t('stepsLabel')), ` ${t(problem.steps)}`);
   const view = screen(
     problem.kind,
     title,
@@ -200,7 +205,6 @@ export function problemView(ctx: ViewContext, problem: Problem, canRetry: boolea
     h('p', {}, body),
     steps,
     problem.kind === 'failed' && h('p', { class: 'note' }, t('nothingKept')),
-    problem.retryable && !canRetry && h('p', {}, t('noRetry')),
     actions(ctx, canRetry ? ['retry', 'alternative'] : ['alternative']),
   );
   return { ...view, announce: `${title}. ${body}` };

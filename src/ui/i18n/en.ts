@@ -32,13 +32,14 @@ export const en: UiMessages = {
   loadingBody: 'The face check is being set up on this device. Nothing is sent.',
   loadingProgressLabel: 'Preparation',
   loadingProgress: '{percent}% ready',
+  loadingAlmostReady: 'Almost ready…',
 
   startingTitle: 'Turning on the camera',
   startingBody: 'If your browser asks, allow the camera for this site. The video stays on this device.',
 
   enrollTitle: 'Enroll your face',
   captureTitle: 'Checking that you are present',
-  captureIntro: 'Look at the camera and keep your face inside the oval. The picture is mirrored, like a mirror.',
+  captureIntro: 'Look at the camera and keep your face inside the oval. The preview works like a mirror.',
   captureProgressLabel: 'Progress',
   captureProgress: '{collected} of {needed} good images',
   guideStarting: 'Starting…',

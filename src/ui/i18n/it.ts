@@ -32,13 +32,14 @@ export const it: UiMessages = {
   loadingBody: 'La verifica viene preparata su questo dispositivo. Non viene inviato nulla.',
   loadingProgressLabel: 'Preparazione',
   loadingProgress: 'Pronto al {percent}%',
+  loadingAlmostReady: 'Quasi pronto…',
 
   startingTitle: 'Accensione della fotocamera',
   startingBody: 'Se il browser lo chiede, consenti l’uso della fotocamera per questo sito. Il video resta su questo dispositivo.',
 
   enrollTitle: 'Registra il tuo volto',
   captureTitle: 'Verifica della presenza in corso',
-  captureIntro: 'Guarda la fotocamera e tieni il volto dentro l’ovale. L’immagine è mostrata a specchio.',
+  captureIntro: 'Guarda la fotocamera e tieni il volto dentro l’ovale. L’anteprima funziona come uno specchio.',
   captureProgressLabel: 'Avanzamento',
   captureProgress: '{collected} di {needed} immagini valide',
   guideStarting: 'Avvio…',

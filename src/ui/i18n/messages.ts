@@ -50,6 +50,8 @@ export interface UiMessages {
   readonly loadingProgressLabel: string;
   /** `{percent}`. */
   readonly loadingProgress: string;
+  /** Downloads done, runtimes still starting. */
+  readonly loadingAlmostReady: string;
 
   // Camera starting (the browser may be asking for permission).
   readonly startingTitle: string;
