@@ -64,10 +64,8 @@ const PIPELINE_SOURCES = [
 
 const variantName = (v: EmbeddingOptions) => `${v.channelOrder}${v.fuseMirror ? '+mirror' : ''}`;
 const toBase64 = (v: number[]) => Buffer.from(new Float32Array(v).buffer).toString('base64');
-const fromBase64 = (s: string) => {
-  const bytes = Buffer.from(s, 'base64');
-  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-};
+/** Copies the bytes first: a pooled Buffer may start at an offset a Float32Array cannot use. */
+const fromBase64 = (s: string) => new Float32Array(new Uint8Array(Buffer.from(s, 'base64')).buffer);
 
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((x, y) => x - y);

@@ -8,7 +8,9 @@ import type { FaceWorkerApi, FrameTiming } from './api.js';
 import type { CropMeasures, QualityReport } from './assessQuality.js';
 import type { HeadPose } from './detectFace.js';
 import type { EmbeddingOptions } from './embedFace.js';
+import { signCheck } from './assertions.js';
 import { requireFrame } from './pipeline.js';
+import { createDeviceKeys } from './vault.js';
 import { createFaceWorkerService } from './service.js';
 import { preserveErrorCodes } from '../src/protocol/workerErrors.js';
 
@@ -30,6 +32,8 @@ export interface ImageDescription {
 /** The testing API. */
 export interface FaceWorkerTestingApi extends FaceWorkerApi {
   describeImage(frame: ImageBitmap, variants: readonly EmbeddingOptions[], timing?: FrameTiming): Promise<ImageDescription>;
+  /** Signs check assertions in a loop for `seconds` with a fresh device key, as `finishCheck` does. */
+  measureSigning(seconds: number): Promise<{ signatures: number; seconds: number }>;
 }
 
 preserveErrorCodes();
@@ -67,6 +71,25 @@ const testingApi: FaceWorkerTestingApi = {
     } finally {
       bitmap.close();
     }
+  },
+  async measureSigning(seconds) {
+    const keys = await createDeviceKeys();
+    const claims = {
+      audience: 'https://school.example',
+      enrollmentId: 'e-bench',
+      checkId: 'c-bench',
+      nonce: 'n'.repeat(43),
+      outcome: 'pass' as const,
+      liveness: 'passed' as const,
+      models: ['64184e229b26', '87aacdfe5751'],
+    };
+    const start = performance.now();
+    let signatures = 0;
+    while (performance.now() - start < seconds * 1000) {
+      await signCheck(keys, { ...claims, nowMs: Date.now() });
+      signatures += 1;
+    }
+    return { signatures, seconds: (performance.now() - start) / 1000 };
   },
 };
 

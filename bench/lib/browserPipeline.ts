@@ -10,11 +10,16 @@ import { DIST } from '../../e2e/support/paths.js';
 import { serveStatic, type StaticServer } from '../../e2e/support/staticServer.js';
 import type { RuntimeReport } from '../../workers/api.js';
 
+/** The page's global where the started harness is kept between evaluations. */
+type HarnessWindow = { harness: Awaited<ReturnType<typeof window.PresenzaHarness.start>> };
+
 /** A running browser pipeline. */
 export interface BrowserPipeline {
   readonly runtime: RuntimeReport;
   /** Describes images given by paths relative to the image root, in order. */
   describe(files: readonly string[], variants: readonly EmbeddingOptions[]): Promise<DescribedImage[]>;
+  /** Signs check assertions in the worker for `seconds`. */
+  signing(seconds: number): Promise<{ signatures: number; seconds: number }>;
   close(): Promise<void>;
 }
 
@@ -34,7 +39,7 @@ export async function startBrowserPipeline(options: { imageRoot: string; threads
     await page.goto(`${server.origin}/bench.html`);
     const runtime = await page.evaluate(async ({ base, threads }) => {
       const harness = await window.PresenzaHarness.start({ assetsBaseUrl: base, ...(threads ? { threads } : {}) });
-      (window as unknown as { harness: typeof harness }).harness = harness;
+      (window as unknown as HarnessWindow).harness = harness;
       return harness.runtime;
     }, { base: `${server.origin}/dist/`, threads: options.threads });
     const opened = browser;
@@ -42,11 +47,13 @@ export async function startBrowserPipeline(options: { imageRoot: string; threads
       runtime,
       describe: (files, variants) =>
         page.evaluate(async ({ files, variants }) => {
-          const harness = (window as unknown as { harness: Awaited<ReturnType<typeof window.PresenzaHarness.start>> }).harness;
+          const harness = (window as unknown as HarnessWindow).harness;
           const out = [];
           for (const file of files) out.push(await harness.describe(`/images/${file.split('/').map(encodeURIComponent).join('/')}`, [...variants]));
           return out;
         }, { files, variants }),
+      signing: (seconds) =>
+        page.evaluate((seconds) => (window as unknown as HarnessWindow).harness.measureSigning(seconds), seconds),
       async close() {
         await opened.close();
         await server.close();

@@ -34,6 +34,8 @@ export async function start(options: { assetsBaseUrl: string; backend?: 'wasm' |
       const result = await worker.call('describeImage', Comlink.transfer(frame, [frame]), variants, timing);
       return { ...result, embeddings: result.embeddings.map((e) => (e ? Array.from(e) : null)) };
     },
+    /** Check-assertion signatures per second in the worker. */
+    measureSigning: (seconds: number) => worker.call('measureSigning', seconds),
     async close() {
       await worker.call('close');
       worker.terminate();
