@@ -4,7 +4,8 @@
  * triggers one check; every student signs and posts its assertion as soon as the check arrives.
  * Reports the server latency of the result posts (p50/p99, as seen by the clients), the time until
  * all are recorded, and checks that every one is. Usage: npx tsx bench/demo-load.ts [--students N] [--json]
- * The server runs in its own process on a temp SQLite file. Results: bench/results/demo-load.json.
+ * The server runs in its own process on a temp SQLite file, or on PostgreSQL when DATABASE_URL is
+ * set. Results: bench/results/demo-load-<engine>.json.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -91,14 +92,14 @@ try {
     result_post_ms_max: Number(latencies.at(-1)!.toFixed(1)),
     all_answered_ms: Number(allAnsweredMs.toFixed(0)),
     within_goal: allAnsweredMs <= GOAL_MS && final.counts.passed === STUDENTS,
-    engine: 'sqlite',
+    engine: process.env.DATABASE_URL ? 'postgres' : 'sqlite',
     note: 'server and clients share this 2-core machine; clients also sign their JWS (WebCrypto) during the run',
   };
   console.log(`students ${STUDENTS}, recorded passed ${record.recorded_passed}, failures ${record.failures}`);
   console.log(`result POST latency p50 ${record.result_post_ms_p50} ms, p99 ${record.result_post_ms_p99} ms, max ${record.result_post_ms_max} ms`);
   console.log(`from trigger to the last recorded answer: ${record.all_answered_ms} ms (goal ≤ ${GOAL_MS} ms)`);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', 'demo-load.json'), JSON.stringify(record, null, 1) + '\n');
+  writeFileSync(join(ROOT, 'bench', 'results', `demo-load-${record.engine}.json`), JSON.stringify(record, null, 1) + '\n');
   if (values.json) console.log(JSON.stringify(record));
 } finally {
   server.kill('SIGTERM');

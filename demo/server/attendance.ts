@@ -77,10 +77,12 @@ export class DatabaseNonceStore implements NonceStore {
   ) {}
 
   async consume(nonce: string, use: { subject: string; checkId: string | null }): Promise<boolean> {
+    const now = this.now();
     const changed = await this.db.run(
-      `UPDATE nonces SET used_at = ? WHERE nonce = ? AND subject = ? AND used_at IS NULL AND expires_at > ?
-         AND ((check_id IS NULL AND ? IS NULL) OR check_id = ?)`,
-      [this.now(), nonce, use.subject, this.now(), use.checkId, use.checkId],
+      `UPDATE nonces SET used_at = ? WHERE nonce = ? AND subject = ? AND used_at IS NULL AND expires_at > ? AND ${
+        use.checkId === null ? 'check_id IS NULL' : 'check_id = ?'
+      }`,
+      use.checkId === null ? [now, nonce, use.subject, now] : [now, nonce, use.subject, now, use.checkId],
     );
     return changed === 1;
   }
