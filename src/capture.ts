@@ -9,12 +9,15 @@ import { PresenzaError } from './protocol/errors.js';
 
 /**
  * Where frames come from. Default: the camera (optionally a given `deviceId`). A platform that
- * already holds a webcam stream passes `stream` (the SDK then never stops its tracks); tests and
- * custom pipelines pass `frames`, an async source of images.
+ * already holds a webcam stream passes `stream`; one that wants to open the camera itself, but
+ * only when frames are really needed (not for a device with nothing enrolled), passes
+ * `openStream`. The SDK never stops the tracks of a stream it did not open. Tests and custom
+ * pipelines pass `frames`, an async source of images.
  */
 export type CameraOption =
   | { readonly deviceId?: string }
   | { readonly stream: MediaStream }
+  | { readonly openStream: () => Promise<MediaStream> }
   | { readonly frames: () => AsyncIterable<ImageBitmapSource> };
 
 /** A started source of frames. */
@@ -74,6 +77,7 @@ function imageSource(frames: () => AsyncIterable<ImageBitmapSource>): FrameSourc
 export async function openFrameSource(camera: CameraOption = {}): Promise<FrameSource> {
   if ('frames' in camera) return imageSource(camera.frames);
   if ('stream' in camera) return videoSource(camera.stream, false);
+  if ('openStream' in camera) return videoSource(await camera.openStream(), false);
   return videoSource(await openCamera(camera.deviceId), true);
 }
 

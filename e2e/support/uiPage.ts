@@ -123,10 +123,13 @@ export interface TestGlobals {
   __fake: FakeSdk;
 }
 
-/** A scriptable stand-in for a Presenza instance: each capture waits until the test ends it. */
+/**
+ * A scriptable stand-in for a Presenza instance: like the SDK it opens the camera through
+ * `camera.openStream` only when it needs frames; each capture then waits until the test ends it.
+ */
 export interface FakeSdk {
   enrolled: boolean;
-  sdk: { enroll: (o: unknown) => Promise<unknown>; check: (o: unknown) => Promise<unknown>; status: () => Promise<{ enrolled: boolean }> };
+  sdk: { enroll: (o: unknown) => Promise<unknown>; check: (o: unknown) => Promise<unknown> };
   frame(progress: unknown): void;
   finish(value: unknown): void;
   fail(code: string): void;
@@ -143,19 +146,20 @@ export function installFakeSdk(target: Page | Frame): Promise<void> {
     let pending: { resolve: (v: unknown) => void; reject: (e: unknown) => void } | undefined;
     let onFrame: ((p: unknown) => void) | undefined;
     const coded = (code: string) => Object.assign(new Error(`simulated ${code}`), { name: 'PresenzaError', code });
-    const capture = (options: { onFrame?: (p: unknown) => void; signal?: AbortSignal }) =>
-      new Promise((resolve, reject) => {
+    const capture = async (options: { onFrame?: (p: unknown) => void; signal?: AbortSignal; camera: { openStream: () => Promise<MediaStream> } }) => {
+      await options.camera.openStream();
+      return new Promise((resolve, reject) => {
         onFrame = options.onFrame;
         pending = { resolve, reject };
         options.signal?.addEventListener('abort', () => reject(coded('ERR_ABORTED')));
       });
+    };
     const fake: FakeSdk = {
       enrolled: true,
       sdk: {
         enroll: (o) => capture(o as never),
         check: (o) =>
           fake.enrolled ? capture(o as never) : Promise.resolve({ outcome: 'inconclusive', reason: 'not_enrolled', liveness: 'not_run', assertion: null }),
-        status: async () => ({ enrolled: fake.enrolled }),
       },
       frame: (progress) => onFrame?.(progress),
       finish: (value) => pending?.resolve(value),

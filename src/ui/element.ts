@@ -48,7 +48,6 @@ import {
 export const STARTING_VIEW_DELAY_MS = 400;
 
 /** A camera source that yields nothing: a check with nothing to compare against never opens the camera. */
-const NO_FRAMES = { frames: async function* (): AsyncGenerator<ImageBitmapSource> {} };
 
 /** Lets the module load where there is no DOM (server rendering); the element is only defined in a browser. */
 const ElementBase: typeof HTMLElement = typeof HTMLElement === 'undefined' ? (class {} as typeof HTMLElement) : HTMLElement;
@@ -68,7 +67,7 @@ interface Session<R> {
 }
 
 interface CaptureTools {
-  readonly openCamera: () => Promise<{ stream: MediaStream }>;
+  readonly openCamera: () => Promise<MediaStream>;
   readonly onFrame: (progress: CaptureProgress) => void;
   readonly signal: AbortSignal;
 }
@@ -142,7 +141,7 @@ export class PresenzaCheckElement extends ElementBase {
       operation: 'enroll',
       signal: options.signal,
       intro: (ctx) => noticeView(ctx, retainUntil),
-      capture: async (sdk, tools) => sdk.enroll({ ...options, camera: await tools.openCamera(), onFrame: tools.onFrame, signal: tools.signal }),
+      capture: (sdk, tools) => sdk.enroll({ ...options, camera: { openStream: tools.openCamera }, onFrame: tools.onFrame, signal: tools.signal }),
       problem: () => null,
       success: (ctx) =>
         successView(ctx, 'enrolled', ctx.t('enrolledBody', { date: new Intl.DateTimeFormat(ctx.lang, { dateStyle: 'long' }).format(retainUntil) })),
@@ -166,12 +165,9 @@ export class PresenzaCheckElement extends ElementBase {
       operation: 'check',
       signal: options.signal,
       intro: checkIntroView,
-      capture: async (sdk, tools) => {
-        const request = { ...options, onFrame: tools.onFrame, signal: tools.signal };
-        // Nothing enrolled here: the SDK answers without frames, and the camera stays off.
-        if (!(await untilAborted(sdk.status(), tools.signal, 'check')).enrolled) return sdk.check({ ...request, camera: NO_FRAMES });
-        return sdk.check({ ...request, camera: await tools.openCamera() });
-      },
+      // The SDK opens the camera through the element only when it needs frames: with nothing
+      // enrolled (or an expired enrollment) it answers at once and the camera stays off.
+      capture: (sdk, tools) => sdk.check({ ...options, camera: { openStream: tools.openCamera }, onFrame: tools.onFrame, signal: tools.signal }),
       problem: checkProblem,
       success: (ctx) => successView(ctx, 'passed', ctx.t('passedBody')),
     });
@@ -369,7 +365,7 @@ export class PresenzaCheckElement extends ElementBase {
     this.#emit('presenza-progress', { ...progress, fraction });
   }
 
-  async #openCamera(config: ResolvedUiOptions, operation: PresenzaUiOperation, signal: AbortSignal): Promise<{ stream: MediaStream }> {
+  async #openCamera(config: ResolvedUiOptions, operation: PresenzaUiOperation, signal: AbortSignal): Promise<MediaStream> {
     const slow = setTimeout(() => this.#show(startingView(this.#context(config))), STARTING_VIEW_DELAY_MS);
     try {
       this.#stream = await openPreviewStream(signal);
@@ -377,7 +373,7 @@ export class PresenzaCheckElement extends ElementBase {
       clearTimeout(slow);
     }
     this.#show(captureView(this.#context(config), operation, this.#stream));
-    return { stream: this.#stream };
+    return this.#stream;
   }
 
   #frame(operation: PresenzaUiOperation, progress: CaptureProgress): void {

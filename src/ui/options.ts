@@ -89,7 +89,7 @@ export interface PresenzaUiEventMap {
 }
 
 /** The SDK methods the element uses. */
-export type PresenzaLike = Pick<Presenza, 'enroll' | 'check' | 'status'>;
+export type PresenzaLike = Pick<Presenza, 'enroll' | 'check'>;
 
 /** Options after validation. */
 export interface ResolvedUiOptions {
