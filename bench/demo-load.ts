@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SimulatedStudent, type Send } from '../demo/server/simulatedStudent.js';
+import { httpSend, SimulatedStudent } from '../demo/server/simulatedStudent.js';
 import { ROOT } from '../e2e/support/paths.js';
 
 const { values } = parseArgs({ options: { students: { type: 'string', default: '500' }, json: { type: 'boolean', default: false } } });
@@ -30,14 +30,7 @@ await new Promise<void>((resolve, reject) => {
   server.on('exit', (code) => reject(new Error(`demo server exited with ${code}`)));
 });
 
-const send: Send = async (method, path, body) => {
-  const response = await fetch(`${origin}${path}`, {
-    method,
-    headers: { origin, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-};
+const send = httpSend(origin);
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -54,25 +47,13 @@ try {
   const failures: string[] = [];
   let triggeredAt = 0;
   const answered = students.map(async (student) => {
-    const response = await fetch(`${origin}/api/lessons/${lessonId}/students/${student.studentId}/events`);
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error('stream ended');
-      text += decoder.decode(value, { stream: true });
-      const match = /event: check\ndata: (.+)\n/.exec(text);
-      if (!match) continue;
-      await reader.cancel();
-      const check = JSON.parse(match[1]!) as { checkId: string; nonce: string };
-      const assertion = await student.signCheck(check, 'pass');
-      const started = performance.now();
-      const result = await student.submit(check.checkId, assertion);
-      latencies.push(performance.now() - started);
-      if (result.status !== 200) failures.push(JSON.stringify(result.body));
-      return performance.now() - triggeredAt;
-    }
+    const check = await student.waitForCheck(origin, lessonId);
+    const assertion = await student.signCheck(check, 'pass');
+    const started = performance.now();
+    const result = await student.submit(check.checkId, assertion);
+    latencies.push(performance.now() - started);
+    if (result.status !== 200) failures.push(JSON.stringify(result.body));
+    return performance.now() - triggeredAt;
   });
   const joined = async () => Number(((await send('GET', `/api/lessons/${lessonId}/attendance`)).body as { students: number }).students);
   while ((await joined()) < STUDENTS) await new Promise((r) => setTimeout(r, 100));

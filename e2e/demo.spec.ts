@@ -11,7 +11,7 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { buildApp } from '../demo/server/app.js';
 import type { Attendance } from '../demo/server/attendance.js';
 import { openDatabase, type Db } from '../demo/server/db.js';
-import { SimulatedStudent, type Send } from '../demo/server/simulatedStudent.js';
+import { httpSend, SimulatedStudent, type Send } from '../demo/server/simulatedStudent.js';
 import { CHROMIUM } from '../playwright.config.js';
 import { cameraArgs, fakeCameraFile } from './support/fakeCamera.js';
 
@@ -32,14 +32,7 @@ const profileA = mkdtempSync(join(tmpdir(), 'presenza-student-a-'));
 const studentRequests: { url: string; method: string; body: string | null }[] = [];
 let capturedAssertion: { checkId: string; body: string } | undefined;
 
-const send: Send = async (method, path, payload) => {
-  const response = await fetch(`${origin}${path}`, {
-    method,
-    headers: { origin, ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(payload !== undefined ? { body: JSON.stringify(payload) } : {}),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-};
+const send: Send = (method, path, payload) => httpSend(origin)(method, path, payload);
 
 /** Opens the student page of the lesson in a browser profile whose webcam shows `camera`. */
 async function student(options: { camera?: string; grant?: boolean; profile?: string }): Promise<{ context: BrowserContext; page: Page }> {
@@ -175,7 +168,7 @@ test('20 students in one lesson all get the check and are counted right', async 
   const browserStudent = await student({ camera: PERSON_A[1], profile: profileA });
   await expect(browserStudent.page.locator('#sdk-status')).toHaveText('Face check ready.', { timeout: 60_000 });
   const simulated = await Promise.all(Array.from({ length: 19 }, (_, i) => SimulatedStudent.enroll(send, origin, `Sim ${i + 1}`)));
-  const streams = simulated.map((s) => waitForCheck(s.studentId));
+  const streams = simulated.map((s) => s.waitForCheck(origin, lessonId));
   await expect.poll(() => attendance.attendance(lessonId).then((a) => a.students)).toBeGreaterThanOrEqual(20);
   await triggerCheck();
   const checks = await Promise.all(streams);
@@ -220,21 +213,3 @@ test('privacy audit: every request of the student pages carried only protocol fi
   // Every request went to the demo's own origin (pages, SDK files, API), none elsewhere.
   for (const { url } of studentRequests) expect(url.startsWith(origin) || url.startsWith('blob:'), url).toBe(true);
 });
-
-/** Opens a student's SSE stream like the page does and resolves with the first check it announces. */
-async function waitForCheck(studentId: string): Promise<{ checkId: string; nonce: string }> {
-  const response = await fetch(`${origin}/api/lessons/${lessonId}/students/${studentId}/events`);
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error('SSE stream ended before a check');
-    text += decoder.decode(value, { stream: true });
-    const match = /event: check\ndata: (.+)\n/.exec(text);
-    if (match) {
-      await reader.cancel();
-      return JSON.parse(match[1]!) as { checkId: string; nonce: string };
-    }
-  }
-}

@@ -11,6 +11,18 @@ import { createDeviceKeys, type DeviceKeys } from '../../workers/vault.js';
 /** Sends one JSON request; resolves with the status and parsed body. */
 export type Send = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: Record<string, unknown> }>;
 
+/** A {@link Send} over HTTP to `origin`, with the Origin header a page of that origin would send. */
+export function httpSend(origin: string): Send {
+  return async (method, path, body) => {
+    const response = await fetch(`${origin}${path}`, {
+      method,
+      headers: { origin, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+}
+
 /** Model ids the simulated device claims. */
 const MODELS = ['64184e229b26', '87aacdfe5751'];
 
@@ -59,6 +71,27 @@ export class SimulatedStudent {
       liveness: outcome === 'pass' ? 'passed' : 'not_run',
       models: MODELS,
     });
+  }
+
+  /**
+   * Opens the student's SSE stream of a lesson, as the student page does, and resolves with the
+   * first check it announces.
+   */
+  async waitForCheck(origin: string, lessonId: string): Promise<{ checkId: string; nonce: string }> {
+    const response = await fetch(`${origin}/api/lessons/${lessonId}/students/${this.studentId}/events`);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error('the event stream ended before a check');
+      text += decoder.decode(value, { stream: true });
+      const match = /event: check\ndata: (.+)\n/.exec(text);
+      if (match) {
+        await reader.cancel();
+        return JSON.parse(match[1]!) as { checkId: string; nonce: string };
+      }
+    }
   }
 
   /** Posts a check assertion. */
