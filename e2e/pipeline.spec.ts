@@ -134,26 +134,42 @@ test('webgpu requested on a machine without a GPU falls back to wasm and says wh
   expect(runtime.fallbackReason).toMatch(/WebGPU|gpu/i);
 });
 
-test('a corrupted model is refused with ERR_MODEL_INTEGRITY', async ({ page }) => {
-  const model = readFileSync(join(DIST, 'models', 'fr_feature.onnx'));
-  const corrupted = Uint8Array.from(model);
-  const middle = corrupted.length >> 1;
-  corrupted[middle] = corrupted[middle]! ^ 0xff;
-  const tampered = await serveStatic({ mounts: { '/': DIST }, files: { '/models/fr_feature.onnx': corrupted }, cors: true, isolated: true });
-  try {
-    await page.goto(`${site.origin}/sdk.html`);
-    const error = await page.evaluate(async (base) => {
-      try {
-        await window.Presenza.create({ assetsBaseUrl: base });
-        return null;
-      } catch (e) {
-        return { code: (e as { code?: string }).code, message: String((e as Error).message), coded: window.Presenza.isPresenzaError(e) };
-      }
-    }, `${tampered.origin}/`);
-    expect(error).toMatchObject({ code: 'ERR_MODEL_INTEGRITY', coded: true });
-    expect(error!.message).toContain('fr_feature.onnx');
-  } finally {
-    await tampered.close();
+for (const file of ['fr_feature.onnx', 'face_landmarker.task', 'ort-wasm-simd-threaded.wasm', 'vision_wasm_module_internal.wasm']) {
+  test(`a corrupted ${file} is refused with ERR_MODEL_INTEGRITY`, async ({ page }) => {
+    const corrupted = Uint8Array.from(readFileSync(join(DIST, 'models', file)));
+    const middle = corrupted.length >> 1;
+    corrupted[middle] = corrupted[middle]! ^ 0xff;
+    const tampered = await serveStatic({ mounts: { '/': DIST }, files: { [`/models/${file}`]: corrupted }, cors: true, isolated: true });
+    try {
+      await page.goto(`${site.origin}/sdk.html`);
+      const error = await page.evaluate(async (base) => {
+        try {
+          await window.Presenza.create({ assetsBaseUrl: base });
+          return null;
+        } catch (e) {
+          return { code: (e as { code?: string }).code, message: String((e as Error).message), coded: window.Presenza.isPresenzaError(e) };
+        }
+      }, `${tampered.origin}/`);
+      expect(error).toMatchObject({ code: 'ERR_MODEL_INTEGRITY', coded: true });
+      expect(error!.message).toContain(file);
+    } finally {
+      await tampered.close();
+    }
+  });
+}
+
+test('load progress covers the models and both wasm binaries, each up to its full size', async ({ page }) => {
+  await page.goto(`${site.origin}/sdk.html`);
+  const last = await page.evaluate(async () => {
+    const seen: Record<string, { loaded: number; total: number | null }> = {};
+    const presenza = await window.Presenza.create({ onProgress: ({ file, loaded, total }) => void (seen[file] = { loaded, total }) });
+    await presenza.close();
+    return seen;
+  });
+  expect(Object.keys(last).sort()).toEqual(['face_landmarker.task', 'fr_feature.onnx', 'ort-wasm-simd-threaded.wasm', 'vision_wasm_module_internal.wasm']);
+  for (const [file, { loaded, total }] of Object.entries(last)) {
+    expect(total, file).toBeGreaterThan(100_000);
+    expect(loaded, file).toBe(total);
   }
 });
 

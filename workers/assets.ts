@@ -1,6 +1,7 @@
 /**
- * Fetches model files from `assetsBaseUrl` (with CORS, so they can live on a CDN) and verifies
- * each against the SHA-256 in `models/manifest.json` before any runtime sees it.
+ * Fetches model files and the runtimes' wasm binaries from `assetsBaseUrl` (with CORS, so they can
+ * live on a CDN), reporting download progress, and verifies each against the SHA-256 in
+ * `models/manifest.json` before any runtime sees it.
  */
 import manifest from '../models/manifest.json';
 import { PresenzaError } from '../src/protocol/errors.js';
@@ -18,11 +19,18 @@ interface ManifestEntry {
   readonly file: string;
   readonly role: string;
   readonly sha256: string;
+  readonly bytes: number;
 }
 
 function entryFor(role: ModelRole): ManifestEntry {
   const entry = (manifest.files as ManifestEntry[]).find((e) => e.role === role);
   if (!entry) throw new Error(`models/manifest.json has no ${role} model`);
+  return entry;
+}
+
+function entryForFile(file: string): ManifestEntry {
+  const entry = (manifest.files as ManifestEntry[]).find((e) => e.file === file);
+  if (!entry) throw new Error(`models/manifest.json does not list ${file}`);
   return entry;
 }
 
@@ -52,9 +60,11 @@ export async function verifySha256(file: string, bytes: Uint8Array, expected: st
   }
 }
 
-async function readBody(response: Response, file: string, onProgress?: ProgressListener): Promise<Uint8Array> {
+async function readBody(response: Response, entry: ManifestEntry, onProgress?: ProgressListener): Promise<Uint8Array> {
+  const { file } = entry;
+  // Without Content-Length (e.g. a compressing CDN) the manifest still knows the size.
   const header = response.headers.get('content-length');
-  const total = header ? Number(header) : null;
+  const total = header ? Number(header) : entry.bytes;
   if (!response.body || !onProgress) return new Uint8Array(await response.arrayBuffer());
   const chunks: Uint8Array[] = [];
   let loaded = 0;
@@ -76,8 +86,14 @@ async function readBody(response: Response, file: string, onProgress?: ProgressL
 }
 
 /** Fetches and verifies the model for `role`. */
-export async function loadModel(assetsBaseUrl: string, role: ModelRole, onProgress?: ProgressListener): Promise<Uint8Array> {
-  const { file, sha256 } = entryFor(role);
+export function loadModel(assetsBaseUrl: string, role: ModelRole, onProgress?: ProgressListener): Promise<Uint8Array> {
+  return loadAsset(assetsBaseUrl, entryFor(role).file, onProgress);
+}
+
+/** Fetches and verifies any file listed in the manifest (a model or a runtime's wasm binary). */
+export async function loadAsset(assetsBaseUrl: string, file: string, onProgress?: ProgressListener): Promise<Uint8Array> {
+  const entry = entryForFile(file);
+  const { sha256 } = entry;
   const url = new URL(file, modelsBaseUrl(assetsBaseUrl)).href;
   let response: Response;
   try {
@@ -86,7 +102,7 @@ export async function loadModel(assetsBaseUrl: string, role: ModelRole, onProgre
     throw new PresenzaError('ERR_ASSET_FETCH', `could not fetch ${url} (network error or missing CORS headers)`, { cause: error });
   }
   if (!response.ok) throw new PresenzaError('ERR_ASSET_FETCH', `could not fetch ${url}: HTTP ${response.status}`);
-  const bytes = await readBody(response, file, onProgress);
+  const bytes = await readBody(response, entry, onProgress);
   await verifySha256(file, bytes, sha256);
   return bytes;
 }

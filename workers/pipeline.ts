@@ -5,11 +5,11 @@
 import type { LoadProgress, RuntimeReport, FrameTiming, WorkerInitOptions } from './api.js';
 import { alignFace } from './alignFace.js';
 import { assessQuality, measureCrop, type CropMeasures, type QualityReport } from './assessQuality.js';
-import { loadModel, modelSha256, modelsBaseUrl, type ModelRole } from './assets.js';
+import { loadAsset, loadModel, modelSha256, modelsBaseUrl, type ModelRole } from './assets.js';
 import { selectFace, toDetectedFace, type FaceSelection } from './detectFace.js';
 import { DEFAULT_EMBEDDING_OPTIONS, embedFace, type EmbeddingOptions } from './embedFace.js';
 import { readPixels, type Pixels } from './pixels.js';
-import { createLandmarker, type Landmarker } from './runtime/mediapipe.js';
+import { createLandmarker, MEDIAPIPE_WASM_FILE, type Landmarker } from './runtime/mediapipe.js';
 import { createOnnxRuntime, defaultThreadCount, type OnnxModel } from './runtime/onnx.js';
 import { PresenzaError } from '../src/protocol/errors.js';
 
@@ -42,17 +42,23 @@ export class FacePipeline {
     readonly report: RuntimeReport,
   ) {}
 
-  /** Fetches and verifies the models, then starts MediaPipe and ONNX Runtime. */
+  /** Fetches and verifies the models and wasm binaries (all in parallel), then starts MediaPipe and ONNX Runtime. */
   static async create(options: WorkerInitOptions, onProgress?: (progress: LoadProgress) => void): Promise<FacePipeline> {
     const wasmBaseUrl = modelsBaseUrl(options.assetsBaseUrl);
     const isolated = self.crossOriginIsolated === true;
     const threads = options.threads ?? defaultThreadCount(isolated, navigator.hardwareConcurrency || 1);
-    const [landmarkModel, embeddingModel, onnx] = await Promise.all([
+    const [landmarkModel, landmarkWasm, embeddingModel, onnx] = await Promise.all([
       loadModel(options.assetsBaseUrl, 'landmarks', onProgress),
+      loadAsset(options.assetsBaseUrl, MEDIAPIPE_WASM_FILE, onProgress),
       loadModel(options.assetsBaseUrl, 'embedding', onProgress),
-      createOnnxRuntime({ backend: options.backend, threads, wasmBaseUrl }),
+      createOnnxRuntime({
+        backend: options.backend,
+        threads,
+        wasmBaseUrl,
+        loadWasm: (file) => loadAsset(options.assetsBaseUrl, file, onProgress),
+      }),
     ]);
-    const landmarker = await startRuntime('MediaPipe FaceLandmarker', () => createLandmarker(landmarkModel, wasmBaseUrl));
+    const landmarker = await startRuntime('MediaPipe FaceLandmarker', () => createLandmarker(landmarkModel, landmarkWasm, wasmBaseUrl));
     const embedder = await startRuntime('ONNX Runtime', () => onnx.loadModel(embeddingModel));
     return new FacePipeline(landmarker, embedder, {
       ...onnx.info,

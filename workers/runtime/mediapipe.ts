@@ -24,15 +24,20 @@ function toObservations(result: FaceLandmarkerResult): LandmarkObservation[] {
   });
 }
 
+/** MediaPipe's wasm binary (ES-module variant), fetched and verified by the caller. */
+export const MEDIAPIPE_WASM_FILE = 'vision_wasm_module_internal.wasm';
+
 /**
- * Creates the landmarker from verified model bytes; `wasmBaseUrl` is the absolute URL of the
- * folder holding `vision_wasm_module_internal.{js,wasm}`.
+ * Creates the landmarker from verified model and wasm bytes; `wasmBaseUrl` is the absolute URL of
+ * the folder holding `vision_wasm_module_internal.js`. The binary is handed over as a worker-local
+ * Blob URL, so MediaPipe never fetches an unverified copy.
  */
-export async function createLandmarker(model: Uint8Array, wasmBaseUrl: string): Promise<Landmarker> {
+export async function createLandmarker(model: Uint8Array, wasm: Uint8Array, wasmBaseUrl: string): Promise<Landmarker> {
+  const wasmUrl = URL.createObjectURL(new Blob([wasm as Uint8Array<ArrayBuffer>], { type: 'application/wasm' }));
   const landmarker = await FaceLandmarker.createFromOptions(
     {
       wasmLoaderPath: new URL('vision_wasm_module_internal.js', wasmBaseUrl).href,
-      wasmBinaryPath: new URL('vision_wasm_module_internal.wasm', wasmBaseUrl).href,
+      wasmBinaryPath: wasmUrl,
     },
     {
       baseOptions: { modelAssetBuffer: model, delegate: 'CPU' },
@@ -41,7 +46,7 @@ export async function createLandmarker(model: Uint8Array, wasmBaseUrl: string): 
       outputFaceBlendshapes: true,
       outputFacialTransformationMatrixes: true,
     },
-  );
+  ).finally(() => URL.revokeObjectURL(wasmUrl));
   let mode: 'IMAGE' | 'VIDEO' = 'IMAGE';
   const useMode = async (wanted: 'IMAGE' | 'VIDEO') => {
     if (mode === wanted) return;

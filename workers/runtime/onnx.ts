@@ -47,20 +47,33 @@ async function webGpuUnavailableReason(): Promise<string | undefined> {
   }
 }
 
+/** The wasm binary each ORT build loads (the WebGPU build is the larger JSEP one). */
+export const ORT_WASM_FILES: Readonly<Record<OnnxBackend, string>> = {
+  wasm: 'ort-wasm-simd-threaded.wasm',
+  webgpu: 'ort-wasm-simd-threaded.jsep.wasm',
+};
+
 /**
- * Configures ORT. `wasmBaseUrl` is the absolute URL of the folder with `ort-wasm-simd-threaded*`
- * files; on another origin ORT itself turns the threaded loader into a same-origin Blob.
+ * Configures ORT. `wasmBaseUrl` is the absolute URL of the folder with the `ort-wasm-simd-threaded*`
+ * loaders (on another origin ORT itself turns the threaded loader into a same-origin Blob);
+ * `loadWasm` fetches and verifies the wasm binary the chosen build needs, so ORT never fetches an
+ * unverified binary and the download shows in the progress.
  */
 export async function createOnnxRuntime(options: {
   backend: OnnxBackend;
   threads: number;
   wasmBaseUrl: string;
+  loadWasm: (file: string) => Promise<Uint8Array>;
 }): Promise<OnnxRuntime> {
   let fallbackReason = options.backend === 'webgpu' ? await webGpuUnavailableReason() : undefined;
   const wantGpu = options.backend === 'webgpu' && !fallbackReason;
-  const ort: typeof Ort = wantGpu ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
+  const [ort, wasmBinary] = await Promise.all([
+    (wantGpu ? import('onnxruntime-web/webgpu') : import('onnxruntime-web/wasm')) as Promise<typeof Ort>,
+    options.loadWasm(ORT_WASM_FILES[wantGpu ? 'webgpu' : 'wasm']),
+  ]);
   ort.env.wasm.numThreads = options.threads;
   ort.env.wasm.wasmPaths = options.wasmBaseUrl;
+  ort.env.wasm.wasmBinary = wasmBinary;
   ort.env.wasm.proxy = false;
   let backend: OnnxBackend = wantGpu ? 'webgpu' : 'wasm';
 
