@@ -3,7 +3,8 @@
  *
  * It runs wherever `globalThis.crypto.subtle`, `btoa`, `atob` and `TextEncoder` exist: a browser
  * (window or Web Worker) and Node 20+. It deliberately does not import jose, so the browser bundle
- * stays small; the server verifier (`presenza/server`) uses jose and accepts what this produces.
+ * stays small; the server verifier (`presenza/server`) accepts what this produces (it checks
+ * enrollments with jose and check signatures with node:crypto, for speed: see src/server/verify.ts).
  *
  * WebCrypto's ECDSA signature is already the fixed-length `r || s` (64 bytes for P-256) that
  * JWS ES256 requires (RFC 7518 §3.4), so no DER conversion is needed.
