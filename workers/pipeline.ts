@@ -20,6 +20,18 @@ export interface FrameAnalysis {
   /** Aligned 112×112 crop of the selected face. */
   readonly crop: Pixels | null;
   readonly measures: CropMeasures | null;
+  /** Time spent in each stage, ms (for benchmarks; never leaves the worker in production). */
+  readonly timings: StageTimings;
+}
+
+/** Milliseconds per stage of {@link FacePipeline.analyze}. */
+export interface StageTimings {
+  /** MediaPipe landmarks and face selection. */
+  readonly landmarksMs: number;
+  /** Reading the frame's pixels and the 5-point alignment. */
+  readonly alignMs: number;
+  /** Photometric measures and the gates. */
+  readonly qualityMs: number;
 }
 
 /** Hex digits of a model hash reported in assertions and runtime reports. */
@@ -70,16 +82,24 @@ export class FacePipeline {
 
   /** Detects faces, selects the one in front, aligns it and applies the quality gates. */
   async analyze(frame: ImageBitmap, timing: FrameTiming = { mode: 'image' }): Promise<FrameAnalysis> {
+    const start = performance.now();
     const observations =
       timing.mode === 'video'
         ? await this.landmarker.detectVideo(frame, timing.timestampMs)
         : await this.landmarker.detectImage(frame);
     const faces = observations.map((o) => toDetectedFace(o, frame.width, frame.height));
     const selection = selectFace(faces, frame.width, frame.height);
-    if (!selection) return { quality: assessQuality(null, null), selection, crop: null, measures: null };
+    const landmarked = performance.now();
+    if (!selection) {
+      const timings = { landmarksMs: landmarked - start, alignMs: 0, qualityMs: 0 };
+      return { quality: assessQuality(null, null), selection, crop: null, measures: null, timings };
+    }
     const crop = alignFace(readPixels(frame), selection.primary.fivePoints);
+    const aligned = performance.now();
     const measures = measureCrop(crop);
-    return { quality: assessQuality(selection, measures), selection, crop, measures };
+    const quality = assessQuality(selection, measures);
+    const timings = { landmarksMs: landmarked - start, alignMs: aligned - landmarked, qualityMs: performance.now() - aligned };
+    return { quality, selection, crop, measures, timings };
   }
 
   /** Embeds an aligned crop (unit length). */

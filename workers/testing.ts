@@ -4,12 +4,16 @@
  * same stages as the production worker.
  */
 import * as Comlink from 'comlink';
-import type { FaceWorkerApi, FrameTiming } from './api.js';
+import type { FaceWorkerApi, FrameTiming, WorkerInitOptions } from './api.js';
 import type { CropMeasures, QualityReport } from './assessQuality.js';
+import { loadAsset, loadModel, modelsBaseUrl } from './assets.js';
+import { cropAroundFace, runLiveness, type LivenessInputSpec, type LivenessOutput } from './checkLiveness.js';
 import type { HeadPose } from './detectFace.js';
 import type { EmbeddingOptions } from './embedFace.js';
 import { signCheck } from './assertions.js';
-import { requireFrame } from './pipeline.js';
+import { requireFrame, type StageTimings } from './pipeline.js';
+import { readPixels, type Pixels } from './pixels.js';
+import { createOnnxRuntime, type OnnxModel } from './runtime/onnx.js';
 import { createDeviceKeys } from './vault.js';
 import { createFaceWorkerService } from './service.js';
 import { preserveErrorCodes } from '../src/protocol/workerErrors.js';
@@ -26,21 +30,76 @@ export interface ImageDescription {
   readonly measures: CropMeasures | null;
   /** One embedding per requested variant, null when no face was found. */
   readonly embeddings: readonly (Float32Array | null)[];
-  readonly timings: { readonly landmarksAndAlignMs: number; readonly embedMs: readonly number[] };
+  readonly timings: { readonly landmarksAndAlignMs: number; readonly stages: StageTimings; readonly embedMs: readonly number[] };
+}
+
+/** The anti-spoof model's outputs for the selected face under several candidate input specs. */
+export interface LivenessProbe {
+  readonly width: number;
+  readonly height: number;
+  readonly faces: number;
+  readonly comparableFaces: number;
+  readonly pose: HeadPose | null;
+  /** One output per requested spec, in order; null when no face was found. */
+  readonly outputs: readonly LivenessOutput[] | null;
 }
 
 /** The testing API. */
 export interface FaceWorkerTestingApi extends FaceWorkerApi {
   describeImage(frame: ImageBitmap, variants: readonly EmbeddingOptions[], timing?: FrameTiming): Promise<ImageDescription>;
+  /**
+   * Runs `fr_liveness.onnx` on the selected face once per candidate input spec (how the model's
+   * input was established: bench/liveness.ts). The model is fetched and verified on first use.
+   */
+  livenessProbe(frame: ImageBitmap, specs: readonly LivenessInputSpec[]): Promise<LivenessProbe>;
   /** Signs check assertions in a loop for `seconds` with a fresh device key, as `finishCheck` does. */
   measureSigning(seconds: number): Promise<{ signatures: number; seconds: number }>;
 }
 
 preserveErrorCodes();
 const service = createFaceWorkerService();
+/** The options `init` was called with: the anti-spoof model comes from the same assets. */
+let initOptions: WorkerInitOptions | null = null;
+let antiSpoof: Promise<OnnxModel> | null = null;
+
+/**
+ * Loads the anti-spoof model once, verified like the pipeline's models, on the backend and thread
+ * count the pipeline's ONNX Runtime already uses (ORT is configured once per worker).
+ */
+function antiSpoofModel(): Promise<OnnxModel> {
+  const options = initOptions;
+  if (!options) return Promise.reject(new Error('livenessProbe: call init first'));
+  antiSpoof ??= (async () => {
+    const { backend, threads } = service.pipeline().report;
+    const [bytes, onnx] = await Promise.all([
+      loadModel(options.assetsBaseUrl, 'anti-spoof'),
+      createOnnxRuntime({
+        backend,
+        threads,
+        wasmBaseUrl: modelsBaseUrl(options.assetsBaseUrl),
+        loadWasm: (file) => loadAsset(options.assetsBaseUrl, file),
+      }),
+    ]);
+    return onnx.loadModel(bytes);
+  })().catch((error: unknown) => {
+    antiSpoof = null;
+    throw error;
+  });
+  return antiSpoof;
+}
 
 const testingApi: FaceWorkerTestingApi = {
   ...service.api,
+  async init(options, onProgress) {
+    initOptions = options;
+    return service.api.init(options, onProgress);
+  },
+  async close() {
+    const model = await antiSpoof?.catch(() => null);
+    antiSpoof = null;
+    await model?.release();
+    await service.api.close();
+  },
   async describeImage(frame, variants, timing) {
     const bitmap = requireFrame(frame);
     try {
@@ -66,7 +125,37 @@ const testingApi: FaceWorkerTestingApi = {
         pose: selection?.primary.pose ?? null,
         measures: analysis.measures,
         embeddings,
-        timings: { landmarksAndAlignMs, embedMs },
+        timings: { landmarksAndAlignMs, stages: analysis.timings, embedMs },
+      };
+    } finally {
+      bitmap.close();
+    }
+  },
+  async livenessProbe(frame, specs) {
+    const bitmap = requireFrame(frame);
+    try {
+      const model = await antiSpoofModel();
+      const { selection } = await service.pipeline().analyze(bitmap);
+      const faces = selection ? 1 + selection.comparable.length + selection.background.length : 0;
+      const outputs: LivenessOutput[] = [];
+      if (selection) {
+        const image = readPixels(bitmap);
+        // Specs differ mostly in the tensor: crop once per window geometry.
+        const crops = new Map<string, Pixels>();
+        for (const spec of specs) {
+          const geometry = `${spec.boxScale}/${spec.keepInside}`;
+          let crop = crops.get(geometry);
+          if (!crop) crops.set(geometry, (crop = cropAroundFace(image, selection.primary.box, spec)));
+          outputs.push(await runLiveness(model, crop, spec));
+        }
+      }
+      return {
+        width: bitmap.width,
+        height: bitmap.height,
+        faces,
+        comparableFaces: selection?.comparable.length ?? 0,
+        pose: selection?.primary.pose ?? null,
+        outputs: selection ? outputs : null,
       };
     } finally {
       bitmap.close();

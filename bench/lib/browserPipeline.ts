@@ -3,8 +3,9 @@
  * serves dist/ and an image folder on loopback, opens the testing harness and describes images.
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { LivenessInputSpec } from '../../workers/checkLiveness.js';
 import type { EmbeddingOptions } from '../../workers/embedFace.js';
-import type { DescribedImage } from '../../e2e/harness/page.js';
+import type { DescribedImage, ProbedLiveness } from '../../e2e/harness/page.js';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../playwright.config.js';
 import { DIST } from '../../e2e/support/paths.js';
 import { serveStatic, type StaticServer } from '../../e2e/support/staticServer.js';
@@ -13,11 +14,17 @@ import type { RuntimeReport } from '../../workers/api.js';
 /** The page's global where the started harness is kept between evaluations. */
 type HarnessWindow = { harness: Awaited<ReturnType<typeof window.PresenzaHarness.start>> };
 
+/** The page's URL of an image given by its path relative to the image root. */
+const imageUrl = (file: string) => `/images/${file.split('/').map(encodeURIComponent).join('/')}`;
+
 /** A running browser pipeline. */
 export interface BrowserPipeline {
   readonly runtime: RuntimeReport;
   /** Describes images given by paths relative to the image root, in order. */
-  describe(files: readonly string[], variants: readonly EmbeddingOptions[]): Promise<DescribedImage[]>;
+  /** With `video`, the images are frames of one stream (VIDEO mode: the landmarker tracks between them). */
+  describe(files: readonly string[], variants: readonly EmbeddingOptions[], options?: { video?: boolean }): Promise<DescribedImage[]>;
+  /** Runs the anti-spoof model on the selected face of each image (paths relative to the image root) with each spec. */
+  livenessProbe(files: readonly string[], specs: readonly LivenessInputSpec[]): Promise<ProbedLiveness[]>;
   /** Signs check assertions in the worker for `seconds`. */
   signing(seconds: number): Promise<{ signatures: number; seconds: number }>;
   close(): Promise<void>;
@@ -45,13 +52,22 @@ export async function startBrowserPipeline(options: { imageRoot: string; threads
     const opened = browser;
     return {
       runtime,
-      describe: (files, variants) =>
-        page.evaluate(async ({ files, variants }) => {
+      describe: (files, variants, options) =>
+        page.evaluate(async ({ urls, variants, video }) => {
           const harness = (window as unknown as HarnessWindow).harness;
           const out = [];
-          for (const file of files) out.push(await harness.describe(`/images/${file.split('/').map(encodeURIComponent).join('/')}`, [...variants]));
+          for (const url of urls) {
+            out.push(await harness.describe(url, [...variants], video ? { mode: 'video', timestampMs: performance.now() } : undefined));
+          }
           return out;
-        }, { files, variants }),
+        }, { urls: files.map(imageUrl), variants, video: options?.video ?? false }),
+      livenessProbe: (files, specs) =>
+        page.evaluate(async ({ urls, specs }) => {
+          const harness = (window as unknown as HarnessWindow).harness;
+          const out = [];
+          for (const url of urls) out.push(await harness.livenessProbe(url, [...specs]));
+          return out;
+        }, { urls: files.map(imageUrl), specs }),
       signing: (seconds) =>
         page.evaluate((seconds) => (window as unknown as HarnessWindow).harness.measureSigning(seconds), seconds),
       async close() {

@@ -4,13 +4,17 @@
  * `window.PresenzaHarness` to Playwright.
  */
 import * as Comlink from 'comlink';
+import type { LivenessInputSpec } from '../../workers/checkLiveness.js';
 import type { EmbeddingOptions } from '../../workers/embedFace.js';
-import type { FaceWorkerTestingApi, ImageDescription } from '../../workers/testing.js';
+import type { FaceWorkerTestingApi, ImageDescription, LivenessProbe } from '../../workers/testing.js';
 import type { FrameTiming, RuntimeReport } from '../../workers/api.js';
 import { startWorker } from '../../src/workerClient.js';
 
 /** Plain-JSON image description (embeddings as number arrays) for `page.evaluate`. */
 export type DescribedImage = Omit<ImageDescription, 'embeddings'> & { embeddings: (number[] | null)[] };
+
+/** Plain-JSON liveness probe (logits and probabilities as number arrays) for `page.evaluate`. */
+export type ProbedLiveness = Omit<LivenessProbe, 'outputs'> & { outputs: { logits: number[]; probabilities: number[] }[] | null };
 
 async function decode(url: string): Promise<ImageBitmap> {
   const response = await fetch(url);
@@ -33,6 +37,13 @@ export async function start(options: { assetsBaseUrl: string; backend?: 'wasm' |
       const frame = await decode(url);
       const result = await worker.call('describeImage', Comlink.transfer(frame, [frame]), variants, timing);
       return { ...result, embeddings: result.embeddings.map((e) => (e ? Array.from(e) : null)) };
+    },
+    /** The anti-spoof model's outputs for the selected face of an image, once per candidate input spec. */
+    async livenessProbe(url: string, specs: LivenessInputSpec[]): Promise<ProbedLiveness> {
+      const frame = await decode(url);
+      const result = await worker.call('livenessProbe', Comlink.transfer(frame, [frame]), specs);
+      const outputs = result.outputs?.map((o) => ({ logits: Array.from(o.logits), probabilities: Array.from(o.probabilities) })) ?? null;
+      return { ...result, outputs };
     },
     /** Check-assertion signatures per second in the worker. */
     measureSigning: (seconds: number) => worker.call('measureSigning', seconds),

@@ -31,6 +31,8 @@ export interface StaticServerOptions {
   readonly files?: Readonly<Record<string, Uint8Array>>;
   readonly isolated?: boolean;
   readonly cors?: boolean;
+  /** Lets browsers cache files this long (default: revalidate every time), e.g. to measure a warm start. */
+  readonly cacheMaxAgeSeconds?: number;
   /** Records every request path (for privacy assertions). */
   readonly onRequest?: (request: IncomingMessage) => void;
 }
@@ -94,7 +96,7 @@ export async function serveStatic(options: StaticServerOptions): Promise<StaticS
     response.writeHead(200, {
       'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
       'Content-Length': String(size),
-      'Cache-Control': 'no-cache',
+      'Cache-Control': options.cacheMaxAgeSeconds ? `public, max-age=${options.cacheMaxAgeSeconds}` : 'no-cache',
     });
     createReadStream(file).pipe(response);
   });

@@ -1,0 +1,214 @@
+/**
+ * Latency benchmark in headless Chromium on this machine: per-stage median and p95 over LFW photos
+ * (landmarks, alignment, quality, embedding, signing), landmarks in VIDEO mode on a live clip, the
+ * whole check from `check()` to the assertion, cold start (first load and from HTTP cache), peak
+ * memory, WASM 1 vs 2 threads, and the shipped sizes.
+ *
+ *   npm run bench:latency -- [--frames N] [--json]
+ *
+ * With --json the last line is one JSON object (embed_ms_p50, check_ms_p50, cold_start_ms,
+ * sdk_js_gzip_bytes, …). Results: bench/results/latency.json. Timings depend on what else the
+ * machine runs: the load average is recorded with them.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../playwright.config.js';
+import { DIST, FACES, ROOT } from '../e2e/support/paths.js';
+import { serveStatic } from '../e2e/support/staticServer.js';
+import { DEFAULT_EMBEDDING_OPTIONS } from '../workers/embedFace.js';
+import { startBrowserPipeline } from './lib/browserPipeline.js';
+
+const { values } = parseArgs({ options: { frames: { type: 'string', default: '120' }, json: { type: 'boolean', default: false } } });
+const FRAMES = Number(values.frames);
+const CHECKS = 15;
+const LIVE_CLIP = 'videos/tranvanluyt-fas/real.mp4';
+
+const quantile = (xs: readonly number[], q: number) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN).toFixed(2));
+};
+const stats = (xs: readonly number[]) => ({ p50: quantile(xs, 0.5), p95: quantile(xs, 0.95), n: xs.length });
+const gz = (file: string) => gzipSync(readFileSync(file), { level: 9 }).length;
+
+/** The first N distinct LFW images of pairs.json. */
+function lfwImages(n: number): string[] {
+  const pairs = JSON.parse(readFileSync(join(FACES, 'lfw', 'pairs.json'), 'utf8')) as { a: string; b: string }[];
+  return [...new Set(pairs.flatMap((p) => [`lfw/${p.a}`, `lfw/${p.b}`]))].slice(0, n);
+}
+
+/** Frames of a live clip at 10 fps, as JPEGs in a temp folder (the clip stays in ../shared). */
+function clipFrames(count: number): { dir: string; files: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'presenza-clip-'));
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-i', join(FACES, LIVE_CLIP), '-vf', 'fps=10,scale=640:-2', '-frames:v', String(count), join(dir, 'f%04d.jpg')]);
+  return { dir, files: readdirSync(dir).sort() };
+}
+
+async function stages() {
+  const pipeline = await startBrowserPipeline({ imageRoot: FACES });
+  try {
+    const files = lfwImages(FRAMES);
+    const variants = [{ ...DEFAULT_EMBEDDING_OPTIONS, fuseMirror: false }, DEFAULT_EMBEDDING_OPTIONS];
+    await pipeline.describe(files.slice(0, 5), variants); // warm-up, not counted
+    const described = (await pipeline.describe(files, variants)).filter((d) => d.faces > 0);
+    const signing = await pipeline.signing(2);
+    return {
+      runtime: pipeline.runtime,
+      landmarks_ms: stats(described.map((d) => d.timings.stages.landmarksMs)),
+      align_ms: stats(described.map((d) => d.timings.stages.alignMs)),
+      quality_ms: stats(described.map((d) => d.timings.stages.qualityMs)),
+      embed_ms: stats(described.map((d) => d.timings.embedMs[0]!)),
+      embed_mirror_fused_ms: stats(described.map((d) => d.timings.embedMs[1]!)),
+      sign_ms: Number(((1000 * signing.seconds) / signing.signatures).toFixed(3)),
+    };
+  } finally {
+    await pipeline.close();
+  }
+}
+
+async function videoLandmarks() {
+  const { dir, files } = clipFrames(Math.max(100, Math.min(FRAMES, 200)));
+  const pipeline = await startBrowserPipeline({ imageRoot: dir });
+  try {
+    const described = await pipeline.describe(files, [], { video: true });
+    return stats(described.slice(5).map((d) => d.timings.stages.landmarksMs));
+  } finally {
+    await pipeline.close();
+  }
+}
+
+async function threadsComparison() {
+  const out: Record<string, { p50: number; p95: number; n: number }> = {};
+  for (const [name, options] of [
+    ['isolated_2_threads', { threads: 2 }],
+    ['isolated_1_thread', { threads: 1 }],
+    ['not_isolated', { isolated: false }],
+  ] as const) {
+    const pipeline = await startBrowserPipeline({ imageRoot: FACES, ...options });
+    try {
+      const files = lfwImages(40);
+      await pipeline.describe(files.slice(0, 3), [{ ...DEFAULT_EMBEDDING_OPTIONS, fuseMirror: false }]);
+      const described = await pipeline.describe(files, [{ ...DEFAULT_EMBEDDING_OPTIONS, fuseMirror: false }]);
+      out[`${name}_threads_${pipeline.runtime.threads}`] = stats(described.filter((d) => d.faces > 0).map((d) => d.timings.embedMs[0]!));
+    } finally {
+      await pipeline.close();
+    }
+  }
+  return out;
+}
+
+/** Cold start and whole checks through the production script-tag build, as a platform page runs it. */
+async function productionPage() {
+  const cdn = await serveStatic({ mounts: { '/': DIST }, cors: true, isolated: true, cacheMaxAgeSeconds: 3600 });
+  const site = await serveStatic({
+    mounts: { '/faces/': FACES },
+    pages: { '/sdk.html': `<!doctype html><title>bench</title><script src="${cdn.origin}/presenza.iife.js"></script>` },
+    isolated: true,
+  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    // tsx (esbuild) names inner functions with a __name helper that the page does not have.
+    await page.addInitScript(() => void ((window as unknown as { __name: (f: unknown) => unknown }).__name = (f) => f));
+    const createMs = async () => {
+      await page.goto(`${site.origin}/sdk.html`);
+      return page.evaluate(async () => {
+        const start = performance.now();
+        const sdk = await window.Presenza.create({ audience: 'https://school.example' });
+        const ms = performance.now() - start;
+        (window as unknown as { sdk: typeof sdk }).sdk = sdk;
+        return ms;
+      });
+    };
+    const coldFirstLoadMs = await createMs();
+    const coldFromCacheMs = await createMs();
+    const result = await page.evaluate(
+      async ({ checks }) => {
+        const sdk = (window as unknown as { sdk: Awaited<ReturnType<typeof window.Presenza.create>> }).sdk;
+        const photo = (url: string) => ({
+          frames: async function* () {
+            const blob = await (await fetch(url)).blob();
+            for (;;) yield blob;
+          },
+        });
+        await sdk.enroll({
+          enrollmentId: 'bench',
+          nonce: 'n'.repeat(43),
+          retainUntil: Date.now() + 86_400_000,
+          camera: photo('/faces/lfw/Abel_Pacheco/Abel_Pacheco_0001.jpg'),
+        });
+        const times: number[] = [];
+        for (let i = 0; i < checks; i += 1) {
+          const start = performance.now();
+          const r = await sdk.check({ checkId: `c${i}`, nonce: 'n'.repeat(43), camera: photo('/faces/lfw/Abel_Pacheco/Abel_Pacheco_0004.jpg') });
+          if (r.outcome !== 'pass') throw new Error(`check ${i}: ${r.outcome} ${r.reason}`);
+          times.push(performance.now() - start);
+        }
+        const memory = await (performance as Performance & { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }> })
+          .measureUserAgentSpecificMemory?.()
+          .catch(() => null);
+        return { times, memoryBytes: memory?.bytes ?? null };
+      },
+      { checks: CHECKS },
+    );
+    return {
+      cold_start_first_load_ms: Math.round(coldFirstLoadMs),
+      cold_start_ms: Math.round(coldFromCacheMs),
+      check_ms: stats(result.times),
+      first_check_ms: Math.round(result.times[0]!),
+      memory_bytes: result.memoryBytes,
+    };
+  } finally {
+    await browser.close();
+    await Promise.all([cdn.close(), site.close()]);
+  }
+}
+
+function sizes() {
+  const chunks = readdirSync(join(DIST, 'chunks')).filter((f) => f.endsWith('.js') && !f.includes('webgpu'));
+  const bytes = (file: string) => statSync(join(DIST, 'models', file)).size;
+  return {
+    sdk_js_gzip_bytes: gz(join(DIST, 'presenza.js')),
+    sdk_iife_gzip_bytes: gz(join(DIST, 'presenza.iife.js')),
+    worker_js_gzip_bytes: gz(join(DIST, 'presenza-worker.js')) + chunks.reduce((sum, f) => sum + gz(join(DIST, 'chunks', f)), 0),
+    wasm_bytes: bytes('ort-wasm-simd-threaded.wasm') + bytes('vision_wasm_module_internal.wasm'),
+    wasm_gzip_bytes: gz(join(DIST, 'models', 'ort-wasm-simd-threaded.wasm')) + gz(join(DIST, 'models', 'vision_wasm_module_internal.wasm')),
+    models_bytes: bytes('face_landmarker.task') + bytes('fr_feature.onnx'),
+  };
+}
+
+const loadBefore = loadavg()[0]!;
+const stage = await stages();
+const video = await videoLandmarks();
+const threads = await threadsComparison();
+const production = await productionPage();
+const size = sizes();
+const record = {
+  date: new Date().toISOString(),
+  load_average_1m: { before: Number(loadBefore.toFixed(2)), after: Number(loadavg()[0]!.toFixed(2)) },
+  runtime: stage.runtime,
+  embed_ms_p50: stage.embed_ms.p50,
+  check_ms_p50: production.check_ms.p50,
+  cold_start_ms: production.cold_start_ms,
+  sdk_js_gzip_bytes: size.sdk_js_gzip_bytes,
+  stages: { ...stage, runtime: undefined, landmarks_video_mode_ms: video },
+  threads,
+  production,
+  sizes: size,
+};
+console.log(`per stage over ${FRAMES} LFW photos (ms p50 / p95): landmarks ${stage.landmarks_ms.p50} / ${stage.landmarks_ms.p95}, ` +
+  `align ${stage.align_ms.p50} / ${stage.align_ms.p95}, quality ${stage.quality_ms.p50} / ${stage.quality_ms.p95}, ` +
+  `embed ${stage.embed_ms.p50} / ${stage.embed_ms.p95} (with mirror fusion ${stage.embed_mirror_fused_ms.p50} / ${stage.embed_mirror_fused_ms.p95}), sign ${stage.sign_ms}`);
+console.log(`landmarks in VIDEO mode on a live clip: ${video.p50} / ${video.p95} ms (n ${video.n})`);
+console.log(`embedding by threads: ${Object.entries(threads).map(([k, v]) => `${k} ${v.p50} ms`).join(', ')}`);
+console.log(`check() to assertion: ${production.check_ms.p50} / ${production.check_ms.p95} ms (first ${production.first_check_ms} ms); ` +
+  `cold start ${production.cold_start_first_load_ms} ms first load, ${production.cold_start_ms} ms from HTTP cache; memory ${production.memory_bytes ?? 'n/a'} B`);
+console.log(`sizes: ${JSON.stringify(size)}`);
+mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+writeFileSync(join(ROOT, 'bench', 'results', 'latency.json'), JSON.stringify(record, null, 1) + '\n');
+if (values.json) console.log(JSON.stringify(record));

@@ -1,0 +1,181 @@
+/**
+ * Passive liveness stage: crops a square window around the selected face, resamples it to the
+ * 128×128 input of `fr_liveness.onnx` (a 3-class anti-spoof model) and turns the model's logits
+ * into the probability that the face is live.
+ *
+ * The model's input normalisation and class order are undocumented. The input spec and the live
+ * class below were established by `bench/liveness.ts` on the live clips and attack samples of
+ * `../shared/faces/videos` (results in `bench/results/liveness.json`): the bench compares
+ * candidate specs through the testing worker's `livenessProbe`, which calls {@link runLiveness}
+ * with each of them.
+ */
+import { warpSimilarity, type Similarity } from './alignFace.js';
+import type { DetectedFace } from './detectFace.js';
+import type { ChannelOrder, TensorRunner } from './embedFace.js';
+import type { Pixels } from './pixels.js';
+
+/** Side of the square crop the anti-spoof model takes. */
+export const LIVENESS_INPUT_SIZE = 128;
+
+/**
+ * How pixel values become tensor values:
+ * - `unit`: x / 255 (0..1);
+ * - `centred`: (x − 127.5) / 128 (about −1..1);
+ * - `raw`: x (0..255);
+ * - `imagenet`: (x / 255 − mean) / std per channel, with ImageNet's RGB mean and std.
+ */
+export type LivenessNormalization = 'unit' | 'centred' | 'raw' | 'imagenet';
+
+/** How a face becomes the model's input tensor. */
+export interface LivenessInputSpec {
+  /** Side of the square window as a multiple of the longer side of the face's landmark box. */
+  readonly boxScale: number;
+  /**
+   * Keep the window inside the image: shrink it to the image's shorter side and shift it
+   * inward when needed (the face is then off-centre). Otherwise the part outside is black.
+   */
+  readonly keepInside: boolean;
+  readonly channelOrder: ChannelOrder;
+  readonly normalization: LivenessNormalization;
+}
+
+/** A square window in image pixel coordinates: centre and side. */
+export interface CropWindow {
+  readonly cx: number;
+  readonly cy: number;
+  readonly side: number;
+}
+
+/** The model's logits for one crop and their softmax, in the model's class order. */
+export interface LivenessOutput {
+  readonly logits: Float32Array;
+  readonly probabilities: Float32Array;
+}
+
+/**
+ * The input spec settled by `bench/liveness.ts` (see the module comment): BGR planes of raw
+ * 0..255 values, a window 2.7× the landmark box kept inside the frame. Every normalised input
+ * (0..1, ±1, ImageNet) saturates the model at class 1 for live and attack faces alike, RGB
+ * separates far worse than BGR, and black padding where the window leaves the frame pushes
+ * close-up live faces toward class 1.
+ */
+export const DEFAULT_LIVENESS_SPEC: LivenessInputSpec = { boxScale: 2.7, keepInside: true, channelOrder: 'bgr', normalization: 'raw' };
+
+/**
+ * Index of the "live" class among the model's three outputs, settled by `bench/liveness.ts`:
+ * class 0 wins on 279 of 283 live frames; class 1 is what print and screen attacks score; class 2
+ * stayed near 0 on every sample (its meaning is unknown: no sample here elicits it).
+ */
+export const LIVE_CLASS = 0;
+
+/** ImageNet per-channel mean and standard deviation, in R, G, B order, on the 0..1 scale. */
+const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
+const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
+
+/**
+ * The square window of side `boxScale × max(width, height)` centred on the face's box, in an
+ * image of `width`×`height` pixels. With `keepInside` it never leaves the image (pixel centres
+ * sit at integer positions, so the image spans −0.5 … width − 0.5).
+ */
+export function livenessWindow(
+  box: DetectedFace['box'],
+  spec: Pick<LivenessInputSpec, 'boxScale' | 'keepInside'>,
+  width: number,
+  height: number,
+): CropWindow {
+  if (!(spec.boxScale > 0) || !(box.width > 0 || box.height > 0)) {
+    throw new TypeError(`a liveness crop needs a positive box scale and a non-empty box, got scale ${spec.boxScale}`);
+  }
+  const wanted = spec.boxScale * Math.max(box.width, box.height);
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  if (!spec.keepInside) return { cx, cy, side: wanted };
+  const side = Math.min(wanted, width, height);
+  const clamp = (c: number, extent: number) => Math.min(Math.max(c, side / 2 - 0.5), extent - 0.5 - side / 2);
+  return { cx: clamp(cx, width), cy: clamp(cy, height), side };
+}
+
+/**
+ * The similarity (a pure scale and shift) taking `window` onto a `size`×`size` crop: the
+ * window's edges land on the crop's edges (−0.5 and size − 0.5).
+ */
+export function windowTransform(window: CropWindow, size = LIVENESS_INPUT_SIZE): Similarity {
+  const scale = size / window.side;
+  // Crop coordinate u = scale·(x − cx) + (size − 1) / 2, likewise for v.
+  return { a: scale, b: 0, tx: (size - 1) / 2 - scale * window.cx, ty: (size - 1) / 2 - scale * window.cy };
+}
+
+/** The window around the face (see {@link livenessWindow}) resampled to `size`×`size`; outside the image is black. */
+export function cropAroundFace(
+  image: Pixels,
+  box: DetectedFace['box'],
+  spec: Pick<LivenessInputSpec, 'boxScale' | 'keepInside'>,
+  size = LIVENESS_INPUT_SIZE,
+): Pixels {
+  return warpSimilarity(image, windowTransform(livenessWindow(box, spec, image.width, image.height), size), size);
+}
+
+/** Writes a crop as a CHW float tensor in the channel order and normalisation of `spec`. */
+export function livenessTensor(crop: Pixels, spec: Pick<LivenessInputSpec, 'channelOrder' | 'normalization'>): Float32Array {
+  const { width, height, data } = crop;
+  const plane = width * height;
+  const out = new Float32Array(3 * plane);
+  // RGBA byte offsets of the planes in tensor order.
+  const channels = spec.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
+  const normalize = normalizer(spec.normalization);
+  for (let i = 0; i < plane; i += 1) {
+    for (let c = 0; c < 3; c += 1) {
+      const rgbIndex = channels[c]!;
+      out[c * plane + i] = normalize(data[i * 4 + rgbIndex]!, rgbIndex);
+    }
+  }
+  return out;
+}
+
+/** The per-value normalisation; `rgbIndex` (0 R, 1 G, 2 B) picks ImageNet's per-channel statistics. */
+function normalizer(normalization: LivenessNormalization): (value: number, rgbIndex: number) => number {
+  switch (normalization) {
+    case 'unit':
+      return (v) => v / 255;
+    case 'centred':
+      return (v) => (v - 127.5) / 128;
+    case 'raw':
+      return (v) => v;
+    case 'imagenet':
+      return (v, c) => (v / 255 - IMAGENET_MEAN[c]!) / IMAGENET_STD[c]!;
+  }
+}
+
+/** Numerically stable softmax. */
+export function softmax(logits: ArrayLike<number>): Float32Array {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i += 1) max = Math.max(max, logits[i]!);
+  const out = new Float32Array(logits.length);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i += 1) {
+    out[i] = Math.exp(logits[i]! - max);
+    sum += out[i]!;
+  }
+  for (let i = 0; i < out.length; i += 1) out[i] = out[i]! / sum;
+  return out;
+}
+
+/** Runs the anti-spoof model on a 128×128 crop prepared for `spec`. */
+export async function runLiveness(runner: TensorRunner, crop: Pixels, spec: LivenessInputSpec): Promise<LivenessOutput> {
+  if (crop.width !== LIVENESS_INPUT_SIZE || crop.height !== LIVENESS_INPUT_SIZE) {
+    throw new TypeError(`liveness crops must be ${LIVENESS_INPUT_SIZE}×${LIVENESS_INPUT_SIZE}, got ${crop.width}×${crop.height}`);
+  }
+  const logits = Float32Array.from(await runner.run(livenessTensor(crop, spec), [1, 3, LIVENESS_INPUT_SIZE, LIVENESS_INPUT_SIZE]));
+  return { logits, probabilities: softmax(logits) };
+}
+
+/** Probability (0..1) that `face` in `image` is a live person rather than a photo or a screen. */
+export async function livenessScore(
+  runner: TensorRunner,
+  image: Pixels,
+  face: DetectedFace,
+  spec: LivenessInputSpec = DEFAULT_LIVENESS_SPEC,
+): Promise<number> {
+  const { probabilities } = await runLiveness(runner, cropAroundFace(image, face.box, spec), spec);
+  return probabilities[LIVE_CLASS]!;
+}
