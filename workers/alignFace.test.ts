@@ -3,6 +3,7 @@ import {
   ALIGNED_SIZE,
   ARCFACE_TEMPLATE,
   alignFace,
+  alignmentRegion,
   applySimilarity,
   estimateSimilarity,
   invertSimilarity,
@@ -113,4 +114,40 @@ describe('warpSimilarity and alignFace', () => {
     // Far from every dot the crop is dark.
     expect(crop.data[(5 * ALIGNED_SIZE + 5) * 4]).toBe(0);
   });
+});
+
+describe('alignmentRegion', () => {
+  /** A noisy 640×480 image, so any missing pixel would show in the crop. */
+  function noise(): ReturnType<typeof createPixels> {
+    const image = createPixels(640, 480);
+    let seed = 7;
+    for (let i = 0; i < image.data.length; i += 1) image.data[i] = (seed = (seed * 1103515245 + 12345) % 2 ** 31) >> 23;
+    return image;
+  }
+
+  function cut(image: ReturnType<typeof createPixels>, r: { x: number; y: number; width: number; height: number }) {
+    const out = createPixels(r.width, r.height);
+    for (let y = 0; y < r.height; y += 1) {
+      out.data.set(image.data.subarray(((r.y + y) * image.width + r.x) * 4, ((r.y + y) * image.width + r.x + r.width) * 4), y * r.width * 4);
+    }
+    return out;
+  }
+
+  for (const [name, angle, scale, dx, dy] of [
+    ['a large face in the middle', 0.2, 2.5, 200, 100],
+    ['a small face', -0.3, 0.9, 300, 200],
+    ['a face cut by the frame edge', 0.1, 3, -60, 250],
+  ] as const) {
+    it(`reading only the region gives the same crop: ${name}`, () => {
+      const image = noise();
+      const points = transformPoints(ARCFACE_TEMPLATE, angle, scale, dx, dy);
+      const region = alignmentRegion(points, image.width, image.height);
+      expect(region.width * region.height).toBeLessThan(image.width * image.height);
+      const full = alignFace(image, points);
+      const partial = alignFace(cut(image, region), points.map((p) => ({ x: p.x - region.x, y: p.y - region.y })));
+      let maxDiff = 0;
+      for (let i = 0; i < full.data.length; i += 1) maxDiff = Math.max(maxDiff, Math.abs(full.data[i]! - partial.data[i]!));
+      expect(maxDiff).toBeLessThanOrEqual(1);
+    });
+  }
 });

@@ -3,7 +3,7 @@
  * least-squares similarity transform (rotation, uniform scale, translation; no reflection),
  * then resamples the crop.
  */
-import { createPixels, type Pixels, type Point } from './pixels.js';
+import { createPixels, type Pixels, type Point, type Region } from './pixels.js';
 
 /** Side of the aligned crop the embedding model expects. */
 export const ALIGNED_SIZE = 112;
@@ -136,4 +136,25 @@ export function warpSimilarity(image: Pixels, transform: Similarity, size: numbe
 /** Aligns a face given its five points (same order as {@link ARCFACE_TEMPLATE}) into a 112×112 crop. */
 export function alignFace(image: Pixels, fivePoints: readonly Point[]): Pixels {
   return warpSimilarity(image, estimateSimilarity(fivePoints, ARCFACE_TEMPLATE), ALIGNED_SIZE);
+}
+
+/**
+ * The part of a `width`×`height` frame that the aligned crop of `fivePoints` samples from, with a
+ * margin for the bilinear neighbours: reading only this region (instead of the whole frame) gives
+ * the same crop. Clamped to the frame (at least one pixel).
+ */
+export function alignmentRegion(fivePoints: readonly Point[], width: number, height: number): Region {
+  const inverse = invertSimilarity(estimateSimilarity(fivePoints, ARCFACE_TEMPLATE));
+  const corners = [
+    [-0.5, -0.5],
+    [ALIGNED_SIZE - 0.5, -0.5],
+    [-0.5, ALIGNED_SIZE - 0.5],
+    [ALIGNED_SIZE - 0.5, ALIGNED_SIZE - 0.5],
+  ].map(([u, v]) => applySimilarity(inverse, { x: u!, y: v! }));
+  const clamp = (value: number, max: number) => Math.min(max, Math.max(0, value));
+  const x0 = clamp(Math.floor(Math.min(...corners.map((c) => c.x))) - 1, width - 1);
+  const y0 = clamp(Math.floor(Math.min(...corners.map((c) => c.y))) - 1, height - 1);
+  const x1 = clamp(Math.ceil(Math.max(...corners.map((c) => c.x))) + 2, width);
+  const y1 = clamp(Math.ceil(Math.max(...corners.map((c) => c.y))) + 2, height);
+  return { x: x0, y: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) };
 }

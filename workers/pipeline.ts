@@ -3,7 +3,7 @@
  * the aligned crop. Composes the stages and owns the two runtimes; lives only inside the worker.
  */
 import type { LoadProgress, RuntimeReport, FrameTiming, WorkerInitOptions } from './api.js';
-import { alignFace } from './alignFace.js';
+import { alignFace, alignmentRegion } from './alignFace.js';
 import { assessQuality, measureCrop, type CropMeasures, type QualityReport } from './assessQuality.js';
 import { loadAsset, loadModel, modelSha256, modelsBaseUrl, type ModelRole } from './assets.js';
 import { selectFace, toDetectedFace, type FaceSelection } from './detectFace.js';
@@ -94,7 +94,10 @@ export class FacePipeline {
       const timings = { landmarksMs: landmarked - start, alignMs: 0, qualityMs: 0 };
       return { quality: assessQuality(null, null), selection, crop: null, measures: null, timings };
     }
-    const crop = alignFace(readPixels(frame), selection.primary.fivePoints);
+    // Only the part of the frame the crop samples is read back from the bitmap.
+    const points = selection.primary.fivePoints;
+    const region = alignmentRegion(points, frame.width, frame.height);
+    const crop = alignFace(readPixels(frame, region), points.map((p) => ({ x: p.x - region.x, y: p.y - region.y })));
     const aligned = performance.now();
     const measures = measureCrop(crop);
     const quality = assessQuality(selection, measures);

@@ -18,16 +18,24 @@ export function createPixels(width: number, height: number): Pixels {
   return { width, height, data: new Uint8ClampedArray(width * height * 4) };
 }
 
+/** An axis-aligned rectangle of whole pixels. */
+export interface Region {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
 /**
- * Reads the pixels of a decoded frame through an `OffscreenCanvas`. The canvas is local to the
- * worker and dropped when this returns; nothing is attached to any document.
+ * Reads the pixels of a decoded frame, or of one region of it, through an `OffscreenCanvas`. The
+ * canvas is local to the worker and dropped when this returns; nothing is attached to any document.
  */
-export function readPixels(frame: ImageBitmap): Pixels {
-  const canvas = new OffscreenCanvas(frame.width, frame.height);
+export function readPixels(frame: ImageBitmap, region: Region = { x: 0, y: 0, width: frame.width, height: frame.height }): Pixels {
+  const canvas = new OffscreenCanvas(region.width, region.height);
   const context = canvas.getContext('2d', { willReadFrequently: true });
   if (!context) throw new Error('2D OffscreenCanvas is not available in this worker');
-  context.drawImage(frame, 0, 0);
-  const image = context.getImageData(0, 0, frame.width, frame.height);
+  context.drawImage(frame, region.x, region.y, region.width, region.height, 0, 0, region.width, region.height);
+  const image = context.getImageData(0, 0, region.width, region.height);
   return { width: image.width, height: image.height, data: image.data };
 }
 
