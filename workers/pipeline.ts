@@ -10,7 +10,7 @@ import { selectFace, toDetectedFace, type FaceSelection } from './detectFace.js'
 import { DEFAULT_EMBEDDING_OPTIONS, embedFace, type EmbeddingOptions } from './embedFace.js';
 import { readPixels, type Pixels } from './pixels.js';
 import { createLandmarker, MEDIAPIPE_WASM_FILE, type Landmarker } from './runtime/mediapipe.js';
-import { createOnnxRuntime, defaultThreadCount, type OnnxModel } from './runtime/onnx.js';
+import { createOnnxRuntime, defaultThreadCount, type OnnxModel, type OnnxRuntime } from './runtime/onnx.js';
 import { PresenzaError } from '../src/protocol/errors.js';
 
 /** Everything the pipeline learned about one frame. Stays in the worker. */
@@ -50,6 +50,8 @@ export class FacePipeline {
   private constructor(
     private readonly landmarker: Landmarker,
     private readonly embedder: OnnxModel,
+    private readonly onnx: OnnxRuntime,
+    private readonly assetsBaseUrl: string,
     /** What the pipeline runs on. */
     readonly report: RuntimeReport,
   ) {}
@@ -72,7 +74,7 @@ export class FacePipeline {
     ]);
     const landmarker = await startRuntime('MediaPipe FaceLandmarker', () => createLandmarker(landmarkModel, landmarkWasm, wasmBaseUrl));
     const embedder = await startRuntime('ONNX Runtime', () => onnx.loadModel(embeddingModel));
-    return new FacePipeline(landmarker, embedder, {
+    return new FacePipeline(landmarker, embedder, onnx, options.assetsBaseUrl, {
       ...onnx.info,
       requestedBackend: options.backend,
       crossOriginIsolated: isolated,
@@ -103,6 +105,12 @@ export class FacePipeline {
     const quality = assessQuality(selection, measures);
     const timings = { landmarksMs: landmarked - start, alignMs: aligned - landmarked, qualityMs: performance.now() - aligned };
     return { quality, selection, crop, measures, timings };
+  }
+
+  /** Fetches, verifies and loads another ONNX model (e.g. the anti-spoof model) on the pipeline's own runtime. */
+  async loadOnnxModel(role: ModelRole): Promise<OnnxModel> {
+    const bytes = await loadModel(this.assetsBaseUrl, role);
+    return startRuntime('ONNX Runtime', () => this.onnx.loadModel(bytes));
   }
 
   /** Embeds an aligned crop (unit length). */

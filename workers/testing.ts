@@ -4,16 +4,15 @@
  * same stages as the production worker.
  */
 import * as Comlink from 'comlink';
-import type { FaceWorkerApi, FrameTiming, WorkerInitOptions } from './api.js';
+import type { FaceWorkerApi, FrameTiming } from './api.js';
 import type { CropMeasures, QualityReport } from './assessQuality.js';
-import { loadAsset, loadModel, modelsBaseUrl } from './assets.js';
 import { cropAroundFace, runLiveness, type LivenessInputSpec, type LivenessOutput } from './checkLiveness.js';
 import type { HeadPose } from './detectFace.js';
 import type { EmbeddingOptions } from './embedFace.js';
 import { signCheck } from './assertions.js';
 import { requireFrame, type StageTimings } from './pipeline.js';
 import { readPixels, type Pixels } from './pixels.js';
-import { createOnnxRuntime, type OnnxModel } from './runtime/onnx.js';
+import type { OnnxModel } from './runtime/onnx.js';
 import { createDeviceKeys } from './vault.js';
 import { createFaceWorkerService } from './service.js';
 import { preserveErrorCodes } from '../src/protocol/workerErrors.js';
@@ -58,42 +57,22 @@ export interface FaceWorkerTestingApi extends FaceWorkerApi {
 
 preserveErrorCodes();
 const service = createFaceWorkerService();
-/** The options `init` was called with: the anti-spoof model comes from the same assets. */
-let initOptions: WorkerInitOptions | null = null;
 let antiSpoof: Promise<OnnxModel> | null = null;
 
-/**
- * Loads the anti-spoof model once, verified like the pipeline's models, on the backend and thread
- * count the pipeline's ONNX Runtime already uses (ORT is configured once per worker).
- */
+/** Loads the anti-spoof model once, verified like the others, on the pipeline's own ONNX Runtime. */
 function antiSpoofModel(): Promise<OnnxModel> {
-  const options = initOptions;
-  if (!options) return Promise.reject(new Error('livenessProbe: call init first'));
-  antiSpoof ??= (async () => {
-    const { backend, threads } = service.pipeline().report;
-    const [bytes, onnx] = await Promise.all([
-      loadModel(options.assetsBaseUrl, 'anti-spoof'),
-      createOnnxRuntime({
-        backend,
-        threads,
-        wasmBaseUrl: modelsBaseUrl(options.assetsBaseUrl),
-        loadWasm: (file) => loadAsset(options.assetsBaseUrl, file),
-      }),
-    ]);
-    return onnx.loadModel(bytes);
-  })().catch((error: unknown) => {
-    antiSpoof = null;
-    throw error;
-  });
+  antiSpoof ??= service
+    .pipeline()
+    .loadOnnxModel('anti-spoof')
+    .catch((error: unknown) => {
+      antiSpoof = null;
+      throw error;
+    });
   return antiSpoof;
 }
 
 const testingApi: FaceWorkerTestingApi = {
   ...service.api,
-  async init(options, onProgress) {
-    initOptions = options;
-    return service.api.init(options, onProgress);
-  },
   async close() {
     const model = await antiSpoof?.catch(() => null);
     antiSpoof = null;
