@@ -8,8 +8,9 @@
 import * as nodeCrypto from 'node:crypto';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { CHECK_TYP, type EcPublicJwk } from '../protocol/assertion.js';
-import { DEVICE_KEY_ALGORITHM, exportPublicJwk, jwkThumbprint, signCompactJws } from '../protocol/jws.js';
+import { signCompactJws } from '../protocol/jws.js';
 import { AssertionError, MemoryNonceStore, createChallenge, verifyCheck, type VerifyCheckOptions } from './index.js';
+import { newDevice, type Device } from './device.test-support.js';
 
 vi.mock('node:crypto', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:crypto')>();
@@ -24,18 +25,6 @@ const NOW_S = NOW_MS / 1000;
 const AUDIENCE = 'https://school.example';
 const CHECK_ID = 'check-7f3a';
 
-interface Device {
-  keys: CryptoKeyPair;
-  publicJwk: EcPublicJwk;
-  kid: string;
-}
-
-/** A device whose key no other test has used, so the verifier's key cache does not know it yet. */
-async function newDevice(): Promise<Device> {
-  const keys = (await crypto.subtle.generateKey(DEVICE_KEY_ALGORITHM, false, ['sign', 'verify'])) as CryptoKeyPair;
-  const publicJwk = await exportPublicJwk(keys.publicKey);
-  return { keys, publicJwk, kid: await jwkThumbprint(publicJwk) };
-}
 
 async function signCheck(device: Device, nonce: string): Promise<string> {
   const claims = {

@@ -2,7 +2,7 @@ import { CompactSign, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { CHECK_TYP, ENROLL_TYP, MAX_ASSERTION_LIFETIME_SECONDS, type CheckClaims, type EcPublicJwk } from '../protocol/assertion.js';
 import { isPresenzaError, PresenzaError } from '../protocol/errors.js';
-import { DEVICE_KEY_ALGORITHM, ES256_SIGN_ALGORITHM, base64urlEncodeJson, exportPublicJwk, jwkThumbprint, signCompactJws } from '../protocol/jws.js';
+import { ES256_SIGN_ALGORITHM, base64urlEncodeJson, signCompactJws } from '../protocol/jws.js';
 import {
   AssertionError,
   DEFAULT_MAX_SKEW_SECONDS,
@@ -13,6 +13,7 @@ import {
   type NonceStore,
   type VerifyCheckOptions,
 } from './index.js';
+import { newDevice, type Device } from './device.test-support.js';
 
 // Injected clock: 2 March 2026, 10:00:00 UTC (in the past, so the default clock rejects these tokens).
 const NOW_MS = Date.UTC(2026, 2, 2, 10, 0, 0);
@@ -22,17 +23,6 @@ const CHECK_ID = 'check-7f3a';
 const SUBJECT = 'enr_9b2c41';
 const MODELS = ['0f1e2d3c4b5a6978', 'a1b2c3d4e5f60718', '99aa88bb77cc66dd'];
 
-interface Device {
-  keys: CryptoKeyPair;
-  publicJwk: EcPublicJwk;
-  kid: string;
-}
-
-async function newDevice(): Promise<Device> {
-  const keys = (await crypto.subtle.generateKey(DEVICE_KEY_ALGORITHM, false, ['sign', 'verify'])) as CryptoKeyPair;
-  const publicJwk = await exportPublicJwk(keys.publicKey);
-  return { keys, publicJwk, kid: await jwkThumbprint(publicJwk) };
-}
 
 let device: Device;
 let other: Device;
