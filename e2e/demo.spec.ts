@@ -42,7 +42,8 @@ async function student(options: { camera?: string; grant?: boolean; profile?: st
     : await (await chromium.launch(launch)).newContext();
   context.on('request', (request) => studentRequests.push({ url: request.url(), method: request.method(), body: request.postData() }));
   const page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(`${origin}/student.html?lesson=${lessonId}`);
+  // Still photos cannot make the liveness gestures: the demo's developer option turns liveness off.
+  await page.goto(`${origin}/student.html?lesson=${lessonId}&liveness=off`);
   return { context, page };
 }
 
@@ -79,6 +80,8 @@ test.beforeAll(async ({ browser }) => {
   await teacher.goto(`${origin}/teacher.html`);
   await teacher.getByLabel('Lesson title').fill('Diritto amministrativo');
   await teacher.getByRole('button', { name: 'Start lesson' }).click();
+  // The link appears once the server has created the lesson (slower on a busy machine).
+  await expect(teacher.locator('#student-link')).toHaveAttribute('href', /lesson=/, { timeout: 30_000 });
   const link = await teacher.locator('#student-link').getAttribute('href');
   lessonId = new URL(link!).searchParams.get('lesson')!;
 });

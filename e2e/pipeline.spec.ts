@@ -85,7 +85,8 @@ test('the script-tag build works from another origin: threads, no_face, multiple
     return { verdicts, runtime };
   });
   expect(result.runtime).toMatchObject({ backend: 'wasm', threads: 2, crossOriginIsolated: true });
-  expect(result.runtime.models).toHaveLength(2);
+  // Landmarks, embedding and anti-spoof models.
+  expect(result.runtime.models).toHaveLength(3);
   expect(result.verdicts.noFace).toEqual({ ok: false, issues: ['no_face'], hints: [] });
   expect(result.verdicts.group.issues).toContain('multiple_faces');
   expect(result.verdicts.single.issues).not.toContain('no_face');
@@ -134,7 +135,7 @@ test('webgpu requested on a machine without a GPU falls back to wasm and says wh
   expect(runtime.fallbackReason).toMatch(/WebGPU|gpu/i);
 });
 
-for (const file of ['fr_feature.onnx', 'face_landmarker.task', 'ort-wasm-simd-threaded.wasm', 'vision_wasm_module_internal.wasm']) {
+for (const file of ['fr_feature.onnx', 'fr_liveness.onnx', 'face_landmarker.task', 'ort-wasm-simd-threaded.wasm', 'vision_wasm_module_internal.wasm']) {
   test(`a corrupted ${file} is refused with ERR_MODEL_INTEGRITY`, async ({ page }) => {
     const corrupted = Uint8Array.from(readFileSync(join(DIST, 'models', file)));
     const middle = corrupted.length >> 1;
@@ -166,7 +167,7 @@ test('load progress covers the models and both wasm binaries, each up to its ful
     await presenza.close();
     return seen;
   });
-  expect(Object.keys(last).sort()).toEqual(['face_landmarker.task', 'fr_feature.onnx', 'ort-wasm-simd-threaded.wasm', 'vision_wasm_module_internal.wasm']);
+  expect(Object.keys(last).sort()).toEqual(['face_landmarker.task', 'fr_feature.onnx', 'fr_liveness.onnx', 'ort-wasm-simd-threaded.wasm', 'vision_wasm_module_internal.wasm']);
   for (const [file, { loaded, total }] of Object.entries(last)) {
     expect(total, file).toBeGreaterThan(100_000);
     expect(loaded, file).toBe(total);

@@ -45,14 +45,19 @@ test.beforeAll(async () => {
 test.afterAll(async () => origins.close());
 
 const fake = {
-  frame: (page: Page, progress: { issues?: string[]; collected: number; needed: number; done?: boolean }) =>
+  frame: (page: Page, progress: { issues?: string[]; collected: number; needed: number; done?: boolean; liveness?: object }) =>
     page.evaluate(
       (p) => (window as unknown as TestGlobals).__fake.frame({ verdict: { ok: !p.issues?.length, issues: p.issues ?? [], hints: [] }, done: false, ...p }),
       progress,
     ),
   finish: (page: Page, value: unknown) => page.evaluate((v) => (window as unknown as TestGlobals).__fake.finish(v), value),
   fail: (page: Page, code: string) => page.evaluate((c) => (window as unknown as TestGlobals).__fake.fail(c), code),
+  gestureRequests: (page: Page) => page.evaluate(() => (window as unknown as TestGlobals).__fake.gestureRequests),
 };
+
+/** A frame's liveness progress while `step` is asked. */
+const gesture = (step: string, stepIndex: number, steps: number, alternativeAvailable: boolean) => ({ status: 'pending', step, stepIndex, steps, alternativeAvailable });
+const fill = (text: string, values: Record<string, number>) => text.replace(/\{(\w+)\}/g, (_, name: string) => String(values[name]));
 
 /** Waits until the preview shows video, so a screenshot has the picture. */
 const previewPlaying = (page: Page) =>
@@ -132,6 +137,25 @@ for (const lang of LANGS) {
     await fake.frame(page, { collected: 3, needed: 5 });
     await expect(page.locator('presenza-check .guidance')).toHaveText(m.guideGood);
     await auditAndCapture(page, lang, '05-capturing-good');
+    expect(await buttons(page)).toEqual([m.cancel, m.choiceAlternative]);
+
+    // Liveness: the gesture is prompted in text and announced at once, with a way out if it is hard.
+    await fake.frame(page, { collected: 5, needed: 5, liveness: gesture('turn_left', 0, 2, true) });
+    await expect(page.locator('presenza-check .guidance')).toHaveText(m.gestureTurnLeft);
+    await expect.poll(async () => (await liveRegions(page)).polite).toBe(m.gestureTurnLeft);
+    expect(await screenText(page)).toContain(fill(m.gestureStep, { step: 1, steps: 2 }));
+    // A turned head is the gesture, not a problem to fix.
+    await fake.frame(page, { issues: ['head_turned'], collected: 5, needed: 5, liveness: gesture('turn_left', 0, 2, true) });
+    await expect(page.locator('presenza-check .guidance')).toHaveText(m.gestureTurnLeft);
+    expect(await buttons(page)).toEqual([m.gestureCannot, m.cancel, m.choiceAlternative]);
+    await auditAndCapture(page, lang, '05b-capturing-gesture');
+    await page.getByRole('button', { name: m.gestureCannot }).click();
+    await expect.poll(() => fake.gestureRequests(page)).toBe(1);
+    // The next gesture is announced at once too; with no alternative left, the alternative path remains.
+    await fake.frame(page, { collected: 5, needed: 5, liveness: gesture('open_mouth', 0, 2, false) });
+    await expect(page.locator('presenza-check .guidance')).toHaveText(m.gestureOpenMouth);
+    await expect.poll(async () => (await liveRegions(page)).polite).toBe(m.gestureOpenMouth);
+    expect(await buttons(page)).toEqual([m.cancel, m.choiceAlternative]);
 
     await fake.fail(page, 'ERR_CAPTURE_TIMEOUT');
     await expectState(page, 'failed');
@@ -221,7 +245,8 @@ test('keyboard only, real SDK: notice → enrollment → check → alternative; 
   await mount(page, { sdk: 'real', lang: 'en', passLang: true });
 
   const enrollNonce = createChallenge();
-  await start(page, 'enroll', { enrollmentId: 'student-42', nonce: enrollNonce, retainUntil: Date.now() + 30 * DAY });
+  // Still photos cannot make gestures: liveness is off here (e2e/liveness.spec.ts drives it with live clips).
+  await start(page, 'enroll', { enrollmentId: 'student-42', nonce: enrollNonce, retainUntil: Date.now() + 30 * DAY, liveness: 'off' });
   await expectState(page, 'notice');
   await tabTo(page, m.choiceFace);
   await page.keyboard.press('Enter');
@@ -234,7 +259,7 @@ test('keyboard only, real SDK: notice → enrollment → check → alternative; 
 
   await setCamera(page, { mode: 'photo', photo: PERSON_A[1] });
   const checkNonce = createChallenge();
-  await start(page, 'check', { checkId: 'check-1', nonce: checkNonce });
+  await start(page, 'check', { checkId: 'check-1', nonce: checkNonce, liveness: 'off' });
   await expectState(page, 'intro');
   await tabTo(page, m.choiceFace);
   await page.keyboard.press('Space');
@@ -251,7 +276,7 @@ test('keyboard only, real SDK: notice → enrollment → check → alternative; 
   expect(verified.outcome).toBe('pass');
   expect(await streamsEnded(page)).toEqual(['ended', 'ended']);
 
-  await start(page, 'check', { checkId: 'check-2', nonce: createChallenge() });
+  await start(page, 'check', { checkId: 'check-2', nonce: createChallenge(), liveness: 'off' });
   await expectState(page, 'intro');
   await tabTo(page, m.choiceAlternative);
   await page.keyboard.press('Enter');

@@ -7,6 +7,7 @@ export {
   MAX_RETENTION_MONTHS,
   WORKER_FILE,
   defaultAssetsBaseUrl,
+  defaultCaptureTimeoutMs,
 } from './presenza.js';
 export type {
   PresenzaOptions,
@@ -28,6 +29,8 @@ export type {
 } from './presenza.js';
 export { CAMERA_CONSTRAINTS } from './camera.js';
 export { FRAME_INTERVAL_MS } from './capture.js';
+export { LIVENESS_POLICIES, DEFAULT_LIVENESS_POLICY, STEP_TIME_LIMIT_MS } from './protocol/liveness.js';
+export type { ChallengeStep, LivenessPolicy, LivenessProgress } from './protocol/liveness.js';
 export { SDK_VERSION } from './version.js';
 export { PresenzaError, isPresenzaError, ERROR_CODES } from './protocol/errors.js';
 export type { PresenzaErrorCode } from './protocol/errors.js';

@@ -16,12 +16,21 @@ import type {
 } from '../workers/api.js';
 import { openFrameSource, runCapture, type CameraOption } from './capture.js';
 import { MAX_ID_LENGTH } from './protocol/assertion.js';
+import {
+  ALTERNATIVE_STEPS,
+  CHECK_CHALLENGE_STEPS,
+  DEFAULT_LIVENESS_POLICY,
+  LIVENESS_POLICIES,
+  STEP_TIME_LIMIT_MS,
+  type LivenessPolicy,
+} from './protocol/liveness.js';
 import { isPresenzaError, PresenzaError, type PresenzaErrorCode } from './protocol/errors.js';
 import { startWorker, type WorkerHandle } from './workerClient.js';
 
 export type { CameraOption } from './capture.js';
 export type { CaptureProgress, CheckResult, EnrollmentStatus } from '../workers/api.js';
 
+export type { ChallengeStep, LivenessPolicy, LivenessProgress } from './protocol/liveness.js';
 export type {
   FrameTiming,
   FrameVerdict,
@@ -43,6 +52,17 @@ export const DEFAULT_ENROLL_TIMEOUT_MS = 30_000;
 
 /** How long a check may take to collect its good frames. */
 export const DEFAULT_CHECK_TIMEOUT_MS = 20_000;
+
+/**
+ * Default time limit of a capture: its base time, plus the gestures' own time limits when the
+ * policy has a challenge (each gesture, and each alternative the student may ask for).
+ */
+export function defaultCaptureTimeoutMs(capture: 'enroll' | 'check', policy: LivenessPolicy): number {
+  const base = capture === 'enroll' ? DEFAULT_ENROLL_TIMEOUT_MS : DEFAULT_CHECK_TIMEOUT_MS;
+  if (policy !== 'both' && policy !== 'active') return base;
+  const gestures = (capture === 'enroll' ? 1 : CHECK_CHALLENGE_STEPS) + ALTERNATIVE_STEPS.length;
+  return base + gestures * STEP_TIME_LIMIT_MS;
+}
 
 /** Longest retention of a template: 12 months from enrollment (e.g. until the course ends). */
 export const MAX_RETENTION_MONTHS = 12;
@@ -74,9 +94,14 @@ export interface CaptureOptions {
   camera?: CameraOption;
   /** Called after every frame with what to tell the student (move closer, more light…). */
   onFrame?: (progress: CaptureProgress) => void;
-  /** Time allowed to collect good frames. */
+  /** Time allowed for the capture. Default: {@link defaultCaptureTimeoutMs}. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Liveness checks to run (default `both`): a check's challenge asks for three gestures in
+   * random order, enrollment's for one blink. `onFrame` reports the gesture to prompt.
+   */
+  liveness?: LivenessPolicy;
 }
 
 /** Options of {@link Presenza.enroll}. */
@@ -115,6 +140,14 @@ export function defaultAssetsBaseUrl(): string {
   const base = sdkScriptUrl ?? import.meta.url;
   if (!base) throw new TypeError('Presenza.create: cannot tell where the SDK was loaded from; pass assetsBaseUrl');
   return new URL('./', base).href;
+}
+
+function livenessPolicy(method: string, value: unknown): LivenessPolicy {
+  if (value === undefined) return DEFAULT_LIVENESS_POLICY;
+  if (!(LIVENESS_POLICIES as readonly unknown[]).includes(value)) {
+    throw new TypeError(`${method}: liveness must be one of ${LIVENESS_POLICIES.join(', ')}, got ${String(value)}`);
+  }
+  return value as LivenessPolicy;
 }
 
 function requireId(method: string, name: string, value: unknown): string {
@@ -202,11 +235,12 @@ export class Presenza {
       enrollmentId: requireId('enroll', 'enrollmentId', options.enrollmentId),
       nonce: requireId('enroll', 'nonce', options.nonce),
       retainUntilMs: retainUntilMs(options.retainUntil, this.now()),
+      liveness: livenessPolicy('enroll', options.liveness),
     };
     return this.exclusive(async () => {
       await this.worker.call('beginEnrollment', request);
       try {
-        await this.capture(options, DEFAULT_ENROLL_TIMEOUT_MS);
+        await this.capture(options, defaultCaptureTimeoutMs('enroll', request.liveness));
       } catch (error) {
         await this.worker.call('cancelCapture');
         throw error;
@@ -226,6 +260,7 @@ export class Presenza {
       audience: this.audience,
       checkId: requireId('check', 'checkId', options.checkId),
       nonce: requireId('check', 'nonce', options.nonce),
+      liveness: livenessPolicy('check', options.liveness),
     };
     return this.exclusive(async () => {
       const start = await this.worker.call('beginCheck', { ...request, nowMs: this.now() });
@@ -233,7 +268,7 @@ export class Presenza {
       let end: 'complete' | 'timeout' | 'camera_unavailable';
       let cameraError: PresenzaErrorCode | undefined;
       try {
-        end = await this.capture(options, DEFAULT_CHECK_TIMEOUT_MS);
+        end = await this.capture(options, defaultCaptureTimeoutMs('check', request.liveness));
       } catch (error) {
         if (!isPresenzaError(error) || !error.code.startsWith('ERR_CAMERA_')) {
           await this.worker.call('cancelCapture');
@@ -245,6 +280,17 @@ export class Presenza {
       const result = await this.worker.call('finishCheck', end, this.now());
       return cameraError ? { ...result, cameraError } : result;
     });
+  }
+
+  /**
+   * The student cannot make the gesture asked now (e.g. cannot turn the head): during an
+   * `enroll()` or `check()` with a challenge, replaces it with another gesture, which the next
+   * `onFrame` progress names. Resolves false when no capture runs or no alternative is left; the
+   * page should then offer the platform's non-biometric alternative.
+   */
+  async useAlternativeGesture(): Promise<boolean> {
+    if (!this.capturing) return false;
+    return this.worker.call('useAlternativeGesture');
   }
 
   /** Whether this device holds an enrollment for the platform, and until when. */

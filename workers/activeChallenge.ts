@@ -7,9 +7,9 @@
  */
 import { cosineSimilarity, DEFAULT_MATCH_THRESHOLD } from './compareTemplates.js';
 import type { Point } from './pixels.js';
+import { ALTERNATIVE_STEPS, STEP_TIME_LIMIT_MS, type ChallengeStep } from '../src/protocol/liveness.js';
 
-/** A gesture asked of the student. Turns are the student's own left and right. */
-export type ChallengeStep = 'blink' | 'turn_left' | 'turn_right';
+export type { ChallengeStep } from '../src/protocol/liveness.js';
 
 /** Why a challenge failed. */
 export type ChallengeFailure = 'step_timeout' | 'face_jump' | 'face_changed';
@@ -19,6 +19,8 @@ export interface ChallengeFrame {
   readonly timestampMs: number;
   /** `eyeBlinkLeft` / `eyeBlinkRight` blendshape scores, 0 open … 1 closed. */
   readonly blink: { readonly left: number; readonly right: number };
+  /** `jawOpen` and mean mouth-smile blendshape scores, 0..1. */
+  readonly mouth: { readonly open: number; readonly smile: number };
   /** Degrees; positive when the face turns toward the image's right (the student's left, camera not mirrored). */
   readonly yaw: number;
   readonly faceCenter: Point;
@@ -38,37 +40,60 @@ export type ChallengeState =
 export interface ChallengeLimits {
   /** Time allowed per step after its prompt. Generous: students must not feel rushed. */
   readonly stepTimeoutMs: number;
-  /** Both eyes above this count as closed, below {@link ChallengeLimits.eyesOpenBelow} as open. */
+  /** Both eyes above this count as closed (never at the start of a blink step). */
   readonly eyesClosedAbove: number;
-  readonly eyesOpenBelow: number;
-  /** A turn: |yaw| at least this, for at least `turnHoldMs`, in the asked direction. */
+  /**
+   * A blink: the mean eye score rises at least this much above its lowest level since the
+   * prompt, then falls back as much. Relative, because resting scores differ between people
+   * (narrow or lowered eyes rest at 0.5–0.7 on `anit-spoofing/real.mov`).
+   */
+  readonly blinkRise: number;
+  /** A turn: |yaw| at least this, for at least `holdMs`, in the asked direction. */
   readonly turnDegrees: number;
-  readonly turnHoldMs: number;
+  /** A turn, an open mouth or a smile must be held this long. */
+  readonly holdMs: number;
+  /** `jawOpen` above this counts as an open mouth, below {@link ChallengeLimits.mouthClosedBelow} as closed. */
+  readonly mouthOpenAbove: number;
+  readonly mouthClosedBelow: number;
+  /** Mean smile score above this counts as a smile, below {@link ChallengeLimits.smileNeutralBelow} as neutral. */
+  readonly smileAbove: number;
+  readonly smileNeutralBelow: number;
   /** Frontal enough to start a step. */
   readonly frontalDegrees: number;
-  /** Largest move of the face centre between consecutive frames, in face sizes. */
+  /** Largest move of the face centre between consecutive frames up to `jumpIntervalMs` apart, in face sizes. */
   readonly maxJump: number;
-  /** Largest change of face size between consecutive frames (ratio). */
+  /** Largest change of face size between such frames (ratio). */
   readonly maxScaleChange: number;
+  /** Frame interval the jump limits are set for; frames further apart may move proportionally more. */
+  readonly jumpIntervalMs: number;
 }
 
 /**
- * Defaults. Blink thresholds follow the measurement in ../shared/faces/SOURCES.md (both eyes above
- * 0.5 to close, below 0.35 to reopen); a 15° turn held 0.2 s is what the live clips there show;
- * 10 s per step leaves room for a slow or hesitant student.
+ * Defaults. The closed-eye threshold follows the measurement in ../shared/faces/SOURCES.md (both
+ * eyes above 0.5); a 15° turn held 0.2 s is what the live clips there show;
+ * {@link STEP_TIME_LIMIT_MS} per step leaves room for a slow or hesitant student. The mouth and
+ * smile thresholds sit well inside MediaPipe's 0..1 blendshape range; no clip here prompts them.
  */
 export const DEFAULT_CHALLENGE_LIMITS: ChallengeLimits = {
-  stepTimeoutMs: 10_000,
+  stepTimeoutMs: STEP_TIME_LIMIT_MS,
   eyesClosedAbove: 0.5,
-  eyesOpenBelow: 0.35,
+  blinkRise: 0.25,
   turnDegrees: 15,
-  turnHoldMs: 200,
+  holdMs: 200,
+  mouthOpenAbove: 0.35,
+  mouthClosedBelow: 0.15,
+  smileAbove: 0.5,
+  smileNeutralBelow: 0.3,
   frontalDegrees: 10,
   maxJump: 0.5,
   maxScaleChange: 1.5,
+  jumpIntervalMs: 200,
 };
 
-/** The three steps in an order drawn from `random` (Fisher–Yates). */
+/** Head turns count as one kind: a student who cannot turn one way is spared the other way too. */
+const isTurn = (step: ChallengeStep) => step === 'turn_left' || step === 'turn_right';
+
+/** The three standard steps (blink, turn left, turn right) in an order drawn from `random` (Fisher–Yates). */
 export function randomSteps(random: () => number = Math.random): ChallengeStep[] {
   const steps: ChallengeStep[] = ['blink', 'turn_left', 'turn_right'];
   for (let i = steps.length - 1; i > 0; i -= 1) {
@@ -81,31 +106,91 @@ export function randomSteps(random: () => number = Math.random): ChallengeStep[]
 /** Progress inside one step. */
 interface StepProgress {
   startedAt: number;
-  /** The face was frontal with open eyes after the prompt: the gesture may start. */
+  /** The face was frontal and at rest after the prompt: the gesture may start. */
   ready: boolean;
+  /** Blink: lowest mean eye score since ready, and highest since the eyes closed. */
+  eyesLow: number;
+  eyesPeak: number;
   eyesClosed: boolean;
-  turnSince: number | null;
+  /** Since when the held gesture (turn, open mouth, smile) has been held. */
+  heldSince: number | null;
 }
 
-/** One challenge run. Feed it every analysed frame in order. */
+/** One challenge run. Feed it every analysed frame in order ({@link ActiveChallenge.tick} for frames without a face). */
 export class ActiveChallenge {
+  private readonly plan: ChallengeStep[];
+  /** Alternatives offered so far (each at most once, even after it was itself replaced). */
+  private readonly offered = new Set<ChallengeStep>();
   private index = 0;
   private progress: StepProgress | null = null;
   private previous: ChallengeFrame | null = null;
   private reference: Float32Array | null = null;
+  private disagreements = 0;
   private finished: ChallengeState | null = null;
 
   constructor(
-    readonly steps: readonly ChallengeStep[],
+    steps: readonly ChallengeStep[],
     private readonly limits: ChallengeLimits = DEFAULT_CHALLENGE_LIMITS,
     private readonly matchThreshold: number = DEFAULT_MATCH_THRESHOLD,
   ) {
     if (steps.length === 0) throw new TypeError('ActiveChallenge needs at least one step');
+    this.plan = [...steps];
+  }
+
+  /** The gestures of this run, alternatives included. */
+  get steps(): readonly ChallengeStep[] {
+    return this.plan;
   }
 
   /** The state now, without a new frame (e.g. for the prompt shown before the first frame). */
   get state(): ChallengeState {
-    return this.finished ?? { status: 'in_progress', step: this.steps[this.index]!, stepIndex: this.index, steps: this.steps.length };
+    return this.finished ?? { status: 'in_progress', step: this.plan[this.index]!, stepIndex: this.index, steps: this.plan.length };
+  }
+
+  /** Whether {@link useAlternative} can replace the current gesture. */
+  get alternativeAvailable(): boolean {
+    return !this.finished && this.unusedAlternatives().length > 0;
+  }
+
+  /**
+   * The student cannot make the current gesture: it is replaced by an alternative not used yet
+   * (a head turn replaces every remaining turn), with a fresh time limit. Returns false when no
+   * alternative is left; the page then offers the non-biometric path.
+   */
+  useAlternative(): boolean {
+    const alternatives = this.unusedAlternatives();
+    const current = this.plan[this.index];
+    if (this.finished || !current || alternatives.length === 0) return false;
+    const replaced = isTurn(current) ? (step: ChallengeStep) => isTurn(step) : (step: ChallengeStep) => step === current;
+    for (let i = this.index; i < this.plan.length; i += 1) {
+      const alternative = replaced(this.plan[i]!) ? alternatives.shift() : undefined;
+      if (alternative) {
+        this.plan[i] = alternative;
+        this.offered.add(alternative);
+      }
+    }
+    // Turns the student cannot make and no alternative covers are dropped, never left as a dead end.
+    for (let i = this.plan.length - 1; i > this.index; i -= 1) if (replaced(this.plan[i]!)) this.plan.splice(i, 1);
+    this.progress = null;
+    return true;
+  }
+
+  /**
+   * A frame without a face. The time limit still runs; the gesture in progress goes on (the
+   * detector loses a face turned far, in the middle of a turn); the next face is not compared
+   * with the last one for jumps.
+   */
+  tick(timestampMs: number): ChallengeState {
+    if (this.finished) return this.finished;
+    this.previous = null;
+    if (this.progress && timestampMs - this.progress.startedAt > this.limits.stepTimeoutMs) {
+      return this.finish({ status: 'failed', reason: 'step_timeout', step: this.plan[this.index]! });
+    }
+    return this.state;
+  }
+
+  private unusedAlternatives(): ChallengeStep[] {
+    return ALTERNATIVE_STEPS.filter((step) => !this.offered.has(step) && !this.plan.includes(step));
   }
 
   /** Judges one frame. After `passed` or `failed` the state no longer changes. */
@@ -113,14 +198,14 @@ export class ActiveChallenge {
     if (this.finished) return this.finished;
     const failure = this.unnatural(frame) ?? this.otherPerson(frame);
     this.previous = frame;
-    if (failure) return this.finish({ status: 'failed', reason: failure, step: this.steps[this.index]! });
-    this.progress ??= { startedAt: frame.timestampMs, ready: false, eyesClosed: false, turnSince: null };
-    if (this.stepDone(this.steps[this.index]!, this.progress, frame)) {
+    if (failure) return this.finish({ status: 'failed', reason: failure, step: this.plan[this.index]! });
+    this.progress ??= { startedAt: frame.timestampMs, ready: false, eyesLow: 1, eyesPeak: 0, eyesClosed: false, heldSince: null };
+    if (this.stepDone(this.plan[this.index]!, this.progress, frame)) {
       this.index += 1;
       this.progress = null;
-      if (this.index === this.steps.length) return this.finish({ status: 'passed' });
+      if (this.index === this.plan.length) return this.finish({ status: 'passed' });
     } else if (frame.timestampMs - this.progress.startedAt > this.limits.stepTimeoutMs) {
-      return this.finish({ status: 'failed', reason: 'step_timeout', step: this.steps[this.index]! });
+      return this.finish({ status: 'failed', reason: 'step_timeout', step: this.plan[this.index]! });
     }
     return this.state;
   }
@@ -137,7 +222,9 @@ export class ActiveChallenge {
     if (!before) return null;
     const moved = Math.hypot(frame.faceCenter.x - before.faceCenter.x, frame.faceCenter.y - before.faceCenter.y);
     const scale = Math.max(frame.faceSize, before.faceSize) / Math.max(1, Math.min(frame.faceSize, before.faceSize));
-    return moved > this.limits.maxJump * before.faceSize || scale > this.limits.maxScaleChange ? 'face_jump' : null;
+    // A slow device sees fewer frames: the allowed move grows with the time between them.
+    const intervals = Math.max(1, (frame.timestampMs - before.timestampMs) / this.limits.jumpIntervalMs);
+    return moved > this.limits.maxJump * intervals * before.faceSize || scale > this.limits.maxScaleChange ** intervals ? 'face_jump' : null;
   }
 
   /** Another person during the challenge: the embeddings stop agreeing with the first one. */
@@ -147,27 +234,62 @@ export class ActiveChallenge {
       this.reference = Float32Array.from(frame.embedding);
       return null;
     }
-    return cosineSimilarity(this.reference, frame.embedding) < this.matchThreshold ? 'face_changed' : null;
+    // Two samples in a row must disagree: one odd crop (a blink, a turn) is not another person.
+    this.disagreements = cosineSimilarity(this.reference, frame.embedding) < this.matchThreshold ? this.disagreements + 1 : 0;
+    return this.disagreements >= 2 ? 'face_changed' : null;
   }
 
   private stepDone(step: ChallengeStep, progress: StepProgress, frame: ChallengeFrame): boolean {
     const { limits } = this;
-    const eyesOpen = frame.blink.left < limits.eyesOpenBelow && frame.blink.right < limits.eyesOpenBelow;
-    // The gesture must start after the prompt, from a frontal face with open eyes.
+    const bothClosed = frame.blink.left > limits.eyesClosedAbove && frame.blink.right > limits.eyesClosedAbove;
+    // The gesture must start after the prompt, from a frontal face at rest (eyes not closed, mouth
+    // closed and not smiling for the mouth gestures).
     if (!progress.ready) {
-      progress.ready = eyesOpen && Math.abs(frame.yaw) <= limits.frontalDegrees;
+      const atRest =
+        step === 'blink'
+          ? !bothClosed
+          : step === 'open_mouth'
+            ? frame.mouth.open < limits.mouthClosedBelow
+            : step === 'smile'
+              ? frame.mouth.smile < limits.smileNeutralBelow
+              : true;
+      progress.ready = atRest && Math.abs(frame.yaw) <= limits.frontalDegrees;
+    }
+    if (!progress.ready) return false;
+    if (step === 'blink') return this.blinked(progress, (frame.blink.left + frame.blink.right) / 2, bothClosed);
+    if (!this.holding(step, frame)) {
+      progress.heldSince = null;
       return false;
     }
-    if (step === 'blink') {
-      if (frame.blink.left > limits.eyesClosedAbove && frame.blink.right > limits.eyesClosedAbove) progress.eyesClosed = true;
-      return progress.eyesClosed && eyesOpen;
-    }
-    const turned = step === 'turn_left' ? frame.yaw >= limits.turnDegrees : frame.yaw <= -limits.turnDegrees;
-    if (!turned) {
-      progress.turnSince = null;
+    progress.heldSince ??= frame.timestampMs;
+    return frame.timestampMs - progress.heldSince >= limits.holdMs;
+  }
+
+  /** Follows the eyes through a blink: a rise of {@link ChallengeLimits.blinkRise} over their resting level, then a fall as deep. */
+  private blinked(progress: StepProgress, eyes: number, bothClosed: boolean): boolean {
+    const { blinkRise } = this.limits;
+    if (!progress.eyesClosed) {
+      progress.eyesLow = Math.min(progress.eyesLow, eyes);
+      progress.eyesClosed = bothClosed && eyes >= progress.eyesLow + blinkRise;
+      progress.eyesPeak = eyes;
       return false;
     }
-    progress.turnSince ??= frame.timestampMs;
-    return frame.timestampMs - progress.turnSince >= limits.turnHoldMs;
+    progress.eyesPeak = Math.max(progress.eyesPeak, eyes);
+    return eyes <= progress.eyesPeak - blinkRise;
+  }
+
+  /** Whether the frame shows the held gesture `step` asks for. */
+  private holding(step: Exclude<ChallengeStep, 'blink'>, frame: ChallengeFrame): boolean {
+    const { limits } = this;
+    switch (step) {
+      case 'turn_left':
+        return frame.yaw >= limits.turnDegrees;
+      case 'turn_right':
+        return frame.yaw <= -limits.turnDegrees;
+      case 'open_mouth':
+        return frame.mouth.open > limits.mouthOpenAbove;
+      case 'smile':
+        return frame.mouth.smile > limits.smileAbove;
+    }
   }
 }

@@ -6,9 +6,11 @@
 import type { QualityHint, QualityIssue } from './assessQuality.js';
 import type { OnnxBackend } from './runtime/onnx.js';
 import type { CheckOutcome, CheckReason, LivenessResult } from '../src/protocol/assertion.js';
+import type { LivenessPolicy, LivenessProgress } from '../src/protocol/liveness.js';
 
 export type { QualityHint, QualityIssue } from './assessQuality.js';
 export type { OnnxBackend } from './runtime/onnx.js';
+export type { ChallengeStep, LivenessPolicy, LivenessProgress } from '../src/protocol/liveness.js';
 
 /** Options of {@link FaceWorkerApi.init}. */
 export interface WorkerInitOptions {
@@ -56,6 +58,7 @@ export interface EnrollmentRequest {
   readonly enrollmentId: string;
   readonly nonce: string;
   readonly retainUntilMs: number;
+  readonly liveness: LivenessPolicy;
 }
 
 /** Start of a check capture. */
@@ -64,6 +67,7 @@ export interface CheckRequest {
   readonly checkId: string;
   readonly nonce: string;
   readonly nowMs: number;
+  readonly liveness: LivenessPolicy;
 }
 
 /** Progress of a capture after one frame: what to tell the student, and how far along it is. */
@@ -72,8 +76,10 @@ export interface CaptureProgress {
   /** Good frames kept so far. */
   readonly collected: number;
   readonly needed: number;
-  /** Enough good frames: stop sending. */
+  /** Enough good frames and liveness decided (or already failed): stop sending. */
   readonly done: boolean;
+  /** Liveness: the gesture to prompt now; absent when the policy is `off`. */
+  readonly liveness?: LivenessProgress;
 }
 
 /** Result of a check, as the SDK returns it. No score, no embedding, no image. */
@@ -120,6 +126,11 @@ export interface FaceWorkerApi {
   finishCheck(end: CaptureEnd, nowMs: number): Promise<CheckResult>;
   /** Drops the current capture and everything it collected. */
   cancelCapture(): Promise<void>;
+  /**
+   * The student cannot make the gesture asked now: replaces it with an alternative gesture.
+   * Resolves false when no alternative is left (the page then offers the non-biometric path).
+   */
+  useAlternativeGesture(): Promise<boolean>;
   /** Enrollment state of `audience` (deletes it first if expired). */
   status(audience: string, nowMs: number): Promise<EnrollmentStatus>;
   /** Deletes the template and the device keys of `audience`. */

@@ -8,7 +8,7 @@ function face(size: number, yaw = 0, pitch = 0): DetectedFace {
     box: { x: 10, y: 10, width: size, height: size },
     fivePoints: [],
     pose: { yaw, pitch, roll: 0 },
-    blink: { left: 0, right: 0 },
+    blink: { left: 0, right: 0 }, mouth: { open: 0, smile: 0 },
     points: [],
   };
 }

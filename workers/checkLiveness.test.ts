@@ -14,7 +14,7 @@ import {
 } from './checkLiveness.js';
 import type { DetectedFace } from './detectFace.js';
 import type { TensorRunner } from './embedFace.js';
-import { createPixels, type Pixels } from './pixels.js';
+import { createPixels, type Pixels, type Region } from './pixels.js';
 
 /** A runner that records its input and returns fixed logits. */
 function fakeRunner(logits: number[]) {
@@ -38,7 +38,17 @@ function coordinateImage(width: number, height: number): Pixels {
 }
 
 function face(box: DetectedFace['box']): DetectedFace {
-  return { box, fivePoints: [], pose: { yaw: 0, pitch: 0, roll: 0 }, blink: { left: 0, right: 0 }, points: [] };
+  return { box, fivePoints: [], pose: { yaw: 0, pitch: 0, roll: 0 }, blink: { left: 0, right: 0 }, mouth: { open: 0, smile: 0 }, points: [] };
+}
+
+/** Copies a region out of an image, as a frame reader does. */
+function cropImage(image: Pixels, region: Region): Pixels {
+  const out = createPixels(region.width, region.height);
+  for (let y = 0; y < region.height; y += 1) {
+    const from = ((region.y + y) * image.width + region.x) * 4;
+    out.data.set(image.data.subarray(from, from + region.width * 4), y * region.width * 4);
+  }
+  return out;
 }
 
 /** A uniform crop of the model's size. */
@@ -171,9 +181,20 @@ describe('runLiveness and livenessScore', () => {
     const logits = [0, 0, 0];
     logits[LIVE_CLASS] = 3;
     const { runner, calls } = fakeRunner(logits);
-    const score = await livenessScore(runner, coordinateImage(160, 120), face({ x: 60, y: 40, width: 30, height: 36 }));
+    const image = coordinateImage(160, 120);
+    const box = { x: 60, y: 40, width: 30, height: 36 };
+    const regions: Region[] = [];
+    const read = (region: Region) => {
+      regions.push(region);
+      return cropImage(image, region);
+    };
+    const score = await livenessScore(runner, read, image, face(box));
     expect(score).toBeCloseTo(softmax(logits)[LIVE_CLASS]!, 6);
     expect(score).toBeGreaterThan(0.8);
     expect(calls).toHaveLength(1);
+    // Only the window around the face is read, and the tensor is the one the full image gives.
+    expect(regions[0]!.width * regions[0]!.height).toBeLessThan(image.width * image.height);
+    const full = livenessTensor(cropAroundFace(image, box, DEFAULT_LIVENESS_SPEC), DEFAULT_LIVENESS_SPEC);
+    expect(calls[0]!.input).toEqual(full);
   });
 });

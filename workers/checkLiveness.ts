@@ -12,7 +12,7 @@
 import { warpSimilarity, type Similarity } from './alignFace.js';
 import type { DetectedFace } from './detectFace.js';
 import type { ChannelOrder, TensorRunner } from './embedFace.js';
-import type { Pixels } from './pixels.js';
+import type { Pixels, Region } from './pixels.js';
 
 /** Side of the square crop the anti-spoof model takes. */
 export const LIVENESS_INPUT_SIZE = 128;
@@ -169,13 +169,33 @@ export async function runLiveness(runner: TensorRunner, crop: Pixels, spec: Live
   return { logits, probabilities: softmax(logits) };
 }
 
-/** Probability (0..1) that `face` in `image` is a live person rather than a photo or a screen. */
+/**
+ * The whole pixels an image must supply for the window's crop: the window's bounding square
+ * plus one pixel of margin for the bilinear samples, clipped to the image.
+ */
+export function windowRegion(window: CropWindow, width: number, height: number): Region {
+  const x0 = Math.max(0, Math.floor(window.cx - window.side / 2) - 1);
+  const y0 = Math.max(0, Math.floor(window.cy - window.side / 2) - 1);
+  const x1 = Math.min(width, Math.ceil(window.cx + window.side / 2) + 2);
+  const y1 = Math.min(height, Math.ceil(window.cy + window.side / 2) + 2);
+  return { x: x0, y: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) };
+}
+
+/**
+ * Probability (0..1) that `face` is a live person rather than a photo or a screen. `read`
+ * supplies pixels of a `width`×`height` frame; only the region around the face is read.
+ */
 export async function livenessScore(
   runner: TensorRunner,
-  image: Pixels,
+  read: (region: Region) => Pixels,
+  frame: { readonly width: number; readonly height: number },
   face: DetectedFace,
   spec: LivenessInputSpec = DEFAULT_LIVENESS_SPEC,
 ): Promise<number> {
-  const { probabilities } = await runLiveness(runner, cropAroundFace(image, face.box, spec), spec);
+  const window = livenessWindow(face.box, spec, frame.width, frame.height);
+  const region = windowRegion(window, frame.width, frame.height);
+  const local = { ...window, cx: window.cx - region.x, cy: window.cy - region.y };
+  const crop = warpSimilarity(read(region), windowTransform(local), LIVENESS_INPUT_SIZE);
+  const { probabilities } = await runLiveness(runner, crop, spec);
   return probabilities[LIVE_CLASS]!;
 }

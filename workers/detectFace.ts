@@ -1,6 +1,6 @@
 /**
  * Detection stage: turns the landmarker's raw observations into faces with a box, the five
- * alignment points, head pose and eye blink, and picks the face the check is about.
+ * alignment points, head pose, eye blink and mouth, and picks the face the check is about.
  */
 import type { Point } from './pixels.js';
 
@@ -29,6 +29,8 @@ export interface DetectedFace {
   readonly pose: HeadPose;
   /** `eyeBlinkLeft` / `eyeBlinkRight` blendshape scores (0 open, 1 closed). */
   readonly blink: { readonly left: number; readonly right: number };
+  /** `jawOpen` and the mean of `mouthSmileLeft` / `mouthSmileRight` blendshape scores (0..1). */
+  readonly mouth: { readonly open: number; readonly smile: number };
   /** Landmarks in pixels (kept inside the worker: liveness and tracking use them). */
   readonly points: readonly Point[];
 }
@@ -92,13 +94,15 @@ export function toDetectedFace(observation: LandmarkObservation, width: number, 
     maxX = Math.max(maxX, p.x);
     maxY = Math.max(maxY, p.y);
   }
+  const shapes = observation.blendshapes;
   const leftEye = centroid(points, IMAGE_LEFT_EYE);
   const rightEye = centroid(points, IMAGE_RIGHT_EYE);
   return {
     box: { x: minX, y: minY, width: maxX - minX, height: maxY - minY },
     fivePoints: [leftEye, rightEye, points[NOSE_TIP]!, points[MOUTH_LEFT]!, points[MOUTH_RIGHT]!],
     pose: headPose(observation.matrix, leftEye, rightEye),
-    blink: { left: observation.blendshapes.eyeBlinkLeft ?? 0, right: observation.blendshapes.eyeBlinkRight ?? 0 },
+    blink: { left: shapes.eyeBlinkLeft ?? 0, right: shapes.eyeBlinkRight ?? 0 },
+    mouth: { open: shapes.jawOpen ?? 0, smile: ((shapes.mouthSmileLeft ?? 0) + (shapes.mouthSmileRight ?? 0)) / 2 },
     points,
   };
 }

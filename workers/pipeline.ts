@@ -1,16 +1,17 @@
 /**
  * The face pipeline: landmarks → face selection → alignment → quality gates, and the embedding of
- * the aligned crop. Composes the stages and owns the two runtimes; lives only inside the worker.
+ * the aligned crop, and the passive liveness score. Composes the stages and owns the two runtimes; lives only inside the worker.
  */
 import type { LoadProgress, RuntimeReport, FrameTiming, WorkerInitOptions } from './api.js';
 import { alignFace, alignmentRegion } from './alignFace.js';
 import { assessQuality, measureCrop, type CropMeasures, type QualityReport } from './assessQuality.js';
 import { loadAsset, loadModel, modelSha256, modelsBaseUrl, type ModelRole } from './assets.js';
-import { selectFace, toDetectedFace, type FaceSelection } from './detectFace.js';
-import { DEFAULT_EMBEDDING_OPTIONS, embedFace, type EmbeddingOptions } from './embedFace.js';
+import { livenessScore } from './checkLiveness.js';
+import { selectFace, toDetectedFace, type DetectedFace, type FaceSelection } from './detectFace.js';
+import { DEFAULT_EMBEDDING_OPTIONS, embedFace, type EmbeddingOptions, type TensorRunner } from './embedFace.js';
 import { readPixels, type Pixels } from './pixels.js';
 import { createLandmarker, MEDIAPIPE_WASM_FILE, type Landmarker } from './runtime/mediapipe.js';
-import { createOnnxRuntime, defaultThreadCount, type OnnxModel, type OnnxRuntime } from './runtime/onnx.js';
+import { createOnnxRuntime, defaultThreadCount, type OnnxModel } from './runtime/onnx.js';
 import { PresenzaError } from '../src/protocol/errors.js';
 
 /** Everything the pipeline learned about one frame. Stays in the worker. */
@@ -37,7 +38,10 @@ export interface StageTimings {
 /** Hex digits of a model hash reported in assertions and runtime reports. */
 const MODEL_ID_DIGITS = 12;
 /** Models the pipeline loads, in the order of {@link RuntimeReport.models}. */
-const PIPELINE_MODELS: readonly ModelRole[] = ['landmarks', 'embedding'];
+const PIPELINE_MODELS: readonly ModelRole[] = ['landmarks', 'embedding', 'anti-spoof'];
+/** The models a template depends on: an enrollment made with others cannot be compared. */
+const TEMPLATE_MODELS: readonly ModelRole[] = ['landmarks', 'embedding'];
+const modelId = (role: ModelRole) => modelSha256(role).slice(0, MODEL_ID_DIGITS);
 
 /** Checks that the value crossing into the worker really is a decoded frame. */
 export function requireFrame(frame: unknown): ImageBitmap {
@@ -50,8 +54,7 @@ export class FacePipeline {
   private constructor(
     private readonly landmarker: Landmarker,
     private readonly embedder: OnnxModel,
-    private readonly onnx: OnnxRuntime,
-    private readonly assetsBaseUrl: string,
+    private readonly antiSpoof: OnnxModel,
     /** What the pipeline runs on. */
     readonly report: RuntimeReport,
   ) {}
@@ -61,10 +64,11 @@ export class FacePipeline {
     const wasmBaseUrl = modelsBaseUrl(options.assetsBaseUrl);
     const isolated = self.crossOriginIsolated === true;
     const threads = options.threads ?? defaultThreadCount(isolated, navigator.hardwareConcurrency || 1);
-    const [landmarkModel, landmarkWasm, embeddingModel, onnx] = await Promise.all([
+    const [landmarkModel, landmarkWasm, embeddingModel, antiSpoofModel, onnx] = await Promise.all([
       loadModel(options.assetsBaseUrl, 'landmarks', onProgress),
       loadAsset(options.assetsBaseUrl, MEDIAPIPE_WASM_FILE, onProgress),
       loadModel(options.assetsBaseUrl, 'embedding', onProgress),
+      loadModel(options.assetsBaseUrl, 'anti-spoof', onProgress),
       createOnnxRuntime({
         backend: options.backend,
         threads,
@@ -74,12 +78,18 @@ export class FacePipeline {
     ]);
     const landmarker = await startRuntime('MediaPipe FaceLandmarker', () => createLandmarker(landmarkModel, landmarkWasm, wasmBaseUrl));
     const embedder = await startRuntime('ONNX Runtime', () => onnx.loadModel(embeddingModel));
-    return new FacePipeline(landmarker, embedder, onnx, options.assetsBaseUrl, {
+    const antiSpoof = await startRuntime('ONNX Runtime', () => onnx.loadModel(antiSpoofModel));
+    return new FacePipeline(landmarker, embedder, antiSpoof, {
       ...onnx.info,
       requestedBackend: options.backend,
       crossOriginIsolated: isolated,
-      models: PIPELINE_MODELS.map((role) => modelSha256(role).slice(0, MODEL_ID_DIGITS)),
+      models: PIPELINE_MODELS.map(modelId),
     });
+  }
+
+  /** Ids of the models a template depends on (stored with an enrollment, compared at each check). */
+  get templateModels(): readonly string[] {
+    return TEMPLATE_MODELS.map(modelId);
   }
 
   /** Detects faces, selects the one in front, aligns it and applies the quality gates. */
@@ -107,10 +117,14 @@ export class FacePipeline {
     return { quality, selection, crop, measures, timings };
   }
 
-  /** Fetches, verifies and loads another ONNX model (e.g. the anti-spoof model) on the pipeline's own runtime. */
-  async loadOnnxModel(role: ModelRole): Promise<OnnxModel> {
-    const bytes = await loadModel(this.assetsBaseUrl, role);
-    return startRuntime('ONNX Runtime', () => this.onnx.loadModel(bytes));
+  /** Probability (0..1) that `face` in `frame` is live (passive anti-spoof); only the region around the face is read. */
+  passiveLiveness(frame: ImageBitmap, face: DetectedFace): Promise<number> {
+    return livenessScore(this.antiSpoof, (region) => readPixels(frame, region), frame, face);
+  }
+
+  /** The anti-spoof model, for the testing entry's probe of candidate input specs. */
+  get antiSpoofModel(): TensorRunner {
+    return this.antiSpoof;
   }
 
   /** Embeds an aligned crop (unit length). */
@@ -118,10 +132,10 @@ export class FacePipeline {
     return embedFace(this.embedder, crop, options);
   }
 
-  /** Releases both runtimes. */
+  /** Releases the runtimes and models. */
   async close(): Promise<void> {
     this.landmarker.close();
-    await this.embedder.release();
+    await Promise.all([this.embedder.release(), this.antiSpoof.release()]);
   }
 }
 

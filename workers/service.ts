@@ -11,8 +11,10 @@ import type { QualityReport } from './assessQuality.js';
 import { signCheck, signEnrollment } from './assertions.js';
 import { CHECK_FRAMES, ENROLLMENT_FRAMES, FrameCollector, type IncompleteReason } from './capture.js';
 import { compareTemplates, meanTemplate } from './compareTemplates.js';
+import { LivenessSession, livenessPlan } from './liveness.js';
 import { FacePipeline, requireFrame } from './pipeline.js';
 import { createDeviceKeys, sealTemplate, unsealTemplate, Vault, type EnrollmentRecord } from './vault.js';
+import type { LivenessResult } from '../src/protocol/assertion.js';
 import { PresenzaError, type PresenzaErrorCode } from '../src/protocol/errors.js';
 
 /** The API plus access to the loaded pipeline for entries that extend it (tests, benchmarks). */
@@ -22,9 +24,14 @@ export interface FaceWorkerService {
   pipeline(): FacePipeline;
 }
 
+interface CaptureParts {
+  readonly collector: FrameCollector;
+  readonly liveness: LivenessSession;
+}
+
 type Capture =
-  | { readonly kind: 'enroll'; readonly request: EnrollmentRequest; readonly collector: FrameCollector }
-  | { readonly kind: 'check'; readonly request: CheckRequest; readonly record: EnrollmentRecord; readonly collector: FrameCollector };
+  | (CaptureParts & { readonly kind: 'enroll'; readonly request: EnrollmentRequest })
+  | (CaptureParts & { readonly kind: 'check'; readonly request: CheckRequest; readonly record: EnrollmentRecord });
 
 const ENROLLMENT_FAILURES: Record<IncompleteReason, PresenzaErrorCode> = {
   no_face: 'ERR_NO_FACE',
@@ -61,6 +68,7 @@ export function createFaceWorkerService(): FaceWorkerService {
   };
   const endCapture = () => {
     capture?.collector.clear();
+    capture?.liveness.clear();
     capture = null;
   };
   function currentCapture<K extends Capture['kind']>(kind: K): Extract<Capture, { kind: K }> {
@@ -92,7 +100,12 @@ export function createFaceWorkerService(): FaceWorkerService {
     async beginEnrollment(request) {
       ready();
       endCapture();
-      capture = { kind: 'enroll', request, collector: new FrameCollector(ENROLLMENT_FRAMES) };
+      capture = {
+        kind: 'enroll',
+        request,
+        collector: new FrameCollector(ENROLLMENT_FRAMES),
+        liveness: new LivenessSession(livenessPlan(request.liveness, 'enroll')),
+      };
     },
 
     async beginCheck(request) {
@@ -101,12 +114,18 @@ export function createFaceWorkerService(): FaceWorkerService {
       const found = await vault.lookup(request.audience, request.nowMs);
       if (found.state === 'expired') return { ready: false, result: undecided('enrollment_expired') };
       if (found.state === 'not_enrolled') return { ready: false, result: undecided('not_enrolled') };
-      if (found.record.models.join() !== pipeline.report.models.join()) {
+      if (found.record.models.join() !== pipeline.templateModels.join()) {
         // A template made with other models cannot be compared: it is useless, so it goes.
         await vault.forget(request.audience);
         return { ready: false, result: undecided('not_enrolled') };
       }
-      capture = { kind: 'check', request, record: found.record, collector: new FrameCollector(CHECK_FRAMES) };
+      capture = {
+        kind: 'check',
+        request,
+        record: found.record,
+        collector: new FrameCollector(CHECK_FRAMES),
+        liveness: new LivenessSession(livenessPlan(request.liveness, 'check')),
+      };
       return { ready: true };
     },
 
@@ -115,13 +134,28 @@ export function createFaceWorkerService(): FaceWorkerService {
       try {
         const { pipeline } = ready();
         if (!capture) throw new PresenzaError('ERR_BUSY', 'no capture is in progress');
-        const { collector } = capture;
+        const { collector, liveness } = capture;
         const timestampMs = timing.mode === 'video' ? timing.timestampMs : performance.now();
         const analysis = await pipeline.analyze(bitmap, timing);
-        if (analysis.crop && collector.wants(analysis.quality, timestampMs)) {
-          collector.keep(await pipeline.embed(analysis.crop), timestampMs);
-        }
-        return { verdict: toVerdict(analysis.quality), collected: collector.collected, needed: collector.needed, done: collector.done };
+        const face = analysis.selection?.primary ?? null;
+        const keep = analysis.crop !== null && collector.wants(analysis.quality, timestampMs);
+        // The challenge starts once the good frames are in, so its gestures never hold them up.
+        const challenging = collector.done || (keep && collector.collected + 1 === collector.needed);
+        const identitySample = challenging && analysis.crop !== null && analysis.quality.ok && liveness.wantsIdentitySample(timestampMs);
+        const embedding = analysis.crop && (keep || identitySample) ? await pipeline.embed(analysis.crop) : undefined;
+        if (keep && face && liveness.wantsPassiveScores) liveness.addPassiveScore(await pipeline.passiveLiveness(bitmap, face));
+        if (embedding && keep) collector.keep(embedding, timestampMs);
+        if (challenging) liveness.observe(face, timestampMs, embedding);
+        if (embedding && !keep) embedding.fill(0);
+        const done = liveness.challengeFailed || (collector.done && liveness.challengeDone);
+        const progress = liveness.progress();
+        return {
+          verdict: toVerdict(analysis.quality),
+          collected: collector.collected,
+          needed: collector.needed,
+          done,
+          ...(progress ? { liveness: progress } : {}),
+        };
       } finally {
         bitmap.close();
       }
@@ -129,17 +163,21 @@ export function createFaceWorkerService(): FaceWorkerService {
 
     async finishEnrollment(nowMs) {
       const { pipeline, vault } = ready();
-      const { request, collector } = currentCapture('enroll');
+      const { request, collector, liveness } = currentCapture('enroll');
       try {
+        const verdict = liveness.verdict();
+        if (verdict === 'failed') throw new PresenzaError('ERR_LIVENESS_FAILED', 'the liveness check failed: no live person was seen');
         if (!collector.done) {
           const reason = collector.incompleteReason();
           throw new PresenzaError(ENROLLMENT_FAILURES[reason], `enrollment needs ${collector.needed} good frames, got ${collector.collected} (${reason})`);
+        }
+        if (liveness.enabled && verdict !== 'passed') {
+          throw new PresenzaError('ERR_CAPTURE_TIMEOUT', 'the liveness gesture was not seen before the time was up');
         }
         const template = meanTemplate(collector.embeddings);
         const keys = await createDeviceKeys();
         const sealedTemplate = await sealTemplate(keys.sealingKey, template, request.audience, request.enrollmentId);
         template.fill(0);
-        const models = pipeline.report.models;
         await vault.save({
           ...keys,
           audience: request.audience,
@@ -147,9 +185,9 @@ export function createFaceWorkerService(): FaceWorkerService {
           retainUntil: request.retainUntilMs,
           createdAt: nowMs,
           sealedTemplate,
-          models,
+          models: pipeline.templateModels,
         });
-        return await signEnrollment(keys, { ...request, nowMs, models });
+        return await signEnrollment(keys, { ...request, nowMs, models: pipeline.report.models });
       } finally {
         endCapture();
       }
@@ -157,15 +195,23 @@ export function createFaceWorkerService(): FaceWorkerService {
 
     async finishCheck(end: CaptureEnd, nowMs) {
       const { pipeline } = ready();
-      const { request, record, collector } = currentCapture('check');
+      const { request, record, collector, liveness: session } = currentCapture('check');
       try {
         let outcome: CheckResult['outcome'] = 'inconclusive';
         let reason: CheckResult['reason'];
+        const verdict = session.verdict();
+        let liveness: LivenessResult = 'not_run';
         if (end === 'camera_unavailable') {
           reason = 'camera_unavailable';
+        } else if (verdict === 'failed') {
+          // Whoever was in front of the camera, it was not shown to be a live person: no comparison.
+          [outcome, reason, liveness] = ['fail', 'liveness_failed', 'failed'];
         } else if (collector.collected === 0) {
           reason = collector.incompleteReason();
+        } else if (session.enabled && verdict !== 'passed') {
+          reason = 'timeout';
         } else {
+          liveness = verdict;
           const template = await unsealTemplate(record.sealingKey, record.sealedTemplate, record.audience, record.enrollmentId);
           const probe = meanTemplate(collector.embeddings);
           const { match } = compareTemplates(template, probe);
@@ -174,7 +220,6 @@ export function createFaceWorkerService(): FaceWorkerService {
           outcome = match ? 'pass' : 'fail';
           reason = match ? undefined : 'mismatch';
         }
-        const liveness = 'not_run' as const;
         const assertion = await signCheck(record, {
           audience: record.audience,
           enrollmentId: record.enrollmentId,
@@ -194,6 +239,11 @@ export function createFaceWorkerService(): FaceWorkerService {
 
     async cancelCapture() {
       endCapture();
+    },
+
+    async useAlternativeGesture() {
+      if (!capture) throw new PresenzaError('ERR_BUSY', 'no capture is in progress');
+      return capture.liveness.useAlternative();
     },
 
     async status(audience, nowMs) {

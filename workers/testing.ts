@@ -12,7 +12,6 @@ import type { EmbeddingOptions } from './embedFace.js';
 import { signCheck } from './assertions.js';
 import { requireFrame, type StageTimings } from './pipeline.js';
 import { readPixels, type Pixels } from './pixels.js';
-import type { OnnxModel } from './runtime/onnx.js';
 import { createDeviceKeys } from './vault.js';
 import { createFaceWorkerService } from './service.js';
 import { preserveErrorCodes } from '../src/protocol/workerErrors.js';
@@ -48,7 +47,7 @@ export interface FaceWorkerTestingApi extends FaceWorkerApi {
   describeImage(frame: ImageBitmap, variants: readonly EmbeddingOptions[], timing?: FrameTiming): Promise<ImageDescription>;
   /**
    * Runs `fr_liveness.onnx` on the selected face once per candidate input spec (how the model's
-   * input was established: bench/liveness.ts). The model is fetched and verified on first use.
+   * input was established: bench/liveness.ts).
    */
   livenessProbe(frame: ImageBitmap, specs: readonly LivenessInputSpec[]): Promise<LivenessProbe>;
   /** Signs check assertions in a loop for `seconds` with a fresh device key, as `finishCheck` does. */
@@ -57,28 +56,8 @@ export interface FaceWorkerTestingApi extends FaceWorkerApi {
 
 preserveErrorCodes();
 const service = createFaceWorkerService();
-let antiSpoof: Promise<OnnxModel> | null = null;
-
-/** Loads the anti-spoof model once, verified like the others, on the pipeline's own ONNX Runtime. */
-function antiSpoofModel(): Promise<OnnxModel> {
-  antiSpoof ??= service
-    .pipeline()
-    .loadOnnxModel('anti-spoof')
-    .catch((error: unknown) => {
-      antiSpoof = null;
-      throw error;
-    });
-  return antiSpoof;
-}
-
 const testingApi: FaceWorkerTestingApi = {
   ...service.api,
-  async close() {
-    const model = await antiSpoof?.catch(() => null);
-    antiSpoof = null;
-    await model?.release();
-    await service.api.close();
-  },
   async describeImage(frame, variants, timing) {
     const bitmap = requireFrame(frame);
     try {
@@ -113,8 +92,9 @@ const testingApi: FaceWorkerTestingApi = {
   async livenessProbe(frame, specs) {
     const bitmap = requireFrame(frame);
     try {
-      const model = await antiSpoofModel();
-      const { selection } = await service.pipeline().analyze(bitmap);
+      const pipeline = service.pipeline();
+      const model = pipeline.antiSpoofModel;
+      const { selection } = await pipeline.analyze(bitmap);
       const faces = selection ? 1 + selection.comparable.length + selection.background.length : 0;
       const outputs: LivenessOutput[] = [];
       if (selection) {

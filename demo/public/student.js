@@ -2,7 +2,10 @@
 // Server-Sent Events and posts the signed assertions. The SDK part is a few calls on
 // window.Presenza; the rest is page glue.
 const $ = (id) => document.getElementById(id);
-const lessonId = new URLSearchParams(location.search).get('lesson');
+const params = new URLSearchParams(location.search);
+const lessonId = params.get('lesson');
+// Developer option: ?liveness=passive|active|off (off lets a still photo through, for trying the demo).
+const liveness = params.get('liveness') ?? undefined;
 const STORAGE_KEY = 'presenza-demo-student';
 
 const GUIDANCE = {
@@ -14,6 +17,13 @@ const GUIDANCE = {
   too_bright: 'Too much light behind or on you.',
   low_contrast: 'More light on your face, please.',
   blurry: 'Hold still.',
+};
+const GESTURES = {
+  blink: 'Blink once, slowly.',
+  turn_left: 'Turn your head slowly to your left, then back to the camera.',
+  turn_right: 'Turn your head slowly to your right, then back to the camera.',
+  open_mouth: 'Open your mouth wide for a moment, then close it.',
+  smile: 'Smile for a moment.',
 };
 const CAMERA_HELP = {
   ERR_CAMERA_DENIED: 'Camera permission was denied. Allow the camera for this site (the camera icon in the address bar), or use the alternative.',
@@ -44,7 +54,17 @@ const say = (id, text, className = '') => {
 };
 const guide = (progress) => {
   const issue = progress.verdict.issues[0];
-  $('guidance').textContent = issue ? GUIDANCE[issue] : `Hold still… ${progress.collected}/${progress.needed}`;
+  const gesture = progress.liveness?.step;
+  $('other-gesture').hidden = !progress.liveness?.alternativeAvailable;
+  if (gesture && issue !== 'no_face' && issue !== 'multiple_faces') {
+    $('guidance').textContent = `Movement ${progress.liveness.stepIndex + 1} of ${progress.liveness.steps}: ${GESTURES[gesture]}`;
+  } else {
+    $('guidance').textContent = issue ? GUIDANCE[issue] : `Hold still… ${progress.collected}/${progress.needed}`;
+  }
+};
+const endGuide = () => {
+  $('guidance').textContent = '';
+  $('other-gesture').hidden = true;
 };
 
 let presenza;
@@ -56,7 +76,7 @@ async function enroll() {
   say('result', '');
   try {
     const challenge = await api('POST', `/api/students/${studentId}/enrollment-challenge`);
-    const { assertion } = await presenza.enroll({ ...challenge, onFrame: guide });
+    const { assertion } = await presenza.enroll({ ...challenge, onFrame: guide, liveness });
     await api('POST', `/api/students/${studentId}/enrollment`, { assertion });
     $('notice').hidden = true;
     $('enrolled').hidden = false;
@@ -66,7 +86,7 @@ async function enroll() {
     say('result', `${CAMERA_HELP[error.code] ?? error.message}`, 'warn');
     $('enroll').disabled = false;
   } finally {
-    $('guidance').textContent = '';
+    endGuide();
   }
 }
 
@@ -74,7 +94,7 @@ async function runCheck() {
   $('start-check').disabled = true;
   say('result', '');
   try {
-    const result = await presenza.check({ checkId: current.checkId, nonce: current.nonce, onFrame: guide });
+    const result = await presenza.check({ checkId: current.checkId, nonce: current.nonce, onFrame: guide, liveness });
     if (result.assertion) await api('POST', `/api/checks/${current.checkId}/result`, { studentId, assertion: result.assertion });
     if (result.outcome === 'pass') {
       say('result', 'Presence confirmed. Thank you!', 'ok');
@@ -89,7 +109,7 @@ async function runCheck() {
   } catch (error) {
     say('result', error.message, 'warn');
   } finally {
-    $('guidance').textContent = '';
+    endGuide();
     $('start-check').disabled = false;
   }
 }
@@ -124,6 +144,7 @@ async function start() {
   $('alternative').addEventListener('click', chooseAlternative);
   $('prefer-alternative').addEventListener('click', chooseAlternative);
   $('enroll').addEventListener('click', enroll);
+  $('other-gesture').addEventListener('click', () => presenza.useAlternativeGesture());
   $('forget').addEventListener('click', async () => {
     await presenza.forget();
     $('enrolled').hidden = true;

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { CHROMIUM_ARGS } from '../../playwright.config.js';
 import { FACES } from './paths.js';
 
@@ -13,7 +13,8 @@ const folder = mkdtempSync(join(tmpdir(), 'presenza-cam-'));
 
 /** Converts `file` (relative to ../shared/faces) to a y4m fake camera and returns its path. */
 export function fakeCameraFile(file: string, seconds = 3): string {
-  const out = join(folder, `${basename(file).replace(/\W+/g, '_')}-${seconds}s.y4m`);
+  // Named after the whole relative path: clips in different folders share names (fake.mp4).
+  const out = join(folder, `${file.replace(/\W+/g, '_')}-${seconds}s.y4m`);
   if (!existsSync(out)) {
     execFileSync(join(FACES, 'videos', 'make-y4m.sh'), [join(FACES, file), out, '--seconds', String(seconds)], { stdio: 'pipe' });
   }

@@ -32,19 +32,22 @@ export type Sdk = Awaited<ReturnType<typeof window.Presenza.create>>;
 /** What {@link openSdk} puts on `window`. */
 export type Globals = { sdk: Sdk; clock: number; photo: (url: string) => { frames: () => AsyncIterable<Blob> } };
 
-/** Enrolls `student-42` from a photo injected as the camera. */
+/**
+ * Enrolls `student-42` from a photo injected as the camera. A still photo cannot make the
+ * liveness gestures, so liveness is `off` here; e2e/liveness.spec.ts drives it with live clips.
+ */
 export function enroll(page: Page, args: { photo: string; nonce: string; retainUntil: number | string }) {
   return page.evaluate(async ({ photo, nonce, retainUntil }) => {
     const g = window as unknown as Globals;
-    return g.sdk.enroll({ enrollmentId: 'student-42', nonce, retainUntil, camera: g.photo(`/faces/${photo}`) });
+    return g.sdk.enroll({ enrollmentId: 'student-42', nonce, retainUntil, camera: g.photo(`/faces/${photo}`), liveness: 'off' });
   }, args);
 }
 
-/** Runs a check with a photo injected as the camera. */
+/** Runs a check with a photo injected as the camera (liveness `off`, as for {@link enroll}). */
 export function check(page: Page, args: { photo: string; nonce: string; checkId: string }) {
   return page.evaluate(async ({ photo, nonce, checkId }) => {
     const g = window as unknown as Globals;
-    return g.sdk.check({ checkId, nonce, camera: g.photo(`/faces/${photo}`) });
+    return g.sdk.check({ checkId, nonce, camera: g.photo(`/faces/${photo}`), liveness: 'off' });
   }, args);
 }
 

@@ -129,7 +129,10 @@ export interface TestGlobals {
  */
 export interface FakeSdk {
   enrolled: boolean;
-  sdk: { enroll: (o: unknown) => Promise<unknown>; check: (o: unknown) => Promise<unknown> };
+  /** How many times the element asked for another gesture, and how many more it will get. */
+  gestureRequests: number;
+  gesturesLeft: number;
+  sdk: { enroll: (o: unknown) => Promise<unknown>; check: (o: unknown) => Promise<unknown>; useAlternativeGesture: () => Promise<boolean> };
   frame(progress: unknown): void;
   finish(value: unknown): void;
   fail(code: string): void;
@@ -156,7 +159,13 @@ export function installFakeSdk(target: Page | Frame): Promise<void> {
     };
     const fake: FakeSdk = {
       enrolled: true,
+      gestureRequests: 0,
+      gesturesLeft: 1,
       sdk: {
+        useAlternativeGesture: async () => {
+          fake.gestureRequests += 1;
+          return fake.gesturesLeft-- > 0;
+        },
         enroll: (o) => capture(o as never),
         check: (o) =>
           fake.enrolled ? capture(o as never) : Promise.resolve({ outcome: 'inconclusive', reason: 'not_enrolled', liveness: 'not_run', assertion: null }),
@@ -254,7 +263,7 @@ export function liveRegions(target: Page | Frame): Promise<{ polite: string; ass
 /** The labels of the buttons on the current screen, in order. */
 export function buttons(target: Page | Frame): Promise<string[]> {
   return target.evaluate(() =>
-    [...(window as unknown as TestGlobals).__element.shadowRoot!.querySelectorAll('button')].map((b) => b.textContent ?? ''),
+    [...(window as unknown as TestGlobals).__element.shadowRoot!.querySelectorAll('button')].filter((b) => b.checkVisibility()).map((b) => b.textContent ?? ''),
   );
 }
 

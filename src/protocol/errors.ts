@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'ERR_NO_FACE',
   'ERR_MULTIPLE_FACES',
   'ERR_CAPTURE_TIMEOUT',
+  'ERR_LIVENESS_FAILED',
   // Camera (browser), from getUserMedia's errors.
   'ERR_CAMERA_DENIED',
   'ERR_CAMERA_BUSY',

@@ -47,8 +47,6 @@ import {
 /** The "turning on the camera" screen appears only if the browser takes longer than this (a permission prompt). */
 export const STARTING_VIEW_DELAY_MS = 400;
 
-/** A camera source that yields nothing: a check with nothing to compare against never opens the camera. */
-
 /** Lets the module load where there is no DOM (server rendering); the element is only defined in a browser. */
 const ElementBase: typeof HTMLElement = typeof HTMLElement === 'undefined' ? (class {} as typeof HTMLElement) : HTMLElement;
 
@@ -95,6 +93,8 @@ export class PresenzaCheckElement extends ElementBase {
   readonly #downloads = new Map<string, LoadProgress>();
   #loaded = 0;
   #view: View | undefined;
+  /** The gesture last prompted (index and name), to announce each new one once. */
+  #gesture: string | undefined;
   /** The texts of the screen shown (its language and overrides). */
   #texts: Translate = translator('en');
   readonly #panel: HTMLElement;
@@ -285,7 +285,8 @@ export class PresenzaCheckElement extends ElementBase {
   }
 
   #onChoice(choice: Choice): void {
-    if (this.#answer) this.#answer(choice);
+    if (choice === 'other-gesture') this.#otherGesture();
+    else if (this.#answer) this.#answer(choice);
     else if (choice === 'cancel' || choice === 'alternative') this.#interrupt?.(choice);
   }
 
@@ -376,12 +377,27 @@ export class PresenzaCheckElement extends ElementBase {
     return this.#stream;
   }
 
+  /** The student cannot make the gesture asked: ask the SDK for another; with none left, the way out is the alternative. */
+  #otherGesture(): void {
+    const sdk = this.#sdkReady ? this.#sdk : undefined;
+    void sdk
+      ?.then((instance) => instance.useAlternativeGesture())
+      .then((replaced) => {
+        if (replaced === false) this.#view?.root.querySelector<HTMLButtonElement>('[data-choice="alternative"]')?.focus();
+      })
+      .catch(() => undefined);
+  }
+
   #frame(operation: PresenzaUiOperation, progress: CaptureProgress): void {
     if (!this.#stream) return;
     const guidance = guidanceFor(progress);
     const text = this.#texts(guidance.key);
     (this.#view as CaptureView).update(progress, text, guidance.tone);
-    this.#announcer.guide(text);
+    // A new gesture is announced at once: its time runs from the prompt.
+    const gesture = progress.liveness?.step ? `${progress.liveness.stepIndex}:${progress.liveness.step}` : undefined;
+    if (gesture && guidance.tone === 'act' && gesture !== this.#gesture) this.#announcer.now(text);
+    else this.#announcer.guide(text);
+    this.#gesture = gesture;
     this.#emit('presenza-frame', { ...progress, operation });
     // Enough frames: the capture is over, so the camera goes off now, before the comparison.
     if (progress.done) this.#stopCamera();

@@ -3,7 +3,7 @@
  * (the most important issue first), and announces instructions to screen readers politely,
  * without flooding them as frames stream in.
  */
-import type { CaptureProgress, QualityIssue } from '../presenza.js';
+import type { CaptureProgress, ChallengeStep, QualityIssue } from '../presenza.js';
 import type { MessageKey } from './i18n/index.js';
 
 /** Issues in the order they should be fixed: a later one may disappear once an earlier one is. */
@@ -18,8 +18,20 @@ const ISSUE_GUIDANCE: readonly (readonly [QualityIssue, MessageKey])[] = [
   ['blurry', 'guideBlurry'],
 ];
 
-/** How the guidance looks: waiting for frames, something to fix, or all good. */
-export type GuidanceTone = 'wait' | 'fix' | 'good';
+/** The prompt of each liveness gesture. */
+export const GESTURE_PROMPTS: Readonly<Record<ChallengeStep, MessageKey>> = {
+  blink: 'gestureBlink',
+  turn_left: 'gestureTurnLeft',
+  turn_right: 'gestureTurnRight',
+  open_mouth: 'gestureOpenMouth',
+  smile: 'gestureSmile',
+};
+
+/** Issues that interrupt a gesture: the others (a turned head, above all) are part of the gestures. */
+const BLOCKING_ISSUES: readonly QualityIssue[] = ['no_face', 'multiple_faces'];
+
+/** How the guidance looks: waiting for frames, something to fix, a gesture to make, or all good. */
+export type GuidanceTone = 'wait' | 'fix' | 'act' | 'good';
 
 /** What to tell the student after a frame. */
 export interface Guidance {
@@ -31,6 +43,8 @@ export interface Guidance {
 export function guidanceFor(progress: CaptureProgress): Guidance {
   if (progress.done) return { key: 'guideDone', tone: 'good' };
   const { issues, hints } = progress.verdict;
+  const step = progress.liveness?.step;
+  if (step && !issues.some((issue) => BLOCKING_ISSUES.includes(issue))) return { key: GESTURE_PROMPTS[step], tone: 'act' };
   for (const [issue, key] of ISSUE_GUIDANCE) if (issues.includes(issue)) return { key, tone: 'fix' };
   // Not usable for a reason without its own instruction: holding still is the best general advice.
   if (!progress.verdict.ok) return { key: 'guideBlurry', tone: 'fix' };
@@ -77,6 +91,15 @@ export class Announcer {
     this.clear();
     // Emptied first, then filled on the next task: the same text twice is announced twice.
     this.alertTimer = setTimeout(() => (this.assertiveRegion.textContent = text), 50);
+  }
+
+  /** Announces a new instruction now (a gesture prompt), politely, without waiting for the throttle. */
+  now(text: string): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending = undefined;
+    this.politeRegion.textContent = this.lastSpoken = text;
+    this.lastAt = performance.now();
   }
 
   /** Drops pending guidance and empties both regions. */

@@ -89,7 +89,7 @@ export interface PresenzaUiEventMap {
 }
 
 /** The SDK methods the element uses. */
-export type PresenzaLike = Pick<Presenza, 'enroll' | 'check'>;
+export type PresenzaLike = Pick<Presenza, 'enroll' | 'check' | 'useAlternativeGesture'>;
 
 /** Options after validation. */
 export interface ResolvedUiOptions {

@@ -36,8 +36,8 @@ function cameraProblem(code: PresenzaErrorCode | undefined): Problem {
   return { kind: 'camera-error', title: 'cameraTitle', body, steps, retryable };
 }
 
-function failed(title: MessageKey, body: MessageKey): Problem {
-  return { kind: 'failed', title, body, steps: 'retryTips', retryable: true };
+function failed(title: MessageKey, body: MessageKey, steps: MessageKey = 'retryTips'): Problem {
+  return { kind: 'failed', title, body, steps, retryable: true };
 }
 
 /** The problem behind a check result, or null when it passed. */
@@ -50,7 +50,7 @@ export function checkProblem(result: PresenzaCheckResult): Problem | null {
     case 'enrollment_expired':
       return { kind: 'failed', title: 'checkFailedTitle', body: 'reasonNotEnrolled', steps: 'noRetry', retryable: false };
     case 'liveness_failed':
-      return failed('checkFailedTitle', 'reasonLiveness');
+      return failed('checkFailedTitle', 'reasonLiveness', 'livenessTips');
     case 'no_face':
       return failed('checkFailedTitle', 'reasonNoFace');
     case 'multiple_faces':
@@ -69,5 +69,6 @@ export function errorProblem(error: unknown): Problem {
   if (code === 'ERR_NO_FACE') return failed('enrollFailedTitle', 'reasonNoFace');
   if (code === 'ERR_MULTIPLE_FACES') return failed('enrollFailedTitle', 'reasonMultipleFaces');
   if (code === 'ERR_CAPTURE_TIMEOUT') return failed('enrollFailedTitle', 'reasonTimeout');
+  if (code === 'ERR_LIVENESS_FAILED') return failed('enrollFailedTitle', 'reasonLiveness', 'livenessTips');
   return { kind: 'error', title: 'errorTitle', body: 'errorBody', steps: 'errorSteps', retryable: true };
 }

@@ -105,6 +105,10 @@ a:focus-visible, button:focus-visible { outline: 3px solid var(--_focus); outlin
 }
 .guidance[data-tone='fix'] { border-left-color: var(--_warning); }
 .guidance[data-tone='good'] { border-left-color: var(--_success); }
+.guide[data-tone='act'] { border-color: #74c0fc; }
+.guidance[data-tone='act'] { border-left-color: var(--_accent); font-size: 1.15em; }
+.gesture-step { margin: .5rem 0 0; font-weight: 700; }
+[hidden] { display: none !important; }
 .meter { display: grid; gap: .25rem; margin: 0 0 .75rem; }
 .meter label { color: var(--_muted); }
 progress {

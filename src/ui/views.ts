@@ -12,7 +12,7 @@ import { previewVideo } from './preview.js';
 import type { Problem, ProblemKind } from './problems.js';
 
 /** What the student can press. */
-export type Choice = 'face' | 'alternative' | 'retry' | 'cancel';
+export type Choice = 'face' | 'alternative' | 'retry' | 'cancel' | 'other-gesture';
 
 /** The element's states, reflected in its `state` attribute. */
 export type PresenzaUiState =
@@ -66,6 +66,7 @@ const CHOICE_LABELS: Record<Choice, MessageKey> = {
   alternative: 'choiceAlternative',
   retry: 'retry',
   cancel: 'cancel',
+  'other-gesture': 'gestureCannot',
 };
 
 function screen(state: PresenzaUiState, title: string, look: { tone?: 'success' | 'problem'; icon?: IconName }, ...children: Child[]): View {
@@ -156,6 +157,11 @@ export function captureView(ctx: ViewContext, operation: PresenzaUiOperation, st
   const guidance = h('p', { class: 'guidance', 'data-tone': 'wait' }, t('guideStarting'));
   const label = h('label', { for: 'capture-progress' }, t('captureProgressLabel'));
   const bar = h('progress', { id: 'capture-progress', max: 1, value: 0 });
+  // Shown only while a gesture is asked: which one of how many, and the way out if it is hard.
+  const gestureStep = h('p', { class: 'gesture-step' });
+  const gestureHelp = h('p', { class: 'note' }, t('gestureHelp'));
+  const otherGesture = actions(ctx, ['other-gesture']);
+  const gesture = h('div', { class: 'gesture', hidden: true }, gestureStep, gestureHelp, otherGesture);
   const view = screen(
     'capturing',
     t(operation === 'enroll' ? 'enrollTitle' : 'captureTitle'),
@@ -163,6 +169,7 @@ export function captureView(ctx: ViewContext, operation: PresenzaUiOperation, st
     h('p', {}, t('captureIntro')),
     h('div', { class: 'stage' }, video, guide),
     guidance,
+    gesture,
     h('div', { class: 'meter' }, label, bar),
     actions(ctx, ['cancel', 'alternative']),
   );
@@ -171,8 +178,15 @@ export function captureView(ctx: ViewContext, operation: PresenzaUiOperation, st
     update(progress, text, tone) {
       guide.dataset.tone = guidance.dataset.tone = tone;
       guidance.textContent = text;
-      bar.max = progress.needed;
-      bar.value = progress.collected;
+      const live = progress.liveness;
+      gesture.hidden = !live?.step;
+      otherGesture.hidden = !live?.alternativeAvailable;
+      if (live?.step) gestureStep.textContent = t('gestureStep', { step: (live.stepIndex ?? 0) + 1, steps: live.steps ?? 1 });
+      // Images first, then gestures: the bar covers both.
+      const gestures = live?.steps ?? 0;
+      const gesturesDone = progress.done ? gestures : live?.step ? (live.stepIndex ?? 0) : 0;
+      bar.max = progress.needed + gestures;
+      bar.value = progress.collected + gesturesDone;
       label.textContent = `${t('captureProgressLabel')}: ${t('captureProgress', { collected: progress.collected, needed: progress.needed })}`;
     },
     release() {

@@ -55,6 +55,14 @@ export const en: UiMessages = {
   guideBackgroundFace: 'Someone is visible behind you. That is fine, but only you should be close to the camera.',
   guideDone: 'Done. Checking…',
   cancel: 'Cancel',
+  gestureBlink: 'Now blink once, slowly.',
+  gestureTurnLeft: 'Now turn your head slowly to your left, then back to the camera.',
+  gestureTurnRight: 'Now turn your head slowly to your right, then back to the camera.',
+  gestureOpenMouth: 'Now open your mouth wide for a moment, then close it.',
+  gestureSmile: 'Now smile for a moment.',
+  gestureStep: 'Movement {step} of {steps}',
+  gestureHelp: 'There is no hurry. If this movement is difficult for you, ask for a different one.',
+  gestureCannot: 'I cannot make this movement',
 
   enrolledTitle: 'You are enrolled',
   enrolledBody: 'Your face data is stored encrypted on this device only, and will be deleted on {date}. You can go back to the lesson.',
@@ -70,6 +78,7 @@ export const en: UiMessages = {
   reasonNotEnrolled:
     'This device has no valid enrollment for this platform (for example, the enrollment was made on another computer, or it has expired).',
   stepsLabel: 'What to do:',
+  livenessTips: 'look at the camera and make each movement when it is asked, calmly: there is time. If a movement is difficult, choose “I cannot make this movement”. Then try again.',
   retryTips: 'face a light, sit about an arm’s length away, look straight at the camera and make sure only you are in the picture. Then try again.',
   nothingKept: 'Nothing from this attempt was kept.',
   noRetry: 'Please use the alternative: it counts exactly the same.',

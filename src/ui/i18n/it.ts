@@ -55,6 +55,14 @@ export const it: UiMessages = {
   guideBackgroundFace: 'Si vede qualcuno alle tue spalle. Va bene, ma vicino alla fotocamera devi esserci solo tu.',
   guideDone: 'Fatto. Verifica in corso…',
   cancel: 'Annulla',
+  gestureBlink: 'Ora chiudi e riapri gli occhi, lentamente.',
+  gestureTurnLeft: 'Ora gira lentamente la testa verso la tua sinistra, poi torna a guardare la fotocamera.',
+  gestureTurnRight: 'Ora gira lentamente la testa verso la tua destra, poi torna a guardare la fotocamera.',
+  gestureOpenMouth: 'Ora apri bene la bocca per un attimo, poi chiudila.',
+  gestureSmile: 'Ora sorridi per un attimo.',
+  gestureStep: 'Movimento {step} di {steps}',
+  gestureHelp: 'Non c’è fretta. Se questo movimento ti è difficile, chiedine un altro.',
+  gestureCannot: 'Non riesco a fare questo movimento',
 
   enrolledTitle: 'Registrazione completata',
   enrolledBody: 'I dati del tuo volto sono salvati cifrati solo su questo dispositivo e saranno cancellati il {date}. Puoi tornare alla lezione.',
@@ -70,6 +78,7 @@ export const it: UiMessages = {
   reasonNotEnrolled:
     'Su questo dispositivo non c’è una registrazione valida per questa piattaforma (per esempio, la registrazione è stata fatta su un altro computer oppure è scaduta).',
   stepsLabel: 'Cosa fare:',
+  livenessTips: 'guarda la fotocamera e fai ogni movimento quando ti viene chiesto, con calma: c’è tempo. Se un movimento ti è difficile, scegli «Non riesco a fare questo movimento». Poi riprova.',
   retryTips:
     'mettiti di fronte a una luce, a circa un braccio di distanza, guarda dritto la fotocamera e assicurati che nell’inquadratura ci sia solo tu. Poi riprova.',
   nothingKept: 'Di questo tentativo non è stato conservato nulla.',

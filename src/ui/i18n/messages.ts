@@ -10,7 +10,7 @@ export type UiLanguage = 'it' | 'en';
 /**
  * Every text the element shows. Placeholders: `{controller}`, `{purpose}`, `{alternative}`
  * (the text of `alternativeDescription`), `{date}` (the retention date, long format),
- * `{percent}`, `{collected}`, `{needed}`.
+ * `{percent}`, `{collected}`, `{needed}`, `{step}`, `{steps}`.
  */
 export interface UiMessages {
   /** Accessible name of the element's region (a landmark). */
@@ -77,6 +77,17 @@ export interface UiMessages {
   readonly guideBackgroundFace: string;
   readonly guideDone: string;
   readonly cancel: string;
+  // Liveness gestures: one prompt per gesture (turns are the student's own left and right).
+  readonly gestureBlink: string;
+  readonly gestureTurnLeft: string;
+  readonly gestureTurnRight: string;
+  readonly gestureOpenMouth: string;
+  readonly gestureSmile: string;
+  /** `{step}`, `{steps}`. */
+  readonly gestureStep: string;
+  readonly gestureHelp: string;
+  /** Button: asks for another gesture instead of the current one. */
+  readonly gestureCannot: string;
 
   // Results.
   readonly enrolledTitle: string;
@@ -94,6 +105,7 @@ export interface UiMessages {
   readonly reasonNotEnrolled: string;
   readonly stepsLabel: string;
   readonly retryTips: string;
+  readonly livenessTips: string;
   readonly nothingKept: string;
   readonly noRetry: string;
   readonly retry: string;

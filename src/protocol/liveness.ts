@@ -1,0 +1,49 @@
+/**
+ * Liveness types and constants shared by the SDK (main thread) and the face worker. Types and
+ * constants only. Nothing here is biometric: a policy, the gesture to prompt, and where the
+ * challenge stands.
+ */
+
+/**
+ * Which liveness checks a capture runs:
+ * - `passive`: the anti-spoof model on the frames the capture keeps (no action asked);
+ * - `active`: a short challenge of gestures in random order, each after its prompt;
+ * - `both`: both must pass (the default of checks; enrollment's `both` asks for one blink);
+ * - `off`: none; the check assertion then says `liveness: "not_run"`, so the server sees it.
+ *   For platforms that run their own liveness, and for tests with still photos.
+ */
+export const LIVENESS_POLICIES = ['both', 'passive', 'active', 'off'] as const;
+
+/** One of {@link LIVENESS_POLICIES}. */
+export type LivenessPolicy = (typeof LIVENESS_POLICIES)[number];
+
+/** Default liveness policy of checks and of enrollment. */
+export const DEFAULT_LIVENESS_POLICY: LivenessPolicy = 'both';
+
+/**
+ * A gesture the student is asked for. Turns are the student's own left and right. `open_mouth`
+ * and `smile` are the alternatives offered to a student who cannot blink or turn the head.
+ */
+export type ChallengeStep = 'blink' | 'turn_left' | 'turn_right' | 'open_mouth' | 'smile';
+
+/** Gestures offered, in this order, instead of ones the student cannot make. */
+export const ALTERNATIVE_STEPS: readonly ChallengeStep[] = ['open_mouth', 'smile'];
+
+/** Time the student has for each gesture after its prompt. Generous on purpose: nobody should feel rushed. */
+export const STEP_TIME_LIMIT_MS = 12_000;
+
+/** Gestures of a check's challenge (enrollment asks for one). */
+export const CHECK_CHALLENGE_STEPS = 3;
+
+/** Where the liveness of a capture stands, after a frame. Sent to the page for the prompts. */
+export interface LivenessProgress {
+  /** `pending`: still running; `passed` / `failed`: decided (a failed capture stops at once). */
+  readonly status: 'pending' | 'passed' | 'failed';
+  /** The gesture to prompt now, when the challenge is running. */
+  readonly step?: ChallengeStep;
+  /** Index of `step` (0-based) and number of gestures in the challenge. */
+  readonly stepIndex?: number;
+  readonly steps?: number;
+  /** Whether the student can still ask for another gesture instead of the current one. */
+  readonly alternativeAvailable?: boolean;
+}

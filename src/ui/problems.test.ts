@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { checkProblem, errorProblem } from './problems.js';
+import { PresenzaError } from '../protocol/errors.js';
+
+describe('problems', () => {
+  it('explains a liveness failure with its own tips, and lets the student retry', () => {
+    const problem = checkProblem({ outcome: 'fail', reason: 'liveness_failed', liveness: 'failed', assertion: 'a.b.c' });
+    expect(problem).toEqual({ kind: 'failed', title: 'checkFailedTitle', body: 'reasonLiveness', steps: 'livenessTips', retryable: true });
+    expect(errorProblem(new PresenzaError('ERR_LIVENESS_FAILED', 'no live person'))).toEqual({
+      kind: 'failed',
+      title: 'enrollFailedTitle',
+      body: 'reasonLiveness',
+      steps: 'livenessTips',
+      retryable: true,
+    });
+  });
+
+  it('keeps the general tips for the other failures, and no problem for a pass', () => {
+    expect(checkProblem({ outcome: 'fail', reason: 'mismatch', liveness: 'passed', assertion: 'a.b.c' })?.steps).toBe('retryTips');
+    expect(errorProblem(new PresenzaError('ERR_CAPTURE_TIMEOUT', 'time up')).steps).toBe('retryTips');
+    expect(checkProblem({ outcome: 'pass', liveness: 'passed', assertion: 'a.b.c' })).toBeNull();
+  });
+});
