@@ -3,7 +3,7 @@
  * webcam and goes through the real SDK's `check()`, and every still is shown as a camera that
  * repeats it. Usage:
  *
- *   npm run bench:liveness-policy -- [--trials 3] [--json]
+ *   npm run bench:liveness-policy -- [--trials 3] [--only substring] [--json]
  *
  * - `passive` runs on every sample: the anti-spoof score of the frames the check keeps
  *   (APCER: attacks whose liveness passed; BPCER: live samples whose liveness failed).
@@ -40,6 +40,8 @@ interface Run {
   readonly liveness: string;
   readonly outcome: string;
   readonly reason?: string;
+  /** Why the gesture challenge failed, when it did. */
+  readonly failure?: string;
   readonly prompts: readonly string[];
   readonly ms: number;
 }
@@ -47,10 +49,14 @@ interface Run {
 const pct = (n: number, d: number) => (d === 0 ? 'n/a' : `${((100 * n) / d).toFixed(1)} % (${n}/${d})`);
 
 async function main() {
-  const { values } = parseArgs({ options: { trials: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { trials: { type: 'string', default: '3' }, only: { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
   const trials = Number(values.trials);
   if (!(Number.isInteger(trials) && trials > 0)) throw new TypeError('--trials must be a positive integer');
-  const entries = JSON.parse(readFileSync(join(FACES, 'videos', 'manifest.json'), 'utf8')) as ManifestEntry[];
+  const entries = (JSON.parse(readFileSync(join(FACES, 'videos', 'manifest.json'), 'utf8')) as ManifestEntry[]).filter(
+    (entry) => !values.only || entry.file.includes(values.only),
+  );
   const origins = await startOrigins();
   const runs: Run[] = [];
   try {
@@ -73,11 +79,13 @@ async function main() {
             liveness: result.liveness,
             outcome: result.outcome,
             ...(result.reason ? { reason: result.reason } : {}),
+            ...(result.failure ? { failure: result.failure } : {}),
             prompts: result.prompts,
             ms: Math.round(performance.now() - start),
           };
           runs.push(run);
-          console.error(`${entry.file} ${policy}: liveness ${run.liveness} (${run.outcome}${run.reason ? `/${run.reason}` : ''}) in ${(run.ms / 1000).toFixed(1)} s`);
+          const why = `${run.outcome}${run.reason ? `/${run.reason}` : ''}${run.failure ? `, ${run.failure}` : ''}`;
+          console.error(`${entry.file} ${policy}: liveness ${run.liveness} (${why}) in ${(run.ms / 1000).toFixed(1)} s`);
         }
       });
     }

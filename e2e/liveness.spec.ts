@@ -27,7 +27,12 @@ test('a live clip passes the default policy: a blink at enrollment, three random
   test.setTimeout(240_000);
   await withCameraSdk(origins, LIVE_CLIP, 14, async (page) => {
     const enrollNonce = createChallenge();
-    const enrolled = await enrollFromCamera(page, enrollNonce);
+    // The clip blinks every 2–3 s, but not on cue: a second enrollment is allowed when the first
+    // sees no blink in time (ERR_LIVENESS_FAILED); any other error fails the test.
+    const enrolled = await enrollFromCamera(page, enrollNonce).catch((error: Error) => {
+      expect(error.message).toMatch(/liveness check failed/);
+      return enrollFromCamera(page, enrollNonce);
+    });
     expect(enrolled.prompts).toEqual(['blink']);
     const registration = await verifyEnrollment(enrolled.assertion, { audience: AUDIENCE, expectedNonce: enrollNonce });
 
@@ -35,15 +40,25 @@ test('a live clip passes the default policy: a blink at enrollment, three random
     const verify = (assertion: string, nonce: string, checkId: string) =>
       verifyCheck(assertion, { audience: AUDIENCE, publicJwk: registration.publicJwk, expectedNonce: nonce, checkId, nonceStore: nonces });
 
-    const liveNonce = createChallenge();
-    const live = await checkFromCamera(page, { nonce: liveNonce, checkId: 'live' });
+    // A recording cannot follow the prompts: its gestures come at fixed times in a 14 s loop, so a
+    // random order can leave a gesture outside its 12 s. Up to three checks (fresh nonces); every
+    // one that fails must fail on time alone, never as a jump or another person.
+    let live: Awaited<ReturnType<typeof checkFromCamera>> | undefined;
+    let liveNonce = '';
+    let liveCheckId = '';
+    for (let attempt = 1; attempt <= 3 && live?.outcome !== 'pass'; attempt += 1) {
+      liveNonce = createChallenge();
+      liveCheckId = `live-${attempt}`;
+      live = await checkFromCamera(page, { nonce: liveNonce, checkId: liveCheckId });
+      if (live.outcome !== 'pass') expect(live).toMatchObject({ reason: 'liveness_failed', failure: 'step_timeout' });
+      else expect([...live.prompts].sort()).toEqual(['blink', 'turn_left', 'turn_right']);
+    }
     expect(live).toMatchObject({ outcome: 'pass', liveness: 'passed' });
-    expect([...live.prompts].sort()).toEqual(['blink', 'turn_left', 'turn_right']);
-    expect(await verify(live.assertion!, liveNonce, 'live')).toMatchObject({ outcome: 'pass', liveness: 'passed' });
+    expect(await verify(live!.assertion!, liveNonce, liveCheckId)).toMatchObject({ outcome: 'pass', liveness: 'passed' });
 
     const photoNonce = createChallenge();
     const photo = await checkFromCamera(page, { nonce: photoNonce, checkId: 'photo', still: true });
-    expect(photo).toMatchObject({ outcome: 'fail', reason: 'liveness_failed', liveness: 'failed' });
+    expect(photo).toMatchObject({ outcome: 'fail', reason: 'liveness_failed', liveness: 'failed', failure: 'step_timeout' });
     expect(photo.prompts.length).toBeGreaterThan(0);
     expect(await verify(photo.assertion!, photoNonce, 'photo')).toMatchObject({ outcome: 'fail', reason: 'liveness_failed', liveness: 'failed' });
   });

@@ -30,7 +30,7 @@ export type {
 export { CAMERA_CONSTRAINTS } from './camera.js';
 export { FRAME_INTERVAL_MS } from './capture.js';
 export { LIVENESS_POLICIES, DEFAULT_LIVENESS_POLICY, STEP_TIME_LIMIT_MS } from './protocol/liveness.js';
-export type { ChallengeStep, LivenessPolicy, LivenessProgress } from './protocol/liveness.js';
+export type { ChallengeFailure, ChallengeStep, LivenessPolicy, LivenessProgress } from './protocol/liveness.js';
 export { SDK_VERSION } from './version.js';
 export { PresenzaError, isPresenzaError, ERROR_CODES } from './protocol/errors.js';
 export type { PresenzaErrorCode } from './protocol/errors.js';

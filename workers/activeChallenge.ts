@@ -7,12 +7,9 @@
  */
 import { cosineSimilarity, DEFAULT_MATCH_THRESHOLD } from './compareTemplates.js';
 import type { Point } from './pixels.js';
-import { ALTERNATIVE_STEPS, STEP_TIME_LIMIT_MS, type ChallengeStep } from '../src/protocol/liveness.js';
+import { ALTERNATIVE_STEPS, STEP_TIME_LIMIT_MS, type ChallengeFailure, type ChallengeStep } from '../src/protocol/liveness.js';
 
-export type { ChallengeStep } from '../src/protocol/liveness.js';
-
-/** Why a challenge failed. */
-export type ChallengeFailure = 'step_timeout' | 'face_jump' | 'face_changed';
+export type { ChallengeFailure, ChallengeStep } from '../src/protocol/liveness.js';
 
 /** What the challenge needs from one frame (all measured inside the worker). */
 export interface ChallengeFrame {

@@ -81,7 +81,7 @@ describe('LivenessSession', () => {
     session.observe(face(), 0);
     session.observe(null, STEP_TIME_LIMIT_MS + 100);
     expect(session.challengeFailed).toBe(true);
-    expect(session.progress()).toEqual({ status: 'failed' });
+    expect(session.progress()).toEqual({ status: 'failed', failure: 'step_timeout' });
     expect(session.verdict()).toBe('failed');
   });
 

@@ -106,7 +106,7 @@ export class LivenessSession {
     if (!this.enabled) return undefined;
     const state = this.challenge?.state;
     if (!state || state.status === 'passed') return { status: 'pending' };
-    if (state.status === 'failed') return { status: 'failed' };
+    if (state.status === 'failed') return { status: 'failed', failure: state.reason };
     return {
       status: 'pending',
       step: state.step,

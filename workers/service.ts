@@ -9,7 +9,7 @@ import type {
 } from './api.js';
 import type { QualityReport } from './assessQuality.js';
 import { signCheck, signEnrollment } from './assertions.js';
-import { CHECK_FRAMES, ENROLLMENT_FRAMES, FrameCollector, type IncompleteReason } from './capture.js';
+import { CHECK_FRAME_SPACING_MS, CHECK_FRAMES, ENROLLMENT_FRAMES, FrameCollector, type IncompleteReason } from './capture.js';
 import { compareTemplates, meanTemplate } from './compareTemplates.js';
 import { LivenessSession, livenessPlan } from './liveness.js';
 import { FacePipeline, requireFrame } from './pipeline.js';
@@ -123,7 +123,7 @@ export function createFaceWorkerService(): FaceWorkerService {
         kind: 'check',
         request,
         record: found.record,
-        collector: new FrameCollector(CHECK_FRAMES),
+        collector: new FrameCollector(CHECK_FRAMES, CHECK_FRAME_SPACING_MS),
         liveness: new LivenessSession(livenessPlan(request.liveness, 'check')),
       };
       return { ready: true };

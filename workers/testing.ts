@@ -28,7 +28,13 @@ export interface ImageDescription {
   readonly measures: CropMeasures | null;
   /** One embedding per requested variant, null when no face was found. */
   readonly embeddings: readonly (Float32Array | null)[];
-  readonly timings: { readonly landmarksAndAlignMs: number; readonly stages: StageTimings; readonly embedMs: readonly number[] };
+  readonly timings: {
+    readonly landmarksAndAlignMs: number;
+    readonly stages: StageTimings;
+    readonly embedMs: readonly number[];
+    /** The passive anti-spoof score of the face (crop + model), null when no face was found. */
+    readonly livenessMs: number | null;
+  };
 }
 
 /** The anti-spoof model's outputs for the selected face under several candidate input specs. */
@@ -72,6 +78,12 @@ const testingApi: FaceWorkerTestingApi = {
         embeddings.push(analysis.crop ? await pipeline.embed(analysis.crop, variant) : null);
         embedMs.push(performance.now() - t);
       }
+      let livenessMs: number | null = null;
+      if (analysis.selection) {
+        const t = performance.now();
+        await pipeline.passiveLiveness(bitmap, analysis.selection.primary);
+        livenessMs = performance.now() - t;
+      }
       const selection = analysis.selection;
       return {
         width: bitmap.width,
@@ -83,7 +95,7 @@ const testingApi: FaceWorkerTestingApi = {
         pose: selection?.primary.pose ?? null,
         measures: analysis.measures,
         embeddings,
-        timings: { landmarksAndAlignMs, stages: analysis.timings, embedMs },
+        timings: { landmarksAndAlignMs, stages: analysis.timings, embedMs, livenessMs },
       };
     } finally {
       bitmap.close();

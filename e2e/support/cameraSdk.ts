@@ -15,6 +15,8 @@ export async function withCameraSdk(origins: Origins, clip: string, seconds: num
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: cameraArgs({ file: fakeCameraFile(clip, seconds) }) });
   try {
     const page = await browser.newPage();
+    // Under tsx (the benchmarks) esbuild names inner functions with a __name helper the page lacks.
+    await page.addInitScript(() => void ((window as unknown as { __name: (f: unknown) => unknown }).__name = (f) => f));
     await openSdk(page, origins);
     await run(page);
   } finally {
@@ -53,6 +55,7 @@ export function checkFromCamera(page: Page, args: { nonce: string; checkId: stri
   return page.evaluate(async ({ nonce, checkId, liveness, still, timeoutMs }) => {
     const g = window as unknown as Globals;
     const prompts: string[] = [];
+    let failure: string | undefined;
     let camera: { frames: () => AsyncIterable<Blob> } | undefined;
     if (still) {
       // A photo of the enrolled student: one frame of the webcam, shown over and over.
@@ -72,9 +75,12 @@ export function checkFromCamera(page: Page, args: { nonce: string; checkId: stri
       ...(liveness ? { liveness: liveness as 'off' } : {}),
       ...(camera ? { camera } : {}),
       ...(timeoutMs ? { timeoutMs } : {}),
-      onFrame: (p) => p.liveness?.step && prompts.push(p.liveness.step),
+      onFrame: (p) => {
+        if (p.liveness?.step) prompts.push(p.liveness.step);
+        if (p.liveness?.failure) failure = p.liveness.failure;
+      },
     });
-    return { ...result, prompts: [...new Set(prompts)] };
+    return { ...result, prompts: [...new Set(prompts)], ...(failure ? { failure } : {}) };
   }, args);
 }
 

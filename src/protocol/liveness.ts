@@ -46,4 +46,12 @@ export interface LivenessProgress {
   readonly steps?: number;
   /** Whether the student can still ask for another gesture instead of the current one. */
   readonly alternativeAvailable?: boolean;
+  /**
+   * Why the challenge failed: a gesture not seen in time, the face jumping between frames (a cut,
+   * a swapped photo), or another person appearing. Lets the page say what to do differently.
+   */
+  readonly failure?: ChallengeFailure;
 }
+
+/** One of the reasons in {@link LivenessProgress.failure}. */
+export type ChallengeFailure = 'step_timeout' | 'face_jump' | 'face_changed';
