@@ -17,10 +17,11 @@ async function webkit(args: string[]): Promise<EngineBrowser> {
 
 engineSuite({
   name: 'WebKit',
-  // WebKitGTK 2.50 ships WebGL in workers behind a feature flag, off by default.
-  start: () => webkit(['--features=+AllowWebGLInWorkers']),
+  // WebKitGTK 2.50 ships WebGL in workers behind a feature flag, off by default. Its mock camera
+  // shows a test pattern (no face).
+  start: () => webkit(['--features=+AllowWebGLInWorkers', '--enable-media-stream=true', '--enable-mock-capture-devices=true']),
   startWithoutWebgl: () => webkit([]),
   // Cross-origin isolated, but SharedArrayBuffer is not exposed: ONNX Runtime runs on one thread.
   threads: 1,
-  camera: false,
+  camera: true,
 });
