@@ -63,15 +63,16 @@ export function engineSuite(engine: Engine): void {
       await origins?.close();
     });
 
-    it('loads the script-tag SDK from another origin and reports what it runs on', async () => {
+    it('loads the script-tag SDK from another origin; WebGPU, not exposed in its workers, falls back to WASM with the reason', async () => {
       const page = await browser.page();
       await page.goto(`${origins.site.origin}/sdk.html`);
       const runtime = await page.evaluate(async () => {
-        const presenza = await window.Presenza.create();
+        const presenza = await window.Presenza.create({ backend: 'webgpu' });
         await presenza.close();
         return presenza.runtime;
       }, undefined);
-      expect(runtime).toMatchObject({ backend: 'wasm', requestedBackend: 'wasm', threads: engine.threads, crossOriginIsolated: true });
+      expect(runtime).toMatchObject({ backend: 'wasm', requestedBackend: 'webgpu', threads: engine.threads, crossOriginIsolated: true });
+      expect(runtime.fallbackReason).toMatch(/WebGPU|gpu/i);
       expect(runtime.models).toHaveLength(2);
     });
 
