@@ -2,7 +2,7 @@
 import { expect, test } from '@playwright/test';
 import { CHROMIUM, CHROMIUM_ARGS } from '../playwright.config.js';
 import { startOrigins, type Origins } from './support/origins.js';
-import { checkWithCamera } from './support/scenarios.js';
+import { cameraCheckProblems, checkWithCamera } from './support/scenarios.js';
 
 test.use({
   launchOptions: { executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] },
@@ -15,9 +15,5 @@ test.beforeAll(async () => {
 test.afterAll(async () => origins.close());
 
 test('a check on a camera without a face is inconclusive (no_face), signed, and every track is stopped', async ({ page }) => {
-  const result = await checkWithCamera(page, origins);
-  expect(result.outcome).toMatchObject({ outcome: 'inconclusive', reason: 'no_face' });
-  expect(result.outcome.assertion).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
-  expect(result.tracks.length).toBeGreaterThan(0);
-  expect(result.tracks.every((state) => state === 'ended')).toBe(true);
+  expect(cameraCheckProblems(await checkWithCamera(page, origins))).toEqual([]);
 });

@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cosineSimilarity, DEFAULT_MATCH_THRESHOLD } from '../../workers/compareTemplates.js';
 import { startOrigins, type Origins } from '../../e2e/support/origins.js';
 import {
-  ASSERTION_CLAIMS,
   auditVault,
+  cameraCheckProblems,
   checkWithCamera,
-  claimsOf,
   describeImages,
   enrollPassFail,
+  enrollPassFailProblems,
   PERSON_A,
   PERSON_B,
   unsupportedFlow,
@@ -21,6 +21,7 @@ import {
 import type { ScriptedPage } from '../../e2e/support/scriptedPage.js';
 import { DAY, enroll, openSdk } from '../../e2e/support/sdkPage.js';
 import { createChallenge } from '../../src/server/challenge.js';
+import { stats } from '../../bench/lib/samples.js';
 
 /** A started browser. */
 export interface EngineBrowser {
@@ -45,8 +46,6 @@ export interface Engine {
 
 /** More LFW photos, for a median of the embedding time. */
 const TIMING_PHOTOS = ['lfw/Aaron_Eckhart/Aaron_Eckhart_0001.jpg', 'lfw/Aaron_Sorkin/Aaron_Sorkin_0001.jpg', 'lfw/Abdullah/Abdullah_0001.jpg'];
-
-const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 
 /** Registers the engine's tests. */
 export function engineSuite(engine: Engine): void {
@@ -83,20 +82,11 @@ export function engineSuite(engine: Engine): void {
       expect(cosineSimilarity(a1!, a2!)).toBeGreaterThanOrEqual(DEFAULT_MATCH_THRESHOLD);
       expect(cosineSimilarity(a1!, b!)).toBeLessThan(DEFAULT_MATCH_THRESHOLD);
       const embedMs = images.map((image) => image.timings.embedMs[0]!);
-      console.info(`${engine.name}: median embedding (mirror fusion) ${median(embedMs).toFixed(1)} ms over ${embedMs.length} photos`);
+      console.info(`${engine.name}: median embedding (mirror fusion) ${stats(embedMs).p50} ms over ${embedMs.length} photos`);
     });
 
     it('enrolls and checks from injected frames; presenza/server verifies every assertion and refuses a replay', async () => {
-      const run = await enrollPassFail(await browser.page(), origins);
-      expect(run.registration.enrollmentId).toBe('student-42');
-      expect(run.pass).toMatchObject({ outcome: 'pass', liveness: 'not_run' });
-      expect(run.verifiedPass.outcome).toBe('pass');
-      expect(run.fail).toMatchObject({ outcome: 'fail', reason: 'mismatch' });
-      expect(run.verifiedFail).toMatchObject({ outcome: 'fail', reason: 'mismatch' });
-      expect(run.replay).toBe('ERR_REPLAYED');
-      for (const jws of [run.enrolled.assertion, run.pass.assertion!, run.fail.assertion!]) {
-        for (const claim of claimsOf(jws)) expect(ASSERTION_CLAIMS).toContain(claim);
-      }
+      expect(enrollPassFailProblems(await enrollPassFail(await browser.page(), origins))).toEqual([]);
     });
 
     it('keeps only ciphertext and non-extractable keys in IndexedDB', async () => {
@@ -107,11 +97,7 @@ export function engineSuite(engine: Engine): void {
     });
 
     it.runIf(engine.camera)("checks through the engine's fake camera: inconclusive (no face in the pattern), signed, tracks stopped", async () => {
-      const result = await checkWithCamera(await browser.page(), origins);
-      expect(result.outcome).toMatchObject({ outcome: 'inconclusive', reason: 'no_face' });
-      expect(result.outcome.assertion).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
-      expect(result.tracks.length).toBeGreaterThan(0);
-      expect(result.tracks.every((state) => state === 'ended')).toBe(true);
+      expect(cameraCheckProblems(await checkWithCamera(await browser.page(), origins))).toEqual([]);
     });
   });
 

@@ -56,6 +56,32 @@ export async function enrollPassFail(page: ScriptedPage, origins: Origins) {
   return { enrolled, registration, pass, verifiedPass, fail, verifiedFail, replay };
 }
 
+/** Claims an assertion may carry: protocol fields only. */
+export const ASSERTION_CLAIMS = ['aud', 'sub', 'jti', 'nonce', 'iat', 'exp', 'outcome', 'reason', 'liveness', 'models', 'sdk', 'retainUntil'];
+
+/** The claim names of a compact JWS. */
+export const claimsOf = (jws: string) => Object.keys(JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString('utf8')) as object);
+
+/** What in an {@link enrollPassFail} run went wrong (empty when nothing did). */
+export function enrollPassFailProblems(run: Awaited<ReturnType<typeof enrollPassFail>>): string[] {
+  const problems: string[] = [];
+  const expect = (ok: boolean, what: string, seen: unknown) => void (ok || problems.push(`${what}, got ${JSON.stringify(seen)}`));
+  expect(Object.keys(run.enrolled).join() === 'assertion', 'enroll() returns only { assertion }', Object.keys(run.enrolled));
+  expect(run.registration.enrollmentId === 'student-42', 'the enrollment is for student-42', run.registration.enrollmentId);
+  expect(run.pass.outcome === 'pass' && run.pass.liveness === 'not_run', 'the same person passes', run.pass);
+  expect(Object.keys(run.pass).sort().join() === 'assertion,liveness,outcome', 'a pass carries outcome, liveness, assertion only', run.pass);
+  expect(run.verifiedPass.outcome === 'pass', 'the server reads pass', run.verifiedPass);
+  expect(run.fail.outcome === 'fail' && run.fail.reason === 'mismatch', 'someone else fails (mismatch)', run.fail);
+  expect(run.verifiedFail.outcome === 'fail' && run.verifiedFail.reason === 'mismatch', 'the server reads fail (mismatch)', run.verifiedFail);
+  expect(run.replay === 'ERR_REPLAYED', 'the nonce store refuses a replay', run.replay);
+  // Only protocol fields travel: no score, embedding, landmark or image in any claim.
+  for (const jws of [run.enrolled.assertion, run.pass.assertion ?? '', run.fail.assertion ?? '']) {
+    const extra = claimsOf(jws).filter((claim) => !ASSERTION_CLAIMS.includes(claim));
+    expect(extra.length === 0, 'only protocol claims', extra);
+  }
+  return problems;
+}
+
 /**
  * Enrolls from a photo, then runs a check on the browser's own (fake) camera, recording every
  * stream the SDK opens: returns the result and the state of every track afterwards.
@@ -75,6 +101,17 @@ export async function checkWithCamera(page: ScriptedPage, origins: Origins) {
     const outcome = await g.sdk.check({ checkId: 'cam', nonce: 'n'.repeat(22), timeoutMs: 2500 });
     return { outcome, tracks: opened.flatMap((s) => s.getTracks().map((t) => t.readyState)) };
   }, undefined);
+}
+
+/** What in a {@link checkWithCamera} run went wrong on a camera showing no face (empty when nothing did). */
+export function cameraCheckProblems(run: Awaited<ReturnType<typeof checkWithCamera>>): string[] {
+  const problems: string[] = [];
+  const { outcome, assertion, reason } = run.outcome;
+  if (outcome !== 'inconclusive' || reason !== 'no_face') problems.push(`expected inconclusive / no_face, got ${outcome} / ${reason}`);
+  if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(assertion ?? '')) problems.push('the result is not signed');
+  if (run.tracks.length === 0) problems.push('no camera track was opened');
+  if (run.tracks.some((state) => state !== 'ended')) problems.push(`tracks left running: ${run.tracks.join()}`);
+  return problems;
 }
 
 /**
@@ -110,12 +147,6 @@ export async function unsupportedFlow(page: ScriptedPage, origins: Origins) {
     return { error, createMs, state, offered, outcome: await settled };
   }, undefined);
 }
-
-/** Claims an assertion may carry: protocol fields only. */
-export const ASSERTION_CLAIMS = ['aud', 'sub', 'jti', 'nonce', 'iat', 'exp', 'outcome', 'reason', 'liveness', 'models', 'sdk', 'retainUntil'];
-
-/** The claim names of a compact JWS. */
-export const claimsOf = (jws: string) => Object.keys(JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString('utf8')) as object);
 
 /** What the raw IndexedDB records of the vault hold, read in the page (see {@link vaultViolations}). */
 export interface VaultAudit {
