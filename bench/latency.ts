@@ -22,24 +22,14 @@ import { DIST, FACES, ROOT } from '../e2e/support/paths.js';
 import { serveStatic } from '../e2e/support/staticServer.js';
 import { DEFAULT_EMBEDDING_OPTIONS } from '../workers/embedFace.js';
 import { startBrowserPipeline } from './lib/browserPipeline.js';
+import { lfwImages, stats } from './lib/samples.js';
 
 const { values } = parseArgs({ options: { frames: { type: 'string', default: '120' }, json: { type: 'boolean', default: false } } });
 const FRAMES = Number(values.frames);
 const CHECKS = 15;
 const LIVE_CLIP = 'videos/tranvanluyt-fas/real.mp4';
 
-const quantile = (xs: readonly number[], q: number) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN).toFixed(2));
-};
-const stats = (xs: readonly number[]) => ({ p50: quantile(xs, 0.5), p95: quantile(xs, 0.95), n: xs.length });
 const gz = (file: string) => gzipSync(readFileSync(file), { level: 9 }).length;
-
-/** The first N distinct LFW images of pairs.json. */
-function lfwImages(n: number): string[] {
-  const pairs = JSON.parse(readFileSync(join(FACES, 'lfw', 'pairs.json'), 'utf8')) as { a: string; b: string }[];
-  return [...new Set(pairs.flatMap((p) => [`lfw/${p.a}`, `lfw/${p.b}`]))].slice(0, n);
-}
 
 /** Frames of a live clip at 10 fps, as JPEGs in a temp folder (the clip stays in ../shared). */
 function clipFrames(count: number): { dir: string; files: string[] } {

@@ -4,11 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { cosineSimilarity, DEFAULT_MATCH_THRESHOLD } from '../workers/compareTemplates.js';
-import { DEFAULT_EMBEDDING_OPTIONS } from '../workers/embedFace.js';
-import type { DescribedImage } from './harness/page.js';
 import { startOrigins, type Origins } from './support/origins.js';
+import { describeImages, PERSON_A, PERSON_B } from './support/scenarios.js';
 import { DIST } from './support/paths.js';
 import { serveStatic, type StaticServer } from './support/staticServer.js';
 
@@ -27,26 +26,8 @@ test.afterAll(async () => {
   await Promise.all([origins.close(), plain.close()]);
 });
 
-async function describeImages(page: Page, files: string[]): Promise<DescribedImage[]> {
-  await page.goto(`${site.origin}/harness.html`);
-  return page.evaluate(
-    async ({ base, files, variant }) => {
-      const harness = await window.PresenzaHarness.start({ assetsBaseUrl: base });
-      const results = [];
-      for (const file of files) results.push(await harness.describe(`/faces/${file}`, [variant]));
-      await harness.close();
-      return results;
-    },
-    { base: `${cdn.origin}/`, files, variant: DEFAULT_EMBEDDING_OPTIONS },
-  );
-}
-
 test('scores one LFW person above the shipped threshold and two people below it, loaded from another origin', async ({ page }) => {
-  const [a1, a2, b] = await describeImages(page, [
-    'lfw/Abel_Pacheco/Abel_Pacheco_0001.jpg',
-    'lfw/Abel_Pacheco/Abel_Pacheco_0004.jpg',
-    'lfw/Akhmed_Zakayev/Akhmed_Zakayev_0001.jpg',
-  ]);
+  const [a1, a2, b] = await describeImages(page, origins, [...PERSON_A, PERSON_B]);
   for (const image of [a1, a2, b]) expect(image!.embeddings[0]).toHaveLength(512);
   const same = cosineSimilarity(a1!.embeddings[0]!, a2!.embeddings[0]!);
   const different = cosineSimilarity(a1!.embeddings[0]!, b!.embeddings[0]!);

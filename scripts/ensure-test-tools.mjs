@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 // Makes sure the browser tests have what they need from the system: Debian's Chromium (Playwright
-// cannot download its own browser here) and ffmpeg (fake-camera files). Installs them with
-// apt-get when they are missing and we are root on Debian; otherwise says how.
+// cannot download its own browser here), ffmpeg (fake-camera files), Firefox ESR, WebKitGTK's
+// WebDriver (with its MiniBrowser) and Xvfb (WebKitGTK has no headless mode; Firefox gets WebGL
+// there). Installs them with apt-get when they are missing and we are root on Debian; otherwise
+// says how.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 const tools = [
   { path: process.env.PRESENZA_CHROMIUM ?? '/usr/bin/chromium', pkg: 'chromium', why: 'the browser tests', env: 'PRESENZA_CHROMIUM' },
   { path: '/usr/bin/ffmpeg', pkg: 'ffmpeg', why: 'the fake-camera files of the browser tests' },
+  { path: process.env.PRESENZA_FIREFOX ?? '/usr/bin/firefox-esr', pkg: 'firefox-esr', why: 'the Firefox tests', env: 'PRESENZA_FIREFOX' },
+  { path: '/usr/bin/WebKitWebDriver', pkg: 'webkit2gtk-driver', why: 'the WebKit tests' },
+  { path: '/usr/bin/Xvfb', pkg: 'xvfb', why: 'the Firefox and WebKit tests (a virtual display)' },
 ];
 const missing = tools.filter((tool) => !existsSync(tool.path));
 if (missing.length === 0) process.exit(0);

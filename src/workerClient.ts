@@ -3,6 +3,8 @@
  * across origins, so the worker is bootstrapped from a same-origin Blob whose only line imports the
  * real worker module (which needs CORS, like every other asset). Every call to the worker races
  * against the worker failing to start and against the caller's AbortSignal, so nothing hangs.
+ * Without Web Workers at all it throws `ERR_UNSUPPORTED_BROWSER` (what the worker needs is checked
+ * inside it, by `workers/capabilities.ts`).
  */
 import * as Comlink from 'comlink';
 import { PresenzaError, reviveError } from './protocol/errors.js';
@@ -20,6 +22,9 @@ export interface WorkerHandle<Api> {
 
 /** Starts the module worker at `scriptUrl` through a Blob bootstrap. */
 export function startWorker<Api>(scriptUrl: string, signal?: AbortSignal): WorkerHandle<Api> {
+  if (typeof Worker !== 'function') {
+    throw new PresenzaError('ERR_UNSUPPORTED_BROWSER', 'this browser has no Web Workers, so the face check cannot run here. Offer the alternative.');
+  }
   const bootstrap = URL.createObjectURL(
     new Blob([`import ${JSON.stringify(scriptUrl)};\n`], { type: 'text/javascript' }),
   );

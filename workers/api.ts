@@ -18,7 +18,7 @@ export interface WorkerInitOptions {
   readonly assetsBaseUrl: string;
   /** Embedding backend; `webgpu` falls back to `wasm` with the reason in the report. */
   readonly backend: OnnxBackend;
-  /** WASM threads; when omitted: 2 if cross-origin isolated, else 1. */
+  /** WASM threads; when omitted: 2 if WebAssembly threads are usable (cross-origin isolated, `SharedArrayBuffer`), and always 1 when they are not. */
   readonly threads?: number;
   /** The caller's clock (epoch ms): expired enrollments are deleted at start. */
   readonly nowMs: number;

@@ -11,7 +11,8 @@ import { selectFace, toDetectedFace, type DetectedFace, type FaceSelection } fro
 import { DEFAULT_EMBEDDING_OPTIONS, embedFace, type EmbeddingOptions, type TensorRunner } from './embedFace.js';
 import { readPixels, type Pixels } from './pixels.js';
 import { createLandmarker, MEDIAPIPE_WASM_FILE, type Landmarker } from './runtime/mediapipe.js';
-import { createOnnxRuntime, defaultThreadCount, type OnnxModel } from './runtime/onnx.js';
+import { createOnnxRuntime, wasmThreadCount, type OnnxModel } from './runtime/onnx.js';
+import { detectCapabilities, requireFaceCheckSupport } from './capabilities.js';
 import { PresenzaError } from '../src/protocol/errors.js';
 
 /** Everything the pipeline learned about one frame. Stays in the worker. */
@@ -59,11 +60,17 @@ export class FacePipeline {
     readonly report: RuntimeReport,
   ) {}
 
-  /** Fetches and verifies the models and wasm binaries (all in parallel), then starts MediaPipe and ONNX Runtime. */
+  /**
+   * Checks that this worker can run the face check (`ERR_UNSUPPORTED_BROWSER` before any download
+   * if not), fetches and verifies the models and wasm binaries (all in parallel), then starts
+   * MediaPipe and ONNX Runtime.
+   */
   static async create(options: WorkerInitOptions, onProgress?: (progress: LoadProgress) => void): Promise<FacePipeline> {
+    const capabilities = detectCapabilities();
+    requireFaceCheckSupport(capabilities);
     const wasmBaseUrl = modelsBaseUrl(options.assetsBaseUrl);
     const isolated = self.crossOriginIsolated === true;
-    const threads = options.threads ?? defaultThreadCount(isolated, navigator.hardwareConcurrency || 1);
+    const threads = wasmThreadCount({ sharedMemory: capabilities.sharedMemory, cores: navigator.hardwareConcurrency || 1, requested: options.threads });
     const [landmarkModel, landmarkWasm, embeddingModel, antiSpoofModel, onnx] = await Promise.all([
       loadModel(options.assetsBaseUrl, 'landmarks', onProgress),
       loadAsset(options.assetsBaseUrl, MEDIAPIPE_WASM_FILE, onProgress),

@@ -1,6 +1,6 @@
-/** Drives the script-tag SDK on the platform page from Playwright, with photos injected as the camera. */
-import type { Page } from '@playwright/test';
+/** Drives the script-tag SDK on the platform page, in any engine, with photos injected as the camera. */
 import type { Origins } from './origins.js';
+import type { ScriptedPage } from './scriptedPage.js';
 
 /** The platform origin the assertions are addressed to in tests. */
 export const AUDIENCE = 'https://school.example';
@@ -8,7 +8,7 @@ export const AUDIENCE = 'https://school.example';
 export const DAY = 86_400_000;
 
 /** Opens the platform page and creates an SDK instance whose clock the test controls. */
-export async function openSdk(page: Page, origins: Origins, clockMs = Date.now()): Promise<void> {
+export async function openSdk(page: ScriptedPage, origins: Origins, clockMs = Date.now()): Promise<void> {
   await page.goto(`${origins.site.origin}/sdk.html`);
   await page.evaluate(
     async ({ audience, clockMs }) => {
@@ -36,7 +36,7 @@ export type Globals = { sdk: Sdk; clock: number; photo: (url: string) => { frame
  * Enrolls `student-42` from a photo injected as the camera. A still photo cannot make the
  * liveness gestures, so liveness is `off` here; e2e/liveness.spec.ts drives it with live clips.
  */
-export function enroll(page: Page, args: { photo: string; nonce: string; retainUntil: number | string }) {
+export function enroll(page: ScriptedPage, args: { photo: string; nonce: string; retainUntil: number | string }) {
   return page.evaluate(async ({ photo, nonce, retainUntil }) => {
     const g = window as unknown as Globals;
     return g.sdk.enroll({ enrollmentId: 'student-42', nonce, retainUntil, camera: g.photo(`/faces/${photo}`), liveness: 'off' });
@@ -44,7 +44,7 @@ export function enroll(page: Page, args: { photo: string; nonce: string; retainU
 }
 
 /** Runs a check with a photo injected as the camera (liveness `off`, as for {@link enroll}). */
-export function check(page: Page, args: { photo: string; nonce: string; checkId: string }) {
+export function check(page: ScriptedPage, args: { photo: string; nonce: string; checkId: string }) {
   return page.evaluate(async ({ photo, nonce, checkId }) => {
     const g = window as unknown as Globals;
     return g.sdk.check({ checkId, nonce, camera: g.photo(`/faces/${photo}`), liveness: 'off' });
@@ -52,5 +52,5 @@ export function check(page: Page, args: { photo: string; nonce: string; checkId:
 }
 
 /** Moves the SDK's clock. */
-export const setClock = (page: Page, ms: number) => page.evaluate((ms) => void ((window as unknown as Globals).clock = ms), ms);
+export const setClock = (page: ScriptedPage, ms: number) => page.evaluate((ms) => void ((window as unknown as Globals).clock = ms), ms);
 

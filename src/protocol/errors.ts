@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   'ERR_BAD_FRAME',
   'ERR_BUSY',
   'ERR_STORAGE',
+  // This engine lacks something the face check needs (e.g. WebGL in workers): offer the alternative.
+  'ERR_UNSUPPORTED_BROWSER',
   // Capture (browser): why an enrollment could not complete.
   'ERR_NO_FACE',
   'ERR_MULTIPLE_FACES',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkProblem, errorProblem } from './problems.js';
 import { PresenzaError } from '../protocol/errors.js';
+import { checkProblem, errorProblem } from './problems.js';
 
 describe('problems', () => {
   it('explains a liveness failure with its own tips, and lets the student retry', () => {
@@ -19,5 +19,14 @@ describe('problems', () => {
     expect(checkProblem({ outcome: 'fail', reason: 'mismatch', liveness: 'passed', assertion: 'a.b.c' })?.steps).toBe('retryTips');
     expect(errorProblem(new PresenzaError('ERR_CAPTURE_TIMEOUT', 'time up')).steps).toBe('retryTips');
     expect(checkProblem({ outcome: 'pass', liveness: 'passed', assertion: 'a.b.c' })).toBeNull();
+  });
+
+  it('offers only the alternative when the browser cannot run the face check', () => {
+    const problem = errorProblem(new PresenzaError('ERR_UNSUPPORTED_BROWSER', 'no WebGL in workers'));
+    expect(problem).toMatchObject({ kind: 'error', steps: 'noRetry', retryable: false });
+  });
+
+  it('still lets the student retry other start-up errors', () => {
+    expect(errorProblem(new PresenzaError('ERR_ASSET_FETCH', 'offline')).retryable).toBe(true);
   });
 });

@@ -70,5 +70,7 @@ export function errorProblem(error: unknown): Problem {
   if (code === 'ERR_MULTIPLE_FACES') return failed('enrollFailedTitle', 'reasonMultipleFaces');
   if (code === 'ERR_CAPTURE_TIMEOUT') return failed('enrollFailedTitle', 'reasonTimeout');
   if (code === 'ERR_LIVENESS_FAILED') return failed('enrollFailedTitle', 'reasonLiveness', 'livenessTips');
+  // This browser cannot run the check at all: retrying cannot help, the alternative can.
+  if (code === 'ERR_UNSUPPORTED_BROWSER') return { kind: 'error', title: 'errorTitle', body: 'errorBody', steps: 'noRetry', retryable: false };
   return { kind: 'error', title: 'errorTitle', body: 'errorBody', steps: 'errorSteps', retryable: true };
 }

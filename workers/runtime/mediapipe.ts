@@ -1,10 +1,12 @@
 /**
  * The only importer of `@mediapipe/tasks-vision`: a FaceLandmarker behind a small interface.
  * Runs in a module worker, so it is given the ES-module variant of MediaPipe's wasm loader
- * (the classic loader cannot be imported there; see DESIGN, pitfalls).
+ * (the classic loader cannot be imported there; see DESIGN, pitfalls). Where WebGL cannot read
+ * frames transferred from the main thread (WebKitGTK), it is given a copy made in the worker.
  */
 import { FaceLandmarker, type FaceLandmarkerResult } from '@mediapipe/tasks-vision';
 import type { LandmarkObservation } from '../detectFace.js';
+import { webglReadsBitmap } from '../capabilities.js';
 
 /** How many faces the landmarker looks for: enough to notice a second person. */
 export const MAX_FACES = 3;
@@ -48,6 +50,18 @@ export async function createLandmarker(model: Uint8Array, wasm: Uint8Array, wasm
     },
   ).finally(() => URL.revokeObjectURL(wasmUrl));
   let mode: 'IMAGE' | 'VIDEO' = 'IMAGE';
+  // Found on the first frame whose centre pixel can tell; until then frames go in as they are.
+  let uploadsTransferred: boolean | null = null;
+  const detect = async <T>(frame: ImageBitmap, run: (input: ImageBitmap) => T): Promise<T> => {
+    uploadsTransferred ??= webglReadsBitmap(frame);
+    if (uploadsTransferred !== false) return run(frame);
+    const copy = await createImageBitmap(frame);
+    try {
+      return run(copy);
+    } finally {
+      copy.close();
+    }
+  };
   const useMode = async (wanted: 'IMAGE' | 'VIDEO') => {
     if (mode === wanted) return;
     await landmarker.setOptions({ runningMode: wanted });
@@ -56,11 +70,11 @@ export async function createLandmarker(model: Uint8Array, wasm: Uint8Array, wasm
   return {
     async detectImage(frame) {
       await useMode('IMAGE');
-      return toObservations(landmarker.detect(frame));
+      return detect(frame, (input) => toObservations(landmarker.detect(input)));
     },
     async detectVideo(frame, timestampMs) {
       await useMode('VIDEO');
-      return toObservations(landmarker.detectForVideo(frame, timestampMs));
+      return detect(frame, (input) => toObservations(landmarker.detectForVideo(input, timestampMs)));
     },
     close: () => landmarker.close(),
   };

@@ -29,12 +29,14 @@ export interface OnnxRuntime {
 }
 
 /**
- * Threads for the WASM backend: 2 when the page is cross-origin isolated (threads need
- * SharedArrayBuffer), else 1. ORT's own default, min(4, ceil(cores / 2)), picks 1 on a 2-core laptop.
+ * Threads for the WASM backend. Without usable WebAssembly threads (a page that is not
+ * cross-origin isolated, or an engine that hides `SharedArrayBuffer`) ORT runs on 1 whatever it
+ * is told, so 1 is what is used and reported. Otherwise the caller's count, or 2: ORT's own
+ * default, min(4, ceil(cores / 2)), picks 1 on a 2-core laptop.
  */
-export function defaultThreadCount(isolated: boolean, cores: number): number {
-  if (!isolated) return 1;
-  return Math.max(1, Math.min(2, cores));
+export function wasmThreadCount(options: { sharedMemory: boolean; cores: number; requested?: number | undefined }): number {
+  if (!options.sharedMemory) return 1;
+  return options.requested ?? Math.max(1, Math.min(2, options.cores));
 }
 
 async function webGpuUnavailableReason(): Promise<string | undefined> {
