@@ -6,7 +6,11 @@ export default defineConfig({
     include: ['e2e-engines/**/*.test.ts'],
     environment: 'node',
     fileParallelism: false,
-    testTimeout: 240_000,
+    testTimeout: 180_000,
+    // Seen once in about ten runs: Firefox's first Presenza.create() on a fresh Xvfb display never
+    // settled (the same test passed at once on the next run). One retry keeps CI from failing on
+    // that; a real failure still fails twice.
+    retry: 1,
     hookTimeout: 120_000,
   },
 });

@@ -76,7 +76,7 @@ export interface PresenzaOptions {
   assetsBaseUrl?: string | URL;
   /** Embedding backend. Default {@link DEFAULT_BACKEND}; `webgpu` falls back to WASM, reporting why. */
   backend?: OnnxBackend;
-  /** WASM threads. Default: 2 when the page is cross-origin isolated (COOP + COEP), else 1. */
+  /** WASM threads. Default: 2 when the page is cross-origin isolated (COOP + COEP) and the engine exposes `SharedArrayBuffer`, else 1. */
   threads?: number;
   /** The platform's origin, the assertions' `aud`. Default: this page's origin. */
   audience?: string;
