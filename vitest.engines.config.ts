@@ -7,7 +7,7 @@ export default defineConfig({
     environment: 'node',
     fileParallelism: false,
     testTimeout: 180_000,
-    // Seen once in about ten runs: Firefox's first Presenza.create() on a fresh Xvfb display never
+    // Seen once (of three runs after the liveness merge): Firefox's first Presenza.create() on a fresh Xvfb display never
     // settled (the same test passed at once on the next run). One retry keeps CI from failing on
     // that; a real failure still fails twice.
     retry: 1,
