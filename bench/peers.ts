@@ -192,7 +192,8 @@ async function latency(pipeline: BrowserPipeline, files: readonly string[]) {
 /** Describes the images a peer has not cached yet and returns its cache. */
 async function describeWithPeer(pipeline: BrowserPipeline, peer: PeerName, files: readonly string[]): Promise<Map<string, PeerImage>> {
   const file = peerCacheFile(peer);
-  const todo = files.filter((f) => !readPeerCache(file).has(f));
+  const cached = readPeerCache(file);
+  const todo = files.filter((f) => !cached.has(f));
   if (todo.length > 0) console.error(`${peer}: describing ${todo.length} images (${files.length - todo.length} cached)…`);
   for (let i = 0; i < todo.length; i += BATCH) {
     const batch = todo.slice(i, i + BATCH);
