@@ -11,14 +11,13 @@
  * so a re-run is fast and any change to a stage recomputes them.
  * Results are saved to bench/results/accuracy-<pairs name>.json.
  */
-import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MATCH_THRESHOLD, cosineSimilarity } from '../workers/compareTemplates.js';
 import { DEFAULT_EMBEDDING_OPTIONS, type EmbeddingOptions } from '../workers/embedFace.js';
-import { DIST, ROOT } from '../e2e/support/paths.js';
-import { startBrowserPipeline } from './lib/browserPipeline.js';
+import { ROOT } from '../e2e/support/paths.js';
+import { describeAll, fromBase64, percentile, pipelineId, variantName } from './lib/embeddingCache.js';
 import { summarize, type ScoredPair, type Summary } from './lib/metrics.js';
 
 interface Pair {
@@ -28,100 +27,12 @@ interface Pair {
   readonly fold?: number;
 }
 
-/** What the cache keeps per image: enough for every metric and the gate statistics. */
-interface CachedImage {
-  readonly file: string;
-  readonly faces: number;
-  readonly comparableFaces: number;
-  readonly backgroundFaces: number;
-  readonly issues: readonly string[];
-  readonly landmarksMs: number;
-  /** Per variant name: embedding time, and the base64 Float32 embedding (null when no face). */
-  readonly embedMs: Readonly<Record<string, number>>;
-  readonly embeddings: Readonly<Record<string, string | null>>;
-}
-
 const ALL_VARIANTS: readonly EmbeddingOptions[] = [
   { channelOrder: 'bgr', fuseMirror: false },
   { channelOrder: 'bgr', fuseMirror: true },
   { channelOrder: 'rgb', fuseMirror: false },
   { channelOrder: 'rgb', fuseMirror: true },
 ];
-const BATCH = 40;
-/** Everything that decides what an image's embedding is; a change to any of them empties the cache. */
-const PIPELINE_SOURCES = [
-  'workers/pipeline.ts',
-  'workers/pixels.ts',
-  'workers/detectFace.ts',
-  'workers/alignFace.ts',
-  'workers/assessQuality.ts',
-  'workers/embedFace.ts',
-  'workers/runtime/mediapipe.ts',
-  'workers/runtime/onnx.ts',
-  'models/manifest.json',
-  'package-lock.json',
-];
-
-const variantName = (v: EmbeddingOptions) => `${v.channelOrder}${v.fuseMirror ? '+mirror' : ''}`;
-const toBase64 = (v: number[]) => Buffer.from(new Float32Array(v).buffer).toString('base64');
-/** Copies the bytes first: a pooled Buffer may start at an offset a Float32Array cannot use. */
-const fromBase64 = (s: string) => new Float32Array(new Uint8Array(Buffer.from(s, 'base64')).buffer);
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
-}
-
-function readCache(cacheFile: string): Map<string, CachedImage> {
-  const cache = new Map<string, CachedImage>();
-  if (!existsSync(cacheFile)) return cache;
-  for (const line of readFileSync(cacheFile, 'utf8').split('\n')) {
-    if (!line) continue;
-    const entry = JSON.parse(line) as CachedImage;
-    const earlier = cache.get(entry.file);
-    cache.set(
-      entry.file,
-      earlier
-        ? { ...entry, embedMs: { ...earlier.embedMs, ...entry.embedMs }, embeddings: { ...earlier.embeddings, ...entry.embeddings } }
-        : entry,
-    );
-  }
-  return cache;
-}
-
-/** Describes every image not yet cached with all `variants`, appending to the cache as it goes. */
-async function describeAll(root: string, files: string[], variants: readonly EmbeddingOptions[], cacheFile: string) {
-  const cache = readCache(cacheFile);
-  const names = variants.map(variantName);
-  const todo = files.filter((f) => !names.every((name) => cache.get(f)?.embeddings[name] !== undefined));
-  if (todo.length === 0) return cache;
-  console.error(`describing ${todo.length} images (${files.length - todo.length} cached) in Chromium…`);
-  const pipeline = await startBrowserPipeline({ imageRoot: root });
-  try {
-    for (let i = 0; i < todo.length; i += BATCH) {
-      const batch = todo.slice(i, i + BATCH);
-      const described = await pipeline.describe(batch, variants);
-      const lines = described.map((d, k) => {
-        const entry: CachedImage = {
-          file: batch[k]!,
-          faces: d.faces,
-          comparableFaces: d.comparableFaces,
-          backgroundFaces: d.backgroundFaces,
-          issues: d.quality.issues,
-          landmarksMs: d.timings.landmarksAndAlignMs,
-          embedMs: Object.fromEntries(names.map((name, v) => [name, d.timings.embedMs[v]!])),
-          embeddings: Object.fromEntries(names.map((name, v) => [name, d.embeddings[v] ? toBase64(d.embeddings[v]!) : null])),
-        };
-        return JSON.stringify(entry);
-      });
-      appendFileSync(cacheFile, lines.join('\n') + '\n');
-      if ((i / BATCH) % 10 === 0) console.error(`  ${Math.min(i + BATCH, todo.length)}/${todo.length}`);
-    }
-  } finally {
-    await pipeline.close();
-  }
-  return readCache(cacheFile);
-}
 
 function fmt(x: number, digits = 2): string {
   return Number.isFinite(x) ? x.toFixed(digits) : String(x);
@@ -149,14 +60,7 @@ async function main() {
   const pairs = JSON.parse(readFileSync(values.pairs, 'utf8')) as Pair[];
   const files = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
 
-  if (!existsSync(join(DIST, 'testing', 'presenza-testing-worker.js'))) throw new Error('dist/testing is missing: run `npm run build` first');
-  const pipelineHash = createHash('sha256');
-  for (const source of PIPELINE_SOURCES) pipelineHash.update(readFileSync(join(ROOT, source)));
-  const pipelineId = pipelineHash.digest('hex').slice(0, 12);
-  const cacheDir = join(ROOT, 'bench', '.cache', pipelineId);
-  mkdirSync(cacheDir, { recursive: true });
-  const key = createHash('sha256').update(root).digest('hex').slice(0, 10);
-  const cache = await describeAll(root, files, variants, join(cacheDir, `${key}.jsonl`));
+  const cache = await describeAll(root, files, variants);
 
   const images = files.map((f) => cache.get(f)!);
   const failedImages = images.filter((i) => i.faces === 0).map((i) => i.file);
@@ -207,7 +111,7 @@ async function main() {
   const record = {
     pairs_file: basename(values.pairs),
     date: new Date().toISOString(),
-    pipeline: pipelineId,
+    pipeline: pipelineId(),
     threshold_mode: values.threshold ?? 'kfold',
     shipped_variant: variantName(DEFAULT_EMBEDDING_OPTIONS),
     ...shipped,

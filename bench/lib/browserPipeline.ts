@@ -15,11 +15,15 @@ import type { RuntimeReport } from '../../workers/api.js';
 type HarnessWindow = { harness: Awaited<ReturnType<typeof window.PresenzaHarness.start>> };
 
 /** The page's URL of an image given by its path relative to the image root. */
-const imageUrl = (file: string) => `/images/${file.split('/').map(encodeURIComponent).join('/')}`;
+export const imageUrl = (file: string) => `/images/${file.split('/').map(encodeURIComponent).join('/')}`;
 
 /** A running browser pipeline. */
 export interface BrowserPipeline {
   readonly runtime: RuntimeReport;
+  /** The page the harness runs in, for scripts loaded next to it (`scripts`). */
+  readonly page: Page;
+  /** The page's origin. */
+  readonly origin: string;
   /** Describes images given by paths relative to the image root, in order. */
   /** With `video`, the images are frames of one stream (VIDEO mode: the landmarker tracks between them). */
   describe(files: readonly string[], variants: readonly EmbeddingOptions[], options?: { video?: boolean }): Promise<DescribedImage[]>;
@@ -30,12 +34,24 @@ export interface BrowserPipeline {
   close(): Promise<void>;
 }
 
+/** Options of {@link startBrowserPipeline}. */
+export interface BrowserPipelineOptions {
+  readonly imageRoot: string;
+  readonly threads?: number;
+  readonly isolated?: boolean;
+  /** More folders to serve: URL prefix → directory. */
+  readonly mounts?: Readonly<Record<string, string>>;
+  /** More classic scripts for the page, by URL path, loaded after the harness. */
+  readonly scripts?: readonly string[];
+}
+
 /** Starts Chromium on a cross-origin-isolated page (2 WASM threads unless `threads` says otherwise). */
-export async function startBrowserPipeline(options: { imageRoot: string; threads?: number; isolated?: boolean }): Promise<BrowserPipeline> {
+export async function startBrowserPipeline(options: BrowserPipelineOptions): Promise<BrowserPipeline> {
   const isolated = options.isolated ?? true;
-  const page_ = '<!doctype html><title>bench</title><script src="/dist/testing/harness.iife.js"></script>';
+  const scripts = ['/dist/testing/harness.iife.js', ...(options.scripts ?? [])].map((src) => `<script src="${src}"></script>`);
+  const page_ = `<!doctype html><title>bench</title>${scripts.join('')}`;
   const server: StaticServer = await serveStatic({
-    mounts: { '/dist/': DIST, '/images/': options.imageRoot },
+    mounts: { ...options.mounts, '/dist/': DIST, '/images/': options.imageRoot },
     pages: { '/bench.html': page_ },
     isolated,
   });
@@ -52,6 +68,8 @@ export async function startBrowserPipeline(options: { imageRoot: string; threads
     const opened = browser;
     return {
       runtime,
+      page,
+      origin: server.origin,
       describe: (files, variants, options) =>
         page.evaluate(async ({ urls, variants, video }) => {
           const harness = (window as unknown as HarnessWindow).harness;
