@@ -31,6 +31,12 @@ export interface FrameSource {
 /** Time between two frames sent to the worker (at most ~10 per second; the worker is slower on 2 cores). */
 export const FRAME_INTERVAL_MS = 100;
 
+/**
+ * Time between frames while a liveness gesture is asked: those frames need only the landmarks,
+ * and a blink lasts 100–300 ms, so they come as fast as the worker takes them (up to 20 a second).
+ */
+export const GESTURE_FRAME_INTERVAL_MS = 50;
+
 async function videoSource(stream: MediaStream, ownsStream: boolean): Promise<FrameSource> {
   const video = document.createElement('video');
   video.muted = true;
@@ -81,11 +87,15 @@ export async function openFrameSource(camera: CameraOption = {}): Promise<FrameS
   return videoSource(await openCamera(camera.deviceId), true);
 }
 
-/** Runs the capture loop; `submit` transfers a frame to the worker and says whether it has enough. */
+/**
+ * Runs the capture loop; `submit` transfers a frame to the worker and says whether it has enough.
+ * `intervalMs` gives the time between frames (default {@link FRAME_INTERVAL_MS}); it is asked
+ * again before every frame.
+ */
 export async function runCapture(
   source: FrameSource,
   submit: (frame: ImageBitmap, timestampMs: number) => Promise<boolean>,
-  options: { timeoutMs: number; signal?: AbortSignal | undefined },
+  options: { timeoutMs: number; signal?: AbortSignal | undefined; intervalMs?: () => number },
 ): Promise<'complete' | 'timeout'> {
   const deadline = performance.now() + options.timeoutMs;
   try {
@@ -95,7 +105,7 @@ export async function runCapture(
       const frame = await source.next();
       if (!frame) return 'timeout';
       if (await submit(frame, started)) return 'complete';
-      const wait = FRAME_INTERVAL_MS - (performance.now() - started);
+      const wait = (options.intervalMs?.() ?? FRAME_INTERVAL_MS) - (performance.now() - started);
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
     return 'timeout';

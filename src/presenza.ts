@@ -14,7 +14,7 @@ import type {
   OnnxBackend,
   RuntimeReport,
 } from '../workers/api.js';
-import { openFrameSource, runCapture, type CameraOption } from './capture.js';
+import { FRAME_INTERVAL_MS, GESTURE_FRAME_INTERVAL_MS, openFrameSource, runCapture, type CameraOption } from './capture.js';
 import { MAX_ID_LENGTH } from './protocol/assertion.js';
 import {
   ALTERNATIVE_STEPS,
@@ -318,14 +318,16 @@ export class Presenza {
     if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new TypeError('timeoutMs must be a positive number of milliseconds');
     const signal = options.signal && this.signal ? AbortSignal.any([options.signal, this.signal]) : options.signal ?? this.signal;
     const source = await openFrameSource(options.camera);
+    let gesture = false;
     return runCapture(
       source,
       async (frame, timestampMs) => {
         const progress = await this.worker.call('submitFrame', Comlink.transfer(frame, [frame]), { mode: 'video', timestampMs });
+        gesture = progress.liveness?.step !== undefined;
         options.onFrame?.(progress);
         return progress.done;
       },
-      { timeoutMs, signal },
+      { timeoutMs, signal, intervalMs: () => (gesture ? GESTURE_FRAME_INTERVAL_MS : FRAME_INTERVAL_MS) },
     );
   }
 
