@@ -139,13 +139,13 @@ export function createFaceWorkerService(): FaceWorkerService {
         const analysis = await pipeline.analyze(bitmap, timing);
         const face = analysis.selection?.primary ?? null;
         const keep = analysis.crop !== null && collector.wants(analysis.quality, timestampMs);
-        // The challenge starts once the good frames are in, so its gestures never hold them up.
-        const challenging = collector.done || (keep && collector.collected + 1 === collector.needed);
-        const identitySample = challenging && analysis.crop !== null && analysis.quality.ok && liveness.wantsIdentitySample(timestampMs);
+        // Once the good frames are in, good frames are also embedded now and then for the challenge's same-person check.
+        const identitySample = collector.done && analysis.crop !== null && analysis.quality.ok && liveness.wantsIdentitySample(timestampMs);
         const embedding = analysis.crop && (keep || identitySample) ? await pipeline.embed(analysis.crop) : undefined;
         if (keep && face && liveness.wantsPassiveScores) liveness.addPassiveScore(await pipeline.passiveLiveness(bitmap, face));
         if (embedding && keep) collector.keep(embedding, timestampMs);
-        if (challenging) liveness.observe(face, timestampMs, embedding);
+        // The challenge starts with the frame that completes the good frames, so its gestures never hold them up.
+        if (collector.done) liveness.observe(face, timestampMs, embedding);
         if (embedding && !keep) embedding.fill(0);
         const done = liveness.challengeFailed || (collector.done && liveness.challengeDone);
         const progress = liveness.progress();
