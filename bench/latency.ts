@@ -43,8 +43,8 @@ async function stages() {
   try {
     const files = lfwImages(FRAMES);
     const variants = [{ ...DEFAULT_EMBEDDING_OPTIONS, fuseMirror: false }, DEFAULT_EMBEDDING_OPTIONS];
-    await pipeline.describe(files.slice(0, 5), variants); // warm-up, not counted
-    const described = (await pipeline.describe(files, variants)).filter((d) => d.faces > 0);
+    await pipeline.describe(files.slice(0, 5), variants, { liveness: true }); // warm-up, not counted
+    const described = (await pipeline.describe(files, variants, { liveness: true })).filter((d) => d.faces > 0);
     const signing = await pipeline.signing(2);
     return {
       runtime: pipeline.runtime,

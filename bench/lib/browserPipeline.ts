@@ -26,7 +26,8 @@ export interface BrowserPipeline {
   readonly origin: string;
   /** Describes images given by paths relative to the image root, in order. */
   /** With `video`, the images are frames of one stream (VIDEO mode: the landmarker tracks between them). */
-  describe(files: readonly string[], variants: readonly EmbeddingOptions[], options?: { video?: boolean }): Promise<DescribedImage[]>;
+  /** With `liveness`, the passive anti-spoof score is timed too. */
+  describe(files: readonly string[], variants: readonly EmbeddingOptions[], options?: { video?: boolean; liveness?: boolean }): Promise<DescribedImage[]>;
   /** Runs the anti-spoof model on the selected face of each image (paths relative to the image root) with each spec. */
   livenessProbe(files: readonly string[], specs: readonly LivenessInputSpec[]): Promise<ProbedLiveness[]>;
   /** Signs check assertions in the worker for `seconds`. */
@@ -71,14 +72,14 @@ export async function startBrowserPipeline(options: BrowserPipelineOptions): Pro
       page,
       origin: server.origin,
       describe: (files, variants, options) =>
-        page.evaluate(async ({ urls, variants, video }) => {
+        page.evaluate(async ({ urls, variants, video, liveness }) => {
           const harness = (window as unknown as HarnessWindow).harness;
           const out = [];
           for (const url of urls) {
-            out.push(await harness.describe(url, [...variants], video ? { mode: 'video', timestampMs: performance.now() } : undefined));
+            out.push(await harness.describe(url, [...variants], video ? { mode: 'video', timestampMs: performance.now() } : undefined, liveness));
           }
           return out;
-        }, { urls: files.map(imageUrl), variants, video: options?.video ?? false }),
+        }, { urls: files.map(imageUrl), variants, video: options?.video ?? false, liveness: options?.liveness ?? false }),
       livenessProbe: (files, specs) =>
         page.evaluate(async ({ urls, specs }) => {
           const harness = (window as unknown as HarnessWindow).harness;

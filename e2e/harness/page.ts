@@ -33,9 +33,9 @@ export async function start(options: { assetsBaseUrl: string; backend?: 'wasm' |
   });
   return {
     runtime,
-    async describe(url: string, variants: EmbeddingOptions[], timing?: FrameTiming): Promise<DescribedImage> {
+    async describe(url: string, variants: EmbeddingOptions[], timing?: FrameTiming, timeLiveness = false): Promise<DescribedImage> {
       const frame = await decode(url);
-      const result = await worker.call('describeImage', Comlink.transfer(frame, [frame]), variants, timing);
+      const result = await worker.call('describeImage', Comlink.transfer(frame, [frame]), variants, timing, timeLiveness);
       return { ...result, embeddings: result.embeddings.map((e) => (e ? Array.from(e) : null)) };
     },
     /** The anti-spoof model's outputs for the selected face of an image, once per candidate input spec. */
