@@ -78,56 +78,78 @@ export function invertSimilarity(t: Similarity): Similarity {
   return { a, b, tx: -(a * t.tx - b * t.ty), ty: -(b * t.tx + a * t.ty) };
 }
 
-/** Bilinear sample of one channel-interleaved pixel; outside the image counts as black. */
-function sampleInto(image: Pixels, x: number, y: number, out: Float64Array): void {
-  const x0 = Math.floor(x);
-  const y0 = Math.floor(y);
-  const fx = x - x0;
-  const fy = y - y0;
-  const { width, height, data } = image;
-  for (let dy = 0; dy <= 1; dy += 1) {
-    const yy = y0 + dy;
-    const wy = dy === 0 ? 1 - fy : fy;
-    if (yy < 0 || yy >= height || wy === 0) continue;
-    for (let dx = 0; dx <= 1; dx += 1) {
-      const xx = x0 + dx;
-      const w = wy * (dx === 0 ? 1 - fx : fx);
-      if (xx < 0 || xx >= width || w === 0) continue;
-      const p = (yy * width + xx) * 4;
-      out[0]! += w * data[p]!;
-      out[1]! += w * data[p + 1]!;
-      out[2]! += w * data[p + 2]!;
-    }
-  }
-}
-
 /**
- * Resamples `image` through `transform` (source → crop coordinates) into a `size`×`size` crop.
- * When the crop shrinks the face, each output pixel averages up to 4×4 bilinear samples so that
- * large, high-resolution faces do not alias.
+ * Resamples `image` through `transform` (source → crop coordinates) into a `size`×`size` crop,
+ * bilinearly; outside the image counts as black. When the crop shrinks the face, each output pixel
+ * averages up to 4×4 bilinear samples so that large, high-resolution faces do not alias.
+ * Written as one flat loop with local accumulators: it runs for every analysed frame.
  */
 export function warpSimilarity(image: Pixels, transform: Similarity, size: number): Pixels {
   const inverse = invertSimilarity(transform);
   const scale = Math.hypot(transform.a, transform.b);
   const samples = Math.min(MAX_SUPERSAMPLING, Math.max(1, Math.ceil(1 / scale)));
   const crop = createPixels(size, size);
-  const acc = new Float64Array(3);
+  const out = crop.data;
+  const { width, height, data } = image;
   const weight = 1 / (samples * samples);
   for (let v = 0; v < size; v += 1) {
     for (let u = 0; u < size; u += 1) {
-      acc.fill(0);
+      let r = 0;
+      let g = 0;
+      let b = 0;
       for (let sv = 0; sv < samples; sv += 1) {
         for (let su = 0; su < samples; su += 1) {
           const cu = u + (su + 0.5) / samples - 0.5;
           const cv = v + (sv + 0.5) / samples - 0.5;
-          sampleInto(image, inverse.a * cu - inverse.b * cv + inverse.tx, inverse.b * cu + inverse.a * cv + inverse.ty, acc);
+          const x = inverse.a * cu - inverse.b * cv + inverse.tx;
+          const y = inverse.b * cu + inverse.a * cv + inverse.ty;
+          const x0 = Math.floor(x);
+          const y0 = Math.floor(y);
+          const fx = x - x0;
+          const fy = y - y0;
+          if (x0 >= 0 && y0 >= 0 && x0 + 1 < width && y0 + 1 < height) {
+            // All four neighbours inside: the common case, without bounds checks (same sums, same order).
+            const top = (y0 * width + x0) * 4;
+            const bottom = top + width * 4;
+            const w00 = (1 - fy) * (1 - fx);
+            const w01 = (1 - fy) * fx;
+            const w10 = fy * (1 - fx);
+            const w11 = fy * fx;
+            r += w00 * data[top]!;
+            g += w00 * data[top + 1]!;
+            b += w00 * data[top + 2]!;
+            r += w01 * data[top + 4]!;
+            g += w01 * data[top + 5]!;
+            b += w01 * data[top + 6]!;
+            r += w10 * data[bottom]!;
+            g += w10 * data[bottom + 1]!;
+            b += w10 * data[bottom + 2]!;
+            r += w11 * data[bottom + 4]!;
+            g += w11 * data[bottom + 5]!;
+            b += w11 * data[bottom + 6]!;
+            continue;
+          }
+          for (let dy = 0; dy <= 1; dy += 1) {
+            const yy = y0 + dy;
+            const wy = dy === 0 ? 1 - fy : fy;
+            if (yy < 0 || yy >= height || wy === 0) continue;
+            for (let dx = 0; dx <= 1; dx += 1) {
+              const xx = x0 + dx;
+              const w = wy * (dx === 0 ? 1 - fx : fx);
+              if (xx < 0 || xx >= width || w === 0) continue;
+              const p = (yy * width + xx) * 4;
+              r += w * data[p]!;
+              g += w * data[p + 1]!;
+              b += w * data[p + 2]!;
+            }
+          }
         }
       }
       const p = (v * size + u) * 4;
-      crop.data[p] = acc[0]! * weight;
-      crop.data[p + 1] = acc[1]! * weight;
-      crop.data[p + 2] = acc[2]! * weight;
-      crop.data[p + 3] = 255;
+      out[p] = r * weight;
+      out[p + 1] = g * weight;
+      out[p + 2] = b * weight;
+      out[p + 3] = 255;
     }
   }
   return crop;
