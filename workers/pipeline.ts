@@ -3,10 +3,10 @@
  * the aligned crop, and the passive liveness score. Composes the stages and owns the two runtimes; lives only inside the worker.
  */
 import type { LoadProgress, RuntimeReport, FrameTiming, WorkerInitOptions } from './api.js';
-import { alignFace, alignmentRegion } from './alignFace.js';
+import { ALIGNED_SIZE, alignFace, alignmentRegion } from './alignFace.js';
 import { assessQuality, measureCrop, type CropMeasures, type QualityReport } from './assessQuality.js';
 import { loadAsset, loadModel, modelSha256, modelsBaseUrl, type ModelRole } from './assets.js';
-import { livenessScore } from './checkLiveness.js';
+import { LIVENESS_INPUT_SIZE, livenessScore } from './checkLiveness.js';
 import { selectFace, toDetectedFace, type DetectedFace, type FaceSelection } from './detectFace.js';
 import { DEFAULT_EMBEDDING_OPTIONS, embedFace, type EmbeddingOptions, type TensorRunner } from './embedFace.js';
 import { readPixels, type Pixels } from './pixels.js';
@@ -50,15 +50,44 @@ export function requireFrame(frame: unknown): ImageBitmap {
   throw new PresenzaError('ERR_BAD_FRAME', 'expected a non-empty ImageBitmap frame');
 }
 
+/** Side of the blank frame the landmarker warms up on. */
+const WARM_UP_FRAME_SIZE = 64;
+
 /** A loaded pipeline. Create with {@link FacePipeline.create}. */
 export class FacePipeline {
+  /** The first run of each model, on blank input, started once the runtimes are up; see {@link warmUp}. */
+  private readonly warmedUp: Promise<void>;
+
   private constructor(
     private readonly landmarker: Landmarker,
     private readonly embedder: OnnxModel,
     private readonly antiSpoof: OnnxModel,
     /** What the pipeline runs on. */
     readonly report: RuntimeReport,
-  ) {}
+  ) {
+    this.warmedUp = this.warmUp();
+  }
+
+  /**
+   * Runs each model once on blank input while the page has nothing to ask yet: the first run of
+   * MediaPipe's graph and of each ONNX session costs several hundred ms that would otherwise fall
+   * on the first frame of the first capture. Every stage waits for it, so nothing runs twice at
+   * once. A failure here is left for the real frame to report with its own error.
+   */
+  private async warmUp(): Promise<void> {
+    try {
+      const blank = await createImageBitmap(new ImageData(WARM_UP_FRAME_SIZE, WARM_UP_FRAME_SIZE));
+      try {
+        await this.landmarker.detectVideo(blank, 0);
+      } finally {
+        blank.close();
+      }
+      await this.embedder.run(new Float32Array(3 * ALIGNED_SIZE * ALIGNED_SIZE), [1, 3, ALIGNED_SIZE, ALIGNED_SIZE]);
+      await this.antiSpoof.run(new Float32Array(3 * LIVENESS_INPUT_SIZE * LIVENESS_INPUT_SIZE), [1, 3, LIVENESS_INPUT_SIZE, LIVENESS_INPUT_SIZE]);
+    } catch {
+      // The stage that hits the same fault on a real frame throws it, coded.
+    }
+  }
 
   /**
    * Checks that this worker can run the face check (`ERR_UNSUPPORTED_BROWSER` before any download
@@ -101,6 +130,7 @@ export class FacePipeline {
 
   /** Detects faces, selects the one in front, aligns it and applies the quality gates. */
   async analyze(frame: ImageBitmap, timing: FrameTiming = { mode: 'image' }): Promise<FrameAnalysis> {
+    await this.warmedUp;
     const start = performance.now();
     const observations =
       timing.mode === 'video'
@@ -125,7 +155,8 @@ export class FacePipeline {
   }
 
   /** Probability (0..1) that `face` in `frame` is live (passive anti-spoof); only the region around the face is read. */
-  passiveLiveness(frame: ImageBitmap, face: DetectedFace): Promise<number> {
+  async passiveLiveness(frame: ImageBitmap, face: DetectedFace): Promise<number> {
+    await this.warmedUp;
     return livenessScore(this.antiSpoof, (region) => readPixels(frame, region), frame, face);
   }
 
@@ -135,12 +166,14 @@ export class FacePipeline {
   }
 
   /** Embeds an aligned crop (unit length). */
-  embed(crop: Pixels, options: EmbeddingOptions = DEFAULT_EMBEDDING_OPTIONS): Promise<Float32Array> {
+  async embed(crop: Pixels, options: EmbeddingOptions = DEFAULT_EMBEDDING_OPTIONS): Promise<Float32Array> {
+    await this.warmedUp;
     return embedFace(this.embedder, crop, options);
   }
 
   /** Releases the runtimes and models. */
   async close(): Promise<void> {
+    await this.warmedUp;
     this.landmarker.close();
     await Promise.all([this.embedder.release(), this.antiSpoof.release()]);
   }

@@ -43,13 +43,17 @@ export async function createLandmarker(model: Uint8Array, wasm: Uint8Array, wasm
     },
     {
       baseOptions: { modelAssetBuffer: model, delegate: 'CPU' },
-      runningMode: 'IMAGE',
+      // Captures send a stream: starting in VIDEO mode spares their first frame a graph restart.
+      runningMode: 'VIDEO',
       numFaces: MAX_FACES,
       outputFaceBlendshapes: true,
       outputFacialTransformationMatrixes: true,
     },
   ).finally(() => URL.revokeObjectURL(wasmUrl));
-  let mode: 'IMAGE' | 'VIDEO' = 'IMAGE';
+  let mode: 'IMAGE' | 'VIDEO' = 'VIDEO';
+  // MediaPipe rejects a VIDEO timestamp that does not increase (e.g. a warm-up frame stamped 0 in
+  // this worker's clock, then frames stamped in the page's): such frames go in 1 ms after the last.
+  let lastTimestampMs = Number.NEGATIVE_INFINITY;
   // Found on the first frame whose centre pixel can tell; until then frames go in as they are.
   let uploadsTransferred: boolean | null = null;
   const detect = async <T>(frame: ImageBitmap, run: (input: ImageBitmap) => T): Promise<T> => {
@@ -74,7 +78,9 @@ export async function createLandmarker(model: Uint8Array, wasm: Uint8Array, wasm
     },
     async detectVideo(frame, timestampMs) {
       await useMode('VIDEO');
-      return detect(frame, (input) => toObservations(landmarker.detectForVideo(input, timestampMs)));
+      lastTimestampMs = Math.max(timestampMs, lastTimestampMs + 1);
+      const stamp = lastTimestampMs;
+      return detect(frame, (input) => toObservations(landmarker.detectForVideo(input, stamp)));
     },
     close: () => landmarker.close(),
   };
