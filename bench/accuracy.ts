@@ -9,12 +9,15 @@
  * protocol (threshold chosen on the other folds). Images with no detected face count as errors.
  * Embeddings are cached in bench/.cache, keyed by the hash of the pipeline's sources and models,
  * so a re-run is fast and any change to a stage recomputes them.
+ * Besides each embedding variant, it scores check probes: a fused template against the mean of one
+ * view per check frame (plain and mirrored in turn), as `check()` computes them.
  * Results are saved to bench/results/accuracy-<pairs name>.json.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_MATCH_THRESHOLD, cosineSimilarity } from '../workers/compareTemplates.js';
+import { CHECK_FRAMES, checkFrameView } from '../workers/capture.js';
+import { DEFAULT_MATCH_THRESHOLD, cosineSimilarity, meanTemplate } from '../workers/compareTemplates.js';
 import { DEFAULT_EMBEDDING_OPTIONS, type EmbeddingOptions } from '../workers/embedFace.js';
 import { ROOT } from '../e2e/support/paths.js';
 import { describeAll, fromBase64, percentile, pipelineId, variantName } from './lib/embeddingCache.js';
@@ -33,6 +36,19 @@ const ALL_VARIANTS: readonly EmbeddingOptions[] = [
   { channelOrder: 'rgb', fuseMirror: false },
   { channelOrder: 'rgb', fuseMirror: true },
 ];
+
+const PLAIN_VIEW: EmbeddingOptions = { ...DEFAULT_EMBEDDING_OPTIONS, fuseMirror: false };
+
+/**
+ * The probe a check computes from one photo shown as its frames: the mean of one view per frame
+ * (plain and mirrored in turn, `checkFrameView`). The mirrored view is recovered from the cached
+ * plain view p and fused embedding f = (p + m) / |p + m|: with |p| = |m| = 1, m = 2(f·p)·f − p.
+ */
+function checkProbe(plain: Float32Array, fused: Float32Array): Float32Array {
+  const scale = 2 * plain.reduce((sum, v, i) => sum + v * fused[i]!, 0);
+  const mirrored = fused.map((v, i) => scale * v - plain[i]!);
+  return meanTemplate(Array.from({ length: CHECK_FRAMES }, (_, i) => (checkFrameView(i) === 'plain' ? plain : mirrored)));
+}
 
 function fmt(x: number, digits = 2): string {
   return Number.isFinite(x) ? x.toFixed(digits) : String(x);
@@ -55,7 +71,8 @@ async function main() {
   const threshold =
     values.threshold === undefined ? undefined : values.threshold === 'shipped' ? DEFAULT_MATCH_THRESHOLD : Number(values.threshold);
   if (threshold !== undefined && !Number.isFinite(threshold)) throw new TypeError(`--threshold must be "shipped" or a number`);
-  const variants = values.variants === 'all' ? ALL_VARIANTS : [DEFAULT_EMBEDDING_OPTIONS];
+  // The plain view is needed besides the shipped fusion to score check probes (see checkProbe).
+  const variants = values.variants === 'all' ? ALL_VARIANTS : [DEFAULT_EMBEDDING_OPTIONS, PLAIN_VIEW];
   const root = resolve(values.root);
   const pairs = JSON.parse(readFileSync(values.pairs, 'utf8')) as Pair[];
   const files = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
@@ -78,6 +95,22 @@ async function main() {
     results[variantName(variant)] = { ...summary, detect_failures: failedImages.length, detect_failure_pairs: summary.detect_failures };
     if (variantName(variant) === variantName(DEFAULT_EMBEDDING_OPTIONS)) shippedScores = scored;
   });
+
+  // Enrollment templates are fused; a check probe holds one view per frame (workers/capture.ts).
+  const fusedName = variantName(DEFAULT_EMBEDDING_OPTIONS);
+  const plainName = variantName(PLAIN_VIEW);
+  const embeddingOf = (file: string, name: string) => {
+    const encoded = cache.get(file)!.embeddings[name];
+    return encoded ? fromBase64(encoded) : null;
+  };
+  const checkScores: ScoredPair[] = pairs.map((p) => {
+    const template = embeddingOf(p.a, fusedName);
+    const [plain, fused] = [embeddingOf(p.b, plainName), embeddingOf(p.b, fusedName)];
+    const score = template && plain && fused ? cosineSimilarity(template, checkProbe(plain, fused)) : null;
+    return { score, same: p.same, ...(p.fold !== undefined ? { fold: p.fold } : {}) };
+  });
+  const checkProbes = summarize(checkScores, threshold === undefined ? {} : { threshold });
+  const checkFalseAccepts = checkScores.filter((p) => !p.same && p.score !== null && p.score >= DEFAULT_MATCH_THRESHOLD).length;
 
   const issueCounts: Record<string, number> = {};
   for (const image of images) for (const issue of image.issues) issueCounts[issue] = (issueCounts[issue] ?? 0) + 1;
@@ -103,6 +136,12 @@ async function main() {
         `${fmt(100 * r.tar_at_far_1e2)} %   ${fmt(100 * r.tar_at_far_1e3)} %   ${fmt(r.threshold, 3)}      ${fmt(100 * r.tar)} %  ${fmt(100 * r.far, 3)} %`,
     );
   }
+  console.log(
+    `${'check probes'.padEnd(14)} ${fmt(100 * checkProbes.accuracy)} ± ${fmt(100 * checkProbes.accuracy_std)} %  ${fmt(checkProbes.auc, 4)}  ` +
+      `${fmt(100 * checkProbes.eer)} %  ${fmt(100 * checkProbes.tar_at_far_1e2)} %   ${fmt(100 * checkProbes.tar_at_far_1e3)} %   ` +
+      `${fmt(checkProbes.threshold, 3)}      ${fmt(100 * checkProbes.tar)} %  ${fmt(100 * checkProbes.far, 3)} %  ` +
+      `(fused template of a vs one view per check frame of b; ${checkFalseAccepts} false accepts at the shipped ${DEFAULT_MATCH_THRESHOLD})`,
+  );
   console.log(`\nimages failing a quality gate (informational; the bench embeds them anyway): ${JSON.stringify(issueCounts)}`);
   console.log(`images with a background face: ${images.filter((i) => i.backgroundFaces > 0).length}, with a comparable second face: ${images.filter((i) => i.comparableFaces > 0).length}`);
   console.log(`per image (median / p95, ms, as run with the cache's worker): landmarks+align ${fmt(timing.landmarks_align_ms_p50, 1)} / ${fmt(timing.landmarks_align_ms_p95, 1)}, embedding ${fmt(timing.embed_ms_p50, 1)} / ${fmt(timing.embed_ms_p95, 1)}`);
@@ -116,6 +155,7 @@ async function main() {
     shipped_variant: variantName(DEFAULT_EMBEDDING_OPTIONS),
     ...shipped,
     variants: results,
+    check_probes: { ...checkProbes, false_accepts_at_shipped_threshold: checkFalseAccepts },
     quality_issue_counts: issueCounts,
     failed_images: failedImages,
     timing,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { QualityReport } from './assessQuality.js';
-import { FrameCollector, MIN_FRAME_SPACING_MS } from './capture.js';
+import { CHECK_FRAMES, checkFrameView, FrameCollector, MIN_FRAME_SPACING_MS } from './capture.js';
 
 const good: QualityReport = { ok: true, issues: [], hints: [] };
 const noFace: QualityReport = { ok: false, issues: ['no_face'], hints: [] };
@@ -51,5 +51,12 @@ describe('FrameCollector', () => {
     collector.clear();
     expect(Array.from(embedding)).toEqual([0, 0]);
     expect(collector.collected).toBe(0);
+  });
+});
+
+describe('checkFrameView', () => {
+  it('alternates plain and mirrored views, so a check holds both', () => {
+    const views = Array.from({ length: CHECK_FRAMES }, (_, i) => checkFrameView(i));
+    expect(views).toEqual(['plain', 'mirrored', 'plain']);
   });
 });

@@ -4,6 +4,7 @@
  * were refused so a capture that never completes ends with the right reason.
  */
 import type { QualityReport } from './assessQuality.js';
+import type { CropView } from './embedFace.js';
 
 /** Good frames an enrollment template is averaged from. */
 export const ENROLLMENT_FRAMES = 5;
@@ -17,6 +18,17 @@ export const MIN_FRAME_SPACING_MS = 150;
  * came too early on this machine (about 100 ms a frame) and a check took about 500 ms instead of 300.
  */
 export const CHECK_FRAME_SPACING_MS = 100;
+
+/**
+ * The view a check embeds of its kept frame number `index` (from 0): plain and mirrored in turn, one
+ * model run each. The mean of a check's frames then holds both views, as the mirror fusion of an
+ * enrollment frame does (two runs). On LFW folds 1–8, a probe of 2 plain + 1 mirrored view against
+ * fused templates scores 99.35 % ± 0.45 and TAR 98.50 % at FAR 1e-3, against 99.38 % ± 0.53 and
+ * 98.46 % with fused probes, and no false accept at the shipped threshold (README, Performance).
+ */
+export function checkFrameView(index: number): CropView {
+  return index % 2 === 0 ? 'plain' : 'mirrored';
+}
 
 /** Why a capture that did not complete failed. */
 export type IncompleteReason = 'no_face' | 'multiple_faces' | 'timeout';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { embedFace, writeCropTensor, type TensorRunner } from './embedFace.js';
+import { embedFace, embedView, writeCropTensor, type TensorRunner } from './embedFace.js';
 import { createPixels } from './pixels.js';
 
 function crop() {
@@ -61,5 +61,18 @@ describe('embedFace', () => {
     expect(Math.hypot(...e)).toBeCloseTo(1, 6);
     const plain = await embedFace(runner, crop(), { channelOrder: 'rgb', fuseMirror: false });
     expect(e[0]).not.toBeCloseTo(plain[0]!, 4);
+  });
+
+  it('embeds one view per run: the mirrored view is the second half of the fusion', async () => {
+    runner.calls = [];
+    const plain = await embedView(runner, crop(), 'plain', 'rgb');
+    const mirrored = await embedView(runner, crop(), 'mirrored', 'rgb');
+    expect(runner.calls).toEqual([[1, 3, 112, 112], [1, 3, 112, 112]]);
+    expect(Math.hypot(...mirrored)).toBeCloseTo(1, 6);
+    expect(mirrored[0]).not.toBeCloseTo(plain[0]!, 4);
+    const fused = await embedFace(runner, crop(), { channelOrder: 'rgb', fuseMirror: true });
+    const sum = plain.map((v, i) => v + mirrored[i]!);
+    const norm = Math.hypot(...sum);
+    for (let i = 0; i < fused.length; i += 1) expect(fused[i]).toBeCloseTo(sum[i]! / norm, 6);
   });
 });

@@ -54,19 +54,29 @@ export function writeCropTensor(crop: Pixels, order: ChannelOrder, mirror: boole
   }
 }
 
-/** Embeds one aligned crop; the result has unit length. */
+/** Which view of an aligned crop one model run sees: as captured, or mirrored left to right. */
+export type CropView = 'plain' | 'mirrored';
+
+/** Embeds one view of an aligned crop with a single model run; the result has unit length. */
+export async function embedView(
+  runner: TensorRunner,
+  crop: Pixels,
+  view: CropView,
+  channelOrder: ChannelOrder = DEFAULT_EMBEDDING_OPTIONS.channelOrder,
+): Promise<Float32Array> {
+  const input = new Float32Array(3 * ALIGNED_SIZE * ALIGNED_SIZE);
+  writeCropTensor(crop, channelOrder, view === 'mirrored', input);
+  return l2Normalize(await runner.run(input, [1, 3, ALIGNED_SIZE, ALIGNED_SIZE]));
+}
+
+/** Embeds one aligned crop (both views summed when `fuseMirror`); the result has unit length. */
 export async function embedFace(
   runner: TensorRunner,
   crop: Pixels,
   options: EmbeddingOptions = DEFAULT_EMBEDDING_OPTIONS,
 ): Promise<Float32Array> {
-  const size = 3 * ALIGNED_SIZE * ALIGNED_SIZE;
-  const dims = [1, 3, ALIGNED_SIZE, ALIGNED_SIZE];
-  const input = new Float32Array(size);
-  writeCropTensor(crop, options.channelOrder, false, input);
-  const plain = l2Normalize(await runner.run(input, dims));
+  const plain = await embedView(runner, crop, 'plain', options.channelOrder);
   if (!options.fuseMirror) return plain;
-  writeCropTensor(crop, options.channelOrder, true, input);
-  const mirrored = l2Normalize(await runner.run(input, dims));
+  const mirrored = await embedView(runner, crop, 'mirrored', options.channelOrder);
   return l2Normalize(plain.map((v, i) => v + mirrored[i]!));
 }

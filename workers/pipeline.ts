@@ -8,7 +8,7 @@ import { assessQuality, measureCrop, type CropMeasures, type QualityReport } fro
 import { loadAsset, loadModel, modelSha256, modelsBaseUrl, type ModelRole } from './assets.js';
 import { LIVENESS_INPUT_SIZE, livenessScore } from './checkLiveness.js';
 import { selectFace, toDetectedFace, type DetectedFace, type FaceSelection } from './detectFace.js';
-import { DEFAULT_EMBEDDING_OPTIONS, embedFace, type EmbeddingOptions, type TensorRunner } from './embedFace.js';
+import { DEFAULT_EMBEDDING_OPTIONS, embedFace, embedView, type CropView, type EmbeddingOptions, type TensorRunner } from './embedFace.js';
 import { readPixels, type Pixels } from './pixels.js';
 import { createLandmarker, MEDIAPIPE_WASM_FILE, type Landmarker } from './runtime/mediapipe.js';
 import { createOnnxRuntime, wasmThreadCount, type OnnxModel } from './runtime/onnx.js';
@@ -169,6 +169,12 @@ export class FacePipeline {
   async embed(crop: Pixels, options: EmbeddingOptions = DEFAULT_EMBEDDING_OPTIONS): Promise<Float32Array> {
     await this.warmedUp;
     return embedFace(this.embedder, crop, options);
+  }
+
+  /** Embeds one view of an aligned crop with a single model run (unit length). */
+  async embedView(crop: Pixels, view: CropView): Promise<Float32Array> {
+    await this.warmedUp;
+    return embedView(this.embedder, crop, view);
   }
 
   /** Releases the runtimes and models. */

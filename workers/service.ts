@@ -9,7 +9,7 @@ import type {
 } from './api.js';
 import type { QualityReport } from './assessQuality.js';
 import { signCheck, signEnrollment } from './assertions.js';
-import { CHECK_FRAME_SPACING_MS, CHECK_FRAMES, ENROLLMENT_FRAMES, FrameCollector, type IncompleteReason } from './capture.js';
+import { CHECK_FRAME_SPACING_MS, CHECK_FRAMES, checkFrameView, ENROLLMENT_FRAMES, FrameCollector, type IncompleteReason } from './capture.js';
 import { compareTemplates, meanTemplate } from './compareTemplates.js';
 import { LivenessSession, livenessPlan } from './liveness.js';
 import { FacePipeline, requireFrame } from './pipeline.js';
@@ -141,7 +141,9 @@ export function createFaceWorkerService(): FaceWorkerService {
         const keep = analysis.crop !== null && collector.wants(analysis.quality, timestampMs);
         // Once the good frames are in, good frames are also embedded now and then for the challenge's same-person check.
         const identitySample = collector.done && analysis.crop !== null && analysis.quality.ok && liveness.wantsIdentitySample(timestampMs);
-        const embedding = analysis.crop && (keep || identitySample) ? await pipeline.embed(analysis.crop) : undefined;
+        let embedding: Float32Array | undefined;
+        if (analysis.crop && keep && capture.kind === 'check') embedding = await pipeline.embedView(analysis.crop, checkFrameView(collector.collected));
+        else if (analysis.crop && (keep || identitySample)) embedding = await pipeline.embed(analysis.crop);
         if (keep && face && liveness.wantsPassiveScores) liveness.addPassiveScore(await pipeline.passiveLiveness(bitmap, face));
         if (embedding && keep) collector.keep(embedding, timestampMs);
         // The challenge starts with the frame that completes the good frames, so its gestures never hold them up.
