@@ -55,8 +55,10 @@ const WARM_UP_FRAME_SIZE = 64;
 
 /** A loaded pipeline. Create with {@link FacePipeline.create}. */
 export class FacePipeline {
-  /** The first run of each model, on blank input, started once the runtimes are up; see {@link warmUp}. */
-  private readonly warmedUp: Promise<void>;
+  /** The warm-up, once started (see {@link warmUp}); every stage waits for it. */
+  private warming: Promise<void> | null = null;
+  /** Whether a stage has run: then there is nothing left to warm up. */
+  private used = false;
 
   private constructor(
     private readonly landmarker: Landmarker,
@@ -64,29 +66,36 @@ export class FacePipeline {
     private readonly antiSpoof: OnnxModel,
     /** What the pipeline runs on. */
     readonly report: RuntimeReport,
-  ) {
-    this.warmedUp = this.warmUp();
-  }
+  ) {}
 
   /**
-   * Runs each model once on blank input while the page has nothing to ask yet: the first run of
-   * MediaPipe's graph and of each ONNX session costs several hundred ms that would otherwise fall
-   * on the first frame of the first capture. Every stage waits for it, so nothing runs twice at
-   * once. A failure here is left for the real frame to report with its own error.
+   * Runs each model once on blank input, for the worker to call when the page has nothing to ask
+   * yet: the first run of MediaPipe's graph and of each ONNX session costs several hundred ms that
+   * would otherwise fall on the first frame of the first capture. Stages called meanwhile wait for
+   * it, so nothing runs twice at once. A failure here is left for the real frame to report, coded.
    */
-  private async warmUp(): Promise<void> {
-    try {
-      const blank = await createImageBitmap(new ImageData(WARM_UP_FRAME_SIZE, WARM_UP_FRAME_SIZE));
+  warmUp(): void {
+    if (this.used || this.warming) return;
+    this.warming = (async () => {
       try {
-        await this.landmarker.detectVideo(blank, 0);
-      } finally {
-        blank.close();
+        const blank = await createImageBitmap(new ImageData(WARM_UP_FRAME_SIZE, WARM_UP_FRAME_SIZE));
+        try {
+          await this.landmarker.detectVideo(blank, 0);
+        } finally {
+          blank.close();
+        }
+        await this.embedder.run(new Float32Array(3 * ALIGNED_SIZE * ALIGNED_SIZE), [1, 3, ALIGNED_SIZE, ALIGNED_SIZE]);
+        await this.antiSpoof.run(new Float32Array(3 * LIVENESS_INPUT_SIZE * LIVENESS_INPUT_SIZE), [1, 3, LIVENESS_INPUT_SIZE, LIVENESS_INPUT_SIZE]);
+      } catch {
+        // The stage that hits the same fault on a real frame throws it, coded.
       }
-      await this.embedder.run(new Float32Array(3 * ALIGNED_SIZE * ALIGNED_SIZE), [1, 3, ALIGNED_SIZE, ALIGNED_SIZE]);
-      await this.antiSpoof.run(new Float32Array(3 * LIVENESS_INPUT_SIZE * LIVENESS_INPUT_SIZE), [1, 3, LIVENESS_INPUT_SIZE, LIVENESS_INPUT_SIZE]);
-    } catch {
-      // The stage that hits the same fault on a real frame throws it, coded.
-    }
+    })();
+  }
+
+  /** Waits for a running warm-up; from then on, no warm-up starts. */
+  private async ready(): Promise<void> {
+    this.used = true;
+    await this.warming;
   }
 
   /**
@@ -130,7 +139,7 @@ export class FacePipeline {
 
   /** Detects faces, selects the one in front, aligns it and applies the quality gates. */
   async analyze(frame: ImageBitmap, timing: FrameTiming = { mode: 'image' }): Promise<FrameAnalysis> {
-    await this.warmedUp;
+    await this.ready();
     const start = performance.now();
     const observations =
       timing.mode === 'video'
@@ -156,7 +165,7 @@ export class FacePipeline {
 
   /** Probability (0..1) that `face` in `frame` is live (passive anti-spoof); only the region around the face is read. */
   async passiveLiveness(frame: ImageBitmap, face: DetectedFace): Promise<number> {
-    await this.warmedUp;
+    await this.ready();
     return livenessScore(this.antiSpoof, (region) => readPixels(frame, region), frame, face);
   }
 
@@ -167,19 +176,19 @@ export class FacePipeline {
 
   /** Embeds an aligned crop (unit length). */
   async embed(crop: Pixels, options: EmbeddingOptions = DEFAULT_EMBEDDING_OPTIONS): Promise<Float32Array> {
-    await this.warmedUp;
+    await this.ready();
     return embedFace(this.embedder, crop, options);
   }
 
   /** Embeds one view of an aligned crop with a single model run (unit length). */
   async embedView(crop: Pixels, view: CropView): Promise<Float32Array> {
-    await this.warmedUp;
+    await this.ready();
     return embedView(this.embedder, crop, view);
   }
 
   /** Releases the runtimes and models. */
   async close(): Promise<void> {
-    await this.warmedUp;
+    await this.warming;
     this.landmarker.close();
     await Promise.all([this.embedder.release(), this.antiSpoof.release()]);
   }

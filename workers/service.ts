@@ -85,6 +85,8 @@ export function createFaceWorkerService(): FaceWorkerService {
       const [pipeline, vault] = await loading;
       loaded = { pipeline, vault };
       await vault.purgeExpired(options.nowMs);
+      // After this reply is sent, so that it does not delay the page being told the SDK is ready.
+      setTimeout(() => pipeline.warmUp(), 0);
       return pipeline.report;
     },
 
