@@ -1,14 +1,14 @@
 /**
- * Micro-benchmark of the embedding model alone (issue 7): each variant (ORT environment and
- * session options, model file, single / two runs / batch of 2) in its own module worker of a
- * cross-origin-isolated headless Chromium page, on 112×112 crops of real LFW photos, fed exactly
- * as workers/embedFace.ts feeds the model. Usage:
+ * Micro-benchmark of the embedding model alone (issue 7): variants (ORT session options, model
+ * file, single / two runs / batch of 2) in module workers of a cross-origin-isolated headless
+ * Chromium page, on 112×112 crops of real LFW photos, fed exactly as workers/embedFace.ts feeds
+ * the model. Variants with the same thread count share one worker and run in turn, run by run, so
+ * that load from elsewhere on the machine (another engineer's runs) hits all of them alike. Usage:
  *
  *   npx tsx bench/embed-variants.ts --group <name> [--variants a,b,c] [--runs 120] [--rounds 3]
  *                                   [--warmup 15] [--images 24]
  *
- * Rounds alternate the variants (a fresh worker each time) so that a change of machine load hits
- * all of them. Wrap timing runs in `flock /tmp/presenza-bench.lock` on a shared machine.
+ * Each round starts fresh workers (the thread-count groups in alternating order). Wrap timing runs in `flock /tmp/presenza-bench.lock` on a shared machine.
  * Results are merged into bench/results/embed-variants.json under the group's name, with the
  * load average before and after, and each variant's largest output difference from the first
  * variant (1 − cosine similarity) on the first images, so a variant that changes the model's
@@ -24,49 +24,77 @@ import { CHROMIUM, CHROMIUM_ARGS } from '../playwright.config.js';
 import { FACES, ROOT } from '../e2e/support/paths.js';
 import { serveStatic } from '../e2e/support/staticServer.js';
 import { lfwImages, stats } from './lib/samples.js';
-import type { VariantSpec, WorkerReply, WorkerRequest } from './embed-variants/worker.js';
+// @ts-expect-error: plain ES module without type declarations (it must run before any build).
+import { fetchVerifiedSource } from '../scripts/provision-models.mjs';
+import type { VariantReply, VariantSpec, WorkerReply, WorkerRequest } from './embed-variants/worker.js';
 
 /** Models made by bench tooling (not shipped) are served from here as /variants/. */
 export const VARIANT_MODELS = join(ROOT, 'bench', '.cache', 'embed-variants', 'models');
 const BUNDLE_DIR = join(ROOT, 'bench', '.cache', 'embed-variants', 'bundle');
 
+/** The embedding model as provisioned (what the SDK ships). */
 const SHIPPED = '/models/fr_feature.onnx';
+/** The published float model it is built from (written by {@link writeSourceModel}). */
+const FLOAT = '/variants/fr_feature.source.onnx';
 
 /** Every variant the script knows, by name. */
 const VARIANTS: Record<string, Omit<VariantSpec, 'name'>> = {
   // As shipped (workers/runtime/onnx.ts): 2 threads, optimisation 'all', ORT's defaults otherwise.
   base: { threads: 2, model: SHIPPED, mode: 'single' },
   'base-1t': { threads: 1, model: SHIPPED, mode: 'single' },
-  'opt-basic': { threads: 2, model: SHIPPED, mode: 'single', session: { graphOptimizationLevel: 'basic' } },
-  'opt-extended': { threads: 2, model: SHIPPED, mode: 'single', session: { graphOptimizationLevel: 'extended' } },
-  'opt-disabled': { threads: 2, model: SHIPPED, mode: 'single', session: { graphOptimizationLevel: 'disabled' } },
-  arena: { threads: 2, model: SHIPPED, mode: 'single', session: { enableCpuMemArena: true } },
-  mempattern: { threads: 2, model: SHIPPED, mode: 'single', session: { enableMemPattern: true } },
-  'arena+mempattern': { threads: 2, model: SHIPPED, mode: 'single', session: { enableCpuMemArena: true, enableMemPattern: true } },
-  parallel: { threads: 2, model: SHIPPED, mode: 'single', session: { executionMode: 'parallel' } },
-  reuse: { threads: 2, model: SHIPPED, mode: 'single', reuseInput: true, preallocOutput: true },
-  'reuse-input': { threads: 2, model: SHIPPED, mode: 'single', reuseInput: true },
-  'no-spin': { threads: 2, model: SHIPPED, mode: 'single', session: { extra: { session: { intra_op: { allow_spinning: '0' } } } } },
-  'force-spin-stop': { threads: 2, model: SHIPPED, mode: 'single', session: { extra: { session: { force_spinning_stop: '1' } } } },
-  'no-prepack': { threads: 2, model: SHIPPED, mode: 'single', session: { extra: { session: { disable_prepacking: '1' } } } },
-  'no-simd': { threads: 2, model: SHIPPED, mode: 'single', simd: false },
-  // Mirror fusion: two runs as shipped, or one run of a batch-2 model.
-  fused2: { threads: 2, model: SHIPPED, mode: 'fused2' },
+  'base-fused2': { threads: 2, model: SHIPPED, mode: 'fused2' },
+  'base-fused2-1t': { threads: 1, model: SHIPPED, mode: 'fused2' },
+  // The published float model (before scripts/onnx-int8.mjs).
+  float: { threads: 2, model: FLOAT, mode: 'single' },
+  'float-1t': { threads: 1, model: FLOAT, mode: 'single' },
+  'float-fused2': { threads: 2, model: FLOAT, mode: 'fused2' },
+  'float-fused2-1t': { threads: 1, model: FLOAT, mode: 'fused2' },
+  // ORT environment and session options, on the float model (issue 7, step 2).
+  'opt-basic': { threads: 2, model: FLOAT, mode: 'single', session: { graphOptimizationLevel: 'basic' } },
+  'opt-extended': { threads: 2, model: FLOAT, mode: 'single', session: { graphOptimizationLevel: 'extended' } },
+  'opt-disabled': { threads: 2, model: FLOAT, mode: 'single', session: { graphOptimizationLevel: 'disabled' } },
+  arena: { threads: 2, model: FLOAT, mode: 'single', session: { enableCpuMemArena: true } },
+  mempattern: { threads: 2, model: FLOAT, mode: 'single', session: { enableMemPattern: true } },
+  'arena+mempattern': { threads: 2, model: FLOAT, mode: 'single', session: { enableCpuMemArena: true, enableMemPattern: true } },
+  parallel: { threads: 2, model: FLOAT, mode: 'single', session: { executionMode: 'parallel' } },
+  reuse: { threads: 2, model: FLOAT, mode: 'single', reuseInput: true, preallocOutput: true },
+  'reuse-input': { threads: 2, model: FLOAT, mode: 'single', reuseInput: true },
+  'no-spin': { threads: 2, model: FLOAT, mode: 'single', session: { extra: { session: { intra_op: { allow_spinning: '0' } } } } },
+  'force-spin-stop': { threads: 2, model: FLOAT, mode: 'single', session: { extra: { session: { force_spinning_stop: '1' } } } },
+  'no-prepack': { threads: 2, model: FLOAT, mode: 'single', session: { extra: { session: { disable_prepacking: '1' } } } },
+  'no-simd': { threads: 2, model: FLOAT, mode: 'single', simd: false },
+  // Mirror fusion in one run of a model whose batch dimension was made 2 or symbolic (files made
+  // outside this script: the input's and output's first dimension edited, the final Reshape's
+  // shape [1, -1] made [-1, 512]).
   batch2: { threads: 2, model: '/variants/fr_feature.batch2.onnx', mode: 'batch2' },
   batchN: { threads: 2, model: '/variants/fr_feature.batchN.onnx', mode: 'batch2' },
-  'batchN-1': { threads: 2, model: '/variants/fr_feature.batchN.onnx', mode: 'single' },
-  'fused2-1t': { threads: 1, model: SHIPPED, mode: 'fused2' },
   'batch2-1t': { threads: 1, model: '/variants/fr_feature.batch2.onnx', mode: 'batch2' },
 };
 
-/** Any other `/variants/<file>.onnx` can be named as `file:<file>` (single) or `file2:<file>` (batch 2). */
+/**
+ * Any other `/variants/<file>.onnx` can be named as `file:<file>` (single), `fused:<file>` (crop and
+ * mirror, two runs) or `file2:<file>` (batch of 2); `-1t` after the prefix runs it on 1 thread.
+ */
 function variantSpec(name: string): VariantSpec {
   const known = VARIANTS[name];
   if (known) return { name, ...known };
   if (name.startsWith('profile:')) return { ...variantSpec(name.slice(8)), name, profile: true };
-  const match = /^(file2?)(-1t)?:(.+)$/.exec(name);
-  if (match) return { name, threads: match[2] ? 1 : 2, model: `/variants/${match[3]}`, mode: match[1] === 'file2' ? 'batch2' : 'single' };
+  const match = /^(file2?|fused)(-1t)?:(.+)$/.exec(name);
+  if (match) {
+    const mode = match[1] === 'file2' ? 'batch2' : match[1] === 'fused' ? 'fused2' : 'single';
+    return { name, threads: match[2] ? 1 : 2, model: `/variants/${match[3]}`, mode };
+  }
   throw new Error(`unknown variant ${name}; known: ${Object.keys(VARIANTS).join(', ')}, file:<name>, file2:<name>`);
+}
+
+/** Writes the embedding model's published (float) source next to the variant models. */
+async function writeSourceModel(): Promise<void> {
+  const target = join(VARIANT_MODELS, 'fr_feature.source.onnx');
+  if (existsSync(target)) return;
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'models', 'manifest.json'), 'utf8')) as { files: { file: string; source: { sha256?: string } }[] };
+  const entry = manifest.files.find((f) => f.file === 'fr_feature.onnx')!;
+  const mirror = process.env.PRESENZA_MODELS_MIRROR;
+  writeFileSync(target, await fetchVerifiedSource(entry, mirror ? { mirror } : {}));
 }
 
 async function bundleWorker(): Promise<void> {
@@ -139,6 +167,7 @@ async function main() {
   const runsPerRound = Math.ceil(Number(values.runs) / rounds);
   await bundleWorker();
   mkdirSync(VARIANT_MODELS, { recursive: true });
+  await writeSourceModel();
   const server = await serveStatic({
     mounts: { '/bundle/': BUNDLE_DIR, '/models/': join(ROOT, 'models'), '/variants/': VARIANT_MODELS, '/images/': FACES },
     pages: { '/bench.html': '<!doctype html><title>embed variants</title>' },
@@ -147,7 +176,13 @@ async function main() {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   const loadBefore = loadavg();
   const started = new Date().toISOString();
-  const replies = new Map<string, WorkerReply[]>(variants.map((v) => [v.name, []]));
+  const replies = new Map<string, (VariantReply & { threads: number })[]>(variants.map((v) => [v.name, []]));
+  // Variants sharing a thread count (and SIMD flag) share a worker and run in turn; a profiled one runs alone.
+  const groups = new Map<string, VariantSpec[]>();
+  for (const v of variants) {
+    const key = v.profile ? `profile:${v.name}` : `${v.threads}:${v.simd ?? ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), v]);
+  }
   /** ORT's profiling events of the current variant (printed to the worker's console). */
   const profileLines: string[] = [];
   const profiles: Record<string, unknown> = {};
@@ -161,9 +196,10 @@ async function main() {
     await page.goto(`${server.origin}/bench.html`);
     const images = lfwImages(Number(values.images)).map((f) => `/images/${f.split('/').map(encodeURIComponent).join('/')}`);
     for (let round = 0; round < rounds; round += 1) {
-      for (const variant of round % 2 === 0 ? variants : [...variants].reverse()) {
+      const ordered = [...groups.values()];
+      for (const group of round % 2 === 0 ? ordered : ordered.reverse()) {
         const request: WorkerRequest = {
-          variant,
+          variants: group,
           wasmBase: `${server.origin}/models/`,
           images,
           warmup: Number(values.warmup),
@@ -180,18 +216,22 @@ async function main() {
               };
               worker.onerror = (event) => {
                 worker.terminate();
-                resolve({ times: [], createMs: 0, threads: 0, crossOriginIsolated: false, embeddings: [], error: event.message });
+                resolve({ variants: [], threads: 0, crossOriginIsolated: false, error: event.message });
               };
               worker.postMessage(request);
             }),
           request,
         );
-        if (reply.error) throw new Error(`${variant.name}: ${reply.error}`);
+        const names = group.map((v) => v.name).join(', ');
+        if (reply.error) throw new Error(`${names}: ${reply.error}`);
         if (!reply.crossOriginIsolated) throw new Error('the worker is not cross-origin isolated');
-        replies.get(variant.name)!.push(reply);
-        if (variant.profile) profiles[variant.name] = summarizeProfile(profileLines.splice(0), request.runs + request.warmup + request.keep);
-        const s = stats(reply.times);
-        console.error(`round ${round + 1} ${variant.name.padEnd(20)} p50 ${s.p50} ms  p95 ${s.p95} ms  (load ${loadavg()[0]!.toFixed(2)})`);
+        group.forEach((variant, k) => {
+          const result = reply.variants[k]!;
+          replies.get(variant.name)!.push({ ...result, threads: reply.threads });
+          if (variant.profile) profiles[variant.name] = summarizeProfile(profileLines.splice(0), request.runs + request.warmup + request.keep);
+          const s = stats(result.times);
+          console.error(`round ${round + 1} ${variant.name.padEnd(20)} p50 ${s.p50} ms  p95 ${s.p95} ms  (load ${loadavg()[0]!.toFixed(2)})`);
+        });
       }
     }
   } finally {
@@ -212,6 +252,7 @@ async function main() {
       session_create_ms: Number((all.reduce((sum, r) => sum + r.createMs, 0) / all.length).toFixed(1)),
       threads_reported: all[0]!.threads,
       max_cosine_gap_vs_first: Number(Math.max(...gaps).toExponential(3)),
+      mean_cosine_gap_vs_first: Number((gaps.reduce((a, b) => a + b, 0) / gaps.length).toExponential(3)),
     };
   });
   const record = {
@@ -230,7 +271,7 @@ async function main() {
   console.log('variant               threads  mode     p50 ms   p95 ms   round p50s           1-cos vs first');
   for (const r of results) {
     console.log(
-      `${r.name.padEnd(21)} ${String(r.threads).padEnd(8)} ${r.mode.padEnd(8)} ${String(r.ms.p50).padEnd(8)} ${String(r.ms.p95).padEnd(8)} ${r.round_p50.join(' / ').padEnd(20)} ${r.max_cosine_gap_vs_first}`,
+      `${r.name.padEnd(21)} ${String(r.threads).padEnd(8)} ${r.mode.padEnd(8)} ${String(r.ms.p50).padEnd(8)} ${String(r.ms.p95).padEnd(8)} ${r.round_p50.join(' / ').padEnd(20)} ${r.max_cosine_gap_vs_first} (mean ${r.mean_cosine_gap_vs_first})`,
     );
   }
   const out = join(ROOT, 'bench', 'results', 'embed-variants.json');

@@ -1,7 +1,8 @@
 /**
- * Module worker of `bench/embed-variants.ts`: loads onnxruntime-web (WASM build) with one
- * variant's environment and session options, turns real photos into 112×112 tensors the way the
- * embedding stage does, and times the embedding model. One worker per variant and round, because
+ * Module worker of `bench/embed-variants.ts`: loads onnxruntime-web (WASM build) with the
+ * variants' thread count, turns real photos into 112×112 tensors the way the embedding stage does,
+ * creates one session per variant and times them run by run in turn, so that load from elsewhere
+ * on the machine hits every variant alike. Variants with another thread count need another worker:
  * ORT fixes its thread pool with the first session.
  */
 import * as ort from 'onnxruntime-web/wasm';
@@ -26,9 +27,9 @@ export interface VariantSpec {
   readonly profile?: boolean;
 }
 
-/** The request the page posts. */
+/** The request the page posts: variants with the same thread count and SIMD flag, timed run by run in turn. */
 export interface WorkerRequest {
-  readonly variant: VariantSpec;
+  readonly variants: readonly VariantSpec[];
   readonly wasmBase: string;
   readonly images: readonly string[];
   readonly warmup: number;
@@ -37,13 +38,18 @@ export interface WorkerRequest {
   readonly keep: number;
 }
 
-/** The reply: per-sample times (ms) and the kept embeddings (crop, then mirror when the mode has one). */
-export interface WorkerReply {
+/** One variant's result: per-sample times (ms) and the kept embeddings (crop, then mirror when the mode has one). */
+export interface VariantReply {
   readonly times: number[];
   readonly createMs: number;
+  readonly embeddings: number[][];
+}
+
+/** The reply, one entry per variant in request order. */
+export interface WorkerReply {
+  readonly variants: VariantReply[];
   readonly threads: number;
   readonly crossOriginIsolated: boolean;
-  readonly embeddings: number[][];
   readonly error?: string;
 }
 
@@ -62,24 +68,16 @@ async function loadCrop(url: string): Promise<Pixels> {
   return { width: SIZE, height: SIZE, data };
 }
 
-async function handle(request: WorkerRequest): Promise<WorkerReply> {
-  const { variant } = request;
-  ort.env.wasm.numThreads = variant.threads;
-  ort.env.wasm.wasmPaths = request.wasmBase;
-  ort.env.wasm.proxy = false;
-  if (variant.simd !== undefined) (ort.env.wasm as { simd?: boolean }).simd = variant.simd;
-  const [modelBytes, ...crops] = await Promise.all([
-    fetch(variant.model).then(async (r) => new Uint8Array(await r.arrayBuffer())),
-    ...request.images.map(loadCrop),
-  ]);
-  const tensors = crops.map((crop) => {
-    const data = new Float32Array(2 * PLANE);
-    writeCropTensor(crop, 'bgr', false, data, 0);
-    writeCropTensor(crop, 'bgr', true, data, PLANE);
-    return data;
-  });
+/** Creates the variant's session; returns a function that embeds sample `index` (crop, then mirror). */
+async function prepare(variant: VariantSpec, tensors: readonly Float32Array[]) {
+  const modelBytes = new Uint8Array(await (await fetch(variant.model)).arrayBuffer());
   const created = performance.now();
-  const session = await ort.InferenceSession.create(modelBytes!, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', ...variant.session, ...(variant.profile ? { enableProfiling: true } : {}) });
+  const session = await ort.InferenceSession.create(modelBytes, {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+    ...variant.session,
+    ...(variant.profile ? { enableProfiling: true } : {}),
+  });
   const createMs = performance.now() - created;
   const inputName = session.inputNames[0]!;
   const outputName = session.outputNames[0]!;
@@ -111,23 +109,49 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
     return [both.slice(0, 512), both.slice(512, 1024)];
   }
 
-  const embeddings: number[][] = [];
-  for (let i = 0; i < Math.min(request.keep, tensors.length); i += 1) for (const e of await sample(i)) embeddings.push(Array.from(e));
-  for (let i = 0; i < request.warmup; i += 1) await sample(i);
-  const times: number[] = [];
-  for (let i = 0; i < request.runs; i += 1) {
-    const start = performance.now();
-    await sample(i);
-    times.push(performance.now() - start);
+  async function close() {
+    if (variant.profile) session.endProfiling();
+    await session.release();
   }
-  if (variant.profile) session.endProfiling();
-  await session.release();
-  return { times, createMs, threads: ort.env.wasm.numThreads ?? 0, crossOriginIsolated: self.crossOriginIsolated, embeddings };
+  return { sample, close, createMs };
+}
+
+async function handle(request: WorkerRequest): Promise<WorkerReply> {
+  const { threads, simd } = request.variants[0]!;
+  ort.env.wasm.numThreads = threads;
+  ort.env.wasm.wasmPaths = request.wasmBase;
+  ort.env.wasm.proxy = false;
+  if (simd !== undefined) (ort.env.wasm as { simd?: boolean }).simd = simd;
+  const crops = await Promise.all(request.images.map(loadCrop));
+  const tensors = crops.map((crop) => {
+    const data = new Float32Array(2 * PLANE);
+    writeCropTensor(crop, 'bgr', false, data, 0);
+    writeCropTensor(crop, 'bgr', true, data, PLANE);
+    return data;
+  });
+  const prepared = [];
+  for (const variant of request.variants) prepared.push(await prepare(variant, tensors));
+  const replies = prepared.map((p) => ({ times: [] as number[], createMs: p.createMs, embeddings: [] as number[][] }));
+  for (const [v, p] of prepared.entries()) {
+    for (let i = 0; i < Math.min(request.keep, tensors.length); i += 1) for (const e of await p.sample(i)) replies[v]!.embeddings.push(Array.from(e));
+    for (let i = 0; i < request.warmup; i += 1) await p.sample(i);
+  }
+  for (let i = 0; i < request.runs; i += 1) {
+    // Rotate the order so no variant always runs right after the same one.
+    for (let k = 0; k < prepared.length; k += 1) {
+      const v = (i + k) % prepared.length;
+      const start = performance.now();
+      await prepared[v]!.sample(i);
+      replies[v]!.times.push(performance.now() - start);
+    }
+  }
+  for (const p of prepared) await p.close();
+  return { variants: replies, threads: ort.env.wasm.numThreads ?? 0, crossOriginIsolated: self.crossOriginIsolated };
 }
 
 self.onmessage = (event: MessageEvent<WorkerRequest>) => {
   handle(event.data).then(
     (reply) => self.postMessage(reply),
-    (error: unknown) => self.postMessage({ times: [], createMs: 0, threads: 0, crossOriginIsolated: self.crossOriginIsolated, embeddings: [], error: String(error) }),
+    (error: unknown) => self.postMessage({ variants: [], threads: 0, crossOriginIsolated: self.crossOriginIsolated, error: String(error) }),
   );
 };
