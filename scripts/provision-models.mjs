@@ -5,6 +5,9 @@
 //   2. the directory named by PRESENZA_MODELS_MIRROR, when it holds the file;
 //   3. the manifest's source: an installed npm package ("package"), an npm tarball fetched with
 //      `npm pack` and checked against its integrity ("npm"), or the official URL ("url").
+// An entry with a `transform` (see scripts/onnx-int8.mjs) ships a file derived at build time from
+// its source: the source bytes are verified against `source.sha256`, transformed (deterministic),
+// and the result verified against the entry's `sha256`. A mirror may hold either form.
 // A missing or mismatching file stops with a message naming the file, the expected hash and the fix.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -13,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { MODEL_TRANSFORMS } from './onnx-int8.mjs';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -132,10 +136,38 @@ async function fetchFromSource(entry, { cacheDir, fetchImpl }) {
 }
 
 /**
- * Provisions every manifest entry into `dir`. Returns one line per file saying where it came from.
- * @param {{ manifest: { files: object[] }, dir: string, mirror?: string, cacheDir?: string, fetchImpl?: typeof fetch }} options
+ * For an entry with a `transform`: bytes that are already the shipped file pass as they are; bytes
+ * of the source (checked against `source.sha256`) are transformed. Then the result is verified.
  */
-export async function provisionModels({ manifest, dir, mirror, cacheDir = join(projectRoot, 'node_modules', '.cache', 'presenza'), fetchImpl = fetch }) {
+function applyTransform(entry, bytes, origin, transforms) {
+  if (sha256Hex(bytes) === entry.sha256) return { bytes, origin };
+  const transform = transforms[entry.transform];
+  if (!transform) throw new ProvisioningError(`${entry.file}: unknown transform ${JSON.stringify(entry.transform)} in the manifest.`);
+  verifyBytes({ file: `${entry.file} (source, before ${entry.transform})`, sha256: entry.source.sha256 }, bytes, origin);
+  return { bytes: Buffer.from(transform(bytes, entry.transform_options)), origin: `${origin}, ${entry.transform}` };
+}
+
+/**
+ * The published bytes of a transformed entry, verified against `source.sha256` (for benchmarks that
+ * compare the shipped file with its source). Looks in the mirror first, then the manifest's source.
+ */
+export async function fetchVerifiedSource(entry, { mirror, cacheDir = join(projectRoot, 'node_modules', '.cache', 'presenza'), fetchImpl = fetch } = {}) {
+  if (!entry.source?.sha256) throw new ProvisioningError(`${entry.file}: the manifest pins no source hash.`);
+  const mirrored = mirror ? join(mirror, entry.file) : undefined;
+  if (mirrored && existsSync(mirrored)) {
+    const bytes = readFileSync(mirrored);
+    if (sha256Hex(bytes) === entry.source.sha256) return bytes;
+  }
+  const { bytes, origin } = await fetchFromSource(entry, { cacheDir, fetchImpl });
+  verifyBytes({ file: `${entry.file} (source)`, sha256: entry.source.sha256 }, bytes, origin);
+  return bytes;
+}
+
+/**
+ * Provisions every manifest entry into `dir`. Returns one line per file saying where it came from.
+ * @param {{ manifest: { files: object[] }, dir: string, mirror?: string, cacheDir?: string, fetchImpl?: typeof fetch, transforms?: Record<string, (bytes: Uint8Array, options?: object) => Uint8Array> }} options
+ */
+export async function provisionModels({ manifest, dir, mirror, cacheDir = join(projectRoot, 'node_modules', '.cache', 'presenza'), fetchImpl = fetch, transforms = MODEL_TRANSFORMS }) {
   mkdirSync(dir, { recursive: true });
   const report = [];
   for (const entry of manifest.files) {
@@ -145,10 +177,11 @@ export async function provisionModels({ manifest, dir, mirror, cacheDir = join(p
       continue;
     }
     const mirrored = mirror ? join(mirror, entry.file) : undefined;
-    const { bytes, origin } =
+    const fetched =
       mirrored && existsSync(mirrored)
         ? { bytes: readFileSync(mirrored), origin: mirrored }
         : await fetchFromSource(entry, { cacheDir, fetchImpl });
+    const { bytes, origin } = entry.transform ? applyTransform(entry, fetched.bytes, fetched.origin, transforms) : fetched;
     verifyBytes(entry, bytes, origin);
     writeFileSync(target, bytes);
     report.push(`fetched  ${entry.file}  <- ${origin}`);

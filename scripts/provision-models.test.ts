@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: plain ES module without type declarations (it must run before any build).
-import { extractFromTgz, provisionModels, ProvisioningError, sha256Hex } from './provision-models.mjs';
+import { extractFromTgz, fetchVerifiedSource, provisionModels, ProvisioningError, sha256Hex } from './provision-models.mjs';
 
 const bytes = Buffer.from('pretend this is a model');
 const entry = (source: object) => ({ file: 'model.bin', role: 'test', sha256: sha256Hex(bytes), source });
@@ -64,6 +64,65 @@ describe('provisionModels', () => {
     const wrong = async () => new Response('not the model');
     const run = provisionModels({ manifest: { files: [entry({ type: 'url', url: 'https://example.invalid/m' })] }, dir, fetchImpl: wrong });
     await expect(run).rejects.toThrow(/does not match/);
+  });
+});
+
+describe('provisionModels with a build-time transform', () => {
+  const source = Buffer.from('the published model');
+  const upper = (b: Uint8Array) => Buffer.from(Buffer.from(b).toString('utf8').toUpperCase());
+  const transformed = upper(source);
+  const derived = { file: 'model.bin', role: 'test', sha256: sha256Hex(transformed), transform: 'upper', source: { type: 'url', url: 'https://example.invalid/m', sha256: sha256Hex(source) } };
+  const transforms = { upper };
+
+  it('verifies the source, transforms it and verifies the result', async () => {
+    const mirror = mkdtempSync(join(tmpdir(), 'mirror-'));
+    const dir = mkdtempSync(join(tmpdir(), 'models-'));
+    writeFileSync(join(mirror, 'model.bin'), source);
+    const report = await provisionModels({ manifest: { files: [derived] }, dir, mirror, transforms });
+    expect(readFileSync(join(dir, 'model.bin'))).toEqual(transformed);
+    expect(report[0]).toContain('upper');
+  });
+
+  it('takes an already transformed copy as it is', async () => {
+    const mirror = mkdtempSync(join(tmpdir(), 'mirror-'));
+    const dir = mkdtempSync(join(tmpdir(), 'models-'));
+    writeFileSync(join(mirror, 'model.bin'), transformed);
+    await provisionModels({ manifest: { files: [derived] }, dir, mirror, transforms: {} });
+    expect(readFileSync(join(dir, 'model.bin'))).toEqual(transformed);
+  });
+
+  it('rejects a source that does not match its pinned hash, before transforming it', async () => {
+    const mirror = mkdtempSync(join(tmpdir(), 'mirror-'));
+    const dir = mkdtempSync(join(tmpdir(), 'models-'));
+    writeFileSync(join(mirror, 'model.bin'), 'another model');
+    let called = false;
+    const run = provisionModels({ manifest: { files: [derived] }, dir, mirror, transforms: { upper: (b: Uint8Array) => ((called = true), upper(b)) } });
+    await expect(run).rejects.toThrow(new RegExp(`source[\\s\\S]*expected sha256 ${sha256Hex(source)}`));
+    expect(called).toBe(false);
+  });
+
+  it('rejects a transform whose output is not the pinned file', async () => {
+    const mirror = mkdtempSync(join(tmpdir(), 'mirror-'));
+    const dir = mkdtempSync(join(tmpdir(), 'models-'));
+    writeFileSync(join(mirror, 'model.bin'), source);
+    const run = provisionModels({ manifest: { files: [derived] }, dir, mirror, transforms: { upper: (b: Uint8Array) => Buffer.concat([upper(b), Buffer.from('!')]) } });
+    await expect(run).rejects.toThrow(new RegExp(`expected sha256 ${sha256Hex(transformed)}`));
+  });
+
+  it('gives benchmarks the verified source of a transformed entry', async () => {
+    const mirror = mkdtempSync(join(tmpdir(), 'mirror-'));
+    writeFileSync(join(mirror, 'model.bin'), transformed);
+    const download = async () => new Response(source);
+    expect(await fetchVerifiedSource(derived, { mirror, fetchImpl: download })).toEqual(source);
+    const wrong = async () => new Response('not it');
+    await expect(fetchVerifiedSource(derived, { mirror, fetchImpl: wrong })).rejects.toThrow(/source[\s\S]*does not match/);
+  });
+
+  it('names an unknown transform', async () => {
+    const mirror = mkdtempSync(join(tmpdir(), 'mirror-'));
+    const dir = mkdtempSync(join(tmpdir(), 'models-'));
+    writeFileSync(join(mirror, 'model.bin'), source);
+    await expect(provisionModels({ manifest: { files: [derived] }, dir, mirror, transforms: {} })).rejects.toThrow(/unknown transform "upper"/);
   });
 });
 
