@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { QualityReport } from './assessQuality.js';
-import { CHECK_FRAMES, checkFrameView, FrameCollector, MIN_FRAME_SPACING_MS } from './capture.js';
+import { CHECK_FRAME_SPACING_MS, CHECK_FRAMES, checkFrameView, FrameCollector, MIN_FRAME_SPACING_MS, TIMER_JITTER_MS } from './capture.js';
 
 const good: QualityReport = { ok: true, issues: [], hints: [] };
 const noFace: QualityReport = { ok: false, issues: ['no_face'], hints: [] };
@@ -12,13 +12,20 @@ describe('FrameCollector', () => {
     const collector = new FrameCollector(2);
     expect(collector.wants(good, 0)).toBe(true);
     collector.keep(new Float32Array([1]), 0);
-    expect(collector.wants(good, MIN_FRAME_SPACING_MS - 1)).toBe(false);
+    expect(collector.wants(good, MIN_FRAME_SPACING_MS - TIMER_JITTER_MS - 1)).toBe(false);
     expect(collector.wants(dark, MIN_FRAME_SPACING_MS)).toBe(false);
     expect(collector.wants(good, MIN_FRAME_SPACING_MS)).toBe(true);
     collector.keep(new Float32Array([2]), MIN_FRAME_SPACING_MS);
     expect(collector.done).toBe(true);
     expect(collector.wants(good, 10_000)).toBe(false);
     expect(collector.collected).toBe(2);
+  });
+
+  it('counts a frame that a timer brought a little early as spaced (a check at 100 ms frames)', () => {
+    const collector = new FrameCollector(CHECK_FRAMES, CHECK_FRAME_SPACING_MS);
+    collector.keep(new Float32Array([1]), 1000);
+    expect(collector.wants(good, 1000 + CHECK_FRAME_SPACING_MS - 0.5)).toBe(true);
+    expect(collector.wants(good, 1000 + CHECK_FRAME_SPACING_MS / 2)).toBe(false);
   });
 
   it('says no_face when no frame had a face', () => {

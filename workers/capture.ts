@@ -30,6 +30,14 @@ export function checkFrameView(index: number): CropView {
   return index % 2 === 0 ? 'plain' : 'mirrored';
 }
 
+/**
+ * How much earlier than the spacing a frame may come and still count as spaced. The capture loop
+ * waits one frame interval between frames with a timer, which can fire about a millisecond early
+ * by `performance.now()`: a frame 99.5 ms after the last one was refused, and a check analysed a
+ * whole extra frame each time (about 100 ms lost per refused frame).
+ */
+export const TIMER_JITTER_MS = 5;
+
 /** Why a capture that did not complete failed. */
 export type IncompleteReason = 'no_face' | 'multiple_faces' | 'timeout';
 
@@ -50,7 +58,7 @@ export class FrameCollector {
   wants(quality: QualityReport, timestampMs: number): boolean {
     if (!quality.issues.includes('no_face')) this.framesWithFace += 1;
     if (quality.issues.includes('multiple_faces')) this.framesWithOthers += 1;
-    return quality.ok && !this.done && timestampMs - this.lastKeptAt >= this.spacingMs;
+    return quality.ok && !this.done && timestampMs - this.lastKeptAt >= this.spacingMs - TIMER_JITTER_MS;
   }
 
   /** Keeps the embedding of a frame that {@link wants} accepted. */
