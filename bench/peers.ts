@@ -11,7 +11,9 @@
  * library order so load changes hit all of them alike. Accuracy: LFW folds 1–8 (or the `--folds`
  * range) with the k-fold protocol of bench/lib/metrics.ts; an image without a face makes its
  * pairs errors. Descriptors are cached in bench/.cache. Results: bench/results/peers.json
- * (peers-webgl.json with `--backend webgl`). Timings depend on the machine's load: the 1-minute
+ * (peers-webgl.json with `--backend webgl`; a `-latency` suffix with --latency-only, so the last
+ * full run keeps its accuracy figures). Presenza's per-frame time is given with the enrollment
+ * embedding (mirror fusion, 2 runs) and with a check frame's (one run). Timings depend on the machine's load: the 1-minute
  * load average is recorded with them.
  */
 import { createHash } from 'node:crypto';
@@ -22,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { build } from 'vite';
 import { FACES, ROOT } from '../e2e/support/paths.js';
 import { cosineSimilarity } from '../workers/compareTemplates.js';
-import { DEFAULT_EMBEDDING_OPTIONS } from '../workers/embedFace.js';
+import { DEFAULT_EMBEDDING_OPTIONS, type EmbeddingOptions } from '../workers/embedFace.js';
 import { startBrowserPipeline, imageUrl, type BrowserPipeline } from './lib/browserPipeline.js';
 import { describeAll, fromBase64, percentile, toBase64, variantName } from './lib/embeddingCache.js';
 import { summarize, type ScoredPair, type Summary } from './lib/metrics.js';
@@ -143,26 +145,38 @@ function readPeerCache(file: string): Map<string, PeerImage> {
 const describePeer = (pipeline: BrowserPipeline, peer: PeerName, files: readonly string[]): Promise<DescribedByPeer[]> =>
   pipeline.page.evaluate(({ peer, urls }) => window.PresenzaPeers.describe(peer, urls), { peer, urls: files.map(imageUrl) });
 
-/** Per-frame milliseconds of Presenza's whole path (shipped embedding) and its two parts, or null without a face. */
+/** One embedding run: what a check frame costs (it embeds one view, workers/capture.ts `checkFrameView`). */
+const ONE_VIEW: EmbeddingOptions = { ...DEFAULT_EMBEDDING_OPTIONS, fuseMirror: false };
+
+/**
+ * Per-frame milliseconds of Presenza's whole path with the enrollment embedding (mirror fusion) and
+ * with a check frame's (one run), and the parts, or null without a face.
+ */
 async function presenzaFrames(pipeline: BrowserPipeline, files: readonly string[]) {
-  const described = await pipeline.describe(files, [DEFAULT_EMBEDDING_OPTIONS]);
-  return described.map((d) =>
-    d.faces > 0 ? { ms: d.timings.landmarksAndAlignMs + d.timings.embedMs[0]!, landmarksAlignMs: d.timings.landmarksAndAlignMs, embedMs: d.timings.embedMs[0]! } : null,
-  );
+  const described = await pipeline.describe(files, [DEFAULT_EMBEDDING_OPTIONS, ONE_VIEW]);
+  return described.map((d) => {
+    if (d.faces === 0) return null;
+    const [fusedMs, oneViewMs] = d.timings.embedMs as [number, number];
+    const landmarksAlignMs = d.timings.landmarksAndAlignMs;
+    return { ms: landmarksAlignMs + fusedMs, checkFrameMs: landmarksAlignMs + oneViewMs, landmarksAlignMs, embedMs: fusedMs, oneViewMs };
+  });
 }
 
 /** Latency over the first FRAMES images: blocks of BLOCK frames, the library order rotating per block. */
 async function latency(pipeline: BrowserPipeline, files: readonly string[]) {
   const libraries: Library[] = ['presenza', ...PEERS];
-  const presenzaParts: { landmarksAlignMs: number; embedMs: number }[] = [];
+  const presenzaParts: { landmarksAlignMs: number; embedMs: number; oneViewMs: number }[] = [];
+  const checkFrames: (number | null)[] = [];
   const run = async (library: Library, frames: readonly string[]) => {
     if (library !== 'presenza') return (await describePeer(pipeline, library, frames)).map((d) => (d.faces > 0 ? d.ms : null));
     const described = await presenzaFrames(pipeline, frames);
     presenzaParts.push(...described.filter((d) => d !== null));
+    checkFrames.push(...described.map((d) => d?.checkFrameMs ?? null));
     return described.map((d) => d?.ms ?? null);
   };
   for (const library of libraries) await run(library, files.slice(0, WARM_UP));
   presenzaParts.length = 0;
+  checkFrames.length = 0;
   const times: Record<Library, (number | null)[]> = { presenza: [], human: [], 'face-api': [] };
   const load: number[] = [];
   for (let start = 0, block = 0; start < files.length; start += BLOCK, block += 1) {
@@ -181,9 +195,11 @@ async function latency(pipeline: BrowserPipeline, files: readonly string[]) {
     frames: files.length,
     frames_all_found: everyoneFound.filter(Boolean).length,
     per_library: perLibrary,
+    presenza_check_frame: stats(checkFrames.filter((_, i) => everyoneFound[i]) as number[]),
     presenza_parts: {
       landmarks_quality_align_ms: stats(presenzaParts.map((p) => p.landmarksAlignMs)),
       embedding_mirror_fused_ms: stats(presenzaParts.map((p) => p.embedMs)),
+      embedding_one_view_ms: stats(presenzaParts.map((p) => p.oneViewMs)),
     },
     load_average_1m: stats(load),
   };
@@ -320,6 +336,8 @@ function report(r: {
       {
         latency_p50: Number((t.presenza.p50 / t[peer].p50).toFixed(3)),
         latency_p95: Number((t.presenza.p95 / t[peer].p95).toFixed(3)),
+        check_frame_latency_p50: Number((r.timing.presenza_check_frame.p50 / t[peer].p50).toFixed(3)),
+        check_frame_latency_p95: Number((r.timing.presenza_check_frame.p95 / t[peer].p95).toFixed(3)),
         ...(r.accuracy
           ? {
               accuracy_points: Number((100 * (r.accuracy.presenza.accuracy - r.accuracy[peer].accuracy)).toFixed(2)),
@@ -342,6 +360,7 @@ function report(r: {
           : ''),
     );
   }
+  console.log(`presenza, check frame (one embedding run): ${r.timing.presenza_check_frame.p50} / ${r.timing.presenza_check_frame.p95}`);
   if (r.accuracy) {
     const common = (library: Library) => r.accuracy![library].pairs_scored_by_all;
     console.log(`\non the ${common('presenza').pairs} pairs every library scored (both faces found by all): ` +
@@ -358,14 +377,20 @@ function report(r: {
     date: new Date().toISOString(),
     load_average_1m: { start: Number(r.loadStart[0]!.toFixed(2)), end: Number(loadavg()[0]!.toFixed(2)), during_latency: r.timing.load_average_1m },
     backend,
-    presenza: { variant: variantName(DEFAULT_EMBEDDING_OPTIONS), wasm_threads: r.threads, per_frame: 'landmarks + quality + align + embedding (2 runs: mirror fusion)' },
+    presenza: {
+      variant: variantName(DEFAULT_EMBEDDING_OPTIONS),
+      wasm_threads: r.threads,
+      per_frame: 'landmarks + quality + align + embedding (2 runs: mirror fusion, as for an enrollment frame)',
+      check_frame: 'landmarks + quality + align + embedding (1 run: one view, as for a check frame)',
+    },
     peer_wasm_threads_requested: r.threads,
     peers: r.runtimes,
     latency: r.timing,
     accuracy: r.accuracy && { protocol: `LFW View 2 folds ${FOLDS.first}-${FOLDS.last}, threshold chosen on the other folds`, images: r.images, ...r.accuracy },
     ratios_presenza_over_peer: ratios,
   };
-  const out = join(ROOT, 'bench', 'results', backend === 'wasm' ? 'peers.json' : `peers-${backend}.json`);
+  // A latency-only run keeps the last full run's accuracy figures in peers.json.
+  const out = join(ROOT, 'bench', 'results', `peers${backend === 'wasm' ? '' : `-${backend}`}${r.accuracy ? '' : '-latency'}.json`);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(out, JSON.stringify(record, null, 1) + '\n');
   console.log(`saved ${out}`);

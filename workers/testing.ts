@@ -142,7 +142,7 @@ const testingApi: FaceWorkerTestingApi = {
       nonce: 'n'.repeat(43),
       outcome: 'pass' as const,
       liveness: 'passed' as const,
-      models: ['64184e229b26', '87aacdfe5751'],
+      models: ['64184e229b26', 'fcc5ecb427d7'],
     };
     const start = performance.now();
     let signatures = 0;

@@ -24,7 +24,7 @@ export function httpSend(origin: string): Send {
 }
 
 /** Model ids the simulated device claims. */
-const MODELS = ['64184e229b26', '87aacdfe5751'];
+const MODELS = ['64184e229b26', 'fcc5ecb427d7'];
 
 /** A student with a device key, enrolled through the demo API. */
 export class SimulatedStudent {
