@@ -27,6 +27,7 @@ import { lfwImages, stats } from './lib/samples.js';
 // @ts-expect-error: plain ES module without type declarations (it must run before any build).
 import { fetchVerifiedSource } from '../scripts/provision-models.mjs';
 import type { VariantReply, VariantSpec, WorkerReply, WorkerRequest } from './embed-variants/worker.js';
+import { cosineSimilarity } from '../workers/compareTemplates.js';
 
 /** Models made by bench tooling (not shipped) are served from here as /variants/. */
 export const VARIANT_MODELS = join(ROOT, 'bench', '.cache', 'embed-variants', 'models');
@@ -115,17 +116,7 @@ async function bundleWorker(): Promise<void> {
   });
 }
 
-const cosineGap = (a: readonly number[], b: readonly number[]) => {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i += 1) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return 1 - dot / Math.sqrt(na * nb);
-};
+const cosineGap = (a: readonly number[], b: readonly number[]) => 1 - cosineSimilarity(a, b);
 
 /** Mean ms per run by operator and for the slowest nodes, from ORT's profiling events. */
 function summarizeProfile(lines: readonly string[], runs: number) {
