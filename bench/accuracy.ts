@@ -20,7 +20,7 @@ import { CHECK_FRAMES, checkFrameView } from '../workers/capture.js';
 import { DEFAULT_MATCH_THRESHOLD, cosineSimilarity, meanTemplate } from '../workers/compareTemplates.js';
 import { DEFAULT_EMBEDDING_OPTIONS, type EmbeddingOptions } from '../workers/embedFace.js';
 import { ROOT } from '../e2e/support/paths.js';
-import { describeAll, fromBase64, percentile, pipelineId, variantName } from './lib/embeddingCache.js';
+import { describeAll, fromBase64, percentile, pipelineId, PLAIN_VIEW_OPTIONS, variantName } from './lib/embeddingCache.js';
 import { summarize, type ScoredPair, type Summary } from './lib/metrics.js';
 
 interface Pair {
@@ -36,8 +36,6 @@ const ALL_VARIANTS: readonly EmbeddingOptions[] = [
   { channelOrder: 'rgb', fuseMirror: false },
   { channelOrder: 'rgb', fuseMirror: true },
 ];
-
-const PLAIN_VIEW: EmbeddingOptions = { ...DEFAULT_EMBEDDING_OPTIONS, fuseMirror: false };
 
 /**
  * The probe a check computes from one photo shown as its frames: the mean of one view per frame
@@ -72,7 +70,7 @@ async function main() {
     values.threshold === undefined ? undefined : values.threshold === 'shipped' ? DEFAULT_MATCH_THRESHOLD : Number(values.threshold);
   if (threshold !== undefined && !Number.isFinite(threshold)) throw new TypeError(`--threshold must be "shipped" or a number`);
   // The plain view is needed besides the shipped fusion to score check probes (see checkProbe).
-  const variants = values.variants === 'all' ? ALL_VARIANTS : [DEFAULT_EMBEDDING_OPTIONS, PLAIN_VIEW];
+  const variants = values.variants === 'all' ? ALL_VARIANTS : [DEFAULT_EMBEDDING_OPTIONS, PLAIN_VIEW_OPTIONS];
   const root = resolve(values.root);
   const pairs = JSON.parse(readFileSync(values.pairs, 'utf8')) as Pair[];
   const files = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
@@ -98,7 +96,7 @@ async function main() {
 
   // Enrollment templates are fused; a check probe holds one view per frame (workers/capture.ts).
   const fusedName = variantName(DEFAULT_EMBEDDING_OPTIONS);
-  const plainName = variantName(PLAIN_VIEW);
+  const plainName = variantName(PLAIN_VIEW_OPTIONS);
   const embeddingOf = (file: string, name: string) => {
     const encoded = cache.get(file)!.embeddings[name];
     return encoded ? fromBase64(encoded) : null;

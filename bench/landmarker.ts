@@ -10,22 +10,21 @@
  *
  * Results: bench/results/landmarker.json, with the load average of each variant.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from '../playwright.config.js';
 import { FACES, ROOT } from '../e2e/support/paths.js';
 import { serveStatic } from '../e2e/support/staticServer.js';
-import { lfwImages, stats } from './lib/samples.js';
+import { imageUrl } from './lib/browserPipeline.js';
+import { lfwImages, LIVE_CLIP, liveClipFrames, stats } from './lib/samples.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, json: { type: 'boolean', default: false } } });
 const MODELS = join(ROOT, 'dist', 'models');
 /** MediaPipe's face detector alone is not a pipeline model: it comes from the models mirror, when there. */
 const DETECTOR_MODEL = join(process.env.PRESENZA_MODELS_MIRROR ?? join(ROOT, '..', 'shared', 'models'), 'face_detector.tflite');
-const LIVE_CLIP = 'videos/tranvanluyt-fas/real.mp4';
 /** Frames timed per variant (after 3 untimed ones), and for the slow GPU delegate. */
 const FRAMES = 80;
 const GPU_FRAMES = 12;
@@ -62,16 +61,9 @@ const VARIANTS: readonly Variant[] = [
   { name: 'clip VIDEO, 3 faces, GPU delegate (software WebGL)', frames: 'clip', options: { mode: 'VIDEO', ...SHIPPED, delegate: 'GPU' }, count: GPU_FRAMES },
 ];
 
-/** Frames of the live clip at 10 fps, 640 px wide, in a temp folder (the clip stays in ../shared). */
-function clipFrames(count: number): { dir: string; files: string[] } {
-  const dir = mkdtempSync(join(tmpdir(), 'presenza-landmarker-'));
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-i', join(FACES, LIVE_CLIP), '-vf', 'fps=10,scale=640:-2', '-frames:v', String(count), join(dir, 'f%04d.jpg')]);
-  return { dir, files: readdirSync(dir).sort() };
-}
-
-const clip = clipFrames(FRAMES + 3);
+const clip = liveClipFrames(FRAMES + 3);
 const urls = {
-  stills: lfwImages(FRAMES + 3).map((file) => `/faces/${file.split('/').map(encodeURIComponent).join('/')}`),
+  stills: lfwImages(FRAMES + 3).map(imageUrl),
   clip: clip.files.map((file) => `/clip/${file}`),
 };
 const server = await serveStatic({
@@ -79,7 +71,7 @@ const server = await serveStatic({
     '/tasks-vision/': join(ROOT, 'node_modules', '@mediapipe', 'tasks-vision'),
     '/models/': MODELS,
     '/detector/': dirname(DETECTOR_MODEL),
-    '/faces/': FACES,
+    '/images/': FACES,
     '/clip/': clip.dir,
     '/bench/': join(ROOT, 'bench', 'landmarker'),
   },

@@ -11,9 +11,8 @@
  * sdk_js_gzip_bytes, …). Results: bench/results/latency.json. Timings depend on what else the
  * machine runs: the load average is recorded with them.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -22,30 +21,23 @@ import { CHROMIUM, CHROMIUM_ARGS } from '../playwright.config.js';
 import { DIST, FACES, ROOT } from '../e2e/support/paths.js';
 import { serveStatic } from '../e2e/support/staticServer.js';
 import { DEFAULT_EMBEDDING_OPTIONS } from '../workers/embedFace.js';
+import { PLAIN_VIEW_OPTIONS } from './lib/embeddingCache.js';
 import { startBrowserPipeline } from './lib/browserPipeline.js';
-import { lfwImages, stats } from './lib/samples.js';
+import { lfwImages, liveClipFrames, stats } from './lib/samples.js';
 
 const { values } = parseArgs({ options: { frames: { type: 'string', default: '120' }, json: { type: 'boolean', default: false } } });
 const FRAMES = Number(values.frames);
 const CHECKS = 15;
 /** Page loads for the first check after create() (each: create, then one check). */
 const FIRST_CHECK_RUNS = 5;
-const LIVE_CLIP = 'videos/tranvanluyt-fas/real.mp4';
 
 const gz = (file: string) => gzipSync(readFileSync(file), { level: 9 }).length;
-
-/** Frames of a live clip at 10 fps, as JPEGs in a temp folder (the clip stays in ../shared). */
-function clipFrames(count: number): { dir: string; files: string[] } {
-  const dir = mkdtempSync(join(tmpdir(), 'presenza-clip-'));
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-i', join(FACES, LIVE_CLIP), '-vf', 'fps=10,scale=640:-2', '-frames:v', String(count), join(dir, 'f%04d.jpg')]);
-  return { dir, files: readdirSync(dir).sort() };
-}
 
 async function stages() {
   const pipeline = await startBrowserPipeline({ imageRoot: FACES });
   try {
     const files = lfwImages(FRAMES);
-    const variants = [{ ...DEFAULT_EMBEDDING_OPTIONS, fuseMirror: false }, DEFAULT_EMBEDDING_OPTIONS];
+    const variants = [PLAIN_VIEW_OPTIONS, DEFAULT_EMBEDDING_OPTIONS];
     await pipeline.describe(files.slice(0, 5), variants, { liveness: true }); // warm-up, not counted
     const described = (await pipeline.describe(files, variants, { liveness: true })).filter((d) => d.faces > 0);
     const signing = await pipeline.signing(2);
@@ -65,13 +57,14 @@ async function stages() {
 }
 
 async function videoLandmarks() {
-  const { dir, files } = clipFrames(Math.max(100, Math.min(FRAMES, 200)));
+  const { dir, files } = liveClipFrames(Math.max(100, Math.min(FRAMES, 200)));
   const pipeline = await startBrowserPipeline({ imageRoot: dir });
   try {
     const described = await pipeline.describe(files, [], { video: true });
     return stats(described.slice(5).map((d) => d.timings.stages.landmarksMs));
   } finally {
     await pipeline.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -85,8 +78,8 @@ async function threadsComparison() {
     const pipeline = await startBrowserPipeline({ imageRoot: FACES, ...options });
     try {
       const files = lfwImages(40);
-      await pipeline.describe(files.slice(0, 3), [{ ...DEFAULT_EMBEDDING_OPTIONS, fuseMirror: false }]);
-      const described = await pipeline.describe(files, [{ ...DEFAULT_EMBEDDING_OPTIONS, fuseMirror: false }]);
+      await pipeline.describe(files.slice(0, 3), [PLAIN_VIEW_OPTIONS]);
+      const described = await pipeline.describe(files, [PLAIN_VIEW_OPTIONS]);
       out[`${name}_threads_${pipeline.runtime.threads}`] = stats(described.filter((d) => d.faces > 0).map((d) => d.timings.embedMs[0]!));
     } finally {
       await pipeline.close();

@@ -17,16 +17,16 @@
  * load average is recorded with them.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'vite';
 import { FACES, ROOT } from '../e2e/support/paths.js';
 import { cosineSimilarity } from '../workers/compareTemplates.js';
-import { DEFAULT_EMBEDDING_OPTIONS, type EmbeddingOptions } from '../workers/embedFace.js';
+import { DEFAULT_EMBEDDING_OPTIONS } from '../workers/embedFace.js';
 import { startBrowserPipeline, imageUrl, type BrowserPipeline } from './lib/browserPipeline.js';
-import { describeAll, fromBase64, percentile, toBase64, variantName } from './lib/embeddingCache.js';
+import { describeAll, fromBase64, percentile, PLAIN_VIEW_OPTIONS, readJsonLines, toBase64, variantName } from './lib/embeddingCache.js';
 import { summarize, type ScoredPair, type Summary } from './lib/metrics.js';
 import type { PeerInit, PeerName, PeerRuntime } from './peers/api.js';
 import type { DescribedByPeer } from './peers/page.js';
@@ -132,28 +132,18 @@ function peerCacheFile(peer: PeerName): string {
 }
 
 function readPeerCache(file: string): Map<string, PeerImage> {
-  const cache = new Map<string, PeerImage>();
-  if (!existsSync(file)) return cache;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line) continue;
-    const entry = JSON.parse(line) as PeerImage;
-    cache.set(entry.file, entry);
-  }
-  return cache;
+  return new Map(readJsonLines<PeerImage>(file).map((entry) => [entry.file, entry]));
 }
 
 const describePeer = (pipeline: BrowserPipeline, peer: PeerName, files: readonly string[]): Promise<DescribedByPeer[]> =>
   pipeline.page.evaluate(({ peer, urls }) => window.PresenzaPeers.describe(peer, urls), { peer, urls: files.map(imageUrl) });
-
-/** One embedding run: what a check frame costs (it embeds one view, workers/capture.ts `checkFrameView`). */
-const ONE_VIEW: EmbeddingOptions = { ...DEFAULT_EMBEDDING_OPTIONS, fuseMirror: false };
 
 /**
  * Per-frame milliseconds of Presenza's whole path with the enrollment embedding (mirror fusion) and
  * with a check frame's (one run), and the parts, or null without a face.
  */
 async function presenzaFrames(pipeline: BrowserPipeline, files: readonly string[]) {
-  const described = await pipeline.describe(files, [DEFAULT_EMBEDDING_OPTIONS, ONE_VIEW]);
+  const described = await pipeline.describe(files, [DEFAULT_EMBEDDING_OPTIONS, PLAIN_VIEW_OPTIONS]);
   return described.map((d) => {
     if (d.faces === 0) return null;
     const [fusedMs, oneViewMs] = d.timings.embedMs as [number, number];

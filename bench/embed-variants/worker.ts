@@ -6,6 +6,7 @@
  * ORT fixes its thread pool with the first session.
  */
 import * as ort from 'onnxruntime-web/wasm';
+import { ALIGNED_SIZE as SIZE } from '../../workers/alignFace.js';
 import { writeCropTensor } from '../../workers/embedFace.js';
 import type { Pixels } from '../../workers/pixels.js';
 
@@ -53,7 +54,6 @@ export interface WorkerReply {
   readonly error?: string;
 }
 
-const SIZE = 112;
 const PLANE = 3 * SIZE * SIZE;
 
 /** A 112×112 RGBA crop of the face region of an LFW photo (250×250, face near the centre). */

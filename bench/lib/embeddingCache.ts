@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EmbeddingOptions } from '../../workers/embedFace.js';
+import { DEFAULT_EMBEDDING_OPTIONS, type EmbeddingOptions } from '../../workers/embedFace.js';
 import { DIST, ROOT } from '../../e2e/support/paths.js';
 import { startBrowserPipeline } from './browserPipeline.js';
 
@@ -38,6 +38,18 @@ const PIPELINE_SOURCES = [
   'package-lock.json',
 ];
 
+/** The shipped channel order without mirror fusion: one model run, the plain view a check embeds. */
+export const PLAIN_VIEW_OPTIONS: EmbeddingOptions = { ...DEFAULT_EMBEDDING_OPTIONS, fuseMirror: false };
+
+/** The entries of a JSON-lines cache file, in order; none when the file does not exist yet. */
+export function readJsonLines<T>(file: string): T[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as T);
+}
+
 export const variantName = (v: EmbeddingOptions) => `${v.channelOrder}${v.fuseMirror ? '+mirror' : ''}`;
 export const toBase64 = (v: ArrayLike<number>) => Buffer.from(Float32Array.from(v).buffer).toString('base64');
 /** Copies the bytes first: a pooled Buffer may start at an offset a Float32Array cannot use. */
@@ -65,10 +77,7 @@ export function cacheFileFor(root: string): string {
 
 function readCache(cacheFile: string): Map<string, CachedImage> {
   const cache = new Map<string, CachedImage>();
-  if (!existsSync(cacheFile)) return cache;
-  for (const line of readFileSync(cacheFile, 'utf8').split('\n')) {
-    if (!line) continue;
-    const entry = JSON.parse(line) as CachedImage;
+  for (const entry of readJsonLines<CachedImage>(cacheFile)) {
     const earlier = cache.get(entry.file);
     cache.set(
       entry.file,

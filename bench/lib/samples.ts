@@ -1,5 +1,7 @@
-/** Shared by the latency benchmarks: which LFW photos they time, and how timings are summarised. */
-import { readFileSync } from 'node:fs';
+/** Shared by the latency benchmarks: which LFW photos and clip frames they time, and how timings are summarised. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FACES } from '../../e2e/support/paths.js';
 
@@ -16,4 +18,17 @@ export const stats = (xs: readonly number[]) => ({ p50: quantile(xs, 0.5), p95: 
 export function lfwImages(n: number): string[] {
   const pairs = JSON.parse(readFileSync(join(FACES, 'lfw', 'pairs.json'), 'utf8')) as { a: string; b: string }[];
   return [...new Set(pairs.flatMap((p) => [`lfw/${p.a}`, `lfw/${p.b}`]))].slice(0, n);
+}
+
+/** The live clip whose frames the latency benchmarks time in VIDEO mode (relative to ../shared/faces). */
+export const LIVE_CLIP = 'videos/tranvanluyt-fas/real.mp4';
+
+/**
+ * The first `count` frames of {@link LIVE_CLIP} at 10 fps, 640 px wide, as JPEGs in a new temp
+ * folder (the clip stays in ../shared; the caller removes the folder).
+ */
+export function liveClipFrames(count: number): { dir: string; files: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'presenza-clip-'));
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-i', join(FACES, LIVE_CLIP), '-vf', 'fps=10,scale=640:-2', '-frames:v', String(count), join(dir, 'f%04d.jpg')]);
+  return { dir, files: readdirSync(dir).sort() };
 }
