@@ -1,18 +1,6 @@
 import { defineConfig } from '@playwright/test';
 
-/** Debian's Chromium: Playwright cannot download its own browser here. */
-export const CHROMIUM = process.env.PRESENZA_CHROMIUM ?? '/usr/bin/chromium';
-
-/** Flags for a machine without network: no background connections, no GPU. */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { CHROMIUM, CHROMIUM_ARGS } from './tools/chromium.js';
 
 export default defineConfig({
   testDir: 'e2e',

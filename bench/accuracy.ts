@@ -16,10 +16,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CHECK_FRAMES, checkFrameView } from '../workers/capture.js';
-import { DEFAULT_MATCH_THRESHOLD, cosineSimilarity, meanTemplate } from '../workers/compareTemplates.js';
-import { DEFAULT_EMBEDDING_OPTIONS, type EmbeddingOptions } from '../workers/embedFace.js';
-import { ROOT } from '../e2e/support/paths.js';
+import { CHECK_FRAMES } from '../src/protocol/capture.js';
+import { checkFrameView } from '../workers/session/check.js';
+import { DEFAULT_MATCH_THRESHOLD, cosineSimilarity, meanTemplate } from '../workers/stages/compareTemplates.js';
+import { DEFAULT_EMBEDDING_OPTIONS, type EmbeddingOptions } from '../workers/stages/embedFace.js';
+import { ROOT } from '../tools/paths.js';
 import { describeAll, fromBase64, percentile, pipelineId, PLAIN_VIEW_OPTIONS, variantName } from './lib/embeddingCache.js';
 import { summarize, type ScoredPair, type Summary } from './lib/metrics.js';
 

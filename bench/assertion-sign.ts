@@ -8,8 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FACES, ROOT } from '../e2e/support/paths.js';
-import { startBrowserPipeline } from './lib/browserPipeline.js';
+import { FACES, ROOT } from '../tools/paths.js';
+import { startBrowserPipeline } from '../tools/browserPipeline.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } } });
 const pipeline = await startBrowserPipeline({ imageRoot: FACES });

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_MATCH_THRESHOLD } from '../workers/compareTemplates.js';
-import { ROOT } from '../e2e/support/paths.js';
+import { DEFAULT_MATCH_THRESHOLD } from '../workers/stages/compareTemplates.js';
+import { ROOT } from '../tools/paths.js';
 import { FAR_1E3, ratesAtThreshold, thresholdForFar, type ScoredPair } from './lib/metrics.js';
 
 const SETS = ['accuracy-lfw.json', 'accuracy-deepface.json'];

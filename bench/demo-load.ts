@@ -12,8 +12,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { httpSend, SimulatedStudent } from '../demo/server/simulatedStudent.js';
-import { ROOT } from '../e2e/support/paths.js';
+import { httpSend, SimulatedStudent } from '../testing/simulatedStudent.js';
+import { ROOT } from '../tools/paths.js';
 
 const { values } = parseArgs({ options: { students: { type: 'string', default: '500' }, json: { type: 'boolean', default: false } } });
 const STUDENTS = Number(values.students);

@@ -20,14 +20,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
-import { CHROMIUM, CHROMIUM_ARGS } from '../playwright.config.js';
-import { FACES, ROOT } from '../e2e/support/paths.js';
-import { serveStatic } from '../e2e/support/staticServer.js';
-import { lfwImages, stats } from './lib/samples.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../tools/chromium.js';
+import { FACES, ROOT } from '../tools/paths.js';
+import { serveStatic } from '../tools/staticServer.js';
+import { lfwImages, stats } from '../tools/samples.js';
 // @ts-expect-error: plain ES module without type declarations (it must run before any build).
 import { fetchVerifiedSource } from '../scripts/provision-models.mjs';
 import type { VariantReply, VariantSpec, WorkerReply, WorkerRequest } from './embed-variants/worker.js';
-import { cosineSimilarity } from '../workers/compareTemplates.js';
+import { cosineSimilarity } from '../workers/stages/compareTemplates.js';
 
 /** Models made by bench tooling (not shipped) are served from here as /variants/. */
 export const VARIANT_MODELS = join(ROOT, 'bench', '.cache', 'embed-variants', 'models');

@@ -15,15 +15,15 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS } from '../playwright.config.js';
-import { startOrigins } from '../e2e/support/origins.js';
-import { ROOT } from '../e2e/support/paths.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../tools/chromium.js';
+import { startOrigins } from '../tools/origins.js';
+import { ROOT } from '../tools/paths.js';
 import { describeImages } from '../e2e/support/scenarios.js';
-import type { ScriptedPage } from '../e2e/support/scriptedPage.js';
+import type { ScriptedPage } from '../tools/scriptedPage.js';
 import { startFirefox } from '../e2e-engines/support/firefox.js';
 import { startWebKit } from '../e2e-engines/support/webdriver.js';
 import { startDisplay } from '../e2e-engines/support/xvfb.js';
-import { lfwImages, stats } from './lib/samples.js';
+import { lfwImages, stats } from '../tools/samples.js';
 
 const { values } = parseArgs({
   options: { photos: { type: 'string', default: '30' }, only: { type: 'string', default: 'chromium,firefox,webkit' }, json: { type: 'boolean', default: false } },

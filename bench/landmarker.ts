@@ -15,11 +15,11 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS } from '../playwright.config.js';
-import { FACES, ROOT } from '../e2e/support/paths.js';
-import { serveStatic } from '../e2e/support/staticServer.js';
-import { imageUrl } from './lib/browserPipeline.js';
-import { lfwImages, LIVE_CLIP, liveClipFrames, stats } from './lib/samples.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../tools/chromium.js';
+import { FACES, ROOT } from '../tools/paths.js';
+import { serveStatic } from '../tools/staticServer.js';
+import { imageUrl } from '../tools/browserPipeline.js';
+import { lfwImages, LIVE_CLIP, liveClipFrames, stats } from '../tools/samples.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, json: { type: 'boolean', default: false } } });
 const MODELS = join(ROOT, 'dist', 'models');

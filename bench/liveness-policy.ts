@@ -19,8 +19,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkFromCamera, enrollFromPhoto, withCameraSdk } from '../e2e/support/cameraSdk.js';
-import { FACES, ROOT } from '../e2e/support/paths.js';
-import { startOrigins } from '../e2e/support/origins.js';
+import { FACES, ROOT } from '../tools/paths.js';
+import { startOrigins } from '../tools/origins.js';
 import { createChallenge } from '../src/server/challenge.js';
 import type { LivenessPolicy } from '../src/protocol/liveness.js';
 

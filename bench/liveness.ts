@@ -23,10 +23,11 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_LIVENESS_SPEC, LIVE_CLASS, type LivenessInputSpec } from '../workers/checkLiveness.js';
-import type { ProbedLiveness } from '../e2e/harness/page.js';
-import { DIST, FACES, ROOT } from '../e2e/support/paths.js';
-import { startBrowserPipeline } from './lib/browserPipeline.js';
+import { LIVE_CLASS } from '../workers/stages/passiveLiveness.js';
+import { SHIPPED_LIVENESS_INPUT, type LivenessInputSpec } from '../testing/livenessInputs.js';
+import type { ProbedLiveness } from '../testing/harness.js';
+import { DIST, FACES, ROOT } from '../tools/paths.js';
+import { startBrowserPipeline } from '../tools/browserPipeline.js';
 import { equalErrorRate, rocAuc, type ScoredPair } from './lib/metrics.js';
 
 /** A manifest entry of `../shared/faces/videos/manifest.json` (the fields this bench reads). */
@@ -124,8 +125,8 @@ async function main() {
   if (!(fps > 0)) throw new TypeError('--fps must be a positive number');
   if (!(threshold >= 0 && threshold <= 1)) throw new TypeError('--threshold must be a probability (0..1)');
   if (!existsSync(join(DIST, 'testing', 'presenza-testing-worker.js'))) throw new Error('dist/testing is missing: run `node scripts/build.mjs` first');
-  const shipped = CANDIDATES.findIndex((c) => sameSpec(c, DEFAULT_LIVENESS_SPEC));
-  if (shipped < 0) throw new Error(`the shipped spec ${specName(DEFAULT_LIVENESS_SPEC)} is not among the candidates`);
+  const shipped = CANDIDATES.findIndex((c) => sameSpec(c, SHIPPED_LIVENESS_INPUT));
+  if (shipped < 0) throw new Error(`the shipped spec ${specName(SHIPPED_LIVENESS_INPUT)} is not among the candidates`);
 
   const entries = JSON.parse(readFileSync(join(VIDEOS, 'manifest.json'), 'utf8')) as ManifestEntry[];
   const dir = mkdtempSync(join(tmpdir(), 'presenza-liveness-'));
@@ -201,7 +202,7 @@ async function main() {
       }];
     }),
   );
-  console.log(`\nshipped spec ${specName(DEFAULT_LIVENESS_SPEC)}, live class ${LIVE_CLASS}: mean probabilities per class [0, 1, 2] and argmax counts, per frame`);
+  console.log(`\nshipped spec ${specName(SHIPPED_LIVENESS_INPUT)}, live class ${LIVE_CLASS}: mean probabilities per class [0, 1, 2] and argmax counts, per frame`);
   for (const kind of kinds) {
     const m = classMeans[kind]!;
     console.log(`  ${kind.padEnd(14)} ${String(m.frames).padStart(4)} frames  mean [${m.mean_probabilities.map((p) => fmt(p)).join(', ')}]  argmax [${m.argmax_counts.join(', ')}]`);
@@ -259,7 +260,7 @@ async function main() {
   const record = {
     date: new Date().toISOString(),
     fps,
-    shipped_spec: DEFAULT_LIVENESS_SPEC,
+    shipped_spec: SHIPPED_LIVENESS_INPUT,
     live_class: LIVE_CLASS,
     samples: { total: samples.length, live: liveSamples.length, attack: attackSamples.length, frames_with_face: scoredFrames },
     best_candidate: ranked[0]!.name,

@@ -1,7 +1,7 @@
 /** The SDK with Chromium's fake camera (a moving test pattern, no face). */
 import { expect, test } from '@playwright/test';
-import { CHROMIUM, CHROMIUM_ARGS } from '../playwright.config.js';
-import { startOrigins, type Origins } from './support/origins.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../tools/chromium.js';
+import { startOrigins, type Origins } from '../tools/origins.js';
 import { cameraCheckProblems, checkWithCamera } from './support/scenarios.js';
 
 test.use({

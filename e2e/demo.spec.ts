@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { buildApp } from '../demo/server/app.js';
-import type { Attendance } from '../demo/server/attendance.js';
-import { openDatabase, type Db } from '../demo/server/db.js';
-import { httpSend, SimulatedStudent, type Send } from '../demo/server/simulatedStudent.js';
-import { CHROMIUM } from '../playwright.config.js';
+import { buildApp } from '../service/app.js';
+import type { Attendance } from '../service/attendance.js';
+import { openDatabase, type Db } from '../service/db.js';
+import { httpSend, SimulatedStudent, type Send } from '../testing/simulatedStudent.js';
+import { CHROMIUM } from '../tools/chromium.js';
 import { cameraArgs, fakeCameraFile } from './support/fakeCamera.js';
 
 test.describe.configure({ mode: 'serial' });

@@ -5,7 +5,7 @@
 import { expect, test } from '@playwright/test';
 import { createChallenge } from '../src/server/challenge.js';
 import { DAY, check, enroll, openSdk, setClock, type Globals } from './support/sdkPage.js';
-import { startOrigins, type Origins } from './support/origins.js';
+import { startOrigins, type Origins } from '../tools/origins.js';
 import { auditVault, enrollPassFail, enrollPassFailProblems, PERSON_A, vaultViolations } from './support/scenarios.js';
 
 let origins: Origins;

@@ -7,7 +7,7 @@ import { expect, test } from '@playwright/test';
 import { verifyCheck, verifyEnrollment, MemoryNonceStore } from '../src/server/index.js';
 import { createChallenge } from '../src/server/challenge.js';
 import { checkFromCamera, enrollFromCamera, enrollFromPhoto, withCameraSdk } from './support/cameraSdk.js';
-import { startOrigins, type Origins } from './support/origins.js';
+import { startOrigins, type Origins } from '../tools/origins.js';
 import { AUDIENCE } from './support/sdkPage.js';
 
 /** A live clip with blinks and head turns both ways (see ../shared/faces/videos/manifest.json). */

@@ -5,11 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { cosineSimilarity, DEFAULT_MATCH_THRESHOLD } from '../workers/compareTemplates.js';
-import { startOrigins, type Origins } from './support/origins.js';
+import { cosineSimilarity, DEFAULT_MATCH_THRESHOLD } from '../workers/stages/compareTemplates.js';
+import { startOrigins, type Origins } from '../tools/origins.js';
 import { describeImages, PERSON_A, PERSON_B } from './support/scenarios.js';
-import { DIST } from './support/paths.js';
-import { serveStatic, type StaticServer } from './support/staticServer.js';
+import { DIST } from '../tools/paths.js';
+import { serveStatic, type StaticServer } from '../tools/staticServer.js';
 
 let origins: Origins;
 let plain: Origins;

@@ -4,7 +4,7 @@
  * the assertions verified by presenza/server), each camera error, and the cross-origin iframe.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { CHROMIUM, CHROMIUM_ARGS } from '../playwright.config.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../tools/chromium.js';
 import { verifyCheck, verifyEnrollment, MemoryNonceStore } from '../src/server/index.js';
 import { createChallenge } from '../src/server/challenge.js';
 import { CATALOGUES } from '../src/ui/i18n/index.js';

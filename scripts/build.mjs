@@ -49,8 +49,8 @@ await build(config({ entry: 'workers/face.worker.ts', outDir: dist, formats: ['e
 await build(config({ entry: 'src/server/index.ts', outDir: join(dist, 'server'), formats: ['es'], fileName: () => 'index.js', ssr: true, minify: false }));
 
 const testing = join(dist, 'testing');
-await build(config({ entry: 'workers/testing.ts', outDir: testing, formats: ['es'], fileName: () => 'presenza-testing-worker.js' }));
-await build(config({ entry: 'e2e/harness/page.ts', outDir: testing, formats: ['iife'], fileName: () => 'harness.iife.js', name: 'PresenzaHarness' }));
+await build(config({ entry: 'testing/worker.ts', outDir: testing, formats: ['es'], fileName: () => 'presenza-testing-worker.js' }));
+await build(config({ entry: 'testing/harness.ts', outDir: testing, formats: ['iife'], fileName: () => 'harness.iife.js', name: 'PresenzaHarness' }));
 
 mkdirSync(join(dist, 'models'), { recursive: true });
 for (const file of readdirSync(join(root, 'models'))) copyFileSync(join(root, 'models', file), join(dist, 'models', file));

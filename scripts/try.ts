@@ -6,9 +6,9 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { startBrowserPipeline } from '../bench/lib/browserPipeline.js';
-import { cosineSimilarity, DEFAULT_MATCH_THRESHOLD } from '../workers/compareTemplates.js';
-import { DEFAULT_EMBEDDING_OPTIONS } from '../workers/embedFace.js';
+import { startBrowserPipeline } from '../tools/browserPipeline.js';
+import { cosineSimilarity, DEFAULT_MATCH_THRESHOLD } from '../workers/stages/compareTemplates.js';
+import { DEFAULT_EMBEDDING_OPTIONS } from '../workers/stages/embedFace.js';
 
 const files = process.argv.slice(2).filter((a) => a !== '--');
 if (files.length !== 2 || !files.every((f) => existsSync(f))) {

@@ -2,7 +2,7 @@
  * Script-tag entry: the IIFE build assigns these exports to `window.Presenza`, so a page can call
  * `await Presenza.create({...})` directly.
  */
-import { Presenza, type PresenzaOptions } from './presenza.js';
+import { Presenza, type PresenzaOptions } from './sdk/presenza.js';
 import { mountPresenza } from './ui/mount.js';
 
 export * from './index.js';

@@ -8,7 +8,7 @@ export {
   WORKER_FILE,
   defaultAssetsBaseUrl,
   defaultCaptureTimeoutMs,
-} from './presenza.js';
+} from './sdk/presenza.js';
 export type {
   PresenzaOptions,
   CaptureOptions,
@@ -26,12 +26,12 @@ export type {
   RuntimeReport,
   QualityIssue,
   QualityHint,
-} from './presenza.js';
-export { CAMERA_CONSTRAINTS } from './camera.js';
-export { FRAME_INTERVAL_MS } from './capture.js';
+} from './sdk/presenza.js';
+export { CAMERA_CONSTRAINTS } from './sdk/camera.js';
+export { FRAME_INTERVAL_MS } from './protocol/capture.js';
 export { LIVENESS_POLICIES, DEFAULT_LIVENESS_POLICY, STEP_TIME_LIMIT_MS } from './protocol/liveness.js';
 export type { ChallengeFailure, ChallengeStep, LivenessPolicy, LivenessProgress } from './protocol/liveness.js';
-export { SDK_VERSION } from './version.js';
+export { SDK_VERSION } from './protocol/version.js';
 export { PresenzaError, isPresenzaError, ERROR_CODES } from './protocol/errors.js';
 export type { PresenzaErrorCode } from './protocol/errors.js';
 export type { CheckOutcome, CheckReason, LivenessResult } from './protocol/assertion.js';

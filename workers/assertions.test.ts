@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryNonceStore, verifyCheck, verifyEnrollment } from '../src/server/index.js';
-import { ASSERTION_LIFETIME_SECONDS, signCheck, signEnrollment } from './assertions.js';
+import { signCheck, signEnrollment } from './assertions.js';
+import { MAX_ASSERTION_LIFETIME_SECONDS } from '../src/protocol/assertion.js';
 import { createDeviceKeys } from './vault.js';
-import { SDK_VERSION } from '../src/version.js';
+import { SDK_VERSION } from '../src/protocol/version.js';
 
 const NOW = Date.UTC(2026, 10, 23, 9, 0, 0);
 const nonce = 'a'.repeat(43);
@@ -44,7 +45,7 @@ describe('signEnrollment and signCheck', () => {
     expect(verified).toMatchObject({ outcome: 'fail', reason: 'mismatch', liveness: 'not_run', sdk: SDK_VERSION });
     const claims = JSON.parse(Buffer.from(check.split('.')[1]!, 'base64url').toString('utf8'));
     expect(Object.keys(claims).sort()).toEqual(['aud', 'exp', 'iat', 'jti', 'liveness', 'models', 'nonce', 'outcome', 'reason', 'sdk', 'sub']);
-    expect(claims.exp - claims.iat).toBe(ASSERTION_LIFETIME_SECONDS);
+    expect(claims.exp - claims.iat).toBe(MAX_ASSERTION_LIFETIME_SECONDS);
   });
 
   it('leaves reason out of a pass', async () => {

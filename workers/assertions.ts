@@ -7,6 +7,7 @@ import {
   ASSERTION_ALG,
   CHECK_TYP,
   ENROLL_TYP,
+  MAX_ASSERTION_LIFETIME_SECONDS,
   type CheckClaims,
   type CheckOutcome,
   type CheckReason,
@@ -14,11 +15,8 @@ import {
   type LivenessResult,
 } from '../src/protocol/assertion.js';
 import { signCompactJws } from '../src/protocol/jws.js';
-import { SDK_VERSION } from '../src/version.js';
+import { SDK_VERSION } from '../src/protocol/version.js';
 import type { DeviceKeys } from './vault.js';
-
-/** Lifetime of an assertion, in seconds (the protocol allows at most 120). */
-export const ASSERTION_LIFETIME_SECONDS = 120;
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
@@ -33,7 +31,7 @@ export function signEnrollment(
     sub: claims.enrollmentId,
     nonce: claims.nonce,
     iat,
-    exp: iat + ASSERTION_LIFETIME_SECONDS,
+    exp: iat + MAX_ASSERTION_LIFETIME_SECONDS,
     retainUntil: seconds(claims.retainUntilMs),
     models: [...claims.models],
     sdk: SDK_VERSION,
@@ -63,7 +61,7 @@ export function signCheck(
     jti: claims.checkId,
     nonce: claims.nonce,
     iat,
-    exp: iat + ASSERTION_LIFETIME_SECONDS,
+    exp: iat + MAX_ASSERTION_LIFETIME_SECONDS,
     outcome: claims.outcome,
     ...(claims.outcome === 'pass' ? {} : { reason: claims.reason }),
     liveness: claims.liveness,

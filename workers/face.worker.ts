@@ -2,7 +2,7 @@
 import * as Comlink from 'comlink';
 import type { FaceWorkerApi } from './api.js';
 import { createFaceWorkerService } from './service.js';
-import { preserveErrorCodes } from '../src/protocol/workerErrors.js';
+import { preserveErrorCodes } from './transferErrors.js';
 
 preserveErrorCodes();
 const api: FaceWorkerApi = createFaceWorkerService().api;

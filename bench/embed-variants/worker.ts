@@ -6,9 +6,9 @@
  * ORT fixes its thread pool with the first session.
  */
 import * as ort from 'onnxruntime-web/wasm';
-import { ALIGNED_SIZE as SIZE } from '../../workers/alignFace.js';
-import { writeCropTensor } from '../../workers/embedFace.js';
-import type { Pixels } from '../../workers/pixels.js';
+import { ALIGNED_SIZE as SIZE } from '../../workers/stages/alignFace.js';
+import { writeCropTensor } from '../../workers/stages/embedFace.js';
+import type { Pixels } from '../../workers/stages/pixels.js';
 
 /** How one variant runs the model. */
 export interface VariantSpec {

@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_EMBEDDING_OPTIONS, type EmbeddingOptions } from '../../workers/embedFace.js';
-import { DIST, ROOT } from '../../e2e/support/paths.js';
-import { startBrowserPipeline } from './browserPipeline.js';
+import { DEFAULT_EMBEDDING_OPTIONS, type EmbeddingOptions } from '../../workers/stages/embedFace.js';
+import { DIST, ROOT } from '../../tools/paths.js';
+import { startBrowserPipeline } from '../../tools/browserPipeline.js';
 
 /** What the cache keeps per image: enough for every metric and the gate statistics. */
 export interface CachedImage {
@@ -27,11 +27,11 @@ const BATCH = 40;
 /** Everything that decides what an image's embedding is; a change to any of them empties the cache. */
 const PIPELINE_SOURCES = [
   'workers/pipeline.ts',
-  'workers/pixels.ts',
-  'workers/detectFace.ts',
-  'workers/alignFace.ts',
-  'workers/assessQuality.ts',
-  'workers/embedFace.ts',
+  'workers/stages/pixels.ts',
+  'workers/stages/detectFace.ts',
+  'workers/stages/alignFace.ts',
+  'workers/stages/assessQuality.ts',
+  'workers/stages/embedFace.ts',
   'workers/runtime/mediapipe.ts',
   'workers/runtime/onnx.ts',
   'models/manifest.json',

@@ -4,7 +4,7 @@
  * renders WebGL with Mesa's software renderer, as a desktop without a usable GPU driver would.
  */
 import puppeteer, { type Browser } from 'puppeteer-core';
-import type { ScriptedPage } from '../../e2e/support/scriptedPage.js';
+import type { ScriptedPage } from '../../tools/scriptedPage.js';
 
 /** Path of Firefox (Debian package `firefox-esr`). */
 export const FIREFOX = process.env.PRESENZA_FIREFOX ?? '/usr/bin/firefox-esr';

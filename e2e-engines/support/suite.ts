@@ -4,8 +4,8 @@
  * engine's stock configuration where it cannot (no WebGL in workers).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cosineSimilarity, DEFAULT_MATCH_THRESHOLD } from '../../workers/compareTemplates.js';
-import { startOrigins, type Origins } from '../../e2e/support/origins.js';
+import { cosineSimilarity, DEFAULT_MATCH_THRESHOLD } from '../../workers/stages/compareTemplates.js';
+import { startOrigins, type Origins } from '../../tools/origins.js';
 import {
   auditVault,
   cameraCheckProblems,
@@ -18,10 +18,10 @@ import {
   unsupportedFlow,
   vaultViolations,
 } from '../../e2e/support/scenarios.js';
-import type { ScriptedPage } from '../../e2e/support/scriptedPage.js';
+import type { ScriptedPage } from '../../tools/scriptedPage.js';
 import { DAY, enroll, openSdk } from '../../e2e/support/sdkPage.js';
 import { createChallenge } from '../../src/server/challenge.js';
-import { stats } from '../../bench/lib/samples.js';
+import { stats } from '../../tools/samples.js';
 
 /** A started browser. */
 export interface EngineBrowser {

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import type { ScriptedPage } from '../../e2e/support/scriptedPage.js';
+import type { ScriptedPage } from '../../tools/scriptedPage.js';
 
 /** Path of the driver. */
 export const WEBKIT_DRIVER = '/usr/bin/WebKitWebDriver';

@@ -5,9 +5,9 @@
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createChallenge } from '../../src/server/challenge.js';
-import { CHROMIUM } from '../../playwright.config.js';
+import { CHROMIUM } from '../../tools/chromium.js';
 import { cameraArgs, fakeCameraFile } from './fakeCamera.js';
-import type { Origins } from './origins.js';
+import type { Origins } from '../../tools/origins.js';
 import { DAY, enroll, openSdk, type Globals } from './sdkPage.js';
 
 /** A browser whose webcam plays `clip` (looped), with the SDK page open. */

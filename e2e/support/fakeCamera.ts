@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHROMIUM_ARGS } from '../../playwright.config.js';
-import { FACES } from './paths.js';
+import { CHROMIUM_ARGS } from '../../tools/chromium.js';
+import { FACES } from '../../tools/paths.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'presenza-cam-'));
 

@@ -5,11 +5,11 @@
  */
 import { MemoryNonceStore, verifyCheck, verifyEnrollment } from '../../src/server/index.js';
 import { createChallenge } from '../../src/server/challenge.js';
-import { DEFAULT_EMBEDDING_OPTIONS } from '../../workers/embedFace.js';
-import type { DescribedImage } from '../harness/page.js';
-import type { Origins } from './origins.js';
+import { DEFAULT_EMBEDDING_OPTIONS } from '../../workers/stages/embedFace.js';
+import type { DescribedImage } from '../../testing/harness.js';
+import type { Origins } from '../../tools/origins.js';
 import { AUDIENCE, DAY, check, enroll, openSdk, type Globals } from './sdkPage.js';
-import type { ScriptedPage } from './scriptedPage.js';
+import type { ScriptedPage } from '../../tools/scriptedPage.js';
 
 /** Two LFW photos of one person, and one of someone else. */
 export const PERSON_A = ['lfw/Abel_Pacheco/Abel_Pacheco_0001.jpg', 'lfw/Abel_Pacheco/Abel_Pacheco_0004.jpg'] as const;

@@ -1,6 +1,6 @@
 /** Drives the script-tag SDK on the platform page, in any engine, with photos injected as the camera. */
-import type { Origins } from './origins.js';
-import type { ScriptedPage } from './scriptedPage.js';
+import type { Origins } from '../../tools/origins.js';
+import type { ScriptedPage } from '../../tools/scriptedPage.js';
 
 /** The platform origin the assertions are addressed to in tests. */
 export const AUDIENCE = 'https://school.example';

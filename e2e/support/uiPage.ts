@@ -8,8 +8,8 @@ import AxeBuilder from '@axe-core/playwright';
 import { expect, type Frame, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DIST, FACES, ROOT } from './paths.js';
-import { serveStatic, type StaticServer } from './staticServer.js';
+import { DIST, FACES, ROOT } from '../../tools/paths.js';
+import { serveStatic, type StaticServer } from '../../tools/staticServer.js';
 
 /** Languages the UI is tested in. */
 export const LANGS = ['en', 'it'] as const;

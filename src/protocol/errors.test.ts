@@ -1,7 +1,5 @@
-import * as Comlink from 'comlink';
 import { describe, expect, it } from 'vitest';
 import { isPresenzaError, PresenzaError, reviveError } from './errors.js';
-import { preserveErrorCodes } from './workerErrors.js';
 
 describe('isPresenzaError and reviveError', () => {
   it('recognises a plain object with a known code, as errors look after crossing a worker', () => {
@@ -18,21 +16,5 @@ describe('isPresenzaError and reviveError', () => {
     expect(isPresenzaError(other)).toBe(false);
     expect(reviveError(other)).toBe(other);
     expect(isPresenzaError(null)).toBe(false);
-  });
-});
-
-describe('preserveErrorCodes', () => {
-  it("keeps the code through Comlink's throw serialiser", () => {
-    preserveErrorCodes();
-    const handler = Comlink.transferHandlers.get('throw')!;
-    const thrown = { value: new PresenzaError('ERR_BAD_FRAME', 'no frame'), [Symbol('marker')]: 0 };
-    const [wire] = handler.serialize(thrown);
-    let received: unknown;
-    try {
-      handler.deserialize(wire);
-    } catch (error) {
-      received = error;
-    }
-    expect(reviveError(received)).toMatchObject({ code: 'ERR_BAD_FRAME', message: 'no frame' });
   });
 });

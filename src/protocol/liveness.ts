@@ -32,8 +32,11 @@ export const ALTERNATIVE_STEPS: readonly ChallengeStep[] = ['open_mouth', 'smile
 /** Time the student has for each gesture after its prompt. Generous on purpose: nobody should feel rushed. */
 export const STEP_TIME_LIMIT_MS = 12_000;
 
-/** Gestures of a check's challenge (enrollment asks for one). */
-export const CHECK_CHALLENGE_STEPS = 3;
+/** The gestures of a check's challenge, asked in an order drawn at random for each check. */
+export const CHECK_CHALLENGE: readonly ChallengeStep[] = ['blink', 'turn_left', 'turn_right'];
+
+/** The gesture of an enrollment's challenge. */
+export const ENROLLMENT_CHALLENGE: readonly ChallengeStep[] = ['blink'];
 
 /** Where the liveness of a capture stands, after a frame. Sent to the page for the prompts. */
 export interface LivenessProgress {

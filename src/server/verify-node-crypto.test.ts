@@ -10,7 +10,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { CHECK_TYP, type EcPublicJwk } from '../protocol/assertion.js';
 import { signCompactJws } from '../protocol/jws.js';
 import { AssertionError, MemoryNonceStore, createChallenge, verifyCheck, type VerifyCheckOptions } from './index.js';
-import { newDevice, type Device } from './device.test-support.js';
+import { newDevice, type Device } from '../../testing/device.js';
 
 vi.mock('node:crypto', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:crypto')>();

@@ -13,7 +13,7 @@ import {
   type NonceStore,
   type VerifyCheckOptions,
 } from './index.js';
-import { newDevice, type Device } from './device.test-support.js';
+import { newDevice, type Device } from '../../testing/device.js';
 
 // Injected clock: 2 March 2026, 10:00:00 UTC (in the past, so the default clock rejects these tokens).
 const NOW_MS = Date.UTC(2026, 2, 2, 10, 0, 0);

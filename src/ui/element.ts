@@ -5,7 +5,7 @@
  * student frame by frame, and ends with the result, a retry or the alternative. It stops the
  * camera the moment a capture ends and never draws or keeps a frame.
  */
-import { Presenza, retainUntilMs, type CaptureProgress, type LoadProgress, type PresenzaCheckResult } from '../presenza.js';
+import { Presenza, retainUntilMs, type CaptureProgress, type LoadProgress, type PresenzaCheckResult } from '../sdk/presenza.js';
 import { isPresenzaError, PresenzaError } from '../protocol/errors.js';
 import { abortedError, untilAborted } from './abort.js';
 import { h } from './dom.js';

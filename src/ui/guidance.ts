@@ -3,7 +3,7 @@
  * (the most important issue first), and announces instructions to screen readers politely,
  * without flooding them as frames stream in.
  */
-import type { CaptureProgress, ChallengeStep, QualityIssue } from '../presenza.js';
+import type { CaptureProgress, ChallengeStep, QualityIssue } from '../sdk/presenza.js';
 import type { MessageKey } from './i18n/index.js';
 
 /** Issues in the order they should be fixed: a later one may disappear once an earlier one is. */

@@ -3,7 +3,7 @@
  * `camera: { stream }`, then stopped by the element the moment the capture ends. Nothing is ever
  * drawn to a canvas and no frame is kept.
  */
-import { openCamera } from '../camera.js';
+import { openCamera } from '../sdk/camera.js';
 import { untilAborted } from './abort.js';
 
 /** Stops every track of a stream (the camera light goes off). */

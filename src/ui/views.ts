@@ -3,7 +3,7 @@
  * moves there when the screen appears); screens that change in place (download progress, live
  * guidance) also return an updater. Builders only build: the element decides what comes next.
  */
-import type { CaptureProgress } from '../presenza.js';
+import type { CaptureProgress } from '../sdk/presenza.js';
 import { h, icon, type Child, type IconName } from './dom.js';
 import type { GuidanceTone } from './guidance.js';
 import type { MessageKey, Translate, UiLanguage } from './i18n/index.js';

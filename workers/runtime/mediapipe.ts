@@ -5,8 +5,8 @@
  * frames transferred from the main thread (WebKitGTK), it is given a copy made in the worker.
  */
 import { FaceLandmarker, type FaceLandmarkerResult } from '@mediapipe/tasks-vision';
-import type { LandmarkObservation } from '../detectFace.js';
-import { webglReadsBitmap } from '../capabilities.js';
+import type { LandmarkObservation } from '../stages/detectFace.js';
+import { webglReadsBitmap } from './capabilities.js';
 
 /** How many faces the landmarker looks for: enough to notice a second person. */
 export const MAX_FACES = 3;

@@ -4,10 +4,9 @@
  * Each build is a separate chunk, fetched only when used.
  */
 import type * as Ort from 'onnxruntime-web';
-import type { TensorRunner } from '../embedFace.js';
+import type { OnnxBackend } from '../../src/protocol/capture.js';
+import type { TensorRunner } from '../stages/embedFace.js';
 
-/** Execution backend of the ONNX models. */
-export type OnnxBackend = 'wasm' | 'webgpu';
 
 /** What the runtime actually uses, reported to the caller. */
 export interface OnnxRuntimeInfo {

@@ -1,0 +1,146 @@
+/**
+ * Everything that crosses the boundary between the main thread and the face worker, besides the
+ * frames themselves: how often frames come and how many a capture keeps, the verdict on a frame,
+ * the requests that start a capture and the results and reports that come back. Types and
+ * constants only. Nothing here is biometric: no image, landmark, embedding, template or score.
+ */
+import type { CheckOutcome, CheckReason, LivenessResult } from './assertion.js';
+import type { LivenessPolicy, LivenessProgress } from './liveness.js';
+
+/** Time between two frames sent to the worker (at most ~10 per second; the worker is slower on 2 cores). */
+export const FRAME_INTERVAL_MS = 100;
+
+/**
+ * Time between frames while a liveness gesture is asked: those frames need only the landmarks,
+ * and a blink lasts 100–300 ms, so they come as fast as the worker takes them (up to 20 a second).
+ */
+export const GESTURE_FRAME_INTERVAL_MS = 50;
+
+/** Good frames an enrollment template is averaged from. */
+export const ENROLLMENT_FRAMES = 5;
+
+/** Good frames a check compares (averaged) against the template. */
+export const CHECK_FRAMES = 3;
+
+/** Least time between two kept frames of an enrollment, by frame timestamp: the template reflects a few moments, not one. */
+export const ENROLLMENT_FRAME_SPACING_MS = 150;
+
+/**
+ * Least time between two kept frames of a check: one frame interval, so that no frame is analysed
+ * only to be dropped (with 150 ms, every other frame came too early and a check took about
+ * 500 ms instead of 300).
+ */
+export const CHECK_FRAME_SPACING_MS = FRAME_INTERVAL_MS;
+
+/** Accelerators the embedding models can run on. */
+export const BACKENDS = ['wasm', 'webgpu'] as const;
+
+/** One of {@link BACKENDS}: `webgpu` falls back to `wasm`, with the reason in the runtime report. */
+export type OnnxBackend = (typeof BACKENDS)[number];
+
+/** Why a frame cannot be used. `no_face` and `multiple_faces` are also check reasons. */
+export type QualityIssue =
+  | 'no_face'
+  | 'multiple_faces'
+  | 'face_too_small'
+  | 'head_turned'
+  | 'too_dark'
+  | 'too_bright'
+  | 'low_contrast'
+  | 'blurry';
+
+/** Something worth telling the student that does not block the frame. */
+export type QualityHint = 'background_face';
+
+/** The verdict on one frame: no coordinates, no pixels, no scores. */
+export interface FrameVerdict {
+  readonly ok: boolean;
+  readonly issues: readonly QualityIssue[];
+  readonly hints: readonly QualityHint[];
+}
+
+/** How a frame was captured: a still photo, or one frame of a live stream (enables tracking). */
+export type FrameTiming = { readonly mode: 'image' } | { readonly mode: 'video'; readonly timestampMs: number };
+
+/** Options the worker starts with. */
+export interface WorkerInitOptions {
+  /** Absolute URL of the folder that holds the worker script and `models/`. */
+  readonly assetsBaseUrl: string;
+  /** Embedding backend; `webgpu` falls back to `wasm` with the reason in the report. */
+  readonly backend: OnnxBackend;
+  /** WASM threads; when omitted: 2 if WebAssembly threads are usable (cross-origin isolated, `SharedArrayBuffer`), and always 1 when they are not. */
+  readonly threads?: number;
+  /** The caller's clock (epoch ms): expired enrollments are deleted at start. */
+  readonly nowMs: number;
+}
+
+/** Model download progress, as sent to the main thread. */
+export interface LoadProgress {
+  readonly file: string;
+  readonly loaded: number;
+  readonly total: number | null;
+}
+
+/** What the worker runs on, once started. */
+export interface RuntimeReport {
+  readonly backend: OnnxBackend;
+  readonly requestedBackend: OnnxBackend;
+  readonly fallbackReason?: string;
+  readonly threads: number;
+  readonly crossOriginIsolated: boolean;
+  /** First 12 hex digits of each model's SHA-256 (the assertion's `models` claim). */
+  readonly models: readonly string[];
+}
+
+/** Start of an enrollment capture. Times are epoch ms of the caller's clock. */
+export interface EnrollmentRequest {
+  readonly audience: string;
+  readonly enrollmentId: string;
+  readonly nonce: string;
+  readonly retainUntilMs: number;
+  readonly liveness: LivenessPolicy;
+}
+
+/** Start of a check capture. */
+export interface CheckRequest {
+  readonly audience: string;
+  readonly checkId: string;
+  readonly nonce: string;
+  readonly nowMs: number;
+  readonly liveness: LivenessPolicy;
+}
+
+/** Progress of a capture after one frame: what to tell the student, and how far along it is. */
+export interface CaptureProgress {
+  readonly verdict: FrameVerdict;
+  /** Good frames kept so far. */
+  readonly collected: number;
+  readonly needed: number;
+  /** Enough good frames and liveness decided (or already failed): stop sending. */
+  readonly done: boolean;
+  /** Liveness: the gesture to prompt now; absent when the policy is `off`. */
+  readonly liveness?: LivenessProgress;
+}
+
+/** Result of a check, as the SDK returns it. No score, no embedding, no image. */
+export interface CheckResult {
+  readonly outcome: CheckOutcome;
+  readonly reason?: CheckReason;
+  readonly liveness: LivenessResult;
+  /** The signed check assertion, or null when there is no device key to sign with (not enrolled, expired). */
+  readonly assertion: string | null;
+}
+
+/** A check either needs frames, or is already decided (not enrolled, enrollment expired). */
+export type CheckStart = { readonly ready: true } | { readonly ready: false; readonly result: CheckResult };
+
+/** How the frames of a capture stopped coming. */
+export type CaptureEnd = 'complete' | 'timeout' | 'camera_unavailable';
+
+/** Whether this device holds an enrollment for an audience. */
+export interface EnrollmentStatus {
+  readonly enrolled: boolean;
+  readonly enrollmentId?: string;
+  /** Epoch ms at which the template and keys will be deleted. */
+  readonly retainUntil?: number;
+}

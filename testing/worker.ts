@@ -1,0 +1,195 @@
+/**
+ * Testing worker entry, built to `dist/testing/` and never published: the production API plus
+ * a window on the internals (embeddings, measures, timings) for tests and benchmarks. It runs the
+ * same stages as the production worker, timing them from the outside.
+ */
+import * as Comlink from 'comlink';
+import type { FrameTiming, FrameVerdict } from '../src/protocol/capture.js';
+import type { FaceWorkerApi } from '../workers/api.js';
+import { signCheck } from '../workers/assertions.js';
+import { FacePipeline, loadRuntimes, requireFrame } from '../workers/pipeline.js';
+import type { OnnxModel } from '../workers/runtime/onnx.js';
+import { modelIds } from '../workers/runtime/assets.js';
+import { createFaceWorkerService } from '../workers/service.js';
+import { assessQuality, measureCrop, type CropMeasures } from '../workers/stages/assessQuality.js';
+import type { HeadPose } from '../workers/stages/detectFace.js';
+import type { EmbeddingOptions } from '../workers/stages/embedFace.js';
+import { cropAroundFace, runLiveness, type LivenessOutput } from '../workers/stages/passiveLiveness.js';
+import { readPixels, type Pixels } from '../workers/stages/pixels.js';
+import { preserveErrorCodes } from '../workers/transferErrors.js';
+import { createDeviceKeys } from '../workers/vault.js';
+import { candidateTensor, type LivenessInputSpec } from './livenessInputs.js';
+
+/** Milliseconds per stage of the pipeline's analysis of a frame. */
+export interface StageTimings {
+  /** MediaPipe landmarks and face selection. */
+  readonly landmarksMs: number;
+  /** Reading the frame's pixels and the 5-point alignment. */
+  readonly alignMs: number;
+  /** Photometric measures and the gates. */
+  readonly qualityMs: number;
+}
+
+/** Everything the pipeline saw in one image. */
+export interface ImageDescription {
+  readonly width: number;
+  readonly height: number;
+  readonly quality: FrameVerdict;
+  readonly faces: number;
+  readonly comparableFaces: number;
+  readonly backgroundFaces: number;
+  readonly pose: HeadPose | null;
+  readonly measures: CropMeasures | null;
+  /** One embedding per requested variant, null when no face was found. */
+  readonly embeddings: readonly (Float32Array | null)[];
+  readonly timings: {
+    readonly landmarksAndAlignMs: number;
+    readonly stages: StageTimings;
+    readonly embedMs: readonly number[];
+    /** The passive anti-spoof score of the face (crop + model), null when not asked or no face was found. */
+    readonly livenessMs: number | null;
+  };
+}
+
+/** The anti-spoof model's outputs for the selected face under several candidate input specs. */
+export interface LivenessProbe {
+  readonly width: number;
+  readonly height: number;
+  readonly faces: number;
+  readonly comparableFaces: number;
+  readonly pose: HeadPose | null;
+  /** One output per requested spec, in order; null when no face was found. */
+  readonly outputs: readonly LivenessOutput[] | null;
+}
+
+/** The testing API. */
+export interface FaceWorkerTestingApi extends FaceWorkerApi {
+  /** With `timeLiveness`, also times the passive anti-spoof score of the face (`timings.livenessMs`). */
+  describeImage(frame: ImageBitmap, variants: readonly EmbeddingOptions[], timing?: FrameTiming, timeLiveness?: boolean): Promise<ImageDescription>;
+  /**
+   * Runs `fr_liveness.onnx` on the selected face once per candidate input spec (how the model's
+   * input was established: bench/liveness.ts).
+   */
+  livenessProbe(frame: ImageBitmap, specs: readonly LivenessInputSpec[]): Promise<LivenessProbe>;
+  /** Signs check assertions in a loop for `seconds` with a fresh device key, as `finishCheck` does. */
+  measureSigning(seconds: number): Promise<{ signatures: number; seconds: number }>;
+}
+
+preserveErrorCodes();
+/** The anti-spoof model of the loaded pipeline, for {@link FaceWorkerTestingApi.livenessProbe}. */
+let antiSpoof: OnnxModel | null = null;
+const service = createFaceWorkerService(async (options, onProgress) => {
+  const runtimes = await loadRuntimes(options, onProgress);
+  antiSpoof = runtimes.antiSpoof;
+  return new FacePipeline(runtimes);
+});
+
+/** Runs `step` and adds its duration to `times[key]`. */
+async function timed<T>(times: Record<string, number>, key: string, step: () => T | Promise<T>): Promise<T> {
+  const start = performance.now();
+  try {
+    return await step();
+  } finally {
+    times[key] = performance.now() - start;
+  }
+}
+
+const testingApi: FaceWorkerTestingApi = {
+  ...service.api,
+  async describeImage(frame, variants, timing, timeLiveness = false) {
+    const bitmap = requireFrame(frame);
+    try {
+      const pipeline = service.pipeline();
+      // A warm-up still running is not part of any stage's time.
+      await pipeline.ready();
+      const times: Record<string, number> = { landmarksMs: 0, alignMs: 0, qualityMs: 0 };
+      const selection = await timed(times, 'landmarksMs', () => pipeline.findFaces(bitmap, timing));
+      const crop = selection ? await timed(times, 'alignMs', () => pipeline.alignSelected(bitmap, selection.primary)) : null;
+      const [measures, quality] = await timed(times, 'qualityMs', () => {
+        const measured = crop ? measureCrop(crop) : null;
+        return [measured, assessQuality(selection, measured)] as const;
+      });
+      const stages: StageTimings = { landmarksMs: times.landmarksMs!, alignMs: times.alignMs!, qualityMs: times.qualityMs! };
+      const landmarksAndAlignMs = stages.landmarksMs + stages.alignMs + stages.qualityMs;
+      const embeddings: (Float32Array | null)[] = [];
+      const embedMs: number[] = [];
+      for (const variant of variants) {
+        const t = performance.now();
+        embeddings.push(crop ? await pipeline.embed(crop, variant) : null);
+        embedMs.push(performance.now() - t);
+      }
+      let livenessMs: number | null = null;
+      if (timeLiveness && selection) {
+        const t = performance.now();
+        await pipeline.passiveLiveness(bitmap, selection.primary);
+        livenessMs = performance.now() - t;
+      }
+      return {
+        width: bitmap.width,
+        height: bitmap.height,
+        quality,
+        faces: selection ? 1 + selection.comparable.length + selection.background.length : 0,
+        comparableFaces: selection?.comparable.length ?? 0,
+        backgroundFaces: selection?.background.length ?? 0,
+        pose: selection?.primary.pose ?? null,
+        measures,
+        embeddings,
+        timings: { landmarksAndAlignMs, stages, embedMs, livenessMs },
+      };
+    } finally {
+      bitmap.close();
+    }
+  },
+  async livenessProbe(frame, specs) {
+    const bitmap = requireFrame(frame);
+    try {
+      const model = antiSpoof;
+      if (!model) throw new Error('the testing worker is not initialised');
+      const selection = await service.pipeline().findFaces(bitmap);
+      const faces = selection ? 1 + selection.comparable.length + selection.background.length : 0;
+      const outputs: LivenessOutput[] = [];
+      if (selection) {
+        const image = readPixels(bitmap);
+        // Specs differ mostly in the tensor: crop once per window geometry.
+        const crops = new Map<string, Pixels>();
+        for (const spec of specs) {
+          const geometry = `${spec.boxScale}/${spec.keepInside}`;
+          let crop = crops.get(geometry);
+          if (!crop) crops.set(geometry, (crop = cropAroundFace(image, selection.primary.box, spec)));
+          outputs.push(await runLiveness(model, crop, (c) => candidateTensor(c, spec)));
+        }
+      }
+      return {
+        width: bitmap.width,
+        height: bitmap.height,
+        faces,
+        comparableFaces: selection?.comparable.length ?? 0,
+        pose: selection?.primary.pose ?? null,
+        outputs: selection ? outputs : null,
+      };
+    } finally {
+      bitmap.close();
+    }
+  },
+  async measureSigning(seconds) {
+    const keys = await createDeviceKeys();
+    const claims = {
+      audience: 'https://school.example',
+      enrollmentId: 'e-bench',
+      checkId: 'c-bench',
+      nonce: 'n'.repeat(43),
+      outcome: 'pass' as const,
+      liveness: 'passed' as const,
+      models: modelIds(),
+    };
+    const start = performance.now();
+    let signatures = 0;
+    while (performance.now() - start < seconds * 1000) {
+      await signCheck(keys, { ...claims, nowMs: Date.now() });
+      signatures += 1;
+    }
+    return { signatures, seconds: (performance.now() - start) / 1000 };
+  },
+};
+
+Comlink.expose(testingApi);

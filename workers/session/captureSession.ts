@@ -1,0 +1,62 @@
+/**
+ * The per-frame policy shared by enrollment and check captures: which frames are analysed, kept,
+ * embedded and scored for liveness, and when the capture has what it needs. Enrollment and check
+ * differ only in how a kept frame is embedded and in how they finish.
+ */
+import type { CaptureProgress, FrameTiming } from '../../src/protocol/capture.js';
+import type { FacePipeline } from '../pipeline.js';
+import type { Pixels } from '../stages/pixels.js';
+import type { FrameCollector } from './frameCollector.js';
+import type { LivenessSession } from './livenessSession.js';
+
+/** The parts of the pipeline a capture uses (a fake in unit tests). */
+export type CapturePipeline = Pick<FacePipeline, 'analyze' | 'embed' | 'embedView' | 'passiveLiveness'>;
+
+/** One capture in progress: its good frames and its liveness. */
+export abstract class CaptureSession {
+  constructor(
+    protected readonly collector: FrameCollector,
+    protected readonly liveness: LivenessSession,
+  ) {}
+
+  /** Embeds the crop of the frame about to be kept as number `index` (from 0). */
+  protected abstract embedKept(pipeline: CapturePipeline, crop: Pixels, index: number): Promise<Float32Array>;
+
+  /** Analyses one frame and moves the capture along. The caller closes the frame. */
+  async submit(pipeline: CapturePipeline, frame: ImageBitmap, timing: FrameTiming): Promise<CaptureProgress> {
+    const { collector, liveness } = this;
+    const timestampMs = timing.mode === 'video' ? timing.timestampMs : performance.now();
+    const analysis = await pipeline.analyze(frame, timing);
+    const face = analysis.selection?.primary ?? null;
+    const keep = analysis.crop !== null && collector.wants(analysis.quality, timestampMs);
+    // Once the good frames are in, a good frame is embedded now and then for the challenge's same-person check.
+    const identitySample = collector.done && analysis.crop !== null && analysis.quality.ok && liveness.wantsIdentitySample(timestampMs);
+    let embedding: Float32Array | undefined;
+    if (analysis.crop && keep) embedding = await this.embedKept(pipeline, analysis.crop, collector.collected);
+    else if (analysis.crop && identitySample) embedding = await pipeline.embed(analysis.crop);
+    if (keep && face && liveness.wantsPassiveScores) liveness.addPassiveScore(await pipeline.passiveLiveness(frame, face));
+    if (embedding && keep) collector.keep(embedding, timestampMs);
+    // The challenge starts with the frame that completes the good frames, so its gestures never hold them up.
+    if (collector.done) liveness.observe(face, timestampMs, embedding);
+    if (embedding && !keep) embedding.fill(0);
+    const progress = liveness.progress();
+    return {
+      verdict: analysis.quality,
+      collected: collector.collected,
+      needed: collector.needed,
+      done: liveness.challengeFailed || (collector.done && liveness.challengeDone),
+      ...(progress ? { liveness: progress } : {}),
+    };
+  }
+
+  /** The student cannot make the gesture asked: another replaces it; false when none is left. */
+  useAlternativeGesture(): boolean {
+    return this.liveness.useAlternative();
+  }
+
+  /** Overwrites and forgets everything collected. */
+  clear(): void {
+    this.collector.clear();
+    this.liveness.clear();
+  }
+}

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import type { DetectedFace } from '../stages/detectFace.js';
+import { IDENTITY_SAMPLE_SPACING_MS, LivenessSession, PASSIVE_LIVE_THRESHOLD, challengeFrame, livenessPlan } from './livenessSession.js';
+import { CHECK_CHALLENGE, ENROLLMENT_CHALLENGE, STEP_TIME_LIMIT_MS } from '../../src/protocol/liveness.js';
+
+function face(options: { closed?: boolean; yaw?: number } = {}): DetectedFace {
+  const eyes = options.closed ? 0.9 : 0.05;
+  return {
+    box: { x: 100, y: 80, width: 120, height: 150 },
+    fivePoints: [],
+    pose: { yaw: options.yaw ?? 0, pitch: 0, roll: 0 },
+    blink: { left: eyes, right: eyes },
+    mouth: { open: 0.02, smile: 0.1 },
+    points: [],
+  };
+}
+
+/** Feeds open, closed, open eyes: one blink, 100 ms apart from `start`. */
+function blink(session: LivenessSession, start: number): void {
+  [face(), face({ closed: true }), face()].forEach((f, i) => session.observe(f, start + i * 100));
+}
+
+describe('livenessPlan', () => {
+  it('asks a check for the three gestures in random order and enrollment for one blink', () => {
+    expect(livenessPlan('both', CHECK_CHALLENGE, () => 0.5)).toMatchObject({ passive: true });
+    expect([...livenessPlan('both', CHECK_CHALLENGE).steps].sort()).toEqual(['blink', 'turn_left', 'turn_right']);
+    expect(livenessPlan('both', ENROLLMENT_CHALLENGE)).toEqual({ passive: true, steps: ['blink'] });
+    expect(livenessPlan('active', CHECK_CHALLENGE).passive).toBe(false);
+    expect(livenessPlan('passive', CHECK_CHALLENGE)).toEqual({ passive: true, steps: [] });
+    expect(livenessPlan('off', CHECK_CHALLENGE)).toEqual({ passive: false, steps: [] });
+  });
+});
+
+describe('challengeFrame', () => {
+  it('gives the challenge the face centre, size, pose, eyes and mouth', () => {
+    const frame = challengeFrame(face({ yaw: 20 }), 1234);
+    expect(frame).toMatchObject({ timestampMs: 1234, yaw: 20, faceCenter: { x: 160, y: 155 }, faceSize: 150 });
+    expect(frame.embedding).toBeUndefined();
+  });
+});
+
+describe('LivenessSession', () => {
+  it('is not run when the policy is off', () => {
+    const session = new LivenessSession(livenessPlan('off', CHECK_CHALLENGE));
+    expect(session.enabled).toBe(false);
+    expect(session.progress()).toBeUndefined();
+    expect(session.verdict()).toBe('not_run');
+    expect(session.challengeDone).toBe(true);
+  });
+
+  it('passive: passes on a mean live score at the threshold, fails below, not run without scores', () => {
+    const session = new LivenessSession(livenessPlan('passive', CHECK_CHALLENGE));
+    expect(session.verdict()).toBe('not_run');
+    session.addPassiveScore(PASSIVE_LIVE_THRESHOLD + 0.4);
+    session.addPassiveScore(PASSIVE_LIVE_THRESHOLD - 0.4);
+    expect(session.verdict()).toBe('passed');
+    session.addPassiveScore(0);
+    expect(session.verdict()).toBe('failed');
+    session.clear();
+    expect(session.verdict()).toBe('not_run');
+  });
+
+  it('both: a blink after the prompt and a live score pass; either one missing does not', () => {
+    const session = new LivenessSession({ passive: true, steps: ['blink'] });
+    expect(session.progress()).toEqual({ status: 'pending', step: 'blink', stepIndex: 0, steps: 1, alternativeAvailable: true });
+    session.addPassiveScore(0.99);
+    expect(session.verdict()).toBe('not_run');
+    blink(session, 0);
+    expect(session.challengeDone).toBe(true);
+    expect(session.progress()).toEqual({ status: 'pending' });
+    expect(session.verdict()).toBe('passed');
+
+    const spoof = new LivenessSession({ passive: true, steps: ['blink'] });
+    blink(spoof, 0);
+    spoof.addPassiveScore(0.01);
+    expect(spoof.verdict()).toBe('failed');
+  });
+
+  it('fails when the gesture never comes, even with no face in view', () => {
+    const session = new LivenessSession({ passive: false, steps: ['blink'] });
+    session.observe(face(), 0);
+    session.observe(null, STEP_TIME_LIMIT_MS + 100);
+    expect(session.challengeFailed).toBe(true);
+    expect(session.progress()).toEqual({ status: 'failed', failure: 'step_timeout' });
+    expect(session.verdict()).toBe('failed');
+  });
+
+  it('asks for identity samples only while the challenge runs, at most once per spacing', () => {
+    const session = new LivenessSession({ passive: false, steps: ['blink'] });
+    expect(session.wantsIdentitySample(0)).toBe(true);
+    session.observe(face(), 0, new Float32Array([1, 0]));
+    expect(session.wantsIdentitySample(IDENTITY_SAMPLE_SPACING_MS - 1)).toBe(false);
+    expect(session.wantsIdentitySample(IDENTITY_SAMPLE_SPACING_MS)).toBe(true);
+    blink(session, 100);
+    expect(session.wantsIdentitySample(10_000)).toBe(false);
+    expect(new LivenessSession(livenessPlan('passive', CHECK_CHALLENGE)).wantsIdentitySample(0)).toBe(false);
+  });
+
+  it('replaces a gesture on request, and says so when nothing is left', () => {
+    const session = new LivenessSession({ passive: false, steps: ['blink'] });
+    expect(session.useAlternative()).toBe(true);
+    expect(session.progress()).toMatchObject({ step: 'open_mouth', alternativeAvailable: true });
+    expect(session.useAlternative()).toBe(true);
+    expect(session.progress()).toMatchObject({ step: 'smile', alternativeAvailable: false });
+    expect(session.useAlternative()).toBe(false);
+    expect(new LivenessSession(livenessPlan('passive', CHECK_CHALLENGE)).useAlternative()).toBe(false);
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * Liveness of one capture: composes the passive anti-spoof score (`checkLiveness`) of the frames
+ * the capture keeps with the active challenge (`activeChallenge`), as the capture's policy asks,
+ * and decides `passed`, `failed` or `not_run`. Lives only inside the worker; what leaves it is a
+ * {@link LivenessProgress} (the gesture to prompt) and the final verdict.
+ */
+import { ActiveChallenge, shuffledSteps, type ChallengeFrame } from './activeChallenge.js';
+import type { DetectedFace } from '../stages/detectFace.js';
+import type { LivenessResult } from '../../src/protocol/assertion.js';
+import type { ChallengeStep, LivenessPolicy, LivenessProgress } from '../../src/protocol/liveness.js';
+
+/**
+ * Mean live probability (the live class of `fr_liveness.onnx`, see `checkLiveness`) the kept
+ * frames must reach. `bench/liveness.ts` measures APCER and BPCER at this threshold.
+ */
+export const PASSIVE_LIVE_THRESHOLD = 0.5;
+
+/** During a challenge, at most one frame per this interval is embedded to check that the person stays the same. */
+export const IDENTITY_SAMPLE_SPACING_MS = 500;
+
+/** What a capture runs: the passive score, and the gestures of the challenge (none when not active). */
+export interface LivenessPlan {
+  readonly passive: boolean;
+  readonly steps: readonly ChallengeStep[];
+}
+
+/**
+ * The plan for `policy`: the passive score unless the policy is `active` or `off`, and the
+ * `challenge` gestures in random order unless it is `passive` or `off`.
+ */
+export function livenessPlan(policy: LivenessPolicy, challenge: readonly ChallengeStep[], random: () => number = Math.random): LivenessPlan {
+  const active = policy === 'both' || policy === 'active';
+  const steps = active ? shuffledSteps(challenge, random) : [];
+  return { passive: policy === 'both' || policy === 'passive', steps };
+}
+
+/** The challenge's view of a detected face. */
+export function challengeFrame(face: DetectedFace, timestampMs: number, embedding?: Float32Array): ChallengeFrame {
+  const { box } = face;
+  return {
+    timestampMs,
+    blink: face.blink,
+    mouth: face.mouth,
+    yaw: face.pose.yaw,
+    faceCenter: { x: box.x + box.width / 2, y: box.y + box.height / 2 },
+    faceSize: Math.max(box.width, box.height),
+    ...(embedding ? { embedding } : {}),
+  };
+}
+
+/** Liveness state of one capture. */
+export class LivenessSession {
+  private readonly challenge: ActiveChallenge | null;
+  private readonly scores: number[] = [];
+  private lastIdentitySample = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly plan: LivenessPlan) {
+    this.challenge = plan.steps.length > 0 ? new ActiveChallenge(plan.steps) : null;
+  }
+
+  /** Whether this capture runs any liveness check. */
+  get enabled(): boolean {
+    return this.plan.passive || this.challenge !== null;
+  }
+
+  /** Whether kept frames should be scored by the anti-spoof model. */
+  get wantsPassiveScores(): boolean {
+    return this.plan.passive;
+  }
+
+  /** Records the live probability of one kept frame. */
+  addPassiveScore(score: number): void {
+    this.scores.push(score);
+  }
+
+  /** Whether this frame (with a good face) should be embedded for the challenge's same-person check. */
+  wantsIdentitySample(timestampMs: number): boolean {
+    return this.challenge?.state.status === 'in_progress' && timestampMs - this.lastIdentitySample >= IDENTITY_SAMPLE_SPACING_MS;
+  }
+
+  /** Feeds the challenge one frame: its face (null when none was found) and, when embedded, its embedding. */
+  observe(face: DetectedFace | null, timestampMs: number, embedding?: Float32Array): void {
+    if (!this.challenge) return;
+    if (embedding) this.lastIdentitySample = timestampMs;
+    if (face) this.challenge.observe(challengeFrame(face, timestampMs, embedding));
+    else this.challenge.tick(timestampMs);
+  }
+
+  /** Replaces the current gesture with an alternative; false when none is left (or no challenge runs). */
+  useAlternative(): boolean {
+    return this.challenge?.useAlternative() ?? false;
+  }
+
+  /** Whether the challenge is over (passed, or no challenge): the capture may end once it has its frames. */
+  get challengeDone(): boolean {
+    return !this.challenge || this.challenge.state.status === 'passed';
+  }
+
+  /** Whether liveness has already failed (the capture stops at once). */
+  get challengeFailed(): boolean {
+    return this.challenge?.state.status === 'failed';
+  }
+
+  /** Where liveness stands, for the prompts; undefined when the policy is `off`. */
+  progress(): LivenessProgress | undefined {
+    if (!this.enabled) return undefined;
+    const state = this.challenge?.state;
+    if (!state || state.status === 'passed') return { status: 'pending' };
+    if (state.status === 'failed') return { status: 'failed', failure: state.reason };
+    return {
+      status: 'pending',
+      step: state.step,
+      stepIndex: state.stepIndex,
+      steps: state.steps,
+      alternativeAvailable: this.challenge!.alternativeAvailable,
+    };
+  }
+
+  /**
+   * The verdict once the capture ended: `failed` when the challenge failed or the mean passive
+   * score is below {@link PASSIVE_LIVE_THRESHOLD}; `passed` when every part that runs has passed;
+   * `not_run` when the policy is `off` or a part could not finish (no face, time up).
+   */
+  verdict(): LivenessResult {
+    if (!this.enabled) return 'not_run';
+    if (this.challengeFailed) return 'failed';
+    if (this.plan.passive) {
+      if (this.scores.length === 0) return 'not_run';
+      const mean = this.scores.reduce((sum, s) => sum + s, 0) / this.scores.length;
+      if (mean < PASSIVE_LIVE_THRESHOLD) return 'failed';
+    }
+    return this.challengeDone ? 'passed' : 'not_run';
+  }
+
+  /** Forgets the passive scores. */
+  clear(): void {
+    this.scores.length = 0;
+  }
+}
