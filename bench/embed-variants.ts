@@ -1,5 +1,5 @@
 /**
- * Micro-benchmark of the embedding model alone (issue 7): variants (ORT session options, model
+ * Micro-benchmark of the embedding model alone: variants (ORT session options, model
  * file, single / two runs / batch of 2) in module workers of a cross-origin-isolated headless
  * Chromium page, on 112×112 crops of real LFW photos, fed exactly as workers/embedFace.ts feeds
  * the model. Variants with the same thread count share one worker and run in turn, run by run, so
@@ -50,7 +50,7 @@ const VARIANTS: Record<string, Omit<VariantSpec, 'name'>> = {
   'float-1t': { threads: 1, model: FLOAT, mode: 'single' },
   'float-fused2': { threads: 2, model: FLOAT, mode: 'fused2' },
   'float-fused2-1t': { threads: 1, model: FLOAT, mode: 'fused2' },
-  // ORT environment and session options, on the float model (issue 7, step 2).
+  // ORT environment and session options, on the float model.
   'opt-basic': { threads: 2, model: FLOAT, mode: 'single', session: { graphOptimizationLevel: 'basic' } },
   'opt-extended': { threads: 2, model: FLOAT, mode: 'single', session: { graphOptimizationLevel: 'extended' } },
   'opt-disabled': { threads: 2, model: FLOAT, mode: 'single', session: { graphOptimizationLevel: 'disabled' } },

@@ -1,5 +1,5 @@
 // Build-time int8 transform of an ONNX model, applied by scripts/provision-models.mjs to the
-// SHA-256-pinned source model (issue 7: embedding latency on WASM).
+// SHA-256-pinned source model, for a faster embedding on WASM.
 //
 // Every 1×1 convolution (group 1) with constant float weights becomes dynamic quantization:
 //

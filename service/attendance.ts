@@ -4,8 +4,7 @@
  * the teacher's confirmations, retention. It stores outcomes, never biometric data.
  */
 import { randomUUID } from 'node:crypto';
-import { createChallenge, isPresenzaError, verifyCheck, verifyEnrollment, type NonceStore } from '../src/server/index.js';
-import type { EcPublicJwk } from '../src/protocol/assertion.js';
+import { createChallenge, isPresenzaError, verifyCheck, verifyEnrollment, type EcPublicJwk, type NonceStore } from 'presenza/server';
 import type { Db } from './db.js';
 import { EventHub, studentChannel, teacherChannel } from './events.js';
 

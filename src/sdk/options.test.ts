@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { retainUntilMs } from './presenza.js';
+import { retainUntilMs } from './options.js';
 
 const NOW = Date.UTC(2026, 10, 23);
 
