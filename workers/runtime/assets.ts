@@ -3,7 +3,7 @@
  * live on a CDN), reporting download progress, and verifies each against the SHA-256 in
  * `models/manifest.json` before any runtime sees it.
  */
-import manifest from '../../models/manifest.json';
+import manifest from '../../models/manifest.json' with { type: 'json' };
 import { PresenzaError } from '../../src/protocol/errors.js';
 
 /** Roles of the model files the worker loads. */

@@ -5,8 +5,17 @@
  * frames transferred from the main thread (WebKitGTK), it is given a copy made in the worker.
  */
 import { FaceLandmarker, type FaceLandmarkerResult } from '@mediapipe/tasks-vision';
-import type { LandmarkObservation } from '../stages/detectFace.js';
 import { webglReadsBitmap } from './capabilities.js';
+
+/** What the landmark runtime reports for one face (MediaPipe's FaceLandmarker shape). */
+export interface LandmarkObservation {
+  /** 478 points, x and y normalised to 0..1 of the image width and height. */
+  readonly landmarks: ReadonlyArray<{ readonly x: number; readonly y: number; readonly z: number }>;
+  /** Blendshape scores by category name (e.g. `eyeBlinkLeft`), 0..1. */
+  readonly blendshapes: Readonly<Record<string, number>>;
+  /** Facial transformation matrix, 4×4 column-major, or null when the runtime gave none. */
+  readonly matrix: ArrayLike<number> | null;
+}
 
 /** How many faces the landmarker looks for: enough to notice a second person. */
 export const MAX_FACES = 3;

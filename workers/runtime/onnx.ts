@@ -5,8 +5,12 @@
  */
 import type * as Ort from 'onnxruntime-web';
 import type { OnnxBackend } from '../../src/protocol/capture.js';
-import type { TensorRunner } from '../stages/embedFace.js';
 
+
+/** Runs a model on one NCHW float tensor (a loaded ONNX model here; a fake in the stages' unit tests). */
+export interface TensorRunner {
+  run(input: Float32Array, dims: readonly number[]): Promise<Float32Array>;
+}
 
 /** What the runtime actually uses, reported to the caller. */
 export interface OnnxRuntimeInfo {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { COMPARABLE_FACE_RATIO, headPose, selectFace, toDetectedFace, type DetectedFace, type LandmarkObservation } from './detectFace.js';
+import type { LandmarkObservation } from '../runtime/mediapipe.js';
+import { COMPARABLE_FACE_RATIO, headPose, selectFace, toDetectedFace, type DetectedFace } from './detectFace.js';
 
 /** A fake face: 478 landmarks spread over a square box, with the five key points placed by hand. */
 function observation(cx: number, cy: number, size: number, matrix: number[] | null = identity()): LandmarkObservation {

@@ -3,16 +3,7 @@
  * alignment points, head pose, eye blink and mouth, and picks the face the check is about.
  */
 import type { Point } from './pixels.js';
-
-/** What the landmark runtime reports for one face (MediaPipe's FaceLandmarker shape). */
-export interface LandmarkObservation {
-  /** 478 points, x and y normalised to 0..1 of the image width and height. */
-  readonly landmarks: ReadonlyArray<{ readonly x: number; readonly y: number; readonly z: number }>;
-  /** Blendshape scores by category name (e.g. `eyeBlinkLeft`), 0..1. */
-  readonly blendshapes: Readonly<Record<string, number>>;
-  /** Facial transformation matrix, 4×4 column-major, or null when the runtime gave none. */
-  readonly matrix: ArrayLike<number> | null;
-}
+import type { LandmarkObservation } from '../runtime/mediapipe.js';
 
 /** Head pose in degrees. Yaw > 0: the face turns toward the image's right (see DESIGN and SOURCES). */
 export interface HeadPose {

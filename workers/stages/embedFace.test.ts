@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { embedFace, embedView, writeCropTensor, type TensorRunner } from './embedFace.js';
+import type { TensorRunner } from '../runtime/onnx.js';
+import { embedFace, embedView, writeCropTensor } from './embedFace.js';
 import { createPixels } from './pixels.js';
 
 function crop() {

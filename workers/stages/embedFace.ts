@@ -5,11 +5,7 @@
 import { ALIGNED_SIZE } from './alignFace.js';
 import { l2Normalize } from './compareTemplates.js';
 import type { Pixels } from './pixels.js';
-
-/** Runs a model on one NCHW float tensor (implemented by the ONNX runtime adapter, faked in tests). */
-export interface TensorRunner {
-  run(input: Float32Array, dims: readonly number[]): Promise<Float32Array>;
-}
+import type { TensorRunner } from '../runtime/onnx.js';
 
 /** Order of the colour planes fed to the model. */
 export type ChannelOrder = 'bgr' | 'rgb';

@@ -13,7 +13,7 @@ import {
   windowTransform,
 } from './passiveLiveness.js';
 import type { DetectedFace } from './detectFace.js';
-import type { TensorRunner } from './embedFace.js';
+import type { TensorRunner } from '../runtime/onnx.js';
 import { createPixels, type Pixels, type Region } from './pixels.js';
 
 /** A runner that records its input and returns fixed logits. */

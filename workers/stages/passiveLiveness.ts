@@ -10,7 +10,7 @@
  */
 import { warpSimilarity, type Similarity } from './alignFace.js';
 import type { DetectedFace } from './detectFace.js';
-import type { TensorRunner } from './embedFace.js';
+import type { TensorRunner } from '../runtime/onnx.js';
 import type { Pixels, Region } from './pixels.js';
 
 /** Side of the square crop the anti-spoof model takes. */
