@@ -1,202 +1,415 @@
 /**
- * The demo's HTTP server (Fastify): the teacher and student pages, the SDK files, and a JSON API
- * whose every body is validated by a JSON schema. Every response carries COOP/COEP so the SDK's
- * WASM backend gets two threads. The demo has no login: a platform puts its own in front.
+ * The attendance service's HTTP server (Fastify): a JSON API whose every route is in the access
+ * table (access.ts) and whose every body is validated by a JSON schema, the SDK files, and the
+ * pages it is given to serve. Sessions come from launch tokens (launch.ts, sessions.ts).
+ *
+ * Every response, event streams included, carries the security headers (CSP without
+ * `unsafe-inline`, frame-ancestors, HSTS over HTTPS) and COOP/COEP so the SDK's WASM backend
+ * gets two threads. Logs are structured (pino) and carry no cookie, token, name or address.
  */
 import { dirname, join, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { Attendance, DemoError, MAX_RANDOM_DELAY_MINUTES } from './attendance.js';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { owns, ROUTES, type RouteRule } from './access.js';
+import { Attendance, MAX_RANDOM_DELAY_MINUTES } from './attendance.js';
+import { readAudit, verifyAuditChain } from './audit.js';
+import { resolveConfig, type ResolvedConfig, type ServiceConfig } from './config.js';
 import type { Db } from './db.js';
+import { ServiceError } from './errors.js';
 import { EventHub, studentChannel, teacherChannel } from './events.js';
+import { LaunchVerifier } from './launch.js';
+import { CSRF_HEADER, csrfMatches, sessionCookieName, Sessions, type Session } from './sessions.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** The built SDK (served at /sdk/) and the demo's pages (served at /). */
+/** The built SDK (served at /sdk/, except its unpublished testing/ folder). */
 export const SDK_DIR = resolve(here, '..', 'dist');
-export const PUBLIC_DIR = resolve(here, '..', 'demo', 'public');
 
-/** Largest request body: an assertion is at most 4 KB, everything else is tiny. */
+/** Largest request body: an assertion is at most 4 KB, a launch token less, everything else is tiny. */
 export const BODY_LIMIT_BYTES = 8 * 1024;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The signed-in user, set before the handler of any non-public API route runs. */
+    session?: Session;
+    /** The access rule of the route, when it is an API route. */
+    rule?: RouteRule;
+  }
+}
 
 const id = (prefix: string) => ({ type: 'string', pattern: `^${prefix}-[0-9a-f-]{36}$` }) as const;
 const jws = { type: 'string', minLength: 20, maxLength: 4096, pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$' } as const;
 const body = (properties: Record<string, unknown>, required = Object.keys(properties)) =>
   ({ type: 'object', additionalProperties: false, required, properties }) as const;
 const params = (properties: Record<string, unknown>) => body(properties);
+/** A display text: no control characters. */
+const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }) as const;
 
 /** Options of {@link buildApp}. */
 export interface AppOptions {
   readonly db: Db;
-  /** Origins the pages are served from; an assertion's `aud` must be one of them. */
-  readonly origins: readonly string[];
+  readonly config: ServiceConfig;
+  /** A folder of pages served at `/` (the demo's); none by default. */
+  readonly publicDir?: string;
   readonly now?: () => number;
-  readonly logger?: boolean;
+  /** Structured logs: to this stream, or stdout when `true`; off by default. */
+  readonly log?: boolean | Writable;
 }
 
-/** Builds the demo server (not listening yet). */
-export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; attendance: Attendance }> {
+/** Pino options: no cookie, CSRF token, query string or client address in any line. */
+function loggerOptions(log: AppOptions['log']): FastifyServerOptions['logger'] {
+  if (!log) return false;
+  return {
+    level: 'info',
+    ...(log === true ? {} : { stream: log }),
+    redact: { paths: ['req.headers.cookie', 'req.headers.authorization', `req.headers["${CSRF_HEADER}"]`, 'res.headers["set-cookie"]'], censor: '[redacted]' },
+    serializers: {
+      req: (req: { method: string; url: string; id: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  } as FastifyServerOptions['logger'];
+}
+
+/** Builds the service (not listening yet). */
+export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; attendance: Attendance; config: ResolvedConfig; sessions: Sessions }> {
+  const config = resolveConfig(options.config);
+  const now = options.now ?? Date.now;
+  const { db } = options;
   const events = new EventHub();
-  const attendance = new Attendance(options.db, events, options.now);
+  const attendance = new Attendance(db, events, { now, keysPerStudent: config.limits.keysPerStudent, auditRetentionMs: config.limits.auditRetentionMs });
+  const sessions = new Sessions(db, config.limits.sessionMs, now);
+  const launches = new LaunchVerifier(config.trustedIssuers, config.launchAudience, now);
+  const cookieName = sessionCookieName(config.secure);
+
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: loggerOptions(options.log),
     bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.trustProxy,
     // Refuse unknown fields instead of silently dropping them.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        // The SDK compiles WebAssembly; no inline script, no eval.
+        scriptSrc: ["'self'", "'wasm-unsafe-eval'"],
+        workerSrc: ["'self'", 'blob:'],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        mediaSrc: ["'self'", 'blob:', 'mediastream:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        ...(config.secure ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    hsts: config.secure ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    crossOriginEmbedderPolicy: { policy: 'require-corp' },
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('Permissions-Policy', 'camera=(self), microphone=(), geolocation=()');
+    // API answers (attendance, tokens) are never cached; the SDK's files may be.
+    if (request.url.startsWith('/api/')) reply.header('Cache-Control', 'no-store');
+  });
+
+  await app.register(fastifyRateLimit, {
+    global: true,
+    max: config.limits.requestsPerMinute,
+    timeWindow: 60_000,
+    // After authentication: a signed-in user is limited as a user, anyone else per address.
+    hook: 'preHandler',
+    keyGenerator: (request) => request.session?.userId ?? request.ip,
+    errorResponseBuilder: (_request, context) => new ServiceError(429, 'rate_limited', `too many requests: retry in ${Math.ceil(context.ttl / 1000)} s`),
+  });
+
+  // The SDK's unpublished test harness is never served, however the path is spelled.
+  app.addHook('onRequest', async (request, reply) => {
+    let path = request.url.split('?')[0]!;
+    try {
+      path = decodeURIComponent(path);
+    } catch {
+      return reply.code(400).send({ error: 'bad_request', message: 'malformed path' });
+    }
+    if (/^\/+sdk\/+(.*\/)?testing(\/|$)/i.test(path.replace(/\\/g, '/'))) return reply.code(404).send({ error: 'not_found', message: 'not found' });
   });
 
   /** The audience a page of this request's origin signs for. */
   const audienceOf = (request: FastifyRequest): string => {
     const origin = request.headers.origin;
-    return typeof origin === 'string' && options.origins.includes(origin) ? origin : options.origins[0]!;
+    return typeof origin === 'string' && config.allowedOrigins.includes(origin) ? origin : config.publicOrigin;
   };
 
-  app.addHook('onSend', async (_request, reply) => {
-    reply.header('Cross-Origin-Opener-Policy', 'same-origin');
-    reply.header('Cross-Origin-Embedder-Policy', 'require-corp');
-    reply.header('Cross-Origin-Resource-Policy', 'same-origin');
-    reply.header('X-Content-Type-Options', 'nosniff');
-    reply.header('Referrer-Policy', 'no-referrer');
-    reply.header('Permissions-Policy', 'camera=(self)');
+  // Authentication, CSRF and role, before the body is even read.
+  const rules = new Map<string, RouteRule>(ROUTES.map((r) => [`${r.method} ${r.url}`, r as RouteRule]));
+  app.addHook('onRequest', async (request) => {
+    const rule = rules.get(`${request.method} ${request.routeOptions.url}`);
+    if (!rule) return;
+    request.rule = rule;
+    const origin = request.headers.origin;
+    // A state-changing request from a page of another origin is refused outright.
+    if (request.method !== 'GET' && typeof origin === 'string' && !config.allowedOrigins.includes(origin)) {
+      throw new ServiceError(403, 'bad_origin', 'requests from this origin are not allowed');
+    }
+    if (rule.public) return;
+    const session = await sessions.find(request.cookies[cookieName]);
+    // No session: sign in through the platform.
+    if (!session) throw new ServiceError(401, 'unauthenticated', 'no valid session: sign in through your platform');
+    // State-changing requests echo the session's CSRF token.
+    if (request.method !== 'GET' && !csrfMatches(session, request.headers[CSRF_HEADER])) throw new ServiceError(403, 'csrf', 'missing or wrong CSRF token');
+    // The role must be listed for the route.
+    if (!(session.role in rule.roles)) throw new ServiceError(403, 'forbidden_role', `a ${session.role} may not do this`);
+    request.session = session;
   });
 
-  app.setErrorHandler((error, _request, reply) => {
-    if (error instanceof DemoError) return reply.code(error.status).send({ error: error.code, message: error.message });
+  // A NUL byte anywhere in the input is refused the same way on both engines.
+  app.addHook('preValidation', async (request) => {
+    const hasNul = (value: unknown): boolean =>
+      typeof value === 'string' ? value.includes('\u0000') : value !== null && typeof value === 'object' && Object.entries(value).some(([k, v]) => k.includes('\u0000') || hasNul(v));
+    if (hasNul(request.body) || hasNul(request.params) || hasNul(request.query)) throw new ServiceError(400, 'nul_byte', 'input contains a NUL byte');
+  });
+
+  // Ownership of the resource the route names, once its parameters are validated.
+  app.addHook('preHandler', async (request) => {
+    const { rule, session } = request;
+    if (!rule || rule.public || !session) return;
+    const ownership = rule.roles[session.role]!;
+    const verdict = await owns(db, session, ownership, request.params as Record<string, string>);
+    if (verdict === 'missing') throw new ServiceError(404, 'not_found', 'no such resource');
+    if (verdict === 'no') throw new ServiceError(403, 'forbidden', 'not yours');
+  });
+
+  const STATUS_CODES: Record<number, string> = { 404: 'not_found', 413: 'body_too_large', 415: 'unsupported_media_type', 429: 'rate_limited' };
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof ServiceError) return reply.code(error.status).send({ error: error.code, message: error.message });
     const status = (error as { statusCode?: number }).statusCode;
     if ((error as { validation?: unknown }).validation || (status && status >= 400 && status < 500)) {
-      return reply.code(status ?? 400).send({ error: 'bad_request', message: error instanceof Error ? error.message : String(error) });
+      const code = status ? (STATUS_CODES[status] ?? 'bad_request') : 'bad_request';
+      return reply.code(status ?? 400).send({ error: code, message: error instanceof Error ? error.message : String(error) });
     }
-    app.log.error(error);
+    request.log.error({ err: { type: (error as Error).name, message: (error as Error).message, stack: (error as Error).stack } }, 'request failed');
     return reply.code(500).send({ error: 'internal', message: 'internal error' });
   });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not_found', message: 'not found' }));
 
-  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/', index: ['index.html'] });
-  await app.register(fastifyStatic, { root: SDK_DIR, prefix: '/sdk/', decorateReply: false });
-
-  app.post('/api/students', { schema: { body: body({ displayName: { type: 'string', minLength: 1, maxLength: 60 } }) } }, async (request) => {
-    const { displayName } = request.body as { displayName: string };
-    return attendance.createStudent(displayName);
+  if (options.publicDir) await app.register(fastifyStatic, { root: options.publicDir, prefix: '/', index: ['index.html'] });
+  await app.register(fastifyStatic, {
+    root: SDK_DIR,
+    prefix: '/sdk/',
+    decorateReply: !options.publicDir,
+    allowedPath: (path) => !/(^|\/)testing(\/|$)/i.test(path),
   });
 
-  app.get('/api/students/:studentId', { schema: { params: params({ studentId: id('s') }) } }, async (request) => {
-    return attendance.studentStatus((request.params as { studentId: string }).studentId);
-  });
+  const me = (request: FastifyRequest) => request.session!;
+  const actor = (request: FastifyRequest) => ({ id: me(request).userId, role: me(request).role });
 
-  app.post('/api/students/:studentId/enrollment-challenge', { schema: { params: params({ studentId: id('s') }) } }, async (request) => {
-    return attendance.enrollmentChallenge((request.params as { studentId: string }).studentId);
-  });
+  /** Opens an SSE stream for the session's user, within the per-user cap, with the security headers. */
+  const stream = (request: FastifyRequest, reply: FastifyReply, channel: string, first: { event: string; data: unknown }[]) => {
+    const userId = me(request).userId;
+    if (events.openStreams(userId) >= config.limits.streamsPerUser) throw new ServiceError(429, 'too_many_streams', 'too many open event streams');
+    const headers = reply.getHeaders();
+    reply.hijack();
+    events.subscribe(channel, reply.raw, { userId, headers, first });
+  };
 
-  app.post(
-    '/api/students/:studentId/enrollment',
-    { schema: { params: params({ studentId: id('s') }), body: body({ assertion: jws }) } },
-    async (request) => {
-      const { studentId } = request.params as { studentId: string };
-      return attendance.registerEnrollment(studentId, (request.body as { assertion: string }).assertion, audienceOf(request));
-    },
-  );
-
-  app.post('/api/lessons', { schema: { body: body({ title: { type: 'string', minLength: 1, maxLength: 120 } }) } }, async (request) => {
-    return attendance.createLesson((request.body as { title: string }).title);
-  });
-
-  app.get('/api/lessons/:lessonId', { schema: { params: params({ lessonId: id('l') }) } }, async (request) => {
-    return attendance.lesson((request.params as { lessonId: string }).lessonId);
-  });
-
-  app.post('/api/lessons/:lessonId/end', { schema: { params: params({ lessonId: id('l') }) } }, async (request) => {
-    await attendance.endLesson((request.params as { lessonId: string }).lessonId);
-    return { status: 'ended' };
-  });
-
-  app.post(
-    '/api/lessons/:lessonId/join',
-    { schema: { params: params({ lessonId: id('l') }), body: body({ studentId: id('s') }) } },
-    async (request) => {
-      await attendance.join((request.params as { lessonId: string }).lessonId, (request.body as { studentId: string }).studentId);
-      return { joined: true };
-    },
-  );
-
-  app.post(
-    '/api/lessons/:lessonId/checks',
-    {
-      schema: {
-        params: params({ lessonId: id('l') }),
-        body: body({ withinMinutes: { type: 'integer', minimum: 0, maximum: MAX_RANDOM_DELAY_MINUTES } }),
+  type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  const lessonParam = params({ lessonId: id('l') });
+  const checkParam = params({ checkId: id('c') });
+  const handlers: Record<string, { schema?: object; handler: Handler }> = {
+    'POST /api/launch': {
+      schema: { body: body({ token: jws }) },
+      handler: async (request, reply) => {
+        const launch = await launches.verify((request.body as { token: string }).token);
+        const { cookie, session } = await sessions.open(launch);
+        reply.setCookie(cookieName, cookie, {
+          httpOnly: true,
+          secure: config.secure,
+          sameSite: 'strict',
+          path: '/',
+          maxAge: Math.floor(config.limits.sessionMs / 1000),
+        });
+        request.log.info({ user: session.userId, role: session.role }, 'session started');
+        return { role: session.role, lessonId: session.lessonId, csrfToken: session.csrfToken };
       },
     },
-    async (request) => {
-      const { lessonId } = request.params as { lessonId: string };
-      return attendance.triggerCheck(lessonId, (request.body as { withinMinutes: number }).withinMinutes);
+    'GET /api/session': {
+      handler: async (request) => {
+        const { userId, role, displayName, course, lessonId, csrfToken, expiresAt } = me(request);
+        return { userId, role, displayName, course, lessonId, csrfToken, expiresAt };
+      },
     },
-  );
-
-  app.get('/api/lessons/:lessonId/attendance', { schema: { params: params({ lessonId: id('l') }) } }, async (request) => {
-    return attendance.attendance((request.params as { lessonId: string }).lessonId);
-  });
-
-  app.get('/api/lessons/:lessonId/attendance.csv', { schema: { params: params({ lessonId: id('l') }) } }, async (request, reply) => {
-    const { lessonId } = request.params as { lessonId: string };
-    const csv = await attendance.attendanceCsv(lessonId);
-    return reply
-      .header('Content-Type', 'text/csv; charset=utf-8')
-      .header('Content-Disposition', `attachment; filename="attendance-${lessonId}.csv"`)
-      .send(csv);
-  });
-
-  app.get('/api/lessons/:lessonId/events', { schema: { params: params({ lessonId: id('l') }) } }, async (request, reply) => {
-    const { lessonId } = request.params as { lessonId: string };
-    const snapshot = await attendance.attendance(lessonId);
-    reply.hijack();
-    events.subscribe(teacherChannel(lessonId), reply.raw, [{ event: 'attendance', data: snapshot }]);
-  });
-
-  app.get(
-    '/api/lessons/:lessonId/students/:studentId/events',
-    { schema: { params: params({ lessonId: id('l'), studentId: id('s') }) } },
-    async (request, reply) => {
-      const { lessonId, studentId } = request.params as { lessonId: string; studentId: string };
-      await attendance.join(lessonId, studentId);
-      const open = await attendance.openChecks(lessonId, studentId);
-      reply.hijack();
-      events.subscribe(
-        studentChannel(lessonId, studentId),
-        reply.raw,
-        open.map((check) => ({ event: 'check', data: check })),
-      );
+    'POST /api/session/end': {
+      handler: async (request, reply) => {
+        await sessions.revoke(request.cookies[cookieName]!, me(request));
+        reply.clearCookie(cookieName, { path: '/' });
+        return { ended: true };
+      },
     },
-  );
-
-  const checkRoute = { params: params({ checkId: id('c') }) };
-  app.post('/api/checks/:checkId/result', { schema: { ...checkRoute, body: body({ studentId: id('s'), assertion: jws }) } }, async (request) => {
-    const { studentId, assertion } = request.body as { studentId: string; assertion: string };
-    return attendance.submitResult((request.params as { checkId: string }).checkId, studentId, assertion, audienceOf(request));
-  });
-
-  app.post('/api/checks/:checkId/retry', { schema: { ...checkRoute, body: body({ studentId: id('s') }) } }, async (request) => {
-    return attendance.retry((request.params as { checkId: string }).checkId, (request.body as { studentId: string }).studentId);
-  });
-
-  app.post('/api/checks/:checkId/alternative', { schema: { ...checkRoute, body: body({ studentId: id('s') }) } }, async (request) => {
-    return attendance.chooseAlternative((request.params as { checkId: string }).checkId, (request.body as { studentId: string }).studentId);
-  });
-
-  app.post(
-    '/api/checks/:checkId/confirm',
-    { schema: { ...checkRoute, body: body({ studentId: id('s'), present: { type: 'boolean' } }) } },
-    async (request) => {
-      const { studentId, present } = request.body as { studentId: string; present: boolean };
-      return attendance.teacherConfirm((request.params as { checkId: string }).checkId, studentId, present);
+    'GET /api/me/enrollment': { handler: async (request) => attendance.studentStatus(me(request).userId) },
+    'POST /api/me/enrollment-challenge': { handler: async (request) => attendance.enrollmentChallenge(me(request).userId) },
+    'POST /api/me/enrollment': {
+      schema: { body: body({ assertion: jws }) },
+      handler: async (request) => attendance.registerEnrollment(me(request).userId, (request.body as { assertion: string }).assertion, audienceOf(request)),
     },
-  );
+    'POST /api/me/keys/:keyId/revoke': {
+      schema: { params: params({ keyId: id('k') }) },
+      handler: async (request) => attendance.revokeKey(me(request).userId, (request.params as { keyId: string }).keyId),
+    },
+    'POST /api/lessons': {
+      schema: { body: body({ title: text(120) }) },
+      handler: async (request) => attendance.createLesson(me(request).userId, (request.body as { title: string }).title, me(request).course),
+    },
+    'GET /api/lessons/:lessonId': {
+      schema: { params: lessonParam },
+      handler: async (request) => attendance.lesson((request.params as { lessonId: string }).lessonId),
+    },
+    'POST /api/lessons/:lessonId/join': {
+      schema: { params: lessonParam },
+      handler: async (request) => {
+        const { lessonId } = request.params as { lessonId: string };
+        await attendance.join(lessonId, me(request).userId);
+        return attendance.lesson(lessonId);
+      },
+    },
+    'POST /api/lessons/:lessonId/end': {
+      schema: { params: lessonParam },
+      handler: async (request) => {
+        await attendance.endLesson(me(request).userId, (request.params as { lessonId: string }).lessonId);
+        return { status: 'ended' };
+      },
+    },
+    'POST /api/lessons/:lessonId/checks': {
+      schema: { params: lessonParam, body: body({ withinMinutes: { type: 'integer', minimum: 0, maximum: MAX_RANDOM_DELAY_MINUTES } }) },
+      handler: async (request) =>
+        attendance.triggerCheck(me(request).userId, (request.params as { lessonId: string }).lessonId, (request.body as { withinMinutes: number }).withinMinutes),
+    },
+    'GET /api/lessons/:lessonId/attendance': {
+      schema: { params: lessonParam },
+      handler: async (request) => {
+        const { lessonId } = request.params as { lessonId: string };
+        const result = await attendance.attendance(lessonId);
+        await attendance.recordAccess(actor(request), 'attendance.viewed', lessonId);
+        return result;
+      },
+    },
+    'GET /api/lessons/:lessonId/attendance.csv': {
+      schema: { params: lessonParam },
+      handler: async (request, reply) => {
+        const { lessonId } = request.params as { lessonId: string };
+        const csv = await attendance.attendanceCsv(lessonId);
+        await attendance.recordAccess(actor(request), 'attendance.exported', lessonId);
+        request.log.info({ user: me(request).userId, lesson: lessonId }, 'attendance exported');
+        return reply
+          .header('Content-Type', 'text/csv; charset=utf-8')
+          .header('Content-Disposition', `attachment; filename="attendance-${lessonId}.csv"`)
+          .send(csv);
+      },
+    },
+    'GET /api/lessons/:lessonId/events': {
+      schema: { params: lessonParam },
+      handler: async (request, reply) => {
+        const { lessonId } = request.params as { lessonId: string };
+        const [snapshot, pending] = await Promise.all([attendance.attendance(lessonId), attendance.pendingEnrollments(lessonId)]);
+        await attendance.recordAccess(actor(request), 'attendance.viewed', lessonId);
+        stream(request, reply, teacherChannel(lessonId), [
+          { event: 'attendance', data: snapshot },
+          { event: 'enrollments', data: pending },
+        ]);
+      },
+    },
+    'GET /api/lessons/:lessonId/me/events': {
+      schema: { params: lessonParam },
+      handler: async (request, reply) => {
+        const { lessonId } = request.params as { lessonId: string };
+        const open = await attendance.openChecks(lessonId, me(request).userId);
+        stream(
+          request,
+          reply,
+          studentChannel(lessonId, me(request).userId),
+          open.map((check) => ({ event: 'check', data: check })),
+        );
+      },
+    },
+    'GET /api/lessons/:lessonId/enrollments': {
+      schema: { params: lessonParam },
+      handler: async (request) => attendance.pendingEnrollments((request.params as { lessonId: string }).lessonId),
+    },
+    'POST /api/lessons/:lessonId/enrollments/:keyId/approve': {
+      schema: { params: params({ lessonId: id('l'), keyId: id('k') }) },
+      handler: async (request) => {
+        const { lessonId, keyId } = request.params as { lessonId: string; keyId: string };
+        return attendance.approveEnrollment(me(request).userId, lessonId, keyId);
+      },
+    },
+    'POST /api/checks/:checkId/result': {
+      schema: { params: checkParam, body: body({ assertion: jws }) },
+      handler: async (request) =>
+        attendance.submitResult((request.params as { checkId: string }).checkId, me(request).userId, (request.body as { assertion: string }).assertion, audienceOf(request)),
+    },
+    'POST /api/checks/:checkId/retry': {
+      schema: { params: checkParam },
+      handler: async (request) => attendance.retry((request.params as { checkId: string }).checkId, me(request).userId),
+    },
+    'POST /api/checks/:checkId/alternative': {
+      schema: { params: checkParam },
+      handler: async (request) => attendance.chooseAlternative((request.params as { checkId: string }).checkId, me(request).userId),
+    },
+    'POST /api/checks/:checkId/confirm': {
+      schema: { params: checkParam, body: body({ studentId: id('u'), present: { type: 'boolean' } }) },
+      handler: async (request) => {
+        const { studentId, present } = request.body as { studentId: string; present: boolean };
+        return attendance.teacherConfirm(me(request).userId, (request.params as { checkId: string }).checkId, studentId, present);
+      },
+    },
+    'GET /api/audit': {
+      schema: { querystring: { type: 'object', additionalProperties: false, properties: { after: { type: 'string', pattern: '^[0-9]{1,15}$' } } } },
+      handler: async (request) => {
+        const after = Number((request.query as { after?: string }).after ?? 0);
+        const entries = await readAudit(db, { afterSeq: after, limit: 500 });
+        await attendance.recordAccess(actor(request), 'audit.viewed');
+        return { entries };
+      },
+    },
+    'GET /api/audit/verify': { handler: async () => verifyAuditChain(db) },
+    'GET /api/retention': { handler: async () => ({ tables: await attendance.retentionReport() }) },
+  };
+
+  // The table and the handlers must match one to one: no route outside the table.
+  const unlisted = Object.keys(handlers).filter((key) => !rules.has(key));
+  if (unlisted.length) throw new Error(`routes missing from the access table: ${unlisted.join(', ')}`);
+  for (const rule of ROUTES) {
+    const route = handlers[`${rule.method} ${rule.url}`];
+    if (!route) throw new Error(`no handler for ${rule.method} ${rule.url}`);
+    app.route({
+      method: rule.method,
+      url: rule.url,
+      ...(route.schema ? { schema: route.schema } : {}),
+      // The launch exchange has its own, tighter limit per address.
+      ...(rule.url === '/api/launch' ? { config: { rateLimit: { max: config.limits.launchesPerMinute, timeWindow: 60_000, keyGenerator: (r: FastifyRequest) => r.ip } } } : {}),
+      handler: route.handler,
+    });
+  }
 
   // SSE streams are hijacked responses: end them before the server waits for its connections.
   app.addHook('preClose', async () => {
     attendance.close();
     events.closeAll();
   });
-  return { app, attendance };
+  return { app, attendance, config, sessions };
 }
 
-/** Where the SQLite file lives by default. */
-export const DEFAULT_SQLITE_FILE = join(here, '..', 'demo', 'data', 'presenza-demo.sqlite');
+/** Where the SQLite file lives by default (the demo's data folder). */
+export const DEFAULT_SQLITE_FILE = join(here, '..', 'demo', 'data', 'presenza.sqlite');

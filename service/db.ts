@@ -1,12 +1,17 @@
 /**
- * The demo's database: SQLite through better-sqlite3 by default (a file under demo/data, created
- * on first start), PostgreSQL through pg when DATABASE_URL is set. The same SQL runs on both:
+ * The service's database: SQLite through better-sqlite3 by default (one file, one instance),
+ * PostgreSQL through pg when a URL is given (several instances). The same SQL runs on both:
  * queries use `?` placeholders (numbered for PostgreSQL here), times are epoch ms in BIGINT.
+ * The schema is a list of numbered migrations, applied once each and recorded in
+ * `schema_migrations`, so later versions (several instances, scheduled checks) add to it.
  *
  * No table has a column for an image, an embedding, a template or a score (a test reads the
  * schema to prove it): the server only ever learns pass, fail or inconclusive.
+ *
+ * SQLite runs with `secure_delete` (deleted rows are overwritten, not left readable in free
+ * pages) and its files are private to the service's user (mode 0600).
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -14,80 +19,194 @@ import pg from 'pg';
 /** A row as the drivers return it. */
 export type Row = Record<string, unknown>;
 
-/** The few operations the demo needs, the same on both engines. */
+/** The few operations the service needs, the same on both engines. */
 export interface Db {
   readonly engine: 'sqlite' | 'postgres';
   all<T extends Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   get<T extends Row>(sql: string, params?: readonly unknown[]): Promise<T | undefined>;
   /** Runs a statement; resolves with the number of rows it changed. */
   run(sql: string, params?: readonly unknown[]): Promise<number>;
+  /**
+   * Runs `work` in one transaction (committed when it resolves, rolled back when it throws).
+   * On SQLite every other statement waits for it; on PostgreSQL it holds one pooled connection.
+   */
+  transaction<T>(work: (tx: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
-/** The schema, valid SQL for SQLite and PostgreSQL. */
-export const SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS students (
-    id TEXT PRIMARY KEY,
-    display_name TEXT NOT NULL,
-    created_at BIGINT NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS device_keys (
-    student_id TEXT PRIMARY KEY REFERENCES students(id) ON DELETE CASCADE,
-    enrollment_id TEXT NOT NULL UNIQUE,
-    public_jwk TEXT NOT NULL,
-    thumbprint TEXT NOT NULL,
-    retain_until BIGINT NOT NULL,
-    created_at BIGINT NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS lessons (
-    id TEXT PRIMARY KEY,
-    title TEXT NOT NULL,
-    status TEXT NOT NULL,
-    retain_until BIGINT NOT NULL,
-    created_at BIGINT NOT NULL,
-    ended_at BIGINT)`,
-  `CREATE TABLE IF NOT EXISTS lesson_students (
-    lesson_id TEXT NOT NULL REFERENCES lessons(id) ON DELETE CASCADE,
-    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
-    joined_at BIGINT NOT NULL,
-    PRIMARY KEY (lesson_id, student_id))`,
-  `CREATE TABLE IF NOT EXISTS checks (
-    id TEXT PRIMARY KEY,
-    lesson_id TEXT NOT NULL REFERENCES lessons(id) ON DELETE CASCADE,
-    opens_at BIGINT NOT NULL,
-    closes_at BIGINT NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS nonces (
-    nonce TEXT PRIMARY KEY,
-    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
-    purpose TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    check_id TEXT REFERENCES checks(id) ON DELETE CASCADE,
-    issued_at BIGINT NOT NULL,
-    expires_at BIGINT NOT NULL,
-    used_at BIGINT)`,
-  `CREATE TABLE IF NOT EXISTS attendance (
-    check_id TEXT NOT NULL REFERENCES checks(id) ON DELETE CASCADE,
-    student_id TEXT NOT NULL REFERENCES students(id) ON DELETE CASCADE,
-    status TEXT NOT NULL,
-    method TEXT,
-    outcome TEXT,
-    reason TEXT,
-    liveness TEXT,
-    updated_at BIGINT NOT NULL,
-    PRIMARY KEY (check_id, student_id))`,
+/** File mode of the SQLite database and its WAL and shared-memory files. */
+export const SQLITE_FILE_MODE = 0o600;
+
+/** One schema step; `sql` is either the same for both engines or given per engine. */
+interface Migration {
+  readonly version: number;
+  readonly sql: readonly string[] | { readonly sqlite: readonly string[]; readonly postgres: readonly string[] };
+}
+
+/** The schema, as numbered migrations. Never edit an applied one: add the next. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: [
+      // Platform users, one row per issuer, platform user id and role. No password, ever.
+      `CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        issuer TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        role TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        last_seen_at BIGINT NOT NULL,
+        UNIQUE (issuer, subject, role))`,
+      // Server-side sessions: the cookie holds a random id, the table only its SHA-256.
+      `CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        course TEXT,
+        lesson_id TEXT,
+        csrf_token TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        revoked_at BIGINT)`,
+      `CREATE INDEX sessions_user ON sessions (user_id)`,
+      // Launch tokens already exchanged (issuer and jti), kept until the token would have expired.
+      `CREATE TABLE launch_tokens (
+        token_key TEXT PRIMARY KEY,
+        expires_at BIGINT NOT NULL)`,
+      `CREATE TABLE lessons (
+        id TEXT PRIMARY KEY,
+        teacher_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        course TEXT,
+        title TEXT NOT NULL,
+        status TEXT NOT NULL,
+        retain_until BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        ended_at BIGINT)`,
+      `CREATE TABLE lesson_students (
+        lesson_id TEXT NOT NULL REFERENCES lessons(id) ON DELETE CASCADE,
+        student_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        joined_at BIGINT NOT NULL,
+        PRIMARY KEY (lesson_id, student_id))`,
+      // A student's device keys: at most a few; a new one stays pending until approved.
+      `CREATE TABLE device_keys (
+        id TEXT PRIMARY KEY,
+        student_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        enrollment_id TEXT NOT NULL UNIQUE,
+        public_jwk TEXT NOT NULL,
+        thumbprint TEXT NOT NULL,
+        status TEXT NOT NULL,
+        retain_until BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        approved_at BIGINT,
+        approved_by TEXT)`,
+      `CREATE INDEX device_keys_student ON device_keys (student_id)`,
+      `CREATE TABLE checks (
+        id TEXT PRIMARY KEY,
+        lesson_id TEXT NOT NULL REFERENCES lessons(id) ON DELETE CASCADE,
+        opens_at BIGINT NOT NULL,
+        closes_at BIGINT NOT NULL)`,
+      `CREATE TABLE nonces (
+        nonce TEXT PRIMARY KEY,
+        student_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        purpose TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        check_id TEXT REFERENCES checks(id) ON DELETE CASCADE,
+        issued_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT)`,
+      `CREATE TABLE attendance (
+        check_id TEXT NOT NULL REFERENCES checks(id) ON DELETE CASCADE,
+        student_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        status TEXT NOT NULL,
+        method TEXT,
+        outcome TEXT,
+        reason TEXT,
+        liveness TEXT,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (check_id, student_id))`,
+      // Append-only and hash-chained: each row carries the hash of the one before.
+      `CREATE TABLE audit_log (
+        seq BIGINT PRIMARY KEY,
+        at BIGINT NOT NULL,
+        actor_id TEXT,
+        actor_role TEXT NOT NULL,
+        action TEXT NOT NULL,
+        lesson_id TEXT,
+        target_id TEXT,
+        detail TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL)`,
+    ],
+  },
+  {
+    version: 2,
+    // The audit log refuses updates in the database itself (retention deletes its oldest rows).
+    sql: {
+      sqlite: [`CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`],
+      postgres: [
+        `CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$`,
+        `CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()`,
+      ],
+    },
+  },
 ];
 
+/** Creates the SQLite file (and its WAL companions, when present) with the private mode. */
+function makePrivate(file: string): void {
+  if (!existsSync(file)) closeSync(openSync(file, 'a', SQLITE_FILE_MODE));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(path)) chmodSync(path, SQLITE_FILE_MODE);
+}
+
 function sqlite(file: string): Db {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const onDisk = file !== ':memory:';
+  if (onDisk) {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    makePrivate(file);
+  }
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
-  const prepare = (sql: string) => db.prepare(sql);
-  return {
-    engine: 'sqlite',
-    all: async <T extends Row>(sql: string, params: readonly unknown[] = []) => prepare(sql).all(...params) as T[],
-    get: async <T extends Row>(sql: string, params: readonly unknown[] = []) => prepare(sql).get(...params) as T | undefined,
-    run: async (sql, params = []) => prepare(sql).run(...params).changes,
-    close: async () => void db.close(),
+  db.pragma('secure_delete = ON');
+  db.pragma('busy_timeout = 5000');
+  if (onDisk) makePrivate(file);
+  const direct = {
+    all: async <T extends Row>(sql: string, params: readonly unknown[] = []) => db.prepare(sql).all(...params) as T[],
+    get: async <T extends Row>(sql: string, params: readonly unknown[] = []) => db.prepare(sql).get(...params) as T | undefined,
+    run: async (sql: string, params: readonly unknown[] = []) => db.prepare(sql).run(...params).changes,
   };
+  // One connection: a statement issued while a transaction is open waits for it to end, so
+  // another request's write can never be rolled back with it.
+  let open: Promise<void> | null = null;
+  const idle = async () => {
+    while (open) await open;
+  };
+  const handle: Db = {
+    engine: 'sqlite',
+    all: async (sql, params) => (await idle(), direct.all(sql, params)),
+    get: async (sql, params) => (await idle(), direct.get(sql, params)),
+    run: async (sql, params) => (await idle(), direct.run(sql, params)),
+    async transaction(work) {
+      await idle();
+      let release!: () => void;
+      open = new Promise((resolve) => (release = resolve));
+      const tx: Db = { ...handle, ...direct, transaction: (inner) => inner(tx) };
+      try {
+        db.exec('BEGIN IMMEDIATE');
+        const result = await work(tx);
+        db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw error;
+      } finally {
+        open = null;
+        release();
+      }
+    },
+    close: async () => (await idle(), void db.close()),
+  };
+  return handle;
 }
 
 /** Rewrites `?` placeholders as PostgreSQL's `$1, $2…`. */
@@ -100,20 +219,61 @@ function postgres(url: string): Db {
   // BIGINT arrives as a string by default; epoch ms fit in a double.
   pg.types.setTypeParser(20, Number);
   const pool = new pg.Pool({ connectionString: url, max: 10 });
-  const query = (sql: string, params: readonly unknown[]) => pool.query(numberPlaceholders(sql), [...params]);
-  return {
+  const on = (client: pg.Pool | pg.PoolClient): Omit<Db, 'transaction' | 'close' | 'engine'> => {
+    const query = (sql: string, params: readonly unknown[]) => client.query(numberPlaceholders(sql), [...params]);
+    return {
+      all: async <T extends Row>(sql: string, params: readonly unknown[] = []) => (await query(sql, params)).rows as T[],
+      get: async <T extends Row>(sql: string, params: readonly unknown[] = []) => (await query(sql, params)).rows[0] as T | undefined,
+      run: async (sql: string, params: readonly unknown[] = []) => (await query(sql, params)).rowCount ?? 0,
+    };
+  };
+  const handle: Db = {
     engine: 'postgres',
-    all: async <T extends Row>(sql: string, params: readonly unknown[] = []) => (await query(sql, params)).rows as T[],
-    get: async <T extends Row>(sql: string, params: readonly unknown[] = []) => (await query(sql, params)).rows[0] as T | undefined,
-    run: async (sql, params = []) => (await query(sql, params)).rowCount ?? 0,
+    ...on(pool),
+    async transaction(work) {
+      const client = await pool.connect();
+      const tx: Db = { ...handle, ...on(client), transaction: (inner) => inner(tx) };
+      try {
+        await client.query('BEGIN');
+        const result = await work(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
     close: () => pool.end(),
   };
+  return handle;
 }
 
-/** Opens the database (PostgreSQL when `url` is given, else the SQLite `file`) and creates the tables. */
+/** Applies the migrations not applied yet, each in its own transaction. */
+export async function migrate(db: Db, now: () => number = Date.now): Promise<number[]> {
+  await db.run('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+  const applied = new Set((await db.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => Number(r.version)));
+  const done: number[] = [];
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    const statements = Array.isArray(migration.sql) ? migration.sql : (migration.sql as { sqlite: string[]; postgres: string[] })[db.engine];
+    await db.transaction(async (tx) => {
+      // Two instances starting together: the primary key lets only one record the version.
+      if (db.engine === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(7201400)');
+      if (await tx.get('SELECT version FROM schema_migrations WHERE version = ?', [migration.version])) return;
+      for (const statement of statements) await tx.run(statement);
+      await tx.run('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)', [migration.version, now()]);
+      done.push(migration.version);
+    });
+  }
+  return done;
+}
+
+/** Opens the database (PostgreSQL when `url` is given, else the SQLite `file`) and migrates it. */
 export async function openDatabase(options: { url?: string | undefined; file: string }): Promise<Db> {
   const db = options.url ? postgres(options.url) : sqlite(options.file);
-  for (const statement of SCHEMA) await db.run(statement);
+  await migrate(db);
   return db;
 }
 

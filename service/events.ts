@@ -1,4 +1,7 @@
-/** Server-Sent Events: one channel per student of a lesson (check requests) and per teacher view. */
+/**
+ * Server-Sent Events: one channel per student of a lesson (check requests) and per teacher view.
+ * Streams are counted per user, so one user cannot hold more than a few open.
+ */
 import type { ServerResponse } from 'node:http';
 
 /** Interval of SSE comments that keep idle connections open through proxies. */
@@ -7,10 +10,26 @@ export const KEEPALIVE_MS = 15_000;
 /** Fans events out to the open SSE connections of each channel. */
 export class EventHub {
   private readonly channels = new Map<string, Set<ServerResponse>>();
+  private readonly perUser = new Map<string, number>();
 
-  /** Takes over a raw response as an SSE stream on `channel` until the client goes away. */
-  subscribe(channel: string, response: ServerResponse, first?: { event: string; data: unknown }[]): void {
+  /** Streams `userId` has open. */
+  openStreams(userId: string): number {
+    return this.perUser.get(userId) ?? 0;
+  }
+
+  /**
+   * Takes over a raw response as an SSE stream on `channel` until the client goes away.
+   * `headers` are the ones the app set on the reply before hijacking it (security headers).
+   */
+  subscribe(
+    channel: string,
+    response: ServerResponse,
+    options: { userId: string; headers?: Record<string, string | number | readonly string[] | undefined>; first?: { event: string; data: unknown }[] },
+  ): void {
+    const { userId, headers = {}, first } = options;
+    this.perUser.set(userId, this.openStreams(userId) + 1);
     response.writeHead(200, {
+      ...(Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<string, string | number | string[]>),
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
       Connection: 'keep-alive',
@@ -24,6 +43,9 @@ export class EventHub {
     const keepalive = setInterval(() => response.write(': keepalive\n\n'), KEEPALIVE_MS);
     response.on('close', () => {
       clearInterval(keepalive);
+      const left = this.openStreams(userId) - 1;
+      if (left > 0) this.perUser.set(userId, left);
+      else this.perUser.delete(userId);
       set.delete(response);
       if (set.size === 0) this.channels.delete(channel);
     });
@@ -43,6 +65,7 @@ export class EventHub {
   closeAll(): void {
     for (const set of this.channels.values()) for (const response of set) response.end();
     this.channels.clear();
+    this.perUser.clear();
   }
 
   private write(response: ServerResponse, event: string, data: unknown): void {

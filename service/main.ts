@@ -1,39 +1,59 @@
 /**
- * Starts the demo: `npm run demo` (which builds the SDK first). Environment: PORT (default 5173),
- * HOST (default 127.0.0.1), DATABASE_URL (PostgreSQL; default SQLite under demo/data),
- * PRESENZA_DEMO_SQLITE (another SQLite file, e.g. for benchmarks).
+ * Starts the attendance service from the environment (see config.ts, `configFromEnv`):
+ * PRESENZA_PUBLIC_URL, PRESENZA_TRUSTED_ISSUERS, PRESENZA_ALLOWED_ORIGINS, PRESENZA_TRUST_PROXY,
+ * PORT (default 8080), HOST (default 127.0.0.1), DATABASE_URL (PostgreSQL; default SQLite at
+ * PRESENZA_SQLITE or demo/data/presenza.sqlite). The demo starts it with its own platform
+ * instead: demo/main.ts.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { buildApp, DEFAULT_SQLITE_FILE, SDK_DIR } from './app.js';
+import { buildApp, DEFAULT_SQLITE_FILE } from './app.js';
+import { configFromEnv, type ServiceConfig } from './config.js';
 import { openDatabase } from './db.js';
 
-/** How often retention runs while the demo is up. */
-const PURGE_INTERVAL_MS = 60 * 60_000;
+/** How often retention runs while the service is up. */
+export const PURGE_INTERVAL_MS = 60 * 60_000;
 
-const port = Number(process.env.PORT ?? 5173);
-const host = process.env.HOST ?? '127.0.0.1';
-if (!existsSync(join(SDK_DIR, 'presenza.iife.js'))) {
-  console.error('presenza demo: dist/ is missing; run `npm run demo` (it builds the SDK first).');
-  process.exit(1);
+/** Opens the database, builds the app, runs retention now and hourly, listens, and stops cleanly on SIGINT/SIGTERM. */
+export async function startService(options: {
+  config: ServiceConfig;
+  port: number;
+  host: string;
+  databaseUrl?: string | undefined;
+  sqliteFile?: string | undefined;
+  publicDir?: string;
+  extend?: (app: Awaited<ReturnType<typeof buildApp>>['app']) => Promise<void>;
+}) {
+  const db = await openDatabase({ url: options.databaseUrl, file: options.sqliteFile ?? DEFAULT_SQLITE_FILE });
+  const built = await buildApp({ db, config: options.config, log: true, ...(options.publicDir ? { publicDir: options.publicDir } : {}) });
+  const { app, attendance } = built;
+  if (options.extend) await options.extend(app);
+  const purge = async () => {
+    try {
+      const report = await attendance.purgeExpired();
+      app.log.info({ retention: report }, 'retention run');
+    } catch (error) {
+      app.log.error({ err: { message: (error as Error).message } }, 'retention run failed');
+    }
+  };
+  await purge();
+  const timer = setInterval(() => void purge(), PURGE_INTERVAL_MS);
+  await app.listen({ port: options.port, host: options.host });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, async () => {
+      clearInterval(timer);
+      await app.close();
+      await db.close();
+      process.exit(0);
+    });
+  }
+  return { ...built, db };
 }
-const db = await openDatabase({ url: process.env.DATABASE_URL, file: process.env.PRESENZA_DEMO_SQLITE ?? DEFAULT_SQLITE_FILE });
-const origins = [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
-const { app, attendance } = await buildApp({ db, origins });
-const purge = async () => {
-  const purged = await attendance.purgeExpired();
-  if (purged.lessons + purged.keys + purged.nonces > 0) console.log(`retention: deleted ${JSON.stringify(purged)}`);
-};
-await purge();
-const timer = setInterval(() => void purge(), PURGE_INTERVAL_MS);
-await app.listen({ port, host });
-console.log(`Presenza demo (${db.engine}) on ${origins[0]}/  — teacher: ${origins[0]}/teacher.html  student: ${origins[0]}/student.html`);
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, async () => {
-    clearInterval(timer);
-    await app.close();
-    await db.close();
-    process.exit(0);
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  await startService({
+    config: configFromEnv(),
+    port: Number(process.env.PORT ?? 8080),
+    host: process.env.HOST ?? '127.0.0.1',
+    databaseUrl: process.env.DATABASE_URL,
+    sqliteFile: process.env.PRESENZA_SQLITE,
   });
 }

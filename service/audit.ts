@@ -1,0 +1,176 @@
+/**
+ * The audit log: who did what to attendance data, and when. Append-only (the database refuses
+ * updates) and hash-chained: each entry's hash covers its fields and the previous entry's hash,
+ * so an edited, inserted or deleted row breaks the chain and {@link verifyAuditChain} says where.
+ *
+ * Entries carry pseudonymous ids and codes only: no name, no assertion, no IP address, nothing
+ * biometric. Retention deletes the oldest entries; the first kept entry's `prev_hash` then
+ * anchors the chain, and the retention run itself is an entry.
+ */
+import { createHash } from 'node:crypto';
+import type { Db } from './db.js';
+
+/** What is recorded. */
+export type AuditAction =
+  | 'session.started'
+  | 'session.ended'
+  | 'lesson.started'
+  | 'lesson.ended'
+  | 'lesson.joined'
+  | 'check.fired'
+  | 'check.scheduled'
+  | 'check.answered'
+  | 'check.alternative_requested'
+  | 'check.confirmed'
+  | 'enrollment.registered'
+  | 'enrollment.pending'
+  | 'enrollment.approved'
+  | 'device_key.revoked'
+  | 'attendance.viewed'
+  | 'attendance.exported'
+  | 'audit.viewed'
+  | 'retention.run';
+
+/** Who acted: a user of a role, or the service itself (retention, scheduled checks). */
+export interface Actor {
+  readonly id: string | null;
+  readonly role: 'student' | 'teacher' | 'auditor' | 'system';
+}
+
+/** One entry as stored. */
+export interface AuditEntry {
+  seq: number;
+  at: number;
+  actorId: string | null;
+  actorRole: string;
+  action: string;
+  lessonId: string | null;
+  targetId: string | null;
+  /** A small JSON object of codes and counts (never a name, an assertion or a score). */
+  detail: string;
+  prevHash: string;
+  hash: string;
+}
+
+/** `prev_hash` of the very first entry. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The hash of an entry: SHA-256 over its fields and the previous hash, in a fixed order. */
+export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
+  const fields = [entry.seq, entry.at, entry.actorId, entry.actorRole, entry.action, entry.lessonId, entry.targetId, entry.detail, entry.prevHash];
+  return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
+}
+
+/** Detail values allowed in an entry: codes, ids, counts and flags. */
+export type AuditDetail = Record<string, string | number | boolean | null>;
+
+/**
+ * Appends one entry. Pass the transaction that made the change, so the change and its record
+ * commit together (or neither does).
+ */
+export async function appendAudit(
+  db: Db,
+  now: number,
+  actor: Actor,
+  action: AuditAction,
+  about: { lessonId?: string | null; targetId?: string | null; detail?: AuditDetail } = {},
+): Promise<AuditEntry> {
+  const write = async (tx: Db) => {
+    // Appends are serialised: the chain needs the previous hash.
+    if (tx.engine === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(7201401)');
+    const last = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+    const base = {
+      seq: Number(last?.seq ?? 0) + 1,
+      at: now,
+      actorId: actor.id,
+      actorRole: actor.role,
+      action,
+      lessonId: about.lessonId ?? null,
+      targetId: about.targetId ?? null,
+      detail: JSON.stringify(about.detail ?? {}),
+      prevHash: last?.hash ?? GENESIS_HASH,
+    };
+    const entry = { ...base, hash: entryHash(base) };
+    await tx.run(
+      `INSERT INTO audit_log (seq, at, actor_id, actor_role, action, lesson_id, target_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [entry.seq, entry.at, entry.actorId, entry.actorRole, entry.action, entry.lessonId, entry.targetId, entry.detail, entry.prevHash, entry.hash],
+    );
+    return entry;
+  };
+  return db.transaction(write);
+}
+
+const fromRow = (r: Record<string, unknown>): AuditEntry => ({
+  seq: Number(r.seq),
+  at: Number(r.at),
+  actorId: (r.actor_id as string | null) ?? null,
+  actorRole: String(r.actor_role),
+  action: String(r.action),
+  lessonId: (r.lesson_id as string | null) ?? null,
+  targetId: (r.target_id as string | null) ?? null,
+  detail: String(r.detail),
+  prevHash: String(r.prev_hash),
+  hash: String(r.hash),
+});
+
+/** Entries in order, `limit` at most, from `afterSeq` on. */
+export async function readAudit(db: Db, options: { afterSeq?: number; limit?: number } = {}): Promise<AuditEntry[]> {
+  const rows = await db.all('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?', [options.afterSeq ?? 0, options.limit ?? 500]);
+  return rows.map(fromRow);
+}
+
+/** The result of a chain verification. */
+export type ChainVerdict = { ok: true; entries: number; firstSeq: number | null; lastHash: string } | { ok: false; entries: number; brokenAt: number; problem: string };
+
+/** Recomputes every hash and link, in pages. */
+export async function verifyAuditChain(db: Db): Promise<ChainVerdict> {
+  let previous: AuditEntry | null = null;
+  let first: AuditEntry | null = null;
+  let firstSeq: number | null = null;
+  let entries = 0;
+  let anchored = false;
+  for (let after = 0; ; ) {
+    const page = await readAudit(db, { afterSeq: after, limit: 1000 });
+    if (page.length === 0) break;
+    for (const entry of page) {
+      firstSeq ??= entry.seq;
+      first ??= entry;
+      // Each row's own hash must match its content.
+      if (entryHash(entry) !== entry.hash) return { ok: false, entries, brokenAt: entry.seq, problem: 'hash does not match the entry' };
+      // Rows follow each other with no gap, each linked to the one before.
+      if (previous && (entry.seq !== previous.seq + 1 || entry.prevHash !== previous.hash)) {
+        return { ok: false, entries, brokenAt: entry.seq, problem: 'entry is not linked to the one before' };
+      }
+      // The first kept row starts the chain, or follows a retention run's recorded anchor.
+      if (!previous && entry.seq === 1 && entry.prevHash !== GENESIS_HASH) return { ok: false, entries, brokenAt: 1, problem: 'first entry does not start the chain' };
+      // A retention run names the hash of the last entry it deleted: that anchors the first kept one.
+      if (entry.action === 'retention.run' && first && first.seq > 1) {
+        const detail = JSON.parse(entry.detail) as { auditAnchorSeq?: number; auditAnchor?: string };
+        if (detail.auditAnchorSeq === first.seq - 1 && detail.auditAnchor === first.prevHash) anchored = true;
+      }
+      previous = entry;
+      entries += 1;
+    }
+    after = previous!.seq;
+  }
+  // Entries deleted from the head only by a recorded retention run.
+  if (first && first.seq > 1 && !anchored) return { ok: false, entries, brokenAt: first.seq, problem: 'earlier entries are missing and no retention run records them' };
+  return { ok: true, entries, firstSeq, lastHash: previous?.hash ?? GENESIS_HASH };
+}
+
+/**
+ * Deletes entries older than `before`, keeping the chain verifiable: the retention entry
+ * appended afterwards records the hash of the last deleted entry.
+ */
+export async function purgeAudit(db: Db, before: number): Promise<{ deleted: number; anchorSeq: number | null; anchor: string | null }> {
+  return db.transaction(async (tx) => {
+    // The newest entry always stays: the next one links to it.
+    const last = await tx.get<{ seq: number; hash: string }>(
+      'SELECT seq, hash FROM audit_log WHERE at < ? AND seq < (SELECT MAX(seq) FROM audit_log) ORDER BY seq DESC LIMIT 1',
+      [before],
+    );
+    if (!last) return { deleted: 0, anchorSeq: null, anchor: null };
+    const deleted = await tx.run('DELETE FROM audit_log WHERE seq <= ?', [last.seq]);
+    return { deleted, anchorSeq: Number(last.seq), anchor: last.hash };
+  });
+}

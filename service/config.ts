@@ -1,0 +1,119 @@
+/**
+ * The service's configuration: where it is reached (public URL, allowed origins), which
+ * platforms it trusts for launch tokens, and its limits. {@link configFromEnv} reads it from the
+ * environment; tests and the demo build it directly.
+ */
+import { readFileSync } from 'node:fs';
+import type { JSONWebKeySet } from 'jose';
+
+/** A platform whose launch tokens the service accepts. */
+export interface TrustedIssuer {
+  /** The token's `iss`, exactly. */
+  readonly issuer: string;
+  /** Its public keys: a JWKS object (from a file or inline) or a URL the service fetches (HTTPS). */
+  readonly jwks: JSONWebKeySet | URL;
+}
+
+/** Limits with safe defaults (see {@link DEFAULT_LIMITS}). */
+export interface Limits {
+  /** Requests per user (or per IP before sign-in) per minute. */
+  readonly requestsPerMinute: number;
+  /** Launch-token exchanges per IP per minute. */
+  readonly launchesPerMinute: number;
+  /** Open event streams per user. */
+  readonly streamsPerUser: number;
+  /** Device keys (active and pending) a student may hold. */
+  readonly keysPerStudent: number;
+  /** Session lifetime. */
+  readonly sessionMs: number;
+  /** How long the audit log is kept. */
+  readonly auditRetentionMs: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  requestsPerMinute: 300,
+  launchesPerMinute: 20,
+  streamsPerUser: 3,
+  keysPerStudent: 3,
+  sessionMs: 8 * 3_600_000,
+  auditRetentionMs: 400 * 86_400_000,
+};
+
+export interface ServiceConfig {
+  /** Where users reach the service, e.g. `https://attendance.school.example` (behind a proxy, the proxy's URL). */
+  readonly publicUrl: string;
+  /**
+   * Origins whose pages may call the API and sign assertions for it (the `aud` of an assertion).
+   * The public URL's origin is always one of them.
+   */
+  readonly allowedOrigins: readonly string[];
+  /** The `aud` launch tokens must carry; the public URL's origin by default. */
+  readonly launchAudience?: string;
+  readonly trustedIssuers: readonly TrustedIssuer[];
+  /** Trust `X-Forwarded-*` from a reverse proxy (set when behind one). */
+  readonly trustProxy?: boolean | string;
+  readonly limits?: Partial<Limits>;
+}
+
+/** The resolved configuration the app runs with. */
+export interface ResolvedConfig {
+  readonly publicOrigin: string;
+  readonly secure: boolean;
+  readonly allowedOrigins: readonly string[];
+  readonly launchAudience: string;
+  readonly trustedIssuers: readonly TrustedIssuer[];
+  readonly trustProxy: boolean | string;
+  readonly limits: Limits;
+}
+
+/** Checks and completes a configuration; throws a TypeError naming what is wrong. */
+export function resolveConfig(config: ServiceConfig): ResolvedConfig {
+  let url: URL;
+  try {
+    url = new URL(config.publicUrl);
+  } catch {
+    throw new TypeError(`publicUrl is not a URL: ${config.publicUrl}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError('publicUrl must be http: or https:');
+  for (const origin of config.allowedOrigins) {
+    if (new URL(origin).origin !== origin) throw new TypeError(`allowed origin must be a bare origin: ${origin}`);
+  }
+  for (const { issuer, jwks } of config.trustedIssuers) {
+    if (!issuer) throw new TypeError('a trusted issuer needs its iss');
+    if (jwks instanceof URL && jwks.protocol !== 'https:' && jwks.hostname !== 'localhost' && jwks.hostname !== '127.0.0.1') {
+      throw new TypeError(`JWKS URL of ${issuer} must be https:`);
+    }
+  }
+  return {
+    publicOrigin: url.origin,
+    secure: url.protocol === 'https:',
+    allowedOrigins: [...new Set([url.origin, ...config.allowedOrigins])],
+    launchAudience: config.launchAudience ?? url.origin,
+    trustedIssuers: config.trustedIssuers,
+    trustProxy: config.trustProxy ?? false,
+    limits: { ...DEFAULT_LIMITS, ...config.limits },
+  };
+}
+
+/**
+ * Reads the configuration from the environment:
+ * - `PRESENZA_PUBLIC_URL` (required), `PRESENZA_ALLOWED_ORIGINS` (comma-separated, optional),
+ * - `PRESENZA_TRUSTED_ISSUERS`: comma-separated `issuer=jwks`, where jwks is an `https://` URL or
+ *   a path to a JWKS file,
+ * - `PRESENZA_TRUST_PROXY` (`true`, or a list of proxy addresses as Fastify takes it).
+ */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const publicUrl = env.PRESENZA_PUBLIC_URL;
+  if (!publicUrl) throw new TypeError('PRESENZA_PUBLIC_URL is required');
+  const list = (value: string | undefined) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const trustedIssuers = list(env.PRESENZA_TRUSTED_ISSUERS).map((entry) => {
+    const at = entry.lastIndexOf('=');
+    if (at <= 0) throw new TypeError(`PRESENZA_TRUSTED_ISSUERS entry must be issuer=jwks: ${entry}`);
+    const issuer = entry.slice(0, at);
+    const source = entry.slice(at + 1);
+    const jwks = /^https?:\/\//.test(source) ? new URL(source) : (JSON.parse(readFileSync(source, 'utf8')) as JSONWebKeySet);
+    return { issuer, jwks };
+  });
+  const trustProxy = env.PRESENZA_TRUST_PROXY === 'true' ? true : env.PRESENZA_TRUST_PROXY || false;
+  return { publicUrl, allowedOrigins: list(env.PRESENZA_ALLOWED_ORIGINS), trustedIssuers, trustProxy };
+}
