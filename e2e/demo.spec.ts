@@ -1,17 +1,20 @@
 /**
- * The demo webinar end to end: the real demo server on a temp SQLite database, the teacher page,
- * and students in Chromium whose fake webcams play LFW photos. Every request of the student pages
- * is recorded for the privacy audit.
+ * The demo webinar end to end: the real service on a temp SQLite database with the demo pages and
+ * the demo platform (users sign in there and arrive with a launch token), the teacher page, and
+ * students in Chromium whose fake webcams play LFW photos. Every request of the student pages is
+ * recorded for the privacy audit.
  */
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { DEMO_ISSUER, loadOrCreatePlatformKey, platformJwks, registerDemoPlatform } from '../demo/platform.js';
 import { buildApp } from '../service/app.js';
 import type { Attendance } from '../service/attendance.js';
 import { openDatabase, type Db } from '../service/db.js';
-import { httpSend, SimulatedStudent, type Send } from '../testing/simulatedStudent.js';
+import { ApiClient, fetchTransport, SimulatedStudent } from '../testing/simulatedStudent.js';
 import { CHROMIUM } from '../tools/chromium.js';
 import { cameraArgs, fakeCameraFile } from './support/fakeCamera.js';
 
@@ -20,7 +23,8 @@ test.setTimeout(180_000);
 
 const PERSON_A = ['lfw/Abel_Pacheco/Abel_Pacheco_0001.jpg', 'lfw/Abel_Pacheco/Abel_Pacheco_0004.jpg'] as const;
 const PERSON_B = 'lfw/Akhmed_Zakayev/Akhmed_Zakayev_0001.jpg';
-const PROTOCOL_BODY_FIELDS = ['displayName', 'studentId', 'assertion', 'title', 'withinMinutes', 'present'];
+const PROTOCOL_BODY_FIELDS = ['name', 'role', 'token', 'assertion'];
+const PUBLIC_DIR = join(import.meta.dirname, '..', 'demo', 'public');
 
 let db: Db;
 let attendance: Attendance;
@@ -29,10 +33,28 @@ let closeServer: () => Promise<void>;
 let lessonId: string;
 let teacher: Page;
 const profileA = mkdtempSync(join(tmpdir(), 'presenza-student-a-'));
+const profileB = mkdtempSync(join(tmpdir(), 'presenza-student-b-'));
 const studentRequests: { url: string; method: string; body: string | null }[] = [];
 let capturedAssertion: { checkId: string; body: string } | undefined;
 
-const send: Send = (method, path, payload) => httpSend(origin)(method, path, payload);
+/** A session of a demo user, signed in through the demo platform as a page would (for simulated students). */
+async function demoSession(name: string, role: 'student' | 'teacher'): Promise<ApiClient> {
+  const transport = fetchTransport(origin);
+  const signIn = await new ApiClient(transport, origin).send('POST', '/demo-platform/sign-in', { name, role });
+  return ApiClient.signIn(transport, origin, String(signIn.body.token));
+}
+
+/** Signs in on the demo platform's page the browser was sent to (if it was: a kept session skips it). */
+async function signInIfAsked(page: Page, name: string) {
+  const form = page.locator('#sign-in');
+  const signedIn = page.locator('#signed-in');
+  await expect(form.or(signedIn)).toBeVisible({ timeout: 30_000 });
+  if (await form.isVisible()) {
+    await page.getByLabel('Your name').fill(name);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+  await expect(signedIn).toBeVisible({ timeout: 30_000 });
+}
 
 /** Opens the student page of the lesson in a browser profile whose webcam shows `camera`. */
 async function student(options: { camera?: string; grant?: boolean; profile?: string }): Promise<{ context: BrowserContext; page: Page }> {
@@ -42,14 +64,14 @@ async function student(options: { camera?: string; grant?: boolean; profile?: st
     : await (await chromium.launch(launch)).newContext();
   context.on('request', (request) => studentRequests.push({ url: request.url(), method: request.method(), body: request.postData() }));
   const page = context.pages()[0] ?? (await context.newPage());
+  if (process.env.DEBUG_CONSOLE) page.on('console', (m) => console.log('CONSOLE', m.type(), m.text().slice(0, 400)));
   // Still photos cannot make the liveness gestures: the demo's developer option turns liveness off.
   await page.goto(`${origin}/student.html?lesson=${lessonId}&liveness=off`);
   return { context, page };
 }
 
 async function joinLesson(page: Page, name: string) {
-  await page.getByLabel('Your name, as the teacher will see it').fill(name);
-  await page.getByRole('button', { name: 'Join' }).click();
+  await signInIfAsked(page, name);
   await expect(page.locator('#sdk-status')).toHaveText('Face check ready.', { timeout: 60_000 });
 }
 
@@ -60,24 +82,39 @@ async function triggerCheck() {
 
 async function attendanceOf(name: string) {
   return db.get<{ status: string; method: string | null; outcome: string | null; reason: string | null }>(
-    `SELECT a.status, a.method, a.outcome, a.reason FROM attendance a JOIN students s ON s.id = a.student_id
+    `SELECT a.status, a.method, a.outcome, a.reason FROM attendance a JOIN users s ON s.id = a.student_id
      JOIN checks c ON c.id = a.check_id WHERE s.display_name = ? ORDER BY c.opens_at DESC LIMIT 1`,
     [name],
   );
 }
 
+/** A free port on loopback (the public URL must be known before the service is built). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 test.beforeAll(async ({ browser }) => {
-  db = await openDatabase({ file: join(mkdtempSync(join(tmpdir(), 'presenza-demo-db-')), 'demo.sqlite') });
-  const origins: string[] = [];
-  const built = await buildApp({ db, origins });
+  const data = mkdtempSync(join(tmpdir(), 'presenza-demo-db-'));
+  db = await openDatabase({ file: join(data, 'demo.sqlite') });
+  const port = await freePort();
+  origin = `http://127.0.0.1:${port}`;
+  const key = await loadOrCreatePlatformKey(join(data, 'platform-key.json'));
+  const built = await buildApp({
+    db,
+    config: { publicUrl: origin, allowedOrigins: [], trustedIssuers: [{ issuer: DEMO_ISSUER, jwks: platformJwks(key) }], limits: { launchesPerMinute: 1000 } },
+    publicDir: PUBLIC_DIR,
+  });
+  await registerDemoPlatform(built.app, { key, audience: origin, allowedOrigins: [origin] });
   attendance = built.attendance;
-  await built.app.listen({ port: 0, host: '127.0.0.1' });
-  const address = built.app.server.address();
-  origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  origins.push(origin);
+  await built.app.listen({ port, host: '127.0.0.1' });
   closeServer = () => built.app.close();
   teacher = await browser.newPage();
   await teacher.goto(`${origin}/teacher.html`);
+  await signInIfAsked(teacher, 'Prof. Bianchi');
   await teacher.getByLabel('Lesson title').fill('Diritto amministrativo');
   await teacher.getByRole('button', { name: 'Start lesson' }).click();
   // The link appears once the server has created the lesson (slower on a busy machine).
@@ -112,12 +149,41 @@ test('a student enrolls and passes a check triggered by the teacher; the pass is
   await again.context.close();
 });
 
+test('a new device of an enrolled student waits for the teacher’s approval, then passes a check', async () => {
+  const { context, page } = await student({ camera: PERSON_A[1], profile: profileB });
+  await joinLesson(page, 'Anna');
+  await page.getByRole('button', { name: 'Set up the face check' }).click();
+  await expect(page.locator('#result')).toHaveText('Face check set up on this device: waiting for your teacher’s approval.', { timeout: 60_000 });
+  await expect(page.locator('#pending')).toBeVisible();
+  const keys = () => db.all(`SELECT k.status FROM device_keys k JOIN users u ON u.id = k.student_id WHERE u.display_name = 'Anna' ORDER BY k.created_at`);
+  expect(await keys()).toEqual([{ status: 'active' }, { status: 'pending' }]);
+  // Before approval this device's answer is refused, and the page says why.
+  await triggerCheck();
+  await page.getByRole('button', { name: 'Verify with the face check' }).click();
+  await expect(page.locator('#result')).toContainText('not approved this new device yet', { timeout: 60_000 });
+  // The teacher sees the new device and approves it.
+  await teacher.getByRole('button', { name: 'Approve new device' }).click();
+  await expect(teacher.locator('#enrollments')).toBeHidden();
+  expect(await keys()).toEqual([{ status: 'active' }, { status: 'active' }]);
+  await triggerCheck();
+  await page.getByRole('button', { name: 'Verify with the face check' }).click();
+  await expect(page.locator('#result')).toHaveText('Presence confirmed. Thank you!', { timeout: 60_000 });
+  expect(await attendanceOf('Anna')).toEqual({ status: 'passed', method: 'biometric', outcome: 'pass', reason: null });
+  expect((await db.all<{ action: string }>('SELECT action FROM audit_log')).map((r) => r.action)).toEqual(
+    expect.arrayContaining(['enrollment.registered', 'enrollment.pending', 'enrollment.approved', 'check.answered']),
+  );
+  await context.close();
+});
+
 test('a captured assertion replayed, or tampered with, is rejected', async () => {
   expect(capturedAssertion).toBeDefined();
   const { checkId, body } = capturedAssertion!;
+  // Anna's own second session (the same platform user): still a replay.
+  const anna = await demoSession('Anna', 'student');
+  const send = anna.send;
   const replay = await send('POST', `/api/checks/${checkId}/result`, JSON.parse(body));
   expect(replay).toMatchObject({ status: 400, body: { error: 'ERR_REPLAYED' } });
-  const parsed = JSON.parse(body) as { studentId: string; assertion: string };
+  const parsed = JSON.parse(body) as { assertion: string };
   const [header, payload, signature] = parsed.assertion.split('.');
   const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
   const tampered = `${header}.${Buffer.from(JSON.stringify({ ...claims, outcome: 'pass', reason: undefined })).toString('base64url')}.${signature}`;
@@ -170,7 +236,13 @@ test('20 students in one lesson all get the check and are counted right', async 
   // One real browser student plus 19 simulated students with real device keys and real JWS.
   const browserStudent = await student({ camera: PERSON_A[1], profile: profileA });
   await expect(browserStudent.page.locator('#sdk-status')).toHaveText('Face check ready.', { timeout: 60_000 });
-  const simulated = await Promise.all(Array.from({ length: 19 }, (_, i) => SimulatedStudent.enroll(send, origin, `Sim ${i + 1}`)));
+  const simulated = await Promise.all(
+    Array.from({ length: 19 }, async (_, i) => {
+      const s = await SimulatedStudent.enroll(await demoSession(`Sim ${i + 1}`, 'student'));
+      await s.join(lessonId);
+      return s;
+    }),
+  );
   const streams = simulated.map((s) => s.waitForCheck(origin, lessonId));
   await expect.poll(() => attendance.attendance(lessonId).then((a) => a.students)).toBeGreaterThanOrEqual(20);
   await triggerCheck();
@@ -182,7 +254,7 @@ test('20 students in one lesson all get the check and are counted right', async 
   await Promise.all(
     simulated.map(async (s, i) => {
       const check = checks[i]!;
-      if (i >= 17) return send('POST', `/api/checks/${check.checkId}/alternative`, { studentId: s.studentId });
+      if (i >= 17) return s.client.send('POST', `/api/checks/${check.checkId}/alternative`);
       const assertion = await s.signCheck(check, i < 14 ? 'pass' : 'fail', i < 14 ? undefined : 'mismatch');
       return s.submit(check.checkId, assertion);
     }),
@@ -191,7 +263,7 @@ test('20 students in one lesson all get the check and are counted right', async 
   await expect(teacher.locator('#count-failed')).toHaveText('3');
   await expect(teacher.locator('#count-alternative')).toHaveText('2');
   await expect(teacher.locator('#count-pending')).toHaveText('0');
-  const csv = await (await fetch(`${origin}/api/lessons/${lessonId}/attendance.csv`)).text();
+  const csv = await (await teacher.context().request.get(`${origin}/api/lessons/${lessonId}/attendance.csv`)).text();
   expect(csv.split('\r\n').filter((line) => line.includes('"passed"')).length).toBeGreaterThanOrEqual(15);
   await browserStudent.context.close();
 });

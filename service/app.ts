@@ -105,7 +105,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:', 'blob:'],
         mediaSrc: ["'self'", 'blob:', 'mediastream:'],
-        connectSrc: ["'self'"],
+        // The SDK fetches its verified WASM and model bytes through blob: URLs.
+        connectSrc: ["'self'", 'blob:'],
         fontSrc: ["'self'"],
         objectSrc: ["'none'"],
         baseUri: ["'none'"],

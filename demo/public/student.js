@@ -1,12 +1,13 @@
 // Student page of the demo: joins the lesson, enrolls, answers checks that arrive by
 // Server-Sent Events and posts the signed assertions. The SDK part is a few calls on
-// window.Presenza; the rest is page glue.
+// window.Presenza; the rest is page glue. Who the student is comes from the session.
+import { api, requireSession } from './session.js';
+
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const lessonId = params.get('lesson');
 // Developer option: ?liveness=passive|active|off (off lets a still photo through, for trying the demo).
 const liveness = params.get('liveness') ?? undefined;
-const STORAGE_KEY = 'presenza-demo-student';
 
 const GUIDANCE = {
   no_face: 'Look at the camera: no face found.',
@@ -41,12 +42,10 @@ const REASON_TEXT = {
   liveness_failed: 'The check could not confirm a live person.',
 };
 
-async function api(method, path, body) {
-  const response = await fetch(path, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
-  const data = await response.json();
-  if (!response.ok) throw Object.assign(new Error(data.message || data.error), { code: data.error });
-  return data;
-}
+const SERVER_HELP = {
+  key_pending: 'Your teacher has not approved this new device yet. Use the alternative, or your other device.',
+  not_enrolled: 'The face check is not set up for you on the server. Set it up again, or use the alternative.',
+};
 
 const say = (id, text, className = '') => {
   $(id).textContent = text;
@@ -68,22 +67,63 @@ const endGuide = () => {
 };
 
 let presenza;
-let studentId = localStorage.getItem(STORAGE_KEY);
+let session;
 let current = null;
+/** This device's key id at the service (per signed-in student). */
+const keyStorage = () => `presenza-demo-key:${session.userId}`;
+
+async function showDevices() {
+  const { keys } = await api('GET', '/api/me/enrollment');
+  $('devices-section').hidden = keys.length === 0;
+  const mine = localStorage.getItem(keyStorage());
+  $('devices').replaceChildren(
+    ...keys.map((key) => {
+      const item = document.createElement('li');
+      const label = `Device ${key.fingerprint}${key.keyId === mine ? ' (this one)' : ''}, set up ${new Date(key.createdAt).toLocaleDateString()}: ${
+        key.status === 'active' ? 'active' : 'waiting for your teacher’s approval'
+      } `;
+      const remove = document.createElement('button');
+      remove.type = 'button';
+      remove.className = 'secondary';
+      remove.textContent = 'Remove';
+      remove.addEventListener('click', async () => {
+        await api('POST', `/api/me/keys/${key.keyId}/revoke`);
+        if (key.keyId === mine) {
+          await presenza?.forget();
+          localStorage.removeItem(keyStorage());
+        }
+        await refreshStatus();
+      });
+      item.append(label, remove);
+      return item;
+    }),
+  );
+  return keys;
+}
+
+async function refreshStatus() {
+  const [device, keys] = await Promise.all([presenza ? presenza.status() : { enrolled: false }, showDevices()]);
+  const mine = keys.find((key) => key.keyId === localStorage.getItem(keyStorage()));
+  const enrolled = device.enrolled && mine?.status === 'active';
+  const pending = device.enrolled && mine?.status === 'pending';
+  $('enrolled').hidden = !enrolled;
+  $('pending').hidden = !pending;
+  $('forget').hidden = !device.enrolled;
+  $('notice').hidden = enrolled || pending;
+}
 
 async function enroll() {
   $('enroll').disabled = true;
   say('result', '');
   try {
-    const challenge = await api('POST', `/api/students/${studentId}/enrollment-challenge`);
+    const challenge = await api('POST', '/api/me/enrollment-challenge');
     const { assertion } = await presenza.enroll({ ...challenge, onFrame: guide, liveness });
-    await api('POST', `/api/students/${studentId}/enrollment`, { assertion });
-    $('notice').hidden = true;
-    $('enrolled').hidden = false;
-    $('forget').hidden = false;
-    say('result', 'Face check set up.', 'ok');
+    const registered = await api('POST', '/api/me/enrollment', { assertion });
+    localStorage.setItem(keyStorage(), registered.keyId);
+    await refreshStatus();
+    say('result', registered.status === 'active' ? 'Face check set up.' : 'Face check set up on this device: waiting for your teacher’s approval.', 'ok');
   } catch (error) {
-    say('result', `${CAMERA_HELP[error.code] ?? error.message}`, 'warn');
+    say('result', `${CAMERA_HELP[error.code] ?? SERVER_HELP[error.code] ?? error.message}`, 'warn');
     $('enroll').disabled = false;
   } finally {
     endGuide();
@@ -95,7 +135,7 @@ async function runCheck() {
   say('result', '');
   try {
     const result = await presenza.check({ checkId: current.checkId, nonce: current.nonce, onFrame: guide, liveness });
-    if (result.assertion) await api('POST', `/api/checks/${current.checkId}/result`, { studentId, assertion: result.assertion });
+    if (result.assertion) await api('POST', `/api/checks/${current.checkId}/result`, { assertion: result.assertion });
     if (result.outcome === 'pass') {
       say('result', 'Presence confirmed. Thank you!', 'ok');
       $('check').hidden = true;
@@ -104,10 +144,10 @@ async function runCheck() {
     }
     const help = result.cameraError ? CAMERA_HELP[result.cameraError] : REASON_TEXT[result.reason];
     say('result', `${help ?? 'The check did not pass.'} Nothing was kept. Try again, or use the alternative.`, 'warn');
-    current = { ...current, ...(await api('POST', `/api/checks/${current.checkId}/retry`, { studentId })) };
+    current = { ...current, ...(await api('POST', `/api/checks/${current.checkId}/retry`)) };
     $('start-check').textContent = 'Try again';
   } catch (error) {
-    say('result', error.message, 'warn');
+    say('result', SERVER_HELP[error.code] ?? error.message, 'warn');
   } finally {
     endGuide();
     $('start-check').disabled = false;
@@ -119,7 +159,7 @@ async function chooseAlternative() {
     say('result', 'Noted: when a check comes, choose “Use the alternative”.', 'ok');
     return;
   }
-  await api('POST', `/api/checks/${current.checkId}/alternative`, { studentId });
+  await api('POST', `/api/checks/${current.checkId}/alternative`);
   say('result', 'Your teacher will confirm your presence.', 'ok');
   $('check').hidden = true;
   current = null;
@@ -134,11 +174,10 @@ function showCheck(check) {
 }
 
 async function start() {
-  $('join').hidden = true;
   $('lesson').hidden = false;
-  const lesson = await api('GET', `/api/lessons/${lessonId}`);
+  const lesson = await api('POST', `/api/lessons/${lessonId}/join`);
   $('lesson-title').textContent = lesson.title;
-  const events = new EventSource(`/api/lessons/${lessonId}/students/${studentId}/events`);
+  const events = new EventSource(`/api/lessons/${lessonId}/me/events`);
   events.addEventListener('check', (event) => showCheck(JSON.parse(event.data)));
   $('start-check').addEventListener('click', runCheck);
   $('alternative').addEventListener('click', chooseAlternative);
@@ -147,9 +186,11 @@ async function start() {
   $('other-gesture').addEventListener('click', () => presenza.useAlternativeGesture());
   $('forget').addEventListener('click', async () => {
     await presenza.forget();
-    $('enrolled').hidden = true;
-    $('forget').hidden = true;
-    $('notice').hidden = false;
+    // The key is gone with the face data: remove it at the service too.
+    const mine = localStorage.getItem(keyStorage());
+    if (mine) await api('POST', `/api/me/keys/${mine}/revoke`).catch(() => undefined);
+    localStorage.removeItem(keyStorage());
+    await refreshStatus();
     say('result', 'Your face data was deleted from this device.', 'ok');
   });
   try {
@@ -159,25 +200,15 @@ async function start() {
     say('sdk-status', 'Face check ready.');
   } catch (error) {
     say('sdk-status', `The face check cannot run in this browser (${error.code ?? error.message}). Use the alternative.`, 'warn');
+    await showDevices();
     return;
   }
-  const [device, server] = await Promise.all([presenza.status(), api('GET', `/api/students/${studentId}`)]);
-  const enrolled = device.enrolled && server.enrolled;
-  $('enrolled').hidden = !enrolled;
-  $('forget').hidden = !device.enrolled;
-  $('notice').hidden = enrolled;
   $('retain-until').textContent = new Date(Date.now() + 90 * 86400000).toLocaleDateString();
+  await refreshStatus();
 }
 
 if (!lessonId) {
   document.querySelector('main').innerHTML = '<h1>No lesson</h1><p>Open the link your teacher shared.</p>';
-} else if (studentId) {
-  start();
-} else {
-  $('join-form').addEventListener('submit', async (event) => {
-    event.preventDefault();
-    ({ studentId } = await api('POST', '/api/students', { displayName: $('name').value.trim() }));
-    localStorage.setItem(STORAGE_KEY, studentId);
-    start();
-  });
+} else if ((session = await requireSession('student'))) {
+  start().catch((error) => say('sdk-status', error.message, 'warn'));
 }

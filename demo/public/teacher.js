@@ -1,17 +1,8 @@
 // Teacher page of the demo: start a lesson, trigger checks, follow attendance live, confirm
-// alternatives and in-person checks, export CSV. Plain DOM, no framework.
-const $ = (id) => document.getElementById(id);
+// alternatives and in-person checks, approve students' new devices, export CSV. Plain DOM, no framework.
+import { api, requireSession } from './session.js';
 
-async function api(method, path, body) {
-  const response = await fetch(path, {
-    method,
-    headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const data = await response.json();
-  if (!response.ok) throw new Error(data.message || data.error);
-  return data;
-}
+const $ = (id) => document.getElementById(id);
 
 const STATUS_TEXT = {
   pending: 'Waiting…',
@@ -61,6 +52,32 @@ function render(snapshot) {
   $('lines').replaceChildren(...rows);
 }
 
+function renderPending(pending, lessonId) {
+  $('enrollments').hidden = pending.length === 0;
+  $('pending').replaceChildren(
+    ...pending.map((entry) => {
+      const row = document.createElement('tr');
+      const cells = [entry.displayName, `${entry.fingerprint} (${new Date(entry.createdAt).toLocaleString()})`, String(entry.activeKeys)].map((text) => {
+        const cell = document.createElement('td');
+        cell.textContent = text;
+        return cell;
+      });
+      const action = document.createElement('td');
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = 'Approve new device';
+      button.addEventListener('click', async () => {
+        button.disabled = true;
+        await api('POST', `/api/lessons/${lessonId}/enrollments/${entry.keyId}/approve`);
+        renderPending(await api('GET', `/api/lessons/${lessonId}/enrollments`), lessonId);
+      });
+      action.append(button);
+      row.append(...cells, action);
+      return row;
+    }),
+  );
+}
+
 function openLesson(lessonId, title) {
   $('create').hidden = true;
   $('lesson').hidden = false;
@@ -80,6 +97,8 @@ function openLesson(lessonId, title) {
     $('alerts').append(alert);
   });
   events.addEventListener('lesson', () => ($('lesson-status').textContent = 'The lesson has ended.'));
+  events.addEventListener('enrollments', (event) => renderPending(JSON.parse(event.data), lessonId));
+  events.addEventListener('enrollment', async () => renderPending(await api('GET', `/api/lessons/${lessonId}/enrollments`), lessonId));
 
   const trigger = async (withinMinutes) => {
     const { firesAt } = await api('POST', `/api/lessons/${lessonId}/checks`, { withinMinutes });
@@ -91,13 +110,15 @@ function openLesson(lessonId, title) {
   $('end').addEventListener('click', () => api('POST', `/api/lessons/${lessonId}/end`));
 }
 
-const existing = new URLSearchParams(location.search).get('lesson');
-if (existing) {
-  api('GET', `/api/lessons/${existing}`).then((lesson) => openLesson(lesson.lessonId, lesson.title), () => undefined);
+if (await requireSession('teacher')) {
+  const existing = new URLSearchParams(location.search).get('lesson');
+  if (existing) {
+    api('GET', `/api/lessons/${existing}`).then((lesson) => openLesson(lesson.lessonId, lesson.title), () => undefined);
+  }
+  $('create-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const title = $('title').value.trim();
+    const { lessonId } = await api('POST', '/api/lessons', { title });
+    openLesson(lessonId, title);
+  });
 }
-$('create-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const title = $('title').value.trim();
-  const { lessonId } = await api('POST', '/api/lessons', { title });
-  openLesson(lessonId, title);
-});
