@@ -3,12 +3,13 @@
  * demo platform, which signs launch tokens with a key created at first start and trusted by the
  * service. `npm run demo` builds the SDK first. Environment: PORT (default 5173), HOST (default
  * 127.0.0.1), PRESENZA_PUBLIC_URL (default http://localhost:PORT), PRESENZA_ALLOWED_ORIGINS,
- * PRESENZA_TRUST_PROXY, DATABASE_URL, PRESENZA_SQLITE.
+ * PRESENZA_TRUST_PROXY, DATABASE_URL, PRESENZA_SQLITE, and the limits of service/config.ts.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SDK_DIR } from '../service/app.js';
+import { limitsFromEnv, trustProxyFromEnv } from '../service/config.js';
 import { startService } from '../service/main.js';
 import { DEMO_ISSUER, loadOrCreatePlatformKey, platformJwks, registerDemoPlatform } from './platform.js';
 
@@ -30,7 +31,8 @@ const { config, db } = await startService({
     publicUrl,
     allowedOrigins,
     trustedIssuers: [{ issuer: DEMO_ISSUER, jwks: platformJwks(key) }],
-    trustProxy: process.env.PRESENZA_TRUST_PROXY === 'true' ? true : process.env.PRESENZA_TRUST_PROXY || false,
+    trustProxy: trustProxyFromEnv(process.env),
+    limits: limitsFromEnv(process.env),
   },
   port,
   host,

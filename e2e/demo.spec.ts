@@ -64,7 +64,6 @@ async function student(options: { camera?: string; grant?: boolean; profile?: st
     : await (await chromium.launch(launch)).newContext();
   context.on('request', (request) => studentRequests.push({ url: request.url(), method: request.method(), body: request.postData() }));
   const page = context.pages()[0] ?? (await context.newPage());
-  if (process.env.DEBUG_CONSOLE) page.on('console', (m) => console.log('CONSOLE', m.type(), m.text().slice(0, 400)));
   // Still photos cannot make the liveness gestures: the demo's developer option turns liveness off.
   await page.goto(`${origin}/student.html?lesson=${lessonId}&liveness=off`);
   return { context, page };

@@ -100,7 +100,8 @@ export function resolveConfig(config: ServiceConfig): ResolvedConfig {
  * - `PRESENZA_PUBLIC_URL` (required), `PRESENZA_ALLOWED_ORIGINS` (comma-separated, optional),
  * - `PRESENZA_TRUSTED_ISSUERS`: comma-separated `issuer=jwks`, where jwks is an `https://` URL or
  *   a path to a JWKS file,
- * - `PRESENZA_TRUST_PROXY` (`true`, or a list of proxy addresses as Fastify takes it).
+ * - `PRESENZA_TRUST_PROXY` (`true`, or a list of proxy addresses as Fastify takes it),
+ * - limits: `PRESENZA_REQUESTS_PER_MINUTE`, `PRESENZA_LAUNCHES_PER_MINUTE`, `PRESENZA_STREAMS_PER_USER`.
  */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const publicUrl = env.PRESENZA_PUBLIC_URL;
@@ -114,6 +115,23 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
     const jwks = /^https?:\/\//.test(source) ? new URL(source) : (JSON.parse(readFileSync(source, 'utf8')) as JSONWebKeySet);
     return { issuer, jwks };
   });
-  const trustProxy = env.PRESENZA_TRUST_PROXY === 'true' ? true : env.PRESENZA_TRUST_PROXY || false;
-  return { publicUrl, allowedOrigins: list(env.PRESENZA_ALLOWED_ORIGINS), trustedIssuers, trustProxy };
+  return { publicUrl, allowedOrigins: list(env.PRESENZA_ALLOWED_ORIGINS), trustedIssuers, trustProxy: trustProxyFromEnv(env), limits: limitsFromEnv(env) };
+}
+
+/** `PRESENZA_TRUST_PROXY`: `true`, or addresses/CIDRs of the proxies as Fastify's trustProxy takes them. */
+export const trustProxyFromEnv = (env: NodeJS.ProcessEnv): boolean | string => (env.PRESENZA_TRUST_PROXY === 'true' ? true : env.PRESENZA_TRUST_PROXY || false);
+
+/** Limits set in the environment (positive integers); the others keep their defaults. */
+export function limitsFromEnv(env: NodeJS.ProcessEnv): Partial<Limits> {
+  const limits: Partial<Record<keyof Limits, number>> = {};
+  const read = (name: string, key: keyof Limits) => {
+    const value = env[name];
+    if (value === undefined) return;
+    if (!/^[1-9][0-9]{0,6}$/.test(value)) throw new TypeError(`${name} must be a positive integer`);
+    limits[key] = Number(value);
+  };
+  read('PRESENZA_REQUESTS_PER_MINUTE', 'requestsPerMinute');
+  read('PRESENZA_LAUNCHES_PER_MINUTE', 'launchesPerMinute');
+  read('PRESENZA_STREAMS_PER_USER', 'streamsPerUser');
+  return limits;
 }

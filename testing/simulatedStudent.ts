@@ -76,6 +76,8 @@ export class SimulatedStudent {
   private enrollmentId = '';
   keyId = '';
   keyStatus = '';
+  /** The audience the device signs for: its page's origin, unless a test says otherwise. */
+  audience: string | undefined;
 
   constructor(readonly client: ApiClient) {}
 
@@ -110,7 +112,7 @@ export class SimulatedStudent {
     this.keys = await createDeviceKeys();
     this.enrollmentId = String(challenge.body.enrollmentId);
     const assertion = await signEnrollment(this.keys, {
-      audience: this.client.origin,
+      audience: this.audience ?? this.client.origin,
       enrollmentId: this.enrollmentId,
       nonce: String(challenge.body.nonce),
       retainUntilMs: Number(challenge.body.retainUntil),
@@ -130,7 +132,7 @@ export class SimulatedStudent {
   signCheck(check: { checkId: string; nonce: string }, outcome: CheckOutcome, reason?: CheckReason, now: () => number = Date.now): Promise<string> {
     if (!this.keys) throw new Error('not enrolled');
     return signCheck(this.keys, {
-      audience: this.client.origin,
+      audience: this.audience ?? this.client.origin,
       enrollmentId: this.enrollmentId,
       checkId: check.checkId,
       nonce: check.nonce,
