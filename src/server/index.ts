@@ -27,8 +27,8 @@ export type {
   VerifyEnrollmentOptions,
   VerifiedEnrollment,
 } from './verify.js';
-export { MemoryNonceStore, DEFAULT_NONCE_PURGE_INTERVAL_MS } from './nonce-store.js';
-export type { NonceStore, NonceUse, MemoryNonceStoreOptions } from './nonce-store.js';
+export { MemoryNonceStore, DEFAULT_NONCE_PURGE_INTERVAL_MS } from './nonceStore.js';
+export type { NonceStore, NonceUse, MemoryNonceStoreOptions } from './nonceStore.js';
 export {
   ASSERTION_ALG,
   CHECK_TYP,

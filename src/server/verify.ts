@@ -41,7 +41,7 @@ import {
 } from '../protocol/assertion.js';
 import { PresenzaError, type PresenzaErrorCode } from '../protocol/errors.js';
 import { jwkThumbprint } from '../protocol/jws.js';
-import type { NonceStore } from './nonce-store.js';
+import type { NonceStore } from './nonceStore.js';
 
 /**
  * Largest assertion accepted, in bytes (= characters: a valid compact JWS is ASCII). Anything
