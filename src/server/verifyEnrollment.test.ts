@@ -118,20 +118,22 @@ describe('verifyEnrollment: the embedded key', () => {
     await expectCode(verifyEnrollment(jws, options(nonce)), 'ERR_SIGNATURE_INVALID');
   });
 
-  it('rejects a header jwk of another key with the signer’s kid (ERR_SIGNATURE_INVALID)', async () => {
+  it('rejects a header jwk of another key with the signer’s kid: the kid is not its thumbprint (ERR_MALFORMED)', async () => {
     const nonce = createChallenge();
     const jws = await signEnrollment(nonce, {}, { jwk: other.publicJwk, kid: device.kid }, device);
-    await expectCode(verifyEnrollment(jws, options(nonce)), 'ERR_SIGNATURE_INVALID');
+    await expectCode(verifyEnrollment(jws, options(nonce)), 'ERR_MALFORMED');
   });
 
   it.each([
     ['another key’s thumbprint', 'other'],
     ['a made-up kid', 'device-1'],
     ['no kid', undefined],
-  ])('rejects a kid that is %s, even with a valid self-signature (ERR_SIGNATURE_INVALID)', async (_name, kid) => {
+    ['a number', 7],
+  ])('rejects a kid that is %s, even with a valid self-signature (ERR_MALFORMED)', async (_name, kid) => {
     const nonce = createChallenge();
     const jws = await signEnrollment(nonce, {}, { kid: kid === 'other' ? other.kid : kid });
-    await expectCode(verifyEnrollment(jws, options(nonce)), 'ERR_SIGNATURE_INVALID');
+    await expectCode(verifyEnrollment(jws, options(nonce)), 'ERR_MALFORMED');
+    await expect(verifyEnrollment(jws, options(nonce))).rejects.toThrow(/kid/);
   });
 
   it('rejects a payload edited after signing (ERR_SIGNATURE_INVALID)', async () => {
