@@ -69,10 +69,8 @@ export function validateClaims(kind: 'enroll', claims: JsonObject, expected: Cla
 export function validateClaims(kind: AssertionKind, claims: JsonObject, expected: ClaimExpectations): CheckClaims | EnrollClaims {
   const { aud, sub, jti, nonce, iat, exp, outcome, reason, liveness, retainUntil, models, sdk } = claims;
   // Only protocol claims: an unknown claim could smuggle a score, an embedding or an image.
-  for (const name of Object.keys(claims)) {
-    const shown = name.slice(0, MAX_NAME_IN_ERROR);
-    if (!ALLOWED[kind].has(name)) throw claimError(shown, `unknown claim ${JSON.stringify(shown)}`);
-  }
+  const unknown = Object.keys(claims).find((name) => !ALLOWED[kind].has(name))?.slice(0, MAX_NAME_IN_ERROR);
+  if (unknown !== undefined) throw claimError(unknown, `unknown claim ${JSON.stringify(unknown)}`);
   // aud is a string: this platform's origin, so an assertion made for another site is refused.
   if (!isId(aud)) throw claimError('aud', 'missing or not a string');
   if (aud !== expected.audience) throw claimError('aud', 'not this platform', 'ERR_AUDIENCE');
