@@ -4,7 +4,7 @@ import {
   MAX_RETENTION_MONTHS,
   RETENTION_LIMIT_SLACK_SECONDS,
 } from '../protocol/assertion.js';
-import { retainUntilMs } from '../sdk/presenza.js';
+import { retainUntilMs } from '../sdk/options.js';
 import { AssertionError } from './assertionError.js';
 import { CLAIM_NAMES, latestRetainUntil, validateClaims, type AssertionKind, type ClaimExpectations } from './claims.js';
 
