@@ -8,9 +8,6 @@
 import { Presenza, retainUntilMs, type CaptureProgress, type LoadProgress, type PresenzaCheckResult } from '../sdk/presenza.js';
 import { isPresenzaError, PresenzaError } from '../protocol/errors.js';
 import { abortedError, untilAborted } from './abort.js';
-import { h } from './dom.js';
-import { Announcer, guidanceFor } from './guidance.js';
-import { resolveLanguage, translator, type Translate } from './i18n/index.js';
 import {
   isInstance,
   requireText,
@@ -24,25 +21,18 @@ import {
   type PresenzaUiOptions,
   type ResolvedUiOptions,
 } from './options.js';
-import { openPreviewStream, stopStream } from './preview.js';
+import { openPreviewStream, stopStream } from './camera.js';
 import { checkProblem, errorProblem, type Problem } from './problems.js';
-import { adoptStyles } from './styles.js';
-import {
-  alternativeView,
-  captureView,
-  checkIntroView,
-  loadingView,
-  noticeView,
-  problemView,
-  startingView,
-  successView,
-  type CaptureView,
-  type Choice,
-  type LoadingView,
-  type PresenzaUiState,
-  type View,
-  type ViewContext,
-} from './views.js';
+import { alternativeView } from './views/alternative.js';
+import { captureView } from './views/capture.js';
+import { checkIntroView } from './views/intro.js';
+import { loadingView } from './views/loading.js';
+import { noticeView } from './views/notice.js';
+import { Panel } from './views/panel.js';
+import { problemView } from './views/problem.js';
+import type { Choice, PresenzaUiState, View, ViewContext } from './views/screen.js';
+import { startingView } from './views/starting.js';
+import { enrolledView, passedView } from './views/success.js';
 
 /** The "turning on the camera" screen appears only if the browser takes longer than this (a permission prompt). */
 export const STARTING_VIEW_DELAY_MS = 400;
@@ -92,28 +82,16 @@ export class PresenzaCheckElement extends ElementBase {
   #stream: MediaStream | undefined;
   readonly #downloads = new Map<string, LoadProgress>();
   #loaded = 0;
-  #view: View | undefined;
-  /** The gesture last prompted (index and name), to announce each new one once. */
-  #gesture: string | undefined;
-  /** The texts of the screen shown (its language and overrides). */
-  #texts: Translate = translator('en');
-  readonly #panel: HTMLElement;
-  readonly #announcer: Announcer;
+  readonly #panel: Panel;
 
   constructor() {
     super();
-    const root = this.attachShadow({ mode: 'open' });
-    adoptStyles(root);
-    this.#panel = h('section', { class: 'panel' });
-    const polite = h('div', { class: 'sr-only', 'aria-live': 'polite', 'aria-atomic': 'true' });
-    const assertive = h('div', { class: 'sr-only', 'aria-live': 'assertive', 'aria-atomic': 'true' });
-    root.append(this.#panel, polite, assertive);
-    this.#announcer = new Announcer(polite, assertive);
+    this.#panel = new Panel(this.attachShadow({ mode: 'open' }), (state) => this.setAttribute('state', state));
   }
 
   /** The screen shown. */
   get state(): PresenzaUiState {
-    return this.#view?.state ?? 'idle';
+    return this.#panel.state;
   }
 
   /** Sets the SDK, the notice's facts, the language and texts. Throws a TypeError on a bad option. */
@@ -143,8 +121,7 @@ export class PresenzaCheckElement extends ElementBase {
       intro: (ctx) => noticeView(ctx, retainUntil),
       capture: (sdk, tools) => sdk.enroll({ ...options, camera: { openStream: tools.openCamera }, onFrame: tools.onFrame, signal: tools.signal }),
       problem: () => null,
-      success: (ctx) =>
-        successView(ctx, 'enrolled', ctx.t('enrolledBody', { date: new Intl.DateTimeFormat(ctx.lang, { dateStyle: 'long' }).format(retainUntil) })),
+      success: (ctx) => enrolledView(ctx, retainUntil),
     });
   }
 
@@ -169,7 +146,7 @@ export class PresenzaCheckElement extends ElementBase {
       // enrolled (or an expired enrollment) it answers at once and the camera stays off.
       capture: (sdk, tools) => sdk.check({ ...options, camera: { openStream: tools.openCamera }, onFrame: tools.onFrame, signal: tools.signal }),
       problem: checkProblem,
-      success: (ctx) => successView(ctx, 'passed', ctx.t('passedBody')),
+      success: passedView,
     });
   }
 
@@ -362,7 +339,7 @@ export class PresenzaCheckElement extends ElementBase {
     const fraction = known && total > 0 ? Math.min(1, loaded / total) : null;
     // Files are announced one after the other: the bar never moves backwards.
     if (fraction !== null) this.#loaded = Math.max(this.#loaded, fraction);
-    if (this.#view?.state === 'loading') (this.#view as LoadingView).progress(this.#loaded);
+    this.#panel.showLoadProgress(this.#loaded);
     this.#emit('presenza-progress', { ...progress, fraction });
   }
 
@@ -383,58 +360,31 @@ export class PresenzaCheckElement extends ElementBase {
     void sdk
       ?.then((instance) => instance.useAlternativeGesture())
       .then((replaced) => {
-        if (replaced === false) this.#view?.root.querySelector<HTMLButtonElement>('[data-choice="alternative"]')?.focus();
+        if (replaced === false) this.#panel.focusAlternative();
       })
       .catch(() => undefined);
   }
 
   #frame(operation: PresenzaUiOperation, progress: CaptureProgress): void {
     if (!this.#stream) return;
-    const guidance = guidanceFor(progress);
-    const text = this.#texts(guidance.key);
-    (this.#view as CaptureView).update(progress, text, guidance.tone);
-    // A new gesture is announced at once: its time runs from the prompt.
-    const gesture = progress.liveness?.step ? `${progress.liveness.stepIndex}:${progress.liveness.step}` : undefined;
-    if (gesture && guidance.tone === 'act' && gesture !== this.#gesture) this.#announcer.now(text);
-    else this.#announcer.guide(text);
-    this.#gesture = gesture;
+    this.#panel.showFrame(progress);
     this.#emit('presenza-frame', { ...progress, operation });
     // Enough frames: the capture is over, so the camera goes off now, before the comparison.
     if (progress.done) this.#stopCamera();
   }
 
   #stopCamera(): void {
-    if (this.#view?.state === 'capturing') (this.#view as CaptureView).release();
+    this.#panel.releasePreview();
     if (this.#stream) stopStream(this.#stream);
     this.#stream = undefined;
   }
 
-  /** Replaces the screen, reflects the state, moves focus to the heading and announces results. */
   #show(view: View | undefined): void {
-    if (this.#view?.state === 'capturing') (this.#view as CaptureView).release();
-    this.#view = view;
-    this.#announcer.clear();
-    this.#panel.replaceChildren(...(view ? [view.root] : []));
-    this.setAttribute('state', this.state);
-    if (!view) return;
-    view.heading.focus();
-    if (view.announce) this.#announcer.alert(view.announce);
+    this.#panel.show(view);
   }
 
   #context(config: ResolvedUiOptions): ViewContext {
-    const lang = resolveLanguage(config.lang, this);
-    const t = translator(lang, config.texts);
-    this.#texts = t;
-    this.#panel.lang = lang;
-    this.#panel.setAttribute('aria-label', t('regionLabel'));
-    return {
-      t,
-      lang,
-      controller: config.controller,
-      purpose: config.purpose,
-      noticeUrl: config.noticeUrl,
-      choose: (choice) => this.#onChoice(choice),
-    };
+    return this.#panel.context(config, this, (choice) => this.#onChoice(choice));
   }
 
   #emitResult<R>(operation: PresenzaUiOperation, attempt: number, end: AttemptEnd<R>, final: boolean): void {

@@ -1,7 +1,7 @@
 /**
- * The element's own camera stream: opened for the mirrored preview and handed to the SDK as
- * `camera: { stream }`, then stopped by the element the moment the capture ends. Nothing is ever
- * drawn to a canvas and no frame is kept.
+ * The element's own camera stream: opened for the mirrored preview and handed to the SDK through
+ * `camera: { openStream }`, then stopped by the element the moment the capture ends. Nothing is
+ * ever drawn to a canvas and no frame is kept.
  */
 import { openCamera } from '../sdk/camera.js';
 import { untilAborted } from './abort.js';
@@ -23,17 +23,4 @@ export async function openPreviewStream(signal: AbortSignal): Promise<MediaStrea
     if (signal.aborted) pending.then(stopStream, () => undefined);
     throw error;
   }
-}
-
-/** A muted, inline, mirrored (by CSS) video showing `stream`, hidden from assistive technology. */
-export function previewVideo(stream: MediaStream): HTMLVideoElement {
-  const video = document.createElement('video');
-  video.muted = true;
-  video.playsInline = true;
-  video.autoplay = true;
-  video.disablePictureInPicture = true;
-  video.setAttribute('aria-hidden', 'true');
-  video.srcObject = stream;
-  video.play().catch(() => undefined);
-  return video;
 }
