@@ -5,11 +5,10 @@
  * student frame by frame, and ends with the result, a retry or the alternative. It stops the
  * camera the moment a capture ends and never draws or keeps a frame.
  */
-import { Presenza, retainUntilMs, type CaptureProgress, type LoadProgress, type PresenzaCheckResult } from '../sdk/presenza.js';
+import { retainUntilMs, type CaptureProgress, type PresenzaCheckResult } from '../sdk/presenza.js';
 import { isPresenzaError, PresenzaError } from '../protocol/errors.js';
 import { abortedError, untilAborted } from './abort.js';
 import {
-  isInstance,
   requireText,
   resolveUiOptions,
   type PresenzaLike,
@@ -23,6 +22,7 @@ import {
 } from './options.js';
 import { openPreviewStream, stopStream } from './camera.js';
 import { checkProblem, errorProblem, type Problem } from './problems.js';
+import { SdkLoader } from './sdkLoader.js';
 import { alternativeView } from './views/alternative.js';
 import { captureView } from './views/capture.js';
 import { checkIntroView } from './views/intro.js';
@@ -72,16 +72,12 @@ type AttemptEnd<R> = { readonly value: R } | { readonly error: unknown } | { rea
  */
 export class PresenzaCheckElement extends ElementBase {
   #config: ResolvedUiOptions | undefined;
-  #sdk: Promise<PresenzaLike> | undefined;
-  #sdkReady = false;
-  #owned: AbortController | undefined;
+  #sdk: SdkLoader | undefined;
   #session: AbortController | undefined;
   #answer: ((choice: Choice) => void) | undefined;
   #interrupt: ((choice: 'cancel' | 'alternative') => void) | undefined;
   #inflight: Promise<unknown> = Promise.resolve();
   #stream: MediaStream | undefined;
-  readonly #downloads = new Map<string, LoadProgress>();
-  #loaded = 0;
   readonly #panel: Panel;
 
   constructor() {
@@ -176,7 +172,7 @@ export class PresenzaCheckElement extends ElementBase {
     const abort = () => controller.abort();
     session.signal?.addEventListener('abort', abort, { once: true });
     this.#session = controller;
-    this.#loadSdk(config);
+    void this.#loader(config).load().catch(() => undefined);
     let failures = 0;
     let attempt = 0;
     try {
@@ -274,73 +270,28 @@ export class PresenzaCheckElement extends ElementBase {
     return { outcome: 'alternative' };
   }
 
-  /** Starts creating the SDK instance (when the element was given create options) without waiting. */
-  #loadSdk(config: ResolvedUiOptions): Promise<PresenzaLike> {
-    if (this.#sdk) return this.#sdk;
-    const { presenza } = config;
-    if (isInstance(presenza)) {
-      this.#sdkReady = true;
-      return (this.#sdk = Promise.resolve(presenza));
-    }
-    const owned = new AbortController();
-    this.#owned = owned;
-    this.#downloads.clear();
-    this.#loaded = 0;
-    const loading = Presenza.create({
-      ...presenza,
-      signal: presenza.signal ? AbortSignal.any([presenza.signal, owned.signal]) : owned.signal,
-      onProgress: (progress) => {
-        presenza.onProgress?.(progress);
-        this.#progress(progress);
+  /** The SDK loader for the configured SDK, created on first use. */
+  #loader(config: ResolvedUiOptions): SdkLoader {
+    this.#sdk ??= new SdkLoader(config.presenza, {
+      onProgress: (detail, progress) => {
+        this.#panel.showLoadProgress(progress);
+        this.#emit('presenza-progress', detail);
       },
     });
-    this.#sdk = loading;
-    loading.then(
-      (sdk) => {
-        if (owned.signal.aborted) void sdk.close();
-        else this.#sdkReady = true;
-      },
-      () => {
-        // A failed load is retried on the next attempt.
-        if (this.#sdk === loading) this.#sdk = undefined;
-      },
-    );
-    return loading;
+    return this.#sdk;
   }
 
   /** Closes an instance the element created, and forgets any instance. */
   #releaseSdk(): void {
-    const sdk = this.#sdk;
-    const owned = this.#owned;
+    this.#sdk?.release();
     this.#sdk = undefined;
-    this.#sdkReady = false;
-    this.#owned = undefined;
-    if (!owned) return;
-    owned.abort();
-    sdk?.then((instance) => (instance as Presenza).close(), () => undefined).catch(() => undefined);
   }
 
   async #ready(config: ResolvedUiOptions, signal: AbortSignal): Promise<PresenzaLike> {
-    const loading = this.#loadSdk(config);
-    if (!this.#sdkReady) this.#show(loadingView(this.#context(config), this.#loaded));
+    const loader = this.#loader(config);
+    const loading = loader.load();
+    if (!loader.ready) this.#show(loadingView(this.#context(config), loader.progress));
     return untilAborted(loading, signal, 'loading the face check');
-  }
-
-  #progress(progress: LoadProgress): void {
-    this.#downloads.set(progress.file, progress);
-    let loaded = 0;
-    let total = 0;
-    let known = true;
-    for (const file of this.#downloads.values()) {
-      loaded += file.loaded;
-      if (file.total === null) known = false;
-      else total += file.total;
-    }
-    const fraction = known && total > 0 ? Math.min(1, loaded / total) : null;
-    // Files are announced one after the other: the bar never moves backwards.
-    if (fraction !== null) this.#loaded = Math.max(this.#loaded, fraction);
-    this.#panel.showLoadProgress(this.#loaded);
-    this.#emit('presenza-progress', { ...progress, fraction });
   }
 
   async #openCamera(config: ResolvedUiOptions, operation: PresenzaUiOperation, signal: AbortSignal): Promise<MediaStream> {
@@ -356,7 +307,7 @@ export class PresenzaCheckElement extends ElementBase {
 
   /** The student cannot make the gesture asked: ask the SDK for another; with none left, the way out is the alternative. */
   #otherGesture(): void {
-    const sdk = this.#sdkReady ? this.#sdk : undefined;
+    const sdk = this.#sdk?.ready ? this.#sdk.load() : undefined;
     void sdk
       ?.then((instance) => instance.useAlternativeGesture())
       .then((replaced) => {
