@@ -4,64 +4,32 @@
  * the notice and the choice, loads the SDK, opens the camera for a mirrored preview, guides the
  * student frame by frame, and ends with the result, a retry or the alternative. It stops the
  * camera the moment a capture ends and never draws or keeps a frame.
+ *
+ * This class is the shell: options, the public methods, the lifecycle and the events. The attempt
+ * controller (`attempt.ts`) decides what comes next, the panel (`views/`) shows it, the
+ * {@link SdkLoader} and the {@link PreviewCamera} hold the SDK instance and the camera.
  */
-import { retainUntilMs, type CaptureProgress, type PresenzaCheckResult } from '../sdk/presenza.js';
-import { isPresenzaError, PresenzaError } from '../protocol/errors.js';
-import { abortedError, untilAborted } from './abort.js';
+import { retainUntilMs, type PresenzaCheckResult } from '../sdk/presenza.js';
+import { PresenzaError } from '../protocol/errors.js';
+import { abortedError } from './abort.js';
+import { AttemptController, type AttemptOperation, type AttemptResult, type AttemptScreen, type Choice } from './attempt.js';
+import { PreviewCamera } from './camera.js';
+import { checkOperation, enrollOperation } from './operations.js';
 import {
   requireText,
   resolveUiOptions,
-  type PresenzaLike,
   type PresenzaUiAlternative,
   type PresenzaUiCheckOptions,
   type PresenzaUiEnrollOptions,
   type PresenzaUiEventMap,
-  type PresenzaUiOperation,
   type PresenzaUiOptions,
   type ResolvedUiOptions,
 } from './options.js';
-import { openPreviewStream, stopStream } from './camera.js';
-import { checkProblem, errorProblem, type Problem } from './problems.js';
 import { SdkLoader } from './sdkLoader.js';
-import { alternativeView } from './views/alternative.js';
-import { captureView } from './views/capture.js';
-import { checkIntroView } from './views/intro.js';
-import { loadingView } from './views/loading.js';
-import { noticeView } from './views/notice.js';
-import { Panel } from './views/panel.js';
-import { problemView } from './views/problem.js';
-import type { Choice, PresenzaUiState, View, ViewContext } from './views/screen.js';
-import { startingView } from './views/starting.js';
-import { enrolledView, passedView } from './views/success.js';
-
-/** The "turning on the camera" screen appears only if the browser takes longer than this (a permission prompt). */
-export const STARTING_VIEW_DELAY_MS = 400;
+import { checkIntroView, enrolledView, noticeView, Panel, passedView, viewFor, type OperationViews, type PresenzaUiState } from './views/index.js';
 
 /** Lets the module load where there is no DOM (server rendering); the element is only defined in a browser. */
 const ElementBase: typeof HTMLElement = typeof HTMLElement === 'undefined' ? (class {} as typeof HTMLElement) : HTMLElement;
-
-/** How one SDK operation is run by the element. */
-interface Session<R> {
-  readonly operation: PresenzaUiOperation;
-  readonly signal: AbortSignal | undefined;
-  /** The first screen: the notice, or the check's introduction. */
-  readonly intro: (ctx: ViewContext) => View;
-  /** Runs the SDK call; `openCamera` opens the element's stream and shows the preview. */
-  readonly capture: (sdk: PresenzaLike, camera: CaptureTools) => Promise<R>;
-  /** The problem in a result, or null when it succeeded. */
-  readonly problem: (result: R) => Problem | null;
-  /** The success screen. */
-  readonly success: (ctx: ViewContext) => View;
-}
-
-interface CaptureTools {
-  readonly openCamera: () => Promise<MediaStream>;
-  readonly onFrame: (progress: CaptureProgress) => void;
-  readonly signal: AbortSignal;
-}
-
-/** How an attempt ended. */
-type AttemptEnd<R> = { readonly value: R } | { readonly error: unknown } | { readonly interrupted: 'cancel' | 'alternative' };
 
 /**
  * The `<presenza-check>` custom element. Define it with `defineElements()` or create it with
@@ -73,11 +41,11 @@ type AttemptEnd<R> = { readonly value: R } | { readonly error: unknown } | { rea
 export class PresenzaCheckElement extends ElementBase {
   #config: ResolvedUiOptions | undefined;
   #sdk: SdkLoader | undefined;
-  #session: AbortController | undefined;
-  #answer: ((choice: Choice) => void) | undefined;
-  #interrupt: ((choice: 'cancel' | 'alternative') => void) | undefined;
-  #inflight: Promise<unknown> = Promise.resolve();
-  #stream: MediaStream | undefined;
+  /** The `enroll()` or `check()` call in progress, and its abort switch. */
+  #running: { readonly abort: AbortController } | undefined;
+  /** Settles when the SDK work of the last call has wound down. */
+  #sdkIdle: Promise<unknown> = Promise.resolve();
+  readonly #camera = new PreviewCamera();
   readonly #panel: Panel;
 
   constructor() {
@@ -92,7 +60,7 @@ export class PresenzaCheckElement extends ElementBase {
 
   /** Sets the SDK, the notice's facts, the language and texts. Throws a TypeError on a bad option. */
   configure(options: PresenzaUiOptions): void {
-    if (this.#session) throw new TypeError('<presenza-check>: configure() cannot be called during enroll() or check()');
+    if (this.#running) throw new TypeError('<presenza-check>: configure() cannot be called during enroll() or check()');
     const config = resolveUiOptions(options);
     this.#releaseSdk();
     this.#config = config;
@@ -111,12 +79,9 @@ export class PresenzaCheckElement extends ElementBase {
     requireText('enroll', 'enrollmentId', options.enrollmentId);
     requireText('enroll', 'nonce', options.nonce);
     const retainUntil = new Date(retainUntilMs(options.retainUntil, Date.now()));
-    return this.#run<{ assertion: string }>(config, {
+    return this.#run(config, enrollOperation(options), options.signal, {
       operation: 'enroll',
-      signal: options.signal,
       intro: (ctx) => noticeView(ctx, retainUntil),
-      capture: (sdk, tools) => sdk.enroll({ ...options, camera: { openStream: tools.openCamera }, onFrame: tools.onFrame, signal: tools.signal }),
-      problem: () => null,
       success: (ctx) => enrolledView(ctx, retainUntil),
     });
   }
@@ -134,16 +99,7 @@ export class PresenzaCheckElement extends ElementBase {
     if (typeof options !== 'object' || options === null) throw new TypeError('check: options must be an object');
     requireText('check', 'checkId', options.checkId);
     requireText('check', 'nonce', options.nonce);
-    return this.#run<PresenzaCheckResult>(config, {
-      operation: 'check',
-      signal: options.signal,
-      intro: checkIntroView,
-      // The SDK opens the camera through the element only when it needs frames: with nothing
-      // enrolled (or an expired enrollment) it answers at once and the camera stays off.
-      capture: (sdk, tools) => sdk.check({ ...options, camera: { openStream: tools.openCamera }, onFrame: tools.onFrame, signal: tools.signal }),
-      problem: checkProblem,
-      success: passedView,
-    });
+    return this.#run(config, checkOperation(options), options.signal, { operation: 'check', intro: checkIntroView, success: passedView });
   }
 
   /** @internal Custom element callback. */
@@ -153,7 +109,7 @@ export class PresenzaCheckElement extends ElementBase {
 
   /** @internal Custom element callback: aborts the operation, stops the camera, closes an SDK the element created. */
   disconnectedCallback(): void {
-    this.#session?.abort();
+    this.#running?.abort.abort();
     this.#stopCamera();
     this.#releaseSdk();
   }
@@ -163,111 +119,53 @@ export class PresenzaCheckElement extends ElementBase {
     return this.#config;
   }
 
-  async #run<R>(config: ResolvedUiOptions, session: Session<R>): Promise<R | PresenzaUiAlternative> {
-    const what = session.operation;
-    if (this.#session) throw new PresenzaError('ERR_BUSY', `${what}: another enroll() or check() is in progress on this element`);
-    if (session.signal?.aborted) throw abortedError(what);
-    const controller = new AbortController();
-    const signal = controller.signal;
-    const abort = () => controller.abort();
-    session.signal?.addEventListener('abort', abort, { once: true });
-    this.#session = controller;
-    void this.#loader(config).load().catch(() => undefined);
-    let failures = 0;
-    let attempt = 0;
+  /** Runs one call through an attempt controller wired to the panel, the camera, the SDK and the events. */
+  async #run<R extends AttemptResult>(
+    config: ResolvedUiOptions,
+    operation: AttemptOperation<R>,
+    signal: AbortSignal | undefined,
+    views: OperationViews,
+  ): Promise<R | PresenzaUiAlternative> {
+    const what = operation.name;
+    if (this.#running) throw new PresenzaError('ERR_BUSY', `${what}: another enroll() or check() is in progress on this element`);
+    if (signal?.aborted) throw abortedError(what);
+    const abort = new AbortController();
+    const onAbort = () => abort.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const sdk = this.#loader(config);
+    const attempts: AttemptController<R> = new AttemptController({
+      operation,
+      sdk,
+      camera: { open: (cameraSignal) => this.#camera.open(cameraSignal), stop: () => this.#stopCamera() },
+      host: {
+        show: (screen) => this.#show(screen, config, views, sdk, (choice) => attempts.choose(choice)),
+        frame: (progress) => {
+          this.#panel.showFrame(progress);
+          this.#emit('presenza-frame', { ...progress, operation: what });
+        },
+        result: (detail) => this.#emit('presenza-result', detail),
+        alternative: () => this.#emit('presenza-alternative', { operation: what }),
+        noOtherGesture: () => this.#panel.focusAlternative(),
+      },
+      maxAttempts: config.maxAttempts,
+      sdkIdle: this.#sdkIdle,
+    });
+    this.#running = { abort };
     try {
-      let choice = await this.#ask(session.intro, signal);
-      for (;;) {
-        if (choice === 'alternative') return this.#chooseAlternative(what);
-        if (choice === 'cancel') {
-          choice = await this.#ask(session.intro, signal);
-          continue;
-        }
-        const end = await this.#attempt(config, session, signal);
-        if ('interrupted' in end) {
-          choice = end.interrupted;
-          continue;
-        }
-        attempt += 1;
-        const problem = 'value' in end ? session.problem(end.value) : errorProblem(end.error);
-        this.#emitResult(what, attempt, end, problem === null);
-        if (!problem) {
-          this.#show(session.success(this.#context(config)));
-          return (end as { value: R }).value;
-        }
-        if (problem.kind === 'failed') failures += 1;
-        const canRetry = problem.retryable && failures < config.maxAttempts;
-        choice = await this.#ask((ctx) => problemView(ctx, problem, canRetry), signal);
-      }
-    } catch (error) {
-      if (signal.aborted) {
-        this.#show(undefined);
-        throw abortedError(what);
-      }
-      throw error;
+      return await attempts.run(abort.signal);
     } finally {
-      session.signal?.removeEventListener('abort', abort);
-      this.#stopCamera();
-      this.#answer = undefined;
-      this.#session = undefined;
+      signal?.removeEventListener('abort', onAbort);
+      this.#running = undefined;
       // The SDK is idle again (an interrupted capture has wound down) before the promise settles.
-      await this.#inflight;
+      this.#sdkIdle = attempts.idle;
+      await attempts.idle;
     }
   }
 
-  /** One go at the face check: load, open the camera, capture. Cancel and the alternative interrupt it at once. */
-  async #attempt<R>(config: ResolvedUiOptions, session: Session<R>, sessionSignal: AbortSignal): Promise<AttemptEnd<R>> {
-    const stop = new AbortController();
-    let interruption: 'cancel' | 'alternative' = 'cancel';
-    this.#interrupt = (choice) => {
-      interruption = choice;
-      stop.abort();
-    };
-    const signal = AbortSignal.any([sessionSignal, stop.signal]);
-    try {
-      await this.#inflight;
-      const sdk = await this.#ready(config, signal);
-      const work = session.capture(sdk, {
-        openCamera: () => this.#openCamera(config, session.operation, signal),
-        onFrame: (progress) => this.#frame(session.operation, progress),
-        signal,
-      });
-      this.#inflight = work.catch(() => undefined);
-      return { value: await untilAborted(work, signal, session.operation) };
-    } catch (error) {
-      if (sessionSignal.aborted) throw error;
-      if (stop.signal.aborted) return { interrupted: interruption };
-      return { error };
-    } finally {
-      this.#interrupt = undefined;
-      this.#stopCamera();
-    }
-  }
-
-  /** Shows a screen with buttons and waits for the student's choice. */
-  #ask(build: (ctx: ViewContext) => View, signal: AbortSignal): Promise<Choice> {
-    const config = this.#config!;
-    return untilAborted(
-      new Promise<Choice>((resolve) => {
-        this.#answer = resolve;
-        this.#show(build(this.#context(config)));
-      }),
-      signal,
-      'waiting for the student',
-    ).finally(() => (this.#answer = undefined));
-  }
-
-  #onChoice(choice: Choice): void {
-    if (choice === 'other-gesture') this.#otherGesture();
-    else if (this.#answer) this.#answer(choice);
-    else if (choice === 'cancel' || choice === 'alternative') this.#interrupt?.(choice);
-  }
-
-  #chooseAlternative(operation: PresenzaUiOperation): PresenzaUiAlternative {
-    this.#stopCamera();
-    this.#show(alternativeView(this.#context(this.#config!)));
-    this.#emit('presenza-alternative', { operation });
-    return { outcome: 'alternative' };
+  /** Shows the controller's screen; the view's buttons answer `choose`. */
+  #show(screen: AttemptScreen, config: ResolvedUiOptions, views: OperationViews, sdk: SdkLoader, choose: (choice: Choice) => void): void {
+    if (screen.kind === 'idle') return this.#panel.show(undefined);
+    this.#panel.show(viewFor(screen, this.#panel.context(config, this, choose), views, sdk.progress));
   }
 
   /** The SDK loader for the configured SDK, created on first use. */
@@ -287,66 +185,9 @@ export class PresenzaCheckElement extends ElementBase {
     this.#sdk = undefined;
   }
 
-  async #ready(config: ResolvedUiOptions, signal: AbortSignal): Promise<PresenzaLike> {
-    const loader = this.#loader(config);
-    const loading = loader.load();
-    if (!loader.ready) this.#show(loadingView(this.#context(config), loader.progress));
-    return untilAborted(loading, signal, 'loading the face check');
-  }
-
-  async #openCamera(config: ResolvedUiOptions, operation: PresenzaUiOperation, signal: AbortSignal): Promise<MediaStream> {
-    const slow = setTimeout(() => this.#show(startingView(this.#context(config))), STARTING_VIEW_DELAY_MS);
-    try {
-      this.#stream = await openPreviewStream(signal);
-    } finally {
-      clearTimeout(slow);
-    }
-    this.#show(captureView(this.#context(config), operation, this.#stream));
-    return this.#stream;
-  }
-
-  /** The student cannot make the gesture asked: ask the SDK for another; with none left, the way out is the alternative. */
-  #otherGesture(): void {
-    const sdk = this.#sdk?.ready ? this.#sdk.load() : undefined;
-    void sdk
-      ?.then((instance) => instance.useAlternativeGesture())
-      .then((replaced) => {
-        if (replaced === false) this.#panel.focusAlternative();
-      })
-      .catch(() => undefined);
-  }
-
-  #frame(operation: PresenzaUiOperation, progress: CaptureProgress): void {
-    if (!this.#stream) return;
-    this.#panel.showFrame(progress);
-    this.#emit('presenza-frame', { ...progress, operation });
-    // Enough frames: the capture is over, so the camera goes off now, before the comparison.
-    if (progress.done) this.#stopCamera();
-  }
-
   #stopCamera(): void {
     this.#panel.releasePreview();
-    if (this.#stream) stopStream(this.#stream);
-    this.#stream = undefined;
-  }
-
-  #show(view: View | undefined): void {
-    this.#panel.show(view);
-  }
-
-  #context(config: ResolvedUiOptions): ViewContext {
-    return this.#panel.context(config, this, (choice) => this.#onChoice(choice));
-  }
-
-  #emitResult<R>(operation: PresenzaUiOperation, attempt: number, end: AttemptEnd<R>, final: boolean): void {
-    if ('value' in end) {
-      this.#emit('presenza-result', { operation, attempt, result: end.value as PresenzaCheckResult, final });
-      return;
-    }
-    const error = 'error' in end ? end.error : undefined;
-    const code = isPresenzaError(error) ? error.code : undefined;
-    const message = error instanceof Error ? error.message : String(error);
-    this.#emit('presenza-result', { operation, attempt, error: { ...(code ? { code } : {}), message }, final });
+    this.#camera.stop();
   }
 
   #emit<K extends keyof PresenzaUiEventMap>(type: K, detail: PresenzaUiEventMap[K]['detail']): void {

@@ -4,6 +4,7 @@
  * the capture screen's guidance is updated and spoken.
  */
 import type { CaptureProgress } from '../../sdk/presenza.js';
+import type { Choice } from '../attempt.js';
 import { resolveLanguage, translator, type Translate } from '../i18n/index.js';
 import type { ResolvedUiOptions } from '../options.js';
 import { Announcer } from './announcer.js';
@@ -11,7 +12,7 @@ import type { CaptureView } from './capture.js';
 import { h } from './dom.js';
 import { guidanceFor } from './guidance.js';
 import type { LoadingView } from './loading.js';
-import type { Choice, PresenzaUiState, View, ViewContext } from './screen.js';
+import type { PresenzaUiState, View, ViewContext } from './screen.js';
 import { adoptStyles } from './styles.js';
 
 /** The shadow root's content and what is shown in it. */

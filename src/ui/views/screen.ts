@@ -4,11 +4,9 @@
  * Builders only build: the attempt controller decides what comes next.
  */
 import { h, icon, type Child, type IconName } from './dom.js';
+import type { Choice } from '../attempt.js';
 import type { MessageKey, Translate, UiLanguage } from '../i18n/index.js';
 import type { ProblemKind } from '../problems.js';
-
-/** What the student can press. */
-export type Choice = 'face' | 'alternative' | 'retry' | 'cancel' | 'other-gesture';
 
 /** The element's states, reflected in its `state` attribute. */
 export type PresenzaUiState =
