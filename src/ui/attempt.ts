@@ -182,7 +182,7 @@ export class AttemptController<R extends AttemptResult> {
           this.#host.show({ kind: 'success' });
           return (end as { value: R }).value;
         }
-        // Only failed checks use up attempts: camera and loading problems are not the student's face.
+        // Only failed attempts (no face, mismatch, liveness, time up) count: camera and start-up problems do not.
         if (problem.kind === 'failed') failures += 1;
         const canRetry = problem.retryable && failures < this.#maxAttempts;
         choice = await this.#ask({ kind: 'problem', problem, canRetry }, signal);
