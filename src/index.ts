@@ -32,8 +32,8 @@ export { FRAME_INTERVAL_MS } from './protocol/capture.js';
 export { LIVENESS_POLICIES, DEFAULT_LIVENESS_POLICY, STEP_TIME_LIMIT_MS } from './protocol/liveness.js';
 export type { ChallengeFailure, ChallengeStep, LivenessPolicy, LivenessProgress } from './protocol/liveness.js';
 export { SDK_VERSION } from './protocol/version.js';
-export { PresenzaError, isPresenzaError, ERROR_CODES } from './protocol/errors.js';
-export type { PresenzaErrorCode } from './protocol/errors.js';
+export { PresenzaError, isPresenzaError, ERROR_CODES, CAMERA_ERROR_CODES, isCameraErrorCode } from './protocol/errors.js';
+export type { PresenzaErrorCode, CameraErrorCode } from './protocol/errors.js';
 export type { CheckOutcome, CheckReason, LivenessResult } from './protocol/assertion.js';
 export {
   PresenzaCheckElement,
