@@ -1,21 +1,16 @@
 /** Presenza browser SDK: on-device face presence checks. Named exports only. */
+export { Presenza, WORKER_FILE } from './sdk/presenza.js';
 export {
-  Presenza,
   DEFAULT_BACKEND,
   DEFAULT_CHECK_TIMEOUT_MS,
   DEFAULT_ENROLL_TIMEOUT_MS,
   MAX_RETENTION_MONTHS,
-  WORKER_FILE,
   defaultAssetsBaseUrl,
   defaultCaptureTimeoutMs,
-} from './sdk/presenza.js';
+} from './sdk/options.js';
+export type { PresenzaOptions, CaptureOptions, EnrollOptions, CheckOptions, PresenzaCheckResult } from './sdk/options.js';
+export type { CameraOption } from './sdk/captureLoop.js';
 export type {
-  PresenzaOptions,
-  CaptureOptions,
-  EnrollOptions,
-  CheckOptions,
-  PresenzaCheckResult,
-  CameraOption,
   CaptureProgress,
   CheckResult,
   EnrollmentStatus,
@@ -26,7 +21,7 @@ export type {
   RuntimeReport,
   QualityIssue,
   QualityHint,
-} from './sdk/presenza.js';
+} from './protocol/capture.js';
 export { CAMERA_CONSTRAINTS } from './sdk/camera.js';
 export { FRAME_INTERVAL_MS } from './protocol/capture.js';
 export { LIVENESS_POLICIES, DEFAULT_LIVENESS_POLICY, STEP_TIME_LIMIT_MS } from './protocol/liveness.js';

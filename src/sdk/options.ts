@@ -4,7 +4,7 @@
  */
 import { MAX_ID_LENGTH, MAX_RETENTION_MONTHS } from '../protocol/assertion.js';
 import type { CaptureProgress, CheckResult, LoadProgress, OnnxBackend } from '../protocol/capture.js';
-import type { PresenzaErrorCode } from '../protocol/errors.js';
+import type { CameraErrorCode } from '../protocol/errors.js';
 import {
   ALTERNATIVE_STEPS,
   CHECK_CHALLENGE,
@@ -100,7 +100,7 @@ export interface CheckOptions extends CaptureOptions {
 /** Result of `Presenza.check`: the outcome to show, and the assertion to post to the server. */
 export interface PresenzaCheckResult extends CheckResult {
   /** When the camera could not be used: which problem, so the page can say what to do. */
-  cameraError?: PresenzaErrorCode;
+  cameraError?: CameraErrorCode;
 }
 
 /** The URL of the SDK script itself, read while the script is being evaluated. */

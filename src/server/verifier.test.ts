@@ -3,6 +3,7 @@ import { CHECK_TYP, ENROLL_TYP } from '../protocol/assertion.js';
 import { base64urlEncodeJson, signCompactJws } from '../protocol/jws.js';
 import { AssertionError, MemoryNonceStore, createChallenge, createVerifier, isPresenzaError, type NonceStore, type VerifierOptions } from './index.js';
 import { newDevice, type Device } from '../../testing/device.js';
+import { expectCode, rejection } from '../../testing/refusals.js';
 
 const NOW_MS = Date.UTC(2026, 2, 2, 10, 0, 0);
 const NOW_S = NOW_MS / 1000;
@@ -35,20 +36,6 @@ function verifier(extra: Partial<VerifierOptions> = {}) {
 }
 
 const expectation = (nonce: string) => ({ publicJwk: device.publicJwk, expectedNonce: nonce, checkId: CHECK_ID, enrollmentId: SUBJECT });
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => expect.fail(`expected a rejection, got ${JSON.stringify(value)}`),
-    (error: unknown) => error,
-  );
-}
-
-async function expectCode(promise: Promise<unknown>, code: string, claim?: string): Promise<void> {
-  const error = await rejection(promise);
-  expect(error).toBeInstanceOf(AssertionError);
-  expect((error as AssertionError).code).toBe(code);
-  expect((error as AssertionError).claim).toBe(claim);
-}
 
 describe('createVerifier', () => {
   it('enrolls a device, then accepts its checks', async () => {

@@ -14,6 +14,7 @@ import {
   type VerifyCheckOptions,
 } from './index.js';
 import { newDevice, type Device } from '../../testing/device.js';
+import { expectCode, rejection } from '../../testing/refusals.js';
 
 // Injected clock: 2 March 2026, 10:00:00 UTC (in the past, so the default clock rejects these tokens).
 const NOW_MS = Date.UTC(2026, 2, 2, 10, 0, 0);
@@ -61,24 +62,6 @@ async function signCheck(
 
 function options(nonce: string, extra: Partial<VerifyCheckOptions> = {}): VerifyCheckOptions {
   return { audience: AUDIENCE, publicJwk: device.publicJwk, expectedNonce: nonce, checkId: CHECK_ID, now: NOW_MS, ...extra };
-}
-
-/** Resolves to the error `promise` rejects with; fails the test if it fulfils. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => expect.fail(`expected a rejection, got ${JSON.stringify(value)}`),
-    (error: unknown) => error,
-  );
-}
-
-/** Expects a refusal with `code`; with `claim`, also that the error names that claim (property and message). */
-async function expectCode(promise: Promise<unknown>, code: string, claim?: string): Promise<void> {
-  const error = await rejection(promise);
-  expect(error).toBeInstanceOf(AssertionError);
-  expect((error as AssertionError).code).toBe(code);
-  if (claim === undefined) return;
-  expect((error as AssertionError).claim).toBe(claim);
-  expect((error as AssertionError).message.startsWith(`${claim}: `)).toBe(true);
 }
 
 /** The same base64url text with the last character's unused low bit set: same bytes, another spelling. */

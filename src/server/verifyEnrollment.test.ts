@@ -13,6 +13,7 @@ import {
   type VerifyEnrollmentOptions,
 } from './index.js';
 import { newDevice, type Device } from '../../testing/device.js';
+import { expectCode } from '../../testing/refusals.js';
 
 const NOW_MS = Date.UTC(2026, 2, 2, 9, 0, 0);
 const NOW_S = NOW_MS / 1000;
@@ -44,20 +45,6 @@ async function signEnrollment(
 
 function options(nonce: string, extra: Partial<VerifyEnrollmentOptions> = {}): VerifyEnrollmentOptions {
   return { audience: AUDIENCE, expectedNonce: nonce, now: NOW_MS, ...extra };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => expect.fail(`expected a rejection, got ${JSON.stringify(value)}`),
-    (error: unknown) => error,
-  );
-}
-
-async function expectCode(promise: Promise<unknown>, code: string, claim?: string): Promise<void> {
-  const error = await rejection(promise);
-  expect(error).toBeInstanceOf(AssertionError);
-  expect((error as AssertionError).code).toBe(code);
-  if (claim !== undefined) expect((error as AssertionError).claim).toBe(claim);
 }
 
 /** Signs `header.payload` as given (e.g. in a spelling no encoder would produce) with `signer`. */

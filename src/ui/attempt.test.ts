@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CaptureProgress, PresenzaCheckResult } from '../sdk/presenza.js';
+import type { CaptureProgress } from '../protocol/capture.js';
+import type { PresenzaCheckResult } from '../sdk/options.js';
 import { isCameraErrorCode, PresenzaError, type CameraErrorCode, type PresenzaErrorCode } from '../protocol/errors.js';
 import { untilAborted } from './abort.js';
 import {

@@ -9,7 +9,8 @@
  * The controller asks its host to show abstract screens ({@link AttemptScreen}) and hears the
  * student's choices through {@link AttemptController.choose}; the element renders the screens.
  */
-import type { CaptureProgress, PresenzaCheckResult } from '../sdk/presenza.js';
+import type { CaptureProgress } from '../protocol/capture.js';
+import type { PresenzaCheckResult } from '../sdk/options.js';
 import { isPresenzaError } from '../protocol/errors.js';
 import { abortedError, untilAborted } from './abort.js';
 import type { PresenzaLike, PresenzaResultDetail, PresenzaUiAlternative, PresenzaUiOperation } from './options.js';

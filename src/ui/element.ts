@@ -9,7 +9,7 @@
  * controller (`attempt.ts`) decides what comes next, the panel (`views/`) shows it, the
  * {@link SdkLoader} and the {@link PreviewCamera} hold the SDK instance and the camera.
  */
-import { retainUntilMs, type PresenzaCheckResult } from '../sdk/presenza.js';
+import { retainUntilMs, type PresenzaCheckResult } from '../sdk/options.js';
 import { PresenzaError } from '../protocol/errors.js';
 import { abortedError } from './abort.js';
 import { AttemptController, type AttemptOperation, type AttemptResult, type AttemptScreen, type Choice } from './attempt.js';

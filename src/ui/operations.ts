@@ -2,7 +2,7 @@
  * The element's two SDK operations as the attempt controller runs them: the SDK call, with the
  * element's camera and frame callback, and how its result is judged.
  */
-import type { PresenzaCheckResult } from '../sdk/presenza.js';
+import type { PresenzaCheckResult } from '../sdk/options.js';
 import type { AttemptOperation } from './attempt.js';
 import type { PresenzaUiCheckOptions, PresenzaUiEnrollOptions } from './options.js';
 import { checkProblem } from './problems.js';

@@ -2,7 +2,7 @@
  * What went wrong, in the student's terms: maps a check result or an SDK error to the texts to
  * show (what happened, what to do) and to whether trying again can help.
  */
-import type { PresenzaCheckResult } from '../sdk/presenza.js';
+import type { PresenzaCheckResult } from '../sdk/options.js';
 import { isCameraErrorCode, isPresenzaError, type CameraErrorCode } from '../protocol/errors.js';
 import type { MessageKey } from './i18n/index.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { LoadProgress, PresenzaOptions } from '../sdk/presenza.js';
+import type { LoadProgress } from '../protocol/capture.js';
+import type { PresenzaOptions } from '../sdk/options.js';
 import type { PresenzaProgressDetail } from './options.js';
 import { SdkLoader, type CreatePresenza } from './sdkLoader.js';
 

@@ -4,7 +4,9 @@
  * then creates the instance on first use, reports the model downloads, and closes it when it is
  * released (the element left the page, or was configured again).
  */
-import { Presenza, type LoadProgress, type PresenzaOptions } from '../sdk/presenza.js';
+import type { LoadProgress } from '../protocol/capture.js';
+import type { PresenzaOptions } from '../sdk/options.js';
+import { Presenza } from '../sdk/presenza.js';
 import { isInstance, type PresenzaLike, type PresenzaProgressDetail } from './options.js';
 
 /** An instance the loader created, and so closes. */

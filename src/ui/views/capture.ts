@@ -3,7 +3,7 @@
  * gesture asked during the liveness challenge, and the capture progress. The preview plays the
  * element's stream in a video element only: no frame is drawn to a canvas or kept.
  */
-import type { CaptureProgress } from '../../sdk/presenza.js';
+import type { CaptureProgress } from '../../protocol/capture.js';
 import type { PresenzaUiOperation } from '../options.js';
 import { h } from './dom.js';
 import type { GuidanceTone } from './guidance.js';

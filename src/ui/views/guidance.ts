@@ -2,7 +2,8 @@
  * Real-time guidance: turns the quality gates' verdict on each frame into one instruction, the
  * most important issue first, or the liveness gesture asked.
  */
-import type { CaptureProgress, ChallengeStep, QualityIssue } from '../../sdk/presenza.js';
+import type { CaptureProgress, QualityIssue } from '../../protocol/capture.js';
+import type { ChallengeStep } from '../../protocol/liveness.js';
 import type { MessageKey } from '../i18n/index.js';
 
 /** Issues in the order they should be fixed: a later one may disappear once an earlier one is. */

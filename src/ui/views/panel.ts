@@ -3,7 +3,7 @@
  * Showing a screen moves focus to its heading and announces results and errors; after each frame
  * the capture screen's guidance is updated and spoken.
  */
-import type { CaptureProgress } from '../../sdk/presenza.js';
+import type { CaptureProgress } from '../../protocol/capture.js';
 import type { Choice } from '../attempt.js';
 import { resolveLanguage, translator, type Translate } from '../i18n/index.js';
 import type { ResolvedUiOptions } from '../options.js';
