@@ -158,6 +158,8 @@ export class Presenza {
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
     if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new TypeError('timeoutMs must be a positive number of milliseconds');
     const signal = options.signal && this.signal ? AbortSignal.any([options.signal, this.signal]) : options.signal ?? this.signal;
+    // Aborted before any frame was needed: the camera is not asked for at all.
+    if (signal?.aborted) throw new PresenzaError('ERR_ABORTED', 'the capture was aborted by the caller');
     const source = await openFrameSource(options.camera);
     let gesture = false;
     return runCapture(

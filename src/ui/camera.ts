@@ -4,7 +4,7 @@
  * canvas and no frame is kept.
  */
 import { openCamera } from '../sdk/camera.js';
-import { untilAborted } from './abort.js';
+import { abortedError, untilAborted } from './abort.js';
 
 function stopStream(stream: MediaStream): void {
   for (const track of stream.getTracks()) track.stop();
@@ -15,10 +15,12 @@ export class PreviewCamera {
   #stream: MediaStream | undefined;
 
   /**
-   * Opens the camera (throws the SDK's coded `ERR_CAMERA_*` errors). If `signal` aborts while the
+   * Opens the camera (throws the SDK's coded `ERR_CAMERA_*` errors). Once `signal` has aborted
+   * (the student left the attempt), the camera is not asked for at all; if it aborts while the
    * browser is still asking for permission, rejects at once and stops the stream when it arrives.
    */
   async open(signal: AbortSignal): Promise<MediaStream> {
+    if (signal.aborted) throw abortedError('opening the camera');
     const pending = openCamera();
     try {
       this.#stream = await untilAborted(pending, signal, 'opening the camera');
