@@ -35,7 +35,7 @@ function config({ entry, outDir, formats, fileName, name, ssr = false, minify = 
       copyPublicDir: false,
       lib: { entry, formats, fileName, name },
       rollupOptions: {
-        external: ssr ? ['jose', /^node:/] : [],
+        external: ssr ? [/^node:/] : [],
         output: { chunkFileNames: 'chunks/[name]-[hash].js' },
       },
     },

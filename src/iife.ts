@@ -2,7 +2,8 @@
  * Script-tag entry: the IIFE build assigns these exports to `window.Presenza`, so a page can call
  * `await Presenza.create({...})` directly.
  */
-import { Presenza, type PresenzaOptions } from './sdk/presenza.js';
+import type { PresenzaOptions } from './sdk/options.js';
+import { Presenza } from './sdk/presenza.js';
 import { mountPresenza } from './ui/mount.js';
 
 export * from './index.js';

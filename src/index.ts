@@ -1,21 +1,16 @@
 /** Presenza browser SDK: on-device face presence checks. Named exports only. */
+export { Presenza, WORKER_FILE } from './sdk/presenza.js';
 export {
-  Presenza,
   DEFAULT_BACKEND,
   DEFAULT_CHECK_TIMEOUT_MS,
   DEFAULT_ENROLL_TIMEOUT_MS,
   MAX_RETENTION_MONTHS,
-  WORKER_FILE,
   defaultAssetsBaseUrl,
   defaultCaptureTimeoutMs,
-} from './sdk/presenza.js';
+} from './sdk/options.js';
+export type { PresenzaOptions, CaptureOptions, EnrollOptions, CheckOptions, PresenzaCheckResult } from './sdk/options.js';
+export type { CameraOption } from './sdk/captureLoop.js';
 export type {
-  PresenzaOptions,
-  CaptureOptions,
-  EnrollOptions,
-  CheckOptions,
-  PresenzaCheckResult,
-  CameraOption,
   CaptureProgress,
   CheckResult,
   EnrollmentStatus,
@@ -26,14 +21,14 @@ export type {
   RuntimeReport,
   QualityIssue,
   QualityHint,
-} from './sdk/presenza.js';
+} from './protocol/capture.js';
 export { CAMERA_CONSTRAINTS } from './sdk/camera.js';
 export { FRAME_INTERVAL_MS } from './protocol/capture.js';
 export { LIVENESS_POLICIES, DEFAULT_LIVENESS_POLICY, STEP_TIME_LIMIT_MS } from './protocol/liveness.js';
 export type { ChallengeFailure, ChallengeStep, LivenessPolicy, LivenessProgress } from './protocol/liveness.js';
 export { SDK_VERSION } from './protocol/version.js';
-export { PresenzaError, isPresenzaError, ERROR_CODES } from './protocol/errors.js';
-export type { PresenzaErrorCode } from './protocol/errors.js';
+export { PresenzaError, isPresenzaError, ERROR_CODES, CAMERA_ERROR_CODES, isCameraErrorCode } from './protocol/errors.js';
+export type { PresenzaErrorCode, CameraErrorCode } from './protocol/errors.js';
 export type { CheckOutcome, CheckReason, LivenessResult } from './protocol/assertion.js';
 export {
   PresenzaCheckElement,

@@ -20,6 +20,22 @@ export const ENROLL_TYP = 'presenza-enroll+jwt';
 /** Longest allowed gap between `iat` and `exp`, in seconds. */
 export const MAX_ASSERTION_LIFETIME_SECONDS = 120;
 
+/**
+ * Longest retention of an enrollment, in calendar months: `retainUntil` (e.g. the course end) is at
+ * most this many months ahead. The SDK refuses more at enroll time (counting from the enroll call
+ * in the device's local calendar); the verifier refuses more counting from `iat` in UTC.
+ */
+export const MAX_RETENTION_MONTHS = 12;
+
+/**
+ * Seconds the verifier tolerates beyond {@link MAX_RETENTION_MONTHS} after `iat`: two days. It
+ * absorbs the difference between the SDK's local calendar and the verifier's UTC one: where a
+ * local 29 February is already 1 March in UTC, the two limits a year later lie a day apart, and a
+ * time zone's UTC offset may change in between (daylight saving time, a zone moved across the date
+ * line). `iat` and `retainUntil` come from the same device clock, so no clock skew is involved.
+ */
+export const RETENTION_LIMIT_SLACK_SECONDS = 2 * 86_400;
+
 /** Result of a check. `inconclusive` means the check could not be run to a decision. */
 export const CHECK_OUTCOMES = ['pass', 'fail', 'inconclusive'] as const;
 
@@ -123,7 +139,10 @@ export interface EnrollClaims {
   iat: number;
   /** Expiry, Unix seconds (integer), at most {@link MAX_ASSERTION_LIFETIME_SECONDS} after `iat`. */
   exp: number;
-  /** Unix seconds after which the device deletes the template and keys (e.g. the course end). */
+  /**
+   * Unix seconds after which the device deletes the template and keys (e.g. the course end): in
+   * the future, and at most {@link MAX_RETENTION_MONTHS} months after `iat`.
+   */
   retainUntil: number;
   /** Lower-case hex prefixes of the SHA-256 of each model file used. */
   models: string[];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPresenzaError, PresenzaError, reviveError } from './errors.js';
+import { CAMERA_ERROR_CODES, ERROR_CODES, isCameraErrorCode, isPresenzaError, PresenzaError, reviveError } from './errors.js';
 
 describe('isPresenzaError and reviveError', () => {
   it('recognises a plain object with a known code, as errors look after crossing a worker', () => {
@@ -16,5 +16,21 @@ describe('isPresenzaError and reviveError', () => {
     expect(isPresenzaError(other)).toBe(false);
     expect(reviveError(other)).toBe(other);
     expect(isPresenzaError(null)).toBe(false);
+  });
+});
+
+describe('isCameraErrorCode', () => {
+  it('knows the listed camera codes, all of them stable error codes', () => {
+    for (const code of CAMERA_ERROR_CODES) {
+      expect(ERROR_CODES).toContain(code);
+      expect(isCameraErrorCode(code)).toBe(true);
+    }
+    expect(CAMERA_ERROR_CODES).toContain('ERR_CAMERA_POLICY');
+  });
+
+  it('rejects other codes, including unknown ones that only look like camera codes', () => {
+    expect(isCameraErrorCode('ERR_NO_FACE')).toBe(false);
+    expect(isCameraErrorCode('ERR_CAMERA_EXPLODED')).toBe(false);
+    expect(isCameraErrorCode(undefined)).toBe(false);
   });
 });

@@ -5,6 +5,24 @@
  * checks the code and {@link reviveError} rebuilds the class on the main thread.
  */
 
+/**
+ * The camera's error codes: why the camera could not be opened or stopped during a capture
+ * (getUserMedia's errors, an insecure page, an iframe without `allow="camera"`). A camera problem
+ * is the student's to fix, not a failed check. Listed here once; {@link ERROR_CODES} includes them.
+ */
+export const CAMERA_ERROR_CODES = [
+  'ERR_CAMERA_DENIED',
+  'ERR_CAMERA_BUSY',
+  'ERR_CAMERA_NOT_FOUND',
+  'ERR_CAMERA_CONSTRAINTS',
+  'ERR_CAMERA_INSECURE_CONTEXT',
+  'ERR_CAMERA_POLICY',
+  'ERR_CAMERA_FAILED',
+] as const;
+
+/** One of {@link CAMERA_ERROR_CODES}. */
+export type CameraErrorCode = (typeof CAMERA_ERROR_CODES)[number];
+
 /** Stable error codes. Adding a code is a minor change; renaming one is a breaking change. */
 export const ERROR_CODES = [
   // Assets and runtimes (browser).
@@ -24,14 +42,8 @@ export const ERROR_CODES = [
   'ERR_MULTIPLE_FACES',
   'ERR_CAPTURE_TIMEOUT',
   'ERR_LIVENESS_FAILED',
-  // Camera (browser), from getUserMedia's errors.
-  'ERR_CAMERA_DENIED',
-  'ERR_CAMERA_BUSY',
-  'ERR_CAMERA_NOT_FOUND',
-  'ERR_CAMERA_CONSTRAINTS',
-  'ERR_CAMERA_INSECURE_CONTEXT',
-  'ERR_CAMERA_POLICY',
-  'ERR_CAMERA_FAILED',
+  // Camera (browser): see CAMERA_ERROR_CODES.
+  ...CAMERA_ERROR_CODES,
   // Assertion verification (server).
   'ERR_MALFORMED',
   'ERR_ALGORITHM',
@@ -49,6 +61,12 @@ export const ERROR_CODES = [
 export type PresenzaErrorCode = (typeof ERROR_CODES)[number];
 
 const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
+const CAMERA_CODES: ReadonlySet<string> = new Set(CAMERA_ERROR_CODES);
+
+/** True when `code` is one of {@link CAMERA_ERROR_CODES}. */
+export function isCameraErrorCode(code: unknown): code is CameraErrorCode {
+  return typeof code === 'string' && CAMERA_CODES.has(code);
+}
 
 /** Base class of every coded Presenza error. */
 export class PresenzaError extends Error {

@@ -8,6 +8,8 @@ import {
   base64urlEncode,
   base64urlEncodeJson,
   exportPublicJwk,
+  isCanonicalBase64url,
+  isP256Coordinate,
   jwkThumbprint,
   signCompactJws,
 } from './jws.js';
@@ -42,8 +44,29 @@ describe('base64url', () => {
     ['standard base64 /', 'a/b'],
     ['whitespace', 'AA AA'],
     ['impossible length 4n+1', 'AAAAA'],
+    ['non-zero trailing bits after one byte', 'AB'],
+    ['non-zero trailing bits after two bytes', 'AAB'],
   ])('rejects %s', (_name, text) => {
     expect(() => base64urlDecode(text)).toThrow(TypeError);
+  });
+
+  it('calls canonical exactly the texts that decode and re-encode to themselves', () => {
+    const digits = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    let canonical = 0;
+    // Every 1-, 2- and 3-character tail after a full group, against Node's lenient decoder.
+    for (const a of digits) {
+      for (const tail of [a, ...[...digits].map((b) => a + b), ...[...digits].map((b) => `Q${a}${b}`)]) {
+        const text = `AAAA${tail}`;
+        const roundTrip = text.length % 4 !== 1 && Buffer.from(text, 'base64url').toString('base64url') === text;
+        expect(isCanonicalBase64url(text), text).toBe(roundTrip);
+        if (roundTrip) canonical++;
+      }
+    }
+    // 64 × 64 two-character tails, 1 in 16 canonical; 64 × 64 three-character ones, 1 in 4.
+    expect(canonical).toBe(256 + 1024);
+    expect(isCanonicalBase64url('')).toBe(true);
+    expect(isCanonicalBase64url('AA==')).toBe(false);
+    expect(isCanonicalBase64url('AA+/')).toBe(false);
   });
 
   it('encodes JSON as UTF-8', () => {
@@ -80,6 +103,22 @@ describe('jwkThumbprint (RFC 7638)', () => {
     expect(full.key_ops).toBeDefined();
     expect(await jwkThumbprint(full)).toBe(await calculateJwkThumbprint(full, 'sha256'));
     expect(await jwkThumbprint(full)).toBe(await jwkThumbprint(await exportPublicJwk(publicKey)));
+  });
+
+  it('refuses x or y with non-zero trailing bits: one point, one thumbprint', async () => {
+    const { publicKey } = await deviceKeyPair();
+    const jwk = await exportPublicJwk(publicKey);
+    expect(isP256Coordinate(jwk.x) && isP256Coordinate(jwk.y)).toBe(true);
+    // 43 characters carry 258 bits for 32 bytes: the last character's 2 low bits are unused.
+    const digits = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const bump = (c: string) => `${c.slice(0, -1)}${digits[digits.indexOf(c.at(-1)!) | 1]}`;
+    for (const variant of [{ ...jwk, x: bump(jwk.x) }, { ...jwk, y: bump(jwk.y) }]) {
+      expect(Buffer.from(variant.x, 'base64url')).toEqual(Buffer.from(jwk.x, 'base64url'));
+      expect(Buffer.from(variant.y, 'base64url')).toEqual(Buffer.from(jwk.y, 'base64url'));
+      await expect(jwkThumbprint(variant)).rejects.toThrow(/canonical/);
+    }
+    await expect(jwkThumbprint({ ...jwk, x: `${jwk.x}=` })).rejects.toThrow(TypeError);
+    await expect(jwkThumbprint({ ...jwk, x: jwk.x.slice(0, -1) })).rejects.toThrow(TypeError);
   });
 
   it('rejects anything but an EC P-256 JWK', async () => {

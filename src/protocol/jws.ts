@@ -3,8 +3,8 @@
  *
  * It runs wherever `globalThis.crypto.subtle`, `btoa`, `atob` and `TextEncoder` exist: a browser
  * (window or Web Worker) and Node 20+. It deliberately does not import jose, so the browser bundle
- * stays small; the server verifier (`presenza/server`) accepts what this produces (it checks
- * enrollments with jose and check signatures with node:crypto, for speed: see src/server/verify.ts).
+ * stays small; the server verifier (`presenza/server`) accepts what this produces (it verifies
+ * with node:crypto, see src/server/es256.ts).
  *
  * WebCrypto's ECDSA signature is already the fixed-length `r || s` (64 bytes for P-256) that
  * JWS ES256 requires (RFC 7518 §3.4), so no DER conversion is needed.
@@ -27,6 +27,9 @@ export interface JwsProtectedHeader {
 }
 
 const BASE64URL_ALPHABET = /^[A-Za-z0-9_-]*$/;
+const BASE64URL_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** Base64url characters of a 32-byte P-256 coordinate. */
+const P256_COORDINATE_CHARS = 43;
 const BTOA_CHUNK = 0x8000;
 const utf8 = new TextEncoder();
 
@@ -40,19 +43,44 @@ export function base64urlEncode(bytes: Uint8Array): string {
 }
 
 /**
- * Decodes unpadded base64url. Throws `TypeError` on padding, on any character outside the
- * base64url alphabet, or on an impossible length.
+ * True when `text` is the one canonical unpadded base64url encoding of some bytes, i.e. decoding
+ * and re-encoding it gives `text` back: only the url alphabet, no padding, no impossible length
+ * (4n + 1), and the unused low bits of the last character are zero. Without that last rule every
+ * 2 trailing bytes would have 16 accepted spellings (4 unused bits) and every 1 trailing byte 4.
+ */
+export function isCanonicalBase64url(text: string): boolean {
+  if (typeof text !== 'string' || !BASE64URL_ALPHABET.test(text)) return false;
+  const tail = text.length % 4;
+  if (tail === 0) return true;
+  if (tail === 1) return false;
+  // Two characters carry 12 bits for one byte (4 unused), three carry 18 for two bytes (2 unused).
+  const unusedBits = tail === 2 ? 0b1111 : 0b11;
+  return (BASE64URL_DIGITS.indexOf(text.charAt(text.length - 1)) & unusedBits) === 0;
+}
+
+/**
+ * Decodes canonical unpadded base64url. Throws `TypeError` on padding, on any character outside
+ * the base64url alphabet, on an impossible length or on non-zero unused trailing bits (see
+ * {@link isCanonicalBase64url}).
  */
 export function base64urlDecode(text: string): Uint8Array<ArrayBuffer> {
   if (typeof text !== 'string') throw new TypeError('base64urlDecode: input must be a string');
-  if (!BASE64URL_ALPHABET.test(text) || text.length % 4 === 1) {
-    throw new TypeError('base64urlDecode: input is not unpadded base64url');
+  if (!isCanonicalBase64url(text)) {
+    throw new TypeError('base64urlDecode: input is not canonical unpadded base64url');
   }
   const base64 = text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4);
   const binary = atob(base64);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
+}
+
+/**
+ * True when `value` is a P-256 coordinate as a JWK carries it: the canonical base64url of exactly
+ * 32 bytes (43 characters). Whether the point lies on the curve is a separate question.
+ */
+export function isP256Coordinate(value: unknown): value is string {
+  return typeof value === 'string' && value.length === P256_COORDINATE_CHARS && isCanonicalBase64url(value);
 }
 
 /** Encodes a value as UTF-8 JSON, then base64url. */
@@ -125,7 +153,9 @@ export async function exportPublicJwk(publicKey: CryptoKey): Promise<EcPublicJwk
 /**
  * RFC 7638 JWK thumbprint of an EC P-256 public key: SHA-256 over the canonical JSON
  * `{"crv":…,"kty":…,"x":…,"y":…}` (members in that order, no whitespace), base64url-encoded.
- * Members other than these four (e.g. `key_ops`) do not affect the result.
+ * Members other than these four (e.g. `key_ops`) do not affect the result. `x` and `y` must be
+ * canonical base64url of 32 bytes ({@link isP256Coordinate}): the thumbprint hashes their text, so
+ * a non-canonical spelling of the same point would otherwise give the key a second thumbprint.
  */
 export async function jwkThumbprint(publicJwk: EcPublicJwk): Promise<string> {
   if (typeof publicJwk !== 'object' || publicJwk === null) {
@@ -134,6 +164,9 @@ export async function jwkThumbprint(publicJwk: EcPublicJwk): Promise<string> {
   const { kty, crv, x, y } = publicJwk;
   if (kty !== 'EC' || crv !== 'P-256' || typeof x !== 'string' || typeof y !== 'string') {
     throw new TypeError('jwkThumbprint: publicJwk must be an EC P-256 JWK with string x and y');
+  }
+  if (!isP256Coordinate(x) || !isP256Coordinate(y)) {
+    throw new TypeError('jwkThumbprint: publicJwk x and y must be canonical base64url of 32 bytes');
   }
   const canonical = JSON.stringify({ crv, kty, x, y });
   const digest = await crypto.subtle.digest('SHA-256', utf8.encode(canonical));

@@ -3,7 +3,7 @@
  * coded errors a host page can explain (denied, held by Zoom or Teams, missing, constraints,
  * insecure page, an iframe without `allow="camera"`).
  */
-import { PresenzaError, type PresenzaErrorCode } from '../protocol/errors.js';
+import { PresenzaError, type CameraErrorCode } from '../protocol/errors.js';
 
 /** Resolution asked of the camera: enough for a face at arm's length, light on a cheap laptop. */
 export const CAMERA_CONSTRAINTS: MediaTrackConstraints = {
@@ -13,7 +13,7 @@ export const CAMERA_CONSTRAINTS: MediaTrackConstraints = {
   facingMode: 'user',
 };
 
-const MESSAGES: Partial<Record<PresenzaErrorCode, string>> = {
+const MESSAGES: Record<CameraErrorCode, string> = {
   ERR_CAMERA_DENIED: 'camera permission was denied; allow the camera for this site in the browser settings, then retry',
   ERR_CAMERA_BUSY: 'the camera is in use by another application (for example Zoom or Teams) or could not be started; close it there, then retry',
   ERR_CAMERA_NOT_FOUND: 'no camera was found; connect a webcam, then retry',
@@ -34,7 +34,7 @@ function cameraBlockedByPolicy(): boolean {
 export function cameraError(error: unknown): PresenzaError {
   if (error instanceof PresenzaError) return error;
   const name = (error as { name?: unknown } | null)?.name;
-  let code: PresenzaErrorCode;
+  let code: CameraErrorCode;
   switch (name) {
     case 'NotAllowedError':
     case 'SecurityError':
@@ -62,9 +62,9 @@ export function cameraError(error: unknown): PresenzaError {
 /** Opens the camera (optionally a given device). Throws a coded error when it cannot. */
 export async function openCamera(deviceId?: string): Promise<MediaStream> {
   if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia) {
-    throw new PresenzaError('ERR_CAMERA_INSECURE_CONTEXT', MESSAGES.ERR_CAMERA_INSECURE_CONTEXT!);
+    throw new PresenzaError('ERR_CAMERA_INSECURE_CONTEXT', MESSAGES.ERR_CAMERA_INSECURE_CONTEXT);
   }
-  if (cameraBlockedByPolicy()) throw new PresenzaError('ERR_CAMERA_POLICY', MESSAGES.ERR_CAMERA_POLICY!);
+  if (cameraBlockedByPolicy()) throw new PresenzaError('ERR_CAMERA_POLICY', MESSAGES.ERR_CAMERA_POLICY);
   try {
     const video = deviceId ? { ...CAMERA_CONSTRAINTS, deviceId: { exact: deviceId } } : CAMERA_CONSTRAINTS;
     return await navigator.mediaDevices.getUserMedia({ video, audio: false });

@@ -2,9 +2,9 @@
  * The options of the public SDK: their types, defaults (named constants) and the checks that turn
  * a caller's mistake into a precise `TypeError`.
  */
-import { MAX_ID_LENGTH } from '../protocol/assertion.js';
+import { MAX_ID_LENGTH, MAX_RETENTION_MONTHS } from '../protocol/assertion.js';
 import type { CaptureProgress, CheckResult, LoadProgress, OnnxBackend } from '../protocol/capture.js';
-import type { PresenzaErrorCode } from '../protocol/errors.js';
+import type { CameraErrorCode } from '../protocol/errors.js';
 import {
   ALTERNATIVE_STEPS,
   CHECK_CHALLENGE,
@@ -36,8 +36,8 @@ export function defaultCaptureTimeoutMs(capture: 'enroll' | 'check', policy: Liv
   return base + gestures * STEP_TIME_LIMIT_MS;
 }
 
-/** Longest retention of a template: 12 months from enrollment (e.g. until the course ends). */
-export const MAX_RETENTION_MONTHS = 12;
+/** Longest retention of a template: 12 months from enrollment; the verifier enforces it too. */
+export { MAX_RETENTION_MONTHS };
 
 /** Options of `Presenza.create`. */
 export interface PresenzaOptions {
@@ -100,7 +100,7 @@ export interface CheckOptions extends CaptureOptions {
 /** Result of `Presenza.check`: the outcome to show, and the assertion to post to the server. */
 export interface PresenzaCheckResult extends CheckResult {
   /** When the camera could not be used: which problem, so the page can say what to do. */
-  cameraError?: PresenzaErrorCode;
+  cameraError?: CameraErrorCode;
 }
 
 /** The URL of the SDK script itself, read while the script is being evaluated. */

@@ -12,7 +12,7 @@ import {
   type FrameVerdict,
   type RuntimeReport,
 } from '../protocol/capture.js';
-import { isPresenzaError, PresenzaError, type PresenzaErrorCode } from '../protocol/errors.js';
+import { isCameraErrorCode, isPresenzaError, PresenzaError, type CameraErrorCode } from '../protocol/errors.js';
 import { openFrameSource, runCapture } from './captureLoop.js';
 import {
   defaultCaptureTimeoutMs,
@@ -27,30 +27,6 @@ import {
   type PresenzaOptions,
 } from './options.js';
 import { startWorker, type WorkerHandle } from './workerClient.js';
-
-export type { CameraOption } from './captureLoop.js';
-export {
-  DEFAULT_BACKEND,
-  DEFAULT_CHECK_TIMEOUT_MS,
-  DEFAULT_ENROLL_TIMEOUT_MS,
-  MAX_RETENTION_MONTHS,
-  defaultAssetsBaseUrl,
-  defaultCaptureTimeoutMs,
-  retainUntilMs,
-} from './options.js';
-export type { CaptureOptions, CheckOptions, EnrollOptions, PresenzaCheckResult, PresenzaOptions } from './options.js';
-export type { CaptureProgress, CheckResult, EnrollmentStatus } from '../protocol/capture.js';
-
-export type { ChallengeStep, LivenessPolicy, LivenessProgress } from '../protocol/liveness.js';
-export type {
-  FrameTiming,
-  FrameVerdict,
-  LoadProgress,
-  OnnxBackend,
-  RuntimeReport,
-  QualityIssue,
-  QualityHint,
-} from '../protocol/capture.js';
 
 /** File name of the worker module inside `assetsBaseUrl`. */
 export const WORKER_FILE = 'presenza-worker.js';
@@ -131,11 +107,11 @@ export class Presenza {
       const start = await this.worker.call('beginCheck', { ...request, nowMs: this.now() });
       if (!start.ready) return start.result;
       let end: 'complete' | 'timeout' | 'camera_unavailable';
-      let cameraError: PresenzaErrorCode | undefined;
+      let cameraError: CameraErrorCode | undefined;
       try {
         end = await this.capture(options, defaultCaptureTimeoutMs('check', request.liveness));
       } catch (error) {
-        if (!isPresenzaError(error) || !error.code.startsWith('ERR_CAMERA_')) {
+        if (!isPresenzaError(error) || !isCameraErrorCode(error.code)) {
           await this.worker.call('cancelCapture');
           throw error;
         }
@@ -182,6 +158,8 @@ export class Presenza {
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
     if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new TypeError('timeoutMs must be a positive number of milliseconds');
     const signal = options.signal && this.signal ? AbortSignal.any([options.signal, this.signal]) : options.signal ?? this.signal;
+    // Aborted before any frame was needed: the camera is not asked for at all.
+    if (signal?.aborted) throw new PresenzaError('ERR_ABORTED', 'the capture was aborted by the caller');
     const source = await openFrameSource(options.camera);
     let gesture = false;
     return runCapture(

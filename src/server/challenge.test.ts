@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CHALLENGE_BYTES, createChallenge } from './challenge.js';
-import { MIN_NONCE_LENGTH } from './verify.js';
+import { MIN_NONCE_LENGTH } from './index.js';
 
 describe('createChallenge', () => {
   it('returns 256 random bits as unpadded base64url', () => {

@@ -4,74 +4,32 @@
  * the notice and the choice, loads the SDK, opens the camera for a mirrored preview, guides the
  * student frame by frame, and ends with the result, a retry or the alternative. It stops the
  * camera the moment a capture ends and never draws or keeps a frame.
+ *
+ * This class is the shell: options, the public methods, the lifecycle and the events. The attempt
+ * controller (`attempt.ts`) decides what comes next, the panel (`views/`) shows it, the
+ * {@link SdkLoader} and the {@link PreviewCamera} hold the SDK instance and the camera.
  */
-import { Presenza, retainUntilMs, type CaptureProgress, type LoadProgress, type PresenzaCheckResult } from '../sdk/presenza.js';
-import { isPresenzaError, PresenzaError } from '../protocol/errors.js';
-import { abortedError, untilAborted } from './abort.js';
-import { h } from './dom.js';
-import { Announcer, guidanceFor } from './guidance.js';
-import { resolveLanguage, translator, type Translate } from './i18n/index.js';
+import { retainUntilMs, type PresenzaCheckResult } from '../sdk/options.js';
+import { PresenzaError } from '../protocol/errors.js';
+import { abortedError } from './abort.js';
+import { AttemptController, type AttemptOperation, type AttemptResult, type AttemptScreen, type Choice } from './attempt.js';
+import { PreviewCamera } from './camera.js';
+import { checkOperation, enrollOperation } from './operations.js';
 import {
-  isInstance,
   requireText,
   resolveUiOptions,
-  type PresenzaLike,
   type PresenzaUiAlternative,
   type PresenzaUiCheckOptions,
   type PresenzaUiEnrollOptions,
   type PresenzaUiEventMap,
-  type PresenzaUiOperation,
   type PresenzaUiOptions,
   type ResolvedUiOptions,
 } from './options.js';
-import { openPreviewStream, stopStream } from './preview.js';
-import { checkProblem, errorProblem, type Problem } from './problems.js';
-import { adoptStyles } from './styles.js';
-import {
-  alternativeView,
-  captureView,
-  checkIntroView,
-  loadingView,
-  noticeView,
-  problemView,
-  startingView,
-  successView,
-  type CaptureView,
-  type Choice,
-  type LoadingView,
-  type PresenzaUiState,
-  type View,
-  type ViewContext,
-} from './views.js';
-
-/** The "turning on the camera" screen appears only if the browser takes longer than this (a permission prompt). */
-export const STARTING_VIEW_DELAY_MS = 400;
+import { SdkLoader } from './sdkLoader.js';
+import { checkIntroView, enrolledView, noticeView, Panel, passedView, viewFor, type OperationViews, type PresenzaUiState } from './views/index.js';
 
 /** Lets the module load where there is no DOM (server rendering); the element is only defined in a browser. */
 const ElementBase: typeof HTMLElement = typeof HTMLElement === 'undefined' ? (class {} as typeof HTMLElement) : HTMLElement;
-
-/** How one SDK operation is run by the element. */
-interface Session<R> {
-  readonly operation: PresenzaUiOperation;
-  readonly signal: AbortSignal | undefined;
-  /** The first screen: the notice, or the check's introduction. */
-  readonly intro: (ctx: ViewContext) => View;
-  /** Runs the SDK call; `openCamera` opens the element's stream and shows the preview. */
-  readonly capture: (sdk: PresenzaLike, camera: CaptureTools) => Promise<R>;
-  /** The problem in a result, or null when it succeeded. */
-  readonly problem: (result: R) => Problem | null;
-  /** The success screen. */
-  readonly success: (ctx: ViewContext) => View;
-}
-
-interface CaptureTools {
-  readonly openCamera: () => Promise<MediaStream>;
-  readonly onFrame: (progress: CaptureProgress) => void;
-  readonly signal: AbortSignal;
-}
-
-/** How an attempt ended. */
-type AttemptEnd<R> = { readonly value: R } | { readonly error: unknown } | { readonly interrupted: 'cancel' | 'alternative' };
 
 /**
  * The `<presenza-check>` custom element. Define it with `defineElements()` or create it with
@@ -82,43 +40,27 @@ type AttemptEnd<R> = { readonly value: R } | { readonly error: unknown } | { rea
  */
 export class PresenzaCheckElement extends ElementBase {
   #config: ResolvedUiOptions | undefined;
-  #sdk: Promise<PresenzaLike> | undefined;
-  #sdkReady = false;
-  #owned: AbortController | undefined;
-  #session: AbortController | undefined;
-  #answer: ((choice: Choice) => void) | undefined;
-  #interrupt: ((choice: 'cancel' | 'alternative') => void) | undefined;
-  #inflight: Promise<unknown> = Promise.resolve();
-  #stream: MediaStream | undefined;
-  readonly #downloads = new Map<string, LoadProgress>();
-  #loaded = 0;
-  #view: View | undefined;
-  /** The gesture last prompted (index and name), to announce each new one once. */
-  #gesture: string | undefined;
-  /** The texts of the screen shown (its language and overrides). */
-  #texts: Translate = translator('en');
-  readonly #panel: HTMLElement;
-  readonly #announcer: Announcer;
+  #sdk: SdkLoader | undefined;
+  /** The `enroll()` or `check()` call in progress, and its abort switch. */
+  #running: { readonly abort: AbortController } | undefined;
+  /** Settles when the SDK work of the last call has wound down. */
+  #sdkIdle: Promise<unknown> = Promise.resolve();
+  readonly #camera = new PreviewCamera();
+  readonly #panel: Panel;
 
   constructor() {
     super();
-    const root = this.attachShadow({ mode: 'open' });
-    adoptStyles(root);
-    this.#panel = h('section', { class: 'panel' });
-    const polite = h('div', { class: 'sr-only', 'aria-live': 'polite', 'aria-atomic': 'true' });
-    const assertive = h('div', { class: 'sr-only', 'aria-live': 'assertive', 'aria-atomic': 'true' });
-    root.append(this.#panel, polite, assertive);
-    this.#announcer = new Announcer(polite, assertive);
+    this.#panel = new Panel(this.attachShadow({ mode: 'open' }), (state) => this.setAttribute('state', state));
   }
 
   /** The screen shown. */
   get state(): PresenzaUiState {
-    return this.#view?.state ?? 'idle';
+    return this.#panel.state;
   }
 
   /** Sets the SDK, the notice's facts, the language and texts. Throws a TypeError on a bad option. */
   configure(options: PresenzaUiOptions): void {
-    if (this.#session) throw new TypeError('<presenza-check>: configure() cannot be called during enroll() or check()');
+    if (this.#running) throw new TypeError('<presenza-check>: configure() cannot be called during enroll() or check()');
     const config = resolveUiOptions(options);
     this.#releaseSdk();
     this.#config = config;
@@ -137,14 +79,10 @@ export class PresenzaCheckElement extends ElementBase {
     requireText('enroll', 'enrollmentId', options.enrollmentId);
     requireText('enroll', 'nonce', options.nonce);
     const retainUntil = new Date(retainUntilMs(options.retainUntil, Date.now()));
-    return this.#run<{ assertion: string }>(config, {
+    return this.#run(config, enrollOperation(options), options.signal, {
       operation: 'enroll',
-      signal: options.signal,
       intro: (ctx) => noticeView(ctx, retainUntil),
-      capture: (sdk, tools) => sdk.enroll({ ...options, camera: { openStream: tools.openCamera }, onFrame: tools.onFrame, signal: tools.signal }),
-      problem: () => null,
-      success: (ctx) =>
-        successView(ctx, 'enrolled', ctx.t('enrolledBody', { date: new Intl.DateTimeFormat(ctx.lang, { dateStyle: 'long' }).format(retainUntil) })),
+      success: (ctx) => enrolledView(ctx, retainUntil),
     });
   }
 
@@ -161,16 +99,7 @@ export class PresenzaCheckElement extends ElementBase {
     if (typeof options !== 'object' || options === null) throw new TypeError('check: options must be an object');
     requireText('check', 'checkId', options.checkId);
     requireText('check', 'nonce', options.nonce);
-    return this.#run<PresenzaCheckResult>(config, {
-      operation: 'check',
-      signal: options.signal,
-      intro: checkIntroView,
-      // The SDK opens the camera through the element only when it needs frames: with nothing
-      // enrolled (or an expired enrollment) it answers at once and the camera stays off.
-      capture: (sdk, tools) => sdk.check({ ...options, camera: { openStream: tools.openCamera }, onFrame: tools.onFrame, signal: tools.signal }),
-      problem: checkProblem,
-      success: (ctx) => successView(ctx, 'passed', ctx.t('passedBody')),
-    });
+    return this.#run(config, checkOperation(options), options.signal, { operation: 'check', intro: checkIntroView, success: passedView });
   }
 
   /** @internal Custom element callback. */
@@ -180,7 +109,7 @@ export class PresenzaCheckElement extends ElementBase {
 
   /** @internal Custom element callback: aborts the operation, stops the camera, closes an SDK the element created. */
   disconnectedCallback(): void {
-    this.#session?.abort();
+    this.#running?.abort.abort();
     this.#stopCamera();
     this.#releaseSdk();
   }
@@ -190,262 +119,75 @@ export class PresenzaCheckElement extends ElementBase {
     return this.#config;
   }
 
-  async #run<R>(config: ResolvedUiOptions, session: Session<R>): Promise<R | PresenzaUiAlternative> {
-    const what = session.operation;
-    if (this.#session) throw new PresenzaError('ERR_BUSY', `${what}: another enroll() or check() is in progress on this element`);
-    if (session.signal?.aborted) throw abortedError(what);
-    const controller = new AbortController();
-    const signal = controller.signal;
-    const abort = () => controller.abort();
-    session.signal?.addEventListener('abort', abort, { once: true });
-    this.#session = controller;
-    this.#loadSdk(config);
-    let failures = 0;
-    let attempt = 0;
+  /** Runs one call through an attempt controller wired to the panel, the camera, the SDK and the events. */
+  async #run<R extends AttemptResult>(
+    config: ResolvedUiOptions,
+    operation: AttemptOperation<R>,
+    signal: AbortSignal | undefined,
+    views: OperationViews,
+  ): Promise<R | PresenzaUiAlternative> {
+    const what = operation.name;
+    if (this.#running) throw new PresenzaError('ERR_BUSY', `${what}: another enroll() or check() is in progress on this element`);
+    if (signal?.aborted) throw abortedError(what);
+    const abort = new AbortController();
+    const onAbort = () => abort.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const sdk = this.#loader(config);
+    const attempts: AttemptController<R> = new AttemptController({
+      operation,
+      sdk,
+      camera: { open: (cameraSignal) => this.#camera.open(cameraSignal), stop: () => this.#stopCamera() },
+      host: {
+        show: (screen) => this.#show(screen, config, views, sdk, (choice) => attempts.choose(choice)),
+        frame: (progress) => {
+          this.#panel.showFrame(progress);
+          this.#emit('presenza-frame', { ...progress, operation: what });
+        },
+        result: (detail) => this.#emit('presenza-result', detail),
+        alternative: () => this.#emit('presenza-alternative', { operation: what }),
+        noOtherGesture: () => this.#panel.focusAlternative(),
+      },
+      maxAttempts: config.maxAttempts,
+      sdkIdle: this.#sdkIdle,
+    });
+    this.#running = { abort };
     try {
-      let choice = await this.#ask(session.intro, signal);
-      for (;;) {
-        if (choice === 'alternative') return this.#chooseAlternative(what);
-        if (choice === 'cancel') {
-          choice = await this.#ask(session.intro, signal);
-          continue;
-        }
-        const end = await this.#attempt(config, session, signal);
-        if ('interrupted' in end) {
-          choice = end.interrupted;
-          continue;
-        }
-        attempt += 1;
-        const problem = 'value' in end ? session.problem(end.value) : errorProblem(end.error);
-        this.#emitResult(what, attempt, end, problem === null);
-        if (!problem) {
-          this.#show(session.success(this.#context(config)));
-          return (end as { value: R }).value;
-        }
-        if (problem.kind === 'failed') failures += 1;
-        const canRetry = problem.retryable && failures < config.maxAttempts;
-        choice = await this.#ask((ctx) => problemView(ctx, problem, canRetry), signal);
-      }
-    } catch (error) {
-      if (signal.aborted) {
-        this.#show(undefined);
-        throw abortedError(what);
-      }
-      throw error;
+      return await attempts.run(abort.signal);
     } finally {
-      session.signal?.removeEventListener('abort', abort);
-      this.#stopCamera();
-      this.#answer = undefined;
-      this.#session = undefined;
+      signal?.removeEventListener('abort', onAbort);
+      this.#running = undefined;
       // The SDK is idle again (an interrupted capture has wound down) before the promise settles.
-      await this.#inflight;
+      this.#sdkIdle = attempts.idle;
+      await attempts.idle;
     }
   }
 
-  /** One go at the face check: load, open the camera, capture. Cancel and the alternative interrupt it at once. */
-  async #attempt<R>(config: ResolvedUiOptions, session: Session<R>, sessionSignal: AbortSignal): Promise<AttemptEnd<R>> {
-    const stop = new AbortController();
-    let interruption: 'cancel' | 'alternative' = 'cancel';
-    this.#interrupt = (choice) => {
-      interruption = choice;
-      stop.abort();
-    };
-    const signal = AbortSignal.any([sessionSignal, stop.signal]);
-    try {
-      await this.#inflight;
-      const sdk = await this.#ready(config, signal);
-      const work = session.capture(sdk, {
-        openCamera: () => this.#openCamera(config, session.operation, signal),
-        onFrame: (progress) => this.#frame(session.operation, progress),
-        signal,
-      });
-      this.#inflight = work.catch(() => undefined);
-      return { value: await untilAborted(work, signal, session.operation) };
-    } catch (error) {
-      if (sessionSignal.aborted) throw error;
-      if (stop.signal.aborted) return { interrupted: interruption };
-      return { error };
-    } finally {
-      this.#interrupt = undefined;
-      this.#stopCamera();
-    }
+  /** Shows the controller's screen; the view's buttons answer `choose`. */
+  #show(screen: AttemptScreen, config: ResolvedUiOptions, views: OperationViews, sdk: SdkLoader, choose: (choice: Choice) => void): void {
+    if (screen.kind === 'idle') return this.#panel.show(undefined);
+    this.#panel.show(viewFor(screen, this.#panel.context(config, this, choose), views, sdk.progress));
   }
 
-  /** Shows a screen with buttons and waits for the student's choice. */
-  #ask(build: (ctx: ViewContext) => View, signal: AbortSignal): Promise<Choice> {
-    const config = this.#config!;
-    return untilAborted(
-      new Promise<Choice>((resolve) => {
-        this.#answer = resolve;
-        this.#show(build(this.#context(config)));
-      }),
-      signal,
-      'waiting for the student',
-    ).finally(() => (this.#answer = undefined));
-  }
-
-  #onChoice(choice: Choice): void {
-    if (choice === 'other-gesture') this.#otherGesture();
-    else if (this.#answer) this.#answer(choice);
-    else if (choice === 'cancel' || choice === 'alternative') this.#interrupt?.(choice);
-  }
-
-  #chooseAlternative(operation: PresenzaUiOperation): PresenzaUiAlternative {
-    this.#stopCamera();
-    this.#show(alternativeView(this.#context(this.#config!)));
-    this.#emit('presenza-alternative', { operation });
-    return { outcome: 'alternative' };
-  }
-
-  /** Starts creating the SDK instance (when the element was given create options) without waiting. */
-  #loadSdk(config: ResolvedUiOptions): Promise<PresenzaLike> {
-    if (this.#sdk) return this.#sdk;
-    const { presenza } = config;
-    if (isInstance(presenza)) {
-      this.#sdkReady = true;
-      return (this.#sdk = Promise.resolve(presenza));
-    }
-    const owned = new AbortController();
-    this.#owned = owned;
-    this.#downloads.clear();
-    this.#loaded = 0;
-    const loading = Presenza.create({
-      ...presenza,
-      signal: presenza.signal ? AbortSignal.any([presenza.signal, owned.signal]) : owned.signal,
-      onProgress: (progress) => {
-        presenza.onProgress?.(progress);
-        this.#progress(progress);
+  /** The SDK loader for the configured SDK, created on first use. */
+  #loader(config: ResolvedUiOptions): SdkLoader {
+    this.#sdk ??= new SdkLoader(config.presenza, {
+      onProgress: (detail, progress) => {
+        this.#panel.showLoadProgress(progress);
+        this.#emit('presenza-progress', detail);
       },
     });
-    this.#sdk = loading;
-    loading.then(
-      (sdk) => {
-        if (owned.signal.aborted) void sdk.close();
-        else this.#sdkReady = true;
-      },
-      () => {
-        // A failed load is retried on the next attempt.
-        if (this.#sdk === loading) this.#sdk = undefined;
-      },
-    );
-    return loading;
+    return this.#sdk;
   }
 
   /** Closes an instance the element created, and forgets any instance. */
   #releaseSdk(): void {
-    const sdk = this.#sdk;
-    const owned = this.#owned;
+    this.#sdk?.release();
     this.#sdk = undefined;
-    this.#sdkReady = false;
-    this.#owned = undefined;
-    if (!owned) return;
-    owned.abort();
-    sdk?.then((instance) => (instance as Presenza).close(), () => undefined).catch(() => undefined);
-  }
-
-  async #ready(config: ResolvedUiOptions, signal: AbortSignal): Promise<PresenzaLike> {
-    const loading = this.#loadSdk(config);
-    if (!this.#sdkReady) this.#show(loadingView(this.#context(config), this.#loaded));
-    return untilAborted(loading, signal, 'loading the face check');
-  }
-
-  #progress(progress: LoadProgress): void {
-    this.#downloads.set(progress.file, progress);
-    let loaded = 0;
-    let total = 0;
-    let known = true;
-    for (const file of this.#downloads.values()) {
-      loaded += file.loaded;
-      if (file.total === null) known = false;
-      else total += file.total;
-    }
-    const fraction = known && total > 0 ? Math.min(1, loaded / total) : null;
-    // Files are announced one after the other: the bar never moves backwards.
-    if (fraction !== null) this.#loaded = Math.max(this.#loaded, fraction);
-    if (this.#view?.state === 'loading') (this.#view as LoadingView).progress(this.#loaded);
-    this.#emit('presenza-progress', { ...progress, fraction });
-  }
-
-  async #openCamera(config: ResolvedUiOptions, operation: PresenzaUiOperation, signal: AbortSignal): Promise<MediaStream> {
-    const slow = setTimeout(() => this.#show(startingView(this.#context(config))), STARTING_VIEW_DELAY_MS);
-    try {
-      this.#stream = await openPreviewStream(signal);
-    } finally {
-      clearTimeout(slow);
-    }
-    this.#show(captureView(this.#context(config), operation, this.#stream));
-    return this.#stream;
-  }
-
-  /** The student cannot make the gesture asked: ask the SDK for another; with none left, the way out is the alternative. */
-  #otherGesture(): void {
-    const sdk = this.#sdkReady ? this.#sdk : undefined;
-    void sdk
-      ?.then((instance) => instance.useAlternativeGesture())
-      .then((replaced) => {
-        if (replaced === false) this.#view?.root.querySelector<HTMLButtonElement>('[data-choice="alternative"]')?.focus();
-      })
-      .catch(() => undefined);
-  }
-
-  #frame(operation: PresenzaUiOperation, progress: CaptureProgress): void {
-    if (!this.#stream) return;
-    const guidance = guidanceFor(progress);
-    const text = this.#texts(guidance.key);
-    (this.#view as CaptureView).update(progress, text, guidance.tone);
-    // A new gesture is announced at once: its time runs from the prompt.
-    const gesture = progress.liveness?.step ? `${progress.liveness.stepIndex}:${progress.liveness.step}` : undefined;
-    if (gesture && guidance.tone === 'act' && gesture !== this.#gesture) this.#announcer.now(text);
-    else this.#announcer.guide(text);
-    this.#gesture = gesture;
-    this.#emit('presenza-frame', { ...progress, operation });
-    // Enough frames: the capture is over, so the camera goes off now, before the comparison.
-    if (progress.done) this.#stopCamera();
   }
 
   #stopCamera(): void {
-    if (this.#view?.state === 'capturing') (this.#view as CaptureView).release();
-    if (this.#stream) stopStream(this.#stream);
-    this.#stream = undefined;
-  }
-
-  /** Replaces the screen, reflects the state, moves focus to the heading and announces results. */
-  #show(view: View | undefined): void {
-    if (this.#view?.state === 'capturing') (this.#view as CaptureView).release();
-    this.#view = view;
-    this.#announcer.clear();
-    this.#panel.replaceChildren(...(view ? [view.root] : []));
-    this.setAttribute('state', this.state);
-    if (!view) return;
-    view.heading.focus();
-    if (view.announce) this.#announcer.alert(view.announce);
-  }
-
-  #context(config: ResolvedUiOptions): ViewContext {
-    const lang = resolveLanguage(config.lang, this);
-    const t = translator(lang, config.texts);
-    this.#texts = t;
-    this.#panel.lang = lang;
-    this.#panel.setAttribute('aria-label', t('regionLabel'));
-    return {
-      t,
-      lang,
-      controller: config.controller,
-      purpose: config.purpose,
-      noticeUrl: config.noticeUrl,
-      choose: (choice) => this.#onChoice(choice),
-    };
-  }
-
-  #emitResult<R>(operation: PresenzaUiOperation, attempt: number, end: AttemptEnd<R>, final: boolean): void {
-    if ('value' in end) {
-      this.#emit('presenza-result', { operation, attempt, result: end.value as PresenzaCheckResult, final });
-      return;
-    }
-    const error = 'error' in end ? end.error : undefined;
-    const code = isPresenzaError(error) ? error.code : undefined;
-    const message = error instanceof Error ? error.message : String(error);
-    this.#emit('presenza-result', { operation, attempt, error: { ...(code ? { code } : {}), message }, final });
+    this.#panel.releasePreview();
+    this.#camera.stop();
   }
 
   #emit<K extends keyof PresenzaUiEventMap>(type: K, detail: PresenzaUiEventMap[K]['detail']): void {

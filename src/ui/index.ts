@@ -14,5 +14,5 @@ export type {
   PresenzaResultDetail,
   PresenzaAlternativeDetail,
 } from './options.js';
-export type { PresenzaUiState } from './views.js';
+export type { PresenzaUiState } from './views/screen.js';
 export type { UiLanguage, UiMessages } from './i18n/index.js';

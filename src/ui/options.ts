@@ -1,5 +1,7 @@
 /** Public options, results and event details of the student UI, and their validation. */
-import type { CaptureProgress, CheckOptions, EnrollOptions, LoadProgress, Presenza, PresenzaCheckResult, PresenzaOptions } from '../sdk/presenza.js';
+import type { CaptureProgress, LoadProgress } from '../protocol/capture.js';
+import type { CheckOptions, EnrollOptions, PresenzaCheckResult, PresenzaOptions } from '../sdk/options.js';
+import type { Presenza } from '../sdk/presenza.js';
 import type { PresenzaErrorCode } from '../protocol/errors.js';
 import type { UiLanguage, UiMessages } from './i18n/index.js';
 

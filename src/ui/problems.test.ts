@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PresenzaError } from '../protocol/errors.js';
+import { CAMERA_ERROR_CODES, PresenzaError } from '../protocol/errors.js';
 import { checkProblem, errorProblem } from './problems.js';
 
 describe('problems', () => {
@@ -28,5 +28,19 @@ describe('problems', () => {
 
   it('still lets the student retry other start-up errors', () => {
     expect(errorProblem(new PresenzaError('ERR_ASSET_FETCH', 'offline')).retryable).toBe(true);
+  });
+
+  it('explains every camera error as a camera problem, in a thrown error or in a check result', () => {
+    for (const code of CAMERA_ERROR_CODES) {
+      const problem = errorProblem(new PresenzaError(code, 'camera'));
+      expect(problem.kind, code).toBe('camera-error');
+      expect(checkProblem({ outcome: 'inconclusive', reason: 'camera_unavailable', liveness: 'not_run', assertion: null, cameraError: code })).toEqual(problem);
+    }
+    expect(errorProblem(new PresenzaError('ERR_CAMERA_DENIED', 'denied'))).toMatchObject({ body: 'cameraDenied', retryable: true });
+    // Nothing the student can fix: only the alternative.
+    expect(errorProblem(new PresenzaError('ERR_CAMERA_POLICY', 'iframe'))).toMatchObject({ body: 'cameraPolicy', retryable: false });
+    expect(errorProblem(new PresenzaError('ERR_CAMERA_INSECURE_CONTEXT', 'http'))).toMatchObject({ body: 'cameraInsecure', retryable: false });
+    // A check result without the camera's code still explains a camera problem.
+    expect(checkProblem({ outcome: 'inconclusive', reason: 'camera_unavailable', liveness: 'not_run', assertion: null })).toMatchObject({ body: 'cameraFailed' });
   });
 });

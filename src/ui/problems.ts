@@ -2,8 +2,8 @@
  * What went wrong, in the student's terms: maps a check result or an SDK error to the texts to
  * show (what happened, what to do) and to whether trying again can help.
  */
-import type { PresenzaCheckResult } from '../sdk/presenza.js';
-import { isPresenzaError, type PresenzaErrorCode } from '../protocol/errors.js';
+import type { PresenzaCheckResult } from '../sdk/options.js';
+import { isCameraErrorCode, isPresenzaError, type CameraErrorCode } from '../protocol/errors.js';
 import type { MessageKey } from './i18n/index.js';
 
 /** Which kind of problem: the face check did not succeed, the camera is unusable, or anything else. */
@@ -21,7 +21,8 @@ export interface Problem {
   readonly retryable: boolean;
 }
 
-const CAMERA_PROBLEMS: Partial<Record<PresenzaErrorCode, readonly [MessageKey, MessageKey, boolean]>> = {
+/** What each camera error means for the student: what happened, what to do, whether retrying can help. */
+const CAMERA_PROBLEMS: Readonly<Record<CameraErrorCode, readonly [MessageKey, MessageKey, boolean]>> = {
   ERR_CAMERA_DENIED: ['cameraDenied', 'cameraDeniedSteps', true],
   ERR_CAMERA_BUSY: ['cameraBusy', 'cameraBusySteps', true],
   ERR_CAMERA_NOT_FOUND: ['cameraNotFound', 'cameraNotFoundSteps', true],
@@ -31,8 +32,8 @@ const CAMERA_PROBLEMS: Partial<Record<PresenzaErrorCode, readonly [MessageKey, M
   ERR_CAMERA_FAILED: ['cameraFailed', 'cameraFailedSteps', true],
 };
 
-function cameraProblem(code: PresenzaErrorCode | undefined): Problem {
-  const [body, steps, retryable] = (code && CAMERA_PROBLEMS[code]) || CAMERA_PROBLEMS.ERR_CAMERA_FAILED!;
+function cameraProblem(code: unknown): Problem {
+  const [body, steps, retryable] = CAMERA_PROBLEMS[isCameraErrorCode(code) ? code : 'ERR_CAMERA_FAILED'];
   return { kind: 'camera-error', title: 'cameraTitle', body, steps, retryable };
 }
 
@@ -65,7 +66,7 @@ export function checkProblem(result: PresenzaCheckResult): Problem | null {
 /** The problem behind an error thrown by the SDK or by the camera. */
 export function errorProblem(error: unknown): Problem {
   const code = isPresenzaError(error) ? error.code : undefined;
-  if (code?.startsWith('ERR_CAMERA_')) return cameraProblem(code);
+  if (isCameraErrorCode(code)) return cameraProblem(code);
   if (code === 'ERR_NO_FACE') return failed('enrollFailedTitle', 'reasonNoFace');
   if (code === 'ERR_MULTIPLE_FACES') return failed('enrollFailedTitle', 'reasonMultipleFaces');
   if (code === 'ERR_CAPTURE_TIMEOUT') return failed('enrollFailedTitle', 'reasonTimeout');

@@ -14,6 +14,7 @@ import {
   type VerifyCheckOptions,
 } from './index.js';
 import { newDevice, type Device } from '../../testing/device.js';
+import { expectCode, rejection } from '../../testing/refusals.js';
 
 // Injected clock: 2 March 2026, 10:00:00 UTC (in the past, so the default clock rejects these tokens).
 const NOW_MS = Date.UTC(2026, 2, 2, 10, 0, 0);
@@ -63,18 +64,27 @@ function options(nonce: string, extra: Partial<VerifyCheckOptions> = {}): Verify
   return { audience: AUDIENCE, publicJwk: device.publicJwk, expectedNonce: nonce, checkId: CHECK_ID, now: NOW_MS, ...extra };
 }
 
-/** Resolves to the error `promise` rejects with; fails the test if it fulfils. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => expect.fail(`expected a rejection, got ${JSON.stringify(value)}`),
-    (error: unknown) => error,
-  );
+/** The same base64url text with the last character's unused low bit set: same bytes, another spelling. */
+function withTrailingBit(text: string): string {
+  const digits = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const spelled = `${text.slice(0, -1)}${digits[digits.indexOf(text.at(-1)!) | 1]}`;
+  expect(spelled).not.toBe(text);
+  expect(Buffer.from(spelled, 'base64url')).toEqual(Buffer.from(text, 'base64url'));
+  return spelled;
 }
 
-async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
-  const error = await rejection(promise);
-  expect(error).toBeInstanceOf(AssertionError);
-  expect((error as AssertionError).code).toBe(code);
+/** Base64url of `value`'s JSON, with a trailing space if needed so that the last group is partial (has unused bits). */
+function withPartialGroup(value: unknown): string {
+  let json = JSON.stringify(value);
+  if (Buffer.byteLength(json) % 3 === 0) json += ' ';
+  return Buffer.from(json).toString('base64url');
+}
+
+/** Signs `header.payload` exactly as given with the device key. */
+async function signRaw(header: string, payload: string): Promise<string> {
+  const signingInput = `${header}.${payload}`;
+  const signature = await crypto.subtle.sign(ES256_SIGN_ALGORITHM, device.keys.privateKey, new TextEncoder().encode(signingInput));
+  return `${signingInput}.${Buffer.from(signature).toString('base64url')}`;
 }
 
 /** Builds a compact JWS from raw parts (for headers our signer refuses to produce). */
@@ -347,7 +357,7 @@ describe('verifyCheck: the ES256 signature (node:crypto)', () => {
     await expectCode(verifyCheck(withSignature(signingInput, der), options(nonce)), 'ERR_SIGNATURE_INVALID');
   });
 
-  it('rejects a signature segment of impossible length 4n+1 as not base64url (ERR_MALFORMED), as jose did', async () => {
+  it('rejects a signature segment of impossible length 4n+1 as not base64url (ERR_MALFORMED)', async () => {
     const nonce = createChallenge();
     const jws = await signCheck(nonce);
     expect(jws.length - jws.lastIndexOf('.') - 1).toBe(86);
@@ -407,6 +417,59 @@ describe('verifyCheck: malformed input', () => {
     await expectCode(verifyCheck(jws, options(nonce)), 'ERR_MALFORMED');
   });
 
+  describe('each segment has exactly one spelling: canonical base64url', () => {
+    it.each([
+      ['the header', 0],
+      ['the payload', 1],
+      ['the signature', 2],
+    ])('rejects padding in %s (ERR_MALFORMED)', async (_name, index) => {
+      const nonce = createChallenge();
+      const parts = (await signCheck(nonce)).split('.');
+      parts[index] = `${parts[index]}${'='.repeat((4 - (parts[index]!.length % 4)) % 4 || 4)}`;
+      await expectCode(verifyCheck(parts.join('.'), options(nonce)), 'ERR_MALFORMED');
+    });
+
+    it.each([
+      ['+', '-'],
+      ['/', '_'],
+    ])('rejects the standard-alphabet %s in the signature (ERR_MALFORMED)', async (standard, url) => {
+      const nonce = createChallenge();
+      let jws = await signCheck(nonce);
+      // Find a signature holding the url-alphabet character to swap (about 3 tries on average).
+      for (let i = 0; i < 64 && !jws.slice(jws.lastIndexOf('.')).includes(url); i++) jws = await signCheck(nonce);
+      const dot = jws.lastIndexOf('.');
+      await expectCode(verifyCheck(`${jws.slice(0, dot)}${jws.slice(dot).replace(url, standard)}`, options(nonce)), 'ERR_MALFORMED');
+    });
+
+    it('rejects a valid signature spelled with non-zero trailing bits (ERR_MALFORMED)', async () => {
+      const nonce = createChallenge();
+      const jws = await signCheck(nonce);
+      const dot = jws.lastIndexOf('.');
+      // 86 characters carry 516 bits for 64 bytes: 4 unused bits, 16 spellings of each signature.
+      expect(jws.length - dot - 1).toBe(86);
+      const respelled = `${jws.slice(0, dot)}.${withTrailingBit(jws.slice(dot + 1))}`;
+      await expectCode(verifyCheck(respelled, options(nonce)), 'ERR_MALFORMED');
+      expect((await verifyCheck(jws, options(nonce))).outcome).toBe('pass');
+    });
+
+    it('rejects a header or payload spelled with non-zero trailing bits, even when that text is what was signed (ERR_MALFORMED)', async () => {
+      const nonce = createChallenge();
+      const header = withPartialGroup({ alg: 'ES256', typ: CHECK_TYP, kid: device.kid });
+      const payload = withPartialGroup(claims(nonce));
+      await expectCode(verifyCheck(await signRaw(withTrailingBit(header), payload), options(nonce)), 'ERR_MALFORMED');
+      await expectCode(verifyCheck(await signRaw(header, withTrailingBit(payload)), options(nonce)), 'ERR_MALFORMED');
+      // The canonical spelling of the same header and payload is accepted.
+      expect((await verifyCheck(await signRaw(header, payload), options(nonce))).outcome).toBe('pass');
+    });
+
+    it('looks at the payload only once signed: a respelled payload under the original signature is ERR_SIGNATURE_INVALID', async () => {
+      const nonce = createChallenge();
+      const payload = withPartialGroup(claims(nonce));
+      const [header, , signature] = (await signRaw(withPartialGroup({ alg: 'ES256', typ: CHECK_TYP, kid: device.kid }), payload)).split('.');
+      await expectCode(verifyCheck(`${header}.${withTrailingBit(payload)}.${signature}`, options(nonce)), 'ERR_SIGNATURE_INVALID');
+    });
+  });
+
   it('rejects a signed payload that is not JSON (ERR_MALFORMED)', async () => {
     const nonce = createChallenge();
     const jws = await new CompactSign(new TextEncoder().encode('outcome=pass'))
@@ -453,28 +516,28 @@ describe('verifyCheck: malformed input', () => {
 describe('verifyCheck: audience, nonce, check id, subject', () => {
   it('rejects another audience (ERR_AUDIENCE)', async () => {
     const nonce = createChallenge();
-    await expectCode(verifyCheck(await signCheck(nonce, { aud: 'https://evil.example' }), options(nonce)), 'ERR_AUDIENCE');
+    await expectCode(verifyCheck(await signCheck(nonce, { aud: 'https://evil.example' }), options(nonce)), 'ERR_AUDIENCE', 'aud');
   });
 
   it('rejects an audience array, even one containing ours (ERR_CLAIMS)', async () => {
     const nonce = createChallenge();
-    await expectCode(verifyCheck(await signCheck(nonce, { aud: [AUDIENCE] }), options(nonce)), 'ERR_CLAIMS');
+    await expectCode(verifyCheck(await signCheck(nonce, { aud: [AUDIENCE] }), options(nonce)), 'ERR_CLAIMS', 'aud');
   });
 
   it('rejects another nonce (ERR_NONCE_MISMATCH)', async () => {
     const nonce = createChallenge();
-    await expectCode(verifyCheck(await signCheck(createChallenge()), options(nonce)), 'ERR_NONCE_MISMATCH');
+    await expectCode(verifyCheck(await signCheck(createChallenge()), options(nonce)), 'ERR_NONCE_MISMATCH', 'nonce');
   });
 
   it('rejects another check id (ERR_CHECK_ID)', async () => {
     const nonce = createChallenge();
-    await expectCode(verifyCheck(await signCheck(nonce, { jti: 'check-other' }), options(nonce)), 'ERR_CHECK_ID');
+    await expectCode(verifyCheck(await signCheck(nonce, { jti: 'check-other' }), options(nonce)), 'ERR_CHECK_ID', 'jti');
   });
 
   it('rejects another subject when enrollmentId is given (ERR_CLAIMS)', async () => {
     const nonce = createChallenge();
     const jws = await signCheck(nonce);
-    await expectCode(verifyCheck(jws, options(nonce, { enrollmentId: 'enr_other' })), 'ERR_CLAIMS');
+    await expectCode(verifyCheck(jws, options(nonce, { enrollmentId: 'enr_other' })), 'ERR_CLAIMS', 'sub');
     expect((await verifyCheck(jws, options(nonce, { enrollmentId: SUBJECT }))).enrollmentId).toBe(SUBJECT);
   });
 });
@@ -483,7 +546,7 @@ describe('verifyCheck: time', () => {
   it('rejects an expired assertion (ERR_EXPIRED)', async () => {
     const nonce = createChallenge();
     const jws = await signCheck(nonce, { iat: NOW_S - 200, exp: NOW_S - 100 });
-    await expectCode(verifyCheck(jws, options(nonce)), 'ERR_EXPIRED');
+    await expectCode(verifyCheck(jws, options(nonce)), 'ERR_EXPIRED', 'exp');
   });
 
   it('applies the skew exactly at the exp boundary', async () => {
@@ -499,31 +562,31 @@ describe('verifyCheck: time', () => {
   it(`rejects exp more than ${MAX_ASSERTION_LIFETIME_SECONDS} s after iat (ERR_CLAIMS)`, async () => {
     const nonce = createChallenge();
     const tooLong = await signCheck(nonce, { exp: NOW_S + MAX_ASSERTION_LIFETIME_SECONDS + 1 });
-    await expectCode(verifyCheck(tooLong, options(nonce)), 'ERR_CLAIMS');
+    await expectCode(verifyCheck(tooLong, options(nonce)), 'ERR_CLAIMS', 'exp');
     const longest = await signCheck(nonce, { exp: NOW_S + MAX_ASSERTION_LIFETIME_SECONDS });
     expect((await verifyCheck(longest, options(nonce))).outcome).toBe('pass');
   });
 
   it('rejects exp at or before iat (ERR_CLAIMS)', async () => {
     const nonce = createChallenge();
-    await expectCode(verifyCheck(await signCheck(nonce, { exp: NOW_S }), options(nonce)), 'ERR_CLAIMS');
+    await expectCode(verifyCheck(await signCheck(nonce, { exp: NOW_S }), options(nonce)), 'ERR_CLAIMS', 'exp');
   });
 
   it('rejects iat in the future beyond the skew (ERR_CLAIMS) and accepts it within', async () => {
     const nonce = createChallenge();
     const beyond = NOW_S + DEFAULT_MAX_SKEW_SECONDS + 1;
-    await expectCode(verifyCheck(await signCheck(nonce, { iat: beyond, exp: beyond + 60 }), options(nonce)), 'ERR_CLAIMS');
+    await expectCode(verifyCheck(await signCheck(nonce, { iat: beyond, exp: beyond + 60 }), options(nonce)), 'ERR_CLAIMS', 'iat');
     const within = NOW_S + DEFAULT_MAX_SKEW_SECONDS;
     expect((await verifyCheck(await signCheck(nonce, { iat: within, exp: within + 60 }), options(nonce))).issuedAt).toBe(within);
   });
 
   it.each([
-    ['a fractional iat', { iat: NOW_S + 0.5 }],
-    ['a string exp', { exp: String(NOW_S + 60) }],
-    ['a missing iat', { iat: undefined }],
-  ])('rejects %s (ERR_CLAIMS)', async (_name, overrides) => {
+    ['a fractional iat', { iat: NOW_S + 0.5 }, 'iat'],
+    ['a string exp', { exp: String(NOW_S + 60) }, 'exp'],
+    ['a missing iat', { iat: undefined }, 'iat'],
+  ])('rejects %s (ERR_CLAIMS)', async (_name, overrides, claim) => {
     const nonce = createChallenge();
-    await expectCode(verifyCheck(await signCheck(nonce, overrides), options(nonce)), 'ERR_CLAIMS');
+    await expectCode(verifyCheck(await signCheck(nonce, overrides), options(nonce)), 'ERR_CLAIMS', claim);
   });
 
   it('judges freshness by the injected clock, not the machine clock', async () => {
@@ -541,32 +604,32 @@ describe('verifyCheck: time', () => {
 describe('verifyCheck: claims', () => {
   it.each(['passed', 'PASS', 'success', true, 1, null])('rejects outcome %j (ERR_CLAIMS)', async (outcome) => {
     const nonce = createChallenge();
-    await expectCode(verifyCheck(await signCheck(nonce, { outcome }), options(nonce)), 'ERR_CLAIMS');
+    await expectCode(verifyCheck(await signCheck(nonce, { outcome }), options(nonce)), 'ERR_CLAIMS', 'outcome');
   });
 
   it('rejects a reason on a pass (ERR_CLAIMS)', async () => {
     const nonce = createChallenge();
-    await expectCode(verifyCheck(await signCheck(nonce, { reason: 'mismatch' }), options(nonce)), 'ERR_CLAIMS');
-    await expectCode(verifyCheck(await signCheck(nonce, { reason: null }), options(nonce)), 'ERR_CLAIMS');
+    await expectCode(verifyCheck(await signCheck(nonce, { reason: 'mismatch' }), options(nonce)), 'ERR_CLAIMS', 'reason');
+    await expectCode(verifyCheck(await signCheck(nonce, { reason: null }), options(nonce)), 'ERR_CLAIMS', 'reason');
   });
 
   it.each(['fail', 'inconclusive'])('rejects a %s without a reason or with an unknown one (ERR_CLAIMS)', async (outcome) => {
     const nonce = createChallenge();
-    await expectCode(verifyCheck(await signCheck(nonce, { outcome }), options(nonce)), 'ERR_CLAIMS');
-    await expectCode(verifyCheck(await signCheck(nonce, { outcome, reason: 'score_0.42' }), options(nonce)), 'ERR_CLAIMS');
+    await expectCode(verifyCheck(await signCheck(nonce, { outcome }), options(nonce)), 'ERR_CLAIMS', 'reason');
+    await expectCode(verifyCheck(await signCheck(nonce, { outcome, reason: 'score_0.42' }), options(nonce)), 'ERR_CLAIMS', 'reason');
   });
 
   it('rejects liveness outside the enum and a pass with failed liveness (ERR_CLAIMS)', async () => {
     const nonce = createChallenge();
-    await expectCode(verifyCheck(await signCheck(nonce, { liveness: 'ok' }), options(nonce)), 'ERR_CLAIMS');
-    await expectCode(verifyCheck(await signCheck(nonce, { liveness: 'failed' }), options(nonce)), 'ERR_CLAIMS');
+    await expectCode(verifyCheck(await signCheck(nonce, { liveness: 'ok' }), options(nonce)), 'ERR_CLAIMS', 'liveness');
+    await expectCode(verifyCheck(await signCheck(nonce, { liveness: 'failed' }), options(nonce)), 'ERR_CLAIMS', 'liveness');
   });
 
   it.each(['aud', 'sub', 'jti', 'nonce', 'iat', 'exp', 'outcome', 'liveness', 'models', 'sdk'])(
-    'rejects a missing %s (ERR_CLAIMS)',
+    'rejects a missing %s (ERR_CLAIMS, naming it)',
     async (name) => {
       const nonce = createChallenge();
-      await expectCode(verifyCheck(await signCheck(nonce, { [name]: undefined }), options(nonce)), 'ERR_CLAIMS');
+      await expectCode(verifyCheck(await signCheck(nonce, { [name]: undefined }), options(nonce)), 'ERR_CLAIMS', name);
     },
   );
 
@@ -577,9 +640,9 @@ describe('verifyCheck: claims', () => {
     ['landmarks', [[1, 2]]],
     ['device', 'Mozilla/5.0'],
     ['iss', 'presenza'],
-  ])('rejects an unknown claim %s that could smuggle data (ERR_CLAIMS)', async (name, value) => {
+  ])('rejects an unknown claim %s that could smuggle data (ERR_CLAIMS, naming it)', async (name, value) => {
     const nonce = createChallenge();
-    await expectCode(verifyCheck(await signCheck(nonce, { [name]: value }), options(nonce)), 'ERR_CLAIMS');
+    await expectCode(verifyCheck(await signCheck(nonce, { [name]: value }), options(nonce)), 'ERR_CLAIMS', name);
   });
 
   it.each([
@@ -591,14 +654,14 @@ describe('verifyCheck: claims', () => {
     ['not an array', 'abcdef12'],
   ])('rejects models with %s (ERR_CLAIMS)', async (_name, models) => {
     const nonce = createChallenge();
-    await expectCode(verifyCheck(await signCheck(nonce, { models }), options(nonce)), 'ERR_CLAIMS');
+    await expectCode(verifyCheck(await signCheck(nonce, { models }), options(nonce)), 'ERR_CLAIMS', 'models');
   });
 
   it.each([['a number', 1], ['spaces', '0.1.0 score=0.9'], ['too long', `1.${'0'.repeat(40)}`]])(
     'rejects sdk with %s (ERR_CLAIMS)',
     async (_name, sdk) => {
       const nonce = createChallenge();
-      await expectCode(verifyCheck(await signCheck(nonce, { sdk }), options(nonce)), 'ERR_CLAIMS');
+      await expectCode(verifyCheck(await signCheck(nonce, { sdk }), options(nonce)), 'ERR_CLAIMS', 'sdk');
     },
   );
 });
@@ -609,7 +672,7 @@ describe('verifyCheck: replay', () => {
     const nonce = createChallenge();
     const jws = await signCheck(nonce);
     expect((await verifyCheck(jws, options(nonce, { nonceStore }))).outcome).toBe('pass');
-    await expectCode(verifyCheck(jws, options(nonce, { nonceStore })), 'ERR_REPLAYED');
+    await expectCode(verifyCheck(jws, options(nonce, { nonceStore })), 'ERR_REPLAYED', 'nonce');
     // A second, freshly signed assertion with the same nonce is a replay too.
     await expectCode(verifyCheck(await signCheck(nonce, { outcome: 'fail', reason: 'timeout' }), options(nonce, { nonceStore })), 'ERR_REPLAYED');
   });

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { CHECK_TYP, ENROLL_TYP, type EcPublicJwk } from '../protocol/assertion.js';
-import { DEVICE_KEY_ALGORITHM, base64urlEncodeJson, exportPublicJwk, jwkThumbprint, signCompactJws } from '../protocol/jws.js';
+import { CHECK_TYP, ENROLL_TYP, MAX_RETENTION_MONTHS, RETENTION_LIMIT_SLACK_SECONDS } from '../protocol/assertion.js';
+import { ES256_SIGN_ALGORITHM, base64urlEncodeJson, signCompactJws } from '../protocol/jws.js';
 import {
   AssertionError,
   MemoryNonceStore,
@@ -11,6 +12,8 @@ import {
   type NonceStore,
   type VerifyEnrollmentOptions,
 } from './index.js';
+import { newDevice, type Device } from '../../testing/device.js';
+import { expectCode } from '../../testing/refusals.js';
 
 const NOW_MS = Date.UTC(2026, 2, 2, 9, 0, 0);
 const NOW_S = NOW_MS / 1000;
@@ -19,22 +22,10 @@ const AUDIENCE = 'https://school.example';
 const SUBJECT = 'enr_9b2c41';
 const MODELS = ['0f1e2d3c4b5a6978', 'a1b2c3d4e5f60718', '99aa88bb77cc66dd'];
 
-interface Device {
-  keys: CryptoKeyPair;
-  publicJwk: EcPublicJwk;
-  kid: string;
-}
-
-async function newDevice(extractable = false): Promise<Device> {
-  const keys = (await crypto.subtle.generateKey(DEVICE_KEY_ALGORITHM, extractable, ['sign', 'verify'])) as CryptoKeyPair;
-  const publicJwk = await exportPublicJwk(keys.publicKey);
-  return { keys, publicJwk, kid: await jwkThumbprint(publicJwk) };
-}
-
 let device: Device;
 let other: Device;
 beforeAll(async () => {
-  device = await newDevice(true);
+  device = await newDevice({ extractable: true });
   other = await newDevice();
 });
 
@@ -56,17 +47,27 @@ function options(nonce: string, extra: Partial<VerifyEnrollmentOptions> = {}): V
   return { audience: AUDIENCE, expectedNonce: nonce, now: NOW_MS, ...extra };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => expect.fail(`expected a rejection, got ${JSON.stringify(value)}`),
-    (error: unknown) => error,
-  );
+/** Signs `header.payload` as given (e.g. in a spelling no encoder would produce) with `signer`. */
+async function signRaw(header: string, payload: string, signer: Device = device): Promise<string> {
+  const signingInput = `${header}.${payload}`;
+  const signature = await crypto.subtle.sign(ES256_SIGN_ALGORITHM, signer.keys.privateKey, new TextEncoder().encode(signingInput));
+  return `${signingInput}.${Buffer.from(signature).toString('base64url')}`;
 }
 
-async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
-  const error = await rejection(promise);
-  expect(error).toBeInstanceOf(AssertionError);
-  expect((error as AssertionError).code).toBe(code);
+/** Base64url of `value`'s JSON, with a trailing space if needed so that the last group is partial (has unused bits). */
+function withPartialGroup(value: unknown): string {
+  let json = JSON.stringify(value);
+  if (Buffer.byteLength(json) % 3 === 0) json += ' ';
+  return Buffer.from(json).toString('base64url');
+}
+
+/** The same base64url text with the last character's unused low bit set: same bytes, another spelling. */
+function withTrailingBit(text: string): string {
+  const digits = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const spelled = `${text.slice(0, -1)}${digits[digits.indexOf(text.at(-1)!) | 1]}`;
+  expect(spelled).not.toBe(text);
+  expect(Buffer.from(spelled, 'base64url')).toEqual(Buffer.from(text, 'base64url'));
+  return spelled;
 }
 
 describe('verifyEnrollment: accepted assertions', () => {
@@ -118,20 +119,22 @@ describe('verifyEnrollment: the embedded key', () => {
     await expectCode(verifyEnrollment(jws, options(nonce)), 'ERR_SIGNATURE_INVALID');
   });
 
-  it('rejects a header jwk of another key with the signer’s kid (ERR_SIGNATURE_INVALID)', async () => {
+  it('rejects a header jwk of another key with the signer’s kid: the kid is not its thumbprint (ERR_MALFORMED)', async () => {
     const nonce = createChallenge();
     const jws = await signEnrollment(nonce, {}, { jwk: other.publicJwk, kid: device.kid }, device);
-    await expectCode(verifyEnrollment(jws, options(nonce)), 'ERR_SIGNATURE_INVALID');
+    await expectCode(verifyEnrollment(jws, options(nonce)), 'ERR_MALFORMED');
   });
 
   it.each([
     ['another key’s thumbprint', 'other'],
     ['a made-up kid', 'device-1'],
     ['no kid', undefined],
-  ])('rejects a kid that is %s, even with a valid self-signature (ERR_SIGNATURE_INVALID)', async (_name, kid) => {
+    ['a number', 7],
+  ])('rejects a kid that is %s, even with a valid self-signature (ERR_MALFORMED)', async (_name, kid) => {
     const nonce = createChallenge();
     const jws = await signEnrollment(nonce, {}, { kid: kid === 'other' ? other.kid : kid });
-    await expectCode(verifyEnrollment(jws, options(nonce)), 'ERR_SIGNATURE_INVALID');
+    await expectCode(verifyEnrollment(jws, options(nonce)), 'ERR_MALFORMED');
+    await expect(verifyEnrollment(jws, options(nonce))).rejects.toThrow(/kid/);
   });
 
   it('rejects a payload edited after signing (ERR_SIGNATURE_INVALID)', async () => {
@@ -167,6 +170,41 @@ describe('verifyEnrollment: the embedded key', () => {
   it('rejects an unknown header parameter (ERR_MALFORMED)', async () => {
     const nonce = createChallenge();
     await expectCode(verifyEnrollment(await signEnrollment(nonce, {}, { jku: 'https://evil.example/jwks' }), options(nonce)), 'ERR_MALFORMED');
+  });
+
+  it.each(['x', 'y'] as const)(
+    'rejects a jwk %s with non-zero trailing bits, signed and with its own thumbprint as kid: one key, one thumbprint (ERR_MALFORMED)',
+    async (coordinate) => {
+      const nonce = createChallenge();
+      const jwk = { ...device.publicJwk, [coordinate]: withTrailingBit(device.publicJwk[coordinate]) };
+      // The thumbprint of this spelling, computed by hand (jwkThumbprint refuses it): without the
+      // rule the same key would register under a second thumbprint.
+      const kid = createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest('base64url');
+      expect(kid).not.toBe(device.kid);
+      const jws = await signEnrollment(nonce, {}, { jwk, kid });
+      await expectCode(verifyEnrollment(jws, options(nonce)), 'ERR_MALFORMED');
+      await expect(verifyEnrollment(jws, options(nonce))).rejects.toThrow(/canonical/);
+      // The canonical spelling of the same key, signed the same way, is accepted.
+      expect((await verifyEnrollment(await signEnrollment(nonce), options(nonce))).thumbprint).toBe(device.kid);
+    },
+  );
+
+  it('rejects a header or payload with non-zero trailing bits even when correctly signed (ERR_MALFORMED)', async () => {
+    const nonce = createChallenge();
+    const header = withPartialGroup({ alg: 'ES256', typ: ENROLL_TYP, kid: device.kid, jwk: device.publicJwk });
+    const payload = withPartialGroup(claims(nonce));
+    await expectCode(verifyEnrollment(await signRaw(withTrailingBit(header), payload), options(nonce)), 'ERR_MALFORMED');
+    await expectCode(verifyEnrollment(await signRaw(header, withTrailingBit(payload)), options(nonce)), 'ERR_MALFORMED');
+    // The canonical spelling of the same header and payload is accepted.
+    expect((await verifyEnrollment(await signRaw(header, payload), options(nonce))).enrollmentId).toBe(SUBJECT);
+  });
+
+  it('rejects a signature with non-zero trailing bits: the same bytes in another spelling (ERR_MALFORMED)', async () => {
+    const nonce = createChallenge();
+    const jws = await signEnrollment(nonce);
+    const dot = jws.lastIndexOf('.');
+    await expectCode(verifyEnrollment(`${jws.slice(0, dot)}.${withTrailingBit(jws.slice(dot + 1))}`, options(nonce)), 'ERR_MALFORMED');
+    expect((await verifyEnrollment(jws, options(nonce))).thumbprint).toBe(device.kid);
   });
 });
 
@@ -221,15 +259,30 @@ describe('verifyEnrollment: algorithm, type, claims', () => {
     await expectCode(verifyEnrollment(await signEnrollment(nonce, { exp: NOW_S + 121 }), options(nonce)), 'ERR_CLAIMS');
   });
 
+  /** iat + MAX_RETENTION_MONTHS calendar months in UTC + the slack: the latest retainUntil accepted. */
+  const LATEST_RETAIN_UNTIL_S = Date.UTC(2026, 2 + MAX_RETENTION_MONTHS, 2, 9, 0, 0) / 1000 + RETENTION_LIMIT_SLACK_SECONDS;
+
   it.each([
     ['missing', undefined],
     ['in the past', NOW_S - 1],
     ['now', NOW_S],
     ['fractional', COURSE_END_S + 0.5],
     ['a date string', '2026-07-31'],
-  ])('rejects retainUntil %s (ERR_CLAIMS)', async (_name, retainUntil) => {
+    [`one second beyond ${MAX_RETENTION_MONTHS} months after iat (and the slack)`, LATEST_RETAIN_UNTIL_S + 1],
+    ['two years ahead', NOW_S + 2 * 365 * 86_400],
+    ['the largest safe integer', Number.MAX_SAFE_INTEGER],
+  ])('rejects retainUntil %s (ERR_CLAIMS, claim retainUntil)', async (_name, retainUntil) => {
     const nonce = createChallenge();
-    await expectCode(verifyEnrollment(await signEnrollment(nonce, { retainUntil }), options(nonce)), 'ERR_CLAIMS');
+    await expectCode(verifyEnrollment(await signEnrollment(nonce, { retainUntil }), options(nonce)), 'ERR_CLAIMS', 'retainUntil');
+    await expect(verifyEnrollment(await signEnrollment(nonce, { retainUntil }), options(nonce))).rejects.toThrow(/^retainUntil: /);
+  });
+
+  it(`accepts retainUntil up to ${MAX_RETENTION_MONTHS} months after iat plus the slack, counted from iat (not from now)`, async () => {
+    const nonce = createChallenge();
+    const latest = await signEnrollment(nonce, { retainUntil: LATEST_RETAIN_UNTIL_S });
+    expect((await verifyEnrollment(latest, options(nonce))).retainUntil).toBe(LATEST_RETAIN_UNTIL_S);
+    // Verified 50 s later (still within exp), the bound has not moved with the clock.
+    await expectCode(verifyEnrollment(await signEnrollment(nonce, { retainUntil: LATEST_RETAIN_UNTIL_S + 1 }), options(nonce, { now: NOW_MS + 50_000 })), 'ERR_CLAIMS', 'retainUntil');
   });
 
   it.each([

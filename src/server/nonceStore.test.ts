@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_NONCE_PURGE_INTERVAL_MS, MemoryNonceStore } from './nonce-store.js';
+import { DEFAULT_NONCE_PURGE_INTERVAL_MS, MemoryNonceStore } from './nonceStore.js';
 
 const T0 = Date.UTC(2026, 2, 2, 10, 0, 0);
 const use = (expiresAt: number) => ({ subject: 'enr_1', checkId: 'c1', expiresAt });

@@ -2,6 +2,9 @@
  * Single-use nonces: the replay protection of `verifyCheck` (and optionally `verifyEnrollment`).
  */
 
+import type { CheckClaims, EnrollClaims } from '../protocol/assertion.js';
+import { claimError } from './assertionError.js';
+
 /** What the verifier tells a {@link NonceStore} about the assertion that uses a nonce. */
 export interface NonceUse {
   /** `sub` of the assertion (the platform's enrollment id). */
@@ -114,4 +117,18 @@ export class MemoryNonceStore implements NonceStore {
     this.#nextPurgeAt = now + this.#purgeIntervalMs;
     return dropped;
   }
+}
+
+/**
+ * Spends the nonce of a fully verified assertion in `store`; throws `AssertionError`
+ * (`ERR_REPLAYED`, claim `nonce`) unless the store says this is its first use. A rejection of the
+ * store propagates unchanged. Called last, so a forged or broken assertion cannot burn a nonce.
+ */
+export async function spendNonce(store: NonceStore, claims: CheckClaims | EnrollClaims, skewSeconds: number): Promise<void> {
+  const consumed = await store.consume(claims.nonce, {
+    subject: claims.sub,
+    checkId: 'jti' in claims ? claims.jti : null,
+    expiresAt: (claims.exp + skewSeconds) * 1000,
+  });
+  if (consumed !== true) throw claimError('nonce', 'already used', 'ERR_REPLAYED');
 }
