@@ -290,6 +290,8 @@ describe.each(ENGINES)('on %s', (engine) => {
         await fetch(`${origin}/sdk/presenza.iife.js`),
       ];
       expect(responses[0]!.headers.get('content-type')).toMatch(/event-stream/);
+      // Read the other bodies, so the server can close their connections.
+      for (const response of responses.slice(1)) await response.arrayBuffer();
       for (const response of responses) {
         const csp = response.headers.get('content-security-policy') ?? '';
         expect(csp, response.url).toMatch(/frame-ancestors 'none'/);
@@ -329,6 +331,21 @@ describe.each(ENGINES)('on %s', (engine) => {
         statuses.push((await new ApiClient(h.transport, ORIGIN).send('POST', '/api/launch', { token })).status);
       }
       expect(statuses).toEqual([200, 200, 200, 429]);
+    });
+
+    it('rate-limits API requests per user, and refused ones per address too', async () => {
+      await h.close();
+      h = await startHarness(engine, { limits: { requestsPerMinute: 3 } });
+      const teacher = await h.platform.signIn(h.transport, ORIGIN, { subject: 't', role: 'teacher' }, now());
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await teacher.send('GET', '/api/session')).status);
+      // The session read at sign-in counted as one.
+      expect(statuses).toEqual([200, 200, 429, 429]);
+      const anonymous = [];
+      for (let i = 0; i < 4; i++) anonymous.push((await new ApiClient(h.transport, ORIGIN).send('GET', '/api/session')).status);
+      expect(anonymous).toEqual([401, 401, 401, 429]);
+      // Static files are not limited.
+      for (let i = 0; i < 5; i++) expect((await h.app.inject({ url: '/sdk/presenza.iife.js' })).statusCode).not.toBe(429);
     });
 
     it('logs are structured and carry no cookie, token, name, assertion or address', async () => {

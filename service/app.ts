@@ -38,6 +38,8 @@ declare module 'fastify' {
     session?: Session;
     /** The access rule of the route, when it is an API route. */
     rule?: RouteRule;
+    /** Why the request is refused, decided before its rate limit counted it. */
+    refusal?: Error;
   }
 }
 
@@ -127,13 +129,12 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     if (request.url.startsWith('/api/')) reply.header('Cache-Control', 'no-store');
   });
 
+  // API routes only (the SDK's static files are cheap, and a class behind one NAT loads them at
+  // once). Each route's limit runs right after authentication (see `config.rateLimit` below), so
+  // refused requests count too: a signed-in user is limited as a user, anyone else per address.
   await app.register(fastifyRateLimit, {
-    global: true,
-    max: config.limits.requestsPerMinute,
-    timeWindow: 60_000,
-    // After authentication: a signed-in user is limited as a user, anyone else per address.
-    hook: 'preHandler',
-    keyGenerator: (request) => request.session?.userId ?? request.ip,
+    global: false,
+    hook: 'onRequest',
     errorResponseBuilder: (_request, context) => new ServiceError(429, 'rate_limited', `too many requests: retry in ${Math.ceil(context.ttl / 1000)} s`),
   });
 
@@ -154,18 +155,30 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     return typeof origin === 'string' && config.allowedOrigins.includes(origin) ? origin : config.publicOrigin;
   };
 
-  // Authentication, CSRF and role, before the body is even read.
+  // Authentication, CSRF and role, before the body is even read. A refusal is decided here and
+  // raised once the route's rate limit has counted the request.
   const rules = new Map<string, RouteRule>(ROUTES.map((r) => [`${r.method} ${r.url}`, r as RouteRule]));
   app.addHook('onRequest', async (request) => {
     const rule = rules.get(`${request.method} ${request.routeOptions.url}`);
     if (!rule) return;
     request.rule = rule;
+    try {
+      request.session = await authenticate(request, rule);
+    } catch (error) {
+      request.refusal = error as Error;
+    }
+  });
+  app.addHook('preParsing', async (request) => {
+    if (request.refusal) throw request.refusal;
+  });
+
+  async function authenticate(request: FastifyRequest, rule: RouteRule): Promise<Session | undefined> {
     const origin = request.headers.origin;
     // A state-changing request from a page of another origin is refused outright.
     if (request.method !== 'GET' && typeof origin === 'string' && !config.allowedOrigins.includes(origin)) {
       throw new ServiceError(403, 'bad_origin', 'requests from this origin are not allowed');
     }
-    if (rule.public) return;
+    if (rule.public) return undefined;
     const session = await sessions.find(request.cookies[cookieName]);
     // No session: sign in through the platform.
     if (!session) throw new ServiceError(401, 'unauthenticated', 'no valid session: sign in through your platform');
@@ -173,8 +186,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     if (request.method !== 'GET' && !csrfMatches(session, request.headers[CSRF_HEADER])) throw new ServiceError(403, 'csrf', 'missing or wrong CSRF token');
     // The role must be listed for the route.
     if (!(session.role in rule.roles)) throw new ServiceError(403, 'forbidden_role', `a ${session.role} may not do this`);
-    request.session = session;
-  });
+    return session;
+  }
 
   // A NUL byte anywhere in the input is refused the same way on both engines.
   app.addHook('preValidation', async (request) => {
@@ -186,7 +199,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   // Ownership of the resource the route names, once its parameters are validated.
   app.addHook('preHandler', async (request) => {
     const { rule, session } = request;
-    if (!rule || rule.public || !session) return;
+    if (!rule || rule.public || !session || request.refusal) return;
     const ownership = rule.roles[session.role]!;
     const verdict = await owns(db, session, ownership, request.params as Record<string, string>);
     if (verdict === 'missing') throw new ServiceError(404, 'not_found', 'no such resource');
@@ -398,8 +411,13 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       method: rule.method,
       url: rule.url,
       ...(route.schema ? { schema: route.schema } : {}),
-      // The launch exchange has its own, tighter limit per address.
-      ...(rule.url === '/api/launch' ? { config: { rateLimit: { max: config.limits.launchesPerMinute, timeWindow: 60_000, keyGenerator: (r: FastifyRequest) => r.ip } } } : {}),
+      // The launch exchange is limited per address; everything else per user once signed in.
+      config: {
+        rateLimit:
+          rule.url === '/api/launch'
+            ? { max: config.limits.launchesPerMinute, timeWindow: 60_000, keyGenerator: (r: FastifyRequest) => r.ip }
+            : { max: config.limits.requestsPerMinute, timeWindow: 60_000, keyGenerator: (r: FastifyRequest) => r.session?.userId ?? `ip:${r.ip}` },
+      },
       handler: route.handler,
     });
   }

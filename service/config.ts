@@ -18,7 +18,7 @@ export interface TrustedIssuer {
 export interface Limits {
   /** Requests per user (or per IP before sign-in) per minute. */
   readonly requestsPerMinute: number;
-  /** Launch-token exchanges per IP per minute. */
+  /** Launch-token exchanges per IP per minute (a class behind one NAT signs in at once). */
   readonly launchesPerMinute: number;
   /** Open event streams per user. */
   readonly streamsPerUser: number;
@@ -32,7 +32,7 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Limits = {
   requestsPerMinute: 300,
-  launchesPerMinute: 20,
+  launchesPerMinute: 120,
   streamsPerUser: 3,
   keysPerStudent: 3,
   sessionMs: 8 * 3_600_000,
