@@ -141,6 +141,17 @@ describe.each(ENGINES)('on %s', (engine) => {
       expect((await w.s1b.submit(next, await w.s1b.signCheck(nextOpen, 'pass', undefined, now))).body).toEqual({ status: 'passed' });
     });
 
+    it('concurrent enrollments cannot exceed three keys, nor replace the active one', async () => {
+      const w = await makeWorld(h);
+      const devices = [0, 1, 2].map(() => new SimulatedStudent(w.s1.client));
+      const prepared = [];
+      for (const d of devices) prepared.push(await d.prepareEnrollment(now));
+      const answers = await Promise.all(prepared.map((p) => w.s1.client.send('POST', '/api/me/enrollment', p)));
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409]);
+      const keys = await h.db.all<{ status: string }>('SELECT status FROM device_keys WHERE student_id = ? ORDER BY created_at, status', [w.s1.studentId]);
+      expect(keys.map((k) => k.status).sort()).toEqual(['active', 'pending', 'pending']);
+    });
+
     it('at most three keys; a student lists and revokes their own', async () => {
       const w = await makeWorld(h);
       const third = new SimulatedStudent(w.s1.client);

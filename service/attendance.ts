@@ -192,22 +192,24 @@ export class Attendance {
       [studentId, unverifiedSubject(assertion), this.now()],
     );
     if (!issued) throw new ServiceError(409, 'no_challenge', 'no open enrollment challenge for this student');
-    await this.requireRoomForKey(studentId);
-    const verified = await this.verified(() =>
-      verifyEnrollment(assertion, {
-        audience,
-        expectedNonce: issued.nonce,
-        enrollmentId: issued.subject,
-        nonceStore: new StudentNonceStore(this.db, studentId, this.now),
-        now: this.now(),
-      }),
-    );
-    const retainUntil = Math.min(verified.retainUntil * 1000, this.now() + COURSE_RETENTION_MS);
     const keyId = `k-${randomUUID()}`;
-    const status = await this.db.transaction(async (tx) => {
+    // Verified, nonce consumed and key stored in one transaction: both or neither.
+    const { verified, status } = await this.db.transaction(async (tx) => {
+      // One enrollment per student at a time (SQLite serialises transactions already).
+      if (tx.engine === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(hashtext(?))', [`enroll:${studentId}`]);
       await this.requireRoomForKey(studentId, tx);
+      const verified = await this.verified(() =>
+        verifyEnrollment(assertion, {
+          audience,
+          expectedNonce: issued.nonce,
+          enrollmentId: issued.subject,
+          nonceStore: new StudentNonceStore(tx, studentId, this.now),
+          now: this.now(),
+        }),
+      );
+      const retainUntil = Math.min(verified.retainUntil * 1000, this.now() + COURSE_RETENTION_MS);
       const active = await tx.get('SELECT id FROM device_keys WHERE student_id = ? AND status = ? LIMIT 1', [studentId, 'active']);
-      const status = active ? 'pending' : 'active';
+      const status = active ? ('pending' as const) : ('active' as const);
       await tx.run(
         'INSERT INTO device_keys (id, student_id, enrollment_id, public_jwk, thumbprint, status, retain_until, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
         [keyId, studentId, verified.enrollmentId, JSON.stringify(verified.publicJwk), verified.thumbprint, status, retainUntil, this.now()],
@@ -215,7 +217,7 @@ export class Attendance {
       await appendAudit(tx, this.now(), { id: studentId, role: 'student' }, status === 'active' ? 'enrollment.registered' : 'enrollment.pending', {
         targetId: keyId,
       });
-      return status;
+      return { verified, status };
     });
     if (status === 'pending') await this.announceEnrollment(studentId, keyId);
     return { enrollmentId: verified.enrollmentId, keyId, status };
@@ -394,19 +396,20 @@ export class Attendance {
   async submitResult(checkId: string, studentId: string, assertion: string, audience: string): Promise<{ status: AttendanceStatus }> {
     const line = await this.openLine(checkId, studentId);
     const key = await this.keyNamedBy(studentId, assertion);
-    const result = await this.verified(() =>
-      verifyCheck(assertion, {
-        audience,
-        publicJwk: JSON.parse(key.public_jwk) as EcPublicJwk,
-        expectedNonce: line.nonce,
-        checkId,
-        enrollmentId: key.enrollment_id,
-        nonceStore: new StudentNonceStore(this.db, studentId, this.now),
-        now: this.now(),
-      }),
-    );
-    const status: AttendanceStatus = result.outcome === 'pass' ? 'passed' : 'failed';
-    await this.db.transaction(async (tx) => {
+    // The nonce is consumed in the same transaction that records the outcome: both or neither.
+    const { result, status } = await this.db.transaction(async (tx) => {
+      const result = await this.verified(() =>
+        verifyCheck(assertion, {
+          audience,
+          publicJwk: JSON.parse(key.public_jwk) as EcPublicJwk,
+          expectedNonce: line.nonce,
+          checkId,
+          enrollmentId: key.enrollment_id,
+          nonceStore: new StudentNonceStore(tx, studentId, this.now),
+          now: this.now(),
+        }),
+      );
+      const status: AttendanceStatus = result.outcome === 'pass' ? 'passed' : 'failed';
       await tx.run(
         `UPDATE attendance SET status = ?, method = 'biometric', outcome = ?, reason = ?, liveness = ?, updated_at = ? WHERE check_id = ? AND student_id = ?`,
         [status, result.outcome, result.reason ?? null, result.liveness, this.now(), checkId, studentId],
@@ -416,6 +419,7 @@ export class Attendance {
         targetId: checkId,
         detail: { outcome: result.outcome, key: key.id },
       });
+      return { result, status };
     });
     await this.publishAttendance(line.lessonId);
     if (status === 'failed') {

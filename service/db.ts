@@ -170,24 +170,27 @@ function sqlite(file: string): Db {
   db.pragma('secure_delete = ON');
   db.pragma('busy_timeout = 5000');
   if (onDisk) makePrivate(file);
+  // Run synchronously the moment they are called (better-sqlite3 is synchronous).
   const direct = {
-    all: async <T extends Row>(sql: string, params: readonly unknown[] = []) => db.prepare(sql).all(...params) as T[],
-    get: async <T extends Row>(sql: string, params: readonly unknown[] = []) => db.prepare(sql).get(...params) as T | undefined,
-    run: async (sql: string, params: readonly unknown[] = []) => db.prepare(sql).run(...params).changes,
+    all: <T extends Row>(sql: string, params: readonly unknown[] = []) => Promise.resolve(db.prepare(sql).all(...params) as T[]),
+    get: <T extends Row>(sql: string, params: readonly unknown[] = []) => Promise.resolve(db.prepare(sql).get(...params) as T | undefined),
+    run: (sql: string, params: readonly unknown[] = []) => Promise.resolve(db.prepare(sql).run(...params).changes),
   };
   // One connection: a statement issued while a transaction is open waits for it to end, so
-  // another request's write can never be rolled back with it.
+  // another request's write can never be rolled back with it. The check and the statement (or the
+  // claim of the connection) run in the same tick, so nothing slips in between.
   let open: Promise<void> | null = null;
-  const idle = async () => {
+  const whenIdle = async <T>(statement: () => T | Promise<T>): Promise<T> => {
     while (open) await open;
+    return statement();
   };
   const handle: Db = {
     engine: 'sqlite',
-    all: async (sql, params) => (await idle(), direct.all(sql, params)),
-    get: async (sql, params) => (await idle(), direct.get(sql, params)),
-    run: async (sql, params) => (await idle(), direct.run(sql, params)),
+    all: <T extends Row>(sql: string, params?: readonly unknown[]) => whenIdle(() => direct.all<T>(sql, params)),
+    get: <T extends Row>(sql: string, params?: readonly unknown[]) => whenIdle(() => direct.get<T>(sql, params)),
+    run: (sql, params) => whenIdle(() => direct.run(sql, params)),
     async transaction(work) {
-      await idle();
+      while (open) await open;
       let release!: () => void;
       open = new Promise((resolve) => (release = resolve));
       const tx: Db = { ...handle, ...direct, transaction: (inner) => inner(tx) };
@@ -204,7 +207,7 @@ function sqlite(file: string): Db {
         release();
       }
     },
-    close: async () => (await idle(), void db.close()),
+    close: () => whenIdle(() => db.close()).then(() => undefined),
   };
   return handle;
 }
