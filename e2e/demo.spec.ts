@@ -5,17 +5,15 @@
  * recorded for the privacy audit.
  */
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { DEMO_ISSUER, loadOrCreatePlatformKey, platformJwks, registerDemoPlatform } from '../demo/platform.js';
-import { buildApp } from '../service/app.js';
 import type { Attendance } from '../service/attendance.js';
-import { openDatabase, type Db } from '../service/db.js';
-import { ApiClient, fetchTransport, SimulatedStudent } from '../testing/simulatedStudent.js';
+import type { Db } from '../service/db.js';
+import { SimulatedStudent } from '../testing/simulatedStudent.js';
 import { CHROMIUM } from '../tools/chromium.js';
+import { demoSession, signInIfAsked, startDemoServer } from './support/demoServer.js';
 import { cameraArgs, fakeCameraFile } from './support/fakeCamera.js';
 
 test.describe.configure({ mode: 'serial' });
@@ -24,7 +22,6 @@ test.setTimeout(180_000);
 const PERSON_A = ['lfw/Abel_Pacheco/Abel_Pacheco_0001.jpg', 'lfw/Abel_Pacheco/Abel_Pacheco_0004.jpg'] as const;
 const PERSON_B = 'lfw/Akhmed_Zakayev/Akhmed_Zakayev_0001.jpg';
 const PROTOCOL_BODY_FIELDS = ['name', 'role', 'token', 'assertion'];
-const PUBLIC_DIR = join(import.meta.dirname, '..', 'demo', 'public');
 
 let db: Db;
 let attendance: Attendance;
@@ -36,25 +33,6 @@ const profileA = mkdtempSync(join(tmpdir(), 'presenza-student-a-'));
 const profileB = mkdtempSync(join(tmpdir(), 'presenza-student-b-'));
 const studentRequests: { url: string; method: string; body: string | null }[] = [];
 let capturedAssertion: { checkId: string; body: string } | undefined;
-
-/** A session of a demo user, signed in through the demo platform as a page would (for simulated students). */
-async function demoSession(name: string, role: 'student' | 'teacher'): Promise<ApiClient> {
-  const transport = fetchTransport(origin);
-  const signIn = await new ApiClient(transport, origin).send('POST', '/demo-platform/sign-in', { name, role });
-  return ApiClient.signIn(transport, origin, String(signIn.body.token));
-}
-
-/** Signs in on the demo platform's page the browser was sent to (if it was: a kept session skips it). */
-async function signInIfAsked(page: Page, name: string) {
-  const form = page.locator('#sign-in');
-  const signedIn = page.locator('#signed-in');
-  await expect(form.or(signedIn)).toBeVisible({ timeout: 30_000 });
-  if (await form.isVisible()) {
-    await page.getByLabel('Your name').fill(name);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-  await expect(signedIn).toBeVisible({ timeout: 30_000 });
-}
 
 /** Opens the student page of the lesson in a browser profile whose webcam shows `camera`. */
 async function student(options: { camera?: string; grant?: boolean; profile?: string }): Promise<{ context: BrowserContext; page: Page }> {
@@ -87,30 +65,10 @@ async function attendanceOf(name: string) {
   );
 }
 
-/** A free port on loopback (the public URL must be known before the service is built). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 test.beforeAll(async ({ browser }) => {
-  const data = mkdtempSync(join(tmpdir(), 'presenza-demo-db-'));
-  db = await openDatabase({ file: join(data, 'demo.sqlite') });
-  const port = await freePort();
-  origin = `http://127.0.0.1:${port}`;
-  const key = await loadOrCreatePlatformKey(join(data, 'platform-key.json'));
-  const built = await buildApp({
-    db,
-    config: { publicUrl: origin, allowedOrigins: [], trustedIssuers: [{ issuer: DEMO_ISSUER, jwks: platformJwks(key) }], limits: { launchesPerMinute: 1000 } },
-    publicDir: PUBLIC_DIR,
-  });
-  await registerDemoPlatform(built.app, { key, audience: origin, allowedOrigins: [origin] });
-  attendance = built.attendance;
-  await built.app.listen({ port, host: '127.0.0.1' });
-  closeServer = () => built.app.close();
+  const server = await startDemoServer();
+  ({ db, attendance, origin } = server);
+  closeServer = server.close;
   teacher = await browser.newPage();
   await teacher.goto(`${origin}/teacher.html`);
   await signInIfAsked(teacher, 'Prof. Bianchi');
@@ -124,7 +82,6 @@ test.beforeAll(async ({ browser }) => {
 
 test.afterAll(async () => {
   await closeServer();
-  await db.close();
 });
 
 test('a student enrolls and passes a check triggered by the teacher; the pass is recorded in the DB', async () => {
@@ -178,7 +135,7 @@ test('a captured assertion replayed, or tampered with, is rejected', async () =>
   expect(capturedAssertion).toBeDefined();
   const { checkId, body } = capturedAssertion!;
   // Anna's own second session (the same platform user): still a replay.
-  const anna = await demoSession('Anna', 'student');
+  const anna = await demoSession(origin, 'Anna', 'student');
   const send = anna.send;
   const replay = await send('POST', `/api/checks/${checkId}/result`, JSON.parse(body));
   expect(replay).toMatchObject({ status: 400, body: { error: 'ERR_REPLAYED' } });
@@ -237,7 +194,7 @@ test('20 students in one lesson all get the check and are counted right', async 
   await expect(browserStudent.page.locator('#sdk-status')).toHaveText('Face check ready.', { timeout: 60_000 });
   const simulated = await Promise.all(
     Array.from({ length: 19 }, async (_, i) => {
-      const s = await SimulatedStudent.enroll(await demoSession(`Sim ${i + 1}`, 'student'));
+      const s = await SimulatedStudent.enroll(await demoSession(origin, `Sim ${i + 1}`, 'student'));
       await s.join(lessonId);
       return s;
     }),
