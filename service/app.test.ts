@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHECK_WINDOW_MS, COURSE_RETENTION_MS, csvCell, UNATTACHED_STUDENT_GRACE_MS } from './attendance.js';
+import { ROUTES } from './access.js';
 import { verifyAuditChain } from './audit.js';
 import { describeSchema, openDatabase, SQLITE_FILE_MODE } from './db.js';
 import { ENGINES, makeWorld, ORIGIN, snapshot, startHarness, type Harness } from '../testing/serviceWorld.js';
@@ -314,6 +315,23 @@ describe.each(ENGINES)('on %s', (engine) => {
         expect(response.headers.get('strict-transport-security')).toBeNull();
       }
       controller.abort();
+    });
+
+    it('HEAD takes the GET route’s rule; an API route outside the table is never served', async () => {
+      const w = await makeWorld(h);
+      for (const rule of ROUTES.filter((r) => r.method === 'GET')) {
+        const url = rule.url.replace(':lessonId', w.l1);
+        expect((await h.app.inject({ method: 'HEAD', url })).statusCode, url).toBe(401);
+        const asStudent = (await h.app.inject({ method: 'HEAD', url, headers: { cookie: w.s2.client.cookie! } })).statusCode;
+        // Student 2 is in no lesson of teacher 1: refused unless the route is the student's own.
+        expect(asStudent, url).toBe((rule.roles as Record<string, string>).student === 'any' ? 200 : 403);
+      }
+      await h.close();
+      h = await startHarness(engine);
+      // A route added outside the table (a plugin, a mistake) is refused for everyone.
+      h.app.get('/api/debug', async () => ({ secrets: true }));
+      const teacher = await h.platform.signIn(h.transport, ORIGIN, { subject: 't', role: 'teacher' }, now());
+      expect((await teacher.send('GET', '/api/debug')).body).toMatchObject({ error: 'forbidden_route' });
     });
 
     it('never serves the SDK’s testing folder, however the path is spelled', async () => {

@@ -159,8 +159,14 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   // raised once the route's rate limit has counted the request.
   const rules = new Map<string, RouteRule>(ROUTES.map((r) => [`${r.method} ${r.url}`, r as RouteRule]));
   app.addHook('onRequest', async (request) => {
-    const rule = rules.get(`${request.method} ${request.routeOptions.url}`);
-    if (!rule) return;
+    const path = request.routeOptions.url;
+    // HEAD is answered by the GET route (Fastify adds it): it takes the GET rule.
+    const rule = rules.get(`${request.method === 'HEAD' ? 'GET' : request.method} ${path}`);
+    if (!rule) {
+      // Deny by default: a matched API route that is not in the table is never served.
+      if (path?.startsWith('/api/')) request.refusal = new ServiceError(403, 'forbidden_route', 'this route is not in the access table');
+      return;
+    }
     request.rule = rule;
     try {
       request.session = await authenticate(request, rule);
@@ -175,7 +181,8 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   async function authenticate(request: FastifyRequest, rule: RouteRule): Promise<Session | undefined> {
     const origin = request.headers.origin;
     // A state-changing request from a page of another origin is refused outright.
-    if (request.method !== 'GET' && typeof origin === 'string' && !config.allowedOrigins.includes(origin)) {
+    const changes = request.method !== 'GET' && request.method !== 'HEAD';
+    if (changes && typeof origin === 'string' && !config.allowedOrigins.includes(origin)) {
       throw new ServiceError(403, 'bad_origin', 'requests from this origin are not allowed');
     }
     if (rule.public) return undefined;
@@ -183,7 +190,7 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     // No session: sign in through the platform.
     if (!session) throw new ServiceError(401, 'unauthenticated', 'no valid session: sign in through your platform');
     // State-changing requests echo the session's CSRF token.
-    if (request.method !== 'GET' && !csrfMatches(session, request.headers[CSRF_HEADER])) throw new ServiceError(403, 'csrf', 'missing or wrong CSRF token');
+    if (changes && !csrfMatches(session, request.headers[CSRF_HEADER])) throw new ServiceError(403, 'csrf', 'missing or wrong CSRF token');
     // The role must be listed for the route.
     if (!(session.role in rule.roles)) throw new ServiceError(403, 'forbidden_role', `a ${session.role} may not do this`);
     return session;

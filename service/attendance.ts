@@ -12,7 +12,7 @@ import { appendAudit, purgeAudit, type Actor } from './audit.js';
 import { DEFAULT_LIMITS } from './config.js';
 import type { Db } from './db.js';
 import { ServiceError } from './errors.js';
-import { EventHub, studentChannel, teacherChannel } from './events.js';
+import { studentChannel, teacherChannel, type EventBus } from './events.js';
 
 /** How long a student has to answer a check. */
 export const CHECK_WINDOW_MS = 120_000;
@@ -136,7 +136,7 @@ export class Attendance {
 
   constructor(
     private readonly db: Db,
-    readonly events: EventHub,
+    readonly events: EventBus,
     options: AttendanceOptions = {},
   ) {
     this.now = options.now ?? Date.now;

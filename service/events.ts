@@ -7,8 +7,20 @@ import type { ServerResponse } from 'node:http';
 /** Interval of SSE comments that keep idle connections open through proxies. */
 export const KEEPALIVE_MS = 15_000;
 
+/**
+ * Where the attendance logic sends events, after the change they report is committed. One
+ * process: {@link EventHub} delivers them to its own streams. Several instances (part 2) put a
+ * PostgreSQL LISTEN/NOTIFY relay behind the same interface: `publish` notifies, each instance's
+ * listener hands the event to its local hub.
+ */
+export interface EventBus {
+  publish(channel: string, event: string, data: unknown): void;
+  /** Open streams on `channel` in this process (to skip building an event nobody reads). */
+  listeners(channel: string): number;
+}
+
 /** Fans events out to the open SSE connections of each channel. */
-export class EventHub {
+export class EventHub implements EventBus {
   private readonly channels = new Map<string, Set<ServerResponse>>();
   private readonly perUser = new Map<string, number>();
 
