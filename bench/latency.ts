@@ -5,11 +5,15 @@
  * 1 s idle, when the models have warmed up), cold start (first load and from HTTP cache), peak
  * memory, WASM 1 vs 2 threads, and the shipped sizes.
  *
- *   npm run bench:latency -- [--frames N] [--json]
+ *   npm run bench:latency -- [--frames N] [--checks N] [--backend wasm|webgpu] [--json]
  *
  * With --json the last line is one JSON object (embed_ms_p50, check_ms_p50, cold_start_ms,
- * sdk_js_gzip_bytes, …). Results: bench/results/latency.json. Timings depend on what else the
- * machine runs: the load average is recorded with them.
+ * sdk_js_gzip_bytes, …). Results: bench/results/latency.json, or latency-webgpu.json for
+ * `--backend webgpu` (the same stage and check figures on the WebGPU path; the WASM thread
+ * comparison and the VIDEO-mode landmarks, which do not depend on it, are left out). Chromium is
+ * then started with its WebGPU adapter; on a machine without a GPU that is SwiftShader, in
+ * software, and its figures only show that the path runs. Timings depend on what else the machine
+ * runs: the load average is recorded with them.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -17,7 +21,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS } from '../tools/chromium.js';
+import { CHROMIUM, CHROMIUM_ARGS, WEBGPU_ARG } from '../tools/chromium.js';
+import type { OnnxBackend } from '../src/protocol/capture.js';
 import { DIST, FACES, ROOT } from '../tools/paths.js';
 import { serveStatic } from '../tools/staticServer.js';
 import { DEFAULT_EMBEDDING_OPTIONS } from '../workers/stages/embedFace.js';
@@ -25,17 +30,28 @@ import { PLAIN_VIEW_OPTIONS } from './lib/embeddingCache.js';
 import { startBrowserPipeline } from '../tools/browserPipeline.js';
 import { lfwImages, liveClipFrames, stats } from '../tools/samples.js';
 
-const { values } = parseArgs({ options: { frames: { type: 'string', default: '120' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    frames: { type: 'string', default: '120' },
+    checks: { type: 'string', default: '15' },
+    backend: { type: 'string', default: 'wasm' },
+    json: { type: 'boolean', default: false },
+  },
+});
 const FRAMES = Number(values.frames);
-const CHECKS = 15;
+const CHECKS = Number(values.checks);
 /** Page loads for the first check after create() (each: create, then one check). */
-const FIRST_CHECK_RUNS = 5;
+const FIRST_CHECK_RUNS = Math.min(5, CHECKS);
+if (values.backend !== 'wasm' && values.backend !== 'webgpu') throw new TypeError('--backend must be wasm or webgpu');
+const BACKEND: OnnxBackend = values.backend;
+const BROWSER_ARGS = BACKEND === 'webgpu' ? [...CHROMIUM_ARGS, WEBGPU_ARG] : CHROMIUM_ARGS;
 
 const gz = (file: string) => gzipSync(readFileSync(file), { level: 9 }).length;
 
 async function stages() {
-  const pipeline = await startBrowserPipeline({ imageRoot: FACES });
+  const pipeline = await startBrowserPipeline({ imageRoot: FACES, backend: BACKEND });
   try {
+    if (pipeline.runtime.backend !== BACKEND) throw new Error(`asked for ${BACKEND}, runs on ${pipeline.runtime.backend}: ${pipeline.runtime.fallbackReason}`);
     const files = lfwImages(FRAMES);
     const variants = [PLAIN_VIEW_OPTIONS, DEFAULT_EMBEDDING_OPTIONS];
     await pipeline.describe(files.slice(0, 5), variants, { liveness: true }); // warm-up, not counted
@@ -96,7 +112,7 @@ async function productionPage() {
     pages: { '/sdk.html': `<!doctype html><title>bench</title><script src="${cdn.origin}/presenza.iife.js"></script>` },
     isolated: true,
   });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS, headless: true });
   try {
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -104,13 +120,14 @@ async function productionPage() {
     await page.addInitScript(() => void ((window as unknown as { __name: (f: unknown) => unknown }).__name = (f) => f));
     const createMs = async () => {
       await page.goto(`${site.origin}/sdk.html`);
-      return page.evaluate(async () => {
+      return page.evaluate(async (backend) => {
         const start = performance.now();
-        const sdk = await window.Presenza.create({ audience: 'https://school.example' });
+        const sdk = await window.Presenza.create({ audience: 'https://school.example', backend });
         const ms = performance.now() - start;
+        if (sdk.runtime.backend !== backend) throw new Error(`asked for ${backend}, runs on ${sdk.runtime.backend}: ${sdk.runtime.fallbackReason}`);
         (window as unknown as { sdk: typeof sdk }).sdk = sdk;
         return ms;
-      });
+      }, BACKEND);
     };
     const coldFirstLoadMs = await createMs();
     const coldFromCacheMs = await createMs();
@@ -151,8 +168,8 @@ async function productionPage() {
     // once, or a second later, when the models have warmed up in the background.
     const firstCheckAfterCreate = async (idleMs: number) => {
       await page.goto(`${site.origin}/sdk.html`);
-      return page.evaluate(async ({ idleMs }) => {
-        const sdk = await window.Presenza.create({ audience: 'https://school.example' });
+      return page.evaluate(async ({ idleMs, backend }) => {
+        const sdk = await window.Presenza.create({ audience: 'https://school.example', backend });
         await new Promise((resolve) => setTimeout(resolve, idleMs));
         const blob = await (await fetch('/faces/lfw/Abel_Pacheco/Abel_Pacheco_0004.jpg')).blob();
         const start = performance.now();
@@ -166,7 +183,7 @@ async function productionPage() {
         const ms = performance.now() - start;
         await sdk.close();
         return Math.round(ms);
-      }, { idleMs });
+      }, { idleMs, backend: BACKEND });
     };
     const firstAtOnce = [];
     const firstAfterIdle = [];
@@ -203,12 +220,13 @@ function sizes() {
 
 const loadBefore = loadavg()[0]!;
 const stage = await stages();
-const video = await videoLandmarks();
-const threads = await threadsComparison();
+const video = BACKEND === 'wasm' ? await videoLandmarks() : null;
+const threads = BACKEND === 'wasm' ? await threadsComparison() : null;
 const production = await productionPage();
 const size = sizes();
 const record = {
   date: new Date().toISOString(),
+  backend: BACKEND,
   load_average_1m: { before: Number(loadBefore.toFixed(2)), after: Number(loadavg()[0]!.toFixed(2)) },
   runtime: stage.runtime,
   embed_ms_p50: stage.embed_ms.p50,
@@ -224,13 +242,13 @@ console.log(`per stage over ${FRAMES} LFW photos (ms p50 / p95): landmarks ${sta
   `align ${stage.align_ms.p50} / ${stage.align_ms.p95}, quality ${stage.quality_ms.p50} / ${stage.quality_ms.p95}, ` +
   `embed ${stage.embed_ms.p50} / ${stage.embed_ms.p95} (with mirror fusion ${stage.embed_mirror_fused_ms.p50} / ${stage.embed_mirror_fused_ms.p95}), ` +
   `passive liveness ${stage.liveness_ms.p50} / ${stage.liveness_ms.p95}, sign ${stage.sign_ms}`);
-console.log(`landmarks in VIDEO mode on a live clip: ${video.p50} / ${video.p95} ms (n ${video.n})`);
-console.log(`embedding by threads: ${Object.entries(threads).map(([k, v]) => `${k} ${v.p50} ms`).join(', ')}`);
+if (video) console.log(`landmarks in VIDEO mode on a live clip: ${video.p50} / ${video.p95} ms (n ${video.n})`);
+if (threads) console.log(`embedding by threads: ${Object.entries(threads).map(([k, v]) => `${k} ${v.p50} ms`).join(', ')}`);
 console.log(`check() to assertion: ${production.check_ms.p50} / ${production.check_ms.p95} ms (first ${production.first_check_ms} ms); ` +
   `cold start ${production.cold_start_first_load_ms} ms first load, ${production.cold_start_ms} ms from HTTP cache; memory ${production.memory_bytes ?? 'n/a'} B`);
 console.log(`first check on a fresh page (p50): ${production.first_check_after_create_ms.at_once.p50} ms right after create(), ` +
   `${production.first_check_after_create_ms.after_1s_idle.p50} ms after 1 s idle`);
 console.log(`sizes: ${JSON.stringify(size)}`);
 mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-writeFileSync(join(ROOT, 'bench', 'results', 'latency.json'), JSON.stringify(record, null, 1) + '\n');
+writeFileSync(join(ROOT, 'bench', 'results', BACKEND === 'wasm' ? 'latency.json' : `latency-${BACKEND}.json`), JSON.stringify(record, null, 1) + '\n');
 if (values.json) console.log(JSON.stringify(record));

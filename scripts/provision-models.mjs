@@ -11,12 +11,15 @@
 // A missing or mismatching file stops with a message naming the file, the expected hash and the fix.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { MODEL_TRANSFORMS } from './onnx-int8.mjs';
+
+/** The manifest's own file name in the models folder. */
+export const MANIFEST_FILE = 'manifest.json';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -186,11 +189,18 @@ export async function provisionModels({ manifest, dir, mirror, cacheDir = join(p
     writeFileSync(target, bytes);
     report.push(`fetched  ${entry.file}  <- ${origin}`);
   }
+  // A file the manifest no longer lists is loaded by nothing: it goes, so it is never shipped.
+  const listed = new Set([MANIFEST_FILE, ...manifest.files.map((entry) => entry.file)]);
+  for (const file of readdirSync(dir)) {
+    if (listed.has(file)) continue;
+    rmSync(join(dir, file), { force: true });
+    report.push(`removed  ${file} (not in the manifest)`);
+  }
   return report;
 }
 
 async function main() {
-  const manifest = JSON.parse(readFileSync(join(projectRoot, 'models', 'manifest.json'), 'utf8'));
+  const manifest = JSON.parse(readFileSync(join(projectRoot, 'models', MANIFEST_FILE), 'utf8'));
   const mirror = process.env.PRESENZA_MODELS_MIRROR ? resolve(process.env.PRESENZA_MODELS_MIRROR) : undefined;
   try {
     const report = await provisionModels({ manifest, dir: join(projectRoot, 'models'), mirror });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -48,6 +48,17 @@ describe('provisionModels', () => {
     writeFileSync(join(dir, 'model.bin'), 'garbage');
     await provisionModels({ manifest: { files: [entry({ type: 'url', url: 'https://example.invalid/m' })] }, dir, mirror });
     expect(readFileSync(join(dir, 'model.bin'))).toEqual(bytes);
+  });
+
+  it('removes files the manifest no longer lists, and keeps the manifest', async () => {
+    const mirror = mkdtempSync(join(tmpdir(), 'mirror-'));
+    const dir = mkdtempSync(join(tmpdir(), 'models-'));
+    writeFileSync(join(mirror, 'model.bin'), bytes);
+    writeFileSync(join(dir, 'manifest.json'), '{}');
+    writeFileSync(join(dir, 'old-runtime.wasm'), 'loaded by nothing');
+    const report = await provisionModels({ manifest: { files: [entry({ type: 'url', url: 'https://example.invalid/m' })] }, dir, mirror });
+    expect(readdirSync(dir).sort()).toEqual(['manifest.json', 'model.bin']);
+    expect(report).toContain('removed  old-runtime.wasm (not in the manifest)');
   });
 
   it('explains how to use a mirror when the download fails', async () => {

@@ -6,10 +6,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { LivenessInputSpec } from '../testing/livenessInputs.js';
 import type { EmbeddingOptions } from '../workers/stages/embedFace.js';
 import type { DescribedImage, ProbedLiveness } from '../testing/harness.js';
-import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
+import { CHROMIUM, CHROMIUM_ARGS, WEBGPU_ARG } from './chromium.js';
 import { DIST } from './paths.js';
 import { serveStatic, type StaticServer } from './staticServer.js';
-import type { RuntimeReport } from '../src/protocol/capture.js';
+import type { OnnxBackend, RuntimeReport } from '../src/protocol/capture.js';
 
 /** The page's global where the started harness is kept between evaluations. */
 type HarnessWindow = { harness: Awaited<ReturnType<typeof window.PresenzaHarness.start>> };
@@ -39,6 +39,8 @@ export interface BrowserPipeline {
 export interface BrowserPipelineOptions {
   readonly imageRoot: string;
   readonly threads?: number;
+  /** The embedding backend; `webgpu` starts Chromium with its (software, here) WebGPU adapter. */
+  readonly backend?: OnnxBackend;
   readonly isolated?: boolean;
   /** More folders to serve: URL prefix → directory. */
   readonly mounts?: Readonly<Record<string, string>>;
@@ -58,14 +60,15 @@ export async function startBrowserPipeline(options: BrowserPipelineOptions): Pro
   });
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    const args = options.backend === 'webgpu' ? [...CHROMIUM_ARGS, WEBGPU_ARG] : CHROMIUM_ARGS;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args, headless: true });
     const page: Page = await browser.newPage();
     await page.goto(`${server.origin}/bench.html`);
-    const runtime = await page.evaluate(async ({ base, threads }) => {
-      const harness = await window.PresenzaHarness.start({ assetsBaseUrl: base, ...(threads ? { threads } : {}) });
+    const runtime = await page.evaluate(async ({ base, threads, backend }) => {
+      const harness = await window.PresenzaHarness.start({ assetsBaseUrl: base, backend, ...(threads ? { threads } : {}) });
       (window as unknown as HarnessWindow).harness = harness;
       return harness.runtime;
-    }, { base: `${server.origin}/dist/`, threads: options.threads });
+    }, { base: `${server.origin}/dist/`, threads: options.threads, backend: options.backend ?? 'wasm' });
     const opened = browser;
     return {
       runtime,

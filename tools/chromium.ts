@@ -11,3 +11,6 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/** Exposes Chromium's WebGPU adapter (software, SwiftShader, on a machine without a GPU) on secure origins. */
+export const WEBGPU_ARG = '--enable-unsafe-webgpu';

@@ -4,11 +4,11 @@
  * lives only inside the worker.
  */
 import type { FrameTiming, FrameVerdict, LoadProgress, RuntimeReport, WorkerInitOptions } from '../src/protocol/capture.js';
-import { PresenzaError } from '../src/protocol/errors.js';
+import { isPresenzaError, PresenzaError } from '../src/protocol/errors.js';
 import { loadAsset, loadModel, modelIds, modelsBaseUrl, PIPELINE_MODELS, TEMPLATE_MODELS } from './runtime/assets.js';
 import { detectCapabilities, requireFaceCheckSupport } from './runtime/capabilities.js';
 import { createLandmarker, MEDIAPIPE_WASM_FILE, type Landmarker } from './runtime/mediapipe.js';
-import { createOnnxRuntime, wasmThreadCount, type OnnxModel } from './runtime/onnx.js';
+import { createOnnxRuntime, ORT_BUILDS, wasmThreadCount, type OnnxModel } from './runtime/onnx.js';
 import { ALIGNED_SIZE, alignFace, alignmentRegion } from './stages/alignFace.js';
 import { assessQuality, measureCrop, type CropMeasures } from './stages/assessQuality.js';
 import { selectFace, toDetectedFace, type DetectedFace, type FaceSelection } from './stages/detectFace.js';
@@ -52,21 +52,35 @@ export async function loadRuntimes(options: WorkerInitOptions, onProgress?: (pro
   requireFaceCheckSupport(capabilities);
   const wasmBaseUrl = modelsBaseUrl(options.assetsBaseUrl);
   const threads = wasmThreadCount({ sharedMemory: capabilities.sharedMemory, cores: navigator.hardwareConcurrency || 1, requested: options.threads });
-  const [landmarkModel, landmarkWasm, embeddingModel, antiSpoofModel, onnx] = await Promise.all([
+  // A build's wasm binary downloads once, and the plain WASM build's starts with the models: it is
+  // needed unless WebGPU is asked for and works.
+  const wasmDownloads = new Map<string, Promise<Uint8Array>>();
+  const loadWasm = (file: string) => {
+    let download = wasmDownloads.get(file);
+    if (!download) wasmDownloads.set(file, (download = loadAsset(options.assetsBaseUrl, file, onProgress)));
+    return download;
+  };
+  if (options.backend === 'wasm') loadWasm(ORT_BUILDS.wasm.binary).catch(() => undefined);
+  const [landmarkModel, landmarkWasm, embeddingModel, antiSpoofModel] = await Promise.all([
     loadModel(options.assetsBaseUrl, 'landmarks', onProgress),
     loadAsset(options.assetsBaseUrl, MEDIAPIPE_WASM_FILE, onProgress),
     loadModel(options.assetsBaseUrl, 'embedding', onProgress),
     loadModel(options.assetsBaseUrl, 'anti-spoof', onProgress),
+  ]);
+  const landmarker = await startRuntime('MediaPipe FaceLandmarker', () => createLandmarker(landmarkModel, landmarkWasm, wasmBaseUrl));
+  const onnx = await startRuntime('ONNX Runtime', () =>
     createOnnxRuntime({
       backend: options.backend,
       threads,
       wasmBaseUrl,
-      loadWasm: (file) => loadAsset(options.assetsBaseUrl, file, onProgress),
+      loadWasm,
+      models: [
+        { bytes: embeddingModel, inputDims: [1, 3, ALIGNED_SIZE, ALIGNED_SIZE] },
+        { bytes: antiSpoofModel, inputDims: [1, 3, LIVENESS_INPUT_SIZE, LIVENESS_INPUT_SIZE] },
+      ],
     }),
-  ]);
-  const landmarker = await startRuntime('MediaPipe FaceLandmarker', () => createLandmarker(landmarkModel, landmarkWasm, wasmBaseUrl));
-  const embedder = await startRuntime('ONNX Runtime', () => onnx.loadModel(embeddingModel));
-  const antiSpoof = await startRuntime('ONNX Runtime', () => onnx.loadModel(antiSpoofModel));
+  );
+  const [embedder, antiSpoof] = onnx.models as [OnnxModel, OnnxModel];
   const report: RuntimeReport = {
     ...onnx.info,
     requestedBackend: options.backend,
@@ -182,10 +196,12 @@ export class FacePipeline {
   }
 }
 
+/** Runs `start`; a failure that is not already a coded error (a verified download) becomes `ERR_RUNTIME_INIT`. */
 async function startRuntime<T>(name: string, start: () => Promise<T>): Promise<T> {
   try {
     return await start();
   } catch (error) {
+    if (isPresenzaError(error)) throw error;
     throw new PresenzaError('ERR_RUNTIME_INIT', `${name} could not start: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
     });

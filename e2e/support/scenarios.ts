@@ -5,7 +5,7 @@
  */
 import { MemoryNonceStore, verifyCheck, verifyEnrollment } from '../../src/server/index.js';
 import { createChallenge } from '../../src/server/challenge.js';
-import { DEFAULT_EMBEDDING_OPTIONS } from '../../workers/stages/embedFace.js';
+import { DEFAULT_EMBEDDING_OPTIONS, type EmbeddingOptions } from '../../workers/stages/embedFace.js';
 import type { DescribedImage } from '../../testing/harness.js';
 import type { Origins } from '../../tools/origins.js';
 import { AUDIENCE, DAY, check, enroll, openSdk, type Globals } from './sdkPage.js';
@@ -16,17 +16,24 @@ export const PERSON_A = ['lfw/Abel_Pacheco/Abel_Pacheco_0001.jpg', 'lfw/Abel_Pac
 export const PERSON_B = 'lfw/Akhmed_Zakayev/Akhmed_Zakayev_0001.jpg';
 
 /** Runs photos (paths under ../shared/faces) through the testing worker, its assets on the CDN origin. */
-export async function describeImages(page: ScriptedPage, origins: Origins, files: readonly string[]): Promise<DescribedImage[]> {
+export async function describeImages(
+  page: ScriptedPage,
+  origins: Origins,
+  files: readonly string[],
+  options: { backend?: 'wasm' | 'webgpu'; variant?: EmbeddingOptions } = {},
+): Promise<DescribedImage[]> {
+  const { backend = 'wasm', variant = DEFAULT_EMBEDDING_OPTIONS } = options;
   await page.goto(`${origins.site.origin}/harness.html`);
   return page.evaluate(
-    async ({ base, files, variant }) => {
-      const harness = await window.PresenzaHarness.start({ assetsBaseUrl: base });
+    async ({ base, files, variant, backend }) => {
+      const harness = await window.PresenzaHarness.start({ assetsBaseUrl: base, backend });
+      if (harness.runtime.backend !== backend) throw new Error(`asked for ${backend}, runs on ${harness.runtime.backend}: ${harness.runtime.fallbackReason}`);
       const results = [];
       for (const file of files) results.push(await harness.describe(`/faces/${file}`, [variant]));
       await harness.close();
       return results;
     },
-    { base: `${origins.cdn.origin}/`, files, variant: DEFAULT_EMBEDDING_OPTIONS },
+    { base: `${origins.cdn.origin}/`, files, variant, backend },
   );
 }
 

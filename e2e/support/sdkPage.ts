@@ -7,14 +7,14 @@ export const AUDIENCE = 'https://school.example';
 /** One day in ms. */
 export const DAY = 86_400_000;
 
-/** Opens the platform page and creates an SDK instance whose clock the test controls. */
-export async function openSdk(page: ScriptedPage, origins: Origins, clockMs = Date.now()): Promise<void> {
+/** Opens the platform page and creates an SDK instance (on `backend`) whose clock the test controls. */
+export async function openSdk(page: ScriptedPage, origins: Origins, clockMs = Date.now(), backend: 'wasm' | 'webgpu' = 'wasm'): Promise<void> {
   await page.goto(`${origins.site.origin}/sdk.html`);
   await page.evaluate(
-    async ({ audience, clockMs }) => {
+    async ({ audience, clockMs, backend }) => {
       const w = window as unknown as Record<string, unknown>;
       w.clock = clockMs;
-      w.sdk = await window.Presenza.create({ audience, now: () => w.clock as number });
+      w.sdk = await window.Presenza.create({ audience, backend, now: () => w.clock as number });
       /** A "camera" that shows one photo, over and over. */
       w.photo = (url: string) => ({
         frames: async function* () {
@@ -23,7 +23,7 @@ export async function openSdk(page: ScriptedPage, origins: Origins, clockMs = Da
         },
       });
     },
-    { audience: AUDIENCE, clockMs },
+    { audience: AUDIENCE, clockMs, backend },
   );
 }
 
@@ -36,18 +36,18 @@ export type Globals = { sdk: Sdk; clock: number; photo: (url: string) => { frame
  * Enrolls `student-42` from a photo injected as the camera. A still photo cannot make the
  * liveness gestures, so liveness is `off` here; e2e/liveness.spec.ts drives it with live clips.
  */
-export function enroll(page: ScriptedPage, args: { photo: string; nonce: string; retainUntil: number | string }) {
-  return page.evaluate(async ({ photo, nonce, retainUntil }) => {
+export function enroll(page: ScriptedPage, args: { photo: string; nonce: string; retainUntil: number | string; timeoutMs?: number }) {
+  return page.evaluate(async ({ photo, nonce, retainUntil, timeoutMs }) => {
     const g = window as unknown as Globals;
-    return g.sdk.enroll({ enrollmentId: 'student-42', nonce, retainUntil, camera: g.photo(`/faces/${photo}`), liveness: 'off' });
+    return g.sdk.enroll({ enrollmentId: 'student-42', nonce, retainUntil, camera: g.photo(`/faces/${photo}`), liveness: 'off', ...(timeoutMs ? { timeoutMs } : {}) });
   }, args);
 }
 
 /** Runs a check with a photo injected as the camera (liveness `off`, as for {@link enroll}). */
-export function check(page: ScriptedPage, args: { photo: string; nonce: string; checkId: string }) {
-  return page.evaluate(async ({ photo, nonce, checkId }) => {
+export function check(page: ScriptedPage, args: { photo: string; nonce: string; checkId: string; timeoutMs?: number }) {
+  return page.evaluate(async ({ photo, nonce, checkId, timeoutMs }) => {
     const g = window as unknown as Globals;
-    return g.sdk.check({ checkId, nonce, camera: g.photo(`/faces/${photo}`), liveness: 'off' });
+    return g.sdk.check({ checkId, nonce, camera: g.photo(`/faces/${photo}`), liveness: 'off', ...(timeoutMs ? { timeoutMs } : {}) });
   }, args);
 }
 

@@ -1,11 +1,13 @@
 /**
- * The only importer of `onnxruntime-web`. Loads the WASM build (SIMD, explicit thread count) or,
- * when the caller asks for it, the WebGPU build, falling back to WASM with the reason reported.
- * Each build is a separate chunk, fetched only when used.
+ * The only importer of `onnxruntime-web`. Runs the models on the WASM build (SIMD, explicit thread
+ * count) or, when the caller asks for it, on WebGPU, and falls back to WASM with the reason
+ * reported on any failure of the WebGPU path: no adapter or device, the WebGPU build failing to
+ * load or start, a session failing to open, or a first inference that fails or gives non-finite
+ * values. The accelerator never leaves the student without a check. Each build is a separate
+ * chunk with its own wasm binary, fetched only when used.
  */
 import type * as Ort from 'onnxruntime-web';
 import type { OnnxBackend } from '../../src/protocol/capture.js';
-
 
 /** Runs a model on one NCHW float tensor (a loaded ONNX model here; a fake in the stages' unit tests). */
 export interface TensorRunner {
@@ -25,10 +27,65 @@ export interface OnnxModel extends TensorRunner {
   release(): Promise<void>;
 }
 
-/** The runtime, configured once per worker (ORT fixes its thread pool with the first session). */
+/** A model to load, with the shape of the input its first inference is tried on. */
+export interface ModelToLoad {
+  readonly bytes: Uint8Array;
+  readonly inputDims: readonly number[];
+}
+
+/** The started runtime and its models, in the order they were given. */
 export interface OnnxRuntime {
   readonly info: OnnxRuntimeInfo;
-  loadModel(bytes: Uint8Array): Promise<OnnxModel>;
+  readonly models: readonly OnnxModel[];
+}
+
+/**
+ * The builds of ONNX Runtime Web 1.30 this adapter loads, with the loader and binary each needs:
+ * the plain WASM build, and the WebGPU build in its JSPI variant (smaller, for engines with
+ * WebAssembly JavaScript Promise Integration) or its asyncify variant (everywhere else).
+ */
+export const ORT_BUILDS = {
+  wasm: { loader: 'ort-wasm-simd-threaded.mjs', binary: 'ort-wasm-simd-threaded.wasm' },
+  'webgpu-jspi': { loader: 'ort-wasm-simd-threaded.jspi.mjs', binary: 'ort-wasm-simd-threaded.jspi.wasm' },
+  'webgpu-asyncify': { loader: 'ort-wasm-simd-threaded.asyncify.mjs', binary: 'ort-wasm-simd-threaded.asyncify.wasm' },
+} as const;
+
+/** One of {@link ORT_BUILDS}. */
+export type OrtBuild = keyof typeof ORT_BUILDS;
+
+/** What the adapter needs from its surroundings (the real ones by default; fakes in unit tests). */
+export interface OnnxEnvironment {
+  /** Imports the JavaScript of a build. */
+  importBuild(build: OrtBuild): Promise<typeof Ort>;
+  /** `navigator.gpu`, when the engine has it. */
+  readonly gpu: { requestAdapter(): Promise<{ requestDevice(): Promise<{ destroy(): void }> } | null> } | undefined;
+  /** Whether the engine has WebAssembly JSPI (`WebAssembly.Suspending`). */
+  readonly jspi: boolean;
+}
+
+const browserEnvironment = (): OnnxEnvironment => ({
+  importBuild: (build) =>
+    (build === 'wasm'
+      ? import('onnxruntime-web/wasm')
+      : build === 'webgpu-jspi'
+        ? import('onnxruntime-web/jspi')
+        : import('onnxruntime-web/webgpu')) as Promise<typeof Ort>,
+  gpu: (navigator as Navigator & { gpu?: OnnxEnvironment['gpu'] }).gpu,
+  jspi: typeof (WebAssembly as { Suspending?: unknown }).Suspending === 'function',
+});
+
+/** Options of {@link createOnnxRuntime}. */
+export interface OnnxOptions {
+  readonly backend: OnnxBackend;
+  readonly threads: number;
+  /**
+   * Absolute URL of the folder with the builds' loaders (on another origin ORT itself turns the
+   * threaded loader into a same-origin Blob).
+   */
+  readonly wasmBaseUrl: string;
+  /** Fetches and verifies a build's wasm binary, so ORT never runs an unverified binary and the download shows in the progress. */
+  readonly loadWasm: (file: string) => Promise<Uint8Array>;
+  readonly models: readonly ModelToLoad[];
 }
 
 /**
@@ -42,82 +99,82 @@ export function wasmThreadCount(options: { sharedMemory: boolean; cores: number;
   return options.requested ?? Math.max(1, Math.min(2, options.cores));
 }
 
-async function webGpuUnavailableReason(): Promise<string | undefined> {
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Why WebGPU cannot be used here, or undefined when an adapter and a device can be had. */
+async function webGpuUnavailableReason(gpu: OnnxEnvironment['gpu']): Promise<string | undefined> {
   if (!gpu) return 'navigator.gpu is not available in this browser or worker';
   try {
-    return (await gpu.requestAdapter()) ? undefined : 'no WebGPU adapter (no GPU, or GPU blocked)';
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return 'no WebGPU adapter (no GPU, or GPU blocked)';
+    (await adapter.requestDevice()).destroy();
+    return undefined;
   } catch (error) {
-    return `WebGPU adapter request failed: ${String(error)}`;
+    return `WebGPU adapter or device request failed: ${message(error)}`;
   }
 }
 
-/** The wasm binary each ORT build loads (the WebGPU build is the larger JSEP one). */
-export const ORT_WASM_FILES: Readonly<Record<OnnxBackend, string>> = {
-  wasm: 'ort-wasm-simd-threaded.wasm',
-  webgpu: 'ort-wasm-simd-threaded.jsep.wasm',
-};
+function wrapSession(ort: typeof Ort, session: Ort.InferenceSession): OnnxModel {
+  const inputName = session.inputNames[0]!;
+  const outputName = session.outputNames[0]!;
+  return {
+    async run(input, dims) {
+      const feeds = { [inputName]: new ort.Tensor('float32', input, dims) };
+      const output = (await session.run(feeds))[outputName];
+      if (!output) throw new Error(`model gave no output ${outputName}`);
+      // getData() also downloads an output the execution provider left on the GPU.
+      const data = (await output.getData()) as Float32Array;
+      output.dispose();
+      return data;
+    },
+    release: () => session.release(),
+  };
+}
 
-/**
- * Configures ORT. `wasmBaseUrl` is the absolute URL of the folder with the `ort-wasm-simd-threaded*`
- * loaders (on another origin ORT itself turns the threaded loader into a same-origin Blob);
- * `loadWasm` fetches and verifies the wasm binary the chosen build needs, so ORT never fetches an
- * unverified binary and the download shows in the progress.
- */
-export async function createOnnxRuntime(options: {
-  backend: OnnxBackend;
-  threads: number;
-  wasmBaseUrl: string;
-  loadWasm: (file: string) => Promise<Uint8Array>;
-}): Promise<OnnxRuntime> {
-  let fallbackReason = options.backend === 'webgpu' ? await webGpuUnavailableReason() : undefined;
-  const wantGpu = options.backend === 'webgpu' && !fallbackReason;
-  const [ort, wasmBinary] = await Promise.all([
-    (wantGpu ? import('onnxruntime-web/webgpu') : import('onnxruntime-web/wasm')) as Promise<typeof Ort>,
-    options.loadWasm(ORT_WASM_FILES[wantGpu ? 'webgpu' : 'wasm']),
-  ]);
+/** Starts `build` and opens a session for each model on `executionProvider`; on WebGPU each model must give finite values on a first run. */
+async function startBuild(build: OrtBuild, executionProvider: OnnxBackend, options: OnnxOptions, env: OnnxEnvironment): Promise<OnnxModel[]> {
+  const [ort, wasmBinary] = await Promise.all([env.importBuild(build), options.loadWasm(ORT_BUILDS[build].binary)]);
   ort.env.wasm.numThreads = options.threads;
   ort.env.wasm.wasmPaths = options.wasmBaseUrl;
   ort.env.wasm.wasmBinary = wasmBinary;
   ort.env.wasm.proxy = false;
-  let backend: OnnxBackend = wantGpu ? 'webgpu' : 'wasm';
-
-  const sessionOptions = (ep: OnnxBackend): Ort.InferenceSession.SessionOptions => ({
-    executionProviders: [ep],
-    graphOptimizationLevel: 'all',
-  });
-
-  async function createSession(bytes: Uint8Array): Promise<Ort.InferenceSession> {
-    if (backend === 'webgpu') {
-      try {
-        return await ort.InferenceSession.create(bytes, sessionOptions('webgpu'));
-      } catch (error) {
-        backend = 'wasm';
-        fallbackReason = `WebGPU session failed: ${error instanceof Error ? error.message : String(error)}`;
+  const models: OnnxModel[] = [];
+  try {
+    for (const { bytes, inputDims } of options.models) {
+      const session = await ort.InferenceSession.create(bytes, { executionProviders: [executionProvider], graphOptimizationLevel: 'all' });
+      const model = wrapSession(ort, session);
+      models.push(model);
+      if (executionProvider === 'webgpu') {
+        const output = await model.run(new Float32Array(inputDims.reduce((a, b) => a * b, 1)), inputDims);
+        if (!output.every(Number.isFinite)) throw new Error('a first inference gave non-finite values');
       }
     }
-    return ort.InferenceSession.create(bytes, sessionOptions('wasm'));
+    return models;
+  } catch (error) {
+    await Promise.allSettled(models.map((model) => model.release()));
+    throw error;
   }
+}
 
-  return {
-    get info() {
-      return { backend, threads: options.threads, ...(fallbackReason ? { fallbackReason } : {}) };
-    },
-    async loadModel(bytes) {
-      const session = await createSession(bytes);
-      const inputName = session.inputNames[0]!;
-      const outputName = session.outputNames[0]!;
-      return {
-        async run(input, dims) {
-          const feeds = { [inputName]: new ort.Tensor('float32', input, dims) };
-          const output = (await session.run(feeds))[outputName];
-          if (!output) throw new Error(`model gave no output ${outputName}`);
-          const data = output.data as Float32Array;
-          output.dispose();
-          return data;
-        },
-        release: () => session.release(),
-      };
-    },
-  };
+/**
+ * Starts ONNX Runtime once per worker (ORT fixes its thread pool with the first session) and loads
+ * the models. Asked for WebGPU, tries it first and falls back to WASM with the reason; errors of
+ * the WASM path itself are thrown.
+ */
+export async function createOnnxRuntime(options: OnnxOptions, env: OnnxEnvironment = browserEnvironment()): Promise<OnnxRuntime> {
+  let fallbackReason: string | undefined;
+  if (options.backend === 'webgpu') {
+    fallbackReason = await webGpuUnavailableReason(env.gpu);
+    if (!fallbackReason) {
+      const build: OrtBuild = env.jspi ? 'webgpu-jspi' : 'webgpu-asyncify';
+      try {
+        const models = await startBuild(build, 'webgpu', options, env);
+        return { info: { backend: 'webgpu', threads: options.threads }, models };
+      } catch (error) {
+        fallbackReason = `the WebGPU path failed (${build}): ${message(error)}`;
+      }
+    }
+  }
+  const models = await startBuild('wasm', 'wasm', options, env);
+  return { info: { backend: 'wasm', threads: options.threads, ...(fallbackReason ? { fallbackReason } : {}) }, models };
 }
