@@ -45,6 +45,8 @@ const FIRST_CHECK_RUNS = Math.min(5, CHECKS);
 if (values.backend !== 'wasm' && values.backend !== 'webgpu') throw new TypeError('--backend must be wasm or webgpu');
 const BACKEND: OnnxBackend = values.backend;
 const BROWSER_ARGS = BACKEND === 'webgpu' ? [...CHROMIUM_ARGS, WEBGPU_ARG] : CHROMIUM_ARGS;
+/** Time limit of the production page's captures: the default, or minutes on a software WebGPU adapter. */
+const CAPTURE_TIMEOUT_MS = BACKEND === 'webgpu' ? 600_000 : undefined;
 
 const gz = (file: string) => gzipSync(readFileSync(file), { level: 9 }).length;
 
@@ -132,7 +134,8 @@ async function productionPage() {
     const coldFirstLoadMs = await createMs();
     const coldFromCacheMs = await createMs();
     const result = await page.evaluate(
-      async ({ checks }) => {
+      async ({ checks, timeoutMs }) => {
+        const limit = timeoutMs ? { timeoutMs } : {};
         const sdk = (window as unknown as { sdk: Awaited<ReturnType<typeof window.Presenza.create>> }).sdk;
         const photo = (url: string) => ({
           frames: async function* () {
@@ -146,12 +149,13 @@ async function productionPage() {
           retainUntil: Date.now() + 86_400_000,
           camera: photo('/faces/lfw/Abel_Pacheco/Abel_Pacheco_0001.jpg'),
           liveness: 'passive',
+          ...limit,
         });
         const times: number[] = [];
         for (let i = 0; i < checks; i += 1) {
           const start = performance.now();
           // Passive liveness is computation and counts; the gesture challenge is deliberate time and does not.
-          const r = await sdk.check({ checkId: `c${i}`, nonce: 'n'.repeat(43), camera: photo('/faces/lfw/Abel_Pacheco/Abel_Pacheco_0004.jpg'), liveness: 'passive' });
+          const r = await sdk.check({ checkId: `c${i}`, nonce: 'n'.repeat(43), camera: photo('/faces/lfw/Abel_Pacheco/Abel_Pacheco_0004.jpg'), liveness: 'passive', ...limit });
           // The anti-spoof model may reject an LFW photo (a photo of a photo): the check then stops
           // before the comparison (~0.1 ms), so its time still holds all the work of a check.
           if (r.outcome !== 'pass' && r.reason !== 'liveness_failed') throw new Error(`check ${i}: ${r.outcome} ${r.reason}`);
@@ -162,13 +166,13 @@ async function productionPage() {
           .catch(() => null);
         return { times, memoryBytes: memory?.bytes ?? null };
       },
-      { checks: CHECKS },
+      { checks: CHECKS, timeoutMs: CAPTURE_TIMEOUT_MS },
     );
     // A student opens the lesson page (enrolled on an earlier visit) and is asked for a check: at
     // once, or a second later, when the models have warmed up in the background.
     const firstCheckAfterCreate = async (idleMs: number) => {
       await page.goto(`${site.origin}/sdk.html`);
-      return page.evaluate(async ({ idleMs, backend }) => {
+      return page.evaluate(async ({ idleMs, backend, timeoutMs }) => {
         const sdk = await window.Presenza.create({ audience: 'https://school.example', backend });
         await new Promise((resolve) => setTimeout(resolve, idleMs));
         const blob = await (await fetch('/faces/lfw/Abel_Pacheco/Abel_Pacheco_0004.jpg')).blob();
@@ -178,12 +182,13 @@ async function productionPage() {
           nonce: 'n'.repeat(43),
           camera: { frames: async function* () { for (;;) yield blob; } },
           liveness: 'passive',
+          ...(timeoutMs ? { timeoutMs } : {}),
         });
         if (r.outcome !== 'pass' && r.reason !== 'liveness_failed') throw new Error(`first check: ${r.outcome} ${r.reason}`);
         const ms = performance.now() - start;
         await sdk.close();
         return Math.round(ms);
-      }, { idleMs, backend: BACKEND });
+      }, { idleMs, backend: BACKEND, timeoutMs: CAPTURE_TIMEOUT_MS });
     };
     const firstAtOnce = [];
     const firstAfterIdle = [];
