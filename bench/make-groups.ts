@@ -12,9 +12,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT } from '../tools/paths.js';
+import { FACES, ROOT } from '../tools/paths.js';
 
-const { values } = parseArgs({ options: { faces: { type: 'string', default: join(ROOT, '..', 'shared', 'faces') } } });
+const { values } = parseArgs({ options: { faces: { type: 'string', default: FACES } } });
 const faces = resolve(values.faces!);
 const out = join(ROOT, 'bench', '.labels');
 mkdirSync(out, { recursive: true });
