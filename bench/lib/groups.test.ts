@@ -131,6 +131,12 @@ describe('groupReport', () => {
     expect([triple.groups.worst, triple.groups.best]).toEqual(['a', 'b']);
   });
 
+  it('counts no error in either group as a ratio of 1, and errors against none as Infinity', () => {
+    const map = new Map<string, string>([...['a0', 'a1'].map((k) => [k, 'a'] as const), ...['b0', 'b1'].map((k) => [k, 'b'] as const)]);
+    expect(groupReport([...groupPairs('a', 2, 0), ...groupPairs('b', 2, 0)], map, { threshold: 0.5, resamples: 50 }).fnmr_ratio).toEqual({ value: 1, low: 1, high: 1 });
+    expect(groupReport([...groupPairs('a', 2, 1), ...groupPairs('b', 2, 0)], map, { threshold: 0.5, resamples: 50 }).fnmr_ratio.value).toBe(Infinity);
+  });
+
   it('has no ratio with fewer than two labelled groups', () => {
     const one = groupReport(groupPairs('a', 5, 1), new Map(), { threshold: 0.5, resamples: 10 });
     expect(one.groups.worst).toBeNull();

@@ -192,6 +192,9 @@ const interval95 = (values: number[]): Interval => {
   return { low: quantileSorted(sorted, 0.025), high: quantileSorted(sorted, 0.975) };
 };
 
+/** worst / best, with 0 / 0 = 1 (no error in either group: no difference) and x / 0 = Infinity. */
+const ratio = (worst: number, best: number) => (worst === 0 && best === 0 ? 1 : worst / best);
+
 /** Options of {@link groupReport}. */
 export interface GroupReportOptions {
   readonly threshold: number;
@@ -279,9 +282,9 @@ export function groupReport(
   if (worst !== null && best !== null) {
     const w = draws.get(worst)!;
     const b = draws.get(best)!;
-    const ratios = w.map((x, i) => x / b[i]!).map((x) => (Number.isNaN(x) ? 1 : x)); // 0/0: both perfect, equal
+    const ratios = w.map((x, i) => ratio(x, b[i]!));
     const ci = interval95(ratios);
-    fnmr_ratio = { value: genuine[worst]!.fnmr / genuine[best]!.fnmr, ...ci };
+    fnmr_ratio = { value: ratio(genuine[worst]!.fnmr, genuine[best]!.fnmr), ...ci };
   }
   return {
     groups: { threshold, bootstrap_resamples: resamples, bootstrap_seed: seed, genuine, impostor, worst, best },
