@@ -91,6 +91,10 @@ row('baseline: single photos, shipped 0.38', base, dfBase, DEFAULT_MATCH_THRESHO
 for (const t of [0.36, 0.34, 0.3, 0.26]) row(`threshold ${t} (global)`, base, dfBase, t);
 for (const t of [0.4, 0.42]) row(`threshold ${t} (global)`, base, dfBase, t);
 
+// One view per photo, without mirror fusion (the plain BGR run).
+row('one view per photo (no mirror fusion)', lfw.pairs.map((pair) => ({ pair, score: cos(lfw.vec(pair.a, PLAIN), lfw.vec(pair.b, PLAIN)) })),
+  deepface.pairs.map((pair) => ({ pair, score: cos(deepface.vec(pair.a, PLAIN), deepface.vec(pair.b, PLAIN)) })), DEFAULT_MATCH_THRESHOLD);
+
 // Check protocol: fused template of a against the 3-frame probe of b.
 const checks = lfw.pairs.map((pair) => ({ pair, score: cos(lfw.vec(pair.a), checkProbe(pair.b)) }));
 row('check protocol: fused template vs 3-frame probe', checks, dfBase, DEFAULT_MATCH_THRESHOLD);
