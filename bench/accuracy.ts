@@ -3,7 +3,7 @@
  * pairs. Usage:
  *
  *   npm run bench:accuracy -- --pairs <pairs.json> --root <image dir> [--threshold shipped|<number>]
- *                             [--variants shipped|all] [--json]
+ *                             [--variants shipped|all] [--groups <file>] [--json]
  *
  * Pairs are `{a, b, same, fold?}` with paths relative to the root. With folds: the k-fold
  * protocol (threshold chosen on the other folds). Images with no detected face count as errors.
@@ -11,6 +11,12 @@
  * so a re-run is fast and any change to a stage recomputes them.
  * Besides each embedding variant, it scores check probes: a fused template against the mean of one
  * view per check frame (plain and mirrored in turn), as `check()` computes them.
+ * With `--groups` (a map from identity to group, JSON or text, see bench/lib/groups.ts; a pair's
+ * identity is the folder of its image), it reports per group at the shipped threshold (or the
+ * `--threshold` given): genuine pairs, people, FNMR with a Wilson and a bootstrap-over-people
+ * interval, mean genuine score, FMR per impostor group with its exact upper bound, and the
+ * worst/best FNMR ratio (`groups` and `fnmr_ratio` in the record). `npx tsx bench/make-groups.ts`
+ * builds the maps from ../shared/faces (they are derived from third-party data: never committed).
  * Results are saved to bench/results/accuracy-<pairs name>.json.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +29,7 @@ import { DEFAULT_EMBEDDING_OPTIONS, type EmbeddingOptions } from '../workers/sta
 import { ROOT } from '../tools/paths.js';
 import { describeAll, fromBase64, percentile, pipelineId, PLAIN_VIEW_OPTIONS, variantName } from './lib/embeddingCache.js';
 import { summarize, type ScoredPair, type Summary } from './lib/metrics.js';
+import { groupReport, parseGroupMap, type GroupsReport, type RatioReport } from './lib/groups.js';
 
 interface Pair {
   readonly a: string;
@@ -53,6 +60,31 @@ function fmt(x: number, digits = 2): string {
   return Number.isFinite(x) ? x.toFixed(digits) : String(x);
 }
 
+const pct = (x: number, digits = 2) => `${fmt(100 * x, digits)} %`;
+
+/** The per-group table (shipped variant, single photos). */
+function printGroups({ groups, fnmr_ratio }: { groups: GroupsReport; fnmr_ratio: RatioReport }, file: string) {
+  console.log(
+    `\nper group (${file}; shipped variant, single photos, threshold ${groups.threshold}; bootstrap over people: ` +
+      `${groups.bootstrap_resamples} resamples, seed ${groups.bootstrap_seed})`,
+  );
+  console.log('group        genuine  people  false rejects  FNMR      Wilson 95 %        bootstrap 95 %     mean genuine score');
+  for (const [name, g] of Object.entries(groups.genuine)) {
+    console.log(
+      `${name.padEnd(12)} ${String(g.genuine_pairs).padStart(7)}  ${String(g.people).padStart(6)}  ${String(g.false_non_matches).padStart(13)}  ` +
+        `${pct(g.fnmr).padEnd(8)}  ${pct(g.fnmr_wilson.low)}–${pct(g.fnmr_wilson.high).padEnd(9)}  ` +
+        `${pct(g.fnmr_bootstrap.low)}–${pct(g.fnmr_bootstrap.high).padEnd(9)}  ${fmt(g.mean_genuine_score, 3)}`,
+    );
+  }
+  console.log('impostors      pairs  false accepts  FMR       95 % upper bound (Clopper–Pearson)');
+  for (const [name, i] of Object.entries(groups.impostor)) {
+    console.log(`${name.padEnd(14)} ${String(i.impostor_pairs).padStart(5)}  ${String(i.false_matches).padStart(13)}  ${pct(i.fmr, 3).padEnd(8)}  ${pct(i.fmr_upper, 3)}`);
+  }
+  if (groups.worst !== null) {
+    console.log(`FNMR ratio ${groups.worst}/${groups.best}: ${fmt(fnmr_ratio.value)} (bootstrap 95 %: ${fmt(fnmr_ratio.low)}–${fmt(fnmr_ratio.high)})`);
+  }
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -60,11 +92,12 @@ async function main() {
       root: { type: 'string' },
       threshold: { type: 'string' },
       variants: { type: 'string', default: 'shipped' },
+      groups: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
   if (!values.pairs || !values.root) {
-    console.error('usage: npm run bench:accuracy -- --pairs <pairs.json> --root <image dir> [--threshold shipped|<number>] [--variants shipped|all] [--json]');
+    console.error('usage: npm run bench:accuracy -- --pairs <pairs.json> --root <image dir> [--threshold shipped|<number>] [--variants shipped|all] [--groups <file>] [--json]');
     process.exit(2);
   }
   const threshold =
@@ -145,6 +178,18 @@ async function main() {
   console.log(`images with a background face: ${images.filter((i) => i.backgroundFaces > 0).length}, with a comparable second face: ${images.filter((i) => i.comparableFaces > 0).length}`);
   console.log(`per image (median / p95, ms, as run with the cache's worker): landmarks+align ${fmt(timing.landmarks_align_ms_p50, 1)} / ${fmt(timing.landmarks_align_ms_p95, 1)}, embedding ${fmt(timing.embed_ms_p50, 1)} / ${fmt(timing.embed_ms_p95, 1)}`);
 
+  let grouped: { groups: GroupsReport; fnmr_ratio: RatioReport } | undefined;
+  if (values.groups) {
+    const groupOf = parseGroupMap(readFileSync(values.groups, 'utf8'));
+    const identity = (file: string) => dirname(file);
+    grouped = groupReport(
+      pairs.map((p, k) => ({ score: shippedScores[k]!.score, same: p.same, identityA: identity(p.a), identityB: identity(p.b) })),
+      groupOf,
+      { threshold: threshold ?? DEFAULT_MATCH_THRESHOLD },
+    );
+    printGroups(grouped, basename(values.groups));
+  }
+
   const shipped = results[variantName(DEFAULT_EMBEDDING_OPTIONS)]!;
   const record = {
     pairs_file: basename(values.pairs),
@@ -158,6 +203,7 @@ async function main() {
     quality_issue_counts: issueCounts,
     failed_images: failedImages,
     timing,
+    ...(grouped ?? {}),
     scores: shippedScores,
   };
   const out = join(ROOT, 'bench', 'results', `accuracy-${basename(dirname(resolve(values.pairs)))}${values.threshold ? `-${values.threshold}` : ''}.json`);

@@ -94,12 +94,16 @@ function readCache(cacheFile: string): Map<string, CachedImage> {
  * the built testing worker in headless Chromium, appending to the cache as it goes.
  */
 export async function describeAll(root: string, files: readonly string[], variants: readonly EmbeddingOptions[]): Promise<Map<string, CachedImage>> {
-  if (!existsSync(join(DIST, 'testing', 'presenza-testing-worker.js'))) throw new Error('dist/testing is missing: run `npm run build` first');
   const cacheFile = cacheFileFor(root);
   const cache = readCache(cacheFile);
   const names = variants.map(variantName);
   const todo = files.filter((f) => !names.every((name) => cache.get(f)?.embeddings[name] !== undefined));
-  if (todo.length === 0) return cache;
+  if (todo.length === 0) {
+    console.error(`${files.length} images (${files.length} cached, pipeline ${pipelineId()})`);
+    return cache;
+  }
+  // Only describing needs the build: a fully cached run works without dist/.
+  if (!existsSync(join(DIST, 'testing', 'presenza-testing-worker.js'))) throw new Error('dist/testing is missing: run `npm run build` first');
   console.error(`describing ${todo.length} images (${files.length - todo.length} cached) in Chromium…`);
   const pipeline = await startBrowserPipeline({ imageRoot: root });
   try {
