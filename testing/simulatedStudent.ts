@@ -51,6 +51,8 @@ export class SimulatedStudent {
       nonce: String(challenge.nonce),
       retainUntilMs: Number(challenge.retainUntil),
       nowMs: now(),
+      // A simulated student shows no identity document: the service sees a pending enrollment.
+      idDocument: 'not_run',
       models: MODELS,
     });
     const registered = await send('POST', `/api/students/${student.studentId}/enrollment`, { assertion });
