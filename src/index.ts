@@ -18,7 +18,13 @@ export type {
   CameraOption,
   CaptureProgress,
   CheckResult,
+  DocumentEnd,
+  DocumentGuidance,
+  DocumentProgress,
+  EnrollmentResult,
   EnrollmentStatus,
+  IdDocumentResult,
+  IdentityDocumentPolicy,
   FrameTiming,
   FrameVerdict,
   LoadProgress,
@@ -28,7 +34,8 @@ export type {
   QualityHint,
 } from './sdk/presenza.js';
 export { CAMERA_CONSTRAINTS } from './sdk/camera.js';
-export { FRAME_INTERVAL_MS } from './protocol/capture.js';
+export { FRAME_INTERVAL_MS, DOCUMENT_FRAMES, DOCUMENT_TIMEOUT_MS, IDENTITY_DOCUMENT_POLICIES } from './protocol/capture.js';
+export { ID_DOCUMENT_RESULTS } from './protocol/assertion.js';
 export { LIVENESS_POLICIES, DEFAULT_LIVENESS_POLICY, STEP_TIME_LIMIT_MS } from './protocol/liveness.js';
 export type { ChallengeFailure, ChallengeStep, LivenessPolicy, LivenessProgress } from './protocol/liveness.js';
 export { SDK_VERSION } from './protocol/version.js';

@@ -3,7 +3,7 @@
  * aligned crop, and the passive liveness score. Composes the stages around the loaded runtimes;
  * lives only inside the worker.
  */
-import type { FrameTiming, FrameVerdict, LoadProgress, RuntimeReport, WorkerInitOptions } from '../src/protocol/capture.js';
+import type { DocumentGuidance, FrameTiming, FrameVerdict, LoadProgress, RuntimeReport, WorkerInitOptions } from '../src/protocol/capture.js';
 import { PresenzaError } from '../src/protocol/errors.js';
 import { loadAsset, loadModel, modelIds, modelsBaseUrl, PIPELINE_MODELS, TEMPLATE_MODELS } from './runtime/assets.js';
 import { detectCapabilities, requireFaceCheckSupport } from './runtime/capabilities.js';
@@ -13,6 +13,7 @@ import { ALIGNED_SIZE, alignFace, alignmentRegion } from './stages/alignFace.js'
 import { assessQuality, measureCrop, type CropMeasures } from './stages/assessQuality.js';
 import { selectFace, toDetectedFace, type DetectedFace, type FaceSelection } from './stages/detectFace.js';
 import { DEFAULT_EMBEDDING_OPTIONS, embedFace, embedView, type CropView, type EmbeddingOptions } from './stages/embedFace.js';
+import { liveFaceOf, portraitIssues, portraitWindows, selectPortrait, shiftFace } from './stages/findDocumentPortrait.js';
 import { LIVENESS_INPUT_SIZE, livenessScore } from './stages/passiveLiveness.js';
 import { readPixels, type Pixels } from './stages/pixels.js';
 
@@ -24,6 +25,23 @@ export interface FrameAnalysis {
   readonly crop: Pixels | null;
   readonly measures: CropMeasures | null;
 }
+
+/** What the pipeline found in one frame of the identity-document phase. Stays in the worker. */
+export interface PortraitFinding {
+  /** The card's portrait, in frame coordinates, or null. */
+  readonly portrait: DetectedFace | null;
+  /** Aligned 112×112 crop of the portrait, when there is one. */
+  readonly crop: Pixels | null;
+  /** Empty when the portrait can be compared. */
+  readonly guidance: readonly DocumentGuidance[];
+  /** Whether the portrait was found in the whole frame, without searching windows. */
+  readonly foundInFullFrame: boolean;
+  /** Windows searched besides the whole frame. */
+  readonly windowsSearched: number;
+}
+
+/** A face this far (fraction of its size) from a window's edge counts as whole in that window. */
+const WINDOW_EDGE_MARGIN = 0.1;
 
 /** The started runtimes the pipeline runs on, and what they run on. */
 export interface PipelineRuntimes {
@@ -153,6 +171,51 @@ export class FacePipeline {
     const crop = this.alignSelected(frame, selection.primary);
     const measures = measureCrop(crop);
     return { quality: assessQuality(selection, measures), selection, crop, measures };
+  }
+
+  /**
+   * Finds the portrait of an identity document held to the camera: the whole frame first, then
+   * square windows away from the live face (MediaPipe misses faces of 30–50 px in a whole frame,
+   * not in a window a few times their size). Runs the landmarker in IMAGE mode: the windows are
+   * separate images; the next VIDEO frame goes back to VIDEO mode with a later timestamp.
+   * `enrolledFaceSize` is the face size of the enrollment frames (box side, px): a face that big is
+   * the student, never the portrait.
+   */
+  async findDocumentPortrait(frame: ImageBitmap, enrolledFaceSize: number): Promise<PortraitFinding> {
+    await this.ready();
+    const { landmarker } = this.runtimes;
+    const faces = (await landmarker.detectImage(frame)).map((o) => toDetectedFace(o, frame.width, frame.height));
+    const live = liveFaceOf(faces, enrolledFaceSize);
+    let choice = selectPortrait(faces, live, enrolledFaceSize);
+    const foundInFullFrame = choice.portrait !== null;
+    let windowsSearched = 0;
+    if (!choice.portrait) {
+      const found: DetectedFace[] = [];
+      for (const window of portraitWindows(frame.width, frame.height, live)) {
+        windowsSearched += 1;
+        const crop = await createImageBitmap(frame, window.x, window.y, window.width, window.height);
+        let inWindow: DetectedFace[];
+        try {
+          inWindow = (await landmarker.detectImage(crop)).map((o) => toDetectedFace(o, crop.width, crop.height));
+        } finally {
+          crop.close();
+        }
+        const whole = (f: DetectedFace) => {
+          const m = WINDOW_EDGE_MARGIN * Math.max(f.box.width, f.box.height);
+          return f.box.x >= m && f.box.y >= m && f.box.x + f.box.width <= window.width - m && f.box.y + f.box.height <= window.height - m;
+        };
+        const shifted = inWindow.map((f) => shiftFace(f, window.x, window.y));
+        found.push(...shifted);
+        // A portrait whole inside its window is as good as it gets: stop searching.
+        const wholePortrait = selectPortrait(shifted.filter((_, i) => whole(inWindow[i]!)), live, enrolledFaceSize);
+        if (wholePortrait.portrait) break;
+      }
+      choice = selectPortrait(found, live, enrolledFaceSize);
+    }
+    if (!choice.portrait) return { portrait: null, crop: null, guidance: [choice.guidance], foundInFullFrame, windowsSearched };
+    const crop = this.alignSelected(frame, choice.portrait);
+    const guidance = portraitIssues(crop, measureCrop(crop).sharpness);
+    return { portrait: choice.portrait, crop, guidance, foundInFullFrame, windowsSearched };
   }
 
   /** Probability (0..1) that `face` in `frame` is live (passive anti-spoof); only the region around the face is read. */
