@@ -13,9 +13,9 @@ import { ALIGNED_SIZE, alignFace, alignmentRegion } from './stages/alignFace.js'
 import { assessQuality, measureCrop, type CropMeasures } from './stages/assessQuality.js';
 import { selectFace, toDetectedFace, type DetectedFace, type FaceSelection } from './stages/detectFace.js';
 import { DEFAULT_EMBEDDING_OPTIONS, embedFace, embedView, type CropView, type EmbeddingOptions } from './stages/embedFace.js';
-import { liveFaceOf, portraitIssues, portraitWindows, selectPortrait, shiftFace } from './stages/findDocumentPortrait.js';
+import { liveFaceOf, PORTRAIT_WINDOW_SIZE, portraitIssues, portraitWindows, selectPortrait, shiftFace } from './stages/findDocumentPortrait.js';
 import { LIVENESS_INPUT_SIZE, livenessScore } from './stages/passiveLiveness.js';
-import { readPixels, type Pixels } from './stages/pixels.js';
+import { readPixels, type Pixels, type Region } from './stages/pixels.js';
 
 /** Everything the pipeline learned about one frame. Stays in the worker. */
 export interface FrameAnalysis {
@@ -38,10 +38,9 @@ export interface PortraitFinding {
   readonly foundInFullFrame: boolean;
   /** Windows searched besides the whole frame. */
   readonly windowsSearched: number;
+  /** Sharpness of the aligned portrait (see `measureCrop`), null without one. */
+  readonly sharpness: number | null;
 }
-
-/** A face this far (fraction of its size) from a window's edge counts as whole in that window. */
-const WINDOW_EDGE_MARGIN = 0.1;
 
 /** The started runtimes the pipeline runs on, and what they run on. */
 export interface PipelineRuntimes {
@@ -189,33 +188,37 @@ export class FacePipeline {
     let choice = selectPortrait(faces, live, enrolledFaceSize);
     const foundInFullFrame = choice.portrait !== null;
     let windowsSearched = 0;
+    const searchWindow = async (window: Region): Promise<DetectedFace[]> => {
+      windowsSearched += 1;
+      const crop = await createImageBitmap(frame, window.x, window.y, window.width, window.height);
+      try {
+        return (await landmarker.detectImage(crop)).map((o) => shiftFace(toDetectedFace(o, crop.width, crop.height), window.x, window.y));
+      } finally {
+        crop.close();
+      }
+    };
     if (!choice.portrait) {
       const found: DetectedFace[] = [];
       for (const window of portraitWindows(frame.width, frame.height, live)) {
-        windowsSearched += 1;
-        const crop = await createImageBitmap(frame, window.x, window.y, window.width, window.height);
-        let inWindow: DetectedFace[];
-        try {
-          inWindow = (await landmarker.detectImage(crop)).map((o) => toDetectedFace(o, crop.width, crop.height));
-        } finally {
-          crop.close();
+        found.push(...(await searchWindow(window)));
+        const first = selectPortrait(found, live, enrolledFaceSize);
+        if (first.portrait || first.guidance === 'card_too_far') {
+          // The first portrait may be cut by its window's edge: look again in a window centred on it.
+          const { box } = first.portrait ?? found[found.length - 1]!;
+          const side = Math.min(PORTRAIT_WINDOW_SIZE, frame.width, frame.height);
+          const x = Math.round(Math.min(Math.max(box.x + box.width / 2 - side / 2, 0), frame.width - side));
+          const y = Math.round(Math.min(Math.max(box.y + box.height / 2 - side / 2, 0), frame.height - side));
+          const centred = selectPortrait(await searchWindow({ x, y, width: side, height: side }), live, enrolledFaceSize);
+          if (centred.portrait) found.splice(0, found.length, centred.portrait);
+          break;
         }
-        const whole = (f: DetectedFace) => {
-          const m = WINDOW_EDGE_MARGIN * Math.max(f.box.width, f.box.height);
-          return f.box.x >= m && f.box.y >= m && f.box.x + f.box.width <= window.width - m && f.box.y + f.box.height <= window.height - m;
-        };
-        const shifted = inWindow.map((f) => shiftFace(f, window.x, window.y));
-        found.push(...shifted);
-        // A portrait whole inside its window is as good as it gets: stop searching.
-        const wholePortrait = selectPortrait(shifted.filter((_, i) => whole(inWindow[i]!)), live, enrolledFaceSize);
-        if (wholePortrait.portrait) break;
       }
       choice = selectPortrait(found, live, enrolledFaceSize);
     }
-    if (!choice.portrait) return { portrait: null, crop: null, guidance: [choice.guidance], foundInFullFrame, windowsSearched };
+    if (!choice.portrait) return { portrait: null, crop: null, guidance: [choice.guidance], foundInFullFrame, windowsSearched, sharpness: null };
     const crop = this.alignSelected(frame, choice.portrait);
-    const guidance = portraitIssues(crop, measureCrop(crop).sharpness);
-    return { portrait: choice.portrait, crop, guidance, foundInFullFrame, windowsSearched };
+    const { sharpness } = measureCrop(crop);
+    return { portrait: choice.portrait, crop, guidance: portraitIssues(crop, sharpness), foundInFullFrame, windowsSearched, sharpness };
   }
 
   /** Probability (0..1) that `face` in `frame` is live (passive anti-spoof); only the region around the face is read. */

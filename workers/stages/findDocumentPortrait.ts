@@ -13,10 +13,10 @@ import type { Pixels, Region } from './pixels.js';
  * misses faces that small in a whole frame, but finds them when a window about 4× the face's size
  * is given alone (measured: README, identity document).
  */
-export const PORTRAIT_WINDOW_SIZE = 192;
+export const PORTRAIT_WINDOW_SIZE = 160;
 
 /** Step between windows: half a window, so every face up to half a window fits whole in one. */
-export const PORTRAIT_WINDOW_STRIDE = 96;
+export const PORTRAIT_WINDOW_STRIDE = 80;
 
 /**
  * A printed portrait is at most this fraction of the live face's size (box side), and of the
@@ -35,7 +35,7 @@ export const MAX_GLARE_FRACTION = 0.12;
 const GLARE_LEVEL = 245;
 
 /** Sharpness (Laplacian standard deviation of the crop's centre) under which a portrait is too blurred. */
-export const MIN_PORTRAIT_SHARPNESS = 4;
+export const MIN_PORTRAIT_SHARPNESS = 1.5;
 
 /** Largest side of a face's box. */
 export function faceSize(face: DetectedFace): number {
@@ -52,7 +52,9 @@ function insideFace(face: DetectedFace, x: number, y: number, margin = 0.15): bo
 /**
  * The windows of a `width`×`height` frame to search for a portrait, row by row: a grid of
  * {@link PORTRAIT_WINDOW_SIZE} squares every {@link PORTRAIT_WINDOW_STRIDE} px (the last row and
- * column flush with the edges), leaving out windows whose centre lies on the live face.
+ * column flush with the edges), leaving out windows whose centre lies on the live face. With a
+ * live face, the windows nearest it come first: a card is held beside the face, and the search
+ * stops at the first window holding a whole portrait.
  */
 export function portraitWindows(width: number, height: number, live: DetectedFace | null, size = PORTRAIT_WINDOW_SIZE, stride = PORTRAIT_WINDOW_STRIDE): Region[] {
   const side = Math.min(size, width, height);
@@ -69,7 +71,11 @@ export function portraitWindows(width: number, height: number, live: DetectedFac
       windows.push({ x, y, width: side, height: side });
     }
   }
-  return windows;
+  if (!live) return windows;
+  const lx = live.box.x + live.box.width / 2;
+  const ly = live.box.y + live.box.height / 2;
+  const distance = (w: Region) => Math.hypot(w.x + w.width / 2 - lx, w.y + w.height / 2 - ly);
+  return windows.sort((a, b) => distance(a) - distance(b));
 }
 
 /** `face` found in a window, moved to the coordinates of the whole frame. */
@@ -134,4 +140,51 @@ export function portraitIssues(crop: Pixels, sharpness: number): DocumentGuidanc
   if (glareFraction(crop) > MAX_GLARE_FRACTION) issues.push('card_glare');
   if (sharpness < MIN_PORTRAIT_SHARPNESS) issues.push('hold_still');
   return issues;
+}
+
+/**
+ * Side, in px, that an aligned 112 px crop is reduced to (then enlarged back) to look like a card
+ * portrait: a portrait face 28–50 px wide fills about 30–45 px of the crop's scale, so a live crop
+ * brought down to this resolution is compared with it like with like (a low-resolution template).
+ */
+export const PORTRAIT_RESOLUTION = 40;
+
+/** Area-average downscale of `image` to `size`×`size`, then bilinear back to its size: the detail a card portrait keeps. */
+export function toPortraitResolution(image: Pixels, size = PORTRAIT_RESOLUTION): Pixels {
+  const { width, height, data } = image;
+  const small = new Float32Array(size * size * 4);
+  const sx = width / size;
+  const sy = height / size;
+  for (let y = 0; y < size; y += 1) {
+    for (let x = 0; x < size; x += 1) {
+      const x0 = Math.floor(x * sx);
+      const x1 = Math.max(x0 + 1, Math.floor((x + 1) * sx));
+      const y0 = Math.floor(y * sy);
+      const y1 = Math.max(y0 + 1, Math.floor((y + 1) * sy));
+      for (let c = 0; c < 4; c += 1) {
+        let sum = 0;
+        for (let yy = y0; yy < y1; yy += 1) for (let xx = x0; xx < x1; xx += 1) sum += data[(yy * width + xx) * 4 + c]!;
+        small[(y * size + x) * 4 + c] = sum / ((x1 - x0) * (y1 - y0));
+      }
+    }
+  }
+  const out = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y += 1) {
+    const fy = Math.min(Math.max((y + 0.5) / sy - 0.5, 0), size - 1);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, size - 1);
+    const wy = fy - y0;
+    for (let x = 0; x < width; x += 1) {
+      const fx = Math.min(Math.max((x + 0.5) / sx - 0.5, 0), size - 1);
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(x0 + 1, size - 1);
+      const wx = fx - x0;
+      for (let c = 0; c < 4; c += 1) {
+        const top = small[(y0 * size + x0) * 4 + c]! * (1 - wx) + small[(y0 * size + x1) * 4 + c]! * wx;
+        const bottom = small[(y1 * size + x0) * 4 + c]! * (1 - wx) + small[(y1 * size + x1) * 4 + c]! * wx;
+        out[(y * width + x) * 4 + c] = top * (1 - wy) + bottom * wy;
+      }
+    }
+  }
+  return { width, height, data: out };
 }
