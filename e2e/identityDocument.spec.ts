@@ -89,6 +89,9 @@ test('the card of the same person: idDocument matched, verified by presenza/serv
   // Progress says only what to tell the student: guidance codes and counts.
   expect(progress.length).toBeGreaterThan(0);
   for (const p of progress) expect(Object.keys(p as object).sort()).toEqual(['collected', 'done', 'guidance', 'needed']);
+  // The landmarker went through IMAGE mode for the card: a check (VIDEO mode, tracking) still works after it.
+  const check = await page.evaluate(async (nonce) => (window as unknown as Globals).sdk.check({ checkId: 'after-card', nonce, liveness: 'off' }), createChallenge());
+  expect(check).toMatchObject({ outcome: 'pass', liveness: 'not_run' });
   // The vault holds the sealed template and keys only: no crop, no float array, no image.
   expect(vaultViolations(await auditVault(page))).toEqual([]);
   // Every request is a GET of the SDK's own files or the page's; none has a body.
