@@ -237,7 +237,7 @@ test('privacy audit: every request of the student pages carried only protocol fi
     if (typeof parsed.assertion === 'string') {
       const claims = JSON.parse(Buffer.from(parsed.assertion.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
       for (const claim of Object.keys(claims)) {
-        expect(['aud', 'sub', 'jti', 'nonce', 'iat', 'exp', 'outcome', 'reason', 'liveness', 'models', 'sdk', 'retainUntil']).toContain(claim);
+        expect(['aud', 'sub', 'jti', 'nonce', 'iat', 'exp', 'outcome', 'reason', 'liveness', 'models', 'sdk', 'retainUntil', 'idDocument']).toContain(claim);
       }
     }
   }

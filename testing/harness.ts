@@ -6,7 +6,9 @@
 import * as Comlink from 'comlink';
 import type { LivenessInputSpec } from './livenessInputs.js';
 import type { EmbeddingOptions } from '../workers/stages/embedFace.js';
-import type { FaceWorkerTestingApi, ImageDescription, LivenessProbe } from './worker.js';
+import type { DocumentProbe, FaceWorkerTestingApi, ImageDescription, LivenessProbe } from './worker.js';
+import { cardParams, synthesizeCardScene } from './cardSynthesis.js';
+import type { Pixels } from '../workers/stages/pixels.js';
 import type { FrameTiming, RuntimeReport } from '../src/protocol/capture.js';
 import { startWorker } from '../src/sdk/workerClient.js';
 
@@ -20,6 +22,61 @@ async function decode(url: string): Promise<ImageBitmap> {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   return createImageBitmap(await response.blob());
+}
+
+/** Size of the synthesised webcam frames. */
+const SCENE = { width: 640, height: 480 } as const;
+
+function pixelsOf(image: ImageBitmap): Pixels {
+  const canvas = new OffscreenCanvas(image.width, image.height);
+  const context = canvas.getContext('2d', { willReadFrequently: true })!;
+  context.drawImage(image, 0, 0);
+  const data = context.getImageData(0, 0, image.width, image.height);
+  return { width: data.width, height: data.height, data: data.data };
+}
+
+/** The student's webcam frame: `live` scaled to the frame's height, centred, on a plain grey wall. */
+function liveScene(live: ImageBitmap): Pixels {
+  const canvas = new OffscreenCanvas(SCENE.width, SCENE.height);
+  const context = canvas.getContext('2d', { willReadFrequently: true })!;
+  context.fillStyle = 'rgb(128,124,118)';
+  context.fillRect(0, 0, SCENE.width, SCENE.height);
+  const scale = SCENE.height / live.height;
+  context.drawImage(live, (SCENE.width - live.width * scale) / 2, 0, live.width * scale, SCENE.height);
+  const data = context.getImageData(0, 0, SCENE.width, SCENE.height);
+  return { width: data.width, height: data.height, data: data.data };
+}
+
+async function jpeg(image: Pixels, quality: number): Promise<Blob> {
+  const canvas = new OffscreenCanvas(image.width, image.height);
+  canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
+  return canvas.convertToBlob({ type: 'image/jpeg', quality });
+}
+
+/**
+ * Synthesises, deterministically from `seed`, the webcam frame of a student (`liveUrl`) holding
+ * an identity card whose portrait is `photoUrl`, and the same frame without the card (the
+ * enrollment frame). Both are JPEG, at the card's drawn quality.
+ */
+export async function cardScenes(photoUrl: string, liveUrl: string, seed: number): Promise<{ card: Blob; live: Blob; portraitWidthPx: number }> {
+  const [photo, live] = await Promise.all([decode(photoUrl), decode(liveUrl)]);
+  try {
+    const params = cardParams(seed);
+    const scene = liveScene(live);
+    const { frame, portraitWidthPx } = synthesizeCardScene(pixelsOf(photo), scene, params);
+    return { card: await jpeg(frame, params.jpegQuality), live: await jpeg(scene, params.jpegQuality), portraitWidthPx };
+  } finally {
+    photo.close();
+    live.close();
+  }
+}
+
+/** Base64 of a blob's bytes (for Node). */
+export async function base64Of(blob: Blob): Promise<string> {
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
 }
 
 /** Starts the testing worker from `assetsBaseUrl` (the dist/ folder, possibly on another origin). */
@@ -44,6 +101,13 @@ export async function start(options: { assetsBaseUrl: string; backend?: 'wasm' |
       const result = await worker.call('livenessProbe', Comlink.transfer(frame, [frame]), specs);
       const outputs = result.outputs?.map((o) => ({ logits: Array.from(o.logits), probabilities: Array.from(o.probabilities) })) ?? null;
       return { ...result, outputs };
+    },
+    /** Synthesises the card of `photoUrl` held by `liveUrl` (seeded) and runs the document stages on it. */
+    async documentProbe(photoUrl: string, liveUrl: string, seed: number): Promise<DocumentProbe & { portraitWidthPx: number }> {
+      const scenes = await cardScenes(photoUrl, liveUrl, seed);
+      const [live, card] = await Promise.all([createImageBitmap(scenes.live), createImageBitmap(scenes.card)]);
+      const probe = await worker.call('documentProbe', Comlink.transfer(live, [live]), Comlink.transfer(card, [card]));
+      return { ...probe, portraitWidthPx: scenes.portraitWidthPx };
     },
     /** Check-assertion signatures per second in the worker. */
     measureSigning: (seconds: number) => worker.call('measureSigning', seconds),

@@ -117,6 +117,8 @@ export class SimulatedStudent {
       nonce: String(challenge.body.nonce),
       retainUntilMs: Number(challenge.body.retainUntil),
       nowMs: now(),
+      // A simulated student shows no identity document: the service sees a pending enrollment.
+      idDocument: 'not_run',
       models: MODELS,
     });
     return { assertion };

@@ -4,13 +4,16 @@
  * same stages as the production worker, timing them from the outside.
  */
 import * as Comlink from 'comlink';
-import type { FrameTiming, FrameVerdict } from '../src/protocol/capture.js';
+import type { DocumentGuidance, FrameTiming, FrameVerdict } from '../src/protocol/capture.js';
 import type { FaceWorkerApi } from '../workers/api.js';
 import { signCheck } from '../workers/assertions.js';
 import { FacePipeline, loadRuntimes, requireFrame } from '../workers/pipeline.js';
 import type { OnnxModel } from '../workers/runtime/onnx.js';
 import { modelIds } from '../workers/runtime/assets.js';
 import { createFaceWorkerService } from '../workers/service.js';
+import { DocumentMatch } from '../workers/session/documentMatch.js';
+import { faceSize, toPortraitResolution } from '../workers/stages/findDocumentPortrait.js';
+import { cosineSimilarity } from '../workers/stages/compareTemplates.js';
 import { assessQuality, measureCrop, type CropMeasures } from '../workers/stages/assessQuality.js';
 import type { HeadPose } from '../workers/stages/detectFace.js';
 import type { EmbeddingOptions } from '../workers/stages/embedFace.js';
@@ -62,6 +65,26 @@ export interface LivenessProbe {
   readonly outputs: readonly LivenessOutput[] | null;
 }
 
+/** What the identity-document stages made of one card frame, against a template from one live frame. */
+export interface DocumentProbe {
+  /** Whether the live frame had a face (no template otherwise). */
+  readonly liveFound: boolean;
+  /** Whether a usable portrait was found in the card frame. */
+  readonly portraitFound: boolean;
+  /** Found in the whole frame, without windows. */
+  readonly foundInFullFrame: boolean;
+  readonly windowsSearched: number;
+  /** Sharpness of the aligned portrait, null without one. */
+  readonly sharpness: number | null;
+  readonly guidance: readonly DocumentGuidance[];
+  /** Cosine similarity of the portrait with the template; null when either is missing. */
+  readonly similarity: number | null;
+  /** Similarity with the plain (full-resolution) template of the live crop, for comparison. */
+  readonly similarityFullResolution: number | null;
+  /** Time of the card frame's search, alignment and embedding. */
+  readonly documentMs: number;
+}
+
 /** The testing API. */
 export interface FaceWorkerTestingApi extends FaceWorkerApi {
   /** With `timeLiveness`, also times the passive anti-spoof score of the face (`timings.livenessMs`). */
@@ -71,6 +94,13 @@ export interface FaceWorkerTestingApi extends FaceWorkerApi {
    * input was established: bench/liveness.ts).
    */
   livenessProbe(frame: ImageBitmap, specs: readonly LivenessInputSpec[]): Promise<LivenessProbe>;
+  /**
+   * Enrolls from one live frame (template: its fused embedding at portrait resolution, as an
+   * enrollment with the identity document makes it; face size: its box) and runs the
+   * production document phase (`DocumentMatch`) on one card frame; returns the similarity the
+   * production worker never returns.
+   */
+  documentProbe(live: ImageBitmap, card: ImageBitmap): Promise<DocumentProbe>;
   /** Signs check assertions in a loop for `seconds` with a fresh device key, as `finishCheck` does. */
   measureSigning(seconds: number): Promise<{ signatures: number; seconds: number }>;
 }
@@ -169,6 +199,42 @@ const testingApi: FaceWorkerTestingApi = {
       };
     } finally {
       bitmap.close();
+    }
+  },
+  async documentProbe(live, card) {
+    const liveFrame = requireFrame(live);
+    const cardFrame = requireFrame(card);
+    try {
+      const pipeline = service.pipeline();
+      const analysis = await pipeline.analyze(liveFrame);
+      const none = { portraitFound: false, foundInFullFrame: false, windowsSearched: 0, sharpness: null, guidance: [], similarity: null, similarityFullResolution: null, documentMs: 0 };
+      if (!analysis.crop || !analysis.selection) return { liveFound: false, ...none };
+      const template = await pipeline.embed(analysis.crop);
+      const lowRes = await pipeline.embed(toPortraitResolution(analysis.crop));
+      let portraitEmbedding: Float32Array | null = null;
+      const match = new DocumentMatch(lowRes, faceSize(analysis.selection.primary), 'required');
+      const start = performance.now();
+      const finding = await pipeline.findDocumentPortrait(cardFrame, faceSize(analysis.selection.primary));
+      const progress = await match.submit({ findDocumentPortrait: async () => finding, embed: async (crop) => (portraitEmbedding = await pipeline.embed(crop)) }, cardFrame);
+      const documentMs = performance.now() - start;
+      const similarity = match.similarity();
+      const found = portraitEmbedding as Float32Array | null;
+      const similarityFullResolution = found ? cosineSimilarity(found, template) : null;
+      match.clear();
+      return {
+        liveFound: true,
+        portraitFound: progress.collected > 0,
+        foundInFullFrame: finding.foundInFullFrame,
+        windowsSearched: finding.windowsSearched,
+        sharpness: finding.sharpness,
+        guidance: progress.guidance,
+        similarity,
+        similarityFullResolution,
+        documentMs,
+      };
+    } finally {
+      liveFrame.close();
+      cardFrame.close();
     }
   },
   async measureSigning(seconds) {

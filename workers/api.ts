@@ -9,7 +9,10 @@ import type {
   CheckRequest,
   CheckResult,
   CheckStart,
+  DocumentEnd,
+  DocumentProgress,
   EnrollmentRequest,
+  EnrollmentResult,
   EnrollmentStatus,
   FrameTiming,
   FrameVerdict,
@@ -31,10 +34,22 @@ export interface FaceWorkerApi {
   /** Feeds one transferred frame of the current capture. The frame is closed afterwards. */
   submitFrame(frame: ImageBitmap, timing: FrameTiming): Promise<CaptureProgress>;
   /**
-   * Ends the enrollment capture: builds and seals the template, creates and stores the device keys,
-   * and returns the signed enrollment JWS. Throws a coded error when too few good frames came.
+   * After the live frames of an enrollment that asked for the identity document: starts the
+   * document phase (the template is computed now, in the worker). Throws when the live frames or
+   * liveness are not complete, or the enrollment did not ask for the document.
    */
-  finishEnrollment(nowMs: number): Promise<string>;
+  beginDocument(): Promise<void>;
+  /**
+   * Feeds one transferred frame of the identity-document phase; the frame is closed as soon as it
+   * is analysed. Returns guidance only: no coordinates, no crop, no score.
+   */
+  submitDocumentFrame(frame: ImageBitmap): Promise<DocumentProgress>;
+  /**
+   * Ends the enrollment capture: builds and seals the template, creates and stores the device keys,
+   * and returns the signed enrollment JWS with its `idDocument` claim (`document`: how the document
+   * phase ended, when one began). Throws a coded error when too few good frames came.
+   */
+  finishEnrollment(nowMs: number, document?: DocumentEnd): Promise<EnrollmentResult>;
   /** Ends the check capture, compares with the sealed template and returns the signed result. */
   finishCheck(end: CaptureEnd, nowMs: number): Promise<CheckResult>;
   /** Drops the current capture and everything it collected. */

@@ -18,10 +18,11 @@ describe('signEnrollment and signCheck', () => {
       nonce,
       retainUntilMs: NOW + 30 * 86_400_000,
       nowMs: NOW,
+      idDocument: 'matched',
       models: ['64184e229b26', '87aacdfe5751'],
     });
     const registered = await verifyEnrollment(enrollment, { audience, expectedNonce: nonce, now: NOW });
-    expect(registered).toMatchObject({ enrollmentId: 'student-1', thumbprint: keys.kid, retainUntil: Math.floor((NOW + 30 * 86_400_000) / 1000) });
+    expect(registered).toMatchObject({ enrollmentId: 'student-1', thumbprint: keys.kid, retainUntil: Math.floor((NOW + 30 * 86_400_000) / 1000), idDocument: 'matched' });
 
     const check = await signCheck(keys, {
       audience,

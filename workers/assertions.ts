@@ -12,6 +12,7 @@ import {
   type CheckOutcome,
   type CheckReason,
   type EnrollClaims,
+  type IdDocumentResult,
   type LivenessResult,
 } from '../src/protocol/assertion.js';
 import { signCompactJws } from '../src/protocol/jws.js';
@@ -23,7 +24,15 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
 /** Signs the enrollment assertion; its header carries the public key that signed it. */
 export function signEnrollment(
   keys: DeviceKeys,
-  claims: { audience: string; enrollmentId: string; nonce: string; retainUntilMs: number; nowMs: number; models: readonly string[] },
+  claims: {
+    audience: string;
+    enrollmentId: string;
+    nonce: string;
+    retainUntilMs: number;
+    nowMs: number;
+    idDocument: IdDocumentResult;
+    models: readonly string[];
+  },
 ): Promise<string> {
   const iat = seconds(claims.nowMs);
   const payload: EnrollClaims = {
@@ -33,6 +42,7 @@ export function signEnrollment(
     iat,
     exp: iat + MAX_ASSERTION_LIFETIME_SECONDS,
     retainUntil: seconds(claims.retainUntilMs),
+    idDocument: claims.idDocument,
     models: [...claims.models],
     sdk: SDK_VERSION,
   };

@@ -3,7 +3,7 @@
  * aligned crop, and the passive liveness score. Composes the stages around the loaded runtimes;
  * lives only inside the worker.
  */
-import type { FrameTiming, FrameVerdict, LoadProgress, RuntimeReport, WorkerInitOptions } from '../src/protocol/capture.js';
+import type { DocumentGuidance, FrameTiming, FrameVerdict, LoadProgress, RuntimeReport, WorkerInitOptions } from '../src/protocol/capture.js';
 import { isPresenzaError, PresenzaError } from '../src/protocol/errors.js';
 import { loadAsset, loadModel, modelIds, modelsBaseUrl, PIPELINE_MODELS, TEMPLATE_MODELS } from './runtime/assets.js';
 import { detectCapabilities, requireFaceCheckSupport } from './runtime/capabilities.js';
@@ -13,8 +13,9 @@ import { ALIGNED_SIZE, alignFace, alignmentRegion } from './stages/alignFace.js'
 import { assessQuality, measureCrop, type CropMeasures } from './stages/assessQuality.js';
 import { selectFace, toDetectedFace, type DetectedFace, type FaceSelection } from './stages/detectFace.js';
 import { DEFAULT_EMBEDDING_OPTIONS, embedFace, embedView, type CropView, type EmbeddingOptions } from './stages/embedFace.js';
+import { liveFaceOf, PORTRAIT_WINDOW_SIZE, portraitIssues, portraitWindows, selectPortrait, shiftFace } from './stages/findDocumentPortrait.js';
 import { LIVENESS_INPUT_SIZE, livenessScore } from './stages/passiveLiveness.js';
-import { readPixels, type Pixels } from './stages/pixels.js';
+import { readPixels, type Pixels, type Region } from './stages/pixels.js';
 
 /** Everything the pipeline learned about one frame. Stays in the worker. */
 export interface FrameAnalysis {
@@ -23,6 +24,22 @@ export interface FrameAnalysis {
   /** Aligned 112×112 crop of the selected face. */
   readonly crop: Pixels | null;
   readonly measures: CropMeasures | null;
+}
+
+/** What the pipeline found in one frame of the identity-document phase. Stays in the worker. */
+export interface PortraitFinding {
+  /** The card's portrait, in frame coordinates, or null. */
+  readonly portrait: DetectedFace | null;
+  /** Aligned 112×112 crop of the portrait, when there is one. */
+  readonly crop: Pixels | null;
+  /** Empty when the portrait can be compared. */
+  readonly guidance: readonly DocumentGuidance[];
+  /** Whether the portrait was found in the whole frame, without searching windows. */
+  readonly foundInFullFrame: boolean;
+  /** Windows searched besides the whole frame. */
+  readonly windowsSearched: number;
+  /** Sharpness of the aligned portrait (see `measureCrop`), null without one. */
+  readonly sharpness: number | null;
 }
 
 /** The started runtimes the pipeline runs on, and what they run on. */
@@ -167,6 +184,55 @@ export class FacePipeline {
     const crop = this.alignSelected(frame, selection.primary);
     const measures = measureCrop(crop);
     return { quality: assessQuality(selection, measures), selection, crop, measures };
+  }
+
+  /**
+   * Finds the portrait of an identity document held to the camera: the whole frame first, then
+   * square windows away from the live face (MediaPipe misses faces of 30–50 px in a whole frame,
+   * not in a window a few times their size). Runs the landmarker in IMAGE mode: the windows are
+   * separate images; the next VIDEO frame goes back to VIDEO mode with a later timestamp.
+   * `enrolledFaceSize` is the face size of the enrollment frames (box side, px): a face that big is
+   * the student, never the portrait.
+   */
+  async findDocumentPortrait(frame: ImageBitmap, enrolledFaceSize: number): Promise<PortraitFinding> {
+    await this.ready();
+    const { landmarker } = this.runtimes;
+    const faces = (await landmarker.detectImage(frame)).map((o) => toDetectedFace(o, frame.width, frame.height));
+    const live = liveFaceOf(faces, enrolledFaceSize);
+    let choice = selectPortrait(faces, live, enrolledFaceSize);
+    const foundInFullFrame = choice.portrait !== null;
+    let windowsSearched = 0;
+    const searchWindow = async (window: Region): Promise<DetectedFace[]> => {
+      windowsSearched += 1;
+      const crop = await createImageBitmap(frame, window.x, window.y, window.width, window.height);
+      try {
+        return (await landmarker.detectImage(crop)).map((o) => shiftFace(toDetectedFace(o, crop.width, crop.height), window.x, window.y));
+      } finally {
+        crop.close();
+      }
+    };
+    if (!choice.portrait) {
+      const found: DetectedFace[] = [];
+      for (const window of portraitWindows(frame.width, frame.height, live)) {
+        found.push(...(await searchWindow(window)));
+        const first = selectPortrait(found, live, enrolledFaceSize);
+        if (first.portrait || first.guidance === 'card_too_far') {
+          // The first portrait may be cut by its window's edge: look again in a window centred on it.
+          const { box } = first.portrait ?? found[found.length - 1]!;
+          const side = Math.min(PORTRAIT_WINDOW_SIZE, frame.width, frame.height);
+          const x = Math.round(Math.min(Math.max(box.x + box.width / 2 - side / 2, 0), frame.width - side));
+          const y = Math.round(Math.min(Math.max(box.y + box.height / 2 - side / 2, 0), frame.height - side));
+          const centred = selectPortrait(await searchWindow({ x, y, width: side, height: side }), live, enrolledFaceSize);
+          if (centred.portrait) found.splice(0, found.length, centred.portrait);
+          break;
+        }
+      }
+      choice = selectPortrait(found, live, enrolledFaceSize);
+    }
+    if (!choice.portrait) return { portrait: null, crop: null, guidance: [choice.guidance], foundInFullFrame, windowsSearched, sharpness: null };
+    const crop = this.alignSelected(frame, choice.portrait);
+    const { sharpness } = measureCrop(crop);
+    return { portrait: choice.portrait, crop, guidance: portraitIssues(crop, sharpness), foundInFullFrame, windowsSearched, sharpness };
   }
 
   /** Probability (0..1) that `face` in `frame` is live (passive anti-spoof); only the region around the face is read. */

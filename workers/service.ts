@@ -112,11 +112,27 @@ export function createFaceWorkerService(loadPipeline: PipelineLoader = FacePipel
       }
     },
 
-    async finishEnrollment(nowMs) {
+    async beginDocument() {
+      ready();
+      currentOf(EnrollmentSession, 'enroll').beginDocument();
+    },
+
+    async submitDocumentFrame(frame) {
+      const bitmap = requireFrame(frame);
+      try {
+        const { pipeline } = ready();
+        return await currentOf(EnrollmentSession, 'enroll').submitDocument(pipeline, bitmap);
+      } finally {
+        // The document frame is gone the moment it is analysed (DESIGN, invariant 7).
+        bitmap.close();
+      }
+    },
+
+    async finishEnrollment(nowMs, document) {
       const { pipeline, vault } = ready();
       const session = currentOf(EnrollmentSession, 'enroll');
       try {
-        return await session.finish(pipeline, vault, nowMs);
+        return await session.finish(pipeline, vault, nowMs, document);
       } finally {
         endCapture();
       }

@@ -64,7 +64,7 @@ export async function enrollPassFail(page: ScriptedPage, origins: Origins) {
 }
 
 /** Claims an assertion may carry: protocol fields only. */
-export const ASSERTION_CLAIMS = ['aud', 'sub', 'jti', 'nonce', 'iat', 'exp', 'outcome', 'reason', 'liveness', 'models', 'sdk', 'retainUntil'];
+export const ASSERTION_CLAIMS = ['aud', 'sub', 'jti', 'nonce', 'iat', 'exp', 'outcome', 'reason', 'liveness', 'models', 'sdk', 'retainUntil', 'idDocument'];
 
 /** The claim names of a compact JWS. */
 export const claimsOf = (jws: string) => Object.keys(JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString('utf8')) as object);
@@ -73,7 +73,8 @@ export const claimsOf = (jws: string) => Object.keys(JSON.parse(Buffer.from(jws.
 export function enrollPassFailProblems(run: Awaited<ReturnType<typeof enrollPassFail>>): string[] {
   const problems: string[] = [];
   const expect = (ok: boolean, what: string, seen: unknown) => void (ok || problems.push(`${what}, got ${JSON.stringify(seen)}`));
-  expect(Object.keys(run.enrolled).join() === 'assertion', 'enroll() returns only { assertion }', Object.keys(run.enrolled));
+  expect(Object.keys(run.enrolled).sort().join() === 'assertion,idDocument', 'enroll() returns only { assertion, idDocument }', Object.keys(run.enrolled));
+  expect(run.enrolled.idDocument === 'not_run' && run.registration.idDocument === 'not_run', 'no document asked: idDocument not_run', run.registration);
   expect(run.registration.enrollmentId === 'student-42', 'the enrollment is for student-42', run.registration.enrollmentId);
   expect(run.pass.outcome === 'pass' && run.pass.liveness === 'not_run', 'the same person passes', run.pass);
   expect(Object.keys(run.pass).sort().join() === 'assertion,liveness,outcome', 'a pass carries outcome, liveness, assertion only', run.pass);

@@ -63,6 +63,16 @@ export const LIVENESS_RESULTS = ['passed', 'failed', 'not_run'] as const;
 /** One of {@link LIVENESS_RESULTS}. */
 export type LivenessResult = (typeof LIVENESS_RESULTS)[number];
 
+/**
+ * Result of the identity-document match of an enrollment: the portrait printed on the student's
+ * identity document, shown to the camera, matched the enrollment frames (`matched`), did not or
+ * could not be found (`not_matched`), or the match was not asked for or was declined (`not_run`).
+ */
+export const ID_DOCUMENT_RESULTS = ['matched', 'not_matched', 'not_run'] as const;
+
+/** One of {@link ID_DOCUMENT_RESULTS}. */
+export type IdDocumentResult = (typeof ID_DOCUMENT_RESULTS)[number];
+
 /** Most entries allowed in `models` (the pipeline uses three models). */
 export const MAX_MODEL_ENTRIES = 8;
 
@@ -144,6 +154,8 @@ export interface EnrollClaims {
    * the future, and at most {@link MAX_RETENTION_MONTHS} months after `iat`.
    */
   retainUntil: number;
+  /** Whether the portrait of the student's identity document matched the enrollment frames (no image, no score). */
+  idDocument: IdDocumentResult;
   /** Lower-case hex prefixes of the SHA-256 of each model file used. */
   models: string[];
   /** Version of the SDK that produced the assertion. */

@@ -4,7 +4,7 @@
  * the requests that start a capture and the results and reports that come back. Types and
  * constants only. Nothing here is biometric: no image, landmark, embedding, template or score.
  */
-import type { CheckOutcome, CheckReason, LivenessResult } from './assertion.js';
+import type { CheckOutcome, CheckReason, IdDocumentResult, LivenessResult } from './assertion.js';
 import type { LivenessPolicy, LivenessProgress } from './liveness.js';
 
 /** Time between two frames sent to the worker (at most ~10 per second; the worker is slower on 2 cores). */
@@ -92,6 +92,51 @@ export interface RuntimeReport {
   readonly models: readonly string[];
 }
 
+/**
+ * Whether an enrollment asks for the identity-document match after its live frames:
+ * `'required'` (the document phase starts by itself; the student can still decline, and the
+ * enrollment then says `not_run`), `'optional'` (the same, but a phase that ends without any
+ * portrait seen says `not_run` rather than `not_matched`) or `'off'` (no document phase:
+ * `not_run`). The platform decides what each result means (e.g. automatic approval of a new device
+ * on `matched` only).
+ */
+export const IDENTITY_DOCUMENT_POLICIES = ['required', 'optional', 'off'] as const;
+
+/** One of {@link IDENTITY_DOCUMENT_POLICIES}. */
+export type IdentityDocumentPolicy = (typeof IDENTITY_DOCUMENT_POLICIES)[number];
+
+/** Document frames whose portrait is embedded and averaged before the comparison. */
+export const DOCUMENT_FRAMES = 3;
+
+/** Default time the student has to show the document, once the live frames are in. */
+export const DOCUMENT_TIMEOUT_MS = 30_000;
+
+/**
+ * Time between two frames of the document phase: the worker searches each frame for a small
+ * printed face (several zoomed windows), so frames come less often than in the live capture.
+ */
+export const DOCUMENT_FRAME_INTERVAL_MS = 200;
+
+/**
+ * What to tell the student while they show their identity document. No coordinates, no score.
+ * - `no_card_face`: no printed portrait found (only the live face, or no face): show the card's photo side.
+ * - `card_too_far`: a portrait was found but is too small to compare: bring the card closer.
+ * - `card_glare`: the portrait is washed out by a reflection: tilt the card.
+ * - `hold_still`: the portrait is blurred: hold the card still.
+ */
+export type DocumentGuidance = 'no_card_face' | 'card_too_far' | 'card_glare' | 'hold_still';
+
+/** Progress of the identity-document phase after one frame. */
+export interface DocumentProgress {
+  /** Empty when the frame's portrait was usable. */
+  readonly guidance: readonly DocumentGuidance[];
+  /** Usable portrait frames so far. */
+  readonly collected: number;
+  readonly needed: number;
+  /** The phase has what it needs: stop sending frames. */
+  readonly done: boolean;
+}
+
 /** Start of an enrollment capture. Times are epoch ms of the caller's clock. */
 export interface EnrollmentRequest {
   readonly audience: string;
@@ -99,6 +144,22 @@ export interface EnrollmentRequest {
   readonly nonce: string;
   readonly retainUntilMs: number;
   readonly liveness: LivenessPolicy;
+  /** Whether the identity-document phase follows the live frames (default `'off'`). */
+  readonly identityDocument?: IdentityDocumentPolicy;
+}
+
+/**
+ * How the identity-document phase ended, as the main thread saw it: the worker had what it
+ * needed (`complete`), the time ran out (`timeout`), or the student declined (`declined`).
+ */
+export type DocumentEnd = 'complete' | 'timeout' | 'declined';
+
+/** The outcome of an enrollment, as the SDK returns it: the JWS and the document result it carries. */
+export interface EnrollmentResult {
+  /** The self-signed enrollment JWS, for the platform's server. */
+  readonly assertion: string;
+  /** The `idDocument` claim of the assertion. */
+  readonly idDocument: IdDocumentResult;
 }
 
 /** Start of a check capture. */
@@ -120,6 +181,8 @@ export interface CaptureProgress {
   readonly done: boolean;
   /** Liveness: the gesture to prompt now; absent when the policy is `off`. */
   readonly liveness?: LivenessProgress;
+  /** During an enrollment's identity-document phase: what to tell the student about the card. */
+  readonly document?: DocumentProgress;
 }
 
 /** Result of a check, as the SDK returns it. No score, no embedding, no image. */

@@ -3,7 +3,14 @@
  * a caller's mistake into a precise `TypeError`.
  */
 import { MAX_ID_LENGTH, MAX_RETENTION_MONTHS } from '../protocol/assertion.js';
-import type { CaptureProgress, CheckResult, LoadProgress, OnnxBackend } from '../protocol/capture.js';
+import {
+  IDENTITY_DOCUMENT_POLICIES,
+  type CaptureProgress,
+  type CheckResult,
+  type IdentityDocumentPolicy,
+  type LoadProgress,
+  type OnnxBackend,
+} from '../protocol/capture.js';
 import type { CameraErrorCode } from '../protocol/errors.js';
 import {
   ALTERNATIVE_STEPS,
@@ -87,6 +94,16 @@ export interface EnrollOptions extends CaptureOptions {
    * ISO string or epoch ms, in the future and at most {@link MAX_RETENTION_MONTHS} months ahead.
    */
   retainUntil: Date | string | number;
+  /**
+   * Whether the student also shows an identity document with a photo after the live frames
+   * (default `'off'`): its printed portrait is compared on the device with the new template and
+   * only `idDocument: 'matched' | 'not_matched' | 'not_run'` goes into the assertion. `onFrame`
+   * then reports `document` progress (guidance such as `card_too_far`); the student can decline
+   * with `declineIdentityDocument()`. See {@link IdentityDocumentPolicy}.
+   */
+  identityDocument?: IdentityDocumentPolicy;
+  /** Time allowed for the identity-document phase, in ms. Default `DOCUMENT_TIMEOUT_MS` (30 s). */
+  documentTimeoutMs?: number;
 }
 
 /** Options of `Presenza.check`. */
@@ -112,6 +129,15 @@ export function defaultAssetsBaseUrl(): string {
   const base = sdkScriptUrl ?? import.meta.url;
   if (!base) throw new TypeError('Presenza.create: cannot tell where the SDK was loaded from; pass assetsBaseUrl');
   return new URL('./', base).href;
+}
+
+/** The identity-document policy of `value` (default `'off'`); a `TypeError` otherwise. */
+export function identityDocumentPolicy(value: unknown): IdentityDocumentPolicy {
+  if (value === undefined) return 'off';
+  if (!(IDENTITY_DOCUMENT_POLICIES as readonly unknown[]).includes(value)) {
+    throw new TypeError(`enroll: identityDocument must be one of ${IDENTITY_DOCUMENT_POLICIES.join(', ')}, got ${String(value)}`);
+  }
+  return value as IdentityDocumentPolicy;
 }
 
 /** The liveness policy of `value`, or the default; a `TypeError` names the method. */

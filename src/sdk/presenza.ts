@@ -5,17 +5,23 @@
 import * as Comlink from 'comlink';
 import type { FaceWorkerApi } from '../../workers/api.js';
 import {
+  DOCUMENT_FRAME_INTERVAL_MS,
+  DOCUMENT_TIMEOUT_MS,
+  ENROLLMENT_FRAMES,
   FRAME_INTERVAL_MS,
   GESTURE_FRAME_INTERVAL_MS,
+  type DocumentEnd,
+  type EnrollmentResult,
   type EnrollmentStatus,
   type FrameTiming,
   type FrameVerdict,
   type RuntimeReport,
 } from '../protocol/capture.js';
 import { isCameraErrorCode, isPresenzaError, PresenzaError, type CameraErrorCode } from '../protocol/errors.js';
-import { openFrameSource, runCapture } from './captureLoop.js';
+import { openFrameSource, runCapture, type FrameSource } from './captureLoop.js';
 import {
   defaultCaptureTimeoutMs,
+  identityDocumentPolicy,
   livenessPolicy,
   requireId,
   resolveOptions,
@@ -28,12 +34,19 @@ import {
 } from './options.js';
 import { startWorker, type WorkerHandle } from './workerClient.js';
 
+/** `source` with a `stop` that does nothing: its owner stops it after several loops. */
+function keepOpen(source: FrameSource): FrameSource {
+  return { next: () => source.next(), stop: () => {} };
+}
+
 /** File name of the worker module inside `assetsBaseUrl`. */
 export const WORKER_FILE = 'presenza-worker.js';
 
 /** A loaded Presenza instance. */
 export class Presenza {
   private capturing = false;
+  /** During an identity-document phase: whether the student declined it. */
+  private document: { declined: boolean } | null = null;
 
   private constructor(
     private readonly worker: WorkerHandle<FaceWorkerApi>,
@@ -68,8 +81,14 @@ export class Presenza {
    * platform's server (it carries the public key). Throws coded errors: `ERR_CAMERA_*` when the
    * camera cannot be used, `ERR_NO_FACE`, `ERR_MULTIPLE_FACES` or `ERR_CAPTURE_TIMEOUT` when no
    * good frames came in time.
+   *
+   * With `identityDocument` (`'required'` or `'optional'`), a second phase follows the live frames:
+   * the student holds their identity document to the camera, the worker compares its printed
+   * portrait with the new template, and the assertion's `idDocument` claim (also returned) says
+   * `matched`, `not_matched` or `not_run` (declined, or not asked). The document frames are
+   * dropped in the worker as soon as they are analysed.
    */
-  async enroll(options: EnrollOptions): Promise<{ assertion: string }> {
+  async enroll(options: EnrollOptions): Promise<EnrollmentResult> {
     if (typeof options !== 'object' || options === null) throw new TypeError('enroll: options must be an object');
     const request = {
       audience: this.audience,
@@ -77,17 +96,73 @@ export class Presenza {
       nonce: requireId('enroll', 'nonce', options.nonce),
       retainUntilMs: retainUntilMs(options.retainUntil, this.now()),
       liveness: livenessPolicy('enroll', options.liveness),
+      identityDocument: identityDocumentPolicy(options.identityDocument),
     };
+    const documentTimeoutMs = options.documentTimeoutMs ?? DOCUMENT_TIMEOUT_MS;
+    if (!(Number.isFinite(documentTimeoutMs) && documentTimeoutMs > 0)) throw new TypeError('enroll: documentTimeoutMs must be a positive number of milliseconds');
     return this.exclusive(async () => {
       await this.worker.call('beginEnrollment', request);
+      let documentEnd: DocumentEnd | undefined;
       try {
-        await this.capture(options, defaultCaptureTimeoutMs('enroll', request.liveness));
+        // Aborted before any frame was needed: the camera is not asked for at all.
+        if (this.captureSignal(options)?.aborted) throw new PresenzaError('ERR_ABORTED', 'the capture was aborted by the caller');
+        // One frame source for both phases: the camera stays on while the student takes out the card.
+        const source = await openFrameSource(options.camera);
+        try {
+          const live = await this.capture(options, defaultCaptureTimeoutMs('enroll', request.liveness), keepOpen(source));
+          if (live === 'complete' && request.identityDocument !== 'off') documentEnd = await this.documentPhase(options, documentTimeoutMs, source);
+        } finally {
+          source.stop();
+        }
       } catch (error) {
         await this.worker.call('cancelCapture');
         throw error;
       }
-      return { assertion: await this.worker.call('finishEnrollment', this.now()) };
+      return this.worker.call('finishEnrollment', this.now(), documentEnd);
     });
+  }
+
+  /**
+   * During the identity-document phase of an `enroll()`: the student declines to show a document
+   * (the page then falls back to the teacher's approval). The enrollment finishes at once with
+   * `idDocument: 'not_run'`. Returns false when no document phase is running.
+   */
+  declineIdentityDocument(): boolean {
+    if (!this.document) return false;
+    this.document.declined = true;
+    return true;
+  }
+
+  /** Runs the identity-document phase on `source` (not stopped here) and says how it ended. */
+  private async documentPhase(options: EnrollOptions, timeoutMs: number, source: FrameSource): Promise<DocumentEnd> {
+    await this.worker.call('beginDocument');
+    const phase = { declined: false };
+    this.document = phase;
+    try {
+      const end = await runCapture(
+        keepOpen(source),
+        async (frame) => {
+          if (phase.declined) {
+            frame.close();
+            return true;
+          }
+          const document = await this.worker.call('submitDocumentFrame', Comlink.transfer(frame, [frame]));
+          // The live frames are all in; `document` says what to tell the student about the card.
+          options.onFrame?.({
+            verdict: { ok: document.guidance.length === 0, issues: [], hints: [] },
+            collected: ENROLLMENT_FRAMES,
+            needed: ENROLLMENT_FRAMES,
+            done: document.done,
+            document,
+          });
+          return document.done || phase.declined;
+        },
+        { timeoutMs, signal: this.captureSignal(options), intervalMs: () => DOCUMENT_FRAME_INTERVAL_MS },
+      );
+      return phase.declined ? 'declined' : end;
+    } finally {
+      this.document = null;
+    }
   }
 
   /**
@@ -154,13 +229,17 @@ export class Presenza {
     }
   }
 
-  private async capture(options: CaptureOptions, defaultTimeoutMs: number): Promise<'complete' | 'timeout'> {
+  private captureSignal(options: CaptureOptions): AbortSignal | undefined {
+    return options.signal && this.signal ? AbortSignal.any([options.signal, this.signal]) : options.signal ?? this.signal;
+  }
+
+  private async capture(options: CaptureOptions, defaultTimeoutMs: number, opened?: FrameSource): Promise<'complete' | 'timeout'> {
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
     if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new TypeError('timeoutMs must be a positive number of milliseconds');
-    const signal = options.signal && this.signal ? AbortSignal.any([options.signal, this.signal]) : options.signal ?? this.signal;
+    const signal = this.captureSignal(options);
     // Aborted before any frame was needed: the camera is not asked for at all.
-    if (signal?.aborted) throw new PresenzaError('ERR_ABORTED', 'the capture was aborted by the caller');
-    const source = await openFrameSource(options.camera);
+    if (!opened && signal?.aborted) throw new PresenzaError('ERR_ABORTED', 'the capture was aborted by the caller');
+    const source = opened ?? (await openFrameSource(options.camera));
     let gesture = false;
     return runCapture(
       source,

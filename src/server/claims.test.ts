@@ -21,7 +21,7 @@ const EXPECTED: ClaimExpectations = {
 const COMMON = { aud: EXPECTED.audience, sub: 'enr_1', nonce: NONCE, iat: NOW_S, exp: NOW_S + 60, models: ['0f1e2d3c'], sdk: '0.1.0' };
 const VALID: Record<AssertionKind, Record<string, unknown>> = {
   check: { ...COMMON, jti: 'check-1', outcome: 'pass', liveness: 'passed' },
-  enroll: { ...COMMON, retainUntil: NOW_S + 30 * 86_400 },
+  enroll: { ...COMMON, retainUntil: NOW_S + 30 * 86_400, idDocument: 'matched' },
 };
 
 function refusal(kind: AssertionKind, overrides: Record<string, unknown>): AssertionError {
@@ -70,6 +70,11 @@ const GUARDS: Array<[AssertionKind, string, Record<string, unknown>, string, str
   ['enroll', 'a past retainUntil', { retainUntil: NOW_S }, 'ERR_CLAIMS', 'retainUntil'],
   ['enroll', 'a retainUntil beyond the longest retention', { retainUntil: latestRetainUntil(NOW_S) + 1 }, 'ERR_CLAIMS', 'retainUntil'],
   ['check', 'models not a list', { models: '0f1e2d3c' }, 'ERR_CLAIMS', 'models'],
+  ['enroll', 'a missing idDocument', { idDocument: undefined }, 'ERR_CLAIMS', 'idDocument'],
+  ['enroll', 'an unknown idDocument value', { idDocument: 'approved' }, 'ERR_CLAIMS', 'idDocument'],
+  ['enroll', 'an idDocument score', { idDocument: 0.91 }, 'ERR_CLAIMS', 'idDocument'],
+  ['enroll', 'an idDocument object', { idDocument: { result: 'matched' } }, 'ERR_CLAIMS', 'idDocument'],
+  ['check', 'an idDocument claim', { idDocument: 'matched' }, 'ERR_CLAIMS', 'idDocument'],
   ['enroll', 'models with a score', { models: [0.93] }, 'ERR_CLAIMS', 'models'],
   ['check', 'a missing sdk', { sdk: undefined }, 'ERR_CLAIMS', 'sdk'],
   ['enroll', 'an sdk with spaces', { sdk: '0.1.0 score=0.9' }, 'ERR_CLAIMS', 'sdk'],

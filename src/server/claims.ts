@@ -6,6 +6,7 @@
 import {
   CHECK_OUTCOMES,
   CHECK_REASONS,
+  ID_DOCUMENT_RESULTS,
   LIVENESS_RESULTS,
   MAX_ASSERTION_LIFETIME_SECONDS,
   MAX_ID_LENGTH,
@@ -18,6 +19,7 @@ import {
   type CheckOutcome,
   type CheckReason,
   type EnrollClaims,
+  type IdDocumentResult,
   type LivenessResult,
 } from '../protocol/assertion.js';
 import { claimError } from './assertionError.js';
@@ -45,7 +47,7 @@ export interface ClaimExpectations {
 /** Names of the claims each assertion may carry; any other is refused. */
 export const CLAIM_NAMES: Readonly<Record<AssertionKind, readonly string[]>> = {
   check: ['aud', 'sub', 'jti', 'nonce', 'iat', 'exp', 'outcome', 'reason', 'liveness', 'models', 'sdk'],
-  enroll: ['aud', 'sub', 'nonce', 'iat', 'exp', 'retainUntil', 'models', 'sdk'],
+  enroll: ['aud', 'sub', 'nonce', 'iat', 'exp', 'retainUntil', 'idDocument', 'models', 'sdk'],
 };
 
 const ALLOWED: Readonly<Record<AssertionKind, ReadonlySet<string>>> = {
@@ -55,6 +57,7 @@ const ALLOWED: Readonly<Record<AssertionKind, ReadonlySet<string>>> = {
 const OUTCOMES: ReadonlySet<unknown> = new Set(CHECK_OUTCOMES);
 const REASONS: ReadonlySet<unknown> = new Set(CHECK_REASONS);
 const LIVENESS: ReadonlySet<unknown> = new Set(LIVENESS_RESULTS);
+const ID_DOCUMENT: ReadonlySet<unknown> = new Set(ID_DOCUMENT_RESULTS);
 /** Longest unknown claim name repeated in an error. */
 const MAX_NAME_IN_ERROR = 32;
 
@@ -67,7 +70,7 @@ const MAX_NAME_IN_ERROR = 32;
 export function validateClaims(kind: 'check', claims: JsonObject, expected: ClaimExpectations): CheckClaims;
 export function validateClaims(kind: 'enroll', claims: JsonObject, expected: ClaimExpectations): EnrollClaims;
 export function validateClaims(kind: AssertionKind, claims: JsonObject, expected: ClaimExpectations): CheckClaims | EnrollClaims {
-  const { aud, sub, jti, nonce, iat, exp, outcome, reason, liveness, retainUntil, models, sdk } = claims;
+  const { aud, sub, jti, nonce, iat, exp, outcome, reason, liveness, retainUntil, idDocument, models, sdk } = claims;
   // Only protocol claims: an unknown claim could smuggle a score, an embedding or an image.
   const unknown = Object.keys(claims).find((name) => !ALLOWED[kind].has(name))?.slice(0, MAX_NAME_IN_ERROR);
   if (unknown !== undefined) throw claimError(unknown, `unknown claim ${JSON.stringify(unknown)}`);
@@ -115,6 +118,8 @@ export function validateClaims(kind: AssertionKind, claims: JsonObject, expected
     if (!((retainUntil as number) <= latestRetainUntil(issuedAt))) {
       throw claimError('retainUntil', `more than ${MAX_RETENTION_MONTHS} months after iat`);
     }
+    // idDocument is required and one of the protocol's three values (never a score).
+    if (!ID_DOCUMENT.has(idDocument)) throw claimError('idDocument', 'missing or not matched, not_matched or not_run');
   }
   // models is a short list of SHA-256 hex prefixes (no room to smuggle data).
   if (!Array.isArray(models) || models.length > MAX_MODEL_ENTRIES) throw claimError('models', 'missing or too long');
@@ -125,7 +130,10 @@ export function validateClaims(kind: AssertionKind, claims: JsonObject, expected
   // Built member by member: object spread here cost more than all the checks above.
   const modelList = [...(models as string[])];
   if (kind === 'enroll') {
-    return { aud, sub, nonce, iat: issuedAt, exp: expiresAt, retainUntil: retainUntil as number, models: modelList, sdk };
+    return {
+      aud, sub, nonce, iat: issuedAt, exp: expiresAt, retainUntil: retainUntil as number,
+      idDocument: idDocument as IdDocumentResult, models: modelList, sdk,
+    };
   }
   const check: CheckClaims = {
     aud, sub, jti: jti as string, nonce, iat: issuedAt, exp: expiresAt,

@@ -35,11 +35,13 @@ export {
   CHECK_OUTCOMES,
   CHECK_REASONS,
   LIVENESS_RESULTS,
+  ID_DOCUMENT_RESULTS,
 } from '../protocol/assertion.js';
 export type {
   CheckOutcome,
   CheckReason,
   LivenessResult,
+  IdDocumentResult,
   EcPublicJwk,
   CheckClaims,
   EnrollClaims,

@@ -173,7 +173,7 @@ describe('the signature, on node:crypto for checks and enrollments alike', () =>
 
   it('verifies an enrollment with the same call, on the key it carries, without touching the cache', async () => {
     const nonce = createChallenge();
-    const claims = { aud: AUDIENCE, sub: 'enr_1', nonce, iat: NOW_S, exp: NOW_S + 60, retainUntil: NOW_S + 86_400, models: [], sdk: '0.1.0' };
+    const claims = { aud: AUDIENCE, sub: 'enr_1', nonce, iat: NOW_S, exp: NOW_S + 60, retainUntil: NOW_S + 86_400, idDocument: 'not_run', models: [], sdk: '0.1.0' };
     const jws = await signCompactJws({ alg: 'ES256', typ: ENROLL_TYP, kid: device.kid, jwk: device.publicJwk }, claims, device.keys.privateKey);
     const verifier = newVerifier();
     expect((await verifier.verifyEnrollment(jws, { expectedNonce: nonce })).thumbprint).toBe(device.kid);

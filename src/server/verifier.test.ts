@@ -27,7 +27,7 @@ function signCheck(nonce: string, overrides: Record<string, unknown> = {}, signe
 }
 
 function signEnrollment(nonce: string, overrides: Record<string, unknown> = {}): Promise<string> {
-  const claims = { aud: AUDIENCE, sub: SUBJECT, nonce, iat: NOW_S, exp: NOW_S + 60, retainUntil: NOW_S + 90 * 86_400, models: [], sdk: '0.1.0', ...overrides };
+  const claims = { aud: AUDIENCE, sub: SUBJECT, nonce, iat: NOW_S, exp: NOW_S + 60, retainUntil: NOW_S + 90 * 86_400, idDocument: 'not_run', models: [], sdk: '0.1.0', ...overrides };
   return signCompactJws({ alg: 'ES256', typ: ENROLL_TYP, kid: device.kid, jwk: device.publicJwk }, claims, device.keys.privateKey);
 }
 

@@ -30,7 +30,7 @@ beforeAll(async () => {
 });
 
 function claims(nonce: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { aud: AUDIENCE, sub: SUBJECT, nonce, iat: NOW_S, exp: NOW_S + 60, retainUntil: COURSE_END_S, models: MODELS, sdk: '0.1.0', ...overrides };
+  return { aud: AUDIENCE, sub: SUBJECT, nonce, iat: NOW_S, exp: NOW_S + 60, retainUntil: COURSE_END_S, idDocument: 'not_run', models: MODELS, sdk: '0.1.0', ...overrides };
 }
 
 async function signEnrollment(
@@ -79,6 +79,7 @@ describe('verifyEnrollment: accepted assertions', () => {
       publicJwk: device.publicJwk,
       thumbprint: device.kid,
       retainUntil: COURSE_END_S,
+      idDocument: 'not_run',
     });
     expect(Object.keys(result.publicJwk).sort()).toEqual(['crv', 'kty', 'x', 'y']);
     expect(result.thumbprint).toBe(await calculateJwkThumbprint(device.publicJwk, 'sha256'));
@@ -86,7 +87,7 @@ describe('verifyEnrollment: accepted assertions', () => {
 
   it('accepts an enrollment made by jose’s SignJWT', async () => {
     const nonce = createChallenge();
-    const jws = await new SignJWT({ nonce, retainUntil: COURSE_END_S, models: MODELS, sdk: '0.1.0' })
+    const jws = await new SignJWT({ nonce, retainUntil: COURSE_END_S, idDocument: 'matched', models: MODELS, sdk: '0.1.0' })
       .setProtectedHeader({ alg: 'ES256', typ: ENROLL_TYP, kid: device.kid, jwk: device.publicJwk })
       .setAudience(AUDIENCE)
       .setSubject(SUBJECT)

@@ -4,7 +4,7 @@
  */
 
 import type { KeyObject } from 'node:crypto';
-import { ASSERTION_ALG, ENROLL_TYP, type EcPublicJwk } from '../protocol/assertion.js';
+import { ASSERTION_ALG, ENROLL_TYP, type EcPublicJwk, type IdDocumentResult } from '../protocol/assertion.js';
 import { isP256Coordinate, jwkThumbprint } from '../protocol/jws.js';
 import { AssertionError, malformed } from './assertionError.js';
 import { validateClaims } from './claims.js';
@@ -43,6 +43,11 @@ export interface VerifiedEnrollment {
   thumbprint: string;
   /** Unix seconds at which the device deletes its template; the server should forget the key then too. */
   retainUntil: number;
+  /**
+   * Whether the student's identity-document portrait matched the enrollment frames on the device:
+   * `matched` may approve a new device automatically; `not_matched` and `not_run` leave it to a person.
+   */
+  idDocument: IdDocumentResult;
 }
 
 /** Header parameters an enrollment may carry: no `jku`, `x5u`, `x5c`, `crit`, `b64`, … */
@@ -125,5 +130,5 @@ export async function enrollmentAssertion(
   // Last, once everything else holds: the nonce is spent, so a replay fails.
   if (settings.nonceStore !== undefined) await spendNonce(settings.nonceStore, claims, settings.skewSeconds);
 
-  return { enrollmentId: claims.sub, publicJwk, thumbprint, retainUntil: claims.retainUntil };
+  return { enrollmentId: claims.sub, publicJwk, thumbprint, retainUntil: claims.retainUntil, idDocument: claims.idDocument };
 }

@@ -5,6 +5,7 @@
  */
 import type { CaptureProgress, FrameTiming } from '../../src/protocol/capture.js';
 import type { FacePipeline } from '../pipeline.js';
+import type { DetectedFace } from '../stages/detectFace.js';
 import type { Pixels } from '../stages/pixels.js';
 import type { FrameCollector } from './frameCollector.js';
 import type { LivenessSession } from './livenessSession.js';
@@ -22,6 +23,9 @@ export abstract class CaptureSession {
   /** Embeds the crop of the frame about to be kept as number `index` (from 0). */
   protected abstract embedKept(pipeline: CapturePipeline, crop: Pixels, index: number): Promise<Float32Array>;
 
+  /** Called with the face of each frame kept (after its embedding). */
+  protected onKept(_face: DetectedFace): void {}
+
   /** Analyses one frame and moves the capture along. The caller closes the frame. */
   async submit(pipeline: CapturePipeline, frame: ImageBitmap, timing: FrameTiming): Promise<CaptureProgress> {
     const { collector, liveness } = this;
@@ -35,7 +39,10 @@ export abstract class CaptureSession {
     if (analysis.crop && keep) embedding = await this.embedKept(pipeline, analysis.crop, collector.collected);
     else if (analysis.crop && identitySample) embedding = await pipeline.embed(analysis.crop);
     if (keep && face && liveness.wantsPassiveScores) liveness.addPassiveScore(await pipeline.passiveLiveness(frame, face));
-    if (embedding && keep) collector.keep(embedding, timestampMs);
+    if (embedding && keep) {
+      collector.keep(embedding, timestampMs);
+      if (face) this.onKept(face);
+    }
     // The challenge starts with the frame that completes the good frames, so its gestures never hold them up.
     if (collector.done) liveness.observe(face, timestampMs, embedding);
     if (embedding && !keep) embedding.fill(0);

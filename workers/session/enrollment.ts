@@ -2,15 +2,25 @@
  * An enrollment capture: good frames embedded with mirror fusion, liveness as the policy asks,
  * then the template (sealed), the device keys and the self-signed enrollment assertion.
  */
-import { ENROLLMENT_FRAME_SPACING_MS, ENROLLMENT_FRAMES, type EnrollmentRequest } from '../../src/protocol/capture.js';
+import {
+  ENROLLMENT_FRAME_SPACING_MS,
+  ENROLLMENT_FRAMES,
+  type DocumentEnd,
+  type DocumentProgress,
+  type EnrollmentRequest,
+} from '../../src/protocol/capture.js';
 import { ENROLLMENT_CHALLENGE } from '../../src/protocol/liveness.js';
+import type { IdDocumentResult } from '../../src/protocol/assertion.js';
 import { PresenzaError, type PresenzaErrorCode } from '../../src/protocol/errors.js';
 import { signEnrollment } from '../assertions.js';
 import type { FacePipeline } from '../pipeline.js';
 import { meanTemplate } from '../stages/compareTemplates.js';
+import { faceSize, toPortraitResolution } from '../stages/findDocumentPortrait.js';
+import type { DetectedFace } from '../stages/detectFace.js';
 import type { Pixels } from '../stages/pixels.js';
 import { createDeviceKeys, sealTemplate, type Vault } from '../vault.js';
 import { CaptureSession, type CapturePipeline } from './captureSession.js';
+import { DocumentMatch, type DocumentPipeline } from './documentMatch.js';
 import { FrameCollector, type IncompleteReason } from './frameCollector.js';
 import { LivenessSession, livenessPlan } from './livenessSession.js';
 
@@ -21,8 +31,25 @@ const INCOMPLETE_ERRORS: Record<IncompleteReason, PresenzaErrorCode> = {
   timeout: 'ERR_CAPTURE_TIMEOUT',
 };
 
+/** Median of a non-empty list. */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** An enrollment in progress. */
 export class EnrollmentSession extends CaptureSession {
+  /** Face sizes (box side, px) of the kept frames: a document portrait must be much smaller. */
+  private readonly keptFaceSizes: number[] = [];
+  /**
+   * With the identity document asked for: the embedding of each kept crop brought down to a card
+   * portrait's resolution (their mean is the template the portrait is compared with).
+   */
+  private readonly portraitScaleEmbeddings: Float32Array[] = [];
+  /** The identity-document phase, once begun. */
+  private document: DocumentMatch | null = null;
+
   constructor(readonly request: EnrollmentRequest) {
     super(
       new FrameCollector(ENROLLMENT_FRAMES, ENROLLMENT_FRAME_SPACING_MS),
@@ -30,16 +57,13 @@ export class EnrollmentSession extends CaptureSession {
     );
   }
 
-  protected override embedKept(pipeline: CapturePipeline, crop: Pixels): Promise<Float32Array> {
-    return pipeline.embed(crop);
+  protected override onKept(face: DetectedFace): void {
+    this.keptFaceSizes.push(faceSize(face));
   }
 
-  /**
-   * Builds and seals the template, creates and stores the device keys and returns the signed
-   * enrollment JWS. Throws a coded error when liveness failed or too few good frames came.
-   */
-  async finish(pipeline: Pick<FacePipeline, 'report' | 'templateModels'>, vault: Vault, nowMs: number): Promise<string> {
-    const { request, collector, liveness } = this;
+  /** Throws the coded error of an enrollment that cannot be finished yet (liveness, too few frames). */
+  private requireLiveFrames(): void {
+    const { collector, liveness } = this;
     const verdict = liveness.verdict();
     if (verdict === 'failed') throw new PresenzaError('ERR_LIVENESS_FAILED', 'the liveness check failed: no live person was seen');
     if (!collector.done) {
@@ -49,6 +73,55 @@ export class EnrollmentSession extends CaptureSession {
     if (liveness.enabled && verdict !== 'passed') {
       throw new PresenzaError('ERR_CAPTURE_TIMEOUT', 'the liveness gesture was not seen before the time was up');
     }
+  }
+
+  /**
+   * Starts the identity-document phase once the live frames and liveness are in: the template is
+   * computed now, so the card is compared with exactly the template that will be sealed.
+   */
+  beginDocument(): void {
+    const policy = this.request.identityDocument ?? 'off';
+    if (policy === 'off') throw new PresenzaError('ERR_BUSY', 'this enrollment did not ask for the identity document');
+    this.requireLiveFrames();
+    this.document?.clear();
+    // Like with like: a small printed portrait is compared with the live frames at its resolution.
+    this.document = new DocumentMatch(meanTemplate(this.portraitScaleEmbeddings), median(this.keptFaceSizes), policy);
+  }
+
+  /** Feeds one frame of the identity-document phase. The caller closes the frame. */
+  submitDocument(pipeline: DocumentPipeline, frame: ImageBitmap): Promise<DocumentProgress> {
+    if (!this.document) throw new PresenzaError('ERR_BUSY', 'no identity-document phase is in progress');
+    return this.document.submit(pipeline, frame);
+  }
+
+  override clear(): void {
+    super.clear();
+    for (const e of this.portraitScaleEmbeddings) e.fill(0);
+    this.portraitScaleEmbeddings.length = 0;
+    this.document?.clear();
+    this.document = null;
+  }
+
+  protected override async embedKept(pipeline: CapturePipeline, crop: Pixels): Promise<Float32Array> {
+    if ((this.request.identityDocument ?? 'off') !== 'off') this.portraitScaleEmbeddings.push(await pipeline.embed(toPortraitResolution(crop)));
+    return pipeline.embed(crop);
+  }
+
+  /**
+   * Builds and seals the template, creates and stores the device keys and returns the signed
+   * enrollment JWS with its `idDocument` claim (`documentEnd`: how the document phase ended, if
+   * one began; `not_run` otherwise). Throws a coded error when liveness failed or too few good
+   * frames came.
+   */
+  async finish(
+    pipeline: Pick<FacePipeline, 'report' | 'templateModels'>,
+    vault: Vault,
+    nowMs: number,
+    documentEnd: DocumentEnd = 'timeout',
+  ): Promise<{ assertion: string; idDocument: IdDocumentResult }> {
+    const { request, collector } = this;
+    this.requireLiveFrames();
+    const idDocument = this.document ? this.document.result(documentEnd) : 'not_run';
     const template = meanTemplate(collector.embeddings);
     const keys = await createDeviceKeys();
     const sealedTemplate = await sealTemplate(keys.sealingKey, template, request.audience, request.enrollmentId);
@@ -62,6 +135,7 @@ export class EnrollmentSession extends CaptureSession {
       sealedTemplate,
       models: pipeline.templateModels,
     });
-    return signEnrollment(keys, { ...request, nowMs, models: pipeline.report.models });
+    const assertion = await signEnrollment(keys, { ...request, nowMs, idDocument, models: pipeline.report.models });
+    return { assertion, idDocument };
   }
 }

@@ -1,0 +1,48 @@
+/**
+ * Fake webcams showing a student holding a synthesised identity card (testing/cardSynthesis.ts):
+ * the card scene is drawn in headless Chromium by the testing harness, written as a JPEG to a temp
+ * folder, and turned into a y4m with the shared make-y4m.sh. Third-party photos stay outside the repo.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { imageUrl, startBrowserPipeline } from '../../tools/browserPipeline.js';
+import { FACES } from '../../tools/paths.js';
+
+const folder = mkdtempSync(join(tmpdir(), 'presenza-card-'));
+
+/** One card scene to film: the live student's photo, the card's portrait photo (both relative to ../shared/faces), the seed. */
+export interface CardScene {
+  readonly live: string;
+  readonly portrait: string;
+  readonly seed: number;
+}
+
+/** Builds one y4m fake camera per scene (in order) and returns their paths. */
+export async function cardCameraFiles(scenes: readonly CardScene[], seconds = 3): Promise<string[]> {
+  const pipeline = await startBrowserPipeline({ imageRoot: FACES });
+  try {
+    const files: string[] = [];
+    for (const scene of scenes) {
+      const name = `${scene.live}-${scene.portrait}-${scene.seed}`.replace(/\W+/g, '_');
+      const jpeg = join(folder, `${name}.jpg`);
+      const y4m = join(folder, `${name}-${seconds}s.y4m`);
+      if (!existsSync(y4m)) {
+        const base64 = await pipeline.page.evaluate(
+          async ({ portrait, live, seed }) => {
+            const harness = window.PresenzaHarness;
+            return harness.base64Of((await harness.cardScenes(portrait, live, seed)).card);
+          },
+          { portrait: imageUrl(scene.portrait), live: imageUrl(scene.live), seed: scene.seed },
+        );
+        writeFileSync(jpeg, Buffer.from(base64, 'base64'));
+        execFileSync(join(FACES, 'videos', 'make-y4m.sh'), [jpeg, y4m, '--seconds', String(seconds)], { stdio: 'pipe' });
+      }
+      files.push(y4m);
+    }
+    return files;
+  } finally {
+    await pipeline.close();
+  }
+}

@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { Pixels } from '../workers/stages/pixels.js';
+import {
+  CARD_MM,
+  CARD_RANGES,
+  applyHomography,
+  blur,
+  cardCorners,
+  cardParams,
+  downscale,
+  homography,
+  pxPerMm,
+  seedOf,
+  seededRandom,
+  synthesizeCardScene,
+} from './cardSynthesis.js';
+
+/** A deterministic test photo: a bright oval "face" on a dark background, with texture. */
+function photo(size = 120): Pixels {
+  const data = new Uint8ClampedArray(size * size * 4);
+  for (let y = 0; y < size; y += 1) {
+    for (let x = 0; x < size; x += 1) {
+      const inFace = ((x - size / 2) / (size * 0.25)) ** 2 + ((y - size / 2) / (size * 0.32)) ** 2 < 1;
+      const v = inFace ? 180 + ((x * 7 + y * 13) % 40) : 40 + ((x + y) % 20);
+      data.set([v, v * 0.8, v * 0.7, 255], (y * size + x) * 4);
+    }
+  }
+  return { width: size, height: size, data };
+}
+
+function grey(width: number, height: number, level: number): Pixels {
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let i = 0; i < data.length; i += 4) data.set([level, level, level, 255], i);
+  return { width, height, data };
+}
+
+const digest = (image: Pixels) => createHash('sha256').update(image.data).digest('hex');
+
+describe('card parameters', () => {
+  it('are the same for the same seed and differ between seeds', () => {
+    expect(cardParams(42)).toEqual(cardParams(42));
+    expect(cardParams(42)).not.toEqual(cardParams(43));
+    expect(seedOf('a.jpg|b.jpg')).toBe(seedOf('a.jpg|b.jpg'));
+    expect(seedOf('a.jpg|b.jpg')).not.toBe(seedOf('b.jpg|a.jpg'));
+    const random = seededRandom(7);
+    const values = Array.from({ length: 1000 }, random);
+    expect(values.every((v) => v >= 0 && v < 1)).toBe(true);
+    expect(Math.abs(values.reduce((s, v) => s + v, 0) / 1000 - 0.5)).toBeLessThan(0.05);
+  });
+
+  it('stay within the ranges the issue asks for (25–40 cm, tilt up to ±20°, JPEG, glare)', () => {
+    for (let seed = 0; seed < 500; seed += 1) {
+      const p = cardParams(seed);
+      expect(p.distanceCm).toBeGreaterThanOrEqual(25);
+      expect(p.distanceCm).toBeLessThanOrEqual(40);
+      expect(Math.abs(p.yaw)).toBeLessThanOrEqual(CARD_RANGES.tiltDegrees);
+      expect(Math.abs(p.pitch)).toBeLessThanOrEqual(CARD_RANGES.tiltDegrees);
+      expect(p.jpegQuality).toBeGreaterThanOrEqual(0.6);
+      expect(p.jpegQuality).toBeLessThanOrEqual(0.9);
+      expect(p.glare.strength).toBeGreaterThan(0);
+      for (const g of p.cast) expect(Math.abs(g - 1)).toBeLessThanOrEqual(CARD_RANGES.colourCast);
+    }
+  });
+});
+
+describe('geometry', () => {
+  it('puts a printed face of about 20 mm at 27–50 px from 25–40 cm on a 640 px webcam', () => {
+    expect(pxPerMm(25, 640)).toBeCloseTo(2.217, 2);
+    expect(20 * pxPerMm(40, 640)).toBeGreaterThan(27);
+    expect(22 * pxPerMm(25, 640)).toBeLessThan(50);
+  });
+
+  it('solves the homography that maps four corners onto four others', () => {
+    const from = [{ x: 0, y: 0 }, { x: 100, y: 0 }, { x: 100, y: 60 }, { x: 0, y: 60 }];
+    const to = [{ x: 10, y: 20 }, { x: 130, y: 5 }, { x: 120, y: 90 }, { x: 15, y: 70 }];
+    const h = homography(from, to);
+    from.forEach((p, i) => {
+      const q = applyHomography(h, p);
+      expect(q.x).toBeCloseTo(to[i]!.x, 6);
+      expect(q.y).toBeCloseTo(to[i]!.y, 6);
+    });
+  });
+
+  it('projects an untilted card as a rectangle of the card’s size at its distance', () => {
+    const p = { ...cardParams(1), yaw: 0, pitch: 0, roll: 0, distanceCm: 30 };
+    const [tl, tr, br, bl] = cardCorners(p, 640, 480);
+    const scale = pxPerMm(30, 640);
+    expect(tr!.x - tl!.x).toBeCloseTo(CARD_MM.width * scale, 6);
+    expect(bl!.y - tl!.y).toBeCloseTo(CARD_MM.height * scale, 6);
+    expect(br!.x).toBeCloseTo(tr!.x, 6);
+  });
+
+  it('keeps the card in the frame, beside the face, for every seed', () => {
+    for (let seed = 0; seed < 300; seed += 1) {
+      const corners = cardCorners(cardParams(seed), 640, 480);
+      const cx = corners.reduce((s, c) => s + c.x, 0) / 4;
+      expect(cx < 200 || cx > 440, `seed ${seed}`).toBe(true);
+      for (const c of corners) {
+        expect(c.x).toBeGreaterThan(-20);
+        expect(c.x).toBeLessThan(660);
+        expect(c.y).toBeLessThan(480 + 40);
+      }
+    }
+  });
+});
+
+describe('degradations', () => {
+  it('blur keeps a flat image flat and smooths an edge', () => {
+    expect(digest(blur(grey(20, 10, 90), 1.3))).toBe(digest(grey(20, 10, 90)));
+    const edge = grey(20, 1, 0);
+    for (let x = 10; x < 20; x += 1) edge.data.set([255, 255, 255, 255], x * 4);
+    const soft = blur(edge, 1);
+    expect(soft.data[9 * 4]!).toBeGreaterThan(0);
+    expect(soft.data[9 * 4]!).toBeLessThan(255);
+  });
+
+  it('downscale averages whole blocks', () => {
+    const image = grey(4, 2, 0);
+    image.data.set([200, 200, 200, 255], 0);
+    const small = downscale(image, 2);
+    expect(small.width).toBe(2);
+    expect(small.data[0]).toBe(50);
+  });
+});
+
+describe('synthesizeCardScene', () => {
+  const scene = grey(640, 480, 128);
+
+  it('is deterministic from the seed', () => {
+    const a = synthesizeCardScene(photo(), scene, cardParams(5));
+    const b = synthesizeCardScene(photo(), scene, cardParams(5));
+    const c = synthesizeCardScene(photo(), scene, cardParams(6));
+    expect(digest(a.frame)).toBe(digest(b.frame));
+    expect(digest(a.frame)).not.toBe(digest(c.frame));
+  });
+
+  it('draws the card only around its corners and leaves the student’s side of the frame alone', () => {
+    const params = cardParams(9);
+    const { frame, portraitWidthPx } = synthesizeCardScene(photo(), scene, params);
+    expect(frame.width).toBe(640);
+    const corners = cardCorners(params, 640, 480);
+    const minX = Math.min(...corners.map((c) => c.x)) - 12;
+    const maxX = Math.max(...corners.map((c) => c.x)) + 12;
+    let changedOutside = 0;
+    let changedInside = 0;
+    for (let y = 0; y < 480; y += 3) {
+      for (let x = 0; x < 640; x += 3) {
+        const changed = frame.data[(y * 640 + x) * 4] !== 128;
+        if (x < minX || x > maxX) changedOutside += Number(changed);
+        else changedInside += Number(changed);
+      }
+    }
+    expect(changedOutside).toBe(0);
+    expect(changedInside).toBeGreaterThan(500);
+    expect(portraitWidthPx).toBeGreaterThan(25);
+    expect(portraitWidthPx).toBeLessThan(50);
+    // The input scene is not modified.
+    expect(scene.data[0]).toBe(128);
+  });
+});

@@ -1,0 +1,408 @@
+/**
+ * Synthesised identity cards for the identity-document benchmark and e2e tests (never published):
+ * an ID-1 card (85.6 × 54 mm) with a printed portrait, held 25–40 cm from a 640×480 webcam next to
+ * the student's face, degraded as a printed photo seen by a webcam (colour cast, print blur,
+ * perspective tilt up to ±20°, glare, downscale, camera blur and noise; the caller adds JPEG).
+ * Everything is deterministic from a seed and works on plain RGBA buffers, so it runs (and is
+ * tested) in Node as well as in the page.
+ */
+import type { Pixels, Point } from '../workers/stages/pixels.js';
+
+/** ID-1 card size in mm (ISO/IEC 7810). */
+export const CARD_MM = { width: 85.6, height: 54 } as const;
+
+/** The portrait on the card, in mm from its top-left corner (about an Italian CIE's photo). */
+export const PORTRAIT_MM = { x: 4, y: 12, width: 26, height: 34 } as const;
+
+/** Resolution of the card texture before it is projected, px per mm. */
+export const TEXTURE_PX_PER_MM = 10;
+
+/** Horizontal field of view of the webcam the scene is seen by, degrees (a typical laptop camera). */
+export const CAMERA_HFOV_DEGREES = 60;
+
+/** The part of the portrait photo printed on the card (fractions of its width and height): head and shoulders of an LFW-like photo. */
+export const PORTRAIT_SOURCE_CROP = { x: 0.22, y: 0.16, width: 0.56, height: 0.7 } as const;
+
+/** Ranges the parameters are drawn from. */
+export const CARD_RANGES = {
+  distanceCm: [25, 40],
+  tiltDegrees: 20,
+  rollDegrees: 10,
+  colourCast: 0.12,
+  printBlurPx: [0.5, 1.5],
+  cameraBlurPx: [0.3, 1],
+  noiseSigma: [2, 6],
+  glareStrength: [0.3, 0.8],
+  glareRadius: [0.12, 0.3],
+  jpegQuality: [0.6, 0.9],
+} as const;
+
+/** Everything random about one synthesised card, drawn from a seed by {@link cardParams}. */
+export interface CardParams {
+  readonly seed: number;
+  /** Distance of the card from the camera. */
+  readonly distanceCm: number;
+  /** Rotation about the card's vertical axis, its horizontal axis and the optical axis, degrees. */
+  readonly yaw: number;
+  readonly pitch: number;
+  readonly roll: number;
+  /** Which side of the student's face the card is held on. */
+  readonly side: 'left' | 'right';
+  /** Card centre, fraction of the frame height. */
+  readonly centreY: number;
+  /** Per-channel gains of the print's colour cast (R, G, B). */
+  readonly cast: readonly [number, number, number];
+  /** Background colour of the card. */
+  readonly cardColour: readonly [number, number, number];
+  /** Blur radius of the print, in texture px / 10 (i.e. in tenths of a mm). */
+  readonly printBlurPx: number;
+  /** Blur radius of the camera, frame px. */
+  readonly cameraBlurPx: number;
+  /** Standard deviation of the camera noise, grey levels. */
+  readonly noiseSigma: number;
+  /** Glare: centre on the card (fractions), radius (fraction of the card width), strength (0..1). */
+  readonly glare: { readonly u: number; readonly v: number; readonly radius: number; readonly strength: number };
+  /** JPEG quality the caller encodes the scene with (0..1). */
+  readonly jpegQuality: number;
+}
+
+/** A seeded pseudo-random generator (mulberry32): uniform numbers in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A seed from a string (FNV-1a), e.g. an image path, so each card is tied to its photo. */
+export function seedOf(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** Draws the parameters of one card from `seed`. */
+export function cardParams(seed: number): CardParams {
+  const random = seededRandom(seed);
+  const between = ([lo, hi]: readonly [number, number]) => lo + (hi - lo) * random();
+  const symmetric = (limit: number) => (2 * random() - 1) * limit;
+  const r = CARD_RANGES;
+  return {
+    seed,
+    distanceCm: between(r.distanceCm),
+    yaw: symmetric(r.tiltDegrees),
+    pitch: symmetric(r.tiltDegrees),
+    roll: symmetric(r.rollDegrees),
+    side: random() < 0.5 ? 'left' : 'right',
+    centreY: between([0.55, 0.75]),
+    cast: [1 + symmetric(r.colourCast), 1 + symmetric(r.colourCast), 1 + symmetric(r.colourCast)],
+    cardColour: [between([190, 245]), between([200, 245]), between([200, 250])],
+    printBlurPx: between(r.printBlurPx),
+    cameraBlurPx: between(r.cameraBlurPx),
+    noiseSigma: between(r.noiseSigma),
+    glare: { u: random(), v: random(), radius: between(r.glareRadius), strength: between(r.glareStrength) },
+    jpegQuality: between(r.jpegQuality),
+  };
+}
+
+/** Frame pixels per mm of a plane `distanceCm` from a camera whose image is `frameWidth` px wide. */
+export function pxPerMm(distanceCm: number, frameWidth: number, hfovDegrees = CAMERA_HFOV_DEGREES): number {
+  const visibleMm = 2 * distanceCm * 10 * Math.tan((hfovDegrees / 2) * (Math.PI / 180));
+  return frameWidth / visibleMm;
+}
+
+/** Copies `image` into a new buffer. */
+function clone(image: Pixels): Pixels {
+  return { width: image.width, height: image.height, data: new Uint8ClampedArray(image.data) };
+}
+
+/** Bilinear sample of channel `c` at (x, y), clamped to the edges. */
+function sample(image: Pixels, x: number, y: number, c: number): number {
+  const { width, height, data } = image;
+  const cx = Math.min(Math.max(x, 0), width - 1);
+  const cy = Math.min(Math.max(y, 0), height - 1);
+  const x0 = Math.floor(cx);
+  const y0 = Math.floor(cy);
+  const x1 = Math.min(x0 + 1, width - 1);
+  const y1 = Math.min(y0 + 1, height - 1);
+  const fx = cx - x0;
+  const fy = cy - y0;
+  const at = (px: number, py: number) => data[(py * width + px) * 4 + c]!;
+  return (at(x0, y0) * (1 - fx) + at(x1, y0) * fx) * (1 - fy) + (at(x0, y1) * (1 - fx) + at(x1, y1) * fx) * fy;
+}
+
+/** Box blur of radius `r` (fractional radii blend the two nearest), three passes: close to a Gaussian. */
+export function blur(image: Pixels, radius: number): Pixels {
+  if (radius <= 0) return clone(image);
+  const { width, height } = image;
+  let src: Float32Array = new Float32Array(image.data);
+  const r0 = Math.floor(radius);
+  const frac = radius - r0;
+  const pass = (input: Float32Array, horizontal: boolean): Float32Array => {
+    const out = new Float32Array(input.length);
+    const len = horizontal ? width : height;
+    const lines = horizontal ? height : width;
+    for (let line = 0; line < lines; line += 1) {
+      for (let i = 0; i < len; i += 1) {
+        for (let c = 0; c < 4; c += 1) {
+          let sum = 0;
+          let weight = 0;
+          for (let k = -r0 - 1; k <= r0 + 1; k += 1) {
+            const w = Math.abs(k) <= r0 ? 1 : frac;
+            if (w === 0) continue;
+            const j = Math.min(Math.max(i + k, 0), len - 1);
+            const idx = horizontal ? (line * width + j) * 4 + c : (j * width + line) * 4 + c;
+            sum += input[idx]! * w;
+            weight += w;
+          }
+          out[horizontal ? (line * width + i) * 4 + c : (i * width + line) * 4 + c] = sum / weight;
+        }
+      }
+    }
+    return out;
+  };
+  for (let p = 0; p < 3; p += 1) src = pass(pass(src, true), false);
+  return { width, height, data: Uint8ClampedArray.from(src, (v) => Math.round(v)) };
+}
+
+/** Averages `factor`×`factor` blocks: an area-correct downscale (the image loses its last partial block). */
+export function downscale(image: Pixels, factor: number): Pixels {
+  if (factor <= 1) return clone(image);
+  const width = Math.floor(image.width / factor);
+  const height = Math.floor(image.height / factor);
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      for (let c = 0; c < 4; c += 1) {
+        let sum = 0;
+        for (let dy = 0; dy < factor; dy += 1) {
+          for (let dx = 0; dx < factor; dx += 1) sum += image.data[((y * factor + dy) * image.width + x * factor + dx) * 4 + c]!;
+        }
+        data[(y * width + x) * 4 + c] = sum / (factor * factor);
+      }
+    }
+  }
+  return { width, height, data };
+}
+
+/**
+ * The card texture at {@link TEXTURE_PX_PER_MM}: background colour, a header band, text-like
+ * lines, and the portrait (the {@link PORTRAIT_SOURCE_CROP} of `photo`) printed with a colour cast
+ * and print blur, then the glare patch on the card's surface.
+ */
+export function renderCard(photo: Pixels, params: CardParams): Pixels {
+  const s = TEXTURE_PX_PER_MM;
+  const width = Math.round(CARD_MM.width * s);
+  const height = Math.round(CARD_MM.height * s);
+  const data = new Uint8ClampedArray(width * height * 4);
+  const random = seededRandom(params.seed ^ 0x5eed);
+  const [cr, cg, cb] = params.cardColour;
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      const i = (y * width + x) * 4;
+      // A faint diagonal guilloche-like pattern over the card colour.
+      const wave = 8 * Math.sin((x + 2 * y) / 9);
+      data[i] = cr + wave;
+      data[i + 1] = cg + wave;
+      data[i + 2] = cb + wave;
+      data[i + 3] = 255;
+    }
+  }
+  const fill = (x0: number, y0: number, w: number, h: number, rgb: readonly number[]) => {
+    for (let y = Math.max(0, Math.round(y0)); y < Math.min(height, Math.round(y0 + h)); y += 1) {
+      for (let x = Math.max(0, Math.round(x0)); x < Math.min(width, Math.round(x0 + w)); x += 1) {
+        const i = (y * width + x) * 4;
+        data[i] = rgb[0]!;
+        data[i + 1] = rgb[1]!;
+        data[i + 2] = rgb[2]!;
+      }
+    }
+  };
+  // Header band and text lines (name, dates, number), dark grey.
+  fill(0, 0, width, 9 * s, [cr * 0.55, cg * 0.6, cb * 0.8]);
+  for (let line = 0; line < 7; line += 1) {
+    const y = (13 + line * 5.2) * s;
+    const w = (18 + random() * 30) * s;
+    fill(34 * s, y, w, 1.6 * s, [60, 60, 70]);
+  }
+  // The portrait: bilinear from the source crop, colour cast applied.
+  const crop = PORTRAIT_SOURCE_CROP;
+  const px = PORTRAIT_MM.x * s;
+  const py = PORTRAIT_MM.y * s;
+  const pw = PORTRAIT_MM.width * s;
+  const ph = PORTRAIT_MM.height * s;
+  const portrait: Pixels = { width: Math.round(pw), height: Math.round(ph), data: new Uint8ClampedArray(Math.round(pw) * Math.round(ph) * 4) };
+  for (let y = 0; y < portrait.height; y += 1) {
+    for (let x = 0; x < portrait.width; x += 1) {
+      const sx = (crop.x + (crop.width * (x + 0.5)) / portrait.width) * photo.width - 0.5;
+      const sy = (crop.y + (crop.height * (y + 0.5)) / portrait.height) * photo.height - 0.5;
+      const i = (y * portrait.width + x) * 4;
+      for (let c = 0; c < 3; c += 1) portrait.data[i + c] = sample(photo, sx, sy, c) * params.cast[c]!;
+      portrait.data[i + 3] = 255;
+    }
+  }
+  const printed = blur(portrait, params.printBlurPx * s / 10);
+  for (let y = 0; y < printed.height; y += 1) {
+    for (let x = 0; x < printed.width; x += 1) {
+      const from = (y * printed.width + x) * 4;
+      const to = ((Math.round(py) + y) * width + Math.round(px) + x) * 4;
+      for (let c = 0; c < 3; c += 1) data[to + c] = printed.data[from + c]!;
+    }
+  }
+  // Glare: a reflection that washes the surface towards white, strongest at its centre.
+  const { u, v, radius, strength } = params.glare;
+  const gx = u * width;
+  const gy = v * height;
+  const gr = radius * width;
+  for (let y = Math.max(0, Math.floor(gy - gr)); y < Math.min(height, Math.ceil(gy + gr)); y += 1) {
+    for (let x = Math.max(0, Math.floor(gx - gr)); x < Math.min(width, Math.ceil(gx + gr)); x += 1) {
+      const d = Math.hypot(x - gx, y - gy) / gr;
+      if (d >= 1) continue;
+      const a = strength * (1 - d * d);
+      const i = (y * width + x) * 4;
+      for (let c = 0; c < 3; c += 1) data[i + c] = data[i + c]! + (255 - data[i + c]!) * a;
+    }
+  }
+  return { width, height, data };
+}
+
+/** The homography (row-major 3×3, h33 = 1) that maps the four `from` points onto the four `to` points. */
+export function homography(from: readonly Point[], to: readonly Point[]): number[] {
+  // Eight equations in h11..h32: x' (h31 x + h32 y + 1) = h11 x + h12 y + h13, likewise y'.
+  const a: number[][] = [];
+  for (let i = 0; i < 4; i += 1) {
+    const { x, y } = from[i]!;
+    const { x: u, y: v } = to[i]!;
+    a.push([x, y, 1, 0, 0, 0, -u * x, -u * y, u]);
+    a.push([0, 0, 0, x, y, 1, -v * x, -v * y, v]);
+  }
+  // Gaussian elimination with partial pivoting.
+  for (let col = 0; col < 8; col += 1) {
+    let pivot = col;
+    for (let row = col + 1; row < 8; row += 1) if (Math.abs(a[row]![col]!) > Math.abs(a[pivot]![col]!)) pivot = row;
+    [a[col], a[pivot]] = [a[pivot]!, a[col]!];
+    for (let row = 0; row < 8; row += 1) {
+      if (row === col) continue;
+      const f = a[row]![col]! / a[col]![col]!;
+      for (let k = col; k < 9; k += 1) a[row]![k]! -= f * a[col]![k]!;
+    }
+  }
+  return [...Array.from({ length: 8 }, (_, i) => a[i]![8]! / a[i]![i]!), 1];
+}
+
+/** Applies a homography to a point. */
+export function applyHomography(h: readonly number[], p: Point): Point {
+  const w = h[6]! * p.x + h[7]! * p.y + h[8]!;
+  return { x: (h[0]! * p.x + h[1]! * p.y + h[2]!) / w, y: (h[3]! * p.x + h[4]! * p.y + h[5]!) / w };
+}
+
+/** Inverse of a 3×3 matrix (row-major). */
+function invert3(m: readonly number[]): number[] {
+  const [a, b, c, d, e, f, g, h, i] = m as [number, number, number, number, number, number, number, number, number];
+  const A = e * i - f * h;
+  const B = -(d * i - f * g);
+  const C = d * h - e * g;
+  const det = a * A + b * B + c * C;
+  return [A, -(b * i - c * h), b * f - c * e, B, a * i - c * g, -(a * f - c * d), C, -(a * h - b * g), a * e - b * d].map((v) => v / det);
+}
+
+/**
+ * Where the card's corners (top-left, top-right, bottom-right, bottom-left) fall in a
+ * `frameWidth`×`frameHeight` frame: the card is rotated (yaw, pitch, roll), placed `distanceCm`
+ * from a pinhole camera of {@link CAMERA_HFOV_DEGREES}, beside the frame's centre on `side`.
+ */
+export function cardCorners(params: CardParams, frameWidth: number, frameHeight: number): Point[] {
+  const focal = frameWidth / 2 / Math.tan((CAMERA_HFOV_DEGREES / 2) * (Math.PI / 180));
+  const rad = Math.PI / 180;
+  const [cy, sy] = [Math.cos(params.yaw * rad), Math.sin(params.yaw * rad)];
+  const [cp, sp] = [Math.cos(params.pitch * rad), Math.sin(params.pitch * rad)];
+  const [cr, sr] = [Math.cos(params.roll * rad), Math.sin(params.roll * rad)];
+  const z0 = params.distanceCm * 10;
+  // Card centre: beside the face (the frame's centre third), at centreY of the height.
+  const scale = focal / z0;
+  const centreX = (params.side === 'left' ? 0.17 : 0.83) * frameWidth;
+  const cx = (centreX - frameWidth / 2) / scale;
+  const cyMm = (params.centreY * frameHeight - frameHeight / 2) / scale;
+  const half = { x: CARD_MM.width / 2, y: CARD_MM.height / 2 };
+  return [
+    { x: -half.x, y: -half.y },
+    { x: half.x, y: -half.y },
+    { x: half.x, y: half.y },
+    { x: -half.x, y: half.y },
+  ].map(({ x, y }) => {
+    // Roll in the card's plane, then pitch (about x), then yaw (about y).
+    const x1 = x * cr - y * sr;
+    const y1 = x * sr + y * cr;
+    const y2 = y1 * cp;
+    const z2 = y1 * sp;
+    const x3 = x1 * cy + z2 * sy;
+    const z3 = -x1 * sy + z2 * cy;
+    const z = z0 + z3;
+    return { x: frameWidth / 2 + (focal * (cx + x3)) / z, y: frameHeight / 2 + (focal * (cyMm + y2)) / z };
+  });
+}
+
+/**
+ * Draws the card into a copy of `scene` (the webcam frame with the student in it): renders the
+ * texture, downscales it to about twice the frame's resolution on the card, projects it with the
+ * perspective of {@link cardCorners}, then adds camera blur and noise around the card. Returns
+ * the frame and the portrait's face width in frame pixels (for the size check of the tests).
+ */
+export function synthesizeCardScene(photo: Pixels, scene: Pixels, params: CardParams): { frame: Pixels; portraitWidthPx: number } {
+  const texture = renderCard(photo, params);
+  const density = pxPerMm(params.distanceCm, scene.width);
+  const factor = Math.max(1, Math.floor(TEXTURE_PX_PER_MM / (2 * density)));
+  const small = downscale(texture, factor);
+  const corners = cardCorners(params, scene.width, scene.height);
+  const texCorners = [
+    { x: 0, y: 0 },
+    { x: small.width, y: 0 },
+    { x: small.width, y: small.height },
+    { x: 0, y: small.height },
+  ];
+  // Frame → texture, to sample the texture at each covered frame pixel (centres at +0.5).
+  const toTexture = invert3(homography(texCorners, corners));
+  const frame = clone(scene);
+  const minX = Math.max(0, Math.floor(Math.min(...corners.map((p) => p.x))));
+  const maxX = Math.min(scene.width - 1, Math.ceil(Math.max(...corners.map((p) => p.x))));
+  const minY = Math.max(0, Math.floor(Math.min(...corners.map((p) => p.y))));
+  const maxY = Math.min(scene.height - 1, Math.ceil(Math.max(...corners.map((p) => p.y))));
+  for (let y = minY; y <= maxY; y += 1) {
+    for (let x = minX; x <= maxX; x += 1) {
+      const t = applyHomography(toTexture, { x: x + 0.5, y: y + 0.5 });
+      if (t.x < 0 || t.y < 0 || t.x >= small.width || t.y >= small.height) continue;
+      const i = (y * scene.width + x) * 4;
+      for (let c = 0; c < 3; c += 1) frame.data[i + c] = sample(small, t.x - 0.5, t.y - 0.5, c);
+    }
+  }
+  // Camera blur and noise over the card and a margin around it (the rest of the scene is the
+  // student's frame as given: blurring all of it would only cost time).
+  const margin = 8;
+  const region = { x: Math.max(0, minX - margin), y: Math.max(0, minY - margin) };
+  const regionWidth = Math.min(scene.width, maxX + margin + 1) - region.x;
+  const regionHeight = Math.min(scene.height, maxY + margin + 1) - region.y;
+  const patch: Pixels = { width: regionWidth, height: regionHeight, data: new Uint8ClampedArray(regionWidth * regionHeight * 4) };
+  for (let y = 0; y < regionHeight; y += 1) {
+    const from = ((region.y + y) * scene.width + region.x) * 4;
+    patch.data.set(frame.data.subarray(from, from + regionWidth * 4), y * regionWidth * 4);
+  }
+  const blurredPatch = blur(patch, params.cameraBlurPx);
+  const random = seededRandom(params.seed ^ 0xc0ffee);
+  for (let i = 0; i < blurredPatch.data.length; i += 4) {
+    // Box–Muller: one Gaussian draw per pixel, the same on the three channels (luma noise).
+    const g = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()) * params.noiseSigma;
+    for (let c = 0; c < 3; c += 1) blurredPatch.data[i + c] = blurredPatch.data[i + c]! + g;
+  }
+  const blurred = frame;
+  for (let y = 0; y < regionHeight; y += 1) {
+    const to = ((region.y + y) * scene.width + region.x) * 4;
+    blurred.data.set(blurredPatch.data.subarray(y * regionWidth * 4, (y + 1) * regionWidth * 4), to);
+  }
+  // The face fills about 0.75 of the source crop's width (LFW), the crop fills the portrait box.
+  const portraitWidthPx = PORTRAIT_MM.width * 0.75 * pxPerMm(params.distanceCm, scene.width);
+  return { frame: blurred, portraitWidthPx };
+}

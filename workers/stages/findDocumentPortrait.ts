@@ -1,0 +1,190 @@
+/**
+ * Identity-document stage: where to look for the small face printed on a card held to the camera,
+ * which face found is that portrait (never the student's live face), and whether its crop is
+ * usable. Pure functions on faces and pixels; the pipeline runs the landmarker on the windows.
+ */
+import type { DocumentGuidance } from '../../src/protocol/capture.js';
+import type { DetectedFace } from './detectFace.js';
+import type { Pixels, Region } from './pixels.js';
+
+/**
+ * Side of the square windows searched for a portrait, in frame pixels. A card held 25–40 cm from a
+ * 640×480 webcam prints a face 28–50 px wide; MediaPipe's short-range detector (128×128 input)
+ * misses faces that small in a whole frame, but finds them when a window about 4× the face's size
+ * is given alone (measured: README, identity document).
+ */
+export const PORTRAIT_WINDOW_SIZE = 160;
+
+/** Step between windows: half a window, so every face up to half a window fits whole in one. */
+export const PORTRAIT_WINDOW_STRIDE = 80;
+
+/**
+ * A printed portrait is at most this fraction of the live face's size (box side), and of the
+ * enrollment frames' face size: a face at least this big is the student, or another person,
+ * never the card's photo (whose face is 20–25 mm wide, a third of a real face at the same distance).
+ */
+export const MAX_PORTRAIT_RATIO = 0.6;
+
+/** Fewest pixels between the eye centres of a portrait worth comparing (about a 25 px face). */
+export const MIN_PORTRAIT_EYE_DISTANCE = 10;
+
+/** Fraction of near-white pixels in the aligned portrait above which glare is reported. */
+export const MAX_GLARE_FRACTION = 0.12;
+
+/** A grey level (all three channels) at or above which a pixel counts as washed out by glare. */
+const GLARE_LEVEL = 245;
+
+/** Sharpness (Laplacian standard deviation of the crop's centre) under which a portrait is too blurred. */
+export const MIN_PORTRAIT_SHARPNESS = 1.5;
+
+/** Largest side of a face's box. */
+export function faceSize(face: DetectedFace): number {
+  return Math.max(face.box.width, face.box.height);
+}
+
+/** Whether `point` lies inside `face`'s box grown by `margin` of its size on every side. */
+function insideFace(face: DetectedFace, x: number, y: number, margin = 0.15): boolean {
+  const grow = margin * faceSize(face);
+  const { box } = face;
+  return x >= box.x - grow && x <= box.x + box.width + grow && y >= box.y - grow && y <= box.y + box.height + grow;
+}
+
+/**
+ * The windows of a `width`×`height` frame to search for a portrait, row by row: a grid of
+ * {@link PORTRAIT_WINDOW_SIZE} squares every {@link PORTRAIT_WINDOW_STRIDE} px (the last row and
+ * column flush with the edges), leaving out windows whose centre lies on the live face. With a
+ * live face, the windows nearest it come first: a card is held beside the face, and the search
+ * stops at the first window holding a whole portrait.
+ */
+export function portraitWindows(width: number, height: number, live: DetectedFace | null, size = PORTRAIT_WINDOW_SIZE, stride = PORTRAIT_WINDOW_STRIDE): Region[] {
+  const side = Math.min(size, width, height);
+  const starts = (extent: number) => {
+    const out: number[] = [];
+    for (let s = 0; s + side < extent; s += stride) out.push(s);
+    out.push(extent - side);
+    return [...new Set(out)];
+  };
+  const windows: Region[] = [];
+  for (const y of starts(height)) {
+    for (const x of starts(width)) {
+      if (live && insideFace(live, x + side / 2, y + side / 2, 0)) continue;
+      windows.push({ x, y, width: side, height: side });
+    }
+  }
+  if (!live) return windows;
+  const lx = live.box.x + live.box.width / 2;
+  const ly = live.box.y + live.box.height / 2;
+  const distance = (w: Region) => Math.hypot(w.x + w.width / 2 - lx, w.y + w.height / 2 - ly);
+  return windows.sort((a, b) => distance(a) - distance(b));
+}
+
+/** `face` found in a window, moved to the coordinates of the whole frame. */
+export function shiftFace(face: DetectedFace, dx: number, dy: number): DetectedFace {
+  const move = (p: { x: number; y: number }) => ({ x: p.x + dx, y: p.y + dy });
+  return {
+    ...face,
+    box: { ...face.box, x: face.box.x + dx, y: face.box.y + dy },
+    fivePoints: face.fivePoints.map(move),
+    points: face.points.map(move),
+  };
+}
+
+/** The live face of a document frame: the largest face at least {@link MAX_PORTRAIT_RATIO} of the enrolled face size, or null. */
+export function liveFaceOf(faces: readonly DetectedFace[], enrolledFaceSize: number): DetectedFace | null {
+  let live: DetectedFace | null = null;
+  for (const face of faces) {
+    if (faceSize(face) >= MAX_PORTRAIT_RATIO * enrolledFaceSize && (!live || faceSize(face) > faceSize(live))) live = face;
+  }
+  return live;
+}
+
+/** The portrait chosen in a document frame, or why there is none. */
+export type PortraitChoice = { readonly portrait: DetectedFace } | { readonly portrait: null; readonly guidance: 'no_card_face' | 'card_too_far' };
+
+/**
+ * Picks the card's portrait among `candidates` (faces found in the frame and in its windows, in
+ * frame coordinates). A candidate is a portrait only if it is much smaller than the live face and
+ * than the enrollment frames' face (so a frame whose only face is the student's never passes) and
+ * does not sit on the live face. Of the portraits, the largest (most detail) is chosen; one whose
+ * eyes are too close together to compare is `card_too_far`.
+ */
+export function selectPortrait(candidates: readonly DetectedFace[], live: DetectedFace | null, enrolledFaceSize: number): PortraitChoice {
+  const limit = MAX_PORTRAIT_RATIO * Math.min(enrolledFaceSize, live ? faceSize(live) : Infinity);
+  let best: DetectedFace | null = null;
+  for (const face of candidates) {
+    if (faceSize(face) >= limit) continue;
+    const cx = face.box.x + face.box.width / 2;
+    const cy = face.box.y + face.box.height / 2;
+    if (live && insideFace(live, cx, cy)) continue;
+    if (!best || faceSize(face) > faceSize(best)) best = face;
+  }
+  if (!best) return { portrait: null, guidance: 'no_card_face' };
+  const [leftEye, rightEye] = best.fivePoints;
+  if (Math.hypot(rightEye!.x - leftEye!.x, rightEye!.y - leftEye!.y) < MIN_PORTRAIT_EYE_DISTANCE) return { portrait: null, guidance: 'card_too_far' };
+  return { portrait: best };
+}
+
+/** Fraction of the aligned crop's pixels washed out to near white (a reflection on the card). */
+export function glareFraction(crop: Pixels): number {
+  const { data } = crop;
+  let bright = 0;
+  for (let p = 0; p < data.length; p += 4) {
+    if (data[p]! >= GLARE_LEVEL && data[p + 1]! >= GLARE_LEVEL && data[p + 2]! >= GLARE_LEVEL) bright += 1;
+  }
+  return bright / (data.length / 4);
+}
+
+/** What keeps an aligned portrait from being compared: glare, blur, or nothing (empty). */
+export function portraitIssues(crop: Pixels, sharpness: number): DocumentGuidance[] {
+  const issues: DocumentGuidance[] = [];
+  if (glareFraction(crop) > MAX_GLARE_FRACTION) issues.push('card_glare');
+  if (sharpness < MIN_PORTRAIT_SHARPNESS) issues.push('hold_still');
+  return issues;
+}
+
+/**
+ * Side, in px, that an aligned 112 px crop is reduced to (then enlarged back) to look like a card
+ * portrait: a portrait face 28–50 px wide fills about 30–45 px of the crop's scale, so a live crop
+ * brought down to this resolution is compared with it like with like (a low-resolution template).
+ */
+export const PORTRAIT_RESOLUTION = 40;
+
+/** Area-average downscale of `image` to `size`×`size`, then bilinear back to its size: the detail a card portrait keeps. */
+export function toPortraitResolution(image: Pixels, size = PORTRAIT_RESOLUTION): Pixels {
+  const { width, height, data } = image;
+  const small = new Float32Array(size * size * 4);
+  const sx = width / size;
+  const sy = height / size;
+  for (let y = 0; y < size; y += 1) {
+    for (let x = 0; x < size; x += 1) {
+      const x0 = Math.floor(x * sx);
+      const x1 = Math.max(x0 + 1, Math.floor((x + 1) * sx));
+      const y0 = Math.floor(y * sy);
+      const y1 = Math.max(y0 + 1, Math.floor((y + 1) * sy));
+      for (let c = 0; c < 4; c += 1) {
+        let sum = 0;
+        for (let yy = y0; yy < y1; yy += 1) for (let xx = x0; xx < x1; xx += 1) sum += data[(yy * width + xx) * 4 + c]!;
+        small[(y * size + x) * 4 + c] = sum / ((x1 - x0) * (y1 - y0));
+      }
+    }
+  }
+  const out = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y += 1) {
+    const fy = Math.min(Math.max((y + 0.5) / sy - 0.5, 0), size - 1);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, size - 1);
+    const wy = fy - y0;
+    for (let x = 0; x < width; x += 1) {
+      const fx = Math.min(Math.max((x + 0.5) / sx - 0.5, 0), size - 1);
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(x0 + 1, size - 1);
+      const wx = fx - x0;
+      for (let c = 0; c < 4; c += 1) {
+        const top = small[(y0 * size + x0) * 4 + c]! * (1 - wx) + small[(y0 * size + x1) * 4 + c]! * wx;
+        const bottom = small[(y1 * size + x0) * 4 + c]! * (1 - wx) + small[(y1 * size + x1) * 4 + c]! * wx;
+        out[(y * width + x) * 4 + c] = top * (1 - wy) + bottom * wy;
+      }
+    }
+  }
+  return { width, height, data: out };
+}
