@@ -211,7 +211,8 @@ async function productionPage() {
 }
 
 function sizes() {
-  const chunks = readdirSync(join(DIST, 'chunks')).filter((f) => f.endsWith('.js') && !f.includes('webgpu'));
+  // The WebGPU builds (webgpu, jspi) load only when WebGPU is asked for and available.
+  const chunks = readdirSync(join(DIST, 'chunks')).filter((f) => f.endsWith('.js') && !f.includes('webgpu') && !f.includes('jspi'));
   const bytes = (file: string) => statSync(join(DIST, 'models', file)).size;
   return {
     sdk_js_gzip_bytes: gz(join(DIST, 'presenza.js')),
