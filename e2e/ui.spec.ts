@@ -253,7 +253,7 @@ test('keyboard only, real SDK: notice → enrollment → check → alternative; 
   await expectState(page, 'enrolled', 60_000);
   const enrolled = await outcome(page);
   const registration = await verifyEnrollment(enrolled.assertion as string, { audience: origins.site.origin, expectedNonce: enrollNonce });
-  expect(registration.enrollmentId).toBe('student-42');
+  expect(registration).toMatchObject({ enrollmentId: 'student-42', idDocument: 'not_run' });
   expect(await streamsEnded(page)).toEqual(['ended']);
   expect(await leftovers(page)).toBe(0);
 
@@ -291,7 +291,7 @@ test('keyboard only, real SDK: notice → enrollment → check → alternative; 
   expect(types).toContain('presenza-progress');
   expect(types.filter((t) => t === 'presenza-frame').length).toBeGreaterThanOrEqual(8);
   expect(events.filter((e) => e.type === 'presenza-result').map((e) => e.detail)).toEqual([
-    { operation: 'enroll', attempt: 1, result: { assertion: enrolled.assertion }, final: true },
+    { operation: 'enroll', attempt: 1, result: { assertion: enrolled.assertion, idDocument: 'not_run' }, final: true },
     { operation: 'check', attempt: 1, result: passed, final: true },
   ]);
   expect(events.filter((e) => e.type === 'presenza-alternative').map((e) => e.detail)).toEqual([{ operation: 'check' }]);
