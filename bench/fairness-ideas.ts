@@ -19,7 +19,8 @@ import { DEFAULT_MATCH_THRESHOLD, cosineSimilarity, meanTemplate } from '../work
 import { DEFAULT_EMBEDDING_OPTIONS } from '../workers/stages/embedFace.js';
 import { FACES, ROOT } from '../tools/paths.js';
 import { cacheFileFor, fromBase64, PLAIN_VIEW_OPTIONS, readJsonLines, variantName, type CachedImage } from './lib/embeddingCache.js';
-import { groupReport, mulberry32, parseGroupMap } from './lib/groups.js';
+import { groupReport, parseGroupMap } from './lib/groups.js';
+import { seededRandom } from '../tools/seededRandom.js';
 
 interface Pair { a: string; b: string; same: boolean; fold?: number }
 type Vec = Float32Array;
@@ -110,7 +111,7 @@ row('only pairs whose photos pass every quality gate', base.filter(({ pair }) =>
 const photos = new Map<string, string[]>();
 for (const file of lfw.records.keys()) photos.set(identity(file), [...(photos.get(identity(file)) ?? []), file]);
 const subset = lfw.pairs.filter((p) => photos.get(identity(p.a))!.length >= 3);
-const random = mulberry32(7);
+const random = seededRandom(7);
 const template = (p: Pair) => {
   const others = photos.get(identity(p.a))!.filter((f) => f !== p.a && f !== p.b);
   const picked = [p.a];
@@ -128,7 +129,7 @@ row('people with ≥ 3 photos: 3 photos vs 3-frame probe', multi.map(({ pair, te
 // mean-centring, and symmetric S-norm; the threshold is re-chosen by the shipped rule.
 const folds = [...new Set(lfw.pairs.map((p) => p.fold!))];
 const filesOfFold = new Map(folds.map((k) => [k, new Set(lfw.pairs.filter((p) => p.fold === k).flatMap((p) => [p.a, p.b]))]));
-const cohortRandom = mulberry32(22);
+const cohortRandom = seededRandom(22);
 const sample = (files: string[], n: number) => {
   const pool = files.filter((f) => lfw.vec(f) !== null);
   const out: Vec[] = [];

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { seededRandom } from '../tools/seededRandom.js';
 import { describe, expect, it } from 'vitest';
 import type { Pixels } from '../workers/stages/pixels.js';
 import {
@@ -12,7 +13,6 @@ import {
   homography,
   pxPerMm,
   seedOf,
-  seededRandom,
   synthesizeCardScene,
 } from './cardSynthesis.js';
 

@@ -7,6 +7,7 @@
  * tested) in Node as well as in the page.
  */
 import type { Pixels, Point } from '../workers/stages/pixels.js';
+import { seededRandom } from '../tools/seededRandom.js';
 
 /** ID-1 card size in mm (ISO/IEC 7810). */
 export const CARD_MM = { width: 85.6, height: 54 } as const;
@@ -64,18 +65,6 @@ export interface CardParams {
   readonly glare: { readonly u: number; readonly v: number; readonly radius: number; readonly strength: number };
   /** JPEG quality the caller encodes the scene with (0..1). */
   readonly jpegQuality: number;
-}
-
-/** A seeded pseudo-random generator (mulberry32): uniform numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A seed from a string (FNV-1a), e.g. an image path, so each card is tied to its photo. */

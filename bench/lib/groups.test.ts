@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clopperPearsonUpper, groupReport, mulberry32, parseGroupMap, quantileSorted, UNLABELED, wilsonInterval, type GroupedPair } from './groups';
+import { clopperPearsonUpper, groupReport, parseGroupMap, quantileSorted, UNLABELED, wilsonInterval, type GroupedPair } from './groups';
+import { seededRandom } from '../../tools/seededRandom.js';
 
 const genuine = (identity: string, score: number | null): GroupedPair => ({ score, same: true, identityA: identity, identityB: identity });
 const impostor = (a: string, b: string, score: number | null): GroupedPair => ({ score, same: false, identityA: a, identityB: b });
@@ -144,10 +145,10 @@ describe('groupReport', () => {
   });
 });
 
-describe('mulberry32', () => {
+describe('seededRandom', () => {
   it('repeats its sequence for a seed', () => {
-    const a = mulberry32(22);
-    const b = mulberry32(22);
+    const a = seededRandom(22);
+    const b = seededRandom(22);
     expect(Array.from({ length: 5 }, a)).toEqual(Array.from({ length: 5 }, b));
   });
 });

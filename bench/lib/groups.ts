@@ -1,3 +1,4 @@
+import { seededRandom } from '../../tools/seededRandom.js';
 /**
  * Per-group error rates of a verification benchmark (issue 22): false non-match rate (FNMR) per
  * group of people with a Wilson interval and a bootstrap over people, mean genuine score, false
@@ -146,18 +147,6 @@ export function clopperPearsonUpper(k: number, n: number, alpha = 0.05): number 
   return hi;
 }
 
-/** Seeded PRNG (mulberry32): a deterministic bootstrap. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The `q` quantile (0–1) of sorted `values`, linear between ranks (R's type 7). */
 export function quantileSorted(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -248,7 +237,7 @@ export function groupReport(
   }
 
   const names = [...people.keys()].sort();
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const draws = new Map<string, number[]>(names.map((g) => [g, []]));
   const lists = new Map(names.map((g) => [g, [...people.get(g)!.values()]]));
   for (let r = 0; r < resamples; r++) for (const g of names) draws.get(g)!.push(resampleFnmr(lists.get(g)!, random));

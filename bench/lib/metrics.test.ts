@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../tools/seededRandom.js';
 import {
   bestAccuracyThreshold,
   equalErrorRate,
@@ -19,21 +20,9 @@ const g = (score: number | null, fold?: number): ScoredPair =>
 const i = (score: number | null, fold?: number): ScoredPair =>
   fold === undefined ? { score, same: false } : { score, same: false, fold };
 
-/** Seeded PRNG (mulberry32) so the randomised cross-checks are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Random pairs; `decimals` rounds scores to force ties; `failRate` makes null scores. */
 function randomPairs(n: number, seed: number, decimals = 3, failRate = 0.05, folds = 0) {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const pairs: ScoredPair[] = [];
   const scale = 10 ** decimals;
   for (let k = 0; k < n; k++) {
