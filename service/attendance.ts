@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { createChallenge, isPresenzaError, verifyCheck, verifyEnrollment, type EcPublicJwk, type NonceStore } from 'presenza/server';
 import { appendAudit, purgeAudit, type Actor } from './audit.js';
 import { DEFAULT_LIMITS } from './config.js';
+import { admitDeviceKey } from './enrollmentApproval.js';
 import type { Db } from './db.js';
 import { ServiceError } from './errors.js';
 import { studentChannel, teacherChannel, type EventBus } from './events.js';
@@ -209,14 +210,13 @@ export class Attendance {
       );
       const retainUntil = Math.min(verified.retainUntil * 1000, this.now() + COURSE_RETENTION_MS);
       const active = await tx.get('SELECT id FROM device_keys WHERE student_id = ? AND status = ? LIMIT 1', [studentId, 'active']);
-      const status = active ? ('pending' as const) : ('active' as const);
+      const { status, action } = admitDeviceKey(active !== undefined, verified.idDocument);
       await tx.run(
         'INSERT INTO device_keys (id, student_id, enrollment_id, public_jwk, thumbprint, status, retain_until, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
         [keyId, studentId, verified.enrollmentId, JSON.stringify(verified.publicJwk), verified.thumbprint, status, retainUntil, this.now()],
       );
-      await appendAudit(tx, this.now(), { id: studentId, role: 'student' }, status === 'active' ? 'enrollment.registered' : 'enrollment.pending', {
-        targetId: keyId,
-      });
+      // The document outcome (never a score or an image) tells the teacher why a key waits.
+      await appendAudit(tx, this.now(), { id: studentId, role: 'student' }, action, { targetId: keyId, detail: { idDocument: verified.idDocument } });
       return { verified, status };
     });
     if (status === 'pending') await this.announceEnrollment(studentId, keyId);

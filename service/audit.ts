@@ -25,6 +25,7 @@ export type AuditAction =
   | 'enrollment.registered'
   | 'enrollment.pending'
   | 'enrollment.approved'
+  | 'enrollment.document_matched'
   | 'device_key.revoked'
   | 'attendance.viewed'
   | 'attendance.exported'

@@ -5,7 +5,7 @@
  * (WebCrypto in Node). It never sees a face: it signs whatever outcome it is told to, which is
  * exactly what a tampered client could do (see the README's threat model).
  */
-import type { CheckOutcome, CheckReason } from '../src/protocol/assertion.js';
+import type { CheckOutcome, CheckReason, IdDocumentResult } from '../src/protocol/assertion.js';
 import { signCheck, signEnrollment } from '../workers/assertions.js';
 import { modelIds } from '../workers/runtime/assets.js';
 import { createDeviceKeys, type DeviceKeys } from '../workers/vault.js';
@@ -78,6 +78,8 @@ export class SimulatedStudent {
   keyStatus = '';
   /** The audience the device signs for: its page's origin, unless a test says otherwise. */
   audience: string | undefined;
+  /** What the device's identity-document match found; by default the student shows no document. */
+  idDocument: IdDocumentResult = 'not_run';
 
   constructor(readonly client: ApiClient) {}
 
@@ -117,8 +119,7 @@ export class SimulatedStudent {
       nonce: String(challenge.body.nonce),
       retainUntilMs: Number(challenge.body.retainUntil),
       nowMs: now(),
-      // A simulated student shows no identity document: the service sees a pending enrollment.
-      idDocument: 'not_run',
+      idDocument: this.idDocument,
       models: MODELS,
     });
     return { assertion };
