@@ -7,8 +7,10 @@
  * (findDocumentPortrait, alignment, embedding, DocumentMatch) in the built testing worker in
  * headless Chromium. Cards whose portrait is not found count as non-matches, never dropped.
  *
- *   npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--threshold <n>] [--shard k/n] [--json]
+ *   npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--threshold <n>] [--distance lo-hi] [--shard k/n] [--json]
  *
+ * `--distance lo-hi` draws the card's distance (cm) from that range instead of the unguided 25–40
+ * cm (e.g. `15-25`, where the guidance asks for the card).
  * `--limit N` scores an evenly spread subset of N pairs (development runs). Per-pair results are
  * cached in bench/.cache (keyed by the pipeline's sources and the synthesis), so a run resumes.
  * Results are saved to bench/results/id-document-<pairs folder>[-limitN].json; with `--json` the
@@ -24,7 +26,7 @@ import { imageUrl, startBrowserPipeline } from '../tools/browserPipeline.js';
 import { DEFAULT_DOCUMENT_MATCH_THRESHOLD } from '../workers/session/documentMatch.js';
 import { pipelineId, percentile, readJsonLines } from './lib/embeddingCache.js';
 import { FAR_1E2, FAR_1E3, ratesAtThreshold, summarize, tarAtFar, type ScoredPair } from './lib/metrics.js';
-import { seedOf } from '../testing/cardSynthesis.js';
+import { CARD_RANGES, seedOf } from '../testing/cardSynthesis.js';
 import type { DocumentProbe } from '../testing/worker.js';
 
 interface Pair {
@@ -50,6 +52,31 @@ function fmt(x: number, digits = 2): string {
 /** The cache key of a pair: its images and the seed of its card. */
 const keyOf = (p: Pair) => `${p.a}|${p.b}|${seedOf(`${p.a}|${p.b}`)}`;
 
+/** TAR at FAR ≤ 1e-2 / 1e-3 and AUC of one way of scoring every pair (null: not found, a non-match). */
+function variantRates(pairs: readonly Pair[], scores: readonly (number | null)[]) {
+  const scored: ScoredPair[] = pairs.map((p, i) => ({ score: scores[i] ?? null, same: p.same }));
+  const genuine = scored.filter((s) => s.same && s.score !== null).map((s) => s.score!);
+  return {
+    tar_at_far_1e2: tarAtFar(scored, FAR_1E2).tar,
+    tar_at_far_1e3: tarAtFar(scored, FAR_1E3).tar,
+    auc: summarize(scored, { threshold: 0.5 }).auc,
+    genuine_mean: genuine.reduce((a, b) => a + b, 0) / Math.max(1, genuine.length),
+    not_found: scored.filter((s) => s.score === null).length,
+  };
+}
+
+/** The scoring variants the probes carry, side by side (each on the same cards). */
+function variantReport(pairs: readonly Pair[], probes: readonly Probe[]) {
+  const first = (score: number | null, p: Probe) => (p.foundInFineWindows ? null : score);
+  return {
+    low_resolution_template: variantRates(pairs, probes.map((p) => p.similarity)),
+    plain_template: variantRates(pairs, probes.map((p) => p.similarityFullResolution)),
+    plain_template_coarse_windows_only: variantRates(pairs, probes.map((p) => first(p.similarityFullResolution, p))),
+    bicubic: variantRates(pairs, probes.map((p) => p.similarityBicubic ?? null)),
+    bicubic_sharpened: variantRates(pairs, probes.map((p) => p.similaritySharpened ?? null)),
+  };
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -57,6 +84,7 @@ async function main() {
       root: { type: 'string' },
       limit: { type: 'string' },
       threshold: { type: 'string' },
+      distance: { type: 'string' },
       shard: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
@@ -67,6 +95,9 @@ async function main() {
   }
   const threshold = values.threshold === undefined ? DEFAULT_DOCUMENT_MATCH_THRESHOLD : Number(values.threshold);
   if (!Number.isFinite(threshold)) throw new TypeError('--threshold must be a number');
+  const distance = (values.distance ?? CARD_RANGES.distanceCm.join('-')).split('-').map(Number) as [number, number];
+  if (distance.length !== 2 || !distance.every((d) => Number.isFinite(d) && d > 0) || distance[0] > distance[1]) throw new TypeError('--distance must be lo-hi in cm, e.g. 15-25');
+  const distanceTag = values.distance === undefined ? '' : `-${distance.join('-')}cm`;
   const root = resolve(values.root);
   const all = JSON.parse(readFileSync(values.pairs, 'utf8')) as Pair[];
   const limit = values.limit === undefined ? all.length : Number(values.limit);
@@ -75,11 +106,11 @@ async function main() {
   const pairs = limit >= all.length ? all : Array.from({ length: limit }, (_, i) => all[Math.floor((i * all.length) / limit)]!);
 
   const synthesisHash = createHash('sha256');
-  for (const file of ['testing/cardSynthesis.ts', 'testing/harness.ts', 'testing/worker.ts', 'workers/stages/findDocumentPortrait.ts', 'workers/session/documentMatch.ts']) {
+  for (const file of ['testing/cardSynthesis.ts', 'testing/harness.ts', 'testing/worker.ts', 'testing/portraitUpscaling.ts', 'workers/pipeline.ts', 'workers/stages/findDocumentPortrait.ts', 'workers/session/documentMatch.ts']) {
     synthesisHash.update(readFileSync(join(ROOT, file)));
   }
   const synthesis = synthesisHash.digest('hex').slice(0, 8);
-  const cacheFile = join(ROOT, 'bench', '.cache', `id-document-${pipelineId()}-${synthesis}-${basename(dirname(root))}-${basename(root)}.jsonl`);
+  const cacheFile = join(ROOT, 'bench', '.cache', `id-document-${pipelineId()}-${synthesis}${distanceTag}-${basename(dirname(root))}-${basename(root)}.jsonl`);
   mkdirSync(dirname(cacheFile), { recursive: true });
   const cache = new Map<string, Probe>(existsSync(cacheFile) ? readJsonLines<CachedProbe>(cacheFile).map((c) => [c.key, c]) : []);
   // --shard k/n: this process scores every n-th pair to do (several processes share one cache file).
@@ -96,9 +127,9 @@ async function main() {
         const probes = await pipeline.page.evaluate(async (items) => {
           const harness = (window as unknown as { harness: Awaited<ReturnType<typeof window.PresenzaHarness.start>> }).harness;
           const out = [];
-          for (const item of items) out.push(await harness.documentProbe(item.photo, item.live, item.seed));
+          for (const item of items) out.push(await harness.documentProbe(item.photo, item.live, item.seed, item.distance));
           return out;
-        }, batch.map((p) => ({ photo: imageUrl(p.a), live: imageUrl(p.b), seed: seedOf(`${p.a}|${p.b}`) })));
+        }, batch.map((p) => ({ photo: imageUrl(p.a), live: imageUrl(p.b), seed: seedOf(`${p.a}|${p.b}`), distance })));
         const lines = probes.map((probe, j) => {
           const key = keyOf(batch[j]!);
           cache.set(key, probe);
@@ -136,6 +167,7 @@ async function main() {
   const falseRejects = genuine.filter(({ probe }) => probe.similarity !== null && probe.similarity < threshold);
   const falseAccepts = impostors.filter(({ probe }) => probe.similarity !== null && probe.similarity >= threshold);
   const widths = probes.map((p) => p.portraitWidthPx);
+  const eyes = probes.flatMap((p) => (p.eyeDistancePx === null || p.eyeDistancePx === undefined ? [] : [p.eyeDistancePx]));
   const docMs = probes.filter((p) => p.liveFound).map((p) => p.documentMs);
   const found = probes.filter((p) => p.similarity !== null);
   const record = {
@@ -144,6 +176,7 @@ async function main() {
     pipeline: pipelineId(),
     synthesis,
     limit: limit >= all.length ? null : limit,
+    distance_cm: distance,
     threshold,
     tar: at.tar,
     far: at.far,
@@ -154,8 +187,9 @@ async function main() {
     found_in_full_frame: found.filter((p) => p.foundInFullFrame).length,
     found_in_windows: found.filter((p) => !p.foundInFullFrame).length,
     tar_at_far_1e2: tarAtFar(scored, FAR_1E2).tar,
-    // The same portraits against the full-resolution template (what the low-resolution template gains).
-    full_resolution_tar_at_far_1e3: tarAtFar(pairs.map((p, i) => ({ score: probes[i]!.similarityFullResolution, same: p.same })), FAR_1E3).tar,
+    // The same portraits against the full-resolution template (what the low-resolution template gains),
+    // upscaled otherwise, and without the second (finer) window search.
+    variants: variantReport(pairs, probes),
     tar_at_far_1e3: tarAtFar(scored, FAR_1E3).tar,
     threshold_at_far_1e3: tarAtFar(scored, FAR_1E3).threshold,
     auc: summary.auc,
@@ -164,6 +198,7 @@ async function main() {
     not_found_guidance: guidanceCounts,
     genuine_not_found: genuine.filter(({ probe }) => probe.similarity === null).length,
     genuine_below_threshold: falseRejects.length,
+    portrait_eye_distance_px: { min: Math.min(...eyes), p05: percentile(eyes, 0.05), p50: percentile(eyes, 0.5), max: Math.max(...eyes) },
     portrait_face_width_px: { min: Math.min(...widths), p50: percentile(widths, 0.5), max: Math.max(...widths) },
     document_ms: { p50: percentile(docMs, 0.5), p95: percentile(docMs, 0.95) },
     windows_searched_p50: percentile(probes.map((p) => p.windowsSearched), 0.5),
@@ -175,9 +210,10 @@ async function main() {
   console.log(`\n${basename(values.pairs)}: ${pairs.length} pairs (${genuine.length} genuine), card threshold ${threshold}`);
   console.log(`TAR ${fmt(100 * at.tar)} %  FAR ${fmt(100 * at.far, 3)} % (${at.fp} false accepts)  portrait not found: ${notFound.length} (genuine ${record.genuine_not_found}) ${JSON.stringify(guidanceCounts)}`);
   console.log(`found in the whole frame ${record.found_in_full_frame}, in windows ${record.found_in_windows}; AUC ${fmt(summary.auc, 4)}, EER ${fmt(100 * summary.eer)} %`);
+  for (const [name, v] of Object.entries(record.variants)) console.log(`  ${name}: TAR ${fmt(100 * v.tar_at_far_1e2)} % at FAR 1e-2, ${fmt(100 * v.tar_at_far_1e3)} % at 1e-3, AUC ${fmt(v.auc, 4)}, genuine mean ${fmt(v.genuine_mean, 3)}, not found ${v.not_found}`);
   for (const point of curve) console.log(`  FAR ≤ ${point.max_far}: TAR ${fmt(100 * point.tar)} % at threshold ${fmt(point.threshold, 4)} (FAR reached ${fmt(100 * point.far, 3)} %)`);
   console.log(`portrait face width ${fmt(record.portrait_face_width_px.min, 1)}–${fmt(record.portrait_face_width_px.max, 1)} px; document frame ${fmt(record.document_ms.p50, 0)} / ${fmt(record.document_ms.p95, 0)} ms (p50 / p95); load ${loadavg().map((l) => fmt(l, 2)).join(' ')}`);
-  const out = join(ROOT, 'bench', 'results', `id-document-${basename(dirname(resolve(values.pairs)))}${record.limit ? `-limit${record.limit}` : ''}.json`);
+  const out = join(ROOT, 'bench', 'results', `id-document-${basename(dirname(resolve(values.pairs)))}${distanceTag}${record.limit ? `-limit${record.limit}` : ''}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(record, null, 1) + '\n');
   console.log(`saved ${out}`);

@@ -1,8 +1,9 @@
 /**
  * Synthesised identity cards for the identity-document benchmark and e2e tests (never published):
- * an ID-1 card (85.6 × 54 mm) with a printed portrait, held 25–40 cm from a 640×480 webcam next to
- * the student's face, degraded as a printed photo seen by a webcam (colour cast, print blur,
- * perspective tilt up to ±20°, glare, downscale, camera blur and noise; the caller adds JPEG).
+ * an ID-1 card (85.6 × 54 mm) with a printed portrait, held 25–40 cm (or, guided, 15–25 cm) from a
+ * 640×480 webcam next to the student's face, degraded as a printed photo seen by a webcam (colour
+ * cast, print blur, perspective tilt up to ±20°, glare, downscale, camera blur, the defocus of a
+ * fixed-focus lens and noise; the caller adds JPEG).
  * Everything is deterministic from a seed and works on plain RGBA buffers, so it runs (and is
  * tested) in Node as well as in the page.
  */
@@ -24,7 +25,10 @@ export const CAMERA_HFOV_DEGREES = 60;
 /** The part of the portrait photo printed on the card (fractions of its width and height): head and shoulders of an LFW-like photo. */
 export const PORTRAIT_SOURCE_CROP = { x: 0.22, y: 0.16, width: 0.56, height: 0.7 } as const;
 
-/** Ranges the parameters are drawn from. */
+/**
+ * Ranges the parameters are drawn from. The distance is that of a card held at arm's length
+ * without guidance; {@link GUIDED_DISTANCE_CM} is where the document guidance asks for it.
+ */
 export const CARD_RANGES = {
   distanceCm: [25, 40],
   tiltDegrees: 20,
@@ -37,6 +41,22 @@ export const CARD_RANGES = {
   glareRadius: [0.12, 0.3],
   jpegQuality: [0.6, 0.9],
 } as const;
+
+/** Distances, cm, of a card held where the guidance asks ("about a hand's width from the camera"). */
+export const GUIDED_DISTANCE_CM = [15, 25] as const;
+
+/**
+ * A fixed-focus laptop webcam, for the defocus of a card held close to it: a 2.3 mm lens at f/2.2
+ * focused at 60 cm, 640 px across a sensor of 5.6 µm pixels (at that resolution).
+ */
+export const WEBCAM_OPTICS = { focalMm: 2.3, fNumber: 2.2, focusCm: 60, pixelMm: 0.0056 } as const;
+
+/** Radius, frame px, of the defocus blur of a plane `distanceCm` away (thin lens: half the circle of confusion). */
+export function defocusBlurPx(distanceCm: number, optics = WEBCAM_OPTICS): number {
+  const { focalMm, fNumber, focusCm, pixelMm } = optics;
+  const circleMm = ((focalMm * focalMm) / fNumber) * Math.abs(1 / (distanceCm * 10) - 1 / (focusCm * 10));
+  return circleMm / pixelMm / 2;
+}
 
 /** Everything random about one synthesised card, drawn from a seed by {@link cardParams}. */
 export interface CardParams {
@@ -74,15 +94,15 @@ export function seedOf(text: string): number {
   return h;
 }
 
-/** Draws the parameters of one card from `seed`. */
-export function cardParams(seed: number): CardParams {
+/** Draws the parameters of one card from `seed`, its distance from `distanceCm` (default {@link CARD_RANGES}). */
+export function cardParams(seed: number, distanceCm: readonly [number, number] = CARD_RANGES.distanceCm): CardParams {
   const random = seededRandom(seed);
   const between = ([lo, hi]: readonly [number, number]) => lo + (hi - lo) * random();
   const symmetric = (limit: number) => (2 * random() - 1) * limit;
   const r = CARD_RANGES;
   return {
     seed,
-    distanceCm: between(r.distanceCm),
+    distanceCm: between(distanceCm),
     yaw: symmetric(r.tiltDegrees),
     pitch: symmetric(r.tiltDegrees),
     roll: symmetric(r.rollDegrees),
@@ -313,7 +333,10 @@ export function cardCorners(params: CardParams, frameWidth: number, frameHeight:
   const z0 = params.distanceCm * 10;
   // Card centre: beside the face (the frame's centre third), at centreY of the height.
   const scale = focal / z0;
-  const centreX = (params.side === 'left' ? 0.17 : 0.83) * frameWidth;
+  // A card too close to fit beside the face is moved in until it fits (it may cover the face).
+  const halfWidthPx = (scale * CARD_MM.width) / 2;
+  const besideX = (params.side === 'left' ? 0.17 : 0.83) * frameWidth;
+  const centreX = Math.min(Math.max(besideX, halfWidthPx), frameWidth - halfWidthPx);
   const cx = (centreX - frameWidth / 2) / scale;
   const cyMm = (params.centreY * frameHeight - frameHeight / 2) / scale;
   const half = { x: CARD_MM.width / 2, y: CARD_MM.height / 2 };
@@ -379,7 +402,7 @@ export function synthesizeCardScene(photo: Pixels, scene: Pixels, params: CardPa
     const from = ((region.y + y) * scene.width + region.x) * 4;
     patch.data.set(frame.data.subarray(from, from + regionWidth * 4), y * regionWidth * 4);
   }
-  const blurredPatch = blur(patch, params.cameraBlurPx);
+  const blurredPatch = blur(patch, Math.hypot(params.cameraBlurPx, defocusBlurPx(params.distanceCm)));
   const random = seededRandom(params.seed ^ 0xc0ffee);
   for (let i = 0; i < blurredPatch.data.length; i += 4) {
     // Box–Muller: one Gaussian draw per pixel, the same on the three channels (luma noise).

@@ -55,13 +55,19 @@ async function jpeg(image: Pixels, quality: number): Promise<Blob> {
 
 /**
  * Synthesises, deterministically from `seed`, the webcam frame of a student (`liveUrl`) holding
- * an identity card whose portrait is `photoUrl`, and the same frame without the card (the
- * enrollment frame). Both are JPEG, at the card's drawn quality.
+ * an identity card whose portrait is `photoUrl` `distanceCm` from the camera (default: the
+ * unguided range), and the same frame without the card (the enrollment frame). Both are JPEG, at
+ * the card's drawn quality.
  */
-export async function cardScenes(photoUrl: string, liveUrl: string, seed: number): Promise<{ card: Blob; live: Blob; portraitWidthPx: number }> {
+export async function cardScenes(
+  photoUrl: string,
+  liveUrl: string,
+  seed: number,
+  distanceCm?: readonly [number, number],
+): Promise<{ card: Blob; live: Blob; portraitWidthPx: number }> {
   const [photo, live] = await Promise.all([decode(photoUrl), decode(liveUrl)]);
   try {
-    const params = cardParams(seed);
+    const params = cardParams(seed, distanceCm);
     const scene = liveScene(live);
     const { frame, portraitWidthPx } = synthesizeCardScene(pixelsOf(photo), scene, params);
     return { card: await jpeg(frame, params.jpegQuality), live: await jpeg(scene, params.jpegQuality), portraitWidthPx };
@@ -103,8 +109,8 @@ export async function start(options: { assetsBaseUrl: string; backend?: 'wasm' |
       return { ...result, outputs };
     },
     /** Synthesises the card of `photoUrl` held by `liveUrl` (seeded) and runs the document stages on it. */
-    async documentProbe(photoUrl: string, liveUrl: string, seed: number): Promise<DocumentProbe & { portraitWidthPx: number }> {
-      const scenes = await cardScenes(photoUrl, liveUrl, seed);
+    async documentProbe(photoUrl: string, liveUrl: string, seed: number, distanceCm?: readonly [number, number]): Promise<DocumentProbe & { portraitWidthPx: number }> {
+      const scenes = await cardScenes(photoUrl, liveUrl, seed, distanceCm);
       const [live, card] = await Promise.all([createImageBitmap(scenes.live), createImageBitmap(scenes.card)]);
       const probe = await worker.call('documentProbe', Comlink.transfer(live, [live]), Comlink.transfer(card, [card]));
       return { ...probe, portraitWidthPx: scenes.portraitWidthPx };

@@ -22,6 +22,8 @@ import { readPixels, type Pixels } from '../workers/stages/pixels.js';
 import { preserveErrorCodes } from '../workers/transferErrors.js';
 import { createDeviceKeys } from '../workers/vault.js';
 import { candidateTensor, type LivenessInputSpec } from './livenessInputs.js';
+import { alignFaceBicubic, sharpen } from './portraitUpscaling.js';
+import { alignmentRegion } from '../workers/stages/alignFace.js';
 
 /** Milliseconds per stage of the pipeline's analysis of a frame. */
 export interface StageTimings {
@@ -83,6 +85,16 @@ export interface DocumentProbe {
   readonly similarityFullResolution: number | null;
   /** Time of the card frame's search, alignment and embedding. */
   readonly documentMs: number;
+  /** Distance between the eye centres of the face chosen as the portrait, px; null without one. */
+  readonly eyeDistancePx: number | null;
+  /** Whether the portrait was found only by the second (finer) window search. */
+  readonly foundInFineWindows: boolean;
+  /**
+   * The same portrait upscaled otherwise (testing/portraitUpscaling.ts), against the plain
+   * template: bicubic alignment, and bicubic plus an unsharp mask; null without a usable portrait.
+   */
+  readonly similarityBicubic: number | null;
+  readonly similaritySharpened: number | null;
 }
 
 /** The testing API. */
@@ -207,7 +219,7 @@ const testingApi: FaceWorkerTestingApi = {
     try {
       const pipeline = service.pipeline();
       const analysis = await pipeline.analyze(liveFrame);
-      const none = { portraitFound: false, foundInFullFrame: false, windowsSearched: 0, sharpness: null, guidance: [], similarity: null, similarityFullResolution: null, documentMs: 0 };
+      const none = { portraitFound: false, foundInFullFrame: false, windowsSearched: 0, sharpness: null, guidance: [], similarity: null, similarityFullResolution: null, documentMs: 0, eyeDistancePx: null, foundInFineWindows: false, similarityBicubic: null, similaritySharpened: null };
       if (!analysis.crop || !analysis.selection) return { liveFound: false, ...none };
       const template = await pipeline.embed(analysis.crop);
       const lowRes = await pipeline.embed(toPortraitResolution(analysis.crop));
@@ -220,6 +232,15 @@ const testingApi: FaceWorkerTestingApi = {
       const similarity = match.similarity();
       const found = portraitEmbedding as Float32Array | null;
       const similarityFullResolution = found ? cosineSimilarity(found, template) : null;
+      let similarityBicubic: number | null = null;
+      let similaritySharpened: number | null = null;
+      if (found && finding.portrait) {
+        const points = finding.portrait.fivePoints;
+        const region = alignmentRegion(points, cardFrame.width, cardFrame.height);
+        const bicubic = alignFaceBicubic(readPixels(cardFrame, region), points.map((p) => ({ x: p.x - region.x, y: p.y - region.y })));
+        similarityBicubic = cosineSimilarity(await pipeline.embed(bicubic), template);
+        similaritySharpened = cosineSimilarity(await pipeline.embed(sharpen(bicubic)), template);
+      }
       match.clear();
       return {
         liveFound: true,
@@ -231,6 +252,10 @@ const testingApi: FaceWorkerTestingApi = {
         similarity,
         similarityFullResolution,
         documentMs,
+        foundInFineWindows: finding.foundInFineWindows,
+        similarityBicubic,
+        similaritySharpened,
+        eyeDistancePx: finding.portrait ? Math.hypot(finding.portrait.fivePoints[1]!.x - finding.portrait.fivePoints[0]!.x, finding.portrait.fivePoints[1]!.y - finding.portrait.fivePoints[0]!.y) : null,
       };
     } finally {
       liveFrame.close();

@@ -13,7 +13,18 @@ import { ALIGNED_SIZE, alignFace, alignmentRegion } from './stages/alignFace.js'
 import { assessQuality, measureCrop, type CropMeasures } from './stages/assessQuality.js';
 import { selectFace, toDetectedFace, type DetectedFace, type FaceSelection } from './stages/detectFace.js';
 import { DEFAULT_EMBEDDING_OPTIONS, embedFace, embedView, type CropView, type EmbeddingOptions } from './stages/embedFace.js';
-import { liveFaceOf, PORTRAIT_WINDOW_SIZE, portraitIssues, portraitWindows, selectPortrait, shiftFace } from './stages/findDocumentPortrait.js';
+import {
+  FINE_WINDOW_SIZE,
+  FINE_WINDOW_STRIDE,
+  liveFaceOf,
+  MAX_FINE_WINDOWS,
+  PORTRAIT_WINDOW_SIZE,
+  portraitIssues,
+  portraitWindows,
+  selectPortrait,
+  shiftFace,
+  type PortraitChoice,
+} from './stages/findDocumentPortrait.js';
 import { LIVENESS_INPUT_SIZE, livenessScore } from './stages/passiveLiveness.js';
 import { readPixels, type Pixels, type Region } from './stages/pixels.js';
 
@@ -36,6 +47,8 @@ export interface PortraitFinding {
   readonly guidance: readonly DocumentGuidance[];
   /** Whether the portrait was found in the whole frame, without searching windows. */
   readonly foundInFullFrame: boolean;
+  /** Whether the portrait was found only by the second, finer window search. */
+  readonly foundInFineWindows: boolean;
   /** Windows searched besides the whole frame. */
   readonly windowsSearched: number;
   /** Sharpness of the aligned portrait (see `measureCrop`), null without one. */
@@ -201,6 +214,7 @@ export class FacePipeline {
     const live = liveFaceOf(faces, enrolledFaceSize);
     let choice = selectPortrait(faces, live, enrolledFaceSize);
     const foundInFullFrame = choice.portrait !== null;
+    let foundInFineWindows = false;
     let windowsSearched = 0;
     const searchWindow = async (window: Region): Promise<DetectedFace[]> => {
       windowsSearched += 1;
@@ -211,15 +225,16 @@ export class FacePipeline {
         crop.close();
       }
     };
-    if (!choice.portrait) {
+    // Windows of `size` nearest the live face first, stopping at the first portrait and looking
+    // again in a window centred on it (the first may be cut by its window's edge).
+    const searchWindows = async (windows: readonly Region[], size: number): Promise<PortraitChoice> => {
       const found: DetectedFace[] = [];
-      for (const window of portraitWindows(frame.width, frame.height, live)) {
+      for (const window of windows) {
         found.push(...(await searchWindow(window)));
         const first = selectPortrait(found, live, enrolledFaceSize);
         if (first.portrait || first.guidance === 'card_too_far') {
-          // The first portrait may be cut by its window's edge: look again in a window centred on it.
           const { box } = first.portrait ?? found[found.length - 1]!;
-          const side = Math.min(PORTRAIT_WINDOW_SIZE, frame.width, frame.height);
+          const side = Math.min(size, frame.width, frame.height);
           const x = Math.round(Math.min(Math.max(box.x + box.width / 2 - side / 2, 0), frame.width - side));
           const y = Math.round(Math.min(Math.max(box.y + box.height / 2 - side / 2, 0), frame.height - side));
           const centred = selectPortrait(await searchWindow({ x, y, width: side, height: side }), live, enrolledFaceSize);
@@ -227,12 +242,19 @@ export class FacePipeline {
           break;
         }
       }
-      choice = selectPortrait(found, live, enrolledFaceSize);
+      return selectPortrait(found, live, enrolledFaceSize);
+    };
+    if (!choice.portrait) choice = await searchWindows(portraitWindows(frame.width, frame.height, live), PORTRAIT_WINDOW_SIZE);
+    if (!choice.portrait && choice.guidance === 'no_card_face') {
+      // Smaller windows enlarge a small or tilted portrait the coarse windows missed.
+      const fine = portraitWindows(frame.width, frame.height, live, FINE_WINDOW_SIZE, FINE_WINDOW_STRIDE).slice(0, MAX_FINE_WINDOWS);
+      choice = await searchWindows(fine, FINE_WINDOW_SIZE);
+      foundInFineWindows = choice.portrait !== null;
     }
-    if (!choice.portrait) return { portrait: null, crop: null, guidance: [choice.guidance], foundInFullFrame, windowsSearched, sharpness: null };
+    if (!choice.portrait) return { portrait: null, crop: null, guidance: [choice.guidance], foundInFullFrame, foundInFineWindows, windowsSearched, sharpness: null };
     const crop = this.alignSelected(frame, choice.portrait);
     const { sharpness } = measureCrop(crop);
-    return { portrait: choice.portrait, crop, guidance: portraitIssues(crop, sharpness), foundInFullFrame, windowsSearched, sharpness };
+    return { portrait: choice.portrait, crop, guidance: portraitIssues(crop, sharpness), foundInFullFrame, foundInFineWindows, windowsSearched, sharpness };
   }
 
   /** Probability (0..1) that `face` in `frame` is live (passive anti-spoof); only the region around the face is read. */

@@ -19,6 +19,18 @@ export const PORTRAIT_WINDOW_SIZE = 160;
 export const PORTRAIT_WINDOW_STRIDE = 80;
 
 /**
+ * Side of the smaller windows of the second search, run when the first finds no portrait: a face
+ * of 25–35 px, or a tilted one, is enlarged more in them (MediaPipe sees every window at 128 px).
+ */
+export const FINE_WINDOW_SIZE = 112;
+
+/** Step between the smaller windows (half a window). */
+export const FINE_WINDOW_STRIDE = 56;
+
+/** Most smaller windows searched (the nearest the live face): a bound on a frame's time. */
+export const MAX_FINE_WINDOWS = 24;
+
+/**
  * A printed portrait is at most this fraction of the live face's size (box side), and of the
  * enrollment frames' face size: a face at least this big is the student, or another person,
  * never the card's photo (whose face is 20–25 mm wide, a third of a real face at the same distance).
