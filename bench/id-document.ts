@@ -67,11 +67,11 @@ function variantRates(pairs: readonly Pair[], scores: readonly (number | null)[]
 
 /** The scoring variants the probes carry, side by side (each on the same cards). */
 function variantReport(pairs: readonly Pair[], probes: readonly Probe[]) {
-  const first = (score: number | null, p: Probe) => (p.foundInFineWindows ? null : score);
+  const first = (score: number | null, p: Probe) => (p.foundInLargeWindows ? null : score);
   return {
     low_resolution_template: variantRates(pairs, probes.map((p) => p.similarity)),
     plain_template: variantRates(pairs, probes.map((p) => p.similarityFullResolution)),
-    plain_template_coarse_windows_only: variantRates(pairs, probes.map((p) => first(p.similarityFullResolution, p))),
+    plain_template_first_search_only: variantRates(pairs, probes.map((p) => first(p.similarityFullResolution, p))),
     bicubic: variantRates(pairs, probes.map((p) => p.similarityBicubic ?? null)),
     bicubic_sharpened: variantRates(pairs, probes.map((p) => p.similaritySharpened ?? null)),
   };
@@ -188,7 +188,7 @@ async function main() {
     found_in_windows: found.filter((p) => !p.foundInFullFrame).length,
     tar_at_far_1e2: tarAtFar(scored, FAR_1E2).tar,
     // The same portraits against the full-resolution template (what the low-resolution template gains),
-    // upscaled otherwise, and without the second (finer) window search.
+    // upscaled otherwise, and without the second search (larger windows).
     variants: variantReport(pairs, probes),
     tar_at_far_1e3: tarAtFar(scored, FAR_1E3).tar,
     threshold_at_far_1e3: tarAtFar(scored, FAR_1E3).threshold,

@@ -7,6 +7,9 @@ import {
   CARD_RANGES,
   applyHomography,
   blur,
+  defocusBlurPx,
+  GUIDED_DISTANCE_CM,
+  WEBCAM_OPTICS,
   cardCorners,
   cardParams,
   downscale,
@@ -105,6 +108,38 @@ describe('geometry', () => {
   });
 });
 
+describe('a card held where the guidance asks (15–25 cm)', () => {
+  it('draws its distance from the guided range, the other parameters unchanged', () => {
+    for (let seed = 0; seed < 200; seed += 1) {
+      const guided = cardParams(seed, GUIDED_DISTANCE_CM);
+      expect(guided.distanceCm).toBeGreaterThanOrEqual(15);
+      expect(guided.distanceCm).toBeLessThanOrEqual(25);
+      const { distanceCm: _a, ...rest } = guided;
+      const { distanceCm: _b, ...unguided } = cardParams(seed);
+      expect(rest).toEqual(unguided);
+    }
+  });
+
+  it('stays whole in the frame even when it is too wide to fit beside the face', () => {
+    for (let seed = 0; seed < 200; seed += 1) {
+      // Only a tilted card's nearer corners may stick out, by a small part of its width.
+      const xs = cardCorners(cardParams(seed, [12, 15]), 640, 480).map((c) => c.x);
+      const width = Math.max(...xs) - Math.min(...xs);
+      expect(Math.min(...xs), `seed ${seed}`).toBeGreaterThan(-0.15 * width);
+      expect(Math.max(...xs), `seed ${seed}`).toBeLessThan(640 + 0.15 * width);
+    }
+  });
+
+  it('is defocused more the closer it is to a fixed-focus webcam, not at all at the focus distance', () => {
+    expect(defocusBlurPx(WEBCAM_OPTICS.focusCm)).toBe(0);
+    const radii = [40, 30, 25, 20, 15].map((d) => defocusBlurPx(d));
+    for (let i = 1; i < radii.length; i += 1) expect(radii[i]!).toBeGreaterThan(radii[i - 1]!);
+    // About a pixel at 15 cm: a visible but not a dominant blur at 640×480.
+    expect(radii.at(-1)!).toBeGreaterThan(0.8);
+    expect(radii.at(-1)!).toBeLessThan(1.5);
+  });
+});
+
 describe('degradations', () => {
   it('blur keeps a flat image flat and smooths an edge', () => {
     expect(digest(blur(grey(20, 10, 90), 1.3))).toBe(digest(grey(20, 10, 90)));
@@ -127,7 +162,8 @@ describe('degradations', () => {
 describe('synthesizeCardScene', () => {
   const scene = grey(640, 480, 128);
 
-  it('is deterministic from the seed', () => {
+  // Pure CPU work (two full scenes): generous under a loaded shared machine; nothing is timed.
+  it('is deterministic from the seed', { timeout: 60_000 }, () => {
     const a = synthesizeCardScene(photo(), scene, cardParams(5));
     const b = synthesizeCardScene(photo(), scene, cardParams(5));
     const c = synthesizeCardScene(photo(), scene, cardParams(6));

@@ -87,8 +87,8 @@ export interface DocumentProbe {
   readonly documentMs: number;
   /** Distance between the eye centres of the face chosen as the portrait, px; null without one. */
   readonly eyeDistancePx: number | null;
-  /** Whether the portrait was found only by the second (finer) window search. */
-  readonly foundInFineWindows: boolean;
+  /** Whether the portrait was found only by the second search (larger windows). */
+  readonly foundInLargeWindows: boolean;
   /**
    * The same portrait upscaled otherwise (testing/portraitUpscaling.ts), against the plain
    * template: bicubic alignment, and bicubic plus an unsharp mask; null without a usable portrait.
@@ -219,7 +219,7 @@ const testingApi: FaceWorkerTestingApi = {
     try {
       const pipeline = service.pipeline();
       const analysis = await pipeline.analyze(liveFrame);
-      const none = { portraitFound: false, foundInFullFrame: false, windowsSearched: 0, sharpness: null, guidance: [], similarity: null, similarityFullResolution: null, documentMs: 0, eyeDistancePx: null, foundInFineWindows: false, similarityBicubic: null, similaritySharpened: null };
+      const none = { portraitFound: false, foundInFullFrame: false, windowsSearched: 0, sharpness: null, guidance: [], similarity: null, similarityFullResolution: null, documentMs: 0, eyeDistancePx: null, foundInLargeWindows: false, similarityBicubic: null, similaritySharpened: null };
       if (!analysis.crop || !analysis.selection) return { liveFound: false, ...none };
       const template = await pipeline.embed(analysis.crop);
       const lowRes = await pipeline.embed(toPortraitResolution(analysis.crop));
@@ -252,7 +252,7 @@ const testingApi: FaceWorkerTestingApi = {
         similarity,
         similarityFullResolution,
         documentMs,
-        foundInFineWindows: finding.foundInFineWindows,
+        foundInLargeWindows: finding.foundInLargeWindows,
         similarityBicubic,
         similaritySharpened,
         eyeDistancePx: finding.portrait ? Math.hypot(finding.portrait.fivePoints[1]!.x - finding.portrait.fivePoints[0]!.x, finding.portrait.fivePoints[1]!.y - finding.portrait.fivePoints[0]!.y) : null,

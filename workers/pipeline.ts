@@ -14,10 +14,9 @@ import { assessQuality, measureCrop, type CropMeasures } from './stages/assessQu
 import { selectFace, toDetectedFace, type DetectedFace, type FaceSelection } from './stages/detectFace.js';
 import { DEFAULT_EMBEDDING_OPTIONS, embedFace, embedView, type CropView, type EmbeddingOptions } from './stages/embedFace.js';
 import {
-  FINE_WINDOW_SIZE,
-  FINE_WINDOW_STRIDE,
+  LARGE_WINDOW_SIZE,
+  LARGE_WINDOW_STRIDE,
   liveFaceOf,
-  MAX_FINE_WINDOWS,
   PORTRAIT_WINDOW_SIZE,
   portraitIssues,
   portraitWindows,
@@ -47,8 +46,8 @@ export interface PortraitFinding {
   readonly guidance: readonly DocumentGuidance[];
   /** Whether the portrait was found in the whole frame, without searching windows. */
   readonly foundInFullFrame: boolean;
-  /** Whether the portrait was found only by the second, finer window search. */
-  readonly foundInFineWindows: boolean;
+  /** Whether the portrait was found only by the second search, in larger windows. */
+  readonly foundInLargeWindows: boolean;
   /** Windows searched besides the whole frame. */
   readonly windowsSearched: number;
   /** Sharpness of the aligned portrait (see `measureCrop`), null without one. */
@@ -214,7 +213,7 @@ export class FacePipeline {
     const live = liveFaceOf(faces, enrolledFaceSize);
     let choice = selectPortrait(faces, live, enrolledFaceSize);
     const foundInFullFrame = choice.portrait !== null;
-    let foundInFineWindows = false;
+    let foundInLargeWindows = false;
     let windowsSearched = 0;
     const searchWindow = async (window: Region): Promise<DetectedFace[]> => {
       windowsSearched += 1;
@@ -246,15 +245,14 @@ export class FacePipeline {
     };
     if (!choice.portrait) choice = await searchWindows(portraitWindows(frame.width, frame.height, live), PORTRAIT_WINDOW_SIZE);
     if (!choice.portrait && choice.guidance === 'no_card_face') {
-      // Smaller windows enlarge a small or tilted portrait the coarse windows missed.
-      const fine = portraitWindows(frame.width, frame.height, live, FINE_WINDOW_SIZE, FINE_WINDOW_STRIDE).slice(0, MAX_FINE_WINDOWS);
-      choice = await searchWindows(fine, FINE_WINDOW_SIZE);
-      foundInFineWindows = choice.portrait !== null;
+      // Larger windows hold whole the bigger portrait of a card held close.
+      choice = await searchWindows(portraitWindows(frame.width, frame.height, live, LARGE_WINDOW_SIZE, LARGE_WINDOW_STRIDE), LARGE_WINDOW_SIZE);
+      foundInLargeWindows = choice.portrait !== null;
     }
-    if (!choice.portrait) return { portrait: null, crop: null, guidance: [choice.guidance], foundInFullFrame, foundInFineWindows, windowsSearched, sharpness: null };
+    if (!choice.portrait) return { portrait: null, crop: null, guidance: [choice.guidance], foundInFullFrame, foundInLargeWindows, windowsSearched, sharpness: null };
     const crop = this.alignSelected(frame, choice.portrait);
     const { sharpness } = measureCrop(crop);
-    return { portrait: choice.portrait, crop, guidance: portraitIssues(crop, sharpness), foundInFullFrame, foundInFineWindows, windowsSearched, sharpness };
+    return { portrait: choice.portrait, crop, guidance: portraitIssues(crop, sharpness), foundInFullFrame, foundInLargeWindows, windowsSearched, sharpness };
   }
 
   /** Probability (0..1) that `face` in `frame` is live (passive anti-spoof); only the region around the face is read. */

@@ -12,11 +12,17 @@ import { FACES } from '../../tools/paths.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'presenza-card-'));
 
-/** One card scene to film: the live student's photo, the card's portrait photo (both relative to ../shared/faces), the seed. */
+/**
+ * One card scene to film: the live student's photo, the card's portrait photo (both relative to
+ * ../shared/faces), the seed, the card's distance range (default: the unguided 25–40 cm), and
+ * `withoutCard` to film the same student without any card.
+ */
 export interface CardScene {
   readonly live: string;
   readonly portrait: string;
   readonly seed: number;
+  readonly distanceCm?: readonly [number, number];
+  readonly withoutCard?: boolean;
 }
 
 /** Builds one y4m fake camera per scene (in order) and returns their paths. */
@@ -25,16 +31,17 @@ export async function cardCameraFiles(scenes: readonly CardScene[], seconds = 3)
   try {
     const files: string[] = [];
     for (const scene of scenes) {
-      const name = `${scene.live}-${scene.portrait}-${scene.seed}`.replace(/\W+/g, '_');
+      const name = `${scene.live}-${scene.withoutCard ? 'alone' : scene.portrait}-${scene.seed}-${scene.distanceCm?.join('-') ?? 'unguided'}`.replace(/\W+/g, '_');
       const jpeg = join(folder, `${name}.jpg`);
       const y4m = join(folder, `${name}-${seconds}s.y4m`);
       if (!existsSync(y4m)) {
         const base64 = await pipeline.page.evaluate(
-          async ({ portrait, live, seed }) => {
+          async ({ portrait, live, seed, distanceCm, withoutCard }) => {
             const harness = window.PresenzaHarness;
-            return harness.base64Of((await harness.cardScenes(portrait, live, seed)).card);
+            const scenes = await harness.cardScenes(portrait, live, seed, distanceCm);
+            return harness.base64Of(withoutCard ? scenes.live : scenes.card);
           },
-          { portrait: imageUrl(scene.portrait), live: imageUrl(scene.live), seed: scene.seed },
+          { portrait: imageUrl(scene.portrait), live: imageUrl(scene.live), seed: scene.seed, distanceCm: scene.distanceCm, withoutCard: scene.withoutCard ?? false },
         );
         writeFileSync(jpeg, Buffer.from(base64, 'base64'));
         execFileSync(join(FACES, 'videos', 'make-y4m.sh'), [jpeg, y4m, '--seconds', String(seconds)], { stdio: 'pipe' });

@@ -132,7 +132,14 @@ export interface FakeSdk {
   /** How many times the element asked for another gesture, and how many more it will get. */
   gestureRequests: number;
   gesturesLeft: number;
-  sdk: { enroll: (o: unknown) => Promise<unknown>; check: (o: unknown) => Promise<unknown>; useAlternativeGesture: () => Promise<boolean> };
+  /** How many times the element declined the identity document. */
+  documentDeclines: number;
+  sdk: {
+    enroll: (o: unknown) => Promise<unknown>;
+    check: (o: unknown) => Promise<unknown>;
+    useAlternativeGesture: () => Promise<boolean>;
+    declineIdentityDocument: () => boolean;
+  };
   frame(progress: unknown): void;
   finish(value: unknown): void;
   fail(code: string): void;
@@ -161,7 +168,12 @@ export function installFakeSdk(target: Page | Frame): Promise<void> {
       enrolled: true,
       gestureRequests: 0,
       gesturesLeft: 1,
+      documentDeclines: 0,
       sdk: {
+        declineIdentityDocument: () => {
+          fake.documentDeclines += 1;
+          return true;
+        },
         useAlternativeGesture: async () => {
           fake.gestureRequests += 1;
           return fake.gesturesLeft-- > 0;

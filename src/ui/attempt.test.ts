@@ -91,6 +91,12 @@ class FakeSdk {
     return this.gesturesLeft-- > 0;
   }
 
+  declines = 0;
+  declineIdentityDocument(): boolean {
+    this.declines += 1;
+    return true;
+  }
+
   #capture(operation: 'enroll' | 'check', options: SdkCall['options'] & { camera: { openStream: () => Promise<MediaStream> } }): Promise<AttemptResult> {
     const result = deferred<AttemptResult>();
     // Unused when the camera does not open.
@@ -609,5 +615,64 @@ describe('AttemptController: the alternative and Cancel at any time', () => {
     // Asking for another gesture does not interrupt the attempt.
     expect(run.last().kind).toBe('capturing');
     expect(run.sdk.calls[0]!.options.signal.aborted).toBe(false);
+  });
+});
+
+describe('AttemptController: an enrollment with the identity document', () => {
+  const ENROLLED = { assertion: 'e.n.r', idDocument: 'not_run' } as const;
+  const documentFrame = (collected: number, done = false, guidance: readonly ('no_card_face' | 'card_too_far')[] = []) =>
+    frame(3, 3, { done, document: { guidance, collected, needed: 3, done } });
+
+  it('keeps the camera on after the live frames until the document frames are in, and shows the result', async () => {
+    const run = start({ operation: enrollOperation({ enrollmentId: 'e-1', nonce: 'n-1', retainUntil: Date.now() + 86_400_000, identityDocument: 'required' }) });
+    run.controller.choose('face');
+    await run.showing('capturing');
+    const call = await run.call(1);
+    call.options.onFrame(frame(3, 3, { done: true }));
+    // The live frames are done, the document phase comes next on the same stream.
+    expect(run.camera.on).toBe(true);
+    call.options.onFrame(documentFrame(0, false, ['card_too_far']));
+    expect(run.camera.on).toBe(true);
+    expect(run.frames.at(-1)?.document?.guidance).toEqual(['card_too_far']);
+    call.options.onFrame(documentFrame(3, true));
+    expect(run.camera.on).toBe(false);
+    const result = { assertion: 'e.n.r', idDocument: 'matched' } as const;
+    call.finish(result);
+    expect(await run.outcome).toEqual(result);
+    expect(run.last()).toEqual({ kind: 'success', result });
+  });
+
+  it('without the document, the camera goes off when the live frames are in', async () => {
+    const run = start({ operation: enrollOperation({ enrollmentId: 'e-1', nonce: 'n-1', retainUntil: Date.now() + 86_400_000 }) });
+    run.controller.choose('face');
+    const call = await run.call(1);
+    await run.showing('capturing');
+    call.options.onFrame(frame(3, 3, { done: true }));
+    expect(run.camera.on).toBe(false);
+    call.finish(ENROLLED);
+    expect(await run.outcome).toEqual(ENROLLED);
+  });
+
+  it('"I don\'t want to show a document" asks the SDK to end the document phase, without interrupting the enrollment', async () => {
+    const run = start({ operation: enrollOperation({ enrollmentId: 'e-1', nonce: 'n-1', retainUntil: Date.now() + 86_400_000, identityDocument: 'optional' }) });
+    run.controller.choose('face');
+    const call = await run.call(1);
+    await run.showing('capturing');
+    call.options.onFrame(documentFrame(0, false, ['no_card_face']));
+    run.controller.choose('decline-document');
+    await until(() => run.sdk.declines === 1, 'the decline');
+    expect(call.options.signal.aborted).toBe(false);
+    call.finish(ENROLLED);
+    expect(await run.outcome).toEqual(ENROLLED);
+    expect(run.last()).toEqual({ kind: 'success', result: ENROLLED });
+    expect(run.said.alternative).toBe(0);
+  });
+
+  it('a decline outside a capture does nothing', async () => {
+    const run = start({ operation: enrollOperation({ enrollmentId: 'e-1', nonce: 'n-1', retainUntil: Date.now() + 86_400_000, identityDocument: 'required' }) });
+    run.controller.choose('decline-document');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(run.sdk.declines).toBe(0);
+    expect(run.kinds()).toEqual(['intro']);
   });
 });

@@ -9,7 +9,7 @@
  * The controller asks its host to show abstract screens ({@link AttemptScreen}) and hears the
  * student's choices through {@link AttemptController.choose}; the element renders the screens.
  */
-import type { CaptureProgress } from '../protocol/capture.js';
+import type { CaptureProgress, EnrollmentResult } from '../protocol/capture.js';
 import type { PresenzaCheckResult } from '../sdk/options.js';
 import { isPresenzaError } from '../protocol/errors.js';
 import { abortedError, untilAborted } from './abort.js';
@@ -20,7 +20,7 @@ import { errorProblem, type Problem } from './problems.js';
 export const STARTING_VIEW_DELAY_MS = 400;
 
 /** What the student can press. */
-export type Choice = 'face' | 'alternative' | 'retry' | 'cancel' | 'other-gesture';
+export type Choice = 'face' | 'alternative' | 'retry' | 'cancel' | 'other-gesture' | 'decline-document';
 
 /** The screen the controller wants shown. */
 export type AttemptScreen =
@@ -34,8 +34,8 @@ export type AttemptScreen =
   | { readonly kind: 'starting' }
   /** The camera is open: the preview of `stream`, with guidance after each frame. */
   | { readonly kind: 'capturing'; readonly stream: MediaStream }
-  /** The attempt succeeded. */
-  | { readonly kind: 'success' }
+  /** The attempt succeeded with `result`. */
+  | { readonly kind: 'success'; readonly result: AttemptResult }
   /** The attempt failed: the problem, with "Try again" if `canRetry`, and the alternative. */
   | { readonly kind: 'problem'; readonly problem: Problem; readonly canRetry: boolean }
   /** The student chose the alternative. */
@@ -50,8 +50,8 @@ export interface CaptureTools {
   readonly signal: AbortSignal;
 }
 
-/** The SDK result of a successful call: an enrollment's `{ assertion }` or a check result. */
-export type AttemptResult = { readonly assertion: string } | PresenzaCheckResult;
+/** The SDK result of a successful call: an enrollment's `{ assertion, idDocument }` or a check result. */
+export type AttemptResult = EnrollmentResult | PresenzaCheckResult;
 
 /** One SDK operation as the controller runs it (see `operations.ts`). */
 export interface AttemptOperation<R extends AttemptResult> {
@@ -60,6 +60,11 @@ export interface AttemptOperation<R extends AttemptResult> {
   readonly capture: (sdk: PresenzaLike, tools: CaptureTools) => Promise<R>;
   /** The problem in a result, or null when it is a success. */
   readonly problem: (result: R) => Problem | null;
+  /**
+   * Whether an identity-document phase follows the live frames: the camera then stays on when the
+   * live frames are done, until the document's frames are.
+   */
+  readonly capturesDocument?: boolean;
 }
 
 /** Where the SDK comes from (the element's `SdkLoader`). */
@@ -180,7 +185,7 @@ export class AttemptController<R extends AttemptResult> {
         const problem = 'value' in end ? this.#operation.problem(end.value) : errorProblem(end.error);
         this.#host.result(resultDetail(what, attempt, end, problem === null));
         if (!problem) {
-          this.#host.show({ kind: 'success' });
+          this.#host.show({ kind: 'success', result: (end as { value: R }).value });
           return (end as { value: R }).value;
         }
         // Only failed attempts (no face, mismatch, liveness, time up) count: camera and start-up problems do not.
@@ -202,10 +207,13 @@ export class AttemptController<R extends AttemptResult> {
 
   /**
    * The student pressed a button: it answers the screen waiting for a choice; during an attempt,
-   * Cancel and the alternative interrupt it; "I cannot make this movement" asks the SDK for another gesture.
+   * Cancel and the alternative interrupt it; "I cannot make this movement" asks the SDK for another
+   * gesture; "I don't want to show a document" ends the document phase (the enrollment then
+   * finishes with `idDocument: 'not_run'`, for the teacher to approve).
    */
   choose(choice: Choice): void {
     if (choice === 'other-gesture') this.#otherGesture();
+    else if (choice === 'decline-document') this.#declineDocument();
     else if (this.#answer) this.#answer(choice);
     else if (choice === 'cancel' || choice === 'alternative') this.#interrupt?.(choice);
   }
@@ -270,8 +278,9 @@ export class AttemptController<R extends AttemptResult> {
   #frame(progress: CaptureProgress): void {
     if (!this.#cameraOn) return;
     this.#host.frame(progress);
-    // Enough frames: the capture is over, so the camera goes off now, before the comparison.
-    if (progress.done) this.#stopCamera();
+    // Enough frames: the capture is over, so the camera goes off now, before the comparison (with
+    // a document phase to come, once the document's frames are in).
+    if (progress.done && (progress.document || !this.#operation.capturesDocument)) this.#stopCamera();
   }
 
   #stopCamera(): void {
@@ -284,6 +293,15 @@ export class AttemptController<R extends AttemptResult> {
     this.#host.show({ kind: 'alternative' });
     this.#host.alternative();
     return { outcome: 'alternative' };
+  }
+
+  /** The student declines to show a document: the SDK ends the document phase. */
+  #declineDocument(): void {
+    if (!this.#sdk.ready || !this.#cameraOn) return;
+    void this.#sdk
+      .load()
+      .then((sdk) => sdk.declineIdentityDocument())
+      .catch(() => undefined);
   }
 
   /** The student cannot make the gesture asked: ask the SDK for another; with none left, the way out is the alternative. */

@@ -10,6 +10,7 @@
  * {@link SdkLoader} and the {@link PreviewCamera} hold the SDK instance and the camera.
  */
 import { retainUntilMs, type PresenzaCheckResult } from '../sdk/options.js';
+import type { EnrollmentResult } from '../protocol/capture.js';
 import { PresenzaError } from '../protocol/errors.js';
 import { abortedError } from './abort.js';
 import { AttemptController, type AttemptOperation, type AttemptResult, type AttemptScreen, type Choice } from './attempt.js';
@@ -73,16 +74,17 @@ export class PresenzaCheckElement extends ElementBase {
    * and the alternative. Rejects with `ERR_ABORTED` when `signal` aborts or the element is removed,
    * `ERR_BUSY` when another call is in progress, a TypeError on bad options.
    */
-  async enroll(options: PresenzaUiEnrollOptions): Promise<{ assertion: string } | PresenzaUiAlternative> {
+  async enroll(options: PresenzaUiEnrollOptions): Promise<EnrollmentResult | PresenzaUiAlternative> {
     const config = this.#requireConfig('enroll');
     if (typeof options !== 'object' || options === null) throw new TypeError('enroll: options must be an object');
     requireText('enroll', 'enrollmentId', options.enrollmentId);
     requireText('enroll', 'nonce', options.nonce);
     const retainUntil = new Date(retainUntilMs(options.retainUntil, Date.now()));
-    return this.#run(config, enrollOperation(options), options.signal, {
+    const operation = enrollOperation(options);
+    return this.#run(config, operation, options.signal, {
       operation: 'enroll',
-      intro: (ctx) => noticeView(ctx, retainUntil),
-      success: (ctx) => enrolledView(ctx, retainUntil),
+      intro: (ctx) => noticeView(ctx, retainUntil, operation.capturesDocument),
+      success: (ctx, result) => enrolledView(ctx, retainUntil, operation.capturesDocument ? (result as EnrollmentResult).idDocument : undefined),
     });
   }
 

@@ -2,17 +2,23 @@
  * The element's two SDK operations as the attempt controller runs them: the SDK call, with the
  * element's camera and frame callback, and how its result is judged.
  */
+import type { EnrollmentResult } from '../protocol/capture.js';
 import type { PresenzaCheckResult } from '../sdk/options.js';
 import type { AttemptOperation } from './attempt.js';
 import type { PresenzaUiCheckOptions, PresenzaUiEnrollOptions } from './options.js';
 import { checkProblem } from './problems.js';
 
-/** An enrollment: the SDK resolves only on success (`{ assertion }`) and throws coded errors otherwise. */
-export function enrollOperation(options: PresenzaUiEnrollOptions): AttemptOperation<{ assertion: string }> {
+/**
+ * An enrollment: the SDK resolves only on success (`{ assertion, idDocument }`) and throws coded
+ * errors otherwise. Whatever the document found, the enrollment itself succeeded: a document not
+ * matched or not shown only leaves the approval to the teacher.
+ */
+export function enrollOperation(options: PresenzaUiEnrollOptions): AttemptOperation<EnrollmentResult> {
   return {
     name: 'enroll',
     capture: (sdk, tools) => sdk.enroll({ ...options, camera: { openStream: tools.openCamera }, onFrame: tools.onFrame, signal: tools.signal }),
     problem: () => null,
+    capturesDocument: options.identityDocument === 'required' || options.identityDocument === 'optional',
   };
 }
 

@@ -91,7 +91,7 @@ export interface PresenzaUiEventMap {
 }
 
 /** The SDK methods the element uses. */
-export type PresenzaLike = Pick<Presenza, 'enroll' | 'check' | 'useAlternativeGesture'>;
+export type PresenzaLike = Pick<Presenza, 'enroll' | 'check' | 'useAlternativeGesture' | 'declineIdentityDocument'>;
 
 /** Options after validation. */
 export interface ResolvedUiOptions {

@@ -9,6 +9,7 @@ function fakeInstance() {
     enroll: vi.fn(),
     check: vi.fn(),
     useAlternativeGesture: vi.fn(async () => false),
+    declineIdentityDocument: vi.fn(() => false),
     close: vi.fn(async () => undefined),
   };
 }

@@ -22,7 +22,7 @@ function pipeline(findings: Partial<PortraitFinding>[], embedding: Float32Array)
       const f = findings[Math.min(i++, findings.length - 1)]!;
       const c = f.crop === undefined ? null : f.crop;
       if (c) crops.push(c);
-      return { portrait: null, crop: c, guidance: [], foundInFullFrame: false, foundInFineWindows: false, windowsSearched: 1, sharpness: null, ...f, ...(c ? { crop: c } : {}) };
+      return { portrait: null, crop: c, guidance: [], foundInFullFrame: false, foundInLargeWindows: false, windowsSearched: 1, sharpness: null, ...f, ...(c ? { crop: c } : {}) };
     },
     async embed() {
       return Float32Array.from(embedding);

@@ -89,10 +89,35 @@ export interface UiMessages {
   /** Button: asks for another gesture instead of the current one. */
   readonly gestureCannot: string;
 
+  // Identity document, after the live frames of an enrollment that asks for it.
+  /** On the notice: the document is compared on this device and not kept. */
+  readonly noticeDocumentLabel: string;
+  readonly noticeDocument: string;
+  readonly documentTitle: string;
+  readonly documentIntro: string;
+  /** Accessible name of the card frame drawn on the preview. */
+  readonly documentFrameLabel: string;
+  readonly guideDocumentNoPortrait: string;
+  readonly guideDocumentCloser: string;
+  readonly guideDocumentGlare: string;
+  readonly guideDocumentHoldStill: string;
+  readonly guideDocumentGood: string;
+  readonly guideDocumentDone: string;
+  readonly documentProgressLabel: string;
+  /** `{collected}`, `{needed}`. */
+  readonly documentProgress: string;
+  readonly documentDeclineHelp: string;
+  /** Button: the student declines to show a document (the teacher approves instead). */
+  readonly documentDecline: string;
+
   // Results.
   readonly enrolledTitle: string;
   /** `{date}`. */
   readonly enrolledBody: string;
+  /** After an enrollment with the document: what the comparison found, and what happens next. */
+  readonly enrolledDocumentMatched: string;
+  readonly enrolledDocumentNotMatched: string;
+  readonly enrolledDocumentNotRun: string;
   readonly passedTitle: string;
   readonly passedBody: string;
   readonly checkFailedTitle: string;

@@ -1,7 +1,9 @@
 /**
  * The `capturing` screen: the mirrored live preview with the oval guide, the guidance line, the
- * gesture asked during the liveness challenge, and the capture progress. The preview plays the
- * element's stream in a video element only: no frame is drawn to a canvas or kept.
+ * gesture asked during the liveness challenge, and the capture progress. During an enrollment's
+ * identity-document phase the same screen asks for the document: a card-shaped frame replaces the
+ * oval, the progress counts clear views of the document's photo, and a button declines. The
+ * preview plays the element's stream in a video element only: no frame is drawn to a canvas or kept.
  */
 import type { CaptureProgress } from '../../protocol/capture.js';
 import type { PresenzaUiOperation } from '../options.js';
@@ -11,8 +13,10 @@ import { actions, screen, type View, type ViewContext } from './screen.js';
 
 /** The capture screen, updated after each frame. */
 export interface CaptureView extends View {
-  /** Shows the guidance and progress after a frame. */
+  /** Shows the guidance and progress after a frame (switching to the document phase on its first frame). */
   update(progress: CaptureProgress, text: string, tone: GuidanceTone): void;
+  /** Whether the screen shows the identity-document phase. */
+  readonly documentPhase: boolean;
   /** Detaches the camera stream from the preview. */
   release(): void;
 }
@@ -43,22 +47,45 @@ export function captureView(ctx: ViewContext, operation: PresenzaUiOperation, st
   const gestureHelp = h('p', { class: 'note' }, t('gestureHelp'));
   const otherGesture = actions(ctx, ['other-gesture']);
   const gesture = h('div', { class: 'gesture', hidden: true }, gestureStep, gestureHelp, otherGesture);
+  // Shown in the identity-document phase: where to hold the card, and the way to decline.
+  const cardFrame = h('div', { class: 'card-frame', 'data-tone': 'wait', 'aria-hidden': 'true', hidden: true });
+  const intro = h('p', {}, t('captureIntro'));
+  const decline = h('div', { class: 'document', hidden: true }, h('p', { class: 'note' }, t('documentDeclineHelp')), actions(ctx, ['decline-document']));
   const view = screen(
     'capturing',
     t(operation === 'enroll' ? 'enrollTitle' : 'captureTitle'),
     {},
-    h('p', {}, t('captureIntro')),
-    h('div', { class: 'stage' }, video, guide),
+    intro,
+    h('div', { class: 'stage' }, video, guide, cardFrame),
     guidance,
     gesture,
     h('div', { class: 'meter' }, label, bar),
+    decline,
     actions(ctx, ['cancel', 'alternative']),
   );
+  let documentPhase = false;
   return {
     ...view,
+    get documentPhase() {
+      return documentPhase;
+    },
     update(progress, text, tone) {
-      guide.dataset.tone = guidance.dataset.tone = tone;
+      guide.dataset.tone = cardFrame.dataset.tone = guidance.dataset.tone = tone;
       guidance.textContent = text;
+      const shown = progress.document;
+      if (shown) {
+        if (!documentPhase) {
+          documentPhase = true;
+          view.heading.textContent = t('documentTitle');
+          intro.textContent = t('documentIntro');
+          guide.hidden = gesture.hidden = true;
+          cardFrame.hidden = decline.hidden = false;
+        }
+        bar.max = shown.needed;
+        bar.value = shown.collected;
+        label.textContent = `${t('documentProgressLabel')}: ${t('documentProgress', { collected: shown.collected, needed: shown.needed })}`;
+        return;
+      }
       const live = progress.liveness;
       gesture.hidden = !live?.step;
       otherGesture.hidden = !live?.alternativeAvailable;

@@ -2,7 +2,7 @@
  * Real-time guidance: turns the quality gates' verdict on each frame into one instruction, the
  * most important issue first, or the liveness gesture asked.
  */
-import type { CaptureProgress, QualityIssue } from '../../protocol/capture.js';
+import type { CaptureProgress, DocumentGuidance, QualityIssue } from '../../protocol/capture.js';
 import type { ChallengeStep } from '../../protocol/liveness.js';
 import type { MessageKey } from '../i18n/index.js';
 
@@ -16,6 +16,14 @@ const ISSUE_GUIDANCE: readonly (readonly [QualityIssue, MessageKey])[] = [
   ['too_bright', 'guideTooBright'],
   ['low_contrast', 'guideLowContrast'],
   ['blurry', 'guideBlurry'],
+];
+
+/** What to do about the identity document, most important first (a portrait must be found before its glare matters). */
+const DOCUMENT_GUIDANCE: readonly (readonly [DocumentGuidance, MessageKey])[] = [
+  ['no_card_face', 'guideDocumentNoPortrait'],
+  ['card_too_far', 'guideDocumentCloser'],
+  ['card_glare', 'guideDocumentGlare'],
+  ['hold_still', 'guideDocumentHoldStill'],
 ];
 
 /** The prompt of each liveness gesture. */
@@ -41,6 +49,7 @@ export interface Guidance {
 
 /** The one instruction for this frame. */
 export function guidanceFor(progress: CaptureProgress): Guidance {
+  if (progress.document) return documentGuidance(progress.document.guidance, progress.document.done);
   if (progress.done) return { key: 'guideDone', tone: 'good' };
   const { issues, hints } = progress.verdict;
   const step = progress.liveness?.step;
@@ -50,4 +59,11 @@ export function guidanceFor(progress: CaptureProgress): Guidance {
   if (!progress.verdict.ok) return { key: 'guideBlurry', tone: 'fix' };
   if (hints.includes('background_face')) return { key: 'guideBackgroundFace', tone: 'good' };
   return { key: 'guideGood', tone: 'good' };
+}
+
+/** The one instruction about the identity document for this frame. */
+function documentGuidance(issues: readonly DocumentGuidance[], done: boolean): Guidance {
+  if (done) return { key: 'guideDocumentDone', tone: 'good' };
+  for (const [issue, key] of DOCUMENT_GUIDANCE) if (issues.includes(issue)) return { key, tone: 'fix' };
+  return { key: 'guideDocumentGood', tone: 'good' };
 }

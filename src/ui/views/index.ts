@@ -1,5 +1,5 @@
 /** The view for each screen the attempt controller asks for. */
-import type { AttemptScreen } from '../attempt.js';
+import type { AttemptResult, AttemptScreen } from '../attempt.js';
 import type { PresenzaUiOperation } from '../options.js';
 import { alternativeView } from './alternative.js';
 import { captureView } from './capture.js';
@@ -19,8 +19,8 @@ export interface OperationViews {
   readonly operation: PresenzaUiOperation;
   /** The notice before an enrollment, the introduction before a check. */
   readonly intro: (ctx: ViewContext) => View;
-  /** Enrolled, or passed. */
-  readonly success: (ctx: ViewContext) => View;
+  /** Enrolled, or passed, after `result`. */
+  readonly success: (ctx: ViewContext, result: AttemptResult) => View;
 }
 
 /** Builds the view of `screen` (any but `idle`, which shows nothing); `loadProgress` is the download shown so far. */
@@ -35,7 +35,7 @@ export function viewFor(screen: Exclude<AttemptScreen, { kind: 'idle' }>, ctx: V
     case 'capturing':
       return captureView(ctx, views.operation, screen.stream);
     case 'success':
-      return views.success(ctx);
+      return views.success(ctx, screen.result);
     case 'problem':
       return problemView(ctx, screen.problem, screen.canRetry);
     case 'alternative':

@@ -4,8 +4,11 @@ import type { MessageKey } from '../i18n/index.js';
 import { alternativeOffer, faceOrAlternative, noticeLink } from './choice.js';
 import { screen, type View, type ViewContext } from './screen.js';
 
-/** Who, why, where, how long, the alternative; the full notice link; then the choice. */
-export function noticeView(ctx: ViewContext, retainUntil: Date): View {
+/**
+ * Who, why, where, how long, the identity document (when `withDocument`), the alternative; the
+ * full notice link; then the choice.
+ */
+export function noticeView(ctx: ViewContext, retainUntil: Date, withDocument = false): View {
   const { t } = ctx;
   const date = new Intl.DateTimeFormat(ctx.lang, { dateStyle: 'long' }).format(retainUntil);
   const facts: [MessageKey, string][] = [
@@ -13,6 +16,7 @@ export function noticeView(ctx: ViewContext, retainUntil: Date): View {
     ['noticePurposeLabel', t('noticePurpose', { purpose: ctx.purpose })],
     ['noticeDeviceLabel', t('noticeDevice')],
     ['noticeRetentionLabel', t('noticeRetention', { date })],
+    ...(withDocument ? [['noticeDocumentLabel', t('noticeDocument')] as [MessageKey, string]] : []),
     ['noticeAlternativeLabel', alternativeOffer(ctx)],
   ];
   return screen(

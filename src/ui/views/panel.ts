@@ -77,7 +77,15 @@ export class Panel {
   showFrame(progress: CaptureProgress): void {
     const guidance = guidanceFor(progress);
     const text = this.#texts(guidance.key);
-    (this.#view as CaptureView).update(progress, text, guidance.tone);
+    const view = this.#view as CaptureView;
+    const entering = progress.document !== undefined && !view.documentPhase;
+    view.update(progress, text, guidance.tone);
+    // The document phase is a new task: say what is asked at once, then the guidance as usual.
+    if (entering) {
+      this.#announcer.now(`${this.#texts('documentTitle')}. ${this.#texts('documentIntro')} ${this.#texts('documentDeclineHelp')}`);
+      this.#gesture = undefined;
+      return;
+    }
     // A new gesture is announced at once: its time runs from the prompt.
     const gesture = progress.liveness?.step ? `${progress.liveness.stepIndex}:${progress.liveness.step}` : undefined;
     if (gesture && guidance.tone === 'act' && gesture !== this.#gesture) this.#announcer.now(text);

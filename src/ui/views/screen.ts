@@ -47,6 +47,7 @@ const CHOICE_LABELS: Record<Choice, MessageKey> = {
   retry: 'retry',
   cancel: 'cancel',
   'other-gesture': 'gestureCannot',
+  'decline-document': 'documentDecline',
 };
 
 /** A screen: its heading (focusable, with an optional icon) followed by `children`. */

@@ -106,6 +106,18 @@ a:focus-visible, button:focus-visible { outline: 3px solid var(--_focus); outlin
 .guidance[data-tone='fix'] { border-left-color: var(--_warning); }
 .guidance[data-tone='good'] { border-left-color: var(--_success); }
 .guide[data-tone='act'] { border-color: #74c0fc; }
+/* The identity document: an ID-1 card (85.6 × 54 mm) held beside the face, about a hand's width from the camera. */
+.card-frame {
+  position: absolute; left: 5%; top: 50%; width: 50%; aspect-ratio: 85.6 / 54;
+  transform: translateY(-50%);
+  border: 4px solid #ffffff; border-radius: 6%/9%;
+  box-shadow: 0 0 0 100vmax rgb(0 0 0 / .35);
+  transition: border-color .3s;
+}
+.card-frame[data-tone='fix'] { border-color: #ffd54f; border-style: dashed; }
+.card-frame[data-tone='good'] { border-color: #69db7c; }
+.document { margin: 0 0 .75rem; }
+.document .note { margin: 0 0 .5rem; }
 .guidance[data-tone='act'] { border-left-color: var(--_accent); font-size: 1.15em; }
 .gesture-step { margin: .5rem 0 0; font-weight: 700; }
 [hidden] { display: none !important; }
@@ -123,10 +135,10 @@ progress::-moz-progress-bar { background: var(--_accent); }
   overflow: hidden; clip-path: inset(50%); white-space: nowrap;
 }
 @media (prefers-reduced-motion: reduce) {
-  .guide, progress::-webkit-progress-value { transition: none; }
+  .guide, .card-frame, progress::-webkit-progress-value { transition: none; }
 }
 @media (forced-colors: active) {
-  .guide { border-color: CanvasText; }
+  .guide, .card-frame { border-color: CanvasText; }
   button { border-color: ButtonText; }
 }
 `;
