@@ -3,6 +3,9 @@
  * films a student holding a synthesised identity card: the portrait is found, compared in the
  * worker, and the enrollment JWS verified by presenza/server carries `idDocument`; the document
  * frames leave nothing in IndexedDB and no request carries anything but the SDK's own files.
+ * Then the same through `<presenza-check>`: its document screens in Italian and English at
+ * desktop and phone sizes (audited by axe, saved as screenshots), and the real flow with the
+ * document required, optional, and declined from the keyboard.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { chromium, type Browser } from 'playwright-core';
@@ -14,37 +17,61 @@ import { cameraArgs } from './support/fakeCamera.js';
 import { cardCameraFiles } from './support/idCards.js';
 import { auditVault, vaultViolations } from './support/scenarios.js';
 import { AUDIENCE, openSdk, type Globals } from './support/sdkPage.js';
+import { GUIDED_DISTANCE_CM } from '../testing/cardSynthesis.js';
+import { CATALOGUES } from '../src/ui/i18n/index.js';
+import {
+  LANGS,
+  auditAndCapture,
+  expectState,
+  installFakeSdk,
+  liveRegions,
+  mount,
+  outcome,
+  screenText,
+  start,
+  startUiOrigins,
+  tabTo,
+  type TestGlobals,
+  type UiOrigins,
+} from './support/uiPage.js';
 
-// A genuine pair the benchmark matches (bench/results/id-document-*.json), with its card's seed;
-// the impostor card is the same scene with another person's photo on the card.
-const STUDENT = 'lfw/Martin_Cauchon/Martin_Cauchon_0002.jpg';
-const OWN_PHOTO = 'lfw/Martin_Cauchon/Martin_Cauchon_0001.jpg';
+// A genuine pair the benchmark matches with the card held where the guidance asks (15–25 cm;
+// bench/results/id-document-lfw-15-25cm-*.json), with its card's seed; the impostor card is the
+// same scene with another person's photo on the card, and the student alone is the same scene
+// without any card.
+const STUDENT = 'lfw/Jose_Serra/Jose_Serra_0008.jpg';
+const OWN_PHOTO = 'lfw/Jose_Serra/Jose_Serra_0002.jpg';
 const OTHER_PHOTO = 'lfw/Akhmed_Zakayev/Akhmed_Zakayev_0001.jpg';
-const SEED = 3756936434;
+const SEED = 2441113243;
 
 let origins: Origins;
+let uiOrigins: UiOrigins;
 let ownCard: string;
 let otherCard: string;
+let studentAlone: string;
 let browser: Browser | null = null;
 
 test.beforeAll(async () => {
-  test.setTimeout(180_000);
-  origins = await startOrigins();
-  [ownCard, otherCard] = await cardCameraFiles([
-    { live: STUDENT, portrait: OWN_PHOTO, seed: SEED },
-    { live: STUDENT, portrait: OTHER_PHOTO, seed: SEED },
-  ]) as [string, string];
+  test.setTimeout(240_000);
+  [origins, uiOrigins] = await Promise.all([startOrigins(), startUiOrigins()]);
+  [ownCard, otherCard, studentAlone] = (await cardCameraFiles([
+    { live: STUDENT, portrait: OWN_PHOTO, seed: SEED, distanceCm: GUIDED_DISTANCE_CM },
+    { live: STUDENT, portrait: OTHER_PHOTO, seed: SEED, distanceCm: GUIDED_DISTANCE_CM },
+    { live: STUDENT, portrait: OWN_PHOTO, seed: SEED, distanceCm: GUIDED_DISTANCE_CM, withoutCard: true },
+  ])) as [string, string, string];
 });
 test.afterAll(async () => {
   await browser?.close();
-  await origins.close();
+  await Promise.all([origins.close(), uiOrigins.close()]);
 });
 
 /** A page in a Chromium whose webcam plays `file`. */
-async function pageWithCamera(file: string): Promise<Page> {
+async function pageWithCamera(file: string, viewport = { width: 1280, height: 800 }): Promise<Page> {
   await browser?.close();
   browser = await chromium.launch({ executablePath: CHROMIUM, args: cameraArgs({ file }), headless: true });
-  return (await browser.newPage()) as unknown as Page;
+  // A context of its own, as axe-core's Playwright builder needs.
+  const context = await browser.newContext({ viewport });
+  return (await context.newPage()) as unknown as Page;
 }
 
 /** Enrolls from the webcam with the identity document required; records the document progress. */
@@ -148,3 +175,145 @@ test('without identityDocument the enrollment says not_run and runs no document 
   expect((await verified(result.assertion, nonce)).idDocument).toBe('not_run');
 });
 
+
+test.describe('the element, <presenza-check>', () => {
+  const VIEWPORTS = [
+    { width: 1280, height: 800 },
+    { width: 390, height: 844 },
+  ] as const;
+  const fakeFrame = (page: Page, progress: object) => page.evaluate((p) => (window as unknown as TestGlobals).__fake.frame(p), progress);
+  const documentFrame = (guidance: string[], collected: number, done = false) => ({
+    verdict: { ok: guidance.length === 0, issues: [], hints: [] },
+    collected: 5,
+    needed: 5,
+    done,
+    document: { guidance, collected, needed: 3, done },
+  });
+  /** The document part of the capture screen: the card frame and the decline button shown, the oval hidden. */
+  const documentParts = (page: Page) =>
+    page.evaluate(() => {
+      const root = (window as unknown as TestGlobals).__element.shadowRoot!;
+      const shown = (selector: string) => {
+        const element = root.querySelector<HTMLElement>(selector);
+        return element !== null && element.offsetParent !== null;
+      };
+      return { cardFrame: shown('.card-frame'), oval: shown('.guide'), decline: shown('[data-choice="decline-document"]') };
+    });
+
+  for (const lang of LANGS) {
+    for (const viewport of VIEWPORTS) {
+      const size = `${viewport.width}x${viewport.height}`;
+      test(`document screens in ${lang} at ${size}: guidance, progress, decline, results; no axe violation; screenshots`, async () => {
+        test.setTimeout(120_000);
+        const m = CATALOGUES[lang];
+        const page = await pageWithCamera(ownCard, viewport);
+        await page.goto(`${uiOrigins.site.origin}/lesson-${lang}.html`);
+        await installFakeSdk(page);
+        await mount(page, { sdk: 'fake', lang });
+        await start(page, 'enroll', { identityDocument: 'required' });
+        await expectState(page, 'notice');
+        expect(await screenText(page)).toContain(m.noticeDocument);
+        await auditAndCapture(page, lang, `doc-01-notice-${size}`);
+        await page.getByRole('button', { name: m.choiceFace }).click();
+        await expectState(page, 'capturing');
+        await fakeFrame(page, { verdict: { ok: true, issues: [], hints: [] }, collected: 5, needed: 5, done: true });
+        // The live frames are in: the camera stays on for the document.
+        await fakeFrame(page, documentFrame(['card_too_far'], 0));
+        await expect.poll(() => screenText(page)).toContain(m.guideDocumentCloser);
+        const text = await screenText(page);
+        for (const t of [m.documentTitle, m.documentIntro, m.documentDecline, m.documentDeclineHelp]) expect(text).toContain(t);
+        expect(await documentParts(page)).toEqual({ cardFrame: true, oval: false, decline: true });
+        // Screen readers hear the new task at once.
+        await expect.poll(async () => (await liveRegions(page)).polite).toContain(m.documentTitle);
+        await page.waitForFunction(() => ((window as unknown as TestGlobals).__element.shadowRoot!.querySelector('video')?.readyState ?? 0) >= 2);
+        await auditAndCapture(page, lang, `doc-02-closer-${size}`);
+        await fakeFrame(page, documentFrame(['card_glare'], 1));
+        await expect.poll(() => screenText(page)).toContain(m.guideDocumentGlare);
+        expect(await screenText(page)).toContain(m.documentProgress.replace('{collected}', '1').replace('{needed}', '3'));
+        await auditAndCapture(page, lang, `doc-03-glare-${size}`);
+        await fakeFrame(page, documentFrame([], 2));
+        await expect.poll(() => screenText(page)).toContain(m.guideDocumentGood);
+        await auditAndCapture(page, lang, `doc-04-good-${size}`);
+        // Declined from the keyboard: the SDK is told, the enrollment goes on to its result.
+        await tabTo(page, m.documentDecline);
+        await page.keyboard.press('Enter');
+        await expect.poll(() => page.evaluate(() => (window as unknown as TestGlobals).__fake.documentDeclines)).toBe(1);
+        await page.evaluate(() => (window as unknown as TestGlobals).__fake.finish({ assertion: 'a.b.c', idDocument: 'not_run' }));
+        await expectState(page, 'enrolled');
+        expect(await screenText(page)).toContain(m.enrolledDocumentNotRun);
+        await auditAndCapture(page, lang, `doc-05-declined-${size}`);
+        expect(await outcome(page)).toEqual({ assertion: 'a.b.c', idDocument: 'not_run' });
+        // The two other results.
+        for (const [result, message] of [
+          ['matched', m.enrolledDocumentMatched],
+          ['not_matched', m.enrolledDocumentNotMatched],
+        ] as const) {
+          await start(page, 'enroll', { identityDocument: 'optional' });
+          await expectState(page, 'notice');
+          await page.getByRole('button', { name: m.choiceFace }).click();
+          await expectState(page, 'capturing');
+          await page.evaluate((r) => (window as unknown as TestGlobals).__fake.finish({ assertion: 'a.b.c', idDocument: r }), result);
+          await expectState(page, 'enrolled');
+          expect(await screenText(page)).toContain(message);
+          await expect.poll(async () => (await liveRegions(page)).assertive).toContain(message);
+          await auditAndCapture(page, lang, `doc-06-${result}-${size}`);
+        }
+      });
+    }
+  }
+
+  /** Mounts the element on the real SDK in a Chromium whose webcam plays `file`, and starts an enrollment with `args`. */
+  async function realEnrollment(file: string, args: Record<string, unknown>) {
+    const page = await pageWithCamera(file);
+    await page.goto(`${uiOrigins.site.origin}/lesson-en.html`);
+    await mount(page, { sdk: 'real', lang: 'en' });
+    const nonce = createChallenge();
+    await start(page, 'enroll', { nonce, liveness: 'off', ...args });
+    await expectState(page, 'notice');
+    await page.getByRole('button', { name: CATALOGUES.en.choiceFace }).click();
+    return { page, nonce };
+  }
+  const verifiedHere = (assertion: unknown, nonce: string) => verifyEnrollment(assertion, { audience: uiOrigins.site.origin, expectedNonce: nonce });
+  /** The camera tracks the element opened, all ended. */
+  const cameraOff = (page: Page) =>
+    page.evaluate(() => {
+      const root = (window as unknown as TestGlobals).__element.shadowRoot!;
+      return root.querySelectorAll('video').length === 0 || [...root.querySelectorAll('video')].every((v) => v.srcObject === null);
+    });
+
+  test('required, real SDK: the own card is matched, the enrolled screen says so, the JWS verifies', async () => {
+    test.setTimeout(240_000);
+    const { page, nonce } = await realEnrollment(ownCard, { identityDocument: 'required' });
+    await expect(page.locator('presenza-check .card-frame')).toBeVisible({ timeout: 120_000 });
+    await expectState(page, 'enrolled', 120_000);
+    expect(await screenText(page)).toContain(CATALOGUES.en.enrolledDocumentMatched);
+    const result = await outcome(page);
+    expect(result.idDocument).toBe('matched');
+    expect((await verifiedHere(result.assertion, nonce)).idDocument).toBe('matched');
+    expect(await cameraOff(page)).toBe(true);
+  });
+
+  test('optional, real SDK: no card shown before the time runs out is not_run, for the teacher to approve', async () => {
+    test.setTimeout(240_000);
+    const { page, nonce } = await realEnrollment(studentAlone, { identityDocument: 'optional', documentTimeoutMs: 4_000 });
+    await expectState(page, 'enrolled', 150_000);
+    expect(await screenText(page)).toContain(CATALOGUES.en.enrolledDocumentNotRun);
+    const result = await outcome(page);
+    expect(result.idDocument).toBe('not_run');
+    expect((await verifiedHere(result.assertion, nonce)).idDocument).toBe('not_run');
+  });
+
+  test('required, real SDK: declined from the keyboard, the enrollment is made with not_run', async () => {
+    test.setTimeout(240_000);
+    // The student alone: the phase waits for a card until declined (no race with a finished match).
+    const { page, nonce } = await realEnrollment(studentAlone, { identityDocument: 'required' });
+    const decline = page.getByRole('button', { name: CATALOGUES.en.documentDecline });
+    await expect(decline).toBeVisible({ timeout: 120_000 });
+    await tabTo(page, CATALOGUES.en.documentDecline);
+    await page.keyboard.press('Enter');
+    await expectState(page, 'enrolled', 60_000);
+    const result = await outcome(page);
+    expect(result.idDocument).toBe('not_run');
+    expect((await verifiedHere(result.assertion, nonce)).idDocument).toBe('not_run');
+  });
+});

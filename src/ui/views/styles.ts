@@ -108,7 +108,7 @@ a:focus-visible, button:focus-visible { outline: 3px solid var(--_focus); outlin
 .guide[data-tone='act'] { border-color: #74c0fc; }
 /* The identity document: an ID-1 card (85.6 × 54 mm) held beside the face, about a hand's width from the camera. */
 .card-frame {
-  position: absolute; left: 5%; top: 50%; width: 50%; aspect-ratio: 85.6 / 54;
+  position: absolute; left: 3%; top: 55%; width: 44%; aspect-ratio: 85.6 / 54;
   transform: translateY(-50%);
   border: 4px solid #ffffff; border-radius: 6%/9%;
   box-shadow: 0 0 0 100vmax rgb(0 0 0 / .35);
