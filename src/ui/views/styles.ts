@@ -106,9 +106,14 @@ a:focus-visible, button:focus-visible { outline: 3px solid var(--_focus); outlin
 .guidance[data-tone='fix'] { border-left-color: var(--_warning); }
 .guidance[data-tone='good'] { border-left-color: var(--_success); }
 .guide[data-tone='act'] { border-color: #74c0fc; }
-/* The identity document: an ID-1 card (85.6 × 54 mm) held beside the face, about a hand's width from the camera. */
+/*
+ * The identity document: an ID-1 card (85.6 × 54 mm) held beside the face, about a hand's width
+ * from the camera, on the right of the mirrored preview: the camera then sees the card's photo on
+ * its outer side, away from the face (held on the other side, a card that close puts its photo on
+ * the face and is missed far more often: README, identity document).
+ */
 .card-frame {
-  position: absolute; left: 3%; top: 55%; width: 44%; aspect-ratio: 85.6 / 54;
+  position: absolute; right: 3%; top: 55%; width: 44%; aspect-ratio: 85.6 / 54;
   transform: translateY(-50%);
   border: 4px solid #ffffff; border-radius: 6%/9%;
   box-shadow: 0 0 0 100vmax rgb(0 0 0 / .35);
