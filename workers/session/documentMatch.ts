@@ -26,8 +26,9 @@ export class DocumentMatch {
   private readonly embeddings: Float32Array[] = [];
 
   /**
-   * `template` is a copy of the enrollment template to compare with (overwritten by
-   * {@link clear}); `enrolledFaceSize` the face size of the enrollment frames, in px.
+   * `template` is the template to compare with: the mean embedding of the enrollment crops brought
+   * to portrait resolution (`toPortraitResolution`; overwritten by {@link clear});
+   * `enrolledFaceSize` the face size of the enrollment frames, in px.
    */
   constructor(
     private readonly template: Float32Array,

@@ -156,3 +156,50 @@ export function portraitIssues(crop: Pixels, sharpness: number): DocumentGuidanc
   if (sharpness < MIN_PORTRAIT_SHARPNESS) issues.push('hold_still');
   return issues;
 }
+
+/**
+ * Side, in px, that an aligned 112 px crop is reduced to (then enlarged back) to look like a card
+ * portrait: a portrait face 28–50 px wide fills about 30–45 px of the crop's scale, so a live crop
+ * brought down to this resolution is compared with it like with like (a low-resolution template).
+ */
+export const PORTRAIT_RESOLUTION = 40;
+
+/** Area-average downscale of `image` to `size`×`size`, then bilinear back to its size: the detail a card portrait keeps. */
+export function toPortraitResolution(image: Pixels, size = PORTRAIT_RESOLUTION): Pixels {
+  const { width, height, data } = image;
+  const small = new Float32Array(size * size * 4);
+  const sx = width / size;
+  const sy = height / size;
+  for (let y = 0; y < size; y += 1) {
+    for (let x = 0; x < size; x += 1) {
+      const x0 = Math.floor(x * sx);
+      const x1 = Math.max(x0 + 1, Math.floor((x + 1) * sx));
+      const y0 = Math.floor(y * sy);
+      const y1 = Math.max(y0 + 1, Math.floor((y + 1) * sy));
+      for (let c = 0; c < 4; c += 1) {
+        let sum = 0;
+        for (let yy = y0; yy < y1; yy += 1) for (let xx = x0; xx < x1; xx += 1) sum += data[(yy * width + xx) * 4 + c]!;
+        small[(y * size + x) * 4 + c] = sum / ((x1 - x0) * (y1 - y0));
+      }
+    }
+  }
+  const out = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y += 1) {
+    const fy = Math.min(Math.max((y + 0.5) / sy - 0.5, 0), size - 1);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, size - 1);
+    const wy = fy - y0;
+    for (let x = 0; x < width; x += 1) {
+      const fx = Math.min(Math.max((x + 0.5) / sx - 0.5, 0), size - 1);
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(x0 + 1, size - 1);
+      const wx = fx - x0;
+      for (let c = 0; c < 4; c += 1) {
+        const top = small[(y0 * size + x0) * 4 + c]! * (1 - wx) + small[(y0 * size + x1) * 4 + c]! * wx;
+        const bottom = small[(y1 * size + x0) * 4 + c]! * (1 - wx) + small[(y1 * size + x1) * 4 + c]! * wx;
+        out[(y * width + x) * 4 + c] = top * (1 - wy) + bottom * wy;
+      }
+    }
+  }
+  return { width, height, data: out };
+}
