@@ -25,8 +25,8 @@ describe('guidanceFor: the identity document', () => {
 
   it('the move-closer guidance names the distance, in both languages', () => {
     expect(en.guideDocumentCloser).toMatch(/closer/);
-    expect(en.documentIntro).toMatch(/15–20 cm/);
+    expect(en.documentIntro).toMatch(/15–20\u00a0cm/);
     expect(italian.guideDocumentCloser).toMatch(/Avvicina/);
-    expect(italian.documentIntro).toMatch(/15–20 cm/);
+    expect(italian.documentIntro).toMatch(/15–20\u00a0cm/);
   });
 });
