@@ -65,15 +65,10 @@ function variantRates(pairs: readonly Pair[], scores: readonly (number | null)[]
   };
 }
 
-/** The scoring variants the probes carry, side by side (each on the same cards). */
+/** What the second search (larger windows) adds: the same cards scored as if it had not run. */
 function variantReport(pairs: readonly Pair[], probes: readonly Probe[]) {
-  const first = (score: number | null, p: Probe) => (p.foundInLargeWindows ? null : score);
   return {
-    low_resolution_template: variantRates(pairs, probes.map((p) => p.similarity)),
-    plain_template: variantRates(pairs, probes.map((p) => p.similarityFullResolution)),
-    plain_template_first_search_only: variantRates(pairs, probes.map((p) => first(p.similarityFullResolution, p))),
-    bicubic: variantRates(pairs, probes.map((p) => p.similarityBicubic ?? null)),
-    bicubic_sharpened: variantRates(pairs, probes.map((p) => p.similaritySharpened ?? null)),
+    first_search_only: variantRates(pairs, probes.map((p) => (p.foundInLargeWindows ? null : p.similarity))),
   };
 }
 
@@ -106,7 +101,7 @@ async function main() {
   const pairs = limit >= all.length ? all : Array.from({ length: limit }, (_, i) => all[Math.floor((i * all.length) / limit)]!);
 
   const synthesisHash = createHash('sha256');
-  for (const file of ['testing/cardSynthesis.ts', 'testing/harness.ts', 'testing/worker.ts', 'testing/portraitUpscaling.ts', 'workers/pipeline.ts', 'workers/stages/findDocumentPortrait.ts', 'workers/session/documentMatch.ts']) {
+  for (const file of ['testing/cardSynthesis.ts', 'testing/harness.ts', 'testing/worker.ts', 'workers/pipeline.ts', 'workers/stages/findDocumentPortrait.ts', 'workers/session/documentMatch.ts']) {
     synthesisHash.update(readFileSync(join(ROOT, file)));
   }
   const synthesis = synthesisHash.digest('hex').slice(0, 8);
@@ -187,8 +182,6 @@ async function main() {
     found_in_full_frame: found.filter((p) => p.foundInFullFrame).length,
     found_in_windows: found.filter((p) => !p.foundInFullFrame).length,
     tar_at_far_1e2: tarAtFar(scored, FAR_1E2).tar,
-    // The same portraits against the full-resolution template (what the low-resolution template gains),
-    // upscaled otherwise, and without the second search (larger windows).
     variants: variantReport(pairs, probes),
     tar_at_far_1e3: tarAtFar(scored, FAR_1E3).tar,
     threshold_at_far_1e3: tarAtFar(scored, FAR_1E3).threshold,

@@ -12,8 +12,7 @@ import type { OnnxModel } from '../workers/runtime/onnx.js';
 import { modelIds } from '../workers/runtime/assets.js';
 import { createFaceWorkerService } from '../workers/service.js';
 import { DocumentMatch } from '../workers/session/documentMatch.js';
-import { faceSize, toPortraitResolution } from '../workers/stages/findDocumentPortrait.js';
-import { cosineSimilarity } from '../workers/stages/compareTemplates.js';
+import { faceSize } from '../workers/stages/findDocumentPortrait.js';
 import { assessQuality, measureCrop, type CropMeasures } from '../workers/stages/assessQuality.js';
 import type { HeadPose } from '../workers/stages/detectFace.js';
 import type { EmbeddingOptions } from '../workers/stages/embedFace.js';
@@ -22,8 +21,6 @@ import { readPixels, type Pixels } from '../workers/stages/pixels.js';
 import { preserveErrorCodes } from '../workers/transferErrors.js';
 import { createDeviceKeys } from '../workers/vault.js';
 import { candidateTensor, type LivenessInputSpec } from './livenessInputs.js';
-import { alignFaceBicubic, sharpen } from './portraitUpscaling.js';
-import { alignmentRegion } from '../workers/stages/alignFace.js';
 
 /** Milliseconds per stage of the pipeline's analysis of a frame. */
 export interface StageTimings {
@@ -81,20 +78,12 @@ export interface DocumentProbe {
   readonly guidance: readonly DocumentGuidance[];
   /** Cosine similarity of the portrait with the template; null when either is missing. */
   readonly similarity: number | null;
-  /** Similarity with the plain (full-resolution) template of the live crop, for comparison. */
-  readonly similarityFullResolution: number | null;
   /** Time of the card frame's search, alignment and embedding. */
   readonly documentMs: number;
   /** Distance between the eye centres of the face chosen as the portrait, px; null without one. */
   readonly eyeDistancePx: number | null;
   /** Whether the portrait was found only by the second search (larger windows). */
   readonly foundInLargeWindows: boolean;
-  /**
-   * The same portrait upscaled otherwise (testing/portraitUpscaling.ts), against the plain
-   * template: bicubic alignment, and bicubic plus an unsharp mask; null without a usable portrait.
-   */
-  readonly similarityBicubic: number | null;
-  readonly similaritySharpened: number | null;
 }
 
 /** The testing API. */
@@ -219,28 +208,15 @@ const testingApi: FaceWorkerTestingApi = {
     try {
       const pipeline = service.pipeline();
       const analysis = await pipeline.analyze(liveFrame);
-      const none = { portraitFound: false, foundInFullFrame: false, windowsSearched: 0, sharpness: null, guidance: [], similarity: null, similarityFullResolution: null, documentMs: 0, eyeDistancePx: null, foundInLargeWindows: false, similarityBicubic: null, similaritySharpened: null };
+      const none = { portraitFound: false, foundInFullFrame: false, windowsSearched: 0, sharpness: null, guidance: [], similarity: null, documentMs: 0, eyeDistancePx: null, foundInLargeWindows: false };
       if (!analysis.crop || !analysis.selection) return { liveFound: false, ...none };
       const template = await pipeline.embed(analysis.crop);
-      const lowRes = await pipeline.embed(toPortraitResolution(analysis.crop));
-      let portraitEmbedding: Float32Array | null = null;
-      const match = new DocumentMatch(lowRes, faceSize(analysis.selection.primary), 'required');
+      const match = new DocumentMatch(template, faceSize(analysis.selection.primary), 'required');
       const start = performance.now();
       const finding = await pipeline.findDocumentPortrait(cardFrame, faceSize(analysis.selection.primary));
-      const progress = await match.submit({ findDocumentPortrait: async () => finding, embed: async (crop) => (portraitEmbedding = await pipeline.embed(crop)) }, cardFrame);
+      const progress = await match.submit({ findDocumentPortrait: async () => finding, embed: (crop) => pipeline.embed(crop) }, cardFrame);
       const documentMs = performance.now() - start;
       const similarity = match.similarity();
-      const found = portraitEmbedding as Float32Array | null;
-      const similarityFullResolution = found ? cosineSimilarity(found, template) : null;
-      let similarityBicubic: number | null = null;
-      let similaritySharpened: number | null = null;
-      if (found && finding.portrait) {
-        const points = finding.portrait.fivePoints;
-        const region = alignmentRegion(points, cardFrame.width, cardFrame.height);
-        const bicubic = alignFaceBicubic(readPixels(cardFrame, region), points.map((p) => ({ x: p.x - region.x, y: p.y - region.y })));
-        similarityBicubic = cosineSimilarity(await pipeline.embed(bicubic), template);
-        similaritySharpened = cosineSimilarity(await pipeline.embed(sharpen(bicubic)), template);
-      }
       match.clear();
       return {
         liveFound: true,
@@ -250,11 +226,8 @@ const testingApi: FaceWorkerTestingApi = {
         sharpness: finding.sharpness,
         guidance: progress.guidance,
         similarity,
-        similarityFullResolution,
         documentMs,
         foundInLargeWindows: finding.foundInLargeWindows,
-        similarityBicubic,
-        similaritySharpened,
         eyeDistancePx: finding.portrait ? Math.hypot(finding.portrait.fivePoints[1]!.x - finding.portrait.fivePoints[0]!.x, finding.portrait.fivePoints[1]!.y - finding.portrait.fivePoints[0]!.y) : null,
       };
     } finally {

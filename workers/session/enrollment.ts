@@ -15,7 +15,7 @@ import { PresenzaError, type PresenzaErrorCode } from '../../src/protocol/errors
 import { signEnrollment } from '../assertions.js';
 import type { FacePipeline } from '../pipeline.js';
 import { meanTemplate } from '../stages/compareTemplates.js';
-import { faceSize, toPortraitResolution } from '../stages/findDocumentPortrait.js';
+import { faceSize } from '../stages/findDocumentPortrait.js';
 import type { DetectedFace } from '../stages/detectFace.js';
 import type { Pixels } from '../stages/pixels.js';
 import { createDeviceKeys, sealTemplate, type Vault } from '../vault.js';
@@ -42,11 +42,6 @@ function median(values: readonly number[]): number {
 export class EnrollmentSession extends CaptureSession {
   /** Face sizes (box side, px) of the kept frames: a document portrait must be much smaller. */
   private readonly keptFaceSizes: number[] = [];
-  /**
-   * With the identity document asked for: the embedding of each kept crop brought down to a card
-   * portrait's resolution (their mean is the template the portrait is compared with).
-   */
-  private readonly portraitScaleEmbeddings: Float32Array[] = [];
   /** The identity-document phase, once begun. */
   private document: DocumentMatch | null = null;
 
@@ -84,8 +79,8 @@ export class EnrollmentSession extends CaptureSession {
     if (policy === 'off') throw new PresenzaError('ERR_BUSY', 'this enrollment did not ask for the identity document');
     this.requireLiveFrames();
     this.document?.clear();
-    // Like with like: a small printed portrait is compared with the live frames at its resolution.
-    this.document = new DocumentMatch(meanTemplate(this.portraitScaleEmbeddings), median(this.keptFaceSizes), policy);
+    // A copy of the template to be sealed (the phase overwrites its copy when it ends).
+    this.document = new DocumentMatch(meanTemplate(this.collector.embeddings), median(this.keptFaceSizes), policy);
   }
 
   /** Feeds one frame of the identity-document phase. The caller closes the frame. */
@@ -96,14 +91,11 @@ export class EnrollmentSession extends CaptureSession {
 
   override clear(): void {
     super.clear();
-    for (const e of this.portraitScaleEmbeddings) e.fill(0);
-    this.portraitScaleEmbeddings.length = 0;
     this.document?.clear();
     this.document = null;
   }
 
-  protected override async embedKept(pipeline: CapturePipeline, crop: Pixels): Promise<Float32Array> {
-    if ((this.request.identityDocument ?? 'off') !== 'off') this.portraitScaleEmbeddings.push(await pipeline.embed(toPortraitResolution(crop)));
+  protected override embedKept(pipeline: CapturePipeline, crop: Pixels): Promise<Float32Array> {
     return pipeline.embed(crop);
   }
 

@@ -10,7 +10,6 @@ import {
   portraitWindows,
   selectPortrait,
   shiftFace,
-  toPortraitResolution,
 } from './findDocumentPortrait.js';
 import type { Pixels } from './pixels.js';
 
@@ -129,21 +128,5 @@ describe('glare and blur', () => {
 
   it('reports hold_still for a portrait without detail', () => {
     expect(portraitIssues(solid(10, 10, [120, 110, 100]), 0.2)).toEqual(['hold_still']);
-  });
-});
-
-describe('toPortraitResolution', () => {
-  it('keeps the size and a flat image, and removes fine detail', () => {
-    const flat = solid(112, 112, [90, 120, 150]);
-    const out = toPortraitResolution(flat);
-    expect(out.width).toBe(112);
-    expect(Array.from(out.data.subarray(0, 4))).toEqual([90, 120, 150, 255]);
-    // A one-pixel checkerboard averages to grey at portrait resolution.
-    const checker = solid(112, 112, [0, 0, 0]);
-    for (let y = 0; y < 112; y += 1) for (let x = (y % 2); x < 112; x += 2) checker.data.set([255, 255, 255, 255], (y * 112 + x) * 4);
-    const smooth = toPortraitResolution(checker);
-    const centre = smooth.data[(56 * 112 + 56) * 4]!;
-    expect(centre).toBeGreaterThan(100);
-    expect(centre).toBeLessThan(155);
   });
 });
