@@ -6,12 +6,14 @@
  * their fused embeddings). Runs the built testing worker in headless Chromium; embeddings are
  * cached per variant in bench/.cache/crop-variants/. Usage:
  *
- *   npx tsx bench/crop-variants.ts [--set border|full] [--variants base,s1.08,…] [--groups <file>] [--limit <pairs>]
+ *   npx tsx bench/crop-variants.ts [--set border|full] [--variants base,s1.08,…] [--groups <file>] [--limit <pairs>] [--cached-only]
  *
  * `border` (the screen, see {@link onBorder}): only the pairs near the shipped threshold are
  * re-embedded, all 4,800 are scored. `full`: every LFW pair plus the deepface pairs, with the
  * threshold re-chosen by the shipped rule (bench/choose-threshold.ts) besides the shipped 0.38.
  * The `base` variant is read from bench:accuracy's cache (run it first), not recomputed.
+ * `--cached-only` embeds nothing and screens only the pairs whose images are cached for every
+ * variant asked (a partial screen; the other pairs keep their shipped score).
  * Never a per-group threshold. Results: bench/results/crop-variants-<set>.json.
  */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -59,6 +61,7 @@ const { values } = parseArgs({
     variants: { type: 'string', default: Object.keys(VARIANTS).join(',') },
     groups: { type: 'string', default: join(ROOT, 'bench', '.labels', 'lfw-gender.txt') },
     limit: { type: 'string' },
+    'cached-only': { type: 'boolean', default: false },
   },
 });
 if (values.set !== 'border' && values.set !== 'full') throw new TypeError('--set must be border or full');
@@ -114,7 +117,7 @@ async function embedAll(root: string, files: string[]): Promise<Map<string, Map<
     out.set(name, cached);
     for (const f of files) if (!cached.has(f)) todo.add(f);
   }
-  if (todo.size === 0) return out;
+  if (todo.size === 0 || values['cached-only']) return out;
   const list = [...todo];
   console.error(`embedding ${list.length} images × ${names.length} variants in Chromium…`);
   const pipeline = await startBrowserPipeline({ imageRoot: root });
@@ -146,12 +149,13 @@ async function embedAll(root: string, files: string[]): Promise<Map<string, Map<
   return out;
 }
 
-const embedded = (values.set === 'border' ? lfwPairs.filter(onBorder) : lfwPairs).slice(0, values.limit ? Number(values.limit) : undefined);
+let embedded = (values.set === 'border' ? lfwPairs.filter(onBorder) : lfwPairs).slice(0, values.limit ? Number(values.limit) : undefined);
 const pairs = values.limit ? embedded : lfwPairs;
+const lfw = await embedAll(lfwRoot, [...new Set(embedded.flatMap((p) => [p.a, p.b]))]);
+if (values['cached-only']) embedded = embedded.filter((p) => names.every((n) => lfw.get(n)!.has(p.a) && lfw.get(n)!.has(p.b)));
 const lfwFiles = [...new Set(embedded.flatMap((p) => [p.a, p.b]))];
 console.error(`${values.set}: ${embedded.length} LFW pairs re-embedded (${embedded.filter((p) => p.same).length} genuine), ${lfwFiles.length} images`);
 const isEmbedded = new Set(embedded);
-const lfw = await embedAll(lfwRoot, lfwFiles);
 const df = values.set === 'full' ? await embedAll(dfRoot, [...new Set(dfPairs.flatMap((p) => [p.a, p.b]))]) : null;
 
 /** The embedding of an idea: one variant, or the renormalised mean of several. */
@@ -173,15 +177,19 @@ const ideas: [string, readonly string[]][] = [
   ...Object.entries(FUSIONS).filter(([, parts]) => parts.every((p) => names.includes(p))),
 ];
 const rows = [];
-console.log(`\n${'idea'.padEnd(36)} thresh  women              men                ratio (bootstrap 95 %)  mean F / M     LFW FA    max imp  max Δ  df FA`);
+console.log(`\n${'idea'.padEnd(36)} thresh  women              men                ratio (bootstrap 95 %)  mean F / M     LFW FA    max imp  max Δ  mean Δ F / M / imp    df FA`);
 for (const [name, idea] of ideas) {
   let largestChange = 0;
+  const changes: Record<'female' | 'male' | 'impostor', number[]> = { female: [], male: [], impostor: [] };
   const scored = pairs.map((p) => {
     if (!isEmbedded.has(p)) return { pair: p, score: shippedScore(p) };
     const [a, b] = [embeddingOf(lfw, idea, p.a), embeddingOf(lfw, idea, p.b)];
     const score = a && b ? cosineSimilarity(a, b) : null;
     const before = shippedScore(p);
-    if (score !== null && before !== null) largestChange = Math.max(largestChange, Math.abs(score - before));
+    if (score !== null && before !== null) {
+      largestChange = Math.max(largestChange, Math.abs(score - before));
+      changes[!p.same ? 'impostor' : female(p.a) ? 'female' : 'male'].push(score - before);
+    }
     return { pair: p, score };
   });
   const dfScored = df ? dfPairs.map((p) => {
@@ -190,6 +198,8 @@ for (const [name, idea] of ideas) {
   }) : [];
   const impostorScores = [...scored, ...dfScored].filter((s) => !s.pair.same && s.score !== null).map((s) => s.score!);
   const thresholds = values.set === 'full' ? [DEFAULT_MATCH_THRESHOLD, chooseThreshold(impostorScores)] : [DEFAULT_MATCH_THRESHOLD];
+  const mean = (xs: number[]) => xs.reduce((sum, x) => sum + x, 0) / xs.length;
+  const meanChange = { female: mean(changes.female), male: mean(changes.male), impostor: mean(changes.impostor) };
   for (const threshold of [...new Set(thresholds)]) {
     const { groups, fnmr_ratio } = groupReport(
       scored.map(({ pair, score }) => ({ score, same: pair.same, identityA: identity(pair.a), identityB: identity(pair.b) })),
@@ -216,18 +226,19 @@ for (const [name, idea] of ideas) {
       lfw_impostors: impostors.length,
       max_impostor: maxImpostor,
       largest_change_on_screened_pairs: largestChange,
+      mean_change_on_screened_pairs: meanChange,
       ...(df ? { deepface_false_accepts: fa(dfScored), deepface_impostors: dfScored.filter((s) => !s.pair.same).length } : {}),
     };
     rows.push(row);
     console.log(
       `${name.padEnd(36)} ${threshold.toFixed(2).padStart(5)}  ${`${f.false_non_matches}/${f.genuine_pairs}`.padStart(7)} ${pctStr(f.fnmr).padStart(7)}  ` +
         `${`${m.false_non_matches}/${m.genuine_pairs}`.padStart(8)} ${pctStr(m.fnmr).padStart(7)}  ${fnmr_ratio.value.toFixed(2)} (${fnmr_ratio.low.toFixed(2)}–${fnmr_ratio.high.toFixed(2)})`.padEnd(30) +
-        `  ${f.mean_genuine_score.toFixed(3)} / ${m.mean_genuine_score.toFixed(3)}  ${String(fa(scored)).padStart(3)} / ${impostors.length}  ${maxImpostor.toFixed(3)}  ${largestChange.toFixed(3)}` +
+        `  ${f.mean_genuine_score.toFixed(3)} / ${m.mean_genuine_score.toFixed(3)}  ${String(fa(scored)).padStart(3)} / ${impostors.length}  ${maxImpostor.toFixed(3)}  ${largestChange.toFixed(3)}  ${[meanChange.female, meanChange.male, meanChange.impostor].map((x) => x.toFixed(3)).join(' / ')}` +
         (df ? `   ${fa(dfScored)} / ${dfScored.filter((s) => !s.pair.same).length}` : ''),
     );
   }
 }
-const out = join(ROOT, 'bench', 'results', `crop-variants-${values.set}.json`);
+const out = join(ROOT, 'bench', 'results', `crop-variants-${values.set}${values['cached-only'] ? '-partial' : ''}.json`);
 writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), pipeline: pipelineId(), set: values.set, pairs: pairs.length, embedded_pairs: embedded.length, images: lfwFiles.length,
   border: values.set === 'border' ? { genuine_below: BORDER_GENUINE, impostor_above: BORDER_IMPOSTOR } : null, variants: VARIANTS, fusions: FUSIONS, rows }, null, 1) + '\n');
 console.log(`saved ${out}`);
