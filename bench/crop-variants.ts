@@ -240,5 +240,5 @@ for (const [name, idea] of ideas) {
 }
 const out = join(ROOT, 'bench', 'results', `crop-variants-${values.set}${values['cached-only'] ? '-partial' : ''}.json`);
 writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), pipeline: pipelineId(), set: values.set, pairs: pairs.length, embedded_pairs: embedded.length, images: lfwFiles.length,
-  border: values.set === 'border' ? { genuine_below: BORDER_GENUINE, impostor_above: BORDER_IMPOSTOR } : null, variants: VARIANTS, fusions: FUSIONS, rows }, null, 1) + '\n');
+  border: values.set === 'border' ? { genuine_below: BORDER_GENUINE, impostor_above: BORDER_IMPOSTOR } : null, variants: Object.fromEntries(names.map((n) => [n, VARIANTS[n]])), fusions: Object.fromEntries(ideas.filter(([, parts]) => parts.length > 1)), rows }, null, 1) + '\n');
 console.log(`saved ${out}`);
