@@ -6,12 +6,13 @@
  * their fused embeddings). Runs the built testing worker in headless Chromium; embeddings are
  * cached per variant in bench/.cache/crop-variants/. Usage:
  *
- *   npx tsx bench/crop-variants.ts [--set border|full] [--variants base,s1.08,…] [--groups <file>] [--limit <pairs>] [--cached-only]
+ *   npx tsx bench/crop-variants.ts [--set border|full] [--variants base,s1.08,…] [--groups <file>] [--limit <pairs>] [--cached-only] [--thresholds 0.38,0.39]
  *
  * `border` (the screen, see {@link onBorder}): only the pairs near the shipped threshold are
  * re-embedded, all 4,800 are scored. `full`: every LFW pair plus the deepface pairs, with the
  * threshold re-chosen by the shipped rule (bench/choose-threshold.ts) besides the shipped 0.38.
  * The `base` variant is read from bench:accuracy's cache (run it first), not recomputed.
+ * `--thresholds` scores each idea at these global thresholds instead (no re-choice).
  * `--cached-only` embeds nothing and screens only the pairs whose images are cached for every
  * variant asked (a partial screen; the other pairs keep their shipped score).
  * Never a per-group threshold. Results: bench/results/crop-variants-<set>.json.
@@ -62,6 +63,7 @@ const { values } = parseArgs({
     groups: { type: 'string', default: join(ROOT, 'bench', '.labels', 'lfw-gender.txt') },
     limit: { type: 'string' },
     'cached-only': { type: 'boolean', default: false },
+    thresholds: { type: 'string' },
   },
 });
 if (values.set !== 'border' && values.set !== 'full') throw new TypeError('--set must be border or full');
@@ -197,7 +199,9 @@ for (const [name, idea] of ideas) {
     return { pair: p, score: a && b ? cosineSimilarity(a, b) : null };
   }) : [];
   const impostorScores = [...scored, ...dfScored].filter((s) => !s.pair.same && s.score !== null).map((s) => s.score!);
-  const thresholds = values.set === 'full' ? [DEFAULT_MATCH_THRESHOLD, chooseThreshold(impostorScores)] : [DEFAULT_MATCH_THRESHOLD];
+  const thresholds = values.thresholds
+    ? values.thresholds.split(',').map(Number)
+    : values.set === 'full' ? [DEFAULT_MATCH_THRESHOLD, chooseThreshold(impostorScores)] : [DEFAULT_MATCH_THRESHOLD];
   const mean = (xs: number[]) => xs.reduce((sum, x) => sum + x, 0) / xs.length;
   const meanChange = { female: mean(changes.female), male: mean(changes.male), impostor: mean(changes.impostor) };
   for (const threshold of [...new Set(thresholds)]) {
@@ -238,7 +242,7 @@ for (const [name, idea] of ideas) {
     );
   }
 }
-const out = join(ROOT, 'bench', 'results', `crop-variants-${values.set}${values['cached-only'] ? '-partial' : ''}.json`);
+const out = join(ROOT, 'bench', 'results', `crop-variants-${values.set}${values['cached-only'] ? '-partial' : ''}${values.thresholds ? `-${values.thresholds}` : ''}.json`);
 writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), pipeline: pipelineId(), set: values.set, pairs: pairs.length, embedded_pairs: embedded.length, images: lfwFiles.length,
   border: values.set === 'border' ? { genuine_below: BORDER_GENUINE, impostor_above: BORDER_IMPOSTOR } : null, variants: Object.fromEntries(names.map((n) => [n, VARIANTS[n]])), fusions: Object.fromEntries(ideas.filter(([, parts]) => parts.length > 1)), rows }, null, 1) + '\n');
 console.log(`saved ${out}`);
