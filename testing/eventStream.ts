@@ -20,6 +20,8 @@ export interface EventStreamOptions {
   readonly retryMs?: number;
   /** Resume after this id on the first connection too. */
   readonly lastEventId?: string;
+  /** Called with each event as it arrives. */
+  readonly onEvent?: (event: SseEvent) => void;
 }
 
 /** Splits SSE text into complete events; returns them and the unfinished rest. */
@@ -123,6 +125,7 @@ export class EventStream {
           if (parsed.lastId !== undefined) this.lastEventId = parsed.lastId;
           if (parsed.events.length) {
             this.events.push(...parsed.events);
+            for (const event of parsed.events) this.options.onEvent?.(event);
             for (const waiter of [...this.waiters]) waiter();
           }
         }
