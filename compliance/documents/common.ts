@@ -25,10 +25,13 @@ export const pick = <T>(lang: DocumentLanguage, texts: { readonly it: T; readonl
 
 /** Number, percentage and date formats of a language (dates in UTC: the same output on every machine). */
 export function formats(lang: DocumentLanguage) {
-  const number = new Intl.NumberFormat(lang);
-  const percent = new Intl.NumberFormat(lang, { style: 'percent', minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  const decimal = (digits: number) => new Intl.NumberFormat(lang, { minimumFractionDigits: digits, maximumFractionDigits: digits });
-  const date = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeZone: 'UTC' });
+  // British English: day-month-year dates, as in the EU's own English texts.
+  const locale = lang === 'en' ? 'en-GB' : 'it';
+  // Italian groups thousands from four digits in running text (2.400), which Intl's default leaves out.
+  const number = new Intl.NumberFormat(locale, { useGrouping: 'always' });
+  const percent = new Intl.NumberFormat(locale, { style: 'percent', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const decimal = (digits: number) => new Intl.NumberFormat(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const date = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' });
   return {
     number: (n: number) => number.format(n),
     decimal: (n: number, digits = 2) => decimal(digits).format(n),
@@ -61,11 +64,11 @@ export const ARTICLE9 = {
   explicit_consent: { it: 'art. 9, par. 2, lett. a), GDPR: consenso esplicito', en: 'GDPR art. 9(2)(a): explicit consent' },
 } as const;
 
-/** The legal basis as one sentence. */
+/** The legal basis as one clause (no final full stop). */
 export function legalBasisText(ctx: DocumentContext): string {
   const { article6, article9, nationalProvision } = ctx.config.legalBasis;
   const provision = nationalProvision ? pick(ctx.lang, { it: `, in base a: ${nationalProvision}`, en: `, under: ${nationalProvision}` }) : '';
-  return `${pick(ctx.lang, ARTICLE6[article6])}; ${pick(ctx.lang, ARTICLE9[article9])}${provision}.`;
+  return `${pick(ctx.lang, ARTICLE6[article6])}; ${pick(ctx.lang, ARTICLE9[article9])}${provision}`;
 }
 
 export const LOCATION = {
@@ -80,6 +83,14 @@ export const TRIGGER = {
   teacher: { it: 'su richiesta del docente', en: 'when the teacher asks for one' },
   random: { it: 'in un momento casuale scelto dal servizio', en: 'at a random moment chosen by the service' },
   teacher_or_random: { it: 'su richiesta del docente oppure in un momento casuale scelto dal servizio', en: 'when the teacher asks for one, or at a random moment chosen by the service' },
+} as const;
+
+/** Short names of the liveness policies, for tables. */
+export const LIVENESS_NAME = {
+  both: { it: 'passiva e attiva', en: 'passive and active' },
+  passive: { it: 'solo passiva', en: 'passive only' },
+  active: { it: 'solo attiva', en: 'active only' },
+  off: { it: 'disattivata', en: 'off' },
 } as const;
 
 export const LIVENESS = {

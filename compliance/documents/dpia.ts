@@ -8,7 +8,7 @@ import { MAX_RETENTION_MONTHS } from '../../src/protocol/assertion.js';
 import type { Localized } from '../config.js';
 import type { ComplianceDocument, Section } from '../document.js';
 import type { LivenessPolicyFacts, VerificationFacts } from '../facts.js';
-import { ID_DOCUMENT, LIVENESS, LOCATION, TRIGGER, DRAFT_NOTICE, formats, legalBasisText, metaLines, pick, retentionRows, type DocumentContext } from './common.js';
+import { ID_DOCUMENT, LIVENESS, LIVENESS_NAME, LOCATION, TRIGGER, DRAFT_NOTICE, formats, legalBasisText, metaLines, pick, retentionRows, type DocumentContext } from './common.js';
 
 /** The articles the decision cites; every measure is mapped to at least one of them. */
 export const DECISION_ARTICLES = ['5(1)(a)', '5(1)(c)', '5(1)(e)', '6', '9', '25', '35'] as const;
@@ -69,7 +69,7 @@ const RISKS: readonly Risk[] = [
   },
   {
     id: 'R6',
-    title: { it: 'Sostituzione di persona (foto, schermo, un’altra persona) e client manomesso', en: 'Impersonation (a photo, a screen, another person) and a tampered client' },
+    title: { it: 'Sostituzione di persona (foto, schermo, un’altra persona) e manomissione del software sul dispositivo', en: 'Impersonation (a photo, a screen, another person) and tampering with the software on the device' },
     impact: { it: 'Presenze false a nome dello studente; per l’ente, dati di presenza inesatti (art. 5, par. 1, lett. d).', en: 'False attendance in the student’s name; for the institution, inaccurate attendance data (art. 5(1)(d)).' },
     inherent: 'medium',
   },
@@ -161,8 +161,8 @@ function measures(ctx: DocumentContext): Measure[] {
       id: 'M6',
       title: policies.alternative.offered
         ? {
-            it: `Alternativa non biometrica di pari valore, sempre disponibile e presentata con lo stesso rilievo della verifica del volto: ${policies.alternative.description.it}`,
-            en: `A non-biometric alternative of equal standing, always available and shown with the same weight as the face check: ${policies.alternative.description.en}`,
+            it: `Alternativa non biometrica di pari valore, sempre disponibile e presentata con lo stesso rilievo della verifica del volto; l’interfaccia la descrive così: «${policies.alternative.description.it}»`,
+            en: `A non-biometric alternative of equal standing, always available and shown with the same weight as the face check; the UI describes it as: “${policies.alternative.description.en}”`,
           }
         : {
             it: 'La configurazione dichiara che non si offre un’alternativa non biometrica: misura non attuata (vedi i punti di attenzione).',
@@ -294,8 +294,8 @@ function residual(ctx: DocumentContext): Record<RiskId, { level: Level; why: Loc
       why:
         groups && groups.ratio.value > 1.25
           ? {
-              it: `Le donne sono rifiutate ${formats('it').decimal(groups.ratio.value)} volte più spesso degli uomini (misura sotto); l’effetto è attenuato dal nuovo tentativo, dall’alternativa e dalla verifica umana, non eliminato.`,
-              en: `Women are rejected ${formats('en').decimal(groups.ratio.value)} times as often as men (measured below); retry, the alternative and the human check soften the effect, they do not remove it.`,
+              it: `Le donne sono rifiutate ${formats('it').decimal(groups.ratio.value)} volte più spesso degli uomini (sezione 5); l’effetto è attenuato dal nuovo tentativo, dall’alternativa e dalla verifica umana, non eliminato.`,
+              en: `Women are rejected ${formats('en').decimal(groups.ratio.value)} times as often as men (section 5); retry, the alternative and the human check soften the effect, they do not remove it.`,
             }
           : { it: 'Errori misurati bassi; nuovo tentativo, alternativa e verifica umana.', en: 'Low measured errors; retry, alternative and human check.' },
     },
@@ -339,7 +339,7 @@ function performanceSection(ctx: DocumentContext): Section {
   const { facts, lang, config } = ctx;
   const f = formats(lang);
   const v = facts.verification;
-  const head = pick(lang, { it: ['Misura', 'Valore', 'Fonte e data'], en: ['Measure', 'Value', 'Source and date'] });
+  const head = pick(lang, { it: ['Indicatore', 'Valore', 'Fonte e data'], en: ['Metric', 'Value', 'Source and date'] });
   const rows = [...verificationRows(ctx, v), ...(facts.verificationSecondSet ? verificationRows(ctx, facts.verificationSecondSet) : [])];
   const sections: Section[] = [];
   if (v.groups) {
@@ -370,7 +370,7 @@ function performanceSection(ctx: DocumentContext): Section {
   }
   const l = facts.liveness;
   const policyRow = (name: 'passive' | 'active' | 'both', p: LivenessPolicyFacts) => [
-    `${pick(lang, LIVENESS[name]).split(':')[0]}${name === config.policies.liveness ? pick(lang, { it: ' (configurata)', en: ' (configured)' }) : ''}`,
+    `${pick(lang, LIVENESS_NAME[name])}${name === config.policies.liveness ? pick(lang, { it: ' (configurata)', en: ' (configured)' }) : ''}`,
     f.rate(p.attacksPassed),
     f.rate(p.liveRejected),
   ];
@@ -390,8 +390,8 @@ function performanceSection(ctx: DocumentContext): Section {
       },
       {
         p: pick(lang, {
-          it: 'I campioni sono pochi e pubblici: queste cifre non sono tassi certificati di attacco di presentazione (ISO/IEC 30107-3 richiede campioni molto più numerosi).',
-          en: 'The samples are few and public: these figures are not certified presentation-attack rates (ISO/IEC 30107-3 needs far more samples).',
+          it: 'I campioni sono pochi e pubblici: queste cifre non sono tassi certificati di attacco di presentazione (ISO/IEC 30107-3 richiede campioni molto più numerosi). Le clip di persone reali sono registrazioni e non possono eseguire i gesti quando vengono chiesti: i rifiuti delle politiche con gesti nascono in parte da questo e non stimano il tasso per uno studente che segue le istruzioni. Chi non riesce a fare un gesto può chiederne un altro o usare l’alternativa.',
+          en: 'The samples are few and public: these figures are not certified presentation-attack rates (ISO/IEC 30107-3 needs far more samples). The live clips are recordings and cannot make the gestures when asked: the rejections of the policies with gestures come partly from this and do not estimate the rate for a student who follows the prompts. A student who cannot make a gesture can ask for another one or use the alternative.',
         }),
       },
     ],
@@ -405,7 +405,7 @@ function performanceSection(ctx: DocumentContext): Section {
         {
           table: {
             caption: pick(lang, { it: `Documenti sintetici costruiti da coppie LFW, soglia ${f.decimal(d.threshold)} (${f.source(d.source)})`, en: `Synthesised cards built from LFW pairs, threshold ${f.decimal(d.threshold)} (${f.source(d.source)})` }),
-            head: pick(lang, { it: ['Misura', 'Valore'], en: ['Measure', 'Value'] }),
+            head: pick(lang, { it: ['Indicatore', 'Valore'], en: ['Metric', 'Value'] }),
             rows: [
               [pick(lang, { it: 'Documenti della stessa persona non riconosciuti', en: 'Cards of the same person not matched' }), f.rate(d.falseRejects)],
               [pick(lang, { it: 'Documenti di altre persone accettati', en: 'Cards of other people matched' }), f.rate(d.falseAccepts)],
@@ -539,7 +539,7 @@ export function dpiaDocument(ctx: DocumentContext): ComplianceDocument {
     blocks: [
       {
         list: [
-          pick(lang, { it: `Base giuridica: ${legalBasisText(ctx)}`, en: `Legal basis: ${legalBasisText(ctx)}` }),
+          pick(lang, { it: `Base giuridica: ${legalBasisText(ctx)}.`, en: `Legal basis: ${legalBasisText(ctx)}.` }),
           pick(lang, {
             it: 'La norma nazionale citata deve indicare i tipi di dati, le operazioni eseguibili e il motivo di interesse pubblico rilevante (art. 2-sexies, comma 1, Codice privacy): il RPD verifichi che lo faccia per la rilevazione biometrica della frequenza.',
             en: 'The national provision cited must specify the types of data, the operations and the reason of substantial public interest (art. 2-sexies(1) of the Italian Privacy Code): the DPO should verify that it does so for biometric attendance checks.',
@@ -554,8 +554,8 @@ export function dpiaDocument(ctx: DocumentContext): ComplianceDocument {
           }),
           config.policies.alternative.offered
             ? pick(lang, {
-                it: `Alternativa non biometrica di pari valore: ${config.policies.alternative.description.it} Rifiutare la verifica del volto non incide sulla frequenza.`,
-                en: `A non-biometric alternative of equal standing: ${config.policies.alternative.description.en} Refusing the face check does not affect attendance.`,
+                it: `Alternativa non biometrica di pari valore, descritta allo studente così: «${config.policies.alternative.description.it}» Rifiutare la verifica del volto non incide sulla frequenza.`,
+                en: `A non-biometric alternative of equal standing, described to the student as: “${config.policies.alternative.description.en}” Refusing the face check does not affect attendance.`,
               })
             : pick(lang, { it: 'Alternativa non biometrica: non offerta (vedi i punti di attenzione).', en: 'Non-biometric alternative: not offered (see the points of attention).' }),
           pick(lang, {
@@ -567,8 +567,8 @@ export function dpiaDocument(ctx: DocumentContext): ComplianceDocument {
             en: 'Data protection by design and by default (art. 25): the measures of section 4 are in the code and verified by tests, not left to instructions.',
           }),
           pick(lang, {
-            it: 'Diritti degli interessati: accesso, rettifica, cancellazione, limitazione e opposizione (artt. 15–18 e 21) tramite il RPD; il template sul dispositivo si cancella anche direttamente dall’interfaccia.',
-            en: 'Data subjects’ rights: access, rectification, erasure, restriction and objection (arts. 15–18 and 21) through the DPO; the template on the device can also be deleted directly from the UI.',
+            it: 'Diritti degli interessati: accesso, rettifica, cancellazione, limitazione e opposizione (artt. 15–18 e 21) tramite il RPD; lo studente può cancellare direttamente il template dal dispositivo, anche solo cancellando i dati del sito nel browser.',
+            en: 'Data subjects’ rights: access, rectification, erasure, restriction and objection (arts. 15–18 and 21) through the DPO; the student can delete the template from the device directly, even just by clearing the site’s data in the browser.',
           }),
         ],
       },

@@ -58,7 +58,7 @@ export function noticeDocument(ctx: DocumentContext): ComplianceDocument {
       'farli correggere se inesatti (art. 16) e cancellare quando non c’è più motivo di conservarli (art. 17);',
       'chiedere la limitazione del trattamento (art. 18);',
       `opporti al trattamento per motivi connessi alla tua situazione particolare (art. 21)${config.legalBasis.article6 === 'consent' ? ' e revocare il consenso in ogni momento (art. 7, par. 3)' : ''};`,
-      'cancellare in qualsiasi momento il modello del tuo volto dal dispositivo, dall’interfaccia;',
+      'cancellare in qualsiasi momento il modello del tuo volto dal dispositivo: basta cancellare i dati di questo sito nel browser;',
       'proporre reclamo al Garante per la protezione dei dati personali, Piazza Venezia 11, 00187 Roma, https://www.garanteprivacy.it (art. 77).',
     ],
     en: [
@@ -66,7 +66,7 @@ export function noticeDocument(ctx: DocumentContext): ComplianceDocument {
       'have them corrected if inaccurate (art. 16) and erased when there is no longer a reason to keep them (art. 17);',
       'ask for the processing to be restricted (art. 18);',
       `object to the processing on grounds relating to your particular situation (art. 21)${config.legalBasis.article6 === 'consent' ? ' and withdraw your consent at any time (art. 7(3))' : ''};`,
-      'delete the model of your face from the device at any time, from the UI;',
+      'delete the model of your face from the device at any time: clearing this site’s data in the browser is enough;',
       'lodge a complaint with the Italian data protection authority (Garante per la protezione dei dati personali), Piazza Venezia 11, 00187 Roma, https://www.garanteprivacy.it (art. 77).',
     ],
   });
@@ -83,7 +83,7 @@ export function noticeDocument(ctx: DocumentContext): ComplianceDocument {
         title: pick(lang, { it: 'Finalità e base giuridica', en: 'Purpose and legal basis' }),
         blocks: [
           { p: pick(lang, { it: `Finalità: ${config.course.purpose.it}`, en: `Purpose: ${config.course.purpose.en}` }) },
-          { p: pick(lang, { it: `Base giuridica: ${legalBasisText(ctx)}`, en: `Legal basis: ${legalBasisText(ctx)}` }) },
+          { p: pick(lang, { it: `Base giuridica: ${legalBasisText(ctx)}.`, en: `Legal basis: ${legalBasisText(ctx)}.` }) },
           ...(config.legalBasis.article6 === 'consent'
             ? []
             : [
@@ -160,7 +160,11 @@ export function noticeDocument(ctx: DocumentContext): ComplianceDocument {
         title: pick(lang, { it: 'Per quanto tempo', en: 'How long' }),
         blocks: [
           {
-            list: retentionRows(ctx).map((r) => `${r.data} (${r.where}): ${r.until}.`),
+            table: {
+              caption: pick(lang, { it: 'Dove sono i dati e fino a quando', en: 'Where the data are and until when' }),
+              head: pick(lang, { it: ['Dato', 'Dove', 'Fino a'], en: ['Data', 'Where', 'Until'] }),
+              rows: retentionRows(ctx).map((r) => [r.data, r.where, r.until]),
+            },
           },
           {
             p: pick(lang, {

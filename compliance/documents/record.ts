@@ -17,7 +17,7 @@ export function recordDocument(ctx: DocumentContext): ComplianceDocument {
       ['a) Titolare del trattamento', controllerContacts(ctx).join('; ')],
       ['a) Responsabile della protezione dei dati', dpoContacts(ctx).join('; ')],
       ['b) Finalità', config.course.purpose.it],
-      ['Base giuridica', legalBasisText(ctx)],
+      ['Base giuridica', `${legalBasisText(ctx)}.`],
       ['c) Categorie di interessati', 'Studenti iscritti al corso; docenti e revisori che usano il servizio presenze.'],
       [
         'c) Categorie di dati personali',
@@ -40,7 +40,7 @@ export function recordDocument(ctx: DocumentContext): ComplianceDocument {
       ['(a) Controller', controllerContacts(ctx).join('; ')],
       ['(a) Data Protection Officer', dpoContacts(ctx).join('; ')],
       ['(b) Purpose', config.course.purpose.en],
-      ['Legal basis', legalBasisText(ctx)],
+      ['Legal basis', `${legalBasisText(ctx)}.`],
       ['(c) Categories of data subjects', 'Students enrolled in the course; teachers and auditors who use the attendance service.'],
       [
         '(c) Categories of personal data',
