@@ -25,8 +25,8 @@ export const pick = <T>(lang: DocumentLanguage, texts: { readonly it: T; readonl
 
 /** Number, percentage and date formats of a language (dates in UTC: the same output on every machine). */
 export function formats(lang: DocumentLanguage) {
-  // British English: day-month-year dates, as in the EU's own English texts.
-  const locale = lang === 'en' ? 'en-GB' : 'it';
+  // The student UI's own locale (`en`, `it`): the first layer of the notice shows its dates as the UI does.
+  const locale = lang;
   // Italian groups thousands from four digits in running text (2.400), which Intl's default leaves out.
   const number = new Intl.NumberFormat(locale, { useGrouping: 'always' });
   const percent = new Intl.NumberFormat(locale, { style: 'percent', minimumFractionDigits: 2, maximumFractionDigits: 2 });
