@@ -62,7 +62,8 @@ function htmlBlock(block: Block): string {
   if ('list' in block) return `<ul>${block.list.map((item) => `<li>${inlineHtml(item)}</li>`).join('')}</ul>`;
   const { caption, head, rows } = block.table;
   const body = rows.map((row) => `<tr>${row.map((cell, i) => (i === 0 ? `<th scope="row">${inlineHtml(cell)}</th>` : `<td>${inlineHtml(cell)}</td>`)).join('')}</tr>`).join('\n');
-  return `<table>\n<caption>${inlineHtml(caption)}</caption>\n<thead><tr>${head.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+  // A wide table scrolls sideways inside its own focusable region on a phone, instead of the whole page.
+  return `<div class="table" role="region" aria-label="${escapeHtml(caption)}" tabindex="0">\n<table>\n<caption>${inlineHtml(caption)}</caption>\n<thead><tr>${head.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>\n</div>`;
 }
 
 function htmlSection(section: Section, depth: number): string {
@@ -86,7 +87,10 @@ h3 { font-size: 1.05rem; margin-top: 1.5rem; }
 .draft { border: 2px solid #8a4b00; background: #fff4e5; color: #4d2a00; padding: .6rem .8rem; font-weight: bold; }
 .meta { color: #333; font-size: .95rem; }
 .meta p { margin: .1rem 0; }
-table { border-collapse: collapse; width: 100%; margin: .8rem 0 1.2rem; font-size: .9rem; break-inside: auto; }
+.table { overflow-x: auto; margin: .8rem 0 1.2rem; }
+.table:focus-visible { outline: 3px solid #0645ad; outline-offset: 2px; }
+table { border-collapse: collapse; width: 100%; font-size: .9rem; break-inside: auto; }
+@media (max-width: 40rem) { table { min-width: 36rem; } }
 caption { text-align: left; font-style: italic; padding-bottom: .3rem; }
 th, td { border: 1px solid #777; padding: .3rem .45rem; text-align: left; vertical-align: top; }
 thead th { background: #e8e8e8; }
@@ -94,7 +98,7 @@ tbody th { font-weight: 600; background: #f6f6f6; }
 tr { break-inside: avoid; }
 a { color: #0645ad; }
 @page { size: A4; margin: 18mm 16mm; }
-@media print { body { margin: 0; max-width: none; } a { color: inherit; } }
+@media print { body { margin: 0; max-width: none; } a { color: inherit; } .table { overflow: visible; } table { min-width: 0; } }
 `;
 
 /** The document as one printable, self-contained HTML page (no script, no external resource). */

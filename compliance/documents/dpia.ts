@@ -174,10 +174,16 @@ function measures(ctx: DocumentContext): Measure[] {
     },
     {
       id: 'M7',
-      title: {
-        it: `Base giuridica diversa dal consenso (${legalBasisText({ ...ctx, lang: 'it' })}) e informativa a più livelli: una prima informativa nell’interfaccia, prima della registrazione, e l’informativa completa.`,
-        en: `A legal basis other than consent (${legalBasisText({ ...ctx, lang: 'en' })}) and a layered notice: a first layer in the UI, before enrollment, and the full notice.`,
-      },
+      title:
+        config.legalBasis.article6 === 'consent' || config.legalBasis.article9 === 'explicit_consent'
+          ? {
+              it: 'La configurazione indica il consenso come base giuridica: misura non attuata (vedi i punti di attenzione). Resta l’informativa a più livelli: una prima informativa nell’interfaccia, prima della registrazione, e l’informativa completa.',
+              en: 'The configuration names consent as the legal basis: measure not in place (see the points of attention). The layered notice remains: a first layer in the UI, before enrollment, and the full notice.',
+            }
+          : {
+              it: 'Base giuridica diversa dal consenso (sezione 2) e informativa a più livelli: una prima informativa nell’interfaccia, prima della registrazione, e l’informativa completa.',
+              en: 'A legal basis other than consent (section 2) and a layered notice: a first layer in the UI, before enrollment, and the full notice.',
+            },
       risks: ['R4', 'R7'],
       articles: ['5(1)(a)', '6', '9', '13'],
       evidence: { it: 'Informativa generata dalla stessa configurazione e dagli stessi testi dell’interfaccia.', en: 'The notice is generated from the same configuration and the same UI texts.' },
