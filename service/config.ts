@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { JSONWebKeySet } from 'jose';
+import { loadDeploymentConfig, templateRetainUntil } from '../compliance/config.js';
 
 /** A platform whose launch tokens the service accepts. */
 export interface TrustedIssuer {
@@ -134,4 +135,25 @@ export function limitsFromEnv(env: NodeJS.ProcessEnv): Partial<Limits> {
   read('PRESENZA_LAUNCHES_PER_MINUTE', 'launchesPerMinute');
   read('PRESENZA_STREAMS_PER_USER', 'streamsPerUser');
   return limits;
+}
+
+/**
+ * The deployment configuration named by `PRESENZA_CONFIG` (a JSON file following
+ * `compliance/presenza-config.schema.json`, the one the compliance documents are generated from),
+ * and what the service takes from it; undefined when the variable is not set. Throws a coded
+ * `DeploymentConfigError` for a bad file, so the service does not start on one.
+ */
+export function deploymentFromEnv(env: NodeJS.ProcessEnv = process.env) {
+  if (!env.PRESENZA_CONFIG) return undefined;
+  const deployment = loadDeploymentConfig(env.PRESENZA_CONFIG);
+  return {
+    deployment,
+    /** Where users reach the service (`PRESENZA_PUBLIC_URL` still wins when set). */
+    publicUrl: deployment.hosting.serviceUrl,
+    limits: { auditRetentionMs: deployment.retention.auditLogDays * 86_400_000 } satisfies Partial<Limits>,
+    /** When lessons, checks, attendance and device keys of the course are deleted (epoch ms, 00:00 UTC of `retention.attendanceUntil`). */
+    attendanceRetainUntil: Date.parse(`${deployment.retention.attendanceUntil}T00:00:00Z`),
+    /** The `retainUntil` to hand out with enrollment challenges: the SDK deletes the template then. */
+    templateRetainUntil: templateRetainUntil(deployment).getTime(),
+  };
 }
