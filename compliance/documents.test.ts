@@ -8,7 +8,7 @@ import { parseDeploymentConfig, type DeploymentConfig, type DocumentLanguage } f
 import { renderHtml, renderMarkdown, type Block, type ComplianceDocument, type Section } from './document.js';
 import { DECISION_ARTICLES } from './documents/dpia.js';
 import { BENCH_FILES, BenchResultsError, DEFAULT_BENCH_DIR, readMeasuredFacts } from './facts.js';
-import { complianceDocuments } from './generate.js';
+import { complianceDocuments, noticePage } from './generate.js';
 
 const LANGS: DocumentLanguage[] = ['it', 'en'];
 const EXAMPLE = JSON.parse(readFileSync(new URL('./example.config.json', import.meta.url), 'utf8')) as Record<string, any>;
@@ -77,6 +77,10 @@ describe('compliance documents', () => {
     }
     const dpia = rendered(risky, lang).dpia!.md;
     for (const code of ['legalBasis/article6', 'retention/attendanceUntil', 'alternative/offered', 'failedCheckEvidence', 'livenessOffReason', 'hosting/location']) expect(dpia).toContain(code);
+  });
+
+  it('gives the service the notice page the UI links to', () => {
+    expect(noticePage(configWith(), 'it')).toBe(rendered(configWith(), 'it').notice!.html);
   });
 
   it('is deterministic for one configuration and one set of results', () => {

@@ -13,7 +13,7 @@ import type { DocumentContext } from './documents/common.js';
 import { dpiaDocument } from './documents/dpia.js';
 import { noticeDocument } from './documents/notice.js';
 import { recordDocument, retentionDocument } from './documents/record.js';
-import type { MeasuredFacts } from './facts.js';
+import { readMeasuredFacts, type MeasuredFacts } from './facts.js';
 
 /** Every document of the kit, in the order they are written. */
 export function complianceDocuments(config: DeploymentConfig, facts: MeasuredFacts, lang: DocumentLanguage): ComplianceDocument[] {
@@ -39,4 +39,12 @@ export function writeComplianceKit(config: DeploymentConfig, facts: MeasuredFact
     html.push(page);
   }
   return { docs, html, written };
+}
+
+/**
+ * The full notice as one HTML page, for the service to publish at its stable address
+ * (`/privacy/notice-it.html`, `/privacy/notice-en.html`: see `noticeUrlFor`), which the student UI links to.
+ */
+export function noticePage(config: DeploymentConfig, lang: DocumentLanguage, facts: MeasuredFacts = readMeasuredFacts()): string {
+  return renderHtml(noticeDocument({ config, facts, lang, findings: checkConfig(config) }));
 }
