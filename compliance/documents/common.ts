@@ -94,9 +94,9 @@ export const LIVENESS_NAME = {
 } as const;
 
 export const LIVENESS = {
-  both: { it: 'passiva e attiva (impostazione predefinita): un modello anti-spoofing sui fotogrammi e una sequenza casuale di gesti (battito di ciglia, rotazione della testa a sinistra e a destra)', en: 'passive and active (the default): an anti-spoofing model on the frames and a random sequence of gestures (a blink, a head turn to the left and to the right)' },
-  passive: { it: 'solo passiva: un modello anti-spoofing sui fotogrammi, senza gesti', en: 'passive only: an anti-spoofing model on the frames, no gestures' },
-  active: { it: 'solo attiva: una sequenza casuale di gesti, senza modello anti-spoofing', en: 'active only: a random sequence of gestures, no anti-spoofing model' },
+  both: { it: 'passiva e attiva (l’impostazione predefinita), cioè un modello anti-spoofing sui fotogrammi e una sequenza casuale di gesti (battito di ciglia, rotazione della testa a sinistra e a destra)', en: 'passive and active (the default), that is an anti-spoofing model on the frames and a random sequence of gestures (a blink, a head turn to the left and to the right)' },
+  passive: { it: 'solo passiva, cioè un modello anti-spoofing sui fotogrammi, senza gesti', en: 'passive only, that is an anti-spoofing model on the frames, no gestures' },
+  active: { it: 'solo attiva, cioè una sequenza casuale di gesti, senza modello anti-spoofing', en: 'active only, that is a random sequence of gestures, no anti-spoofing model' },
   off: { it: 'disattivata', en: 'off' },
 } as const;
 

@@ -55,7 +55,7 @@ export function noticeDocument(ctx: DocumentContext): ComplianceDocument {
   const rights = pick(lang, {
     it: [
       'accedere ai tuoi dati e riceverne copia (art. 15);',
-      'farli correggere se inesatti (art. 16) e cancellare quando non c’è più motivo di conservarli (art. 17);',
+      'farli correggere se inesatti (art. 16) e cancellarli quando non c’è più motivo di conservarli (art. 17);',
       'chiedere la limitazione del trattamento (art. 18);',
       `opporti al trattamento per motivi connessi alla tua situazione particolare (art. 21)${config.legalBasis.article6 === 'consent' ? ' e revocare il consenso in ogni momento (art. 7, par. 3)' : ''};`,
       'cancellare in qualsiasi momento il modello del tuo volto dal dispositivo: basta cancellare i dati di questo sito nel browser;',

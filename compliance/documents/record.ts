@@ -25,7 +25,7 @@ export function recordDocument(ctx: DocumentContext): ComplianceDocument {
       ],
       [
         'd) Categorie di destinatari',
-        `Docenti del corso (esiti delle proprie lezioni); revisori del titolare (registro delle operazioni); ${config.hosting.provider}${config.hosting.providerIsProcessor ? ' in qualità di responsabile del trattamento (art. 28)' : ''}. Nessuna comunicazione a terzi.`,
+        `Docenti del corso (esiti delle proprie lezioni); revisori del titolare (registro delle operazioni)${config.hosting.providerIsProcessor ? `; ${config.hosting.provider}, in qualità di responsabile del trattamento (art. 28)` : ''}. Nessuna comunicazione a terzi.`,
       ],
       ['e) Trasferimenti verso Paesi terzi', config.hosting.location === 'adequacy' || config.hosting.location === 'third_country' ? `Sì: dati del servizio conservati ${LOCATION[config.hosting.location].it}.` : `Nessuno: dati del servizio conservati ${LOCATION[config.hosting.location].it}; i dati biometrici restano sul dispositivo dello studente.`],
       ['f) Termini di cancellazione', `Template sul dispositivo: ${f.date(config.course.end)}. Dati di presenza: ${f.date(config.retention.attendanceUntil)}. Registro delle operazioni: ${f.number(config.retention.auditLogDays)} giorni. Dettaglio nel calendario di conservazione.`],
@@ -48,7 +48,7 @@ export function recordDocument(ctx: DocumentContext): ComplianceDocument {
       ],
       [
         '(d) Categories of recipients',
-        `The course’s teachers (outcomes of their own lessons); the controller’s auditors (audit log); ${config.hosting.provider}${config.hosting.providerIsProcessor ? ' as processor (art. 28)' : ''}. No disclosure to third parties.`,
+        `The course’s teachers (outcomes of their own lessons); the controller’s auditors (audit log)${config.hosting.providerIsProcessor ? `; ${config.hosting.provider}, as processor (art. 28)` : ''}. No disclosure to third parties.`,
       ],
       ['(e) Transfers to third countries', config.hosting.location === 'adequacy' || config.hosting.location === 'third_country' ? `Yes: the service’s data are stored ${LOCATION[config.hosting.location].en}.` : `None: the service’s data are stored ${LOCATION[config.hosting.location].en}; biometric data stay on the student’s device.`],
       ['(f) Time limits for erasure', `Template on the device: ${f.date(config.course.end)}. Attendance data: ${f.date(config.retention.attendanceUntil)}. Audit log: ${f.number(config.retention.auditLogDays)} days. Detail in the retention schedule.`],
