@@ -75,6 +75,8 @@ describe('compliance documents', () => {
         for (const text of [md, html]) expect(text, id).not.toMatch(/\{\w+\}|undefined|NaN|\bnull\b|\[object|TODO|XXX|Infinity/);
       }
     }
+    expect(rendered(risky, lang).retention!.md).toContain(lang === 'it' ? 'oltre la fine del corso più 60 giorni' : 'beyond the course end plus 60 days');
+    expect(rendered(configWith(), lang).retention!.md).toContain(lang === 'it' ? 'entro la fine del corso più 60 giorni' : 'within the course end plus 60 days');
     const dpia = rendered(risky, lang).dpia!.md;
     for (const code of ['legalBasis/article6', 'retention/attendanceUntil', 'alternative/offered', 'failedCheckEvidence', 'livenessOffReason', 'hosting/location']) expect(dpia).toContain(code);
   });

@@ -106,6 +106,17 @@ export const ID_DOCUMENT = {
   required: { it: 'richiesto: alla registrazione lo studente mostra un documento d’identità con foto, confrontato sul dispositivo', en: 'required: at enrollment the student shows an identity document with a photo, compared on the device' },
 } as const;
 
+/** Whether attendance data go by the course end plus the dispute period (what `--check` asks). */
+export const withinDisputePeriod = (ctx: DocumentContext) => !ctx.findings.some((f) => f.code === 'retention_beyond_dispute_period');
+
+/** How the attendance deletion date relates to the course end and the dispute period. */
+export function disputeClause(ctx: DocumentContext): string {
+  const days = ctx.config.retention.disputePeriodDays;
+  return withinDisputePeriod(ctx)
+    ? pick(ctx.lang, { it: `entro la fine del corso più ${days} giorni per le contestazioni`, en: `within the course end plus ${days} days for disputes` })
+    : pick(ctx.lang, { it: `oltre la fine del corso più ${days} giorni per le contestazioni: vedi i punti di attenzione della DPIA`, en: `beyond the course end plus ${days} days for disputes: see the DPIA’s points of attention` });
+}
+
 /** One row of the retention schedule. */
 export interface RetentionRow {
   readonly data: string;
@@ -173,7 +184,7 @@ export function retentionRows(ctx: DocumentContext): RetentionRow[] {
     {
       data: pick(lang, { it: 'Lezioni, verifiche ed esiti (superata, non superata, non conclusa, con il motivo e l’ora), scelte dell’alternativa, conferme del docente', en: 'Lessons, checks and outcomes (pass, fail, inconclusive, with the reason and the time), choices of the alternative, the teacher’s confirmations' }),
       where: server,
-      until: pick(lang, { it: `${attendanceUntil} (fine del corso più ${config.retention.disputePeriodDays} giorni per le contestazioni, se la data lo rispetta)`, en: `${attendanceUntil} (the course end plus ${config.retention.disputePeriodDays} days for disputes, if the date keeps to it)` }),
+      until: `${attendanceUntil} (${disputeClause(ctx)})`,
       how: job,
     },
     {

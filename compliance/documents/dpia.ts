@@ -8,7 +8,7 @@ import { MAX_RETENTION_MONTHS } from '../../src/protocol/assertion.js';
 import type { Localized } from '../config.js';
 import type { ComplianceDocument, Section } from '../document.js';
 import type { LivenessPolicyFacts, VerificationFacts } from '../facts.js';
-import { ID_DOCUMENT, LIVENESS, LIVENESS_NAME, LOCATION, TRIGGER, DRAFT_NOTICE, formats, legalBasisText, metaLines, pick, retentionRows, type DocumentContext } from './common.js';
+import { ID_DOCUMENT, LIVENESS, LIVENESS_NAME, LOCATION, TRIGGER, DRAFT_NOTICE, disputeClause, formats, legalBasisText, metaLines, pick, retentionRows, type DocumentContext } from './common.js';
 
 /** The articles the decision cites; every measure is mapped to at least one of them. */
 export const DECISION_ARTICLES = ['5(1)(a)', '5(1)(c)', '5(1)(e)', '6', '9', '25', '35'] as const;
@@ -555,8 +555,8 @@ export function dpiaDocument(ctx: DocumentContext): ComplianceDocument {
             en: 'Data minimisation (art. 5(1)(c)): the controller receives an outcome, not a biometric trait; the template stays encrypted on the student’s device.',
           }),
           pick(lang, {
-            it: `Limitazione della conservazione (art. 5, par. 1, lett. e): template fino al ${f.date(config.course.end)}, dati di presenza fino al ${f.date(config.retention.attendanceUntil)} (fine del corso più ${config.retention.disputePeriodDays} giorni per le contestazioni).`,
-            en: `Storage limitation (art. 5(1)(e)): template until ${f.date(config.course.end)}, attendance data until ${f.date(config.retention.attendanceUntil)} (the course end plus ${config.retention.disputePeriodDays} days for disputes).`,
+            it: `Limitazione della conservazione (art. 5, par. 1, lett. e): template fino al ${f.date(config.course.end)}, dati di presenza fino al ${f.date(config.retention.attendanceUntil)} (${disputeClause(ctx)}).`,
+            en: `Storage limitation (art. 5(1)(e)): template until ${f.date(config.course.end)}, attendance data until ${f.date(config.retention.attendanceUntil)} (${disputeClause(ctx)}).`,
           }),
           config.policies.alternative.offered
             ? pick(lang, {
