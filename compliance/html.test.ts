@@ -45,5 +45,5 @@ describe('compliance HTML', () => {
       }
       await context.close();
     }
-  }, 60_000);
+  }, 180_000);
 });
