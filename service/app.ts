@@ -361,7 +361,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
       },
     },
     'POST /api/lessons/:lessonId/checks': {
-      schema: { params: lessonParam, body: body({ withinMinutes: { type: 'integer', minimum: 0, maximum: MAX_RANDOM_DELAY_MINUTES } }) },
+      schema: { params: lessonParam, body: body({ withinMinutes: { type: 'number', minimum: 0, maximum: MAX_RANDOM_DELAY_MINUTES } }) },
       handler: async (request) =>
         attendance.triggerCheck(me(request).userId, (request.params as { lessonId: string }).lessonId, (request.body as { withinMinutes: number }).withinMinutes),
     },
