@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { JSONWebKeySet } from 'jose';
+import { loadDeploymentConfig, templateRetainUntil } from '../compliance/config.js';
 import { DEFAULT_POOL_SIZE } from './db.js';
 
 /** The instance name in logs by default: host name and process id. */
@@ -172,5 +173,26 @@ export function operationsFromEnv(env: NodeJS.ProcessEnv): Operations {
     poolSize: integer('PRESENZA_DB_POOL_SIZE', DEFAULT_POOL_SIZE, 1),
     drainDelayMs: integer('PRESENZA_DRAIN_DELAY_MS', 0, 0),
     shutdownTimeoutMs: integer('PRESENZA_SHUTDOWN_TIMEOUT_MS', 15_000, 1),
+  };
+}
+
+/**
+ * The deployment configuration named by `PRESENZA_CONFIG` (a JSON file following
+ * `compliance/presenza-config.schema.json`, the one the compliance documents are generated from),
+ * and what the service takes from it; undefined when the variable is not set. Throws a coded
+ * `DeploymentConfigError` for a bad file, so the service does not start on one.
+ */
+export function deploymentFromEnv(env: NodeJS.ProcessEnv = process.env) {
+  if (!env.PRESENZA_CONFIG) return undefined;
+  const deployment = loadDeploymentConfig(env.PRESENZA_CONFIG);
+  return {
+    deployment,
+    /** Where users reach the service (`PRESENZA_PUBLIC_URL` still wins when set). */
+    publicUrl: deployment.hosting.serviceUrl,
+    limits: { auditRetentionMs: deployment.retention.auditLogDays * 86_400_000 } satisfies Partial<Limits>,
+    /** When lessons, checks, attendance and device keys of the course are deleted (epoch ms, 00:00 UTC of `retention.attendanceUntil`). */
+    attendanceRetainUntil: Date.parse(`${deployment.retention.attendanceUntil}T00:00:00Z`),
+    /** The `retainUntil` to hand out with enrollment challenges: the SDK deletes the template then. */
+    templateRetainUntil: templateRetainUntil(deployment).getTime(),
   };
 }
