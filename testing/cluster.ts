@@ -116,7 +116,9 @@ export class ServiceCluster {
 
   private async spawn(id: string, jwks: string): Promise<Instance> {
     const port = await freePort();
-    const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'service', 'main.ts')], {
+    // One process per instance (tsx as a loader, not its CLI, whose child a SIGKILL would orphan).
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'service', 'main.ts')], {
+      cwd: ROOT,
       env: {
         ...process.env,
         PORT: String(port),
