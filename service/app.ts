@@ -421,7 +421,14 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     'POST /api/checks/:checkId/result': {
       schema: { params: checkParam, body: body({ assertion: jws }) },
       handler: async (request) =>
-        attendance.submitResult((request.params as { checkId: string }).checkId, me(request).userId, (request.body as { assertion: string }).assertion, audienceOf(request)),
+        attendance.submitResult(
+          (request.params as { checkId: string }).checkId,
+          me(request).userId,
+          (request.body as { assertion: string }).assertion,
+          audienceOf(request),
+          // Makes a repeated post idempotent for this session only (the CSRF token is per session).
+          me(request).csrfToken,
+        ),
     },
     'POST /api/checks/:checkId/retry': {
       schema: { params: checkParam },

@@ -487,10 +487,11 @@ export class Attendance {
    * this check, and records the outcome. A pending key is refused until approved. A failed check
    * keeps nothing but the outcome and asks the teacher to verify the student in person now.
    */
-  async submitResult(checkId: string, studentId: string, assertion: string, audience: string): Promise<{ status: AttendanceStatus }> {
-    // The same assertion posted again (a retry after a lost response, on any instance) gets the
-    // same answer and changes nothing.
-    const digest = createHash('sha256').update(assertion).digest('hex');
+  async submitResult(checkId: string, studentId: string, assertion: string, audience: string, sessionKey: string): Promise<{ status: AttendanceStatus }> {
+    // The same assertion posted again by the same browser session (a retry after a lost answer,
+    // on any instance) gets the same answer and changes nothing. From any other session it is a
+    // replay, refused by the verifier.
+    const digest = createHash('sha256').update(`${sessionKey}.${assertion}`).digest('hex');
     const repeated = await this.recordedFrom(checkId, studentId, digest);
     if (repeated) return repeated;
     const line = await this.openLine(checkId, studentId);
