@@ -115,6 +115,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     now,
     keysPerStudent: config.limits.keysPerStudent,
     auditRetentionMs: config.limits.auditRetentionMs,
+    ...(config.retention ? { retention: config.retention } : {}),
     onEvents: () => void events.wake(),
     log: app.log,
   });
