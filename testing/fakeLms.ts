@@ -159,7 +159,14 @@ export class FakeLms {
     transport: Transport,
     toolOrigin: string,
     user: LmsUser,
-    options: { now: number; edit?: (claims: JWTPayload) => JWTPayload | void; key?: SigningKey; form?: (form: Record<string, string>) => void } = { now: Date.now() },
+    options: {
+      now: number;
+      edit?: (claims: JWTPayload) => JWTPayload | void;
+      key?: SigningKey;
+      form?: (form: Record<string, string>) => void;
+      /** Runs just before the launch is posted (e.g. to read the database). */
+      beforePost?: () => Promise<void>;
+    } = { now: Date.now() },
   ) {
     const login = await transport({ method: 'POST', path: '/lti/login', headers: this.formHeaders(), body: new URLSearchParams(this.loginParams(`${toolOrigin}/lti/launch`, user)).toString() });
     if (login.status !== 302) throw new Error(`login answered ${login.status}: ${login.text}`);
@@ -168,6 +175,7 @@ export class FakeLms {
     const edited = options.edit?.(claims) ?? claims;
     const form: Record<string, string> = { id_token: await this.sign(edited, options.key), state: auth.state };
     options.form?.(form);
+    await options.beforePost?.();
     const response = await this.post(transport, form);
     return { auth, form, response };
   }

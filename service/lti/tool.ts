@@ -185,7 +185,8 @@ export class LtiTool {
       }));
     } catch (error) {
       if (error instanceof errors.JWKSNoMatchingKey) refuse('lti_unknown_kid', 'no key of the platform matches the token’s kid');
-      if (error instanceof errors.JWTExpired) refuse('lti_expired', 'id_token has expired');
+      // (jose reports a too old iat as expired too.)
+      if (error instanceof errors.JWTExpired) refuse(error.claim === 'iat' ? 'lti_iat' : 'lti_expired', error.claim === 'iat' ? 'id_token iat is too old' : 'id_token has expired');
       if (error instanceof errors.JWTClaimValidationFailed) refuse(error.claim === 'iat' ? 'lti_iat' : 'lti_claims', `id_token claim refused: ${error.claim}`);
       if (error instanceof errors.JOSEAlgNotAllowed) refuse('lti_algorithm', 'id_token algorithm not allowed');
       if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || (error as Error).name === 'TypeError' || (error as { code?: string }).code === 'ERR_JOSE_GENERIC') {
