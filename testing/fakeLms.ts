@@ -66,6 +66,11 @@ export class FakeLms {
       if (request.url === '/jwks' && lms) {
         lms.jwksFetches++;
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: lms.published.map((k) => k.publicJwk) }));
+      } else if (lms?.browserTool && request.url) {
+        lms.browserPage(request.url).then(
+          (html) => response.writeHead(html ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' }).end(html ?? ''),
+          (error: Error) => response.writeHead(500).end(error.message),
+        );
       } else response.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -187,6 +192,39 @@ export class FakeLms {
 
   formHeaders(): Record<string, string> {
     return { origin: this.origin, 'content-type': 'application/x-www-form-urlencoded' };
+  }
+
+  /** The tool a browser is sent to by {@link browserPage} (set to drive a real browser). */
+  browserTool: string | undefined;
+  private readonly browserUsers = new Map<string, LmsUser>();
+
+  /** The URL a browser opens to launch the tool as `user`, as a click in the LMS would. */
+  startUrl(user: LmsUser): string {
+    this.browserUsers.set(user.sub, user);
+    return `${this.origin}/start?sub=${encodeURIComponent(user.sub)}`;
+  }
+
+  /**
+   * The LMS's pages in a real browser: /start posts the login initiation to the tool, /auth
+   * answers the tool's authentication request by posting the id_token to its launch URL. Both
+   * are auto-submitting forms, as LMSs do.
+   */
+  private async browserPage(path: string): Promise<string | undefined> {
+    const url = new URL(path, this.origin);
+    const form = (action: string, fields: Record<string, string>) =>
+      `<!doctype html><html><body><form method="post" action="${action}">${Object.entries(fields)
+        .map(([name, value]) => `<input type="hidden" name="${name}" value="${value.replace(/"/g, '&quot;')}">`)
+        .join('')}</form><script>document.forms[0].submit()</script></body></html>`;
+    if (url.pathname === '/start') {
+      const user = this.browserUsers.get(url.searchParams.get('sub') ?? '');
+      return user && form(`${this.browserTool}/lti/login`, this.loginParams(`${this.browserTool}/lti/launch`, user));
+    }
+    if (url.pathname === '/auth') {
+      const auth = this.readAuthRequest(url.toString());
+      const user = this.browserUsers.get(auth.loginHint);
+      return user && form(auth.redirectUri, { id_token: await this.sign(this.claims(auth, user, Date.now())), state: auth.state });
+    }
+    return undefined;
   }
 
   close(): Promise<void> {
