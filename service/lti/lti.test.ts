@@ -195,6 +195,18 @@ describe.each(ENGINES)('LTI 1.3 launch on %s', (engine) => {
     }
   });
 
+  it('retention deletes the states of logins whose launch never came', async () => {
+    await h.transport({ method: 'GET', path: `/lti/login?${new URLSearchParams(lms.loginParams(`${ORIGIN}/lti/launch`, student))}`, headers: {} });
+    expect((await h.attendance.retentionReport()).find((t) => t.table === 'lti_states')!.rows).toBeGreaterThan(0);
+    h.clock.now += 11 * 60_000;
+    try {
+      expect((await h.attendance.purgeExpired()).ltiStates).toBeGreaterThan(0);
+      expect(await h.db.all('SELECT * FROM lti_states')).toEqual([]);
+    } finally {
+      h.clock.now -= 11 * 60_000;
+    }
+  });
+
   it('refuses logins from unregistered platforms, deployments, or for another site', async () => {
     const login = async (extra: Record<string, string>) => {
       const response = await h.transport({ method: 'GET', path: `/lti/login?${new URLSearchParams(lms.loginParams(`${ORIGIN}/lti/launch`, teacher, extra))}`, headers: {} });
