@@ -290,9 +290,11 @@ describe('LTI configuration', () => {
     writeFileSync(file, JSON.stringify({ toolKeyFile: 'info-key.json', platforms: [platform] }));
     const info = await toolInfo(loadLtiConfig(file), 'https://attendance.school.example/some/path', { createKey: true });
     expect(info).toMatchObject({
-      login: 'https://attendance.school.example/lti/login',
-      launch: 'https://attendance.school.example/lti/launch',
-      jwks: { keys: [{ kty: 'RSA', alg: 'RS256' }] },
+      loginUrl: 'https://attendance.school.example/lti/login',
+      launchUrl: 'https://attendance.school.example/lti/launch',
+      redirectUris: ['https://attendance.school.example/lti/launch'],
+      jwksUrl: 'https://attendance.school.example/lti/jwks',
+      publicJwks: { keys: [{ kty: 'RSA', alg: 'RS256' }] },
       platforms: [{ name: 'moodle', issuer: 'https://moodle.example', clientId: 'c1', deployments: ['1'] }],
     });
     expect(JSON.stringify(info)).not.toMatch(/"d"|"p"|"q"/);

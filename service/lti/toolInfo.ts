@@ -15,12 +15,15 @@ import { loadToolKey, toolJwks } from './toolKey.js';
 /** The tool's registration details for `publicUrl`. */
 export async function toolInfo(config: LtiConfig, publicUrl: string, { createKey = false } = {}) {
   const origin = new URL(publicUrl).origin;
-  const jwks: JSONWebKeySet = toolJwks(await loadToolKey(config.toolKeyFile, { create: createKey }));
+  const publicJwks: JSONWebKeySet = toolJwks(await loadToolKey(config.toolKeyFile, { create: createKey }));
+  const urls = ltiUrls(origin);
   return {
-    ...ltiUrls(origin),
-    // The tool URL the platform launches: the launch URL itself (target_link_uri).
-    redirectUris: [ltiUrls(origin).launch],
-    jwks,
+    loginUrl: urls.login,
+    // The tool URL the platform launches and its only redirect URI: the launch URL.
+    launchUrl: urls.launch,
+    redirectUris: [urls.launch],
+    jwksUrl: urls.jwks,
+    publicJwks,
     platforms: config.platforms.map((p) => ({ name: p.name, issuer: p.issuer, clientId: p.clientId, deployments: p.deployments })),
   };
 }
