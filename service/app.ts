@@ -296,9 +296,11 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
 
   const setSessionCookie = (reply: FastifyReply, cookie: string) =>
     reply.setCookie(cookieName, cookie, { httpOnly: true, secure: config.secure, sameSite: 'strict', path: '/', maxAge: Math.floor(config.limits.sessionMs / 1000) });
-  // LTI platforms post forms: the body stays a string that only the LTI handlers read (any other
-  // route's schema wants an object and refuses it).
-  app.addContentTypeParser(FORM_CONTENT_TYPE, { parseAs: 'string' }, (_request, text, done) => done(null, text));
+  // LTI platforms post forms: the body stays a string that only the LTI handlers read; every other
+  // route refuses a form as before (a cross-site form can never reach the JSON API).
+  app.addContentTypeParser(FORM_CONTENT_TYPE, { parseAs: 'string' }, (request, text, done) =>
+    request.routeOptions.url?.startsWith('/lti/') ? done(null, text) : done(new ServiceError(415, 'unsupported_media_type', 'send application/json'), undefined),
+  );
   const lti = options.lti && {
     tool: new LtiTool({ db, config: options.lti.config, origin: config.publicOrigin, now, ...(options.lti.jwksCooldownMs !== undefined ? { jwksCooldownMs: options.lti.jwksCooldownMs } : {}) }),
     jwks: toolJwks(await loadToolKey(options.lti.config.toolKeyFile)),

@@ -228,7 +228,7 @@ describe.each(ENGINES)('LTI 1.3 launch on %s', (engine) => {
 
   it('a form body on a JSON route is refused', async () => {
     const response = await h.transport({ method: 'POST', path: '/api/launch', headers: { origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=a.b.c' });
-    expect(response.status).toBe(400);
+    expect({ status: response.status, error: JSON.parse(response.text).error }).toEqual({ status: 415, error: 'unsupported_media_type' });
   });
 });
 
