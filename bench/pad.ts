@@ -146,8 +146,11 @@ async function run(options: { inventory: InventoryLine[]; root: string; cache: s
   const cached = (line: InventoryLine): SampleResult | undefined =>
     existsSync(resultPath(line)) ? { ...(JSON.parse(readFileSync(resultPath(line), 'utf8')) as SampleResult), file: line.file, label: line.label } : undefined;
 
-  let todo = options.inventory.filter((line) => !cached(line) && (!options.only || line.file.includes(options.only)));
-  todo = todo.slice(0, options.limit);
+  // In a fixed pseudo-random order, so that a run cut short (or --limit) still spans every source.
+  const todo = options.inventory
+    .filter((line) => !cached(line) && (!options.only || line.file.includes(options.only)))
+    .sort((a, b) => sha256(a.file).localeCompare(sha256(b.file)))
+    .slice(0, options.limit);
   console.error(`${options.inventory.length} samples, ${options.inventory.length - todo.length} already checked or skipped, checking ${todo.length} with policy ${policy}…`);
 
   const origins = await startOrigins({ mounts: { [SET_URL]: root, [CACHE_URL]: cache } });
