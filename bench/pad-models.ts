@@ -2,7 +2,7 @@
  * Passive anti-spoof candidates on a labelled inventory, offline, to choose what bench:pad then
  * measures through `check()`. Usage:
  *
- *   npx tsx bench/pad-passive.ts --inventory <file.jsonl> --root <dir> --models <dir> [--fps 1] [--json]
+ *   npx tsx bench/pad-models.ts --inventory <file.jsonl> --root <dir> --models <dir> [--fps 1] [--json]
  *
  * 1. Frames: a still is placed in a 640×480 frame as bench:pad shows it (make-y4m.sh's `auto`
  *    fit) and, to measure framing effects, also scored as it is (its own size, no padding); a
@@ -19,7 +19,7 @@
  *    the threshold for BPCER ≤ 5 % on live samples and the APCER per species there, and how many
  *    stills change verdict between the two framings.
  *
- * Results: bench/results/pad-passive.json.
+ * Results: bench/results/pad-models.json.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -252,7 +252,7 @@ function report(inventory: InventoryLine[], scored: { job: FrameJob; scores: Rec
     );
   }
   const record = { date: new Date().toISOString(), samples: inventory.length, no_face: noFace, results };
-  const out = join(ROOT, 'bench', 'results', 'pad-passive.json');
+  const out = join(ROOT, 'bench', 'results', 'pad-models.json');
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(record, null, 1)}\n`);
   console.log(`saved ${out}`);
