@@ -131,7 +131,7 @@ async function main() {
       json: { type: 'boolean', default: false },
     },
   });
-  if (!values.inventory || !values.root || !values.models) throw new TypeError('pad-passive needs --inventory, --root and --models (a folder with MiniFASNetV2.onnx and MiniFASNetV1SE.onnx)');
+  if (!values.inventory || !values.root || !values.models) throw new TypeError('pad-models needs --inventory, --root and --models (a folder with MiniFASNetV2.onnx and MiniFASNetV1SE.onnx)');
   if (!existsSync(join(DIST, 'testing', 'harness.iife.js'))) throw new Error('dist/testing is missing: run `npm run build` first');
   const root = resolve(values.root);
   const fps = Number(values.fps);
@@ -147,7 +147,7 @@ async function main() {
     return softmax(out[session.outputNames[0]!]!.data as Float32Array)[1]!;
   };
 
-  const dir = mkdtempSync(join(tmpdir(), 'presenza-pad-passive-'));
+  const dir = mkdtempSync(join(tmpdir(), 'presenza-pad-models-'));
   const jobs: FrameJob[] = [];
   try {
     for (const [i, line] of inventory.entries()) {
