@@ -14,7 +14,7 @@ import { createFaceWorkerService } from '../workers/service.js';
 import { DocumentMatch } from '../workers/session/documentMatch.js';
 import { faceSize } from '../workers/stages/findDocumentPortrait.js';
 import { assessQuality, measureCrop, type CropMeasures } from '../workers/stages/assessQuality.js';
-import type { HeadPose } from '../workers/stages/detectFace.js';
+import type { DetectedFace, HeadPose } from '../workers/stages/detectFace.js';
 import type { EmbeddingOptions } from '../workers/stages/embedFace.js';
 import { cropAroundFace, runLiveness, type LivenessOutput } from '../workers/stages/passiveLiveness.js';
 import { readPixels, type Pixels } from '../workers/stages/pixels.js';
@@ -61,6 +61,8 @@ export interface LivenessProbe {
   readonly faces: number;
   readonly comparableFaces: number;
   readonly pose: HeadPose | null;
+  /** The selected face's landmark box in frame pixels (what the crop windows are built on); null without a face. */
+  readonly box: DetectedFace['box'] | null;
   /** One output per requested spec, in order; null when no face was found. */
   readonly outputs: readonly LivenessOutput[] | null;
 }
@@ -208,6 +210,7 @@ const testingApi: FaceWorkerTestingApi = {
         faces,
         comparableFaces: selection?.comparable.length ?? 0,
         pose: selection?.primary.pose ?? null,
+        box: selection?.primary.box ?? null,
         outputs: selection ? outputs : null,
       };
     } finally {
