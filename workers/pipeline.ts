@@ -5,9 +5,9 @@
  */
 import type { DocumentGuidance, FrameTiming, FrameVerdict, LoadProgress, RuntimeReport, WorkerInitOptions } from '../src/protocol/capture.js';
 import { isPresenzaError, PresenzaError } from '../src/protocol/errors.js';
-import { loadAsset, loadModel, modelIds, modelsBaseUrl, PIPELINE_MODELS, TEMPLATE_MODELS } from './runtime/assets.js';
+import { assetUrl, loadAsset, loadModel, modelIds, PIPELINE_MODELS, TEMPLATE_MODELS } from './runtime/assets.js';
 import { detectCapabilities, requireFaceCheckSupport } from './runtime/capabilities.js';
-import { createLandmarker, MEDIAPIPE_WASM_FILE, type Landmarker } from './runtime/mediapipe.js';
+import { createLandmarker, MEDIAPIPE_LOADER_FILE, MEDIAPIPE_WASM_FILE, type Landmarker } from './runtime/mediapipe.js';
 import { createOnnxRuntime, ORT_BUILDS, wasmThreadCount, type OnnxModel } from './runtime/onnx.js';
 import { ALIGNED_SIZE, alignFace, alignmentRegion } from './stages/alignFace.js';
 import { assessQuality, measureCrop, type CropMeasures } from './stages/assessQuality.js';
@@ -67,7 +67,7 @@ const WARM_UP_FRAME_SIZE = 64;
 export async function loadRuntimes(options: WorkerInitOptions, onProgress?: (progress: LoadProgress) => void): Promise<PipelineRuntimes> {
   const capabilities = detectCapabilities();
   requireFaceCheckSupport(capabilities);
-  const wasmBaseUrl = modelsBaseUrl(options.assetsBaseUrl);
+  const loaderUrl = (file: string) => assetUrl(options.assetsBaseUrl, file);
   const threads = wasmThreadCount({ sharedMemory: capabilities.sharedMemory, cores: navigator.hardwareConcurrency || 1, requested: options.threads });
   // A build's wasm binary downloads once, and the plain WASM build's starts with the models: it is
   // needed unless WebGPU is asked for and works.
@@ -84,12 +84,12 @@ export async function loadRuntimes(options: WorkerInitOptions, onProgress?: (pro
     loadModel(options.assetsBaseUrl, 'embedding', onProgress),
     loadModel(options.assetsBaseUrl, 'anti-spoof', onProgress),
   ]);
-  const landmarker = await startRuntime('MediaPipe FaceLandmarker', () => createLandmarker(landmarkModel, landmarkWasm, wasmBaseUrl));
+  const landmarker = await startRuntime('MediaPipe FaceLandmarker', () => createLandmarker(landmarkModel, landmarkWasm, loaderUrl(MEDIAPIPE_LOADER_FILE)));
   const onnx = await startRuntime('ONNX Runtime', () =>
     createOnnxRuntime({
       backend: options.backend,
       threads,
-      wasmBaseUrl,
+      loaderUrl,
       loadWasm,
       models: [
         { bytes: embeddingModel, inputDims: [1, 3, ALIGNED_SIZE, ALIGNED_SIZE] },

@@ -79,10 +79,10 @@ export interface OnnxOptions {
   readonly backend: OnnxBackend;
   readonly threads: number;
   /**
-   * Absolute URL of the folder with the builds' loaders (on another origin ORT itself turns the
-   * threaded loader into a same-origin Blob).
+   * Absolute URL of a build's loader (`ORT_BUILDS[build].loader`) as published (on another origin
+   * ORT itself turns the threaded loader into a same-origin Blob).
    */
-  readonly wasmBaseUrl: string;
+  readonly loaderUrl: (file: string) => string;
   /** Fetches and verifies a build's wasm binary, so ORT never runs an unverified binary and the download shows in the progress. */
   readonly loadWasm: (file: string) => Promise<Uint8Array>;
   readonly models: readonly ModelToLoad[];
@@ -135,7 +135,7 @@ function wrapSession(ort: typeof Ort, session: Ort.InferenceSession): OnnxModel 
 async function startBuild(build: OrtBuild, executionProvider: OnnxBackend, options: OnnxOptions, env: OnnxEnvironment): Promise<OnnxModel[]> {
   const [ort, wasmBinary] = await Promise.all([env.importBuild(build), options.loadWasm(ORT_BUILDS[build].binary)]);
   ort.env.wasm.numThreads = options.threads;
-  ort.env.wasm.wasmPaths = options.wasmBaseUrl;
+  ort.env.wasm.wasmPaths = { mjs: options.loaderUrl(ORT_BUILDS[build].loader) };
   ort.env.wasm.wasmBinary = wasmBinary;
   ort.env.wasm.proxy = false;
   const models: OnnxModel[] = [];
