@@ -10,6 +10,7 @@ import { startOrigins, type Origins } from '../tools/origins.js';
 import { describeImages, PERSON_A, PERSON_B } from './support/scenarios.js';
 import { DIST } from '../tools/paths.js';
 import { serveStatic, type StaticServer } from '../tools/staticServer.js';
+import { publishedAssetName } from '../workers/runtime/assets.js';
 
 let origins: Origins;
 let plain: Origins;
@@ -120,10 +121,10 @@ test('webgpu requested on a machine without a GPU falls back to wasm and says wh
 
 for (const file of ['fr_feature.onnx', 'fr_liveness.onnx', 'face_landmarker.task', 'ort-wasm-simd-threaded.wasm', 'vision_wasm_module_internal.wasm']) {
   test(`a corrupted ${file} is refused with ERR_MODEL_INTEGRITY`, async ({ page }) => {
-    const corrupted = Uint8Array.from(readFileSync(join(DIST, 'models', file)));
+    const corrupted = Uint8Array.from(readFileSync(join(DIST, 'models', publishedAssetName(file))));
     const middle = corrupted.length >> 1;
     corrupted[middle] = corrupted[middle]! ^ 0xff;
-    const tampered = await serveStatic({ mounts: { '/': DIST }, files: { [`/models/${file}`]: corrupted }, cors: true, isolated: true });
+    const tampered = await serveStatic({ mounts: { '/': DIST }, files: { [`/models/${publishedAssetName(file)}`]: corrupted }, cors: true, isolated: true });
     try {
       await page.goto(`${site.origin}/sdk.html`);
       const error = await page.evaluate(async (base) => {
