@@ -127,14 +127,25 @@ for (const file of ['fr_feature.onnx', 'fr_liveness.onnx', 'face_landmarker.task
     const tampered = await serveStatic({ mounts: { '/': DIST }, files: { [`/models/${publishedAssetName(file)}`]: corrupted }, cors: true, isolated: true });
     try {
       await page.goto(`${site.origin}/sdk.html`);
-      const error = await page.evaluate(async (base) => {
-        try {
-          await window.Presenza.create({ assetsBaseUrl: base });
-          return null;
-        } catch (e) {
-          return { code: (e as { code?: string }).code, message: String((e as Error).message), coded: window.Presenza.isPresenzaError(e) };
-        }
-      }, `${tampered.origin}/`);
+      const error = await page.evaluate(
+        async ({ base, lazy, photo }) => {
+          try {
+            const presenza = await window.Presenza.create({ assetsBaseUrl: base });
+            // The anti-spoof model is fetched by the first capture that scores passive liveness.
+            if (lazy) {
+              const frames = async function* () {
+                const blob = await (await fetch(photo)).blob();
+                for (;;) yield blob;
+              };
+              await presenza.enroll({ enrollmentId: 'tampered', nonce: 'n'.repeat(43), retainUntil: Date.now() + 86_400_000, liveness: 'passive', camera: { frames } });
+            }
+            return null;
+          } catch (e) {
+            return { code: (e as { code?: string }).code, message: String((e as Error).message), coded: window.Presenza.isPresenzaError(e) };
+          }
+        },
+        { base: `${tampered.origin}/`, lazy: file === 'fr_liveness.onnx', photo: `/faces/${PERSON_A[0]}` },
+      );
       expect(error).toMatchObject({ code: 'ERR_MODEL_INTEGRITY', coded: true });
       expect(error!.message).toContain(file);
     } finally {
@@ -143,7 +154,7 @@ for (const file of ['fr_feature.onnx', 'fr_liveness.onnx', 'face_landmarker.task
   });
 }
 
-test('load progress covers the models and both wasm binaries, each up to its full size', async ({ page }) => {
+test('load progress covers the models create() waits for and both wasm binaries, each up to its full size', async ({ page }) => {
   await page.goto(`${site.origin}/sdk.html`);
   const last = await page.evaluate(async () => {
     const seen: Record<string, { loaded: number; total: number | null }> = {};
@@ -151,7 +162,8 @@ test('load progress covers the models and both wasm binaries, each up to its ful
     await presenza.close();
     return seen;
   });
-  expect(Object.keys(last).sort()).toEqual(['face_landmarker.task', 'fr_feature.onnx', 'fr_liveness.onnx', 'ort-wasm-simd-threaded.wasm', 'vision_wasm_module_internal.wasm']);
+  // Not the anti-spoof model: the first capture that scores passive liveness fetches it.
+  expect(Object.keys(last).sort()).toEqual(['face_landmarker.task', 'fr_feature.onnx', 'ort-wasm-simd-threaded.wasm', 'vision_wasm_module_internal.wasm']);
   for (const [file, { loaded, total }] of Object.entries(last)) {
     expect(total, file).toBeGreaterThan(100_000);
     expect(loaded, file).toBe(total);
