@@ -12,10 +12,12 @@
  * headers), so they include the worker's fetches. With --json the last line is one JSON object:
  * first_visit_bytes, second_visit_bytes, first_visit_requests, second_visit_requests,
  * first_visit_ready_ms, second_visit_ready_ms, second_visit_wasm_model_bytes,
- * second_visit_hashed_revalidations, files (per request of the first visit), targets, load_average.
+ * second_visit_hashed_revalidations, first_capture_extra_bytes (the anti-spoof model, which the first
+ * capture scoring passive liveness fetches after ready), files (per request of the first visit),
+ * targets, load_average.
  * Written to bench/results/download.json. Timings depend on what else the machine runs.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,6 +27,7 @@ import { registerSdkAssets, sdkCacheControl, HASHED_FILE } from '../service/sdkA
 import { CHROMIUM, CHROMIUM_ARGS } from '../tools/chromium.js';
 import { DIST, ROOT } from '../tools/paths.js';
 import { serveStatic } from '../tools/staticServer.js';
+import { publishedAssetName } from '../workers/runtime/assets.js';
 
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false } } });
 
@@ -109,6 +112,7 @@ async function main() {
       second_visit_ready_ms: Math.round(second.ms),
       second_visit_wasm_model_bytes: sum(second.served.filter((s) => isWasmOrModel(s.path))),
       second_visit_hashed_revalidations: second.served.filter((s) => HASHED_FILE.test(s.path)).length,
+      first_capture_extra_bytes: statSync(join(DIST, 'models', `${publishedAssetName('fr_liveness.onnx')}.br`)).size,
       throttle: { download_mbit: THROTTLE.downloadMbit, latency_ms: THROTTLE.latencyMs },
       runtime: first.runtime,
       files: first.served.map((s) => ({ path: s.path, status: s.status, bytes: s.bytes, encoding: s.encoding, cache_control: sdkCacheControl(s.path) })),

@@ -75,7 +75,7 @@ window.run = async ({ enrollNonce, checkNonce }) => {
 };`,
   );
   const { build } = await import('vite');
-  await build({ root: app, configFile: false, logLevel: 'warn', build: { outDir: join(project, 'app-dist'), target: 'es2022' } });
+  await build({ root: app, configFile: false, logLevel: 'warn', build: { outDir: join(project, 'app-dist'), emptyOutDir: true, target: 'es2022' } });
   // The platform serves the package's dist/ as its SDK assets folder.
   const site = await serveStatic({ mounts: { '/presenza/': join(installed, 'dist'), '/': join(project, 'app-dist') }, isolated: true });
   try {
@@ -169,7 +169,9 @@ export const noScore = (r: PresenzaCheckResult) => r.score;
         module: 'nodenext',
         moduleResolution: 'nodenext',
         lib: ['es2022', 'dom', 'dom.iterable'],
+        // Our .d.ts files are checked too; TypeScript's own lib files need no checking here.
         skipLibCheck: false,
+        skipDefaultLibCheck: true,
         types: ['node'],
         typeRoots: [join(ROOT, 'node_modules', '@types')],
       },
