@@ -8,8 +8,8 @@
  *
  *   npm run bench:download -- [--json]
  *
- * Bytes are counted where they leave the servers (response bodies as sent, i.e. compressed, plus
- * headers), so they include the worker's fetches. With --json the last line is one JSON object:
+ * Bytes are counted where they leave the CDN (response bodies as sent, i.e. compressed, plus
+ * headers), so they include the worker's fetches; the platform's own page is not counted. With --json the last line is one JSON object:
  * first_visit_bytes, second_visit_bytes, first_visit_requests, second_visit_requests,
  * first_visit_ready_ms, second_visit_ready_ms, second_visit_wasm_model_bytes,
  * second_visit_hashed_revalidations, first_capture_extra_bytes (the anti-spoof model, which the first
