@@ -6,12 +6,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import manifest from '../models/manifest.json' with { type: 'json' };
 import { HASHED_FILE as SERVED_AS_HASHED } from '../service/sdkAssets.js';
 import { publishedAssetName } from '../workers/runtime/assets.js';
+// @ts-expect-error: plain ES module without type declarations (the build runs it before any compile).
 import { HASHED_FILE, hashedAssetName, subresourceIntegrity, writeCompressedSiblings } from './cdnAssets.mjs';
 
 describe('content-hashed names', () => {
   it('are the names the worker asks for, and the service serves them as immutable', () => {
     for (const { file, sha256 } of manifest.files) {
-      const name = hashedAssetName(file, sha256);
+      const name = hashedAssetName(file, sha256) as string;
       expect(publishedAssetName(file)).toBe(name);
       expect(name).toMatch(HASHED_FILE);
       expect(name).toMatch(SERVED_AS_HASHED);
@@ -34,7 +35,7 @@ describe('writeCompressedSiblings', () => {
     const file = join(dir, 'a.js');
     const text = 'export const x = 1;\n'.repeat(500);
     writeFileSync(file, text);
-    const [size] = await writeCompressedSiblings([file], join(dir, 'cache'));
+    const [size] = (await writeCompressedSiblings([file], join(dir, 'cache'))) as { bytes: number; br: number }[];
     expect(brotliDecompressSync(readFileSync(`${file}.br`)).toString()).toBe(text);
     expect(gunzipSync(readFileSync(`${file}.gz`)).toString()).toBe(text);
     expect(size).toMatchObject({ bytes: text.length });
