@@ -12,7 +12,9 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['src/**/*.test.ts', 'workers/**/*.test.ts', 'service/**/*.test.ts', 'testing/**/*.test.ts', 'tools/**/*.test.ts', 'bench/**/*.test.ts', 'scripts/**/*.test.ts', 'demo/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'workers/**/*.test.ts', 'service/**/*.test.ts', 'testing/**/*.test.ts', 'tools/**/*.test.ts', 'bench/**/*.test.ts', 'scripts/**/*.test.ts', 'demo/**/*.test.ts', 'compliance/**/*.test.ts'],
     environment: 'node',
+    // Service tests run many database round trips on PostgreSQL; two busy cores can make one take seconds.
+    testTimeout: 30_000,
   },
 });

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SDK_DIR } from '../service/app.js';
-import { limitsFromEnv, trustProxyFromEnv } from '../service/config.js';
+import { limitsFromEnv, operationsFromEnv, trustProxyFromEnv } from '../service/config.js';
 import { startService } from '../service/main.js';
 import { DEMO_ISSUER, loadOrCreatePlatformKey, platformJwks, registerDemoPlatform } from './platform.js';
 
@@ -38,6 +38,7 @@ const { config, db } = await startService({
   host,
   databaseUrl: process.env.DATABASE_URL,
   sqliteFile: process.env.PRESENZA_SQLITE,
+  operations: operationsFromEnv(process.env),
   publicDir: join(here, 'public'),
   extend: async (app) => {
     await registerDemoPlatform(app, { key, audience: new URL(publicUrl).origin, allowedOrigins: [new URL(publicUrl).origin, ...allowedOrigins] });

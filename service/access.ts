@@ -26,7 +26,7 @@ export interface RouteRule {
   readonly url: string;
   /** Roles allowed, each with the ownership it needs. Absent role: refused. */
   readonly roles: Partial<Record<Role, Ownership>>;
-  /** Open without a session (only the launch-token exchange). */
+  /** Open without a session (the launch-token exchange and the health probes). */
   readonly public?: true;
   /** What the route does, for the README table. */
   readonly what: string;
@@ -34,6 +34,8 @@ export interface RouteRule {
 
 /** The table. */
 export const ROUTES = [
+  { method: 'GET', url: '/health/live', roles: {}, public: true, what: 'liveness probe: the process answers' },
+  { method: 'GET', url: '/health/ready', roles: {}, public: true, what: 'readiness probe: database and event notifications up, not shutting down' },
   { method: 'POST', url: '/api/launch', roles: {}, public: true, what: 'exchange a launch token for a session' },
   { method: 'GET', url: '/api/session', roles: { student: 'any', teacher: 'any', auditor: 'any' }, what: 'who am I, and my CSRF token' },
   { method: 'POST', url: '/api/session/end', roles: { student: 'any', teacher: 'any', auditor: 'any' }, what: 'sign out (revoke the session)' },
@@ -46,10 +48,11 @@ export const ROUTES = [
   { method: 'POST', url: '/api/lessons/:lessonId/join', roles: { student: 'lessonInvited' }, what: 'join a lesson' },
   { method: 'POST', url: '/api/lessons/:lessonId/end', roles: { teacher: 'lessonOwner' }, what: 'end a lesson' },
   { method: 'POST', url: '/api/lessons/:lessonId/checks', roles: { teacher: 'lessonOwner' }, what: 'fire a check now or at a random moment' },
-  { method: 'GET', url: '/api/lessons/:lessonId/attendance', roles: { teacher: 'lessonOwner' }, what: 'attendance of the lesson' },
+  { method: 'GET', url: '/api/lessons/:lessonId/attendance', roles: { teacher: 'lessonOwner' }, what: 'attendance of the lesson (every check, or one with ?checkId=)' },
+  { method: 'GET', url: '/api/lessons/:lessonId/checks', roles: { teacher: 'lessonOwner' }, what: 'every check of the lesson with its counts' },
   { method: 'GET', url: '/api/lessons/:lessonId/attendance.csv', roles: { teacher: 'lessonOwner' }, what: 'attendance as CSV' },
-  { method: 'GET', url: '/api/lessons/:lessonId/events', roles: { teacher: 'lessonOwner' }, what: 'teacher event stream (SSE)' },
-  { method: 'GET', url: '/api/lessons/:lessonId/me/events', roles: { student: 'lessonMember' }, what: 'my check requests in the lesson (SSE)' },
+  { method: 'GET', url: '/api/lessons/:lessonId/events', roles: { teacher: 'lessonOwner' }, what: 'teacher event stream (SSE: snapshot, then one event per change; resumes with Last-Event-ID)' },
+  { method: 'GET', url: '/api/lessons/:lessonId/me/events', roles: { student: 'lessonMember' }, what: 'my check requests and results in the lesson (SSE; resumes with Last-Event-ID)' },
   { method: 'GET', url: '/api/lessons/:lessonId/enrollments', roles: { teacher: 'lessonOwner' }, what: 'pending device keys of the lesson’s students' },
   {
     method: 'POST',

@@ -7,6 +7,7 @@
  * `unsafe-inline`, frame-ancestors, HSTS over HTTPS) and COOP/COEP so the SDK's WASM backend
  * gets two threads. Logs are structured (pino) and carry no cookie, token, name or address.
  */
+import { randomUUID } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -18,10 +19,10 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import { owns, ROUTES, type RouteRule } from './access.js';
 import { Attendance, MAX_RANDOM_DELAY_MINUTES } from './attendance.js';
 import { readAudit, verifyAuditChain } from './audit.js';
-import { resolveConfig, type ResolvedConfig, type ServiceConfig } from './config.js';
+import { defaultInstanceId, resolveConfig, type ResolvedConfig, type ServiceConfig } from './config.js';
 import type { Db } from './db.js';
 import { ServiceError } from './errors.js';
-import { EventHub, studentChannel, teacherChannel } from './events.js';
+import { EventHub, lessonChannel, parseLastEventId, studentChannel, teacherChannel, type SnapshotMessage } from './events.js';
 import { LaunchVerifier } from './launch.js';
 import { registerSdkAssets } from './sdkAssets.js';
 import { CSRF_HEADER, csrfMatches, sessionCookieName, Sessions, type Session } from './sessions.js';
@@ -61,13 +62,22 @@ export interface AppOptions {
   readonly now?: () => number;
   /** Structured logs: to this stream, or stdout when `true`; off by default. */
   readonly log?: boolean | Writable;
+  /** Names this instance in every log line (default: host name and process id). */
+  readonly instanceId?: string;
 }
 
-/** Pino options: no cookie, CSRF token, query string or client address in any line. */
-function loggerOptions(log: AppOptions['log']): FastifyServerOptions['logger'] {
+/** A request id a load balancer may pass in `X-Request-Id` (else one is made): short, no spaces or controls. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * Pino options: every line names the instance; no cookie, CSRF token, query string or client
+ * address in any line.
+ */
+function loggerOptions(log: AppOptions['log'], instance: string): FastifyServerOptions['logger'] {
   if (!log) return false;
   return {
     level: 'info',
+    base: { instance },
     ...(log === true ? {} : { stream: log }),
     redact: { paths: ['req.headers.cookie', 'req.headers.authorization', `req.headers["${CSRF_HEADER}"]`, 'res.headers["set-cookie"]'], censor: '[redacted]' },
     serializers: {
@@ -78,22 +88,40 @@ function loggerOptions(log: AppOptions['log']): FastifyServerOptions['logger'] {
 }
 
 /** Builds the service (not listening yet). */
-export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; attendance: Attendance; config: ResolvedConfig; sessions: Sessions }> {
+export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   const config = resolveConfig(options.config);
   const now = options.now ?? Date.now;
   const { db } = options;
-  const events = new EventHub();
-  const attendance = new Attendance(db, events, { now, keysPerStudent: config.limits.keysPerStudent, auditRetentionMs: config.limits.auditRetentionMs });
   const sessions = new Sessions(db, config.limits.sessionMs, now);
   const launches = new LaunchVerifier(config.trustedIssuers, config.launchAudience, now);
   const cookieName = sessionCookieName(config.secure);
+  let draining = false;
 
   const app = Fastify({
-    logger: loggerOptions(options.log),
+    logger: loggerOptions(options.log, options.instanceId ?? defaultInstanceId()),
+    // Follow one request through the load balancer's logs and ours.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.trustProxy,
     // Refuse unknown fields instead of silently dropping them.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+  });
+
+  const events = new EventHub(db, app.log);
+  const attendance = new Attendance(db, {
+    now,
+    keysPerStudent: config.limits.keysPerStudent,
+    auditRetentionMs: config.limits.auditRetentionMs,
+    onEvents: () => void events.wake(),
+    log: app.log,
+  });
+  await events.start();
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
   });
 
   await app.register(fastifyCookie);
@@ -233,19 +261,39 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
   const me = (request: FastifyRequest) => request.session!;
   const actor = (request: FastifyRequest) => ({ id: me(request).userId, role: me(request).role });
 
-  /** Opens an SSE stream for the session's user, within the per-user cap, with the security headers. */
-  const stream = (request: FastifyRequest, reply: FastifyReply, channel: string, first: { event: string; data: unknown }[]) => {
+  /**
+   * Opens an SSE stream for the session's user, within the per-user cap, with the security
+   * headers: resumed after the browser's `Last-Event-ID`, or started from `snapshot`.
+   */
+  const stream = async (request: FastifyRequest, reply: FastifyReply, channels: string[], snapshot: () => Promise<SnapshotMessage[]>) => {
     const userId = me(request).userId;
     if (events.openStreams(userId) >= config.limits.streamsPerUser) throw new ServiceError(429, 'too_many_streams', 'too many open event streams');
     const headers = reply.getHeaders();
     reply.hijack();
-    events.subscribe(channel, reply.raw, { userId, headers, first });
+    await events.subscribe(channels, reply.raw, { userId, headers, lastEventId: parseLastEventId(request.headers['last-event-id']), snapshot });
+  };
+
+  /** Whether this instance should get traffic: not shutting down, database answering, notifications arriving. */
+  const readiness = async (): Promise<{ ready: boolean; checks: Record<string, boolean> }> => {
+    const database = await db.get('SELECT 1 AS ok').then(
+      () => true,
+      () => false,
+    );
+    const checks = { accepting: !draining, database, notifications: events.connected };
+    return { ready: Object.values(checks).every(Boolean), checks };
   };
 
   type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   const lessonParam = params({ lessonId: id('l') });
   const checkParam = params({ checkId: id('c') });
   const handlers: Record<string, { schema?: object; handler: Handler }> = {
+    'GET /health/live': { handler: async () => ({ status: 'live' }) },
+    'GET /health/ready': {
+      handler: async (_request, reply) => {
+        const { ready, checks } = await readiness();
+        return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
+      },
+    },
     'POST /api/launch': {
       schema: { body: body({ token: jws }) },
       handler: async (request, reply) => {
@@ -309,18 +357,22 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       },
     },
     'POST /api/lessons/:lessonId/checks': {
-      schema: { params: lessonParam, body: body({ withinMinutes: { type: 'integer', minimum: 0, maximum: MAX_RANDOM_DELAY_MINUTES } }) },
+      schema: { params: lessonParam, body: body({ withinMinutes: { type: 'number', minimum: 0, maximum: MAX_RANDOM_DELAY_MINUTES } }) },
       handler: async (request) =>
         attendance.triggerCheck(me(request).userId, (request.params as { lessonId: string }).lessonId, (request.body as { withinMinutes: number }).withinMinutes),
     },
     'GET /api/lessons/:lessonId/attendance': {
-      schema: { params: lessonParam },
+      schema: { params: lessonParam, querystring: { type: 'object', additionalProperties: false, properties: { checkId: id('c') } } },
       handler: async (request) => {
         const { lessonId } = request.params as { lessonId: string };
-        const result = await attendance.attendance(lessonId);
+        const result = await attendance.attendance(lessonId, (request.query as { checkId?: string }).checkId);
         await attendance.recordAccess(actor(request), 'attendance.viewed', lessonId);
         return result;
       },
+    },
+    'GET /api/lessons/:lessonId/checks': {
+      schema: { params: lessonParam },
+      handler: async (request) => ({ checks: await attendance.checkHistory((request.params as { lessonId: string }).lessonId) }),
     },
     'GET /api/lessons/:lessonId/attendance.csv': {
       schema: { params: lessonParam },
@@ -339,25 +391,16 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       schema: { params: lessonParam },
       handler: async (request, reply) => {
         const { lessonId } = request.params as { lessonId: string };
-        const [snapshot, pending] = await Promise.all([attendance.attendance(lessonId), attendance.pendingEnrollments(lessonId)]);
         await attendance.recordAccess(actor(request), 'attendance.viewed', lessonId);
-        stream(request, reply, teacherChannel(lessonId), [
-          { event: 'attendance', data: snapshot },
-          { event: 'enrollments', data: pending },
-        ]);
+        await stream(request, reply, [teacherChannel(lessonId), lessonChannel(lessonId)], () => attendance.teacherSnapshot(lessonId));
       },
     },
     'GET /api/lessons/:lessonId/me/events': {
       schema: { params: lessonParam },
       handler: async (request, reply) => {
         const { lessonId } = request.params as { lessonId: string };
-        const open = await attendance.openChecks(lessonId, me(request).userId);
-        stream(
-          request,
-          reply,
-          studentChannel(lessonId, me(request).userId),
-          open.map((check) => ({ event: 'check', data: check })),
-        );
+        const studentId = me(request).userId;
+        await stream(request, reply, [studentChannel(lessonId, studentId), lessonChannel(lessonId)], () => attendance.studentSnapshot(lessonId, studentId));
       },
     },
     'GET /api/lessons/:lessonId/enrollments': {
@@ -414,10 +457,12 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
       method: rule.method,
       url: rule.url,
       ...(route.schema ? { schema: route.schema } : {}),
-      // The launch exchange is limited per address; everything else per user once signed in.
+      // The launch exchange is limited per address; everything else per user once signed in;
+      // the load balancer's health probes not at all.
       config: {
-        rateLimit:
-          rule.url === '/api/launch'
+        rateLimit: rule.url.startsWith('/health/')
+          ? false
+          : rule.url === '/api/launch'
             ? { max: config.limits.launchesPerMinute, timeWindow: 60_000, keyGenerator: (r: FastifyRequest) => r.ip }
             : { max: config.limits.requestsPerMinute, timeWindow: 60_000, keyGenerator: (r: FastifyRequest) => r.session?.userId ?? `ip:${r.ip}` },
       },
@@ -425,12 +470,34 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     });
   }
 
-  // SSE streams are hijacked responses: end them before the server waits for its connections.
+  // SSE streams are hijacked responses: end them before the server waits for its connections
+  // (their browsers reconnect to another instance and resume).
   app.addHook('preClose', async () => {
-    attendance.close();
+    draining = true;
     events.closeAll();
   });
-  return { app, attendance, config, sessions };
+  app.addHook('onClose', async () => events.stop());
+  return {
+    app,
+    attendance,
+    config,
+    sessions,
+    events,
+    drain: () => {
+      draining = true;
+    },
+  };
+}
+
+/** What {@link buildApp} returns. */
+export interface BuiltApp {
+  app: FastifyInstance;
+  attendance: Attendance;
+  config: ResolvedConfig;
+  sessions: Sessions;
+  events: EventHub;
+  /** Marks the instance as shutting down: readiness answers 503 from now on. */
+  drain(): void;
 }
 
 /** Where the SQLite file lives by default (the demo's data folder). */

@@ -6,13 +6,14 @@
  * Who may call what is decided before these methods run (see access.ts): they take the acting
  * user's id from the session, never from a request body.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createChallenge, isPresenzaError, verifyCheck, verifyEnrollment, type EcPublicJwk, type NonceStore } from 'presenza/server';
 import { appendAudit, purgeAudit, type Actor } from './audit.js';
 import { DEFAULT_LIMITS } from './config.js';
 import type { Db } from './db.js';
 import { ServiceError } from './errors.js';
-import { studentChannel, teacherChannel, type EventBus } from './events.js';
+import { appendEvents, type NewEvent } from './eventLog.js';
+import { lessonChannel, studentChannel, teacherChannel, type SnapshotMessage } from './events.js';
 
 /** How long a student has to answer a check. */
 export const CHECK_WINDOW_MS = 120_000;
@@ -22,6 +23,8 @@ export const ENROLLMENT_NONCE_TTL_MS = 10 * 60_000;
 export const COURSE_RETENTION_MS = 90 * 86_400_000;
 /** Longest wait for a check at a random moment. */
 export const MAX_RANDOM_DELAY_MINUTES = 60;
+/** Rows per multi-row INSERT when a check is fired (under both engines' parameter limits). */
+const ROWS_PER_INSERT = 400;
 
 /** Attendance state of one student for one check. */
 export type AttendanceStatus =
@@ -44,16 +47,40 @@ export interface AttendanceCounts {
   alternative: number;
 }
 
-/** One line of the teacher's list. */
-export interface AttendanceLine {
+/**
+ * One student's state for one check: the teacher stream's `line` event, sent on every change
+ * (about 200 bytes, whatever the size of the class).
+ */
+export interface LineDelta {
   checkId: string;
   studentId: string;
-  displayName: string;
   status: AttendanceStatus;
   method: string | null;
   outcome: string | null;
   reason: string | null;
   updatedAt: number;
+}
+
+/** One line of the teacher's list, with the student's name. */
+export interface AttendanceLine extends LineDelta {
+  displayName: string;
+}
+
+/** A student of a lesson, as the teacher's roster shows them (the teacher stream's `student` event). */
+export interface RosterEntry {
+  studentId: string;
+  displayName: string;
+  joinedAt: number;
+}
+
+/** One check of a lesson with its counts (the teacher stream's `check` event, and the history). */
+export interface CheckSummary {
+  checkId: string;
+  opensAt: number;
+  closesAt: number;
+  /** Students asked. */
+  students: number;
+  counts: AttendanceCounts;
 }
 
 const COUNT_OF: Record<AttendanceStatus, keyof AttendanceCounts | null> = {
@@ -115,9 +142,17 @@ class StudentNonceStore implements NonceStore {
   }
 }
 
+/** Where the attendance logic reports what operators follow (Fastify's logger fits); ids and codes only. */
+export interface AttendanceLogger {
+  info(details: object, message: string): void;
+}
+
 /** Options of {@link Attendance}. */
 export interface AttendanceOptions {
   readonly now?: () => number;
+  /** Called after a transaction that appended events commits (the local hub reads them at once). */
+  readonly onEvents?: () => void;
+  readonly log?: AttendanceLogger;
   /** Device keys (active and pending) per student. */
   readonly keysPerStudent?: number;
   /** How long the audit log is kept. */
@@ -129,19 +164,35 @@ const SYSTEM: Actor = { id: null, role: 'system' };
 
 /** The attendance service. */
 export class Attendance {
-  private readonly timers = new Set<NodeJS.Timeout>();
   private readonly now: () => number;
   private readonly keysPerStudent: number;
   private readonly auditRetentionMs: number;
+  private readonly onEvents: () => void;
+  private readonly log: AttendanceLogger | undefined;
 
   constructor(
     private readonly db: Db,
-    readonly events: EventBus,
     options: AttendanceOptions = {},
   ) {
     this.now = options.now ?? Date.now;
     this.keysPerStudent = options.keysPerStudent ?? DEFAULT_LIMITS.keysPerStudent;
     this.auditRetentionMs = options.auditRetentionMs ?? DEFAULT_LIMITS.auditRetentionMs;
+    this.onEvents = options.onEvents ?? (() => undefined);
+    this.log = options.log;
+  }
+
+  /** Runs `work` in one transaction with the events it appends; tells the hub once it has committed. */
+  private async withEvents<T>(work: (tx: Db, emit: (event: NewEvent) => void) => Promise<T>): Promise<T> {
+    let appended = false;
+    const result = await this.db.transaction(async (tx) => {
+      const events: NewEvent[] = [];
+      const value = await work(tx, (event) => events.push(event));
+      await appendEvents(tx, this.now(), events);
+      appended = events.length > 0;
+      return value;
+    });
+    if (appended) this.onEvents();
+    return result;
   }
 
   /** The student's device keys and whether one is active. */
@@ -194,7 +245,7 @@ export class Attendance {
     if (!issued) throw new ServiceError(409, 'no_challenge', 'no open enrollment challenge for this student');
     const keyId = `k-${randomUUID()}`;
     // Verified, nonce consumed and key stored in one transaction: both or neither.
-    const { verified, status } = await this.db.transaction(async (tx) => {
+    const { verified, status } = await this.withEvents(async (tx, emit) => {
       // One enrollment per student at a time (SQLite serialises transactions already).
       if (tx.engine === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(hashtext(?))', [`enroll:${studentId}`]);
       await this.requireRoomForKey(studentId, tx);
@@ -217,19 +268,11 @@ export class Attendance {
       await appendAudit(tx, this.now(), { id: studentId, role: 'student' }, status === 'active' ? 'enrollment.registered' : 'enrollment.pending', {
         targetId: keyId,
       });
+      // The teacher view of every live lesson of the student shows that a new device waits.
+      if (status === 'pending') for (const lessonId of await liveLessonsOf(tx, studentId)) emit(enrollmentEvent(lessonId, keyId, studentId, 'pending'));
       return { verified, status };
     });
-    if (status === 'pending') await this.announceEnrollment(studentId, keyId);
     return { enrollmentId: verified.enrollmentId, keyId, status };
-  }
-
-  /** Tells the teacher view of every live lesson of the student that a re-enrollment waits. */
-  private async announceEnrollment(studentId: string, keyId: string): Promise<void> {
-    const lessons = await this.db.all<{ lesson_id: string }>(
-      `SELECT ls.lesson_id FROM lesson_students ls JOIN lessons l ON l.id = ls.lesson_id WHERE ls.student_id = ? AND l.status = 'live'`,
-      [studentId],
-    );
-    for (const { lesson_id } of lessons) this.events.publish(teacherChannel(lesson_id), 'enrollment', { keyId, studentId });
   }
 
   /** A student revokes one of their device keys (active or pending). */
@@ -263,7 +306,7 @@ export class Attendance {
 
   /** The teacher of a lesson approves a pending device key of one of its students. */
   async approveEnrollment(teacherId: string, lessonId: string, keyId: string): Promise<{ keyId: string; status: 'active' }> {
-    await this.db.transaction(async (tx) => {
+    await this.withEvents(async (tx, emit) => {
       const key = await tx.get<{ status: string; student_id: string }>(
         `SELECT k.status, k.student_id FROM device_keys k JOIN lesson_students ls ON ls.student_id = k.student_id AND ls.lesson_id = ? WHERE k.id = ?`,
         [lessonId, keyId],
@@ -272,6 +315,7 @@ export class Attendance {
       if (key.status !== 'pending') throw new ServiceError(409, 'not_pending', 'this device key is not waiting for approval');
       await tx.run(`UPDATE device_keys SET status = 'active', approved_at = ?, approved_by = ? WHERE id = ? AND status = 'pending'`, [this.now(), teacherId, keyId]);
       await appendAudit(tx, this.now(), { id: teacherId, role: 'teacher' }, 'enrollment.approved', { lessonId, targetId: keyId, detail: { student: key.student_id } });
+      emit(enrollmentEvent(lessonId, keyId, key.student_id, 'active'));
     });
     return { keyId, status: 'active' };
   }
@@ -294,13 +338,15 @@ export class Attendance {
     return { lessonId };
   }
 
-  /** Ends a lesson: no more checks can be triggered. */
+  /** Ends a lesson: no more checks can be triggered, scheduled ones are dropped, everyone in it is told. */
   async endLesson(teacherId: string, lessonId: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await tx.run(`UPDATE lessons SET status = 'ended', ended_at = ? WHERE id = ? AND status = 'live'`, [this.now(), lessonId]);
+    await this.withEvents(async (tx, emit) => {
+      const ended = await tx.run(`UPDATE lessons SET status = 'ended', ended_at = ? WHERE id = ? AND status = 'live'`, [this.now(), lessonId]);
+      if (ended !== 1) return;
+      await tx.run('DELETE FROM scheduled_checks WHERE lesson_id = ? AND fired_at IS NULL', [lessonId]);
       await appendAudit(tx, this.now(), { id: teacherId, role: 'teacher' }, 'lesson.ended', { lessonId });
+      emit({ channel: lessonChannel(lessonId), type: 'lesson', data: { lessonId, status: 'ended' } });
     });
-    this.events.publish(teacherChannel(lessonId), 'lesson', { status: 'ended' });
   }
 
   /** Lesson details for the pages. */
@@ -312,24 +358,27 @@ export class Attendance {
   /** Adds a student to a lesson (idempotent). */
   async join(lessonId: string, studentId: string): Promise<void> {
     const lesson = await this.requireLesson(lessonId);
-    const joined = await this.db.transaction(async (tx) => {
+    await this.withEvents(async (tx, emit) => {
+      const joinedAt = this.now();
       const changed = await tx.run(
         `INSERT INTO lesson_students (lesson_id, student_id, joined_at) VALUES (?, ?, ?) ON CONFLICT (lesson_id, student_id) DO NOTHING`,
-        [lessonId, studentId, this.now()],
+        [lessonId, studentId, joinedAt],
       );
-      if (changed === 1) await appendAudit(tx, this.now(), { id: studentId, role: 'student' }, 'lesson.joined', { lessonId });
-      return changed === 1;
+      if (changed !== 1) return;
+      await appendAudit(tx, this.now(), { id: studentId, role: 'student' }, 'lesson.joined', { lessonId });
+      const user = await tx.get<{ display_name: string }>('SELECT display_name FROM users WHERE id = ?', [studentId]);
+      const entry: RosterEntry = { studentId, displayName: user?.display_name ?? '', joinedAt };
+      emit({ channel: teacherChannel(lessonId), type: 'student', data: entry });
+      // A student joining with a key already pending shows up in the teacher's list.
+      const pending = await tx.get<{ id: string }>(`SELECT id FROM device_keys WHERE student_id = ? AND status = 'pending' LIMIT 1`, [studentId]);
+      if (pending && lesson.status === 'live') emit(enrollmentEvent(lessonId, pending.id, studentId, 'pending'));
     });
-    if (!joined) return;
-    // A student joining with a key already pending shows up in the teacher's list.
-    const pending = await this.db.get<{ id: string }>(`SELECT id FROM device_keys WHERE student_id = ? AND status = 'pending' LIMIT 1`, [studentId]);
-    if (pending && lesson.status === 'live') this.events.publish(teacherChannel(lessonId), 'enrollment', { keyId: pending.id, studentId });
-    await this.publishAttendance(lessonId);
   }
 
   /**
    * Asks every student of the lesson for a check, now (`withinMinutes` 0) or at a random moment
-   * within `withinMinutes`. Returns when it will fire.
+   * within `withinMinutes`. A later check is stored, not kept in a timer: whichever instance is up
+   * fires it, once (see {@link fireDueChecks}). Returns when it will fire.
    */
   async triggerCheck(teacherId: string, lessonId: string, withinMinutes: number): Promise<{ firesAt: number }> {
     const lesson = await this.requireLesson(lessonId);
@@ -340,38 +389,83 @@ export class Attendance {
       await this.fireCheck(lessonId, teacher);
       return { firesAt: this.now() };
     }
-    await appendAudit(this.db, this.now(), teacher, 'check.scheduled', { lessonId, detail: { withinMinutes } });
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      void this.fireCheck(lessonId, SYSTEM).catch(() => undefined);
-    }, delay);
-    this.timers.add(timer);
-    return { firesAt: this.now() + delay };
+    const scheduleId = `s-${randomUUID()}`;
+    const firesAt = this.now() + delay;
+    await this.db.transaction(async (tx) => {
+      await tx.run('INSERT INTO scheduled_checks (id, lesson_id, requested_by, fire_at, created_at) VALUES (?, ?, ?, ?, ?)', [
+        scheduleId,
+        lessonId,
+        teacherId,
+        firesAt,
+        this.now(),
+      ]);
+      await appendAudit(tx, this.now(), teacher, 'check.scheduled', { lessonId, targetId: scheduleId, detail: { withinMinutes } });
+    });
+    this.log?.info({ lesson: lessonId, schedule: scheduleId, firesAt }, 'check scheduled');
+    return { firesAt };
   }
 
-  /** Opens a check in one transaction: one nonce and one pending attendance line per student; then sends it over SSE. */
+  /** Opens a check now, in one transaction (see {@link openCheck}), and tells every student of the lesson. */
   async fireCheck(lessonId: string, actor: Actor = SYSTEM): Promise<{ checkId: string; students: number }> {
+    const { checkId, students } = await this.withEvents((tx, emit) => this.openCheck(tx, emit, lessonId, actor));
+    if (!checkId) throw new ServiceError(409, 'lesson_ended', 'the lesson has ended');
+    this.log?.info({ lesson: lessonId, check: checkId, students, trigger: actor.role }, 'check fired');
+    return { checkId, students };
+  }
+
+  /**
+   * Fires the scheduled checks that are due, each in its own transaction with its schedule row
+   * locked (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite runs one writer): several instances
+   * share the work and each check fires exactly once. Returns how many were due.
+   */
+  async fireDueChecks(): Promise<number> {
+    const skipLocked = this.db.engine === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+    for (let due = 0; ; due++) {
+      const fired = await this.withEvents(async (tx, emit) => {
+        const schedule = await tx.get<{ id: string; lesson_id: string }>(
+          `SELECT id, lesson_id FROM scheduled_checks WHERE fired_at IS NULL AND fire_at <= ? ORDER BY fire_at LIMIT 1${skipLocked}`,
+          [this.now()],
+        );
+        if (!schedule) return null;
+        const opened = await this.openCheck(tx, emit, schedule.lesson_id, SYSTEM);
+        await tx.run('UPDATE scheduled_checks SET fired_at = ?, check_id = ? WHERE id = ?', [this.now(), opened.checkId, schedule.id]);
+        return { ...opened, schedule: schedule.id, lessonId: schedule.lesson_id };
+      });
+      if (!fired) return due;
+      this.log?.info({ lesson: fired.lessonId, schedule: fired.schedule, check: fired.checkId, students: fired.students, trigger: 'schedule' }, 'check fired');
+    }
+  }
+
+  /**
+   * Inside `tx`: one check, one nonce and one pending attendance line per student of the live
+   * lesson, the audit entry, and the events (each student's request with its nonce, the check for
+   * the teacher). All of it commits or none of it: a crash never leaves a class half asked.
+   */
+  private async openCheck(tx: Db, emit: (event: NewEvent) => void, lessonId: string, actor: Actor): Promise<{ checkId: string | null; students: number }> {
+    // Serialises with the end of the lesson and with other checks of it.
+    const live = await tx.get(`SELECT id FROM lessons WHERE id = ? AND status = 'live'${tx.engine === 'postgres' ? ' FOR UPDATE' : ''}`, [lessonId]);
+    if (!live) return { checkId: null, students: 0 };
     const checkId = `c-${randomUUID()}`;
     const opensAt = this.now();
     const closesAt = opensAt + CHECK_WINDOW_MS;
-    const asked = await this.db.transaction(async (tx) => {
-      const live = await tx.get(`SELECT id FROM lessons WHERE id = ? AND status = 'live'`, [lessonId]);
-      if (!live) return null;
-      await tx.run('INSERT INTO checks (id, lesson_id, opens_at, closes_at) VALUES (?, ?, ?, ?)', [checkId, lessonId, opensAt, closesAt]);
-      const students = await tx.all<{ student_id: string }>('SELECT student_id FROM lesson_students WHERE lesson_id = ?', [lessonId]);
-      const asked: { studentId: string; nonce: string }[] = [];
-      for (const { student_id } of students) {
-        const nonce = createChallenge();
-        await this.issueNonce(tx, nonce, student_id, 'check', student_id, checkId, closesAt);
-        await tx.run(`INSERT INTO attendance (check_id, student_id, status, updated_at) VALUES (?, ?, 'pending', ?)`, [checkId, student_id, opensAt]);
-        asked.push({ studentId: student_id, nonce });
-      }
-      await appendAudit(tx, this.now(), actor, 'check.fired', { lessonId, targetId: checkId, detail: { students: asked.length } });
-      return asked;
-    });
-    if (!asked) return { checkId, students: 0 };
-    for (const { studentId, nonce } of asked) this.events.publish(studentChannel(lessonId, studentId), 'check', { checkId, nonce, closesAt });
-    await this.publishAttendance(lessonId);
+    await tx.run('INSERT INTO checks (id, lesson_id, opens_at, closes_at) VALUES (?, ?, ?, ?)', [checkId, lessonId, opensAt, closesAt]);
+    const students = (await tx.all<{ student_id: string }>('SELECT student_id FROM lesson_students WHERE lesson_id = ?', [lessonId])).map((r) => r.student_id);
+    const asked = students.map((studentId) => ({ studentId, nonce: createChallenge() }));
+    for (let start = 0; start < asked.length; start += ROWS_PER_INSERT) {
+      const rows = asked.slice(start, start + ROWS_PER_INSERT);
+      await tx.run(
+        `INSERT INTO nonces (nonce, student_id, purpose, subject, check_id, issued_at, expires_at) VALUES ${rows.map(() => `(?, ?, 'check', ?, ?, ?, ?)`).join(', ')}`,
+        rows.flatMap((r) => [r.nonce, r.studentId, r.studentId, checkId, opensAt, closesAt]),
+      );
+      await tx.run(
+        `INSERT INTO attendance (check_id, student_id, status, updated_at) VALUES ${rows.map(() => `(?, ?, 'pending', ?)`).join(', ')}`,
+        rows.flatMap((r) => [checkId, r.studentId, opensAt]),
+      );
+    }
+    await appendAudit(tx, this.now(), actor, 'check.fired', { lessonId, targetId: checkId, detail: { students: asked.length } });
+    for (const { studentId, nonce } of asked) emit({ channel: studentChannel(lessonId, studentId), type: 'check', data: { checkId, nonce, closesAt } });
+    const summary: CheckSummary = { checkId, opensAt, closesAt, students: asked.length, counts: { pending: asked.length, passed: 0, failed: 0, alternative: 0 } };
+    emit({ channel: teacherChannel(lessonId), type: 'check', data: summary });
     return { checkId, students: asked.length };
   }
 
@@ -394,38 +488,64 @@ export class Attendance {
    * keeps nothing but the outcome and asks the teacher to verify the student in person now.
    */
   async submitResult(checkId: string, studentId: string, assertion: string, audience: string): Promise<{ status: AttendanceStatus }> {
+    // The same assertion posted again (a retry after a lost response, on any instance) gets the
+    // same answer and changes nothing.
+    const digest = createHash('sha256').update(assertion).digest('hex');
+    const repeated = await this.recordedFrom(checkId, studentId, digest);
+    if (repeated) return repeated;
     const line = await this.openLine(checkId, studentId);
     const key = await this.keyNamedBy(studentId, assertion);
-    // The nonce is consumed in the same transaction that records the outcome: both or neither.
-    const { result, status } = await this.db.transaction(async (tx) => {
-      const result = await this.verified(() =>
-        verifyCheck(assertion, {
-          audience,
-          publicJwk: JSON.parse(key.public_jwk) as EcPublicJwk,
-          expectedNonce: line.nonce,
-          checkId,
-          enrollmentId: key.enrollment_id,
-          nonceStore: new StudentNonceStore(tx, studentId, this.now),
-          now: this.now(),
-        }),
-      );
-      const status: AttendanceStatus = result.outcome === 'pass' ? 'passed' : 'failed';
-      await tx.run(
-        `UPDATE attendance SET status = ?, method = 'biometric', outcome = ?, reason = ?, liveness = ?, updated_at = ? WHERE check_id = ? AND student_id = ?`,
-        [status, result.outcome, result.reason ?? null, result.liveness, this.now(), checkId, studentId],
-      );
-      await appendAudit(tx, this.now(), { id: studentId, role: 'student' }, 'check.answered', {
-        lessonId: line.lessonId,
-        targetId: checkId,
-        detail: { outcome: result.outcome, key: key.id },
+    try {
+      // The nonce is consumed in the same transaction that records the outcome: both or neither.
+      const { result, status } = await this.withEvents(async (tx, emit) => {
+        const result = await this.verified(() =>
+          verifyCheck(assertion, {
+            audience,
+            publicJwk: JSON.parse(key.public_jwk) as EcPublicJwk,
+            expectedNonce: line.nonce,
+            checkId,
+            enrollmentId: key.enrollment_id,
+            nonceStore: new StudentNonceStore(tx, studentId, this.now),
+            now: this.now(),
+          }),
+        );
+        const status: AttendanceStatus = result.outcome === 'pass' ? 'passed' : 'failed';
+        const delta: LineDelta = { checkId, studentId, status, method: 'biometric', outcome: result.outcome, reason: result.reason ?? null, updatedAt: this.now() };
+        await tx.run(
+          `UPDATE attendance SET status = ?, method = ?, outcome = ?, reason = ?, liveness = ?, result_digest = ?, updated_at = ? WHERE check_id = ? AND student_id = ?`,
+          [status, delta.method, delta.outcome, delta.reason, result.liveness, digest, delta.updatedAt, checkId, studentId],
+        );
+        await appendAudit(tx, this.now(), { id: studentId, role: 'student' }, 'check.answered', {
+          lessonId: line.lessonId,
+          targetId: checkId,
+          detail: { outcome: result.outcome, key: key.id },
+        });
+        // A failed check keeps nothing but the outcome; the teacher's row asks for an in-person check.
+        emit({ channel: teacherChannel(line.lessonId), type: 'line', data: delta });
+        return { result, status };
       });
-      return { result, status };
-    });
-    await this.publishAttendance(line.lessonId);
-    if (status === 'failed') {
-      this.events.publish(teacherChannel(line.lessonId), 'verify-in-person', { checkId, studentId, reason: result.reason ?? null });
+      this.log?.info({ check: checkId, outcome: result.outcome }, 'check result recorded');
+      return { status };
+    } catch (error) {
+      // A concurrent post of the same assertion won the nonce: answer as it was answered.
+      if (error instanceof ServiceError && error.code === 'ERR_REPLAYED') {
+        const recorded = await this.recordedFrom(checkId, studentId, digest);
+        if (recorded) return recorded;
+      }
+      throw error;
     }
-    return { status };
+  }
+
+  /** The status recorded from the assertion with this digest, if it was. */
+  private async recordedFrom(checkId: string, studentId: string, digest: string): Promise<{ status: AttendanceStatus } | null> {
+    const row = await this.db.get<{ status: AttendanceStatus }>('SELECT status FROM attendance WHERE check_id = ? AND student_id = ? AND result_digest = ?', [
+      checkId,
+      studentId,
+      digest,
+    ]);
+    if (!row) return null;
+    this.log?.info({ check: checkId }, 'check result repeated');
+    return { status: row.status };
   }
 
   /** The student's key an assertion names by its `sub` (read before verification, only to pick the key). */
@@ -455,24 +575,24 @@ export class Attendance {
   async chooseAlternative(checkId: string, studentId: string): Promise<{ status: AttendanceStatus }> {
     const line = await this.openLine(checkId, studentId);
     if (line.status === 'passed') throw new ServiceError(409, 'already_passed', 'this check was already passed');
-    await this.db.transaction(async (tx) => {
+    if (line.status === 'alternative_requested') return { status: line.status };
+    await this.withEvents(async (tx, emit) => {
+      const delta: LineDelta = { checkId, studentId, status: 'alternative_requested', method: 'alternative', outcome: null, reason: null, updatedAt: this.now() };
       await tx.run(
-        `UPDATE attendance SET status = 'alternative_requested', method = 'alternative', outcome = NULL, reason = NULL, liveness = NULL, updated_at = ?
-         WHERE check_id = ? AND student_id = ?`,
-        [this.now(), checkId, studentId],
+        `UPDATE attendance SET status = ?, method = ?, outcome = NULL, reason = NULL, liveness = NULL, updated_at = ? WHERE check_id = ? AND student_id = ?`,
+        [delta.status, delta.method, delta.updatedAt, checkId, studentId],
       );
       await appendAudit(tx, this.now(), { id: studentId, role: 'student' }, 'check.alternative_requested', { lessonId: line.lessonId, targetId: checkId });
+      emit({ channel: teacherChannel(line.lessonId), type: 'line', data: delta });
     });
-    await this.publishAttendance(line.lessonId);
-    this.events.publish(teacherChannel(line.lessonId), 'confirm-alternative', { checkId, studentId });
     return { status: 'alternative_requested' };
   }
 
-  /** The teacher confirms a student present (alternative, or in person after a failed check) or absent. */
+  /** The teacher confirms a student present (alternative, or in person after a failed check) or absent; the student is told. */
   async teacherConfirm(teacherId: string, checkId: string, studentId: string, present: boolean): Promise<{ status: AttendanceStatus }> {
-    const { status, lessonId } = await this.db.transaction(async (tx) => {
-      const row = await tx.get<{ status: AttendanceStatus; lesson_id: string }>(
-        'SELECT a.status, c.lesson_id FROM attendance a JOIN checks c ON c.id = a.check_id WHERE a.check_id = ? AND a.student_id = ?',
+    return this.withEvents(async (tx, emit) => {
+      const row = await tx.get<{ status: AttendanceStatus; method: string | null; outcome: string | null; reason: string | null; lesson_id: string }>(
+        'SELECT a.status, a.method, a.outcome, a.reason, c.lesson_id FROM attendance a JOIN checks c ON c.id = a.check_id WHERE a.check_id = ? AND a.student_id = ?',
         [checkId, studentId],
       );
       if (!row) throw new ServiceError(404, 'no_such_check', 'no such check for this student');
@@ -482,27 +602,25 @@ export class Attendance {
       else if (row.status === 'alternative_requested' || row.status === 'alternative_confirmed') status = 'alternative_confirmed';
       else if (row.status === 'failed' || row.status === 'pending' || row.status === 'absent') status = 'confirmed_in_person';
       else throw new ServiceError(409, 'nothing_to_confirm', 'this student is already confirmed');
-      const method = status === 'alternative_confirmed' ? 'alternative' : status === 'confirmed_in_person' ? 'in_person' : null;
-      await tx.run('UPDATE attendance SET status = ?, method = COALESCE(?, method), updated_at = ? WHERE check_id = ? AND student_id = ?', [
-        status,
-        method,
-        this.now(),
-        checkId,
-        studentId,
-      ]);
+      const method = status === 'alternative_confirmed' ? 'alternative' : status === 'confirmed_in_person' ? 'in_person' : row.method;
+      const delta: LineDelta = { checkId, studentId, status, method, outcome: row.outcome, reason: row.reason, updatedAt: this.now() };
+      await tx.run('UPDATE attendance SET status = ?, method = ?, updated_at = ? WHERE check_id = ? AND student_id = ?', [status, method, delta.updatedAt, checkId, studentId]);
       await appendAudit(tx, this.now(), { id: teacherId, role: 'teacher' }, 'check.confirmed', {
         lessonId: row.lesson_id,
         targetId: checkId,
         detail: { student: studentId, status },
       });
-      return { status, lessonId: row.lesson_id };
+      emit({ channel: teacherChannel(row.lesson_id), type: 'line', data: delta });
+      emit({ channel: studentChannel(row.lesson_id, studentId), type: 'result', data: { checkId, status } });
+      return { status };
     });
-    await this.publishAttendance(lessonId);
-    return { status };
   }
 
-  /** Counts and per-student lines of a lesson, newest check first. */
-  async attendance(lessonId: string): Promise<{ counts: AttendanceCounts; lines: AttendanceLine[]; students: number }> {
+  /**
+   * Per-student lines of a lesson (of one check when `checkId` is given), newest check first, with
+   * the counts of the newest check listed.
+   */
+  async attendance(lessonId: string, checkId?: string): Promise<{ counts: AttendanceCounts; lines: AttendanceLine[]; students: number }> {
     await this.requireLesson(lessonId);
     const rows = await this.db.all<{
       check_id: string;
@@ -516,8 +634,8 @@ export class Attendance {
     }>(
       `SELECT a.check_id, a.student_id, s.display_name, a.status, a.method, a.outcome, a.reason, a.updated_at
        FROM attendance a JOIN checks c ON c.id = a.check_id JOIN users s ON s.id = a.student_id
-       WHERE c.lesson_id = ? ORDER BY c.opens_at DESC, s.display_name`,
-      [lessonId],
+       WHERE c.lesson_id = ?${checkId ? ' AND c.id = ?' : ''} ORDER BY c.opens_at DESC, s.display_name`,
+      checkId ? [lessonId, checkId] : [lessonId],
     );
     const students = await this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM lesson_students WHERE lesson_id = ?', [lessonId]);
     const latest = rows[0]?.check_id;
@@ -540,6 +658,68 @@ export class Attendance {
         updatedAt: Number(r.updated_at),
       })),
     };
+  }
+
+  /** Every check of a lesson, oldest first, with its counts (the dashboard's history). */
+  async checkHistory(lessonId: string): Promise<CheckSummary[]> {
+    const rows = await this.db.all<{ id: string; opens_at: number; closes_at: number; status: AttendanceStatus | null; n: number }>(
+      `SELECT c.id, c.opens_at, c.closes_at, a.status, COUNT(a.student_id) AS n
+       FROM checks c LEFT JOIN attendance a ON a.check_id = c.id
+       WHERE c.lesson_id = ? GROUP BY c.id, c.opens_at, c.closes_at, a.status ORDER BY c.opens_at, c.id`,
+      [lessonId],
+    );
+    const checks = new Map<string, CheckSummary>();
+    for (const row of rows) {
+      const check = checks.get(row.id) ?? { checkId: row.id, opensAt: Number(row.opens_at), closesAt: Number(row.closes_at), students: 0, counts: { pending: 0, passed: 0, failed: 0, alternative: 0 } };
+      checks.set(row.id, check);
+      const bucket = row.status ? COUNT_OF[row.status] : null;
+      if (bucket) check.counts[bucket] += Number(row.n);
+      if (row.status) check.students += Number(row.n);
+    }
+    return [...checks.values()];
+  }
+
+  /**
+   * What a teacher's stream starts with: the lesson, its roster, every check with its counts, the
+   * lines of the latest check and the pending enrollments. Then `student`, `check`, `line`,
+   * `enrollment` and `lesson` events update it one change at a time (applied as upserts, so an
+   * event that the snapshot already reflects changes nothing).
+   */
+  async teacherSnapshot(lessonId: string): Promise<SnapshotMessage[]> {
+    const lesson = await this.lesson(lessonId);
+    const students = await this.db.all<{ student_id: string; display_name: string; joined_at: number }>(
+      'SELECT ls.student_id, u.display_name, ls.joined_at FROM lesson_students ls JOIN users u ON u.id = ls.student_id WHERE ls.lesson_id = ? ORDER BY u.display_name, ls.student_id',
+      [lessonId],
+    );
+    const checks = await this.checkHistory(lessonId);
+    const latest = checks.at(-1);
+    const lines = latest
+      ? await this.db.all<{ student_id: string; status: AttendanceStatus; method: string | null; outcome: string | null; reason: string | null; updated_at: number }>(
+          'SELECT student_id, status, method, outcome, reason, updated_at FROM attendance WHERE check_id = ?',
+          [latest.checkId],
+        )
+      : [];
+    return [
+      {
+        type: 'snapshot',
+        data: {
+          lesson,
+          students: students.map((r): RosterEntry => ({ studentId: r.student_id, displayName: r.display_name, joinedAt: Number(r.joined_at) })),
+          checks,
+          lines: lines.map(
+            (r): LineDelta => ({ checkId: latest!.checkId, studentId: r.student_id, status: r.status, method: r.method, outcome: r.outcome, reason: r.reason, updatedAt: Number(r.updated_at) }),
+          ),
+          enrollments: await this.pendingEnrollments(lessonId),
+        },
+      },
+    ];
+  }
+
+  /** What a student's stream starts with: the lesson's status and the checks still open for them. */
+  async studentSnapshot(lessonId: string, studentId: string): Promise<SnapshotMessage[]> {
+    const lesson = await this.lesson(lessonId);
+    const open = await this.openChecks(lessonId, studentId);
+    return [{ type: 'lesson', data: { lessonId, status: lesson.status } }, ...open.map((check) => ({ type: 'check', data: check }))];
   }
 
   /** Attendance as CSV (one line per student and check), for the teacher's records. */
@@ -607,17 +787,6 @@ export class Attendance {
       await count('attendance', null),
       await count('audit_log', null),
     ];
-  }
-
-  /** Cancels scheduled checks. */
-  close(): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-  }
-
-  private async publishAttendance(lessonId: string): Promise<void> {
-    if (this.events.listeners(teacherChannel(lessonId)) === 0) return;
-    this.events.publish(teacherChannel(lessonId), 'attendance', await this.attendance(lessonId));
   }
 
   private async issueNonce(db: Db, nonce: string, studentId: string, purpose: string, subject: string, checkId: string | null, expiresAt: number) {
@@ -688,6 +857,22 @@ function unverifiedSubject(assertion: string): string {
   }
   throw new ServiceError(400, 'ERR_MALFORMED', 'the assertion is not a compact JWS whose payload names its subject');
 }
+
+/** The live lessons a student is in. */
+async function liveLessonsOf(db: Db, studentId: string): Promise<string[]> {
+  const rows = await db.all<{ lesson_id: string }>(
+    `SELECT ls.lesson_id FROM lesson_students ls JOIN lessons l ON l.id = ls.lesson_id WHERE ls.student_id = ? AND l.status = 'live'`,
+    [studentId],
+  );
+  return rows.map((r) => r.lesson_id);
+}
+
+/** The teacher stream's `enrollment` event: a device key of a student waits, or was approved. */
+const enrollmentEvent = (lessonId: string, keyId: string, studentId: string, status: 'pending' | 'active'): NewEvent => ({
+  channel: teacherChannel(lessonId),
+  type: 'enrollment',
+  data: { keyId, studentId, status },
+});
 
 /** Characters that make a spreadsheet read a cell as a formula (or hide one behind a tab or CR). */
 const FORMULA_START = /^[=+\-@\t\r]/;

@@ -52,6 +52,12 @@ export interface AuditEntry {
   hash: string;
 }
 
+/**
+ * PostgreSQL advisory lock held from an audit append (or event append) to its commit: the chain
+ * needs the previous hash, and event ids must grow in commit order (eventLog.ts).
+ */
+export const AUDIT_LOCK = 7201401;
+
 /** `prev_hash` of the very first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -77,7 +83,7 @@ export async function appendAudit(
 ): Promise<AuditEntry> {
   const write = async (tx: Db) => {
     // Appends are serialised: the chain needs the previous hash.
-    if (tx.engine === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(7201401)');
+    if (tx.engine === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(?)', [AUDIT_LOCK]);
     const last = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
     const base = {
       seq: Number(last?.seq ?? 0) + 1,

@@ -4,7 +4,13 @@
  * environment; tests and the demo build it directly.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { JSONWebKeySet } from 'jose';
+import { loadDeploymentConfig, templateRetainUntil } from '../compliance/config.js';
+import { DEFAULT_POOL_SIZE } from './db.js';
+
+/** The instance name in logs by default: host name and process id. */
+export const defaultInstanceId = () => `${hostname()}-${process.pid}`;
 
 /** A platform whose launch tokens the service accepts. */
 export interface TrustedIssuer {
@@ -134,4 +140,59 @@ export function limitsFromEnv(env: NodeJS.ProcessEnv): Partial<Limits> {
   read('PRESENZA_LAUNCHES_PER_MINUTE', 'launchesPerMinute');
   read('PRESENZA_STREAMS_PER_USER', 'streamsPerUser');
   return limits;
+}
+
+/** How one instance runs among several (see README, "Running several instances"). */
+export interface Operations {
+  /** Names the instance in every log line. */
+  readonly instanceId: string;
+  /** PostgreSQL connections of this instance's pool. */
+  readonly poolSize: number;
+  /** After SIGTERM, how long readiness answers 503 before the instance stops taking connections. */
+  readonly drainDelayMs: number;
+  /** After SIGTERM, the longest wait for requests in flight before the process exits anyway. */
+  readonly shutdownTimeoutMs: number;
+}
+
+/**
+ * Reads {@link Operations} from the environment: `PRESENZA_INSTANCE_ID` (default host name and
+ * process id), `PRESENZA_DB_POOL_SIZE` (10), `PRESENZA_DRAIN_DELAY_MS` (0; set it a little above
+ * the load balancer's health-check interval), `PRESENZA_SHUTDOWN_TIMEOUT_MS` (15000).
+ */
+export function operationsFromEnv(env: NodeJS.ProcessEnv): Operations {
+  const integer = (name: string, fallback: number, min: number) => {
+    const value = env[name];
+    if (value === undefined) return fallback;
+    if (!/^[0-9]{1,7}$/.test(value) || Number(value) < min) throw new TypeError(`${name} must be an integer of at least ${min}`);
+    return Number(value);
+  };
+  const instanceId = env.PRESENZA_INSTANCE_ID ?? defaultInstanceId();
+  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(instanceId)) throw new TypeError('PRESENZA_INSTANCE_ID must be 1–64 letters, digits, dots, dashes, colons or underscores');
+  return {
+    instanceId,
+    poolSize: integer('PRESENZA_DB_POOL_SIZE', DEFAULT_POOL_SIZE, 1),
+    drainDelayMs: integer('PRESENZA_DRAIN_DELAY_MS', 0, 0),
+    shutdownTimeoutMs: integer('PRESENZA_SHUTDOWN_TIMEOUT_MS', 15_000, 1),
+  };
+}
+
+/**
+ * The deployment configuration named by `PRESENZA_CONFIG` (a JSON file following
+ * `compliance/presenza-config.schema.json`, the one the compliance documents are generated from),
+ * and what the service takes from it; undefined when the variable is not set. Throws a coded
+ * `DeploymentConfigError` for a bad file, so the service does not start on one.
+ */
+export function deploymentFromEnv(env: NodeJS.ProcessEnv = process.env) {
+  if (!env.PRESENZA_CONFIG) return undefined;
+  const deployment = loadDeploymentConfig(env.PRESENZA_CONFIG);
+  return {
+    deployment,
+    /** Where users reach the service (`PRESENZA_PUBLIC_URL` still wins when set). */
+    publicUrl: deployment.hosting.serviceUrl,
+    limits: { auditRetentionMs: deployment.retention.auditLogDays * 86_400_000 } satisfies Partial<Limits>,
+    /** When lessons, checks, attendance and device keys of the course are deleted (epoch ms, 00:00 UTC of `retention.attendanceUntil`). */
+    attendanceRetainUntil: Date.parse(`${deployment.retention.attendanceUntil}T00:00:00Z`),
+    /** The `retainUntil` to hand out with enrollment challenges: the SDK deletes the template then. */
+    templateRetainUntil: templateRetainUntil(deployment).getTime(),
+  };
 }

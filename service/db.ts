@@ -31,8 +31,25 @@ export interface Db {
    * On SQLite every other statement waits for it; on PostgreSQL it holds one pooled connection.
    */
   transaction<T>(work: (tx: Db) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onNotify` for every NOTIFY on `channel`, from any instance, and once more each time the
+   * listening connection is (re)opened, so the caller catches up on what it may have missed.
+   * PostgreSQL: LISTEN on a connection of its own, reopened when it drops. SQLite serves one
+   * instance: there is nothing to listen to, and the listener is always connected.
+   */
+  listen(channel: string, onNotify: () => void): Listener;
   close(): Promise<void>;
 }
+
+/** A NOTIFY listener of {@link Db.listen}. */
+export interface Listener {
+  /** Whether notifications arrive now (readiness reports it). */
+  readonly connected: boolean;
+  close(): Promise<void>;
+}
+
+/** Wait before reopening a dropped LISTEN connection. */
+export const LISTEN_RETRY_MS = 1_000;
 
 /** File mode of the SQLite database and its WAL and shared-memory files. */
 export const SQLITE_FILE_MODE = 0o600;
@@ -42,6 +59,15 @@ interface Migration {
   readonly version: number;
   readonly sql: readonly string[] | { readonly sqlite: readonly string[]; readonly postgres: readonly string[] };
 }
+
+const SCHEDULED_CHECKS = `CREATE TABLE scheduled_checks (
+  id TEXT PRIMARY KEY,
+  lesson_id TEXT NOT NULL REFERENCES lessons(id) ON DELETE CASCADE,
+  requested_by TEXT,
+  fire_at BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  fired_at BIGINT,
+  check_id TEXT)`;
 
 /** The schema, as numbered migrations. Never edit an applied one: add the next. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -150,6 +176,30 @@ export const MIGRATIONS: readonly Migration[] = [
       ],
     },
   },
+  {
+    version: 3,
+    sql: {
+      // Several instances: what the event streams send, in commit order, kept for a replay window
+      // (eventLog.ts); checks scheduled at a random moment, fired once by whichever instance is up;
+      // the digest of the assertion a result was recorded from, so a repeated post is answered the same.
+      sqlite: [
+        `CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, at BIGINT NOT NULL)`,
+        `CREATE INDEX events_channel ON events (channel, id)`,
+        `CREATE INDEX events_at ON events (at)`,
+        SCHEDULED_CHECKS,
+        `CREATE INDEX scheduled_checks_due ON scheduled_checks (fire_at) WHERE fired_at IS NULL`,
+        `ALTER TABLE attendance ADD COLUMN result_digest TEXT`,
+      ],
+      postgres: [
+        `CREATE TABLE events (id BIGSERIAL PRIMARY KEY, channel TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, at BIGINT NOT NULL)`,
+        `CREATE INDEX events_channel ON events (channel, id)`,
+        `CREATE INDEX events_at ON events (at)`,
+        SCHEDULED_CHECKS,
+        `CREATE INDEX scheduled_checks_due ON scheduled_checks (fire_at) WHERE fired_at IS NULL`,
+        `ALTER TABLE attendance ADD COLUMN result_digest TEXT`,
+      ],
+    },
+  },
 ];
 
 /** Creates the SQLite file (and its WAL companions, when present) with the private mode. */
@@ -207,6 +257,7 @@ function sqlite(file: string): Db {
         release();
       }
     },
+    listen: () => ({ connected: true, close: async () => undefined }),
     close: () => whenIdle(() => db.close()).then(() => undefined),
   };
   return handle;
@@ -218,11 +269,61 @@ export function numberPlaceholders(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
-function postgres(url: string): Db {
+/** A LISTEN connection of its own that reopens itself after {@link LISTEN_RETRY_MS} when it drops. */
+function pgListener(url: string, channel: string, onNotify: () => void): Listener {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new TypeError(`not a channel name: ${channel}`);
+  let client: pg.Client | null = null;
+  let closed = false;
+  let retry: NodeJS.Timeout | null = null;
+  const reopenLater = () => {
+    client = null;
+    if (!closed && !retry) retry = setTimeout(() => void open(), LISTEN_RETRY_MS);
+  };
+  const open = async () => {
+    retry = null;
+    const candidate = new pg.Client({ connectionString: url });
+    candidate.on('notification', () => onNotify());
+    // A dropped connection emits 'error' then 'end'; 'end' reopens it.
+    candidate.on('error', () => undefined);
+    candidate.on('end', () => {
+      if (client === candidate || client === null) reopenLater();
+    });
+    try {
+      await candidate.connect();
+      await candidate.query(`LISTEN ${channel}`);
+      if (closed) return void (await candidate.end());
+      client = candidate;
+      onNotify();
+    } catch {
+      await candidate.end().catch(() => undefined);
+      reopenLater();
+    }
+  };
+  void open();
+  return {
+    get connected() {
+      return client !== null;
+    },
+    async close() {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      const open = client;
+      client = null;
+      await open?.end().catch(() => undefined);
+    },
+  };
+}
+
+/** Connections of one instance's pool (`PRESENZA_DB_POOL_SIZE`); the LISTEN connection is extra. */
+export const DEFAULT_POOL_SIZE = 10;
+
+function postgres(url: string, poolSize = DEFAULT_POOL_SIZE): Db {
   // BIGINT arrives as a string by default; epoch ms fit in a double.
   pg.types.setTypeParser(20, Number);
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
-  const on = (client: pg.Pool | pg.PoolClient): Omit<Db, 'transaction' | 'close' | 'engine'> => {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // An idle pooled connection that the server drops must not crash the process.
+  pool.on('error', () => undefined);
+  const on = (client: pg.Pool | pg.PoolClient): Omit<Db, 'transaction' | 'listen' | 'close' | 'engine'> => {
     const query = (sql: string, params: readonly unknown[]) => client.query(numberPlaceholders(sql), [...params]);
     return {
       all: async <T extends Row>(sql: string, params: readonly unknown[] = []) => (await query(sql, params)).rows as T[],
@@ -248,6 +349,7 @@ function postgres(url: string): Db {
         client.release();
       }
     },
+    listen: (channel, onNotify) => pgListener(url, channel, onNotify),
     close: () => pool.end(),
   };
   return handle;
@@ -274,8 +376,8 @@ export async function migrate(db: Db, now: () => number = Date.now): Promise<num
 }
 
 /** Opens the database (PostgreSQL when `url` is given, else the SQLite `file`) and migrates it. */
-export async function openDatabase(options: { url?: string | undefined; file: string }): Promise<Db> {
-  const db = options.url ? postgres(options.url) : sqlite(options.file);
+export async function openDatabase(options: { url?: string | undefined; file: string; poolSize?: number }): Promise<Db> {
+  const db = options.url ? postgres(options.url, options.poolSize) : sqlite(options.file);
   await migrate(db);
   return db;
 }

@@ -1,18 +1,27 @@
 /**
- * Starts the attendance service from the environment (see config.ts, `configFromEnv`):
- * PRESENZA_PUBLIC_URL, PRESENZA_TRUSTED_ISSUERS, PRESENZA_ALLOWED_ORIGINS, PRESENZA_TRUST_PROXY,
- * PORT (default 8080), HOST (default 127.0.0.1), DATABASE_URL (PostgreSQL; default SQLite at
- * PRESENZA_SQLITE or demo/data/presenza.sqlite). The demo starts it with its own platform
+ * Starts one instance of the attendance service from the environment (see config.ts,
+ * `configFromEnv` and `operationsFromEnv`): PRESENZA_PUBLIC_URL, PRESENZA_TRUSTED_ISSUERS,
+ * PRESENZA_ALLOWED_ORIGINS, PRESENZA_TRUST_PROXY, PORT (default 8080), HOST (default 127.0.0.1),
+ * DATABASE_URL (PostgreSQL; default SQLite at PRESENZA_SQLITE or demo/data/presenza.sqlite),
+ * PRESENZA_INSTANCE_ID, PRESENZA_DB_POOL_SIZE, PRESENZA_DRAIN_DELAY_MS,
+ * PRESENZA_SHUTDOWN_TIMEOUT_MS. Run as many as you like on one PostgreSQL, behind any load
+ * balancer (README, "Running several instances"). The demo starts it with its own platform
  * instead: demo/main.ts.
  */
-import { buildApp, DEFAULT_SQLITE_FILE } from './app.js';
-import { configFromEnv, type ServiceConfig } from './config.js';
+import { buildApp, DEFAULT_SQLITE_FILE, type BuiltApp } from './app.js';
+import { configFromEnv, operationsFromEnv, type Operations, type ServiceConfig } from './config.js';
 import { openDatabase } from './db.js';
+import { Scheduler } from './scheduler.js';
 
 /** How often retention runs while the service is up. */
 export const PURGE_INTERVAL_MS = 60 * 60_000;
 
-/** Opens the database, builds the app, runs retention now and hourly, listens, and stops cleanly on SIGINT/SIGTERM. */
+/**
+ * Opens the database, builds the app, starts the scheduler, runs retention now and hourly,
+ * listens, and on SIGINT/SIGTERM shuts down gracefully: readiness turns 503 at once, new work
+ * stops after the drain delay, event streams end (browsers resume on another instance),
+ * requests in flight finish, then the process exits (or is cut after the shutdown timeout).
+ */
 export async function startService(options: {
   config: ServiceConfig;
   port: number;
@@ -20,12 +29,21 @@ export async function startService(options: {
   databaseUrl?: string | undefined;
   sqliteFile?: string | undefined;
   publicDir?: string;
-  extend?: (app: Awaited<ReturnType<typeof buildApp>>['app']) => Promise<void>;
+  operations?: Partial<Operations>;
+  extend?: (app: BuiltApp['app']) => Promise<void>;
 }) {
-  const db = await openDatabase({ url: options.databaseUrl, file: options.sqliteFile ?? DEFAULT_SQLITE_FILE });
-  const built = await buildApp({ db, config: options.config, log: true, ...(options.publicDir ? { publicDir: options.publicDir } : {}) });
+  const operations = { ...operationsFromEnv({}), ...options.operations };
+  const db = await openDatabase({ url: options.databaseUrl, file: options.sqliteFile ?? DEFAULT_SQLITE_FILE, poolSize: operations.poolSize });
+  const built = await buildApp({
+    db,
+    config: options.config,
+    log: true,
+    instanceId: operations.instanceId,
+    ...(options.publicDir ? { publicDir: options.publicDir } : {}),
+  });
   const { app, attendance } = built;
   if (options.extend) await options.extend(app);
+  const scheduler = new Scheduler(attendance, db, { log: app.log });
   const purge = async () => {
     try {
       const report = await attendance.purgeExpired();
@@ -35,17 +53,30 @@ export async function startService(options: {
     }
   };
   await purge();
-  const timer = setInterval(() => void purge(), PURGE_INTERVAL_MS);
+  const purgeTimer = setInterval(() => void purge(), PURGE_INTERVAL_MS);
+  scheduler.start();
   await app.listen({ port: options.port, host: options.host });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, async () => {
-      clearInterval(timer);
-      await app.close();
-      await db.close();
-      process.exit(0);
-    });
-  }
-  return { ...built, db };
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      app.log.error({ timeoutMs: operations.shutdownTimeoutMs }, 'shutdown timed out');
+      process.exit(1);
+    }, operations.shutdownTimeoutMs).unref();
+    built.drain();
+    // Let the load balancer see the 503 before connections are refused.
+    await new Promise((resolve) => setTimeout(resolve, operations.drainDelayMs));
+    clearInterval(purgeTimer);
+    await scheduler.stop();
+    await app.close();
+    await db.close();
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void shutdown(signal));
+  return { ...built, db, scheduler };
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
@@ -55,5 +86,6 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
     host: process.env.HOST ?? '127.0.0.1',
     databaseUrl: process.env.DATABASE_URL,
     sqliteFile: process.env.PRESENZA_SQLITE,
+    operations: operationsFromEnv(process.env),
   });
 }

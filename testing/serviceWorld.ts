@@ -37,13 +37,19 @@ export interface Harness {
   clock: { now: number };
   /** Every log line the service wrote. */
   logs: string[];
+  /** Marks the instance as shutting down (readiness 503). */
+  drain(): void;
   close(): Promise<void>;
 }
 
-export async function startHarness(engine: string, config: Partial<ServiceConfig> = {}, db?: Db): Promise<Harness> {
-  const clock = { now: Date.UTC(2026, 10, 23, 9) };
+/**
+ * Starts a service under test. `db` (an existing database) and `shared` (another harness's
+ * platform and clock) make a second instance of the same deployment.
+ */
+export async function startHarness(engine: string, config: Partial<ServiceConfig> = {}, db?: Db, shared?: Pick<Harness, 'platform' | 'clock'>): Promise<Harness> {
+  const clock = shared?.clock ?? { now: Date.UTC(2026, 10, 23, 9) };
   const database = db ?? (await freshDatabase(engine));
-  const platform = await TestPlatform.create();
+  const platform = shared?.platform ?? (await TestPlatform.create());
   const logs: string[] = [];
   const log = new Writable({
     write(chunk, _encoding, done) {
@@ -51,7 +57,7 @@ export async function startHarness(engine: string, config: Partial<ServiceConfig
       done();
     },
   });
-  const { app, attendance } = await buildApp({
+  const { app, attendance, drain } = await buildApp({
     db: database,
     config: {
       publicUrl: ORIGIN,
@@ -76,6 +82,7 @@ export async function startHarness(engine: string, config: Partial<ServiceConfig
     transport,
     clock,
     logs,
+    drain,
     close: async () => {
       await app.close();
       await database.close();
@@ -114,7 +121,7 @@ export type World = Awaited<ReturnType<typeof makeWorld>>;
 
 /** Every row of every table, to prove a refused request changed nothing. */
 export async function snapshot(db: Db): Promise<string> {
-  const tables = ['users', 'sessions', 'launch_tokens', 'lessons', 'lesson_students', 'device_keys', 'checks', 'nonces', 'attendance', 'audit_log'];
+  const tables = ['users', 'sessions', 'launch_tokens', 'lessons', 'lesson_students', 'device_keys', 'checks', 'nonces', 'attendance', 'audit_log', 'events', 'scheduled_checks'];
   const out: Record<string, unknown> = {};
   for (const table of tables) out[table] = await db.all(`SELECT * FROM ${table} ORDER BY 1, 2`);
   return JSON.stringify(out);

@@ -51,6 +51,15 @@ export class ApiClient {
     return client;
   }
 
+  /** The same browser session over another transport (another instance of the service). */
+  through(transport: Transport): ApiClient {
+    const copy = new ApiClient(transport, this.origin);
+    copy.cookie = this.cookie;
+    copy.csrfToken = this.csrfToken;
+    copy.userId = this.userId;
+    return copy;
+  }
+
   /** Sends a JSON request with the session cookie, the Origin and the CSRF token. */
   send: Send = async (method, path, body) => {
     const headers: Record<string, string> = { origin: this.origin };

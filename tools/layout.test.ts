@@ -83,12 +83,26 @@ describe('layout', () => {
 
   it('the attendance service and the demo use only the published entries, as a platform would', () => {
     const files = [...production('service'), ...production('demo')];
-    const allowed = (i: Import) => (i.target === null ? !i.specifier.startsWith('presenza') || ['presenza', 'presenza/server'].includes(i.specifier) : inside(i.target, 'service', 'demo'));
+    // The service also reads the deployment configuration, through its loader only.
+    const allowed = (i: Import) =>
+      i.target === null
+        ? !i.specifier.startsWith('presenza') || ['presenza', 'presenza/server'].includes(i.specifier)
+        : inside(i.target, 'service', 'demo') || (i.file === 'service/config.ts' && i.target === 'compliance/config.js');
     expect(violations(files, allowed)).toEqual([]);
   });
 
+  it('the compliance kit reads the protocol, the UI texts and the service constants, never the SDK or the worker', () => {
+    const packages = ['ajv', 'ajv-formats', 'tsx'];
+    const allowed = (i: Import) =>
+      i.target === null
+        ? i.specifier.startsWith('node:') || packages.some((p) => i.specifier === p || i.specifier.startsWith(`${p}/`))
+        : inside(i.target, 'compliance', 'src/protocol', 'src/ui/i18n') || ['service/config.js', 'service/attendance.js'].includes(i.target);
+    expect(production('compliance').length).toBeGreaterThan(5);
+    expect(violations(production('compliance'), allowed)).toEqual([]);
+  });
+
   it('no production path imports a test rig, a benchmark or a tool', () => {
-    const files = ['src', 'workers', 'service', 'demo'].flatMap(production);
+    const files = ['src', 'workers', 'service', 'demo', 'compliance'].flatMap(production);
     expect(violations(files, (i) => !inside(i.target, 'testing', 'bench', 'e2e', 'e2e-engines', 'tools', 'scripts'))).toEqual([]);
   });
 });

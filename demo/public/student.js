@@ -179,6 +179,16 @@ async function start() {
   $('lesson-title').textContent = lesson.title;
   const events = new EventSource(`/api/lessons/${lessonId}/me/events`);
   events.addEventListener('check', (event) => showCheck(JSON.parse(event.data)));
+  events.addEventListener('lesson', (event) => {
+    if (JSON.parse(event.data).status !== 'ended') return;
+    $('check').hidden = true;
+    current = null;
+    say('result', 'The lesson has ended: no more checks will come.', 'ok');
+  });
+  events.addEventListener('result', (event) => {
+    const { status } = JSON.parse(event.data);
+    if (status === 'alternative_confirmed' || status === 'confirmed_in_person') say('result', 'Your teacher confirmed your presence.', 'ok');
+  });
   $('start-check').addEventListener('click', runCheck);
   $('alternative').addEventListener('click', chooseAlternative);
   $('prefer-alternative').addEventListener('click', chooseAlternative);

@@ -1,0 +1,61 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCompliance } from './cli.js';
+
+const EXAMPLE_FILE = new URL('./example.config.json', import.meta.url).pathname;
+
+async function run(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCompliance(args, (l) => out.push(l), (l) => err.push(l));
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('presenza compliance', () => {
+  it('writes Markdown and HTML of the four documents', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'presenza-kit-'));
+    const { code } = await run('--config', EXAMPLE_FILE, '--lang', 'en', '--out', dir, '--no-pdf');
+    expect(code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['dpia-en.html', 'dpia-en.md', 'notice-en.html', 'notice-en.md', 'record-en.html', 'record-en.md', 'retention-en.html', 'retention-en.md']);
+    expect(readFileSync(join(dir, 'notice-en.html'), 'utf8')).toContain('<html lang="en">');
+  });
+
+  it('prints the PDF with Chromium when asked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'presenza-kit-'));
+    const { code, out } = await run('--config', EXAMPLE_FILE, '--lang', 'it', '--out', dir);
+    expect(code).toBe(0);
+    expect(out).toContain('notice-it.pdf');
+    expect(readFileSync(join(dir, 'notice-it.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
+  }, 60_000);
+
+  it('reports a bad configuration with its code and field, and exits 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'presenza-kit-'));
+    const bad = JSON.parse(readFileSync(EXAMPLE_FILE, 'utf8'));
+    bad.policies.liveness = 'sometimes';
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify(bad));
+    const { code, err } = await run('--config', join(dir, 'bad.json'), '--out', dir);
+    expect(code).toBe(2);
+    expect(err).toContain('ERR_CONFIG_SCHEMA');
+    expect(err).toContain('/policies/liveness must be one of');
+    expect(readdirSync(dir)).toEqual(['bad.json']);
+  });
+
+  it('--check lists the findings and exits 1 when there is any', async () => {
+    expect(await run('--config', EXAMPLE_FILE, '--check')).toMatchObject({ code: 0, out: 'Nessuna impostazione illecita o rischiosa.' });
+    const dir = mkdtempSync(join(tmpdir(), 'presenza-kit-'));
+    const risky = JSON.parse(readFileSync(EXAMPLE_FILE, 'utf8'));
+    risky.policies.alternative.offered = false;
+    writeFileSync(join(dir, 'risky.json'), JSON.stringify(risky));
+    const { code, out } = await run('--config', join(dir, 'risky.json'), '--check', '--lang', 'en');
+    expect(code).toBe(1);
+    expect(out).toMatch(/^UNLAWFUL no_alternative \/policies\/alternative\/offered: Without a non-biometric alternative/);
+  });
+
+  it('refuses bad arguments with the usage', async () => {
+    expect((await run('--config', EXAMPLE_FILE, '--lang', 'fr', '--out', '/tmp/x')).code).toBe(2);
+    expect((await run('--config', EXAMPLE_FILE)).err).toContain('usage: presenza compliance');
+    expect((await run('--bogus')).code).toBe(2);
+  });
+});
