@@ -51,8 +51,15 @@ const issued: { enrollment?: string; check?: string; enrollNonce?: string; check
 test('the package holds dist/ (no testing build), LICENSE and NOTICE, and no install script', () => {
   expect(tarballFiles.some((f) => f.startsWith('dist/testing'))).toBe(false);
   expect(tarballFiles).toEqual(expect.arrayContaining(['LICENSE', 'NOTICE', 'package.json', 'dist/presenza.js', 'dist/presenza.iife.js', 'dist/cdn.json']));
-  expect(tarballFiles.filter((f) => !/^(dist\/|LICENSE$|NOTICE$|README\.md$|package\.json$)/.test(f))).toEqual([]);
-  const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { scripts?: Record<string, string>; license: string; dependencies?: object };
+  const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as {
+    scripts?: Record<string, string>;
+    license: string;
+    dependencies?: object;
+    bin?: Record<string, string>;
+  };
+  // npm adds the files `bin` names; nothing else outside dist/.
+  const bins = Object.values(manifest.bin ?? {});
+  expect(tarballFiles.filter((f) => !/^(dist\/|LICENSE$|NOTICE$|README\.md$|package\.json$)/.test(f) && !bins.includes(f))).toEqual([]);
   for (const hook of ['preinstall', 'install', 'postinstall']) expect(manifest.scripts?.[hook]).toBeUndefined();
   expect(manifest.license).toBe('Apache-2.0');
   expect(manifest.dependencies).toBeUndefined();
