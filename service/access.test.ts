@@ -4,7 +4,13 @@
  * was; then each allowed call on its own resource must succeed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ROUTES } from './access.js';
+import { parseLtiConfig } from './lti/config.js';
+import { loadToolKey } from './lti/toolKey.js';
+import { FakeLms, LEARNER } from '../testing/fakeLms.js';
 import { ENGINES, makeWorld, snapshot, startHarness, type Harness, type World } from '../testing/serviceWorld.js';
 import { SimulatedStudent, type ApiClient } from '../testing/simulatedStudent.js';
 
@@ -13,7 +19,7 @@ type Variant = 'own' | 'other';
 const ROLES: Role[] = ['anonymous', 'student', 'teacher', 'auditor'];
 
 /** The request a cell makes: the route's parameters filled with the caller's own or another's resources. */
-async function request(h: Harness, w: World, url: string, variant: Variant): Promise<{ path: string; body?: unknown }> {
+async function request(h: Harness, w: World, url: string, variant: Variant): Promise<{ path: string; body?: unknown; form?: string }> {
   const own = variant === 'own';
   const lessonId = own ? w.l1 : w.l2;
   const checkId = own ? w.c1 : w.c2;
@@ -22,6 +28,17 @@ async function request(h: Harness, w: World, url: string, variant: Variant): Pro
   switch (url) {
     case '/api/launch':
       return { path, body: { token: await h.platform.token('http://localhost:5173', { subject: `fresh-${Math.random()}`, role: 'student' }, { now: h.clock.now }) } };
+    case '/lti/login': {
+      // The LMS's login initiation: GET with a query, POST with a form.
+      const query = new URLSearchParams(lms.loginParams('http://localhost:5173/lti/launch', { sub: 'x', roles: [LEARNER] })).toString();
+      return walkingRoute(url, 'GET') ? { path: `${path}?${query}` } : { path, form: query };
+    }
+    case '/lti/launch': {
+      const login = await h.transport({ method: 'GET', path: `/lti/login?${new URLSearchParams(lms.loginParams('http://localhost:5173/lti/launch', { sub: 'x', roles: [LEARNER] }))}`, headers: {} });
+      const auth = lms.readAuthRequest(String(login.headers.location));
+      const token = await lms.sign(lms.claims(auth, { sub: `fresh-${Math.random()}`, roles: [LEARNER] }, h.clock.now));
+      return { path, form: new URLSearchParams({ id_token: token, state: auth.state }).toString() };
+    }
     case '/api/me/enrollment': {
       // A real enrollment of a third device of student 1 (its own challenge, its own key).
       const prepared = await new SimulatedStudent(w.s1.client).prepareEnrollment(() => h.clock.now);
@@ -43,7 +60,13 @@ async function request(h: Harness, w: World, url: string, variant: Variant): Pro
 }
 
 
-async function call(h: Harness, client: ApiClient, method: string, path: string, body: unknown): Promise<{ status: number; error?: unknown }> {
+async function call(h: Harness, client: ApiClient, method: string, path: string, body: unknown, form?: string): Promise<{ status: number; error?: unknown }> {
+  if (form !== undefined || path.startsWith('/lti/')) {
+    // The LMS's requests: form posts from its origin, or a top-level GET.
+    const headers = { ...(form !== undefined ? lms.formHeaders() : {}), ...(client.cookie ? { cookie: client.cookie } : {}) };
+    const response = await h.transport({ method, path, headers, ...(form !== undefined ? { body: form } : {}) });
+    return { status: response.status, error: response.status >= 400 ? (JSON.parse(response.text) as { error: string }).error : undefined };
+  }
   if (path.endsWith('/events')) {
     // Event streams: read the status line, then hang up.
     const address = await h.app.listen({ port: 0, host: '127.0.0.1' }).catch(() => h.app.listeningOrigin);
@@ -57,12 +80,24 @@ async function call(h: Harness, client: ApiClient, method: string, path: string,
   return { status: response.status, error: response.body.error };
 }
 
+/** The fake LMS the LTI routes are called from (one per engine's table). */
+let lms: FakeLms;
+/** Which method of the route is being walked (the LTI login has a GET and a POST). */
+let walking = '';
+const walkingRoute = (url: string, method: string) => walking === `${method} ${url}`;
+
 describe.each(ENGINES)('the route × role table on %s', (engine) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness(engine);
+    lms = await FakeLms.start();
+    const dir = mkdtempSync(join(tmpdir(), 'presenza-access-'));
+    await loadToolKey(join(dir, 'tool-key.json'), { create: true });
+    h = await startHarness(engine, {}, undefined, undefined, { lti: { config: parseLtiConfig({ toolKeyFile: 'tool-key.json', platforms: [lms.registration()] }, dir) } });
   });
-  afterAll(() => h.close());
+  afterAll(async () => {
+    await h.close();
+    await lms.close();
+  });
 
   it('lists every API route the app serves, once', () => {
     const served = h.app
@@ -76,6 +111,7 @@ describe.each(ENGINES)('the route × role table on %s', (engine) => {
 
   for (const rule of ROUTES) {
     it(`${rule.method} ${rule.url}`, async () => {
+      walking = `${rule.method} ${rule.url}`;
       const w = await makeWorld(h);
       const clients: Record<Role, ApiClient> = { anonymous: w.anonymous, student: w.s1.client, teacher: w.t1, auditor: w.auditor };
       const allowed = (role: Role) => role !== 'anonymous' && role in rule.roles;
@@ -83,7 +119,8 @@ describe.each(ENGINES)('the route × role table on %s', (engine) => {
       const cells: { role: Role; variant: Variant; expected: number; code?: string }[] = [];
       for (const role of ROLES) {
         for (const variant of ['own', 'other'] as const) {
-          if ('public' in rule) cells.push({ role, variant, expected: 200 });
+          // Public: answered for anyone (the LTI login by a redirect to the platform).
+          if ('public' in rule) cells.push({ role, variant, expected: rule.url === '/lti/login' ? 302 : 200 });
           else if (role === 'anonymous') cells.push({ role, variant, expected: 401, code: 'unauthenticated' });
           else if (!allowed(role)) cells.push({ role, variant, expected: 403, code: 'forbidden_role' });
           else if (variant === 'other' && ownershipMatters(role)) cells.push({ role, variant, expected: 403, code: 'forbidden' });
@@ -95,14 +132,14 @@ describe.each(ENGINES)('the route × role table on %s', (engine) => {
       const prepared = [];
       for (const cell of refusals) prepared.push({ cell, ...(await request(h, w, rule.url, cell.variant)) });
       const before = await snapshot(h.db);
-      for (const { cell, path, body } of prepared) {
-        const got = await call(h, clients[cell.role], rule.method, path, body);
+      for (const { cell, path, body, form } of prepared) {
+        const got = await call(h, clients[cell.role], rule.method, path, body, form);
         expect({ cell, got }).toEqual({ cell, got: { status: cell.expected, error: cell.code } });
       }
       expect(await snapshot(h.db), 'a refused request changed nothing').toBe(before);
       for (const cell of cells.filter((c) => !refusals.includes(c))) {
-        const { path, body } = await request(h, w, rule.url, cell.variant);
-        const got = await call(h, clients[cell.role], rule.method, path, body);
+        const { path, body, form } = await request(h, w, rule.url, cell.variant);
+        const got = await call(h, clients[cell.role], rule.method, path, body, form);
         expect({ cell, status: got.status }).toEqual({ cell, status: cell.expected });
       }
     });

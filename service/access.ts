@@ -26,8 +26,10 @@ export interface RouteRule {
   readonly url: string;
   /** Roles allowed, each with the ownership it needs. Absent role: refused. */
   readonly roles: Partial<Record<Role, Ownership>>;
-  /** Open without a session (the launch-token exchange and the health probes). */
+  /** Open without a session (the launch-token exchange, the LTI launch and the health probes). */
   readonly public?: true;
+  /** Takes POSTs from another origin (the LMS's login and launch form posts). Public routes only. */
+  readonly crossSite?: true;
   /** What the route does, for the README table. */
   readonly what: string;
 }
@@ -37,6 +39,10 @@ export const ROUTES = [
   { method: 'GET', url: '/health/live', roles: {}, public: true, what: 'liveness probe: the process answers' },
   { method: 'GET', url: '/health/ready', roles: {}, public: true, what: 'readiness probe: database and event notifications up, not shutting down' },
   { method: 'POST', url: '/api/launch', roles: {}, public: true, what: 'exchange a launch token for a session' },
+  { method: 'GET', url: '/lti/login', roles: {}, public: true, what: 'LTI 1.3 login initiation from the LMS: redirects to its authorization endpoint' },
+  { method: 'POST', url: '/lti/login', roles: {}, public: true, crossSite: true, what: 'LTI 1.3 login initiation from the LMS (form POST)' },
+  { method: 'POST', url: '/lti/launch', roles: {}, public: true, crossSite: true, what: 'LTI 1.3 launch (id_token form POST): opens a session, continues to the teacher or student page' },
+  { method: 'GET', url: '/lti/jwks', roles: {}, public: true, what: 'the LTI tool’s public keys' },
   { method: 'GET', url: '/api/session', roles: { student: 'any', teacher: 'any', auditor: 'any' }, what: 'who am I, and my CSRF token' },
   { method: 'POST', url: '/api/session/end', roles: { student: 'any', teacher: 'any', auditor: 'any' }, what: 'sign out (revoke the session)' },
   { method: 'GET', url: '/api/me/enrollment', roles: { student: 'any' }, what: 'my device keys (active, pending)' },

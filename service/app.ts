@@ -24,6 +24,10 @@ import type { Db } from './db.js';
 import { ServiceError } from './errors.js';
 import { EventHub, lessonChannel, parseLastEventId, studentChannel, teacherChannel, type SnapshotMessage } from './events.js';
 import { LaunchVerifier } from './launch.js';
+import type { LtiConfig } from './lti/config.js';
+import { FORM_CONTENT_TYPE, ltiHandlers } from './lti/routes.js';
+import { loadToolKey, toolJwks } from './lti/toolKey.js';
+import { LtiTool } from './lti/tool.js';
 import { registerSdkAssets } from './sdkAssets.js';
 import { CSRF_HEADER, csrfMatches, sessionCookieName, Sessions, type Session } from './sessions.js';
 
@@ -64,6 +68,8 @@ export interface AppOptions {
   readonly log?: boolean | Writable;
   /** Names this instance in every log line (default: host name and process id). */
   readonly instanceId?: string;
+  /** LTI 1.3 registrations (lti/config.ts); without them the LTI routes answer 404. */
+  readonly lti?: { readonly config: LtiConfig; readonly jwksCooldownMs?: number };
 }
 
 /** A request id a load balancer may pass in `X-Request-Id` (else one is made): short, no spaces or controls. */
@@ -116,6 +122,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     now,
     keysPerStudent: config.limits.keysPerStudent,
     auditRetentionMs: config.limits.auditRetentionMs,
+    ...(config.retention ? { retention: config.retention } : {}),
     onEvents: () => void events.wake(),
     log: app.log,
   });
@@ -155,7 +162,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('Permissions-Policy', 'camera=(self), microphone=(), geolocation=()');
     // API answers (attendance, tokens) are never cached; the SDK's files may be.
-    if (request.url.startsWith('/api/')) reply.header('Cache-Control', 'no-store');
+    if (request.url.startsWith('/api/') || request.url.startsWith('/lti/')) reply.header('Cache-Control', 'no-store');
   });
 
   // API routes only (the SDK's static files are cheap, and a class behind one NAT loads them at
@@ -211,7 +218,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     const origin = request.headers.origin;
     // A state-changing request from a page of another origin is refused outright.
     const changes = request.method !== 'GET' && request.method !== 'HEAD';
-    if (changes && typeof origin === 'string' && !config.allowedOrigins.includes(origin)) {
+    if (changes && !rule.crossSite && typeof origin === 'string' && !config.allowedOrigins.includes(origin)) {
       throw new ServiceError(403, 'bad_origin', 'requests from this origin are not allowed');
     }
     if (rule.public) return undefined;
@@ -283,10 +290,23 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     return { ready: Object.values(checks).every(Boolean), checks };
   };
 
+  const setSessionCookie = (reply: FastifyReply, cookie: string) =>
+    reply.setCookie(cookieName, cookie, { httpOnly: true, secure: config.secure, sameSite: 'strict', path: '/', maxAge: Math.floor(config.limits.sessionMs / 1000) });
+  // LTI platforms post forms: the body stays a string that only the LTI handlers read; every other
+  // route refuses a form as before (a cross-site form can never reach the JSON API).
+  app.addContentTypeParser(FORM_CONTENT_TYPE, { parseAs: 'string' }, (request, text, done) =>
+    request.routeOptions.url?.startsWith('/lti/') ? done(null, text) : done(new ServiceError(415, 'unsupported_media_type', 'send application/json'), undefined),
+  );
+  const lti = options.lti && {
+    tool: new LtiTool({ db, config: options.lti.config, origin: config.publicOrigin, now, ...(options.lti.jwksCooldownMs !== undefined ? { jwksCooldownMs: options.lti.jwksCooldownMs } : {}) }),
+    jwks: toolJwks(await loadToolKey(options.lti.config.toolKeyFile)),
+  };
+
   type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   const lessonParam = params({ lessonId: id('l') });
   const checkParam = params({ checkId: id('c') });
-  const handlers: Record<string, { schema?: object; handler: Handler }> = {
+  const handlers: Record<string, { schema?: object; handler: Handler; bodyLimit?: number }> = {
+    ...ltiHandlers({ tool: lti?.tool, jwks: lti?.jwks, sessions, setSessionCookie }),
     'GET /health/live': { handler: async () => ({ status: 'live' }) },
     'GET /health/ready': {
       handler: async (_request, reply) => {
@@ -299,13 +319,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
       handler: async (request, reply) => {
         const launch = await launches.verify((request.body as { token: string }).token);
         const { cookie, session } = await sessions.open(launch);
-        reply.setCookie(cookieName, cookie, {
-          httpOnly: true,
-          secure: config.secure,
-          sameSite: 'strict',
-          path: '/',
-          maxAge: Math.floor(config.limits.sessionMs / 1000),
-        });
+        setSessionCookie(reply, cookie);
         request.log.info({ user: session.userId, role: session.role }, 'session started');
         return { role: session.role, lessonId: session.lessonId, csrfToken: session.csrfToken };
       },
@@ -417,7 +431,14 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     'POST /api/checks/:checkId/result': {
       schema: { params: checkParam, body: body({ assertion: jws }) },
       handler: async (request) =>
-        attendance.submitResult((request.params as { checkId: string }).checkId, me(request).userId, (request.body as { assertion: string }).assertion, audienceOf(request)),
+        attendance.submitResult(
+          (request.params as { checkId: string }).checkId,
+          me(request).userId,
+          (request.body as { assertion: string }).assertion,
+          audienceOf(request),
+          // Makes a repeated post idempotent for this session only (the CSRF token is per session).
+          me(request).csrfToken,
+        ),
     },
     'POST /api/checks/:checkId/retry': {
       schema: { params: checkParam },
@@ -457,12 +478,13 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
       method: rule.method,
       url: rule.url,
       ...(route.schema ? { schema: route.schema } : {}),
+      ...(route.bodyLimit ? { bodyLimit: route.bodyLimit } : {}),
       // The launch exchange is limited per address; everything else per user once signed in;
       // the load balancer's health probes not at all.
       config: {
         rateLimit: rule.url.startsWith('/health/')
           ? false
-          : rule.url === '/api/launch'
+          : rule.url === '/api/launch' || rule.url.startsWith('/lti/')
             ? { max: config.limits.launchesPerMinute, timeWindow: 60_000, keyGenerator: (r: FastifyRequest) => r.ip }
             : { max: config.limits.requestsPerMinute, timeWindow: 60_000, keyGenerator: (r: FastifyRequest) => r.session?.userId ?? `ip:${r.ip}` },
       },

@@ -200,6 +200,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ],
     },
   },
+  {
+    version: 4,
+    // LTI logins waiting for the platform's launch: the state's SHA-256 (single use, deleted when
+    // the launch consumes it or at its expiry) with the nonce the id_token must carry.
+    sql: [
+      `CREATE TABLE lti_states (
+        state_hash TEXT PRIMARY KEY,
+        nonce TEXT NOT NULL,
+        issuer TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL)`,
+    ],
+  },
 ];
 
 /** Creates the SQLite file (and its WAL companions, when present) with the private mode. */

@@ -3,14 +3,16 @@
  * `configFromEnv` and `operationsFromEnv`): PRESENZA_PUBLIC_URL, PRESENZA_TRUSTED_ISSUERS,
  * PRESENZA_ALLOWED_ORIGINS, PRESENZA_TRUST_PROXY, PORT (default 8080), HOST (default 127.0.0.1),
  * DATABASE_URL (PostgreSQL; default SQLite at PRESENZA_SQLITE or demo/data/presenza.sqlite),
- * PRESENZA_INSTANCE_ID, PRESENZA_DB_POOL_SIZE, PRESENZA_DRAIN_DELAY_MS,
- * PRESENZA_SHUTDOWN_TIMEOUT_MS. Run as many as you like on one PostgreSQL, behind any load
+ * PRESENZA_CONFIG (the deployment configuration of compliance/), PRESENZA_INSTANCE_ID,
+ * PRESENZA_DB_POOL_SIZE, PRESENZA_DRAIN_DELAY_MS,
+ * PRESENZA_SHUTDOWN_TIMEOUT_MS, PRESENZA_LTI_CONFIG (LTI 1.3 registrations, lti/config.ts). Run as many as you like on one PostgreSQL, behind any load
  * balancer (README, "Running several instances"). The demo starts it with its own platform
  * instead: demo/main.ts.
  */
 import { buildApp, DEFAULT_SQLITE_FILE, type BuiltApp } from './app.js';
 import { configFromEnv, operationsFromEnv, type Operations, type ServiceConfig } from './config.js';
 import { openDatabase } from './db.js';
+import { loadLtiConfig, type LtiConfig } from './lti/config.js';
 import { Scheduler } from './scheduler.js';
 
 /** How often retention runs while the service is up. */
@@ -30,6 +32,8 @@ export async function startService(options: {
   sqliteFile?: string | undefined;
   publicDir?: string;
   operations?: Partial<Operations>;
+  /** LTI 1.3 registrations; none by default. */
+  lti?: LtiConfig;
   extend?: (app: BuiltApp['app']) => Promise<void>;
 }) {
   const operations = { ...operationsFromEnv({}), ...options.operations };
@@ -40,6 +44,7 @@ export async function startService(options: {
     log: true,
     instanceId: operations.instanceId,
     ...(options.publicDir ? { publicDir: options.publicDir } : {}),
+    ...(options.lti ? { lti: { config: options.lti } } : {}),
   });
   const { app, attendance } = built;
   if (options.extend) await options.extend(app);
@@ -87,5 +92,6 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
     databaseUrl: process.env.DATABASE_URL,
     sqliteFile: process.env.PRESENZA_SQLITE,
     operations: operationsFromEnv(process.env),
+    ...(process.env.PRESENZA_LTI_CONFIG ? { lti: loadLtiConfig(process.env.PRESENZA_LTI_CONFIG) } : {}),
   });
 }

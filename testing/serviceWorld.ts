@@ -5,7 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../service/app.js';
+import { buildApp, type AppOptions } from '../service/app.js';
 import type { Attendance } from '../service/attendance.js';
 import type { ServiceConfig } from '../service/config.js';
 import { openDatabase, type Db } from '../service/db.js';
@@ -46,7 +46,13 @@ export interface Harness {
  * Starts a service under test. `db` (an existing database) and `shared` (another harness's
  * platform and clock) make a second instance of the same deployment.
  */
-export async function startHarness(engine: string, config: Partial<ServiceConfig> = {}, db?: Db, shared?: Pick<Harness, 'platform' | 'clock'>): Promise<Harness> {
+export async function startHarness(
+  engine: string,
+  config: Partial<ServiceConfig> = {},
+  db?: Db,
+  shared?: Pick<Harness, 'platform' | 'clock'>,
+  extra?: Pick<AppOptions, 'lti'>,
+): Promise<Harness> {
   const clock = shared?.clock ?? { now: Date.UTC(2026, 10, 23, 9) };
   const database = db ?? (await freshDatabase(engine));
   const platform = shared?.platform ?? (await TestPlatform.create());
@@ -69,6 +75,7 @@ export async function startHarness(engine: string, config: Partial<ServiceConfig
     },
     now: () => clock.now,
     log,
+    ...extra,
   });
   const transport: Transport = async ({ method, path, headers, body }) => {
     const response = await app.inject({ method: method as 'GET', url: path, headers, ...(body !== undefined ? { payload: body } : {}) });
@@ -121,7 +128,7 @@ export type World = Awaited<ReturnType<typeof makeWorld>>;
 
 /** Every row of every table, to prove a refused request changed nothing. */
 export async function snapshot(db: Db): Promise<string> {
-  const tables = ['users', 'sessions', 'launch_tokens', 'lessons', 'lesson_students', 'device_keys', 'checks', 'nonces', 'attendance', 'audit_log', 'events', 'scheduled_checks'];
+  const tables = ['users', 'sessions', 'launch_tokens', 'lessons', 'lesson_students', 'device_keys', 'checks', 'nonces', 'attendance', 'audit_log', 'events', 'scheduled_checks', 'lti_states'];
   const out: Record<string, unknown> = {};
   for (const table of tables) out[table] = await db.all(`SELECT * FROM ${table} ORDER BY 1, 2`);
   return JSON.stringify(out);

@@ -1,0 +1,146 @@
+/**
+ * The LTI 1.3 registrations: which platforms (LMSs) may launch the tool, with which client ids
+ * and deployments, and the tool's own key. Read from a JSON file (`PRESENZA_LTI_CONFIG`), checked
+ * field by field; a bad file throws an {@link LtiConfigError} with a stable code so the service
+ * does not start on it.
+ *
+ * ```json
+ * {
+ *   "toolKeyFile": "lti-tool-key.json",
+ *   "pages": { "teacher": "/teacher.html", "student": "/student.html" },
+ *   "platforms": [{
+ *     "name": "moodle",
+ *     "issuer": "https://moodle.school.example",
+ *     "clientId": "Kx8b2…",
+ *     "authLoginUrl": "https://moodle.school.example/mod/lti/auth.php",
+ *     "jwksUrl": "https://moodle.school.example/mod/lti/certs.php",
+ *     "deployments": ["1"]
+ *   }]
+ * }
+ * ```
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+/** One registration of the tool in one platform. */
+export interface LtiPlatform {
+  /** Short name, unique in the file: prefixes the courses launched from this platform. */
+  readonly name: string;
+  /** The platform's `iss`, exactly. */
+  readonly issuer: string;
+  /** The client id the platform gave the tool (the id_token's `aud`). */
+  readonly clientId: string;
+  /** The platform's OIDC authorization endpoint (where the login redirects). */
+  readonly authLoginUrl: URL;
+  /** The platform's public keys. */
+  readonly jwksUrl: URL;
+  /** The `deployment_id`s of this registration that may launch. */
+  readonly deployments: readonly string[];
+}
+
+/** The LTI configuration the service runs with. */
+export interface LtiConfig {
+  readonly platforms: readonly LtiPlatform[];
+  /** Absolute path of the tool's private JWK (signs Deep Linking and service requests later). */
+  readonly toolKeyFile: string;
+  /** Where a launch lands, by role (paths on the service's origin). */
+  readonly pages: { readonly teacher: string; readonly student: string };
+}
+
+export type LtiConfigErrorCode =
+  | 'lti_config_unreadable'
+  | 'lti_config_not_json'
+  | 'lti_config_shape'
+  | 'lti_config_url'
+  | 'lti_config_duplicate'
+  | 'lti_config_page';
+
+/** A configuration file the service refuses to start on. */
+export class LtiConfigError extends Error {
+  constructor(
+    readonly code: LtiConfigErrorCode,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const isText = (value: unknown, max = 500): value is string => typeof value === 'string' && value.length > 0 && value.length <= max && !/[\u0000-\u001f\u007f]/.test(value);
+
+/** A platform URL: https, or http on the loopback host (tests, local Moodle). */
+function platformUrl(value: unknown, where: string): URL {
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw new LtiConfigError('lti_config_url', `${where} is not a URL`);
+  }
+  const loopback = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) throw new LtiConfigError('lti_config_url', `${where} must be https:`);
+  return url;
+}
+
+/** Checks a parsed configuration; relative `toolKeyFile` paths are taken from `baseDir`. */
+export function parseLtiConfig(raw: unknown, baseDir: string): LtiConfig {
+  const shape = (ok: boolean, what: string) => {
+    if (!ok) throw new LtiConfigError('lti_config_shape', what);
+  };
+  shape(raw !== null && typeof raw === 'object' && !Array.isArray(raw), 'the file must hold a JSON object');
+  const { platforms, toolKeyFile, pages, ...rest } = raw as Record<string, unknown>;
+  shape(Object.keys(rest).length === 0, `unknown field ${Object.keys(rest)[0]}`);
+  shape(isText(toolKeyFile), 'toolKeyFile must be a path');
+  shape(Array.isArray(platforms) && platforms.length > 0, 'platforms must be a non-empty array');
+  const seen = new Set<string>();
+  const checked = (platforms as unknown[]).map((entry, i): LtiPlatform => {
+    const where = `platforms[${i}]`;
+    shape(entry !== null && typeof entry === 'object' && !Array.isArray(entry), `${where} must be an object`);
+    const { name, issuer, clientId, authLoginUrl, jwksUrl, deployments, ...extra } = entry as Record<string, unknown>;
+    shape(Object.keys(extra).length === 0, `${where} has an unknown field ${Object.keys(extra)[0]}`);
+    shape(typeof name === 'string' && NAME.test(name), `${where}.name must be 1–32 lower-case letters, digits or dashes`);
+    shape(isText(issuer), `${where}.issuer must be the platform's iss`);
+    shape(isText(clientId, 255), `${where}.clientId must be the client id the platform gave the tool`);
+    shape(Array.isArray(deployments) && deployments.length > 0 && deployments.every((d) => isText(d, 255)), `${where}.deployments must list deployment ids`);
+    // The issuer is a URL too (LTI 1.3 requires an https URL without query or fragment).
+    platformUrl(issuer, `${where}.issuer`);
+    const registration = `${issuer as string}\n${clientId as string}`;
+    if (seen.has(name as string) || seen.has(registration)) throw new LtiConfigError('lti_config_duplicate', `${where} repeats a name or an issuer and client id`);
+    seen.add(name as string).add(registration);
+    return {
+      name: name as string,
+      issuer: issuer as string,
+      clientId: clientId as string,
+      authLoginUrl: platformUrl(authLoginUrl, `${where}.authLoginUrl`),
+      jwksUrl: platformUrl(jwksUrl, `${where}.jwksUrl`),
+      deployments: [...new Set(deployments as string[])],
+    };
+  });
+  const landing = { teacher: '/teacher.html', student: '/student.html' };
+  if (pages !== undefined) {
+    shape(pages !== null && typeof pages === 'object' && !Array.isArray(pages), 'pages must be an object');
+    for (const [role, path] of Object.entries(pages as Record<string, unknown>)) {
+      if (role !== 'teacher' && role !== 'student') throw new LtiConfigError('lti_config_shape', `pages.${role} is not a role`);
+      // A path on our own origin only, so a launch can never redirect elsewhere.
+      if (typeof path !== 'string' || !/^\/(?![/\\])[A-Za-z0-9._~/-]*$/.test(path)) throw new LtiConfigError('lti_config_page', `pages.${role} must be a path on the service`);
+      landing[role] = path;
+    }
+  }
+  return { platforms: checked, toolKeyFile: resolve(baseDir, toolKeyFile as string), pages: landing };
+}
+
+/** Reads and checks the configuration file at `file`. */
+export function loadLtiConfig(file: string): LtiConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new LtiConfigError('lti_config_unreadable', `cannot read ${file}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new LtiConfigError('lti_config_not_json', `${file} is not JSON`);
+  }
+  return parseLtiConfig(raw, dirname(resolve(file)));
+}

@@ -1,0 +1,272 @@
+/**
+ * Presenza as an LTI 1.3 tool, part 1: the launch (1EdTech Security Framework 1.0, LTI Core 1.3).
+ *
+ * 1. The platform sends the browser to the login URL (OIDC third-party login initiation, GET or
+ *    POST). The tool stores a single-use `state` (only its SHA-256) with a fresh `nonce`, bound to
+ *    the registration, and redirects to the platform's authorization endpoint.
+ * 2. The platform form-POSTs an `id_token` and the `state` to the launch URL. The token is
+ *    checked in full (linear guard clauses below); nothing is written until every check passed.
+ *    Then the state is consumed and the launch becomes an ordinary session (sessions.ts), whose
+ *    single-use record is the nonce, so a token is never accepted twice.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { Db } from '../db.js';
+import { ServiceError } from '../errors.js';
+import type { Launch, Role } from '../launch.js';
+import type { LtiConfig, LtiPlatform } from './config.js';
+
+/** How long a login's state waits for the platform's answer. */
+export const LTI_STATE_MS = 10 * 60_000;
+/** Clock skew tolerated on `iat`/`exp`. */
+export const LTI_CLOCK_SKEW_SECONDS = 60;
+/** Oldest `iat` accepted: the platform signs the token just before the browser posts it. */
+export const LTI_MAX_TOKEN_AGE_SECONDS = 10 * 60;
+/** Signature algorithms accepted from platforms (RS256 is the one LTI requires). */
+export const LTI_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256'];
+/** Shortest wait between two fetches of a platform's JWKS when a token names an unknown `kid`. */
+export const JWKS_COOLDOWN_MS = 30_000;
+/** How long a fetched JWKS is used before it is fetched again. */
+export const JWKS_MAX_AGE_MS = 10 * 60_000;
+
+const CLAIM = 'https://purl.imsglobal.org/spec/lti/claim/';
+const MEMBERSHIP = 'http://purl.imsglobal.org/vocab/lis/v2/membership#';
+/** Roles that make a teacher: the context's Instructor or Administrator, or a platform administrator. */
+const TEACHER_ROLES = new Set([
+  `${MEMBERSHIP}Instructor`,
+  `${MEMBERSHIP}Administrator`,
+  'http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator',
+  'http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator',
+]);
+const STUDENT_ROLES = new Set([`${MEMBERSHIP}Learner`]);
+
+/** The parameters of a login initiation. */
+export interface LoginRequest {
+  readonly iss?: unknown;
+  readonly login_hint?: unknown;
+  readonly target_link_uri?: unknown;
+  readonly lti_message_hint?: unknown;
+  readonly client_id?: unknown;
+  readonly lti_deployment_id?: unknown;
+}
+
+/** A checked launch, ready to become a session. */
+export interface LtiLaunch {
+  readonly launch: Launch;
+  readonly platform: LtiPlatform;
+  /** The page the browser continues to (the teacher's or the student's). */
+  readonly page: string;
+  /** Consumes the state (single use); false when another request consumed it first. */
+  readonly consumeState: () => Promise<boolean>;
+}
+
+const hash = (value: string) => createHash('sha256').update(value).digest('hex');
+const refuse = (code: string, message: string, status = 401): never => {
+  throw new ServiceError(status, code, message);
+};
+const isText = (value: unknown, max = 1000): value is string => typeof value === 'string' && value.length > 0 && value.length <= max && !/[\u0000-\u001f\u007f]/.test(value);
+
+/** Options of {@link LtiTool}. */
+export interface LtiToolOptions {
+  readonly db: Db;
+  readonly config: LtiConfig;
+  /** The service's public origin: the login and launch URLs live there. */
+  readonly origin: string;
+  readonly now?: () => number;
+  /** Overrides {@link JWKS_COOLDOWN_MS} (tests rotate keys without waiting). */
+  readonly jwksCooldownMs?: number;
+}
+
+/** The tool's endpoints on the service's origin. */
+export const ltiUrls = (origin: string) => ({ login: `${origin}/lti/login`, launch: `${origin}/lti/launch`, jwks: `${origin}/lti/jwks` });
+
+/** Logins and launches of the registered platforms. */
+export class LtiTool {
+  private readonly keys = new Map<LtiPlatform, JWTVerifyGetKey>();
+  private readonly db: Db;
+  private readonly now: () => number;
+  readonly urls: ReturnType<typeof ltiUrls>;
+
+  constructor(private readonly options: LtiToolOptions) {
+    this.db = options.db;
+    this.now = options.now ?? Date.now;
+    this.urls = ltiUrls(options.origin);
+    // One cached key set per platform: refetched after its max age, or sooner (after the cooldown)
+    // when a token names a kid it does not hold, which is how a platform rotates its key.
+    for (const platform of options.config.platforms) {
+      this.keys.set(platform, createRemoteJWKSet(platform.jwksUrl, { cooldownDuration: options.jwksCooldownMs ?? JWKS_COOLDOWN_MS, cacheMaxAge: JWKS_MAX_AGE_MS }));
+    }
+  }
+
+  /** Answers a login initiation: the URL of the platform's authorization request. */
+  async login(request: LoginRequest): Promise<string> {
+    // The platform must be registered (by issuer, and by client id when it sends one).
+    if (!isText(request.iss)) refuse('lti_login_malformed', 'iss is required', 400);
+    const candidates = this.options.config.platforms.filter((p) => p.issuer === request.iss && (request.client_id === undefined || p.clientId === request.client_id));
+    if (candidates.length === 0) refuse('lti_untrusted_issuer', 'this platform (issuer and client id) is not registered with the tool', 400);
+    if (candidates.length > 1) refuse('lti_ambiguous_client', 'several registrations share this issuer: the platform must send client_id', 400);
+    const platform = candidates[0]!;
+    // A deployment hint, when sent, must already be one of the registration's.
+    if (request.lti_deployment_id !== undefined && !platform.deployments.includes(String(request.lti_deployment_id))) {
+      refuse('lti_unknown_deployment', 'this deployment is not registered for the platform', 400);
+    }
+    if (!isText(request.login_hint, 2000)) refuse('lti_login_malformed', 'login_hint is required', 400);
+    // The launch must come back to this tool, never to another site.
+    if (!isText(request.target_link_uri, 2000) || !this.isOurs(request.target_link_uri)) refuse('lti_target', 'target_link_uri is not on this tool', 400);
+    if (request.lti_message_hint !== undefined && !isText(request.lti_message_hint, 2000)) refuse('lti_login_malformed', 'lti_message_hint is not text', 400);
+
+    const state = randomBytes(32).toString('base64url');
+    const nonce = randomBytes(32).toString('base64url');
+    const now = this.now();
+    await this.db.transaction(async (tx) => {
+      await tx.run('DELETE FROM lti_states WHERE expires_at <= ?', [now]);
+      await tx.run('INSERT INTO lti_states (state_hash, nonce, issuer, client_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)', [
+        hash(state),
+        nonce,
+        platform.issuer,
+        platform.clientId,
+        now,
+        now + LTI_STATE_MS,
+      ]);
+    });
+    const url = new URL(platform.authLoginUrl);
+    const query = {
+      scope: 'openid',
+      response_type: 'id_token',
+      response_mode: 'form_post',
+      prompt: 'none',
+      client_id: platform.clientId,
+      redirect_uri: this.urls.launch,
+      login_hint: request.login_hint as string,
+      state,
+      nonce,
+      ...(request.lti_message_hint !== undefined ? { lti_message_hint: request.lti_message_hint as string } : {}),
+    };
+    for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
+    return url.toString();
+  }
+
+  /**
+   * Checks a launch (`id_token` and `state` of the platform's form POST). Throws a 401
+   * {@link ServiceError} with a code saying which check failed; writes nothing.
+   */
+  async verify(form: { id_token?: unknown; state?: unknown; error?: unknown }): Promise<LtiLaunch> {
+    // The platform may answer the authorization request with an error instead of a token.
+    if (form.error !== undefined) refuse('lti_platform_error', `the platform refused the login: ${String(form.error).slice(0, 100)}`);
+    if (!isText(form.state, 100) || !isText(form.id_token, 60_000)) refuse('lti_malformed', 'the launch needs id_token and state');
+    const idToken = form.id_token as string;
+    // The state must be one this tool issued, not yet used nor expired.
+    const stateHash = hash(form.state as string);
+    const stored = await this.db.get<{ nonce: string; issuer: string; client_id: string }>(
+      'SELECT nonce, issuer, client_id FROM lti_states WHERE state_hash = ? AND expires_at > ?',
+      [stateHash, this.now()],
+    );
+    if (!stored) refuse('lti_state_unknown', 'unknown, used or expired state: start the launch again from the platform');
+    const platform = this.options.config.platforms.find((p) => p.issuer === stored!.issuer && p.clientId === stored!.client_id);
+    if (!platform) refuse('lti_state_unknown', 'the registration of this state is gone');
+    let claims: JWTPayload;
+    try {
+      decodeProtectedHeader(idToken);
+      claims = decodeJwt(idToken);
+    } catch {
+      return refuse('lti_malformed', 'id_token is not a JWT');
+    }
+    // The issuer must be the platform the login was started for.
+    if (claims.iss !== platform!.issuer) refuse('lti_issuer', 'id_token iss is not the platform of this login');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(idToken, this.keys.get(platform!)!, {
+        algorithms: LTI_ALGORITHMS,
+        issuer: platform!.issuer,
+        requiredClaims: ['sub', 'aud', 'iat', 'exp', 'nonce'],
+        maxTokenAge: LTI_MAX_TOKEN_AGE_SECONDS,
+        clockTolerance: LTI_CLOCK_SKEW_SECONDS,
+        currentDate: new Date(this.now()),
+      }));
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey) refuse('lti_unknown_kid', 'no key of the platform matches the token’s kid');
+      // (jose reports a too old iat as expired too.)
+      if (error instanceof errors.JWTExpired) refuse(error.claim === 'iat' ? 'lti_iat' : 'lti_expired', error.claim === 'iat' ? 'id_token iat is too old' : 'id_token has expired');
+      if (error instanceof errors.JWTClaimValidationFailed) refuse(error.claim === 'iat' ? 'lti_iat' : 'lti_claims', `id_token claim refused: ${error.claim}`);
+      if (error instanceof errors.JOSEAlgNotAllowed) refuse('lti_algorithm', 'id_token algorithm not allowed');
+      if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || (error as Error).name === 'TypeError' || (error as { code?: string }).code === 'ERR_JOSE_GENERIC') {
+        refuse('lti_jwks_unavailable', 'the platform’s keys could not be fetched', 502);
+      }
+      return refuse('lti_signature', 'id_token does not verify with the platform’s keys');
+    }
+    // The audience must be this tool's client id; with several audiences, azp must name it.
+    const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    if (!audiences.includes(platform!.clientId)) refuse('lti_audience', 'id_token is not addressed to this tool');
+    if ((audiences.length > 1 || payload.azp !== undefined) && payload.azp !== platform!.clientId) refuse('lti_audience', 'id_token azp is not this tool');
+    // The nonce must be the one issued with this state (a token from another login is refused).
+    if (payload.nonce !== stored!.nonce) refuse('lti_nonce', 'id_token nonce is not the one of this login');
+    // The deployment must be registered for this platform.
+    const deploymentId = payload[`${CLAIM}deployment_id`];
+    if (!isText(deploymentId, 255) || !platform!.deployments.includes(deploymentId)) refuse('lti_unknown_deployment', 'this deployment is not registered for the platform');
+    // Only resource-link launches of LTI 1.3.0 (Deep Linking comes later).
+    if (payload[`${CLAIM}message_type`] !== 'LtiResourceLinkRequest') refuse('lti_message_type', 'only LtiResourceLinkRequest launches are supported');
+    if (payload[`${CLAIM}version`] !== '1.3.0') refuse('lti_version', 'only LTI 1.3.0 is supported');
+    // Who: the platform's user id and a role this service has.
+    if (!isText(payload.sub, 255)) refuse('lti_claims', 'id_token sub must be the user id');
+    const role = mapRoles(payload[`${CLAIM}roles`]);
+    if (!role) refuse('lti_roles', 'the user is neither Instructor, Administrator nor Learner here');
+    // Where: the resource link (required) in its course context.
+    const link = payload[`${CLAIM}resource_link`] as { id?: unknown } | undefined;
+    if (!link || !isText(link.id, 255)) refuse('lti_claims', 'id_token resource_link.id is required');
+    const context = payload[`${CLAIM}context`] as { id?: unknown } | undefined;
+    if (context !== undefined && (typeof context !== 'object' || context === null || !isText(context.id, 255))) refuse('lti_claims', 'id_token context.id is malformed');
+
+    const launch: Launch = {
+      issuer: platform!.issuer,
+      subject: payload.sub!,
+      name: displayName(payload),
+      role: role!,
+      course: seriesKey(platform!.name, context?.id as string | undefined, link!.id as string),
+      lessonId: null,
+      // The nonce is remembered as used until the token expires (sessions.ts: launch_tokens).
+      jti: `lti-nonce:${payload.nonce as string}`,
+      expiresAt: (payload.exp! + LTI_CLOCK_SKEW_SECONDS) * 1000,
+    };
+    return {
+      launch,
+      platform: platform!,
+      page: this.options.config.pages[role === 'teacher' ? 'teacher' : 'student'],
+      consumeState: async () => (await this.db.run('DELETE FROM lti_states WHERE state_hash = ?', [stateHash])) === 1,
+    };
+  }
+
+  private isOurs(uri: string): boolean {
+    try {
+      return new URL(uri).origin === this.options.origin;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** The service role of an LTI roles claim: teacher wins over student; undefined when neither. */
+export function mapRoles(roles: unknown): Role | undefined {
+  if (!Array.isArray(roles)) return undefined;
+  // Short names ("Instructor") are the context roles' deprecated simple form.
+  const full = roles.filter((r): r is string => typeof r === 'string').map((r) => (r.includes('/') ? r : `${MEMBERSHIP}${r}`));
+  if (full.some((r) => TEACHER_ROLES.has(r))) return 'teacher';
+  if (full.some((r) => STUDENT_ROLES.has(r))) return 'student';
+  return undefined;
+}
+
+/**
+ * The service's course of a launch: the platform's name, the course context and the resource
+ * link. A resource link is one series of lessons: the lessons a teacher starts from it are the ones
+ * its students are invited to. Hashed when too long for the column.
+ */
+export function seriesKey(platform: string, contextId: string | undefined, resourceLinkId: string): string {
+  const key = `${platform}:${contextId ?? '-'}:${resourceLinkId}`;
+  return key.length <= 200 ? key : `${platform}:${hash(`${contextId ?? '-'}\n${resourceLinkId}`)}`;
+}
+
+/** The user's display name from the OIDC claims, or a neutral one when the platform sends none. */
+function displayName(payload: JWTPayload): string {
+  const clean = (v: unknown) => (typeof v === 'string' ? v.replace(/[\u0000-\u001f\u007f]/g, ' ').trim() : '');
+  const name = clean(payload.name) || [clean(payload.given_name), clean(payload.family_name)].filter(Boolean).join(' ') || 'LTI user';
+  return name.slice(0, 60).trim();
+}
