@@ -25,6 +25,7 @@ import { CHROMIUM, CHROMIUM_ARGS, WEBGPU_ARG } from '../tools/chromium.js';
 import type { OnnxBackend } from '../src/protocol/capture.js';
 import { DIST, FACES, ROOT } from '../tools/paths.js';
 import { serveStatic } from '../tools/staticServer.js';
+import { publishedAssetName } from '../workers/runtime/assets.js';
 import { DEFAULT_EMBEDDING_OPTIONS } from '../workers/stages/embedFace.js';
 import { PLAIN_VIEW_OPTIONS } from './lib/embeddingCache.js';
 import { startBrowserPipeline } from '../tools/browserPipeline.js';
@@ -213,13 +214,14 @@ async function productionPage() {
 function sizes() {
   // The WebGPU builds (webgpu, jspi) load only when WebGPU is asked for and available.
   const chunks = readdirSync(join(DIST, 'chunks')).filter((f) => f.endsWith('.js') && !f.includes('webgpu') && !f.includes('jspi'));
-  const bytes = (file: string) => statSync(join(DIST, 'models', file)).size;
+  const bytes = (file: string) => statSync(join(DIST, 'models', publishedAssetName(file))).size;
+  const { worker } = JSON.parse(readFileSync(join(DIST, 'cdn.json'), 'utf8')) as { worker: string };
   return {
     sdk_js_gzip_bytes: gz(join(DIST, 'presenza.js')),
     sdk_iife_gzip_bytes: gz(join(DIST, 'presenza.iife.js')),
-    worker_js_gzip_bytes: gz(join(DIST, 'presenza-worker.js')) + chunks.reduce((sum, f) => sum + gz(join(DIST, 'chunks', f)), 0),
+    worker_js_gzip_bytes: gz(join(DIST, worker)) + chunks.reduce((sum, f) => sum + gz(join(DIST, 'chunks', f)), 0),
     wasm_bytes: bytes('ort-wasm-simd-threaded.wasm') + bytes('vision_wasm_module_internal.wasm'),
-    wasm_gzip_bytes: gz(join(DIST, 'models', 'ort-wasm-simd-threaded.wasm')) + gz(join(DIST, 'models', 'vision_wasm_module_internal.wasm')),
+    wasm_gzip_bytes: gz(join(DIST, 'models', publishedAssetName('ort-wasm-simd-threaded.wasm'))) + gz(join(DIST, 'models', publishedAssetName('vision_wasm_module_internal.wasm'))),
     models_bytes: bytes('face_landmarker.task') + bytes('fr_feature.onnx'),
   };
 }

@@ -6,6 +6,7 @@ import { expect, test } from '@playwright/test';
 import { createChallenge } from '../src/server/challenge.js';
 import { DAY, check, enroll, openSdk, setClock, type Globals } from './support/sdkPage.js';
 import { startOrigins, type Origins } from '../tools/origins.js';
+import { publishedAssetName } from '../workers/runtime/assets.js';
 import { auditVault, enrollPassFail, enrollPassFailProblems, PERSON_A, vaultViolations } from './support/scenarios.js';
 
 let origins: Origins;
@@ -86,8 +87,8 @@ test('across create, enroll and check the SDK only fetches its own code, wasm an
   await enroll(page, { photo: PERSON_A[0], nonce: createChallenge(), retainUntil: Date.now() + DAY });
   await check(page, { photo: PERSON_A[1], nonce: createChallenge(), checkId: 'audit' });
   // The worker's own fetches are recorded too (the models), so nothing escapes the audit.
-  expect(requests.map((r) => r.url)).toEqual(expect.arrayContaining([`${origins.cdn.origin}/models/fr_feature.onnx`]));
-  const sdkFiles = new RegExp(`^${origins.cdn.origin}/(presenza(\\.iife|-worker)\\.js|chunks/[\\w.-]+\\.js|models/[\\w.-]+)$`);
+  expect(requests.map((r) => r.url)).toEqual(expect.arrayContaining([`${origins.cdn.origin}/models/${publishedAssetName('fr_feature.onnx')}`]));
+  const sdkFiles = new RegExp(`^${origins.cdn.origin}/(presenza(\\.iife|-worker\\.[0-9a-f]{16})\\.js|chunks/[\\w.-]+\\.js|models/[\\w.-]+)$`);
   const pageFiles = new RegExp(`^${origins.site.origin}/(sdk\\.html|faces/lfw/[\\w/.-]+\\.jpg)$`);
   for (const request of requests) {
     expect(request.method, request.url).toBe('GET');

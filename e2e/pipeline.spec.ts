@@ -10,6 +10,7 @@ import { startOrigins, type Origins } from '../tools/origins.js';
 import { describeImages, PERSON_A, PERSON_B } from './support/scenarios.js';
 import { DIST } from '../tools/paths.js';
 import { serveStatic, type StaticServer } from '../tools/staticServer.js';
+import { publishedAssetName } from '../workers/runtime/assets.js';
 
 let origins: Origins;
 let plain: Origins;
@@ -120,20 +121,31 @@ test('webgpu requested on a machine without a GPU falls back to wasm and says wh
 
 for (const file of ['fr_feature.onnx', 'fr_liveness.onnx', 'face_landmarker.task', 'ort-wasm-simd-threaded.wasm', 'vision_wasm_module_internal.wasm']) {
   test(`a corrupted ${file} is refused with ERR_MODEL_INTEGRITY`, async ({ page }) => {
-    const corrupted = Uint8Array.from(readFileSync(join(DIST, 'models', file)));
+    const corrupted = Uint8Array.from(readFileSync(join(DIST, 'models', publishedAssetName(file))));
     const middle = corrupted.length >> 1;
     corrupted[middle] = corrupted[middle]! ^ 0xff;
-    const tampered = await serveStatic({ mounts: { '/': DIST }, files: { [`/models/${file}`]: corrupted }, cors: true, isolated: true });
+    const tampered = await serveStatic({ mounts: { '/': DIST }, files: { [`/models/${publishedAssetName(file)}`]: corrupted }, cors: true, isolated: true });
     try {
       await page.goto(`${site.origin}/sdk.html`);
-      const error = await page.evaluate(async (base) => {
-        try {
-          await window.Presenza.create({ assetsBaseUrl: base });
-          return null;
-        } catch (e) {
-          return { code: (e as { code?: string }).code, message: String((e as Error).message), coded: window.Presenza.isPresenzaError(e) };
-        }
-      }, `${tampered.origin}/`);
+      const error = await page.evaluate(
+        async ({ base, lazy, photo }) => {
+          try {
+            const presenza = await window.Presenza.create({ assetsBaseUrl: base });
+            // The anti-spoof model is fetched by the first capture that scores passive liveness.
+            if (lazy) {
+              const frames = async function* () {
+                const blob = await (await fetch(photo)).blob();
+                for (;;) yield blob;
+              };
+              await presenza.enroll({ enrollmentId: 'tampered', nonce: 'n'.repeat(43), retainUntil: Date.now() + 86_400_000, liveness: 'passive', camera: { frames } });
+            }
+            return null;
+          } catch (e) {
+            return { code: (e as { code?: string }).code, message: String((e as Error).message), coded: window.Presenza.isPresenzaError(e) };
+          }
+        },
+        { base: `${tampered.origin}/`, lazy: file === 'fr_liveness.onnx', photo: `/faces/${PERSON_A[0]}` },
+      );
       expect(error).toMatchObject({ code: 'ERR_MODEL_INTEGRITY', coded: true });
       expect(error!.message).toContain(file);
     } finally {
@@ -142,7 +154,7 @@ for (const file of ['fr_feature.onnx', 'fr_liveness.onnx', 'face_landmarker.task
   });
 }
 
-test('load progress covers the models and both wasm binaries, each up to its full size', async ({ page }) => {
+test('load progress covers the models create() waits for and both wasm binaries, each up to its full size', async ({ page }) => {
   await page.goto(`${site.origin}/sdk.html`);
   const last = await page.evaluate(async () => {
     const seen: Record<string, { loaded: number; total: number | null }> = {};
@@ -150,7 +162,8 @@ test('load progress covers the models and both wasm binaries, each up to its ful
     await presenza.close();
     return seen;
   });
-  expect(Object.keys(last).sort()).toEqual(['face_landmarker.task', 'fr_feature.onnx', 'fr_liveness.onnx', 'ort-wasm-simd-threaded.wasm', 'vision_wasm_module_internal.wasm']);
+  // Not the anti-spoof model: the first capture that scores passive liveness fetches it.
+  expect(Object.keys(last).sort()).toEqual(['face_landmarker.task', 'fr_feature.onnx', 'ort-wasm-simd-threaded.wasm', 'vision_wasm_module_internal.wasm']);
   for (const [file, { loaded, total }] of Object.entries(last)) {
     expect(total, file).toBeGreaterThan(100_000);
     expect(loaded, file).toBe(total);

@@ -9,6 +9,7 @@ import { verifyCheck, verifyEnrollment, MemoryNonceStore } from '../src/server/i
 import { createChallenge } from '../src/server/challenge.js';
 import { CATALOGUES } from '../src/ui/i18n/index.js';
 import { DAY } from './support/sdkPage.js';
+import { publishedAssetName } from '../workers/runtime/assets.js';
 import {
   LANGS,
   RETAIN_UNTIL,
@@ -84,7 +85,7 @@ for (const lang of LANGS) {
     // Models loading: the real SDK, with one model held back so the screen stays.
     let release = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
-    await context.route('**/models/fr_feature.onnx', async (route) => {
+    await context.route(`**/models/${publishedAssetName('fr_feature.onnx')}`, async (route) => {
       await held;
       await route.abort().catch(() => undefined);
     });

@@ -13,6 +13,7 @@ import { CHROMIUM, CHROMIUM_ARGS, WEBGPU_ARG } from '../tools/chromium.js';
 import { startOrigins, type Origins } from '../tools/origins.js';
 import { DIST } from '../tools/paths.js';
 import { serveStatic } from '../tools/staticServer.js';
+import { publishedAssetName } from '../workers/runtime/assets.js';
 import { ORT_BUILDS } from '../workers/runtime/onnx.js';
 import { cosineSimilarity, DEFAULT_MATCH_THRESHOLD } from '../workers/stages/compareTemplates.js';
 import { DEFAULT_EMBEDDING_OPTIONS } from '../workers/stages/embedFace.js';
@@ -85,9 +86,9 @@ test('enroll and check end to end on WebGPU, verified by presenza/server', async
 
 test('a WebGPU build that fails to start falls back to WASM and says why', async ({ page }) => {
   const file = ORT_BUILDS['webgpu-jspi'].binary;
-  const corrupted = Uint8Array.from(readFileSync(join(DIST, 'models', file)));
+  const corrupted = Uint8Array.from(readFileSync(join(DIST, 'models', publishedAssetName(file))));
   corrupted[corrupted.length >> 1]! ^= 0xff;
-  const tampered = await serveStatic({ mounts: { '/': DIST }, files: { [`/models/${file}`]: corrupted }, cors: true, isolated: true });
+  const tampered = await serveStatic({ mounts: { '/': DIST }, files: { [`/models/${publishedAssetName(file)}`]: corrupted }, cors: true, isolated: true });
   try {
     await page.goto(`${origins.site.origin}/sdk.html`);
     const runtime = await page.evaluate(async (base) => {

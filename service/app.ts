@@ -28,6 +28,7 @@ import type { LtiConfig } from './lti/config.js';
 import { FORM_CONTENT_TYPE, ltiHandlers } from './lti/routes.js';
 import { loadToolKey, toolJwks } from './lti/toolKey.js';
 import { LtiTool } from './lti/tool.js';
+import { registerSdkAssets } from './sdkAssets.js';
 import { CSRF_HEADER, csrfMatches, sessionCookieName, Sessions, type Session } from './sessions.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -262,12 +263,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not_found', message: 'not found' }));
 
   if (options.publicDir) await app.register(fastifyStatic, { root: options.publicDir, prefix: '/', index: ['index.html'] });
-  await app.register(fastifyStatic, {
-    root: SDK_DIR,
-    prefix: '/sdk/',
-    decorateReply: !options.publicDir,
-    allowedPath: (path) => !/(^|\/)testing(\/|$)/i.test(path),
-  });
+  await registerSdkAssets(app, { root: SDK_DIR, prefix: '/sdk/', decorateReply: !options.publicDir });
 
   const me = (request: FastifyRequest) => request.session!;
   const actor = (request: FastifyRequest) => ({ id: me(request).userId, role: me(request).role });

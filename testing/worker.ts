@@ -7,8 +7,7 @@ import * as Comlink from 'comlink';
 import type { DocumentGuidance, FrameTiming, FrameVerdict } from '../src/protocol/capture.js';
 import type { FaceWorkerApi } from '../workers/api.js';
 import { signCheck } from '../workers/assertions.js';
-import { FacePipeline, loadRuntimes, requireFrame } from '../workers/pipeline.js';
-import type { OnnxModel } from '../workers/runtime/onnx.js';
+import { FacePipeline, loadRuntimes, requireFrame, type LazyModel } from '../workers/pipeline.js';
 import { modelIds } from '../workers/runtime/assets.js';
 import { createFaceWorkerService } from '../workers/service.js';
 import { DocumentMatch } from '../workers/session/documentMatch.js';
@@ -122,7 +121,7 @@ export interface FaceWorkerTestingApi extends FaceWorkerApi {
 
 preserveErrorCodes();
 /** The anti-spoof model of the loaded pipeline, for {@link FaceWorkerTestingApi.livenessProbe}. */
-let antiSpoof: OnnxModel | null = null;
+let antiSpoof: LazyModel | null = null;
 const service = createFaceWorkerService(async (options, onProgress) => {
   const runtimes = await loadRuntimes(options, onProgress);
   antiSpoof = runtimes.antiSpoof;
@@ -188,8 +187,8 @@ const testingApi: FaceWorkerTestingApi = {
   async livenessProbe(frame, specs) {
     const bitmap = requireFrame(frame);
     try {
-      const model = antiSpoof;
-      if (!model) throw new Error('the testing worker is not initialised');
+      if (!antiSpoof) throw new Error('the testing worker is not initialised');
+      const model = await antiSpoof.get();
       const selection = await service.pipeline().findFaces(bitmap);
       const faces = selection ? 1 + selection.comparable.length + selection.background.length : 0;
       const outputs: LivenessOutput[] = [];

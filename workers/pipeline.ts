@@ -5,9 +5,9 @@
  */
 import type { DocumentGuidance, FrameTiming, FrameVerdict, LoadProgress, RuntimeReport, WorkerInitOptions } from '../src/protocol/capture.js';
 import { isPresenzaError, PresenzaError } from '../src/protocol/errors.js';
-import { loadAsset, loadModel, modelIds, modelsBaseUrl, PIPELINE_MODELS, TEMPLATE_MODELS } from './runtime/assets.js';
+import { assetUrl, loadAsset, loadModel, modelIds, PIPELINE_MODELS, TEMPLATE_MODELS } from './runtime/assets.js';
 import { detectCapabilities, requireFaceCheckSupport } from './runtime/capabilities.js';
-import { createLandmarker, MEDIAPIPE_WASM_FILE, type Landmarker } from './runtime/mediapipe.js';
+import { createLandmarker, MEDIAPIPE_LOADER_FILE, MEDIAPIPE_WASM_FILE, type Landmarker } from './runtime/mediapipe.js';
 import { createOnnxRuntime, ORT_BUILDS, wasmThreadCount, type OnnxModel } from './runtime/onnx.js';
 import { ALIGNED_SIZE, alignFace, alignmentRegion } from './stages/alignFace.js';
 import { assessQuality, measureCrop, type CropMeasures } from './stages/assessQuality.js';
@@ -54,11 +54,40 @@ export interface PortraitFinding {
   readonly sharpness: number | null;
 }
 
+/**
+ * A model opened on first use. The anti-spoof model (1.8 MB compressed) is one: `create()` does not
+ * wait for it, and a visit that runs no capture with passive liveness never downloads it.
+ */
+export interface LazyModel {
+  /** The model, fetched, verified and opened on the first call; a failed attempt is retried on the next. */
+  get(): Promise<OnnxModel>;
+  /** Releases the model if it was opened. */
+  release(): Promise<void>;
+}
+
+/** A {@link LazyModel} opened by `open`. */
+export function lazyModel(open: () => Promise<OnnxModel>): LazyModel {
+  let opening: Promise<OnnxModel> | null = null;
+  return {
+    get() {
+      opening ??= open().catch((error: unknown) => {
+        opening = null;
+        throw error;
+      });
+      return opening;
+    },
+    async release() {
+      const model = await opening?.catch(() => null);
+      await model?.release();
+    },
+  };
+}
+
 /** The started runtimes the pipeline runs on, and what they run on. */
 export interface PipelineRuntimes {
   readonly landmarker: Landmarker;
   readonly embedder: OnnxModel;
-  readonly antiSpoof: OnnxModel;
+  readonly antiSpoof: LazyModel;
   readonly report: RuntimeReport;
 }
 
@@ -74,12 +103,12 @@ const WARM_UP_FRAME_SIZE = 64;
 /**
  * Checks that this worker can run the face check (`ERR_UNSUPPORTED_BROWSER` before any download
  * if not), fetches and verifies the models and wasm binaries (all in parallel), then starts
- * MediaPipe and ONNX Runtime.
+ * MediaPipe and ONNX Runtime. The anti-spoof model is left for its first use (see {@link LazyModel}).
  */
 export async function loadRuntimes(options: WorkerInitOptions, onProgress?: (progress: LoadProgress) => void): Promise<PipelineRuntimes> {
   const capabilities = detectCapabilities();
   requireFaceCheckSupport(capabilities);
-  const wasmBaseUrl = modelsBaseUrl(options.assetsBaseUrl);
+  const loaderUrl = (file: string) => assetUrl(options.assetsBaseUrl, file);
   const threads = wasmThreadCount({ sharedMemory: capabilities.sharedMemory, cores: navigator.hardwareConcurrency || 1, requested: options.threads });
   // A build's wasm binary downloads once, and the plain WASM build's starts with the models: it is
   // needed unless WebGPU is asked for and works.
@@ -90,26 +119,26 @@ export async function loadRuntimes(options: WorkerInitOptions, onProgress?: (pro
     return download;
   };
   if (options.backend === 'wasm') loadWasm(ORT_BUILDS.wasm.binary).catch(() => undefined);
-  const [landmarkModel, landmarkWasm, embeddingModel, antiSpoofModel] = await Promise.all([
+  const [landmarkModel, landmarkWasm, embeddingModel] = await Promise.all([
     loadModel(options.assetsBaseUrl, 'landmarks', onProgress),
     loadAsset(options.assetsBaseUrl, MEDIAPIPE_WASM_FILE, onProgress),
     loadModel(options.assetsBaseUrl, 'embedding', onProgress),
-    loadModel(options.assetsBaseUrl, 'anti-spoof', onProgress),
   ]);
-  const landmarker = await startRuntime('MediaPipe FaceLandmarker', () => createLandmarker(landmarkModel, landmarkWasm, wasmBaseUrl));
+  const landmarker = await startRuntime('MediaPipe FaceLandmarker', () => createLandmarker(landmarkModel, landmarkWasm, loaderUrl(MEDIAPIPE_LOADER_FILE)));
   const onnx = await startRuntime('ONNX Runtime', () =>
     createOnnxRuntime({
       backend: options.backend,
       threads,
-      wasmBaseUrl,
+      loaderUrl,
       loadWasm,
-      models: [
-        { bytes: embeddingModel, inputDims: [1, 3, ALIGNED_SIZE, ALIGNED_SIZE] },
-        { bytes: antiSpoofModel, inputDims: [1, 3, LIVENESS_INPUT_SIZE, LIVENESS_INPUT_SIZE] },
-      ],
+      models: [{ bytes: embeddingModel, inputDims: [1, 3, ALIGNED_SIZE, ALIGNED_SIZE] }],
     }),
   );
-  const [embedder, antiSpoof] = onnx.models as [OnnxModel, OnnxModel];
+  const [embedder] = onnx.models as [OnnxModel];
+  const antiSpoof = lazyModel(async () => {
+    const bytes = await loadModel(options.assetsBaseUrl, 'anti-spoof');
+    return startRuntime('ONNX Runtime', () => onnx.open({ bytes, inputDims: [1, 3, LIVENESS_INPUT_SIZE, LIVENESS_INPUT_SIZE] }));
+  });
   const report: RuntimeReport = {
     ...onnx.info,
     requestedBackend: options.backend,
@@ -145,7 +174,7 @@ export class FacePipeline {
    */
   warmUp(): void {
     if (this.used || this.warming) return;
-    const { landmarker, embedder, antiSpoof } = this.runtimes;
+    const { landmarker, embedder } = this.runtimes;
     this.warming = (async () => {
       try {
         const blank = await createImageBitmap(new ImageData(WARM_UP_FRAME_SIZE, WARM_UP_FRAME_SIZE));
@@ -155,11 +184,19 @@ export class FacePipeline {
           blank.close();
         }
         await embedder.run(new Float32Array(3 * ALIGNED_SIZE * ALIGNED_SIZE), [1, 3, ALIGNED_SIZE, ALIGNED_SIZE]);
-        await antiSpoof.run(new Float32Array(3 * LIVENESS_INPUT_SIZE * LIVENESS_INPUT_SIZE), [1, 3, LIVENESS_INPUT_SIZE, LIVENESS_INPUT_SIZE]);
       } catch {
         // The stage that hits the same fault on a real frame throws it, coded.
       }
     })();
+  }
+
+  /**
+   * Starts fetching and opening the anti-spoof model, for a capture that will score passive
+   * liveness to call as it begins: the download then overlaps the camera starting. A failure is
+   * left for {@link passiveLiveness} to throw, coded.
+   */
+  prepareLiveness(): void {
+    this.runtimes.antiSpoof.get().catch(() => undefined);
   }
 
   /** Waits for a running warm-up; from then on, no warm-up starts. Every stage calls it first. */
@@ -258,7 +295,8 @@ export class FacePipeline {
   /** Probability (0..1) that `face` in `frame` is live (passive anti-spoof); only the region around the face is read. */
   async passiveLiveness(frame: ImageBitmap, face: DetectedFace): Promise<number> {
     await this.ready();
-    return livenessScore(this.runtimes.antiSpoof, (region) => readPixels(frame, region), frame, face);
+    const model = await this.runtimes.antiSpoof.get();
+    return livenessScore(model, (region) => readPixels(frame, region), frame, face);
   }
 
   /** Embeds an aligned crop (unit length). */

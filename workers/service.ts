@@ -8,6 +8,7 @@ import type { FaceWorkerApi } from './api.js';
 import { FacePipeline, requireFrame } from './pipeline.js';
 import { CheckSession } from './session/check.js';
 import { EnrollmentSession } from './session/enrollment.js';
+import { scoresPassiveLiveness } from './session/livenessSession.js';
 import { Vault } from './vault.js';
 
 /** Loads the pipeline; the testing entry passes its own to keep a handle on the runtimes. */
@@ -82,9 +83,10 @@ export function createFaceWorkerService(loadPipeline: PipelineLoader = FacePipel
     },
 
     async beginEnrollment(request) {
-      ready();
+      const { pipeline } = ready();
       endCapture();
       capture = new EnrollmentSession(request);
+      if (scoresPassiveLiveness(request.liveness)) pipeline.prepareLiveness();
     },
 
     async beginCheck(request) {
@@ -99,6 +101,7 @@ export function createFaceWorkerService(loadPipeline: PipelineLoader = FacePipel
         return { ready: false, result: undecided('not_enrolled') };
       }
       capture = new CheckSession(request, found.record);
+      if (scoresPassiveLiveness(request.liveness)) pipeline.prepareLiveness();
       return { ready: true };
     },
 

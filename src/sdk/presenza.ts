@@ -39,8 +39,14 @@ function keepOpen(source: FrameSource): FrameSource {
   return { next: () => source.next(), stop: () => {} };
 }
 
-/** File name of the worker module inside `assetsBaseUrl`. */
-export const WORKER_FILE = 'presenza-worker.js';
+/** Set by the build (scripts/build.mjs) to the worker's content-hashed file name. */
+declare const __PRESENZA_WORKER_FILE__: string | undefined;
+
+/**
+ * File name of the worker module inside `assetsBaseUrl`: content-hashed in the build (e.g.
+ * `presenza-worker.0123456789abcdef.js`), so CDNs and browsers may cache it forever.
+ */
+export const WORKER_FILE: string = typeof __PRESENZA_WORKER_FILE__ === 'string' ? __PRESENZA_WORKER_FILE__ : 'presenza-worker.js';
 
 /** A loaded Presenza instance. */
 export class Presenza {

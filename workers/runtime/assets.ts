@@ -58,6 +58,25 @@ export function modelsBaseUrl(assetsBaseUrl: string): string {
   return new URL(MODELS_FOLDER, assetsBaseUrl).href;
 }
 
+/** Hex digits of the SHA-256 in a published asset's name (the same rule as scripts/cdnAssets.mjs). */
+export const ASSET_HASH_DIGITS = 16;
+
+/**
+ * The name a manifest file is published under: its SHA-256 prefix before the extension
+ * (`fr_feature.onnx` → `fr_feature.fcc5ecb427d702a5.onnx`), so a CDN and the browser can keep it
+ * forever (`immutable`) and a new version never meets a stale copy.
+ */
+export function publishedAssetName(file: string): string {
+  const { sha256 } = entryForFile(file);
+  const dot = file.lastIndexOf('.');
+  return `${file.slice(0, dot)}.${sha256.slice(0, ASSET_HASH_DIGITS)}${file.slice(dot)}`;
+}
+
+/** Absolute URL of a manifest file (a model, or a runtime's wasm loader or binary) under `assetsBaseUrl`. */
+export function assetUrl(assetsBaseUrl: string, file: string): string {
+  return new URL(publishedAssetName(file), modelsBaseUrl(assetsBaseUrl)).href;
+}
+
 function toHex(digest: ArrayBuffer): string {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
@@ -108,7 +127,7 @@ export function loadModel(assetsBaseUrl: string, role: ModelRole, onProgress?: P
 export async function loadAsset(assetsBaseUrl: string, file: string, onProgress?: ProgressListener): Promise<Uint8Array> {
   const entry = entryForFile(file);
   const { sha256 } = entry;
-  const url = new URL(file, modelsBaseUrl(assetsBaseUrl)).href;
+  const url = assetUrl(assetsBaseUrl, file);
   let response: Response;
   try {
     response = await fetch(url, { mode: 'cors', credentials: 'omit' });

@@ -38,16 +38,19 @@ function toObservations(result: FaceLandmarkerResult): LandmarkObservation[] {
 /** MediaPipe's wasm binary (ES-module variant), fetched and verified by the caller. */
 export const MEDIAPIPE_WASM_FILE = 'vision_wasm_module_internal.wasm';
 
+/** MediaPipe's wasm loader (ES-module variant), imported by MediaPipe from its published URL. */
+export const MEDIAPIPE_LOADER_FILE = 'vision_wasm_module_internal.js';
+
 /**
- * Creates the landmarker from verified model and wasm bytes; `wasmBaseUrl` is the absolute URL of
- * the folder holding `vision_wasm_module_internal.js`. The binary is handed over as a worker-local
+ * Creates the landmarker from verified model and wasm bytes; `loaderUrl` is the absolute URL of
+ * {@link MEDIAPIPE_LOADER_FILE} as published. The binary is handed over as a worker-local
  * Blob URL, so MediaPipe never fetches an unverified copy.
  */
-export async function createLandmarker(model: Uint8Array, wasm: Uint8Array, wasmBaseUrl: string): Promise<Landmarker> {
+export async function createLandmarker(model: Uint8Array, wasm: Uint8Array, loaderUrl: string): Promise<Landmarker> {
   const wasmUrl = URL.createObjectURL(new Blob([wasm as Uint8Array<ArrayBuffer>], { type: 'application/wasm' }));
   const landmarker = await FaceLandmarker.createFromOptions(
     {
-      wasmLoaderPath: new URL('vision_wasm_module_internal.js', wasmBaseUrl).href,
+      wasmLoaderPath: loaderUrl,
       wasmBinaryPath: wasmUrl,
     },
     {

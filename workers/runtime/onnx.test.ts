@@ -52,7 +52,7 @@ function setup(options: { gpu?: 'none' | 'no-adapter' | 'ok'; jspi?: boolean; we
   const onnxOptions = (backend: 'wasm' | 'webgpu'): OnnxOptions => ({
     backend,
     threads: 2,
-    wasmBaseUrl: 'https://cdn.example/models/',
+    loaderUrl: (file: string) => `https://cdn.example/models/${file}`,
     loadWasm: async (file) => {
       downloads.push(file);
       if (file === options.failWasmDownload) throw new Error(`could not fetch ${file}: HTTP 404`);
@@ -111,11 +111,11 @@ describe('createOnnxRuntime', () => {
     await expect(createOnnxRuntime(onnxOptions('wasm'), env)).rejects.toThrow(/404/);
   });
 
-  it('sets the thread count and the loaders folder on the build it starts', async () => {
+  it("sets the thread count and the published URL of the build's loader on the build it starts", async () => {
     const { env, onnxOptions } = setup();
     const importBuild = vi.fn(env.importBuild);
     await createOnnxRuntime(onnxOptions('wasm'), { ...env, importBuild });
     const ort = (await importBuild.mock.results[0]!.value) as { env: { wasm: Record<string, unknown> } };
-    expect(ort.env.wasm).toMatchObject({ numThreads: 2, wasmPaths: 'https://cdn.example/models/', proxy: false });
+    expect(ort.env.wasm).toMatchObject({ numThreads: 2, wasmPaths: { mjs: `https://cdn.example/models/${ORT_BUILDS.wasm.loader}` }, proxy: false });
   });
 });

@@ -37,6 +37,8 @@ export interface ModelToLoad {
 export interface OnnxRuntime {
   readonly info: OnnxRuntimeInfo;
   readonly models: readonly OnnxModel[];
+  /** Opens one more model on the build and execution provider in use (a model loaded only when first needed). */
+  open(model: ModelToLoad): Promise<OnnxModel>;
 }
 
 /**
@@ -79,10 +81,10 @@ export interface OnnxOptions {
   readonly backend: OnnxBackend;
   readonly threads: number;
   /**
-   * Absolute URL of the folder with the builds' loaders (on another origin ORT itself turns the
-   * threaded loader into a same-origin Blob).
+   * Absolute URL of a build's loader (`ORT_BUILDS[build].loader`) as published (on another origin
+   * ORT itself turns the threaded loader into a same-origin Blob).
    */
-  readonly wasmBaseUrl: string;
+  readonly loaderUrl: (file: string) => string;
   /** Fetches and verifies a build's wasm binary, so ORT never runs an unverified binary and the download shows in the progress. */
   readonly loadWasm: (file: string) => Promise<Uint8Array>;
   readonly models: readonly ModelToLoad[];
@@ -131,25 +133,32 @@ function wrapSession(ort: typeof Ort, session: Ort.InferenceSession): OnnxModel 
   };
 }
 
-/** Starts `build` and opens a session for each model on `executionProvider`; on WebGPU each model must give finite values on a first run. */
-async function startBuild(build: OrtBuild, executionProvider: OnnxBackend, options: OnnxOptions, env: OnnxEnvironment): Promise<OnnxModel[]> {
+/** Opens a session for `model` on `executionProvider`; on WebGPU the model must give finite values on a first run. */
+async function openModel(ort: typeof Ort, executionProvider: OnnxBackend, { bytes, inputDims }: ModelToLoad): Promise<OnnxModel> {
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: [executionProvider], graphOptimizationLevel: 'all' });
+  const model = wrapSession(ort, session);
+  if (executionProvider !== 'webgpu') return model;
+  try {
+    const output = await model.run(new Float32Array(inputDims.reduce((a, b) => a * b, 1)), inputDims);
+    if (!output.every(Number.isFinite)) throw new Error('a first inference gave non-finite values');
+    return model;
+  } catch (error) {
+    await model.release();
+    throw error;
+  }
+}
+
+/** Starts `build` and opens a session for each model on `executionProvider`. */
+async function startBuild(build: OrtBuild, executionProvider: OnnxBackend, options: OnnxOptions, env: OnnxEnvironment): Promise<{ ort: typeof Ort; models: OnnxModel[] }> {
   const [ort, wasmBinary] = await Promise.all([env.importBuild(build), options.loadWasm(ORT_BUILDS[build].binary)]);
   ort.env.wasm.numThreads = options.threads;
-  ort.env.wasm.wasmPaths = options.wasmBaseUrl;
+  ort.env.wasm.wasmPaths = { mjs: options.loaderUrl(ORT_BUILDS[build].loader) };
   ort.env.wasm.wasmBinary = wasmBinary;
   ort.env.wasm.proxy = false;
   const models: OnnxModel[] = [];
   try {
-    for (const { bytes, inputDims } of options.models) {
-      const session = await ort.InferenceSession.create(bytes, { executionProviders: [executionProvider], graphOptimizationLevel: 'all' });
-      const model = wrapSession(ort, session);
-      models.push(model);
-      if (executionProvider === 'webgpu') {
-        const output = await model.run(new Float32Array(inputDims.reduce((a, b) => a * b, 1)), inputDims);
-        if (!output.every(Number.isFinite)) throw new Error('a first inference gave non-finite values');
-      }
-    }
-    return models;
+    for (const model of options.models) models.push(await openModel(ort, executionProvider, model));
+    return { ort, models };
   } catch (error) {
     await Promise.allSettled(models.map((model) => model.release()));
     throw error;
@@ -168,13 +177,13 @@ export async function createOnnxRuntime(options: OnnxOptions, env: OnnxEnvironme
     if (!fallbackReason) {
       const build: OrtBuild = env.jspi ? 'webgpu-jspi' : 'webgpu-asyncify';
       try {
-        const models = await startBuild(build, 'webgpu', options, env);
-        return { info: { backend: 'webgpu', threads: options.threads }, models };
+        const { ort, models } = await startBuild(build, 'webgpu', options, env);
+        return { info: { backend: 'webgpu', threads: options.threads }, models, open: (model) => openModel(ort, 'webgpu', model) };
       } catch (error) {
         fallbackReason = `the WebGPU path failed (${build}): ${message(error)}`;
       }
     }
   }
-  const models = await startBuild('wasm', 'wasm', options, env);
-  return { info: { backend: 'wasm', threads: options.threads, ...(fallbackReason ? { fallbackReason } : {}) }, models };
+  const { ort, models } = await startBuild('wasm', 'wasm', options, env);
+  return { info: { backend: 'wasm', threads: options.threads, ...(fallbackReason ? { fallbackReason } : {}) }, models, open: (model) => openModel(ort, 'wasm', model) };
 }

@@ -31,8 +31,11 @@ export interface LivenessPlan {
 export function livenessPlan(policy: LivenessPolicy, challenge: readonly ChallengeStep[], random: () => number = Math.random): LivenessPlan {
   const active = policy === 'both' || policy === 'active';
   const steps = active ? shuffledSteps(challenge, random) : [];
-  return { passive: policy === 'both' || policy === 'passive', steps };
+  return { passive: scoresPassiveLiveness(policy), steps };
 }
+
+/** Whether a capture with this liveness policy runs the anti-spoof model. */
+export const scoresPassiveLiveness = (policy: LivenessPolicy): boolean => policy === 'both' || policy === 'passive';
 
 /** The challenge's view of a detected face. */
 export function challengeFrame(face: DetectedFace, timestampMs: number, embedding?: Float32Array): ChallengeFrame {
