@@ -5,6 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import { buildApp, type AppOptions } from '../service/app.js';
 import type { Attendance } from '../service/attendance.js';
 import type { ServiceConfig } from '../service/config.js';
@@ -13,17 +14,31 @@ import { TestPlatform } from './platform.js';
 import { ApiClient, SimulatedStudent, type Transport } from './simulatedStudent.js';
 
 export const ORIGIN = 'http://localhost:5173';
-/** Set (e.g. by .ci/run) to run the service tests on PostgreSQL too. */
-export const POSTGRES_URL = process.env.PRESENZA_TEST_DATABASE_URL;
+/**
+ * Set PRESENZA_TEST_DATABASE_URL (e.g. .ci/run does) to run the service tests on PostgreSQL too.
+ * Each test process works in a schema of its own on that database, so test files running in
+ * parallel never drop each other's tables.
+ */
+const SCHEMA = `test_${process.pid}`;
+export const POSTGRES_URL = process.env.PRESENZA_TEST_DATABASE_URL ? inSchema(process.env.PRESENZA_TEST_DATABASE_URL) : undefined;
+
+/** The URL with this process's schema first on its search path. */
+function inSchema(url: string): string {
+  const withSchema = new URL(url);
+  withSchema.searchParams.set('options', `-c search_path=${SCHEMA}`);
+  return withSchema.href;
+}
+
 export const ENGINES = POSTGRES_URL ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const);
 
-/** An empty database of `engine` (PostgreSQL: the public schema dropped and recreated). */
+/** An empty database of `engine` (PostgreSQL: this process's schema dropped and recreated). */
 export async function freshDatabase(engine: string): Promise<Db> {
   if (engine === 'sqlite') return openDatabase({ file: ':memory:' });
-  const scratch = await openDatabase({ url: POSTGRES_URL, file: '' });
-  await scratch.run('DROP SCHEMA public CASCADE');
-  await scratch.run('CREATE SCHEMA public');
-  await scratch.close();
+  const admin = new pg.Client({ connectionString: process.env.PRESENZA_TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+  await admin.query(`CREATE SCHEMA ${SCHEMA}`);
+  await admin.end();
   return openDatabase({ url: POSTGRES_URL, file: '' });
 }
 
