@@ -129,7 +129,7 @@ test('a student enrolls and passes a check triggered by the teacher; the pass is
   const { context, page } = await student({ camera: PERSON_A[0], profile: profileA });
   await joinLesson(page, 'Anna');
   // Not enrolled: the element's layered notice, with the face check and the alternative side by side.
-  await expect(element(page)).toHaveAttribute('state', 'notice');
+  await expect(element(page)).toHaveAttribute('state', 'notice', { timeout: 60_000 });
   await expect(element(page).getByRole('link', { name: /Full privacy notice/ })).toHaveAttribute('href', /\/privacy\/notice-en\.html$/);
   // The hidden-button regression: nothing of a later state is shown, focusable or read out.
   await expect(page.locator('#forget')).toBeHidden();
@@ -146,9 +146,9 @@ test('a student enrolls and passes a check triggered by the teacher; the pass is
   again.page.on('request', (request) => {
     if (request.url().endsWith('/result')) capturedAssertion = { checkId: request.url().split('/').at(-2)!, body: request.postData()! };
   });
-  await expect(again.page.locator('#message-title')).toHaveText('The face check is set up on this device');
+  await expect(again.page.locator('#message-title')).toHaveText('The face check is set up on this device', { timeout: 60_000 });
   await triggerCheck();
-  await expect(element(again.page)).toHaveAttribute('state', 'intro');
+  await expect(element(again.page)).toHaveAttribute('state', 'intro', { timeout: 30_000 });
   // A new request clears what was shown before.
   await expect(again.page.locator('#message')).toBeHidden();
   await choose(again.page, 'Use the face check');
@@ -161,6 +161,7 @@ test('a student enrolls and passes a check triggered by the teacher; the pass is
 test('a new device of an enrolled student waits for the teacher’s approval, then passes a check', async () => {
   const { context, page } = await student({ camera: PERSON_A[1], profile: profileB });
   await joinLesson(page, 'Anna');
+  await expect(element(page)).toHaveAttribute('state', 'notice', { timeout: 60_000 });
   await choose(page, 'Use the face check');
   await expect(page.locator('#message-title')).toHaveText('Waiting for your teacher’s approval', { timeout: 60_000 });
   await expect(page.locator('#message-title')).toBeFocused();
@@ -200,7 +201,7 @@ test('a captured assertion replayed, or tampered with, is rejected', async () =>
   const parsed = JSON.parse(body) as { assertion: string };
   const [header, payload, signature] = parsed.assertion.split('.');
   const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
-  const tampered = `${header}.${Buffer.from(JSON.stringify({ ...claims, outcome: 'pass', reason: undefined })).toString('base64url')}.${signature}`;
+  const tampered = `${header}.${Buffer.from(JSON.stringify({ ...claims, iat: claims.iat + 1 })).toString('base64url')}.${signature}`;
   const forged = await send('POST', `/api/checks/${checkId}/result`, { ...parsed, assertion: tampered });
   expect(forged.status).toBe(400);
   expect(String(forged.body.error)).toMatch(/^ERR_/);
@@ -308,10 +309,10 @@ test('in Italian: the student page follows the browser, the teacher switches, th
   const { context, page } = await student({ camera: PERSON_A[1], profile: profileA, locale: 'it-IT' });
   await expect(page.locator('#sdk-status')).toHaveText('Controllo del volto pronto.', { timeout: 60_000 });
   await expect(page.locator('html')).toHaveAttribute('lang', 'it');
-  await expect(page.locator('#message-title')).toHaveText('Il controllo del volto è configurato su questo dispositivo');
+  await expect(page.locator('#message-title')).toHaveText('Il controllo del volto è configurato su questo dispositivo', { timeout: 60_000 });
   await auditState(page, 'it-enrolled');
   await triggerCheck();
-  await expect(element(page)).toHaveAttribute('state', 'intro');
+  await expect(element(page)).toHaveAttribute('state', 'intro', { timeout: 30_000 });
   await expect(element(page).getByRole('button', { name: 'Usa l’alternativa' })).toBeVisible();
   await auditState(page, 'it-check');
   await teacher.getByRole('button', { name: 'Italiano' }).click();
@@ -331,6 +332,24 @@ test('in Italian: the student page follows the browser, the teacher switches, th
   await expect(page.locator('#message-title')).toHaveText('The lesson has ended');
   await auditState(page, 'en-ended');
   await context.close();
+});
+
+test('the full notice the element links to is served in both languages, styled under the CSP, with no script', async ({ browser }) => {
+  for (const lang of ['it', 'en'] as const) {
+    const page = await browser.newPage();
+    const blocked: string[] = [];
+    page.on('console', (message) => message.type() === 'error' && blocked.push(message.text()));
+    const response = await page.goto(`${origin}/privacy/notice-${lang}.html`);
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-security-policy']).toMatch(/style-src 'self' 'sha256-[^']+'/);
+    expect(response?.headers()['content-security-policy']).toMatch(/script-src 'self' 'wasm-unsafe-eval'/);
+    await expect(page.locator('html')).toHaveAttribute('lang', lang);
+    await expect(page.locator('main')).toContainText('Università Telematica Esempio');
+    expect(blocked).toEqual([]);
+    expect(await page.locator('script').count()).toBe(0);
+    await auditState(page, `${lang}-full-notice`);
+    await page.close();
+  }
 });
 
 test('privacy audit: every request of the student pages carried only protocol fields, nothing biometric', async () => {
