@@ -67,6 +67,20 @@ const element = (page: Page): Locator => page.locator('presenza-check');
 /** A button inside the element. */
 const choose = (page: Page, name: string) => element(page).getByRole('button', { name, exact: true }).click();
 
+/** Presses Tab until the focused control (inside the element's shadow root too) has this accessible name, then Enter. */
+async function keyboardPress(page: Page, name: string, maxPresses = 40) {
+  for (let presses = 0; presses < maxPresses; presses += 1) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      let active = document.activeElement;
+      while (active?.shadowRoot?.activeElement) active = active.shadowRoot.activeElement;
+      return active ? (active.getAttribute('aria-label') ?? active.textContent ?? '').trim() : '';
+    });
+    if (focused === name) return page.keyboard.press('Enter');
+  }
+  throw new Error(`"${name}" was not reached with Tab`);
+}
+
 /**
  * The page state as a person meets it: axe finds nothing (shadow DOM included), nothing overflows
  * a 390 px wide phone (element boxes against the viewport), and screenshots at 1280×800 and
@@ -110,7 +124,8 @@ test.beforeAll(async ({ browser }) => {
   const server = await startDemoServer();
   ({ db, attendance, origin } = server);
   closeServer = server.close;
-  teacher = await browser.newPage();
+  // A page of its own context, as axe needs.
+  teacher = await (await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } })).newPage();
   await teacher.goto(`${origin}/teacher.html`);
   await signInIfAsked(teacher, 'Prof. Bianchi');
   await teacher.getByLabel('Lesson title').fill('Diritto amministrativo');
@@ -253,11 +268,13 @@ test('camera permission denied: a clear message, and the alternative is recorded
   await choose(page, 'Use the face check');
   await expect(element(page)).toContainText('Camera access is blocked for this site.', { timeout: 60_000 });
   await auditState(page, 'en-camera-denied');
-  await choose(page, 'Use the alternative');
+  // Keyboard only, from the problem's heading (which has focus) to the alternative.
+  await keyboardPress(page, 'Use the alternative');
   await expect(element(page)).toHaveAttribute('state', 'alternative');
   await expect.poll(() => attendanceOf('Anna')).toMatchObject({ status: 'alternative_requested', method: 'alternative' });
   await expect(teacher.locator('#count-alternative')).toHaveText('1');
-  await teacher.getByRole('button', { name: 'Confirm present: Anna' }).first().click();
+  await teacher.locator('#lesson-title').focus();
+  await keyboardPress(teacher, 'Confirm present: Anna');
   await expect.poll(async () => (await attendanceOf('Anna'))?.status).toBe('alternative_confirmed');
   expect(await attendanceOf('Anna')).toMatchObject({ method: 'alternative' });
   // The student is told, with focus on the message.
@@ -336,7 +353,8 @@ test('in Italian: the student page follows the browser, the teacher switches, th
 
 test('the full notice the element links to is served in both languages, styled under the CSP, with no script', async ({ browser }) => {
   for (const lang of ['it', 'en'] as const) {
-    const page = await browser.newPage();
+    const context = await browser.newContext();
+    const page = await context.newPage();
     const blocked: string[] = [];
     page.on('console', (message) => message.type() === 'error' && blocked.push(message.text()));
     const response = await page.goto(`${origin}/privacy/notice-${lang}.html`);
@@ -348,7 +366,7 @@ test('the full notice the element links to is served in both languages, styled u
     expect(blocked).toEqual([]);
     expect(await page.locator('script').count()).toBe(0);
     await auditState(page, `${lang}-full-notice`);
-    await page.close();
+    await context.close();
   }
 });
 
