@@ -30,7 +30,10 @@ export async function requireSession(role, t = (key) => key.replace('role_', '')
   const bar = document.getElementById('signed-in');
   if (bar) {
     bar.hidden = false;
-    bar.querySelector('[data-name]').textContent = `${session.displayName} (${t(`role_${session.role}`)})`;
+    // The role is marked for translation, so it follows a change of language.
+    const role = Object.assign(document.createElement('span'), { textContent: t(`role_${session.role}`) });
+    role.dataset.t = `role_${session.role}`;
+    bar.querySelector('[data-name]').replaceChildren(`${session.displayName} (`, role, ')');
     bar.querySelector('button').addEventListener('click', async () => {
       await api('POST', '/api/session/end');
       location.assign('/');

@@ -28,6 +28,7 @@ const TEXTS = {
     noCheckYet: 'No check yet.',
     latestCheck: 'Sent at {time}, open until {until}; {students} student(s) asked.',
     countPending: 'Waiting',
+    countNoAnswer: 'No answer',
     countPassed: 'Present',
     countAlternative: 'Alternative',
     countFailed: 'Failed',
@@ -93,6 +94,7 @@ const TEXTS = {
     noCheckYet: 'Ancora nessuna verifica.',
     latestCheck: 'Inviata alle {time}, aperta fino alle {until}; {students} studenti interpellati.',
     countPending: 'In attesa',
+    countNoAnswer: 'Senza risposta',
     countPassed: 'Presenti',
     countAlternative: 'Alternativa',
     countFailed: 'Non superata',
@@ -254,15 +256,20 @@ function card(studentId) {
   return entry;
 }
 
-/** One check in a student's history. */
+/** One check in a student's history (none for a check they were not asked: they joined later). */
 function chip(entry, check, line) {
   let item = entry.chips.get(check.checkId);
+  if (!line) {
+    item?.remove();
+    entry.chips.delete(check.checkId);
+    return;
+  }
   if (!item) {
     item = document.createElement('li');
     entry.chips.set(check.checkId, item);
     entry.history.append(item);
   }
-  item.dataset.status = line ? bucketOf(line) : 'none';
+  item.dataset.status = bucketOf(line);
   item.textContent = `${t('checkAt', { n: view.order.indexOf(check.checkId) + 1, time: time(check.opensAt) })}: ${statusText(line, check)}`;
 }
 
@@ -307,6 +314,9 @@ function recount() {
 
 function showCounts() {
   for (const [key, value] of Object.entries(view.counts)) $(`count-${key}`).textContent = String(value);
+  const last = latest();
+  const closed = view.ended || (last && Date.now() > last.closesAt);
+  $('count-pending').previousElementSibling.textContent = t(closed ? 'countNoAnswer' : 'countPending');
 }
 
 /** Whether a line needs the teacher: a failed check or an alternative to confirm. */
