@@ -327,6 +327,70 @@ test('20 students in one lesson all get the check and are counted right', async 
   await browserStudent.context.close();
 });
 
+/** Replaces EventSource with one the test drives: `__emit(type, data)` reaches every listener. */
+const FAKE_STREAM = `
+  window.__streams = [];
+  window.EventSource = class {
+    constructor(url) { this.url = url; this.listeners = {}; window.__streams.push(this); }
+    addEventListener(type, listener) { (this.listeners[type] ??= []).push(listener); }
+    close() {}
+  };
+  window.__emit = (type, data) => {
+    for (const stream of window.__streams) for (const listener of stream.listeners[type] ?? []) listener({ data: JSON.stringify(data) });
+  };
+`;
+
+test('500 students on the dashboard: a line event changes one card, the counts and one alert, never the list', async ({ browser }) => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  await context.addInitScript(FAKE_STREAM);
+  const page = await context.newPage();
+  await page.goto(`${origin}/teacher.html?lesson=${lessonId}`);
+  await signInIfAsked(page, 'Prof. Bianchi');
+  await page.waitForFunction(() => (window as unknown as { __streams: unknown[] }).__streams.length === 1);
+  const students = Array.from({ length: 500 }, (_, i) => ({ studentId: `s-${i}`, displayName: `Student ${String(i).padStart(3, '0')}`, joinedAt: 1 }));
+  const counts = { pending: 500, passed: 0, failed: 0, alternative: 0 };
+  const snapshot = {
+    lesson: { lessonId, status: 'live' },
+    students,
+    checks: [{ checkId: 'c-1', opensAt: 2, closesAt: Date.now() + 600_000, students: 500, counts }],
+    lines: students.map((s) => ({ checkId: 'c-1', studentId: s.studentId, status: 'pending', method: null, outcome: null, reason: null, updatedAt: 2 })),
+    enrollments: [],
+  };
+  await page.evaluate((data) => (window as unknown as { __emit: (t: string, d: unknown) => void }).__emit('snapshot', data), snapshot);
+  await expect(page.locator('#students > li')).toHaveCount(500);
+  const touched = await page.evaluate(() => {
+    const emit = (window as unknown as { __emit: (t: string, d: unknown) => void }).__emit;
+    const list = document.getElementById('students')!;
+    const observer = new MutationObserver(() => undefined);
+    observer.observe(list, { childList: true, subtree: true, characterData: true, attributes: true });
+    for (let i = 0; i < 100; i += 1) {
+      const passed = i % 2 === 1;
+      emit('line', { checkId: 'c-1', studentId: `s-${i}`, status: passed ? 'passed' : 'failed', method: 'biometric', outcome: passed ? 'pass' : 'inconclusive', reason: passed ? null : 'no_face', updatedAt: 3 });
+    }
+    const records = observer.takeRecords();
+    observer.disconnect();
+    const where = (node: Node) => {
+      const element = node.nodeType === Node.ELEMENT_NODE ? (node as Element) : node.parentElement!;
+      return element === list ? 'the list' : (element.closest<HTMLElement>('li.student')?.dataset.student ?? 'elsewhere');
+    };
+    return [...new Set(records.map((record) => where(record.target)))];
+  });
+  expect(touched.sort()).toEqual(Array.from({ length: 100 }, (_, i) => `s-${i}`).sort());
+  await expect(page.locator('#count-passed')).toHaveText('50');
+  await expect(page.locator('#count-couldnotrun')).toHaveText('50');
+  await expect(page.locator('#count-pending')).toHaveText('400');
+  await expect(page.locator('#alerts > li')).toHaveCount(50);
+  await expect(page.locator('#alerts > li').first()).toContainText('Student 000');
+  // Resolved: the alert goes.
+  await page.evaluate(() =>
+    (window as unknown as { __emit: (t: string, d: unknown) => void }).__emit('line', { checkId: 'c-1', studentId: 's-0', status: 'confirmed_in_person', method: 'in_person', outcome: 'inconclusive', reason: 'no_face', updatedAt: 4 }),
+  );
+  await expect(page.locator('#alerts > li')).toHaveCount(49);
+  await expect(page.locator('#alerts')).not.toContainText('Student 000');
+  await expect(page.locator('li.student[data-student="s-0"]')).toContainText('Present (you verified them)');
+  await context.close();
+});
+
 test('in Italian: the student page follows the browser, the teacher switches, the lesson’s end is told and disables checks', async () => {
   const { context, page } = await student({ camera: PERSON_A[1], profile: profileA, locale: 'it-IT' });
   await expect(page.locator('#sdk-status')).toHaveText('Controllo del volto pronto.', { timeout: 60_000 });
