@@ -168,7 +168,7 @@ describe.each(ENGINES)('on %s', (engine) => {
   });
 
   describe('checks', () => {
-    it('records a verified pass, answers the same post again without change, refuses a superseded or tampered assertion', async () => {
+    it('records a verified pass, answers the same session’s repeated post without change, refuses a replay from another session and a tampered assertion', async () => {
       const w = await makeWorld(h);
       const open = await w.nonceOf(w.s1, w.l1);
       const assertion = await w.s1.signCheck(open, 'pass', undefined, now);
@@ -181,6 +181,9 @@ describe.each(ENGINES)('on %s', (engine) => {
       const recorded = await snapshot(h.db);
       expect((await w.s1.submit(w.c1, assertion)).body).toEqual({ status: 'passed' });
       expect(await snapshot(h.db)).toBe(recorded);
+      // From another session of the same student (a captured assertion), it is a replay.
+      const again = await h.platform.signIn(h.transport, ORIGIN, { subject: (await h.db.get<{ subject: string }>('SELECT subject FROM users WHERE id = ?', [w.s1.studentId]))!.subject, role: 'student' }, now());
+      expect((await again.send('POST', `/api/checks/${w.c1}/result`, { assertion })).body).toMatchObject({ error: 'ERR_REPLAYED' });
       expect((await h.attendance.attendance(w.l1)).counts).toEqual({ pending: 0, passed: 1, failed: 0, alternative: 0 });
     });
 

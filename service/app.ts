@@ -115,6 +115,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     now,
     keysPerStudent: config.limits.keysPerStudent,
     auditRetentionMs: config.limits.auditRetentionMs,
+    ...(config.retention ? { retention: config.retention } : {}),
     onEvents: () => void events.wake(),
     log: app.log,
   });
@@ -421,7 +422,14 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     'POST /api/checks/:checkId/result': {
       schema: { params: checkParam, body: body({ assertion: jws }) },
       handler: async (request) =>
-        attendance.submitResult((request.params as { checkId: string }).checkId, me(request).userId, (request.body as { assertion: string }).assertion, audienceOf(request)),
+        attendance.submitResult(
+          (request.params as { checkId: string }).checkId,
+          me(request).userId,
+          (request.body as { assertion: string }).assertion,
+          audienceOf(request),
+          // Makes a repeated post idempotent for this session only (the CSRF token is per session).
+          me(request).csrfToken,
+        ),
     },
     'POST /api/checks/:checkId/retry': {
       schema: { params: checkParam },

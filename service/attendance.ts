@@ -157,6 +157,8 @@ export interface AttendanceOptions {
   readonly keysPerStudent?: number;
   /** How long the audit log is kept. */
   readonly auditRetentionMs?: number;
+  /** The course's retention dates (see `ServiceConfig.retention`); 90 days from creation without them. */
+  readonly retention?: { readonly lessonsUntil: number; readonly enrollmentsUntil: number };
 }
 
 const fingerprint = (thumbprint: string) => thumbprint.slice(0, 8);
@@ -179,6 +181,19 @@ export class Attendance {
     this.auditRetentionMs = options.auditRetentionMs ?? DEFAULT_LIMITS.auditRetentionMs;
     this.onEvents = options.onEvents ?? (() => undefined);
     this.log = options.log;
+    this.retention = options.retention;
+  }
+
+  private readonly retention: AttendanceOptions['retention'];
+
+  /** When a lesson created now is deleted. */
+  private lessonRetainUntil(): number {
+    return this.retention?.lessonsUntil ?? this.now() + COURSE_RETENTION_MS;
+  }
+
+  /** When an enrollment made now is deleted (its device key here, its template on the device). */
+  private enrollmentRetainUntil(): number {
+    return this.retention?.enrollmentsUntil ?? this.now() + COURSE_RETENTION_MS;
   }
 
   /** Runs `work` in one transaction with the events it appends; tells the hub once it has committed. */
@@ -221,7 +236,7 @@ export class Attendance {
     const enrollmentId = `e-${randomUUID()}`;
     const nonce = createChallenge();
     await this.issueNonce(this.db, nonce, studentId, 'enroll', enrollmentId, null, this.now() + ENROLLMENT_NONCE_TTL_MS);
-    return { enrollmentId, nonce, retainUntil: this.now() + COURSE_RETENTION_MS };
+    return { enrollmentId, nonce, retainUntil: this.enrollmentRetainUntil() };
   }
 
   private async requireRoomForKey(studentId: string, db: Db = this.db): Promise<void> {
@@ -258,7 +273,7 @@ export class Attendance {
           now: this.now(),
         }),
       );
-      const retainUntil = Math.min(verified.retainUntil * 1000, this.now() + COURSE_RETENTION_MS);
+      const retainUntil = Math.min(verified.retainUntil * 1000, this.enrollmentRetainUntil());
       const active = await tx.get('SELECT id FROM device_keys WHERE student_id = ? AND status = ? LIMIT 1', [studentId, 'active']);
       const status = active ? ('pending' as const) : ('active' as const);
       await tx.run(
@@ -330,7 +345,7 @@ export class Attendance {
         course,
         title,
         'live',
-        this.now() + COURSE_RETENTION_MS,
+        this.lessonRetainUntil(),
         this.now(),
       ]);
       await appendAudit(tx, this.now(), { id: teacherId, role: 'teacher' }, 'lesson.started', { lessonId });
@@ -487,10 +502,11 @@ export class Attendance {
    * this check, and records the outcome. A pending key is refused until approved. A failed check
    * keeps nothing but the outcome and asks the teacher to verify the student in person now.
    */
-  async submitResult(checkId: string, studentId: string, assertion: string, audience: string): Promise<{ status: AttendanceStatus }> {
-    // The same assertion posted again (a retry after a lost response, on any instance) gets the
-    // same answer and changes nothing.
-    const digest = createHash('sha256').update(assertion).digest('hex');
+  async submitResult(checkId: string, studentId: string, assertion: string, audience: string, sessionKey: string): Promise<{ status: AttendanceStatus }> {
+    // The same assertion posted again by the same browser session (a retry after a lost answer,
+    // on any instance) gets the same answer and changes nothing. From any other session it is a
+    // replay, refused by the verifier.
+    const digest = createHash('sha256').update(`${sessionKey}.${assertion}`).digest('hex');
     const repeated = await this.recordedFrom(checkId, studentId, digest);
     if (repeated) return repeated;
     const line = await this.openLine(checkId, studentId);

@@ -59,6 +59,12 @@ export interface ServiceConfig {
   /** Trust `X-Forwarded-*` from a reverse proxy (set when behind one). */
   readonly trustProxy?: boolean | string;
   readonly limits?: Partial<Limits>;
+  /**
+   * The course's retention dates (epoch ms), from the deployment configuration: lessons with their
+   * checks and attendance go at `lessonsUntil`, enrollments (device keys, and the templates the
+   * SDK deletes on the device) at `enrollmentsUntil`. Without them: 90 days from creation.
+   */
+  readonly retention?: { readonly lessonsUntil: number; readonly enrollmentsUntil: number };
 }
 
 /** The resolved configuration the app runs with. */
@@ -70,6 +76,7 @@ export interface ResolvedConfig {
   readonly trustedIssuers: readonly TrustedIssuer[];
   readonly trustProxy: boolean | string;
   readonly limits: Limits;
+  readonly retention?: ServiceConfig['retention'];
 }
 
 /** Checks and completes a configuration; throws a TypeError naming what is wrong. */
@@ -98,6 +105,7 @@ export function resolveConfig(config: ServiceConfig): ResolvedConfig {
     trustedIssuers: config.trustedIssuers,
     trustProxy: config.trustProxy ?? false,
     limits: { ...DEFAULT_LIMITS, ...config.limits },
+    ...(config.retention ? { retention: config.retention } : {}),
   };
 }
 
@@ -110,8 +118,9 @@ export function resolveConfig(config: ServiceConfig): ResolvedConfig {
  * - limits: `PRESENZA_REQUESTS_PER_MINUTE`, `PRESENZA_LAUNCHES_PER_MINUTE`, `PRESENZA_STREAMS_PER_USER`.
  */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
-  const publicUrl = env.PRESENZA_PUBLIC_URL;
-  if (!publicUrl) throw new TypeError('PRESENZA_PUBLIC_URL is required');
+  const fromFile = deploymentFromEnv(env);
+  const publicUrl = env.PRESENZA_PUBLIC_URL ?? fromFile?.publicUrl;
+  if (!publicUrl) throw new TypeError('PRESENZA_PUBLIC_URL (or PRESENZA_CONFIG with hosting.serviceUrl) is required');
   const list = (value: string | undefined) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const trustedIssuers = list(env.PRESENZA_TRUSTED_ISSUERS).map((entry) => {
     const at = entry.lastIndexOf('=');
@@ -121,7 +130,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
     const jwks = /^https?:\/\//.test(source) ? new URL(source) : (JSON.parse(readFileSync(source, 'utf8')) as JSONWebKeySet);
     return { issuer, jwks };
   });
-  return { publicUrl, allowedOrigins: list(env.PRESENZA_ALLOWED_ORIGINS), trustedIssuers, trustProxy: trustProxyFromEnv(env), limits: limitsFromEnv(env) };
+  return {
+    publicUrl,
+    allowedOrigins: list(env.PRESENZA_ALLOWED_ORIGINS),
+    trustedIssuers,
+    trustProxy: trustProxyFromEnv(env),
+    limits: { ...fromFile?.limits, ...limitsFromEnv(env) },
+    ...(fromFile ? { retention: { lessonsUntil: fromFile.attendanceRetainUntil, enrollmentsUntil: fromFile.templateRetainUntil } } : {}),
+  };
 }
 
 /** `PRESENZA_TRUST_PROXY`: `true`, or addresses/CIDRs of the proxies as Fastify's trustProxy takes them. */

@@ -47,12 +47,11 @@ export async function appendEvents(tx: Db, now: number, events: readonly NewEven
   if (tx.engine === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(?)', [AUDIT_LOCK]);
   for (let start = 0; start < events.length; start += ROWS_PER_INSERT) {
     const rows = events.slice(start, start + ROWS_PER_INSERT);
-    await tx.run(
-      `INSERT INTO events (channel, type, data, at) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}`,
-      rows.flatMap((e) => [e.channel, e.type, JSON.stringify(e.data), now]),
-    );
+    const insert = `INSERT INTO events (channel, type, data, at) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}`;
+    const last = start + ROWS_PER_INSERT >= events.length;
+    // The last insert also queues the NOTIFY (sent at commit), in the same round trip.
+    await tx.run(last && tx.engine === 'postgres' ? `WITH appended AS (${insert}) SELECT pg_notify('${EVENTS_NOTIFY_CHANNEL}', '')` : insert, rows.flatMap((e) => [e.channel, e.type, JSON.stringify(e.data), now]));
   }
-  if (tx.engine === 'postgres') await tx.run(`SELECT pg_notify('${EVENTS_NOTIFY_CHANNEL}', '')`);
 }
 
 /** Events after `afterId`, oldest first, at most `limit`; only those of `channels` when given. */

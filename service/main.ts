@@ -3,7 +3,8 @@
  * `configFromEnv` and `operationsFromEnv`): PRESENZA_PUBLIC_URL, PRESENZA_TRUSTED_ISSUERS,
  * PRESENZA_ALLOWED_ORIGINS, PRESENZA_TRUST_PROXY, PORT (default 8080), HOST (default 127.0.0.1),
  * DATABASE_URL (PostgreSQL; default SQLite at PRESENZA_SQLITE or demo/data/presenza.sqlite),
- * PRESENZA_INSTANCE_ID, PRESENZA_DB_POOL_SIZE, PRESENZA_DRAIN_DELAY_MS,
+ * PRESENZA_CONFIG (the deployment configuration of compliance/), PRESENZA_INSTANCE_ID,
+ * PRESENZA_DB_POOL_SIZE, PRESENZA_DRAIN_DELAY_MS,
  * PRESENZA_SHUTDOWN_TIMEOUT_MS. Run as many as you like on one PostgreSQL, behind any load
  * balancer (README, "Running several instances"). The demo starts it with its own platform
  * instead: demo/main.ts.

@@ -46,7 +46,7 @@ describe.each(ENGINES)('operations on %s', (engine) => {
     const dying: Db = {
       ...h.db,
       transaction: (work) =>
-        h.db.transaction((tx) => work({ ...tx, run: (sql, params) => (sql.startsWith('INSERT INTO events') ? Promise.reject(new Error('connection lost')) : tx.run(sql, params)) })),
+        h.db.transaction((tx) => work({ ...tx, run: (sql, params) => (sql.includes('INSERT INTO events') ? Promise.reject(new Error('connection lost')) : tx.run(sql, params)) })),
     };
     await expect(new Attendance(dying, { now: () => h.clock.now }).fireCheck(w.l1)).rejects.toThrow('connection lost');
     expect(await count(h.db, 'SELECT COUNT(*) AS n FROM checks')).toBe(before.checks);

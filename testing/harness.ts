@@ -5,6 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import type { LivenessInputSpec } from './livenessInputs.js';
+import type { CropVariant } from './cropVariants.js';
 import type { EmbeddingOptions } from '../workers/stages/embedFace.js';
 import type { DocumentProbe, FaceWorkerTestingApi, ImageDescription, LivenessProbe } from './worker.js';
 import { cardParams, synthesizeCardScene } from './cardSynthesis.js';
@@ -108,6 +109,12 @@ export async function start(options: { assetsBaseUrl: string; backend?: 'wasm' |
       const [live, card] = await Promise.all([createImageBitmap(scenes.live), createImageBitmap(scenes.card)]);
       const probe = await worker.call('documentProbe', Comlink.transfer(live, [live]), Comlink.transfer(card, [card]));
       return { ...probe, portraitWidthPx: scenes.portraitWidthPx };
+    },
+    /** The selected face's fused embedding under each crop variant (bench/crop-variants.ts). */
+    async cropVariantProbe(url: string, variants: CropVariant[]) {
+      const frame = await decode(url);
+      const result = await worker.call('cropVariantProbe', Comlink.transfer(frame, [frame]), variants);
+      return { ...result, embeddings: result.embeddings.map((e) => (e ? Array.from(e) : null)) };
     },
     /** Check-assertion signatures per second in the worker. */
     measureSigning: (seconds: number) => worker.call('measureSigning', seconds),

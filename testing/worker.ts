@@ -21,6 +21,7 @@ import { cropAroundFace, runLiveness, type LivenessOutput } from '../workers/sta
 import { readPixels, type Pixels } from '../workers/stages/pixels.js';
 import { preserveErrorCodes } from '../workers/transferErrors.js';
 import { createDeviceKeys } from '../workers/vault.js';
+import { variantCrop, type CropVariant } from './cropVariants.js';
 import { candidateTensor, type LivenessInputSpec } from './livenessInputs.js';
 
 /** Milliseconds per stage of the pipeline's analysis of a frame. */
@@ -85,6 +86,15 @@ export interface DocumentProbe {
   readonly documentMs: number;
 }
 
+/** The shipped fused embedding of one image's selected face under several crop variants (bench/crop-variants.ts). */
+export interface CropVariantProbe {
+  readonly faces: number;
+  /** The quality gates' issues for the shipped crop (empty when it passes). */
+  readonly issues: readonly string[];
+  /** One embedding per requested variant, in order; null when no face was found. */
+  readonly embeddings: readonly (Float32Array | null)[];
+}
+
 /** The testing API. */
 export interface FaceWorkerTestingApi extends FaceWorkerApi {
   /** With `timeLiveness`, also times the passive anti-spoof score of the face (`timings.livenessMs`). */
@@ -101,6 +111,8 @@ export interface FaceWorkerTestingApi extends FaceWorkerApi {
    * production worker never returns.
    */
   documentProbe(live: ImageBitmap, card: ImageBitmap): Promise<DocumentProbe>;
+  /** Embeds the selected face once per crop variant (landmarks found once), with the shipped embedding options. */
+  cropVariantProbe(frame: ImageBitmap, variants: readonly CropVariant[]): Promise<CropVariantProbe>;
   /** Signs check assertions in a loop for `seconds` with a fresh device key, as `finishCheck` does. */
   measureSigning(seconds: number): Promise<{ signatures: number; seconds: number }>;
 }
@@ -235,6 +247,24 @@ const testingApi: FaceWorkerTestingApi = {
     } finally {
       liveFrame.close();
       cardFrame.close();
+    }
+  },
+  async cropVariantProbe(frame, variants) {
+    const bitmap = requireFrame(frame);
+    try {
+      const pipeline = service.pipeline();
+      const analysis = await pipeline.analyze(bitmap);
+      const selection = analysis.selection;
+      const faces = selection ? 1 + selection.comparable.length + selection.background.length : 0;
+      if (!selection) return { faces, issues: analysis.quality.issues, embeddings: variants.map(() => null) };
+      const image = readPixels(bitmap);
+      const embeddings: Float32Array[] = [];
+      for (const variant of variants) {
+        embeddings.push(await pipeline.embed(variantCrop(image, selection.primary.fivePoints, selection.primary.points, variant)));
+      }
+      return { faces, issues: analysis.quality.issues, embeddings };
+    } finally {
+      bitmap.close();
     }
   },
   async measureSigning(seconds) {

@@ -1,0 +1,103 @@
+/**
+ * Variants of the aligned crop for the fairness experiments (bench/crop-variants.ts, issue 22):
+ * where the five points land in the 112×112 crop (scale and shift of the ArcFace template), masks
+ * that hide hair and forehead using the landmarks, and photometric normalisations. Test-only: the
+ * shipped pipeline aligns with `alignFace` and nothing else.
+ */
+import { ALIGNED_SIZE, applySimilarity, ARCFACE_TEMPLATE, estimateSimilarity, warpSimilarity } from '../workers/stages/alignFace.js';
+import type { Pixels, Point } from '../workers/stages/pixels.js';
+
+/** One way to make the crop the embedding model sees. */
+export interface CropVariant {
+  /** Template scale about the crop centre: above 1 the face fills more of the crop (less hair). */
+  readonly scale?: number;
+  /** Template shift in crop pixels: dy > 0 moves the face down (more forehead and hair in view). */
+  readonly dx?: number;
+  readonly dy?: number;
+  /**
+   * Grey (the model's zero input) over: `oval`, everything outside the landmarks' face oval;
+   * `oval-upper`, the same but only above the nose tip (hair, not neck); `top`, the rows above
+   * {@link TOP_MASK_ROWS}.
+   */
+  readonly mask?: 'oval' | 'oval-upper' | 'top';
+  /** `gray`: luminance in all three planes; `stretch`: luminance mean and spread standardised. */
+  readonly photometric?: 'gray' | 'stretch';
+}
+
+/** Rows of the crop hidden by the `top` mask: the ArcFace eye line sits at y ≈ 51.6, brows near 40. */
+export const TOP_MASK_ROWS = 28;
+
+/**
+ * MediaPipe face-mesh indices of the face oval (silhouette), in order around the face: 10 is the
+ * top of the forehead, 152 the chin.
+ */
+export const FACE_OVAL = [
+  10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148, 176, 149, 150, 136, 172, 58,
+  132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
+] as const;
+
+/** The byte value the model reads as 0 after its normalisation ((v − 127.5) / 128). */
+const GREY = 128;
+/** Target luminance spread of the `stretch` normalisation (bytes). */
+const STRETCH_SPREAD = 52;
+
+/** The ArcFace template scaled about the crop centre and shifted. */
+export function variantTemplate(variant: CropVariant): Point[] {
+  const scale = variant.scale ?? 1;
+  const c = (ALIGNED_SIZE - 1) / 2;
+  return ARCFACE_TEMPLATE.map((p) => ({ x: c + scale * (p.x - c) + (variant.dx ?? 0), y: c + scale * (p.y - c) + (variant.dy ?? 0) }));
+}
+
+/** Whether `p` lies inside the closed polygon `polygon` (even-odd rule). */
+export function insidePolygon(p: Point, polygon: readonly Point[]): boolean {
+  let inside = false;
+  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i, i += 1) {
+    const a = polygon[i]!;
+    const b = polygon[j]!;
+    if (a.y > p.y !== b.y > p.y && p.x < ((b.x - a.x) * (p.y - a.y)) / (b.y - a.y) + a.x) inside = !inside;
+  }
+  return inside;
+}
+
+const luminance = (d: Uint8ClampedArray, i: number) => 0.299 * d[i]! + 0.587 * d[i + 1]! + 0.114 * d[i + 2]!;
+
+/**
+ * The aligned crop of a face under `variant`. `fivePoints` as for `alignFace`; `landmarks` (all of
+ * MediaPipe's points, same pixel space) are needed only by the oval masks.
+ */
+export function variantCrop(image: Pixels, fivePoints: readonly Point[], landmarks: readonly Point[], variant: CropVariant): Pixels {
+  const transform = estimateSimilarity(fivePoints, variantTemplate(variant));
+  const crop = warpSimilarity(image, transform, ALIGNED_SIZE);
+  const data = crop.data;
+  const size = ALIGNED_SIZE;
+  if (variant.mask) {
+    const oval = FACE_OVAL.map((i) => applySimilarity(transform, landmarks[i]!));
+    const noseY = applySimilarity(transform, fivePoints[2]!).y;
+    for (let y = 0; y < size; y += 1) {
+      for (let x = 0; x < size; x += 1) {
+        const hidden =
+          variant.mask === 'top' ? y < TOP_MASK_ROWS : !insidePolygon({ x, y }, oval) && (variant.mask === 'oval' || y < noseY);
+        if (hidden) data.fill(GREY, (y * size + x) * 4, (y * size + x) * 4 + 3);
+      }
+    }
+  }
+  if (variant.photometric === 'gray') {
+    for (let i = 0; i < data.length; i += 4) data.fill(luminance(data, i), i, i + 3);
+  } else if (variant.photometric === 'stretch') {
+    let sum = 0;
+    let squares = 0;
+    const n = data.length / 4;
+    for (let i = 0; i < data.length; i += 4) {
+      const l = luminance(data, i);
+      sum += l;
+      squares += l * l;
+    }
+    const mean = sum / n;
+    const spread = Math.sqrt(Math.max(squares / n - mean * mean, 1));
+    const gain = STRETCH_SPREAD / spread;
+    for (let i = 0; i < data.length; i += 4) {
+      for (let c = 0; c < 3; c += 1) data[i + c] = (data[i + c]! - mean) * gain + GREY;
+    }
+  }
+  return crop;
+}
