@@ -185,6 +185,7 @@ test('a new device of an enrolled student waits for the teacher’s approval, th
   await choose(page, 'Use the face check');
   await expect(page.locator('#message-title')).toHaveText('Waiting for your teacher’s approval', { timeout: 60_000 });
   await expect(page.locator('#message-title')).toBeFocused();
+  await auditState(page, 'en-device-pending');
   const keys = () => db.all(`SELECT k.status FROM device_keys k JOIN users u ON u.id = k.student_id WHERE u.display_name = 'Anna' ORDER BY k.created_at`);
   expect(await keys()).toEqual([{ status: 'active' }, { status: 'pending' }]);
   // Before approval this device's answer is refused, and the page says why.
@@ -193,6 +194,7 @@ test('a new device of an enrolled student waits for the teacher’s approval, th
   await expect(page.locator('#message-title')).toHaveText('Your presence was not recorded: this device is not approved yet', { timeout: 60_000 });
   await expect(page.locator('#message-title')).toBeFocused();
   await expect(page.locator('#message').getByRole('button', { name: 'Use the alternative' })).toBeVisible();
+  await auditState(page, 'en-answer-refused');
   // The teacher sees the new device and approves it (the button names the student).
   await teacher.getByRole('button', { name: 'Approve new device: Anna' }).click();
   await expect(teacher.locator('#enrollments')).toBeHidden();
@@ -233,6 +235,7 @@ test('enrolled as A, the camera shows B: the check fails, is recorded, and the t
   await expect(element(page)).toContainText('did not match the enrollment');
   await expect(element(page)).toContainText('Nothing from this attempt was kept');
   await expect(element(page).getByRole('button', { name: 'Use the alternative' })).toBeVisible();
+  await auditState(page, 'en-check-failed');
   await expect.poll(() => attendanceOf('Anna')).toEqual({ status: 'failed', method: 'biometric', outcome: 'fail', reason: 'mismatch' });
   await expect(teacher.locator('#alerts')).toContainText('Anna');
   await expect(teacher.locator('#alerts')).toContainText('the face did not match');
