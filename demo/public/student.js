@@ -1,76 +1,217 @@
-// Student page of the demo: joins the lesson, enrolls, answers checks that arrive by
-// Server-Sent Events and posts the signed assertions. The SDK part is a few calls on
-// window.Presenza; the rest is page glue. Who the student is comes from the session.
+// Student page of the demo: joins the lesson and answers the checks that arrive by Server-Sent
+// Events through the SDK's own <presenza-check> element (notice, choice, camera preview with
+// the framing oval, guidance, results), posting every signed assertion. The page adds what the
+// element cannot know: the service's answers, the teacher's confirmations, the lesson's end,
+// the student's devices. Who the student is comes from the session.
 import { api, requireSession } from './session.js';
+import { currentLanguage, formatDate, languageSwitch, onLanguageChange, pageTexts } from './i18n.js';
+
+const TEXTS = {
+  en: {
+    pageTitle: 'Student · Presenza demo',
+    heading: 'Live lesson',
+    signedInAs: 'Signed in as',
+    signOut: 'Sign out',
+    languageLabel: 'Language',
+    role_student: 'student',
+    loadingLabel: 'Preparing the face check on this device',
+    loadingMilestone: 'Preparing the face check: {percent}%.',
+    ready: 'Face check ready.',
+    enrollAgain: 'Set up the face check',
+    forget: 'Delete my face data from this device',
+    devicesTitle: 'Your devices',
+    devicesIntro: 'Each device where you set up the face check has its own key (at most three). Remove one you no longer use.',
+    device: 'Device {fingerprint}{mine}, set up on {date}: {status}',
+    thisDevice: ' (this one)',
+    deviceActive: 'active',
+    devicePending: 'waiting for your teacher’s approval',
+    removeDevice: 'Remove device {fingerprint}',
+    // As in compliance/example.config.json, which the full notice (/privacy/notice-en.html) is written from.
+    controller: 'Università Telematica Esempio',
+    purpose: 'To record attendance at live lessons, which the course regulations make compulsory.',
+    noLessonTitle: 'No lesson',
+    noLessonBody: 'Open the link your teacher shared.',
+    enrolledTitle: 'The face check is set up on this device',
+    enrolledBody: 'Nothing to do now. When your teacher asks, choose the face check or the alternative: both count the same.',
+    pendingTitle: 'Waiting for your teacher’s approval',
+    pendingBody: 'The face check is set up on this new device, but your teacher has not approved it yet. Until then, use your other device or the alternative: it counts the same.',
+    preferAltTitle: 'You chose the alternative',
+    preferAltBody: 'When your teacher asks, choose “Use the alternative”: your teacher confirms your presence another way, and it counts the same. You can set up the face check later if you change your mind.',
+    tooManyKeysTitle: 'You already have three devices',
+    tooManyKeysBody: 'Remove a device you no longer use under “Your devices”, then set up the face check again. Or use the alternative: it counts the same.',
+    saveFailedTitle: 'The face check could not be saved',
+    saveFailedBody: 'The school’s service did not accept the setup ({code}). Nothing was kept. Try again in a moment, or use the alternative: it counts the same.',
+    tryAgain: 'Try again',
+    useAlternative: 'Use the alternative',
+    keyPendingTitle: 'Your presence was not recorded: this device is not approved yet',
+    keyPendingBody: 'Your teacher has not approved this new device. Choose the alternative now (it counts the same), or answer from your other device.',
+    notEnrolledTitle: 'Your presence was not recorded: the face check is not set up for you',
+    notEnrolledBody: 'The school has no face check key for you (it may have been removed). Choose the alternative now; after the check, set up the face check again.',
+    checkClosedTitle: 'This check has closed',
+    checkClosedBody: 'Your answer arrived after the check closed. Tell your teacher: they can confirm you in person.',
+    sendFailedTitle: 'Your answer could not be sent',
+    sendFailedBody: 'Check your internet connection ({code}), then choose the alternative, or tell your teacher.',
+    altSentTitle: 'Your teacher will confirm your presence',
+    altSentBody: 'You chose the alternative. This page tells you when your teacher has confirmed.',
+    altFailedTitle: 'The alternative could not be sent',
+    altFailedBody: 'Check your internet connection ({code}) and try again, or tell your teacher in the lesson chat.',
+    confirmedTitle: 'Your teacher confirmed your presence',
+    confirmedBody: 'Nothing else to do for this check.',
+    absentTitle: 'Your teacher marked you absent for this check',
+    absentBody: 'If you are in the lesson, tell your teacher now (for example in the lesson chat).',
+    endedTitle: 'The lesson has ended',
+    endedBody: 'No more presence checks will come. You can close this page.',
+    unsupportedTitle: 'The face check cannot run in this browser',
+    unsupportedBody: 'When your teacher asks, use the alternative: it counts the same. To use the face check, open this page in a recent Chrome, Edge, Firefox or Safari. ({code})',
+    checkNoSdkTitle: 'Your teacher asks you to confirm that you are present',
+    checkNoSdkBody: 'The face check cannot run in this browser: use the alternative, it counts the same.',
+    forgottenTitle: 'Your face data was deleted from this device',
+    forgottenBody: 'This device’s key was removed at the school too. Set up the face check again, or use the alternative: it counts the same.',
+    joinFailedTitle: 'You could not join the lesson',
+    joinFailedBody: 'The service answered: {code}. Reload the page; if it happens again, open the link your teacher shared once more.',
+  },
+  it: {
+    pageTitle: 'Studente · demo Presenza',
+    heading: 'Lezione in diretta',
+    signedInAs: 'Accesso come',
+    signOut: 'Esci',
+    languageLabel: 'Lingua',
+    role_student: 'studente',
+    loadingLabel: 'Preparazione del controllo del volto su questo dispositivo',
+    loadingMilestone: 'Preparazione del controllo del volto: {percent}%.',
+    ready: 'Controllo del volto pronto.',
+    enrollAgain: 'Configura il controllo del volto',
+    forget: 'Cancella i miei dati del volto da questo dispositivo',
+    devicesTitle: 'I tuoi dispositivi',
+    devicesIntro: 'Ogni dispositivo su cui hai configurato il controllo del volto ha una sua chiave (al massimo tre). Rimuovi quelli che non usi più.',
+    device: 'Dispositivo {fingerprint}{mine}, configurato il {date}: {status}',
+    thisDevice: ' (questo)',
+    deviceActive: 'attivo',
+    devicePending: 'in attesa dell’approvazione del docente',
+    removeDevice: 'Rimuovi il dispositivo {fingerprint}',
+    controller: 'Università Telematica Esempio',
+    purpose: 'Registrare la frequenza alle lezioni in diretta, obbligatoria secondo il regolamento didattico del corso.',
+    noLessonTitle: 'Nessuna lezione',
+    noLessonBody: 'Apri il link condiviso dal docente.',
+    enrolledTitle: 'Il controllo del volto è configurato su questo dispositivo',
+    enrolledBody: 'Per ora non devi fare nulla. Quando il docente lo chiede, scegli il controllo del volto o l’alternativa: valgono allo stesso modo.',
+    pendingTitle: 'In attesa dell’approvazione del docente',
+    pendingBody: 'Il controllo del volto è configurato su questo nuovo dispositivo, ma il docente non lo ha ancora approvato. Nel frattempo usa l’altro dispositivo o l’alternativa: vale allo stesso modo.',
+    preferAltTitle: 'Hai scelto l’alternativa',
+    preferAltBody: 'Quando il docente lo chiede, scegli «Usa l’alternativa»: il docente conferma la tua presenza in un altro modo, e vale allo stesso modo. Se cambi idea puoi configurare il controllo del volto più tardi.',
+    tooManyKeysTitle: 'Hai già tre dispositivi',
+    tooManyKeysBody: 'Rimuovi un dispositivo che non usi più in «I tuoi dispositivi», poi configura di nuovo il controllo del volto. Oppure usa l’alternativa: vale allo stesso modo.',
+    saveFailedTitle: 'Non è stato possibile salvare il controllo del volto',
+    saveFailedBody: 'Il servizio della scuola non ha accettato la configurazione ({code}). Non è stato conservato nulla. Riprova fra poco, oppure usa l’alternativa: vale allo stesso modo.',
+    tryAgain: 'Riprova',
+    useAlternative: 'Usa l’alternativa',
+    keyPendingTitle: 'La tua presenza non è stata registrata: questo dispositivo non è ancora approvato',
+    keyPendingBody: 'Il docente non ha ancora approvato questo nuovo dispositivo. Scegli ora l’alternativa (vale allo stesso modo), oppure rispondi dall’altro dispositivo.',
+    notEnrolledTitle: 'La tua presenza non è stata registrata: il controllo del volto non è configurato per te',
+    notEnrolledBody: 'La scuola non ha una tua chiave per il controllo del volto (forse è stata rimossa). Scegli ora l’alternativa; dopo il controllo, configura di nuovo il controllo del volto.',
+    checkClosedTitle: 'Questo controllo è chiuso',
+    checkClosedBody: 'La tua risposta è arrivata dopo la chiusura del controllo. Avvisa il docente: può confermarti di persona.',
+    sendFailedTitle: 'Non è stato possibile inviare la risposta',
+    sendFailedBody: 'Controlla la connessione a internet ({code}), poi scegli l’alternativa o avvisa il docente.',
+    altSentTitle: 'Il docente confermerà la tua presenza',
+    altSentBody: 'Hai scelto l’alternativa. Questa pagina ti avvisa quando il docente ha confermato.',
+    altFailedTitle: 'Non è stato possibile inviare la scelta dell’alternativa',
+    altFailedBody: 'Controlla la connessione a internet ({code}) e riprova, oppure avvisa il docente nella chat della lezione.',
+    confirmedTitle: 'Il docente ha confermato la tua presenza',
+    confirmedBody: 'Per questo controllo non devi fare altro.',
+    absentTitle: 'Il docente ti ha segnato assente per questo controllo',
+    absentBody: 'Se sei a lezione, avvisa subito il docente (per esempio nella chat della lezione).',
+    endedTitle: 'La lezione è terminata',
+    endedBody: 'Non arriveranno altri controlli di presenza. Puoi chiudere questa pagina.',
+    unsupportedTitle: 'Il controllo del volto non funziona in questo browser',
+    unsupportedBody: 'Quando il docente lo chiede, usa l’alternativa: vale allo stesso modo. Per usare il controllo del volto apri questa pagina con una versione recente di Chrome, Edge, Firefox o Safari. ({code})',
+    checkNoSdkTitle: 'Il docente ti chiede di confermare la tua presenza',
+    checkNoSdkBody: 'Il controllo del volto non funziona in questo browser: usa l’alternativa, vale allo stesso modo.',
+    forgottenTitle: 'I tuoi dati del volto sono stati cancellati da questo dispositivo',
+    forgottenBody: 'Anche la chiave di questo dispositivo è stata rimossa presso la scuola. Configura di nuovo il controllo del volto, oppure usa l’alternativa: vale allo stesso modo.',
+    joinFailedTitle: 'Non è stato possibile entrare nella lezione',
+    joinFailedBody: 'Il servizio ha risposto: {code}. Ricarica la pagina; se succede di nuovo, apri ancora il link condiviso dal docente.',
+  },
+};
 
 const $ = (id) => document.getElementById(id);
+const t = pageTexts(TEXTS);
+languageSwitch($('lang-switch'));
 const params = new URLSearchParams(location.search);
 const lessonId = params.get('lesson');
 // Developer option: ?liveness=passive|active|off (off lets a still photo through, for trying the demo).
 const liveness = params.get('liveness') ?? undefined;
+const devOptions = liveness ? { liveness } : {};
 
-const GUIDANCE = {
-  no_face: 'Look at the camera: no face found.',
-  multiple_faces: 'Only you should be in front of the camera.',
-  face_too_small: 'Move closer to the camera.',
-  head_turned: 'Face the camera.',
-  too_dark: 'More light on your face, please.',
-  too_bright: 'Too much light behind or on you.',
-  low_contrast: 'More light on your face, please.',
-  blurry: 'Hold still.',
-};
-const GESTURES = {
-  blink: 'Blink once, slowly.',
-  turn_left: 'Turn your head slowly to your left, then back to the camera.',
-  turn_right: 'Turn your head slowly to your right, then back to the camera.',
-  open_mouth: 'Open your mouth wide for a moment, then close it.',
-  smile: 'Smile for a moment.',
-};
-const CAMERA_HELP = {
-  ERR_CAMERA_DENIED: 'Camera permission was denied. Allow the camera for this site (the camera icon in the address bar), or use the alternative.',
-  ERR_CAMERA_BUSY: 'Another application (Zoom, Teams…) is using the camera. Close it there and try again, or use the alternative.',
-  ERR_CAMERA_NOT_FOUND: 'No camera found. Connect one and try again, or use the alternative.',
-};
-const REASON_TEXT = {
-  mismatch: 'The face check did not recognise you.',
-  no_face: 'No face was seen.',
-  multiple_faces: 'More than one person was in view.',
-  timeout: 'The camera image was not clear enough in time.',
-  camera_unavailable: 'The camera could not be used.',
-  not_enrolled: 'The face check is not set up on this device.',
-  enrollment_expired: 'Your face check setup has expired and was deleted.',
-  liveness_failed: 'The check could not confirm a live person.',
-};
-
-const SERVER_HELP = {
-  key_pending: 'Your teacher has not approved this new device yet. Use the alternative, or your other device.',
-  not_enrolled: 'The face check is not set up for you on the server. Set it up again, or use the alternative.',
-};
-
-const say = (id, text, className = '') => {
-  $(id).textContent = text;
-  $(id).className = `status ${className}`;
-};
-const guide = (progress) => {
-  const issue = progress.verdict.issues[0];
-  const gesture = progress.liveness?.step;
-  $('other-gesture').hidden = !progress.liveness?.alternativeAvailable;
-  if (gesture && issue !== 'no_face' && issue !== 'multiple_faces') {
-    $('guidance').textContent = `Movement ${progress.liveness.stepIndex + 1} of ${progress.liveness.steps}: ${GESTURES[gesture]}`;
-  } else {
-    $('guidance').textContent = issue ? GUIDANCE[issue] : `Hold still… ${progress.collected}/${progress.needed}`;
-  }
-};
-const endGuide = () => {
-  $('guidance').textContent = '';
-  $('other-gesture').hidden = true;
-};
-
-let presenza;
+let presenza = null;
+let ui = null;
 let session;
-let current = null;
+/** The element's call in progress: { kind: 'enroll' | 'check', checkId?, abort, done }. */
+let running = null;
+/** The check asked last (answered or not), so a reconnecting stream does not ask twice. */
+let lastCheckId = null;
+/** The answer posted for the last attempt of the running check (a promise of null or the error). */
+let posting = Promise.resolve(null);
+let lessonEnded = false;
+/** The message shown, kept as keys so a language change re-renders it. */
+let message = null;
+
 /** This device's key id at the service (per signed-in student). */
 const keyStorage = () => `presenza-demo-key:${session.userId}`;
+
+/**
+ * The page's one message: a title (which takes focus, so keyboard and screen-reader users land
+ * on it), what happened, and the next step as buttons. `null` clears it.
+ */
+function showMessage(next, { focus = true } = {}) {
+  message = next;
+  $('message').hidden = !next;
+  if (!next) return;
+  // The message takes over from the element's last screen (a result of an earlier call).
+  if (ui && !running) ui.hidden = true;
+  $('message').className = `message ${next.tone ?? ''}`;
+  $('message-title').textContent = t(next.title, next.values);
+  $('message-body').textContent = t(next.body, next.values);
+  $('message-actions').replaceChildren(
+    ...(next.actions ?? []).map(({ label, run }) => {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'secondary';
+      button.textContent = t(label);
+      button.addEventListener('click', run);
+      return button;
+    }),
+  );
+  if (focus) $('message-title').focus();
+}
+
+/** The download progress: one bar that never goes back, announced at a few milestones only. */
+function progressTracker() {
+  const files = new Map();
+  let shown = 0;
+  let announced = 0;
+  return ({ file, loaded, total }) => {
+    files.set(file, { loaded, total: total ?? loaded });
+    let sumLoaded = 0;
+    let sumTotal = 0;
+    for (const entry of files.values()) {
+      sumLoaded += entry.loaded;
+      sumTotal += entry.total;
+    }
+    // Files start one after the other, so the total grows: the bar keeps its highest value.
+    shown = Math.max(shown, sumTotal ? Math.floor((100 * sumLoaded) / sumTotal) : 0);
+    $('sdk-progress').value = shown;
+    const milestone = Math.floor(shown / 25) * 25;
+    if (milestone > announced && milestone < 100) {
+      announced = milestone;
+      $('sdk-status').textContent = t('loadingMilestone', { percent: milestone });
+    }
+  };
+}
+
+function elementOptions() {
+  return { presenza, controller: t('controller'), purpose: t('purpose'), noticeUrl: `/privacy/notice-${currentLanguage()}.html` };
+}
 
 async function showDevices() {
   const { keys } = await api('GET', '/api/me/enrollment');
@@ -79,13 +220,16 @@ async function showDevices() {
   $('devices').replaceChildren(
     ...keys.map((key) => {
       const item = document.createElement('li');
-      const label = `Device ${key.fingerprint}${key.keyId === mine ? ' (this one)' : ''}, set up ${new Date(key.createdAt).toLocaleDateString()}: ${
-        key.status === 'active' ? 'active' : 'waiting for your teacher’s approval'
-      } `;
+      const label = t('device', {
+        fingerprint: key.fingerprint,
+        mine: key.keyId === mine ? t('thisDevice') : '',
+        date: formatDate(key.createdAt),
+        status: t(key.status === 'active' ? 'deviceActive' : 'devicePending'),
+      });
       const remove = document.createElement('button');
       remove.type = 'button';
-      remove.className = 'secondary';
-      remove.textContent = 'Remove';
+      remove.className = 'secondary small';
+      remove.textContent = t('removeDevice', { fingerprint: key.fingerprint });
       remove.addEventListener('click', async () => {
         await api('POST', `/api/me/keys/${key.keyId}/revoke`);
         if (key.keyId === mine) {
@@ -94,131 +238,254 @@ async function showDevices() {
         }
         await refreshStatus();
       });
-      item.append(label, remove);
+      item.append(`${label} `, remove);
       return item;
     }),
   );
   return keys;
 }
 
-async function refreshStatus() {
+/** What this device can do: enrolled and approved, enrolled and waiting, or not enrolled. */
+async function deviceState() {
   const [device, keys] = await Promise.all([presenza ? presenza.status() : { enrolled: false }, showDevices()]);
   const mine = keys.find((key) => key.keyId === localStorage.getItem(keyStorage()));
-  const enrolled = device.enrolled && mine?.status === 'active';
-  const pending = device.enrolled && mine?.status === 'pending';
-  $('enrolled').hidden = !enrolled;
-  $('pending').hidden = !pending;
-  $('forget').hidden = !device.enrolled;
-  $('notice').hidden = enrolled || pending;
+  if (device.enrolled && mine?.status === 'active') return 'enrolled';
+  if (device.enrolled && mine?.status === 'pending') return 'pending';
+  return device.enrolled ? 'orphan' : 'none';
+}
+
+/** Between checks: says where the device stands, or shows the notice to enroll. */
+async function refreshStatus({ focus = true } = {}) {
+  const state = await deviceState();
+  $('device-tools').hidden = !presenza || running !== null || lessonEnded;
+  $('forget').hidden = state === 'none';
+  $('enroll').hidden = state === 'enrolled' || state === 'pending';
+  if (running || lessonEnded || !presenza) return;
+  if (state === 'enrolled') showMessage({ title: 'enrolledTitle', body: 'enrolledBody', tone: 'ok' }, { focus });
+  else if (state === 'pending') showMessage({ title: 'pendingTitle', body: 'pendingBody', tone: 'warn' }, { focus });
+  else if (sessionStorage.getItem('presenza-demo-prefers-alternative') !== '1') void enroll();
+  else showMessage({ title: 'preferAltTitle', body: 'preferAltBody', actions: [{ label: 'enrollAgain', run: enrollAfterChoice }] }, { focus });
+}
+
+function enrollAfterChoice() {
+  sessionStorage.removeItem('presenza-demo-prefers-alternative');
+  void enroll();
+}
+
+/** Runs one element call; a check arriving meanwhile aborts it. */
+function startCall(kind, call, extra = {}) {
+  const abort = new AbortController();
+  const entry = { kind, abort, ...extra };
+  entry.done = call(abort.signal).finally(() => {
+    if (running === entry) running = null;
+  });
+  running = entry;
+  $('device-tools').hidden = true;
+  showMessage(null);
+  ui.hidden = false;
+  return entry.done;
 }
 
 async function enroll() {
-  $('enroll').disabled = true;
-  say('result', '');
+  if (running) return;
+  let challenge;
   try {
-    const challenge = await api('POST', '/api/me/enrollment-challenge');
-    const { assertion } = await presenza.enroll({ ...challenge, onFrame: guide, liveness });
-    const registered = await api('POST', '/api/me/enrollment', { assertion });
-    localStorage.setItem(keyStorage(), registered.keyId);
+    challenge = await api('POST', '/api/me/enrollment-challenge');
+  } catch (error) {
+    return enrollRefused(error);
+  }
+  let outcome;
+  try {
+    outcome = await startCall('enroll', (signal) => ui.enroll({ ...challenge, ...devOptions, signal }));
+  } catch (error) {
+    if (error.code === 'ERR_ABORTED') return;
+    throw error;
+  }
+  if (outcome.outcome === 'alternative') {
+    sessionStorage.setItem('presenza-demo-prefers-alternative', '1');
     await refreshStatus();
-    say('result', registered.status === 'active' ? 'Face check set up.' : 'Face check set up on this device: waiting for your teacher’s approval.', 'ok');
-  } catch (error) {
-    say('result', `${CAMERA_HELP[error.code] ?? SERVER_HELP[error.code] ?? error.message}`, 'warn');
-    $('enroll').disabled = false;
-  } finally {
-    endGuide();
-  }
-}
-
-async function runCheck() {
-  $('start-check').disabled = true;
-  say('result', '');
-  try {
-    const result = await presenza.check({ checkId: current.checkId, nonce: current.nonce, onFrame: guide, liveness });
-    if (result.assertion) await api('POST', `/api/checks/${current.checkId}/result`, { assertion: result.assertion });
-    if (result.outcome === 'pass') {
-      say('result', 'Presence confirmed. Thank you!', 'ok');
-      $('check').hidden = true;
-      current = null;
-      return;
-    }
-    const help = result.cameraError ? CAMERA_HELP[result.cameraError] : REASON_TEXT[result.reason];
-    say('result', `${help ?? 'The check did not pass.'} Nothing was kept. Try again, or use the alternative.`, 'warn');
-    current = { ...current, ...(await api('POST', `/api/checks/${current.checkId}/retry`)) };
-    $('start-check').textContent = 'Try again';
-  } catch (error) {
-    say('result', SERVER_HELP[error.code] ?? error.message, 'warn');
-  } finally {
-    endGuide();
-    $('start-check').disabled = false;
-  }
-}
-
-async function chooseAlternative() {
-  if (!current) {
-    say('result', 'Noted: when a check comes, choose “Use the alternative”.', 'ok');
     return;
   }
-  await api('POST', `/api/checks/${current.checkId}/alternative`);
-  say('result', 'Your teacher will confirm your presence.', 'ok');
-  $('check').hidden = true;
-  current = null;
+  let registered;
+  try {
+    registered = await api('POST', '/api/me/enrollment', { assertion: outcome.assertion });
+    localStorage.setItem(keyStorage(), registered.keyId);
+  } catch (error) {
+    // The key never reached the school: drop the face data it belongs to.
+    await presenza.forget();
+    return enrollRefused(error);
+  }
+  // Active: the element's own "You are enrolled" screen says it. Pending: the page explains.
+  if (registered.status === 'pending') showMessage({ title: 'pendingTitle', body: 'pendingBody', tone: 'warn' });
+  await showDevices();
+  $('device-tools').hidden = false;
+  $('forget').hidden = false;
+  $('enroll').hidden = true;
 }
 
-function showCheck(check) {
-  current = check;
-  $('check').hidden = false;
-  $('start-check').textContent = 'Verify with the face check';
-  $('check-text').textContent = `Your teacher asks you to confirm you are present (until ${new Date(check.closesAt).toLocaleTimeString()}).`;
-  $('check-title').focus();
+function enrollRefused(error) {
+  const tooMany = error.code === 'too_many_keys';
+  showMessage({
+    title: tooMany ? 'tooManyKeysTitle' : 'saveFailedTitle',
+    body: tooMany ? 'tooManyKeysBody' : 'saveFailedBody',
+    values: { code: error.code ?? error.message },
+    tone: 'warn',
+    actions: tooMany ? [] : [{ label: 'tryAgain', run: () => void enroll() }],
+  });
+  $('device-tools').hidden = false;
+}
+
+/** The service's refusal of a posted answer, as a message with the next step. */
+function answerRefused(checkId, error) {
+  const known = { key_pending: 'keyPending', not_enrolled: 'notEnrolled', check_closed: 'checkClosed', lesson_ended: 'ended' }[error.code] ?? 'sendFailed';
+  const canAlternative = known !== 'checkClosed' && known !== 'ended';
+  showMessage({
+    title: `${known}Title`,
+    body: `${known}Body`,
+    values: { code: error.code ?? error.message },
+    tone: 'warn',
+    actions: canAlternative ? [{ label: 'useAlternative', run: () => void chooseAlternative(checkId) }] : [],
+  });
+}
+
+async function chooseAlternative(checkId) {
+  try {
+    await api('POST', `/api/checks/${checkId}/alternative`);
+    showMessage({ title: 'altSentTitle', body: 'altSentBody' });
+  } catch (error) {
+    showMessage({ title: 'altFailedTitle', body: 'altFailedBody', values: { code: error.code ?? error.message }, tone: 'warn', actions: [{ label: 'tryAgain', run: () => void chooseAlternative(checkId) }] });
+  }
+}
+
+async function onCheck(check) {
+  if (lessonEnded || check.checkId === lastCheckId) return;
+  lastCheckId = check.checkId;
+  // A new request: what was shown for the last one (a result, a message) goes.
+  showMessage(null);
+  if (running) {
+    running.abort.abort();
+    await running.done.catch(() => undefined);
+  }
+  if (!ui) {
+    showMessage({ title: 'checkNoSdkTitle', body: 'checkNoSdkBody', actions: [{ label: 'useAlternative', run: () => void chooseAlternative(check.checkId) }] });
+    return;
+  }
+  posting = Promise.resolve(null);
+  const renewNonce = async (signal) => (await api('POST', `/api/checks/${check.checkId}/retry`, undefined, signal)).nonce;
+  let outcome;
+  try {
+    outcome = await startCall('check', (signal) => ui.check({ checkId: check.checkId, nonce: check.nonce, renewNonce, ...devOptions, signal }), { checkId: check.checkId });
+  } catch (error) {
+    if (error.code === 'ERR_ABORTED') return;
+    throw error;
+  }
+  if (outcome.outcome === 'alternative') {
+    try {
+      await api('POST', `/api/checks/${check.checkId}/alternative`);
+    } catch (error) {
+      showMessage({ title: 'altFailedTitle', body: 'altFailedBody', values: { code: error.code ?? error.message }, tone: 'warn', actions: [{ label: 'tryAgain', run: () => void chooseAlternative(check.checkId) }] });
+    }
+  } else {
+    const refusal = await posting;
+    if (refusal) answerRefused(check.checkId, refusal);
+  }
+  const state = await deviceState();
+  $('device-tools').hidden = false;
+  $('forget').hidden = state === 'none';
+  $('enroll').hidden = state === 'enrolled' || state === 'pending';
+}
+
+/** Every attempt's signed answer (a failed one too) goes to the service at once. */
+function postAttempt(event) {
+  const { operation, result } = event.detail;
+  if (operation !== 'check' || !result?.assertion || running?.kind !== 'check') return;
+  const checkId = running.checkId;
+  posting = api('POST', `/api/checks/${checkId}/result`, { assertion: result.assertion }).then(
+    () => null,
+    (error) => error,
+  );
+}
+
+function onResult({ checkId, status }) {
+  if (checkId !== lastCheckId || running) return;
+  if (status === 'alternative_confirmed' || status === 'confirmed_in_person') showMessage({ title: 'confirmedTitle', body: 'confirmedBody', tone: 'ok' });
+  if (status === 'absent') showMessage({ title: 'absentTitle', body: 'absentBody', tone: 'warn' });
+}
+
+async function onLessonEnded() {
+  if (lessonEnded) return;
+  lessonEnded = true;
+  if (running) {
+    running.abort.abort();
+    await running.done.catch(() => undefined);
+  }
+  $('device-tools').hidden = true;
+  showMessage({ title: 'endedTitle', body: 'endedBody' });
+}
+
+async function loadSdk() {
+  $('sdk-loading').hidden = false;
+  const onProgress = progressTracker();
+  try {
+    presenza = await window.Presenza.create({ onProgress });
+  } catch (error) {
+    $('sdk-loading').hidden = true;
+    showMessage({ title: 'unsupportedTitle', body: 'unsupportedBody', values: { code: error.code ?? error.message }, tone: 'warn' });
+    return false;
+  }
+  $('sdk-loading').hidden = true;
+  $('sdk-status').textContent = t('ready');
+  ui = window.Presenza.mount($('presence'), elementOptions());
+  ui.addEventListener('presenza-result', postAttempt);
+  return true;
 }
 
 async function start() {
   $('lesson').hidden = false;
-  const lesson = await api('POST', `/api/lessons/${lessonId}/join`);
+  let lesson;
+  try {
+    lesson = await api('POST', `/api/lessons/${lessonId}/join`);
+  } catch (error) {
+    showMessage({ title: 'joinFailedTitle', body: 'joinFailedBody', values: { code: error.code ?? error.message }, tone: 'warn' });
+    return;
+  }
   $('lesson-title').textContent = lesson.title;
-  const events = new EventSource(`/api/lessons/${lessonId}/me/events`);
-  events.addEventListener('check', (event) => showCheck(JSON.parse(event.data)));
-  events.addEventListener('lesson', (event) => {
-    if (JSON.parse(event.data).status !== 'ended') return;
-    $('check').hidden = true;
-    current = null;
-    say('result', 'The lesson has ended: no more checks will come.', 'ok');
-  });
-  events.addEventListener('result', (event) => {
-    const { status } = JSON.parse(event.data);
-    if (status === 'alternative_confirmed' || status === 'confirmed_in_person') say('result', 'Your teacher confirmed your presence.', 'ok');
-  });
-  $('start-check').addEventListener('click', runCheck);
-  $('alternative').addEventListener('click', chooseAlternative);
-  $('prefer-alternative').addEventListener('click', chooseAlternative);
-  $('enroll').addEventListener('click', enroll);
-  $('other-gesture').addEventListener('click', () => presenza.useAlternativeGesture());
+  $('lesson-title').focus();
+  const ready = await loadSdk();
+  $('enroll').addEventListener('click', enrollAfterChoice);
   $('forget').addEventListener('click', async () => {
     await presenza.forget();
     // The key is gone with the face data: remove it at the service too.
     const mine = localStorage.getItem(keyStorage());
     if (mine) await api('POST', `/api/me/keys/${mine}/revoke`).catch(() => undefined);
     localStorage.removeItem(keyStorage());
-    await refreshStatus();
-    say('result', 'Your face data was deleted from this device.', 'ok');
+    await deviceState();
+    $('forget').hidden = true;
+    $('enroll').hidden = false;
+    showMessage({ title: 'forgottenTitle', body: 'forgottenBody', actions: [{ label: 'enrollAgain', run: enrollAfterChoice }] });
   });
-  try {
-    presenza = await window.Presenza.create({
-      onProgress: ({ loaded, total }) => total && say('sdk-status', `Loading the face check… ${Math.round((100 * loaded) / total)}%`),
-    });
-    say('sdk-status', 'Face check ready.');
-  } catch (error) {
-    say('sdk-status', `The face check cannot run in this browser (${error.code ?? error.message}). Use the alternative.`, 'warn');
-    await showDevices();
-    return;
-  }
-  $('retain-until').textContent = new Date(Date.now() + 90 * 86400000).toLocaleDateString();
-  await refreshStatus();
+  // The stream starts with the lesson's status and the checks still open for this student.
+  const events = new EventSource(`/api/lessons/${lessonId}/me/events`);
+  const on = (type, handle) => events.addEventListener(type, (event) => void handle(JSON.parse(event.data)));
+  on('check', onCheck);
+  on('result', onResult);
+  on('lesson', (data) => data.status === 'ended' && onLessonEnded());
+  if (ready) await refreshStatus({ focus: false });
+  else await showDevices();
 }
 
+onLanguageChange(() => {
+  if (message) showMessage(message, { focus: false });
+  if (session && lessonId) void showDevices();
+  // The element follows the page language at its next screen; the purpose sentence comes with the options.
+  if (ui && !running) ui.configure(elementOptions());
+});
+
 if (!lessonId) {
-  document.querySelector('main').innerHTML = '<h1>No lesson</h1><p>Open the link your teacher shared.</p>';
-} else if ((session = await requireSession('student'))) {
-  start().catch((error) => say('sdk-status', error.message, 'warn'));
+  document.querySelector('main').replaceChildren(
+    Object.assign(document.createElement('h1'), { textContent: t('noLessonTitle') }),
+    Object.assign(document.createElement('p'), { textContent: t('noLessonBody') }),
+  );
+} else if ((session = await requireSession('student', t))) {
+  await start();
 }

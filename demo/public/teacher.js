@@ -1,188 +1,509 @@
 // Teacher page of the demo: start a lesson, trigger checks, follow attendance live, confirm
-// alternatives and in-person checks, approve students' new devices, export CSV. Plain DOM, no framework.
+// alternatives and in-person checks, approve students' new devices, export CSV. Plain DOM, no
+// framework. One card per student with the history of every check; a `line` event updates one
+// card, one alert and the counts, never the whole list (a class may have 500 students).
 import { api, requireSession } from './session.js';
+import { formatDate, languageSwitch, onLanguageChange, pageTexts } from './i18n.js';
 
-const $ = (id) => document.getElementById(id);
-
-const STATUS_TEXT = {
-  pending: 'Waiting…',
-  passed: 'Present (face check)',
-  failed: 'Check failed: verify in person',
-  alternative_requested: 'Chose the alternative: confirm',
-  alternative_confirmed: 'Present (alternative)',
-  confirmed_in_person: 'Present (verified in person)',
-  absent: 'Absent',
+const TEXTS = {
+  en: {
+    pageTitle: 'Teacher · Presenza demo',
+    heading: 'Teacher',
+    signedInAs: 'Signed in as',
+    signOut: 'Sign out',
+    languageLabel: 'Language',
+    role_teacher: 'teacher',
+    createTitle: 'Start a lesson',
+    titleLabel: 'Lesson title',
+    startLesson: 'Start lesson',
+    studentLink: 'Student link:',
+    checkNow: 'Check now',
+    within: 'or at a random moment within',
+    minutes: 'minutes',
+    schedule: 'Schedule',
+    endLesson: 'End lesson',
+    exportCsv: 'Export CSV',
+    alertsTitle: 'Needs your attention',
+    latestTitle: 'Latest check',
+    noCheckYet: 'No check yet.',
+    latestCheck: 'Sent at {time}, open until {until}; {students} student(s) asked.',
+    countPending: 'Waiting',
+    countNoAnswer: 'No answer',
+    countPassed: 'Present',
+    countAlternative: 'Alternative',
+    countFailed: 'Failed',
+    countCouldNotRun: 'Could not run',
+    countAbsent: 'Absent',
+    enrollmentsTitle: 'New devices waiting for your approval',
+    enrollmentsIntro: 'A student set up the face check on another device (or again). Their current device keeps working until you approve; approve only if you know it is really them (for instance, you saw them on camera).',
+    enrollmentEntry: '{name}: device {fingerprint}, set up {date}; {active} device(s) already active.',
+    approve: 'Approve new device',
+    studentsTitle: 'Students',
+    studentsJoined: '{count} student(s) joined.',
+    noPhoto: 'You never see a photo: Presenza checks the face on the student’s own device and sends only pass or fail.',
+    checkSent: 'Check sent to every student.',
+    checkScheduled: 'A check will be sent at a random moment, by {time}.',
+    lessonEnded: 'The lesson has ended. No more checks can be sent; you can still confirm students and export the CSV.',
+    actionFailed: 'That did not work: {code}. Try again.',
+    historyLabel: 'Checks for {name}',
+    checkAt: 'Check {n} ({time})',
+    notAsked: 'Not asked (joined later)',
+    st_pending: 'Waiting for an answer',
+    st_noAnswer: 'No answer (the check has closed)',
+    st_passed: 'Present (face check)',
+    st_failed: 'Face check did not pass: {reason}',
+    st_couldNotRun: 'Check could not run: {reason}',
+    st_alternative_requested: 'Chose the alternative: confirm them',
+    st_alternative_confirmed: 'Present (alternative)',
+    st_confirmed_in_person: 'Present (you verified them)',
+    st_absent: 'Absent',
+    r_mismatch: 'the face did not match their enrollment',
+    r_liveness_failed: 'a live person could not be confirmed',
+    r_multiple_faces: 'more than one person was in view',
+    r_no_face: 'no face was seen',
+    r_camera_unavailable: 'the camera was not available',
+    r_timeout: 'the image was not clear enough in time',
+    r_not_enrolled: 'the face check is not set up on their device',
+    r_enrollment_expired: 'their face check setup has expired',
+    r_other: 'unknown reason',
+    alertFailed: '{name} ({time}): {status}. Verify them in person (nothing was kept).',
+    alertAlternative: '{name} ({time}) chose the alternative: confirm their presence.',
+    confirmPresent: 'Confirm present',
+    verifiedInPerson: 'Verified in person',
+    markAbsent: 'Absent',
+  },
+  it: {
+    pageTitle: 'Docente · demo Presenza',
+    heading: 'Docente',
+    signedInAs: 'Accesso come',
+    signOut: 'Esci',
+    languageLabel: 'Lingua',
+    role_teacher: 'docente',
+    createTitle: 'Avvia una lezione',
+    titleLabel: 'Titolo della lezione',
+    startLesson: 'Avvia la lezione',
+    studentLink: 'Link per gli studenti:',
+    checkNow: 'Verifica ora',
+    within: 'oppure in un momento casuale entro',
+    minutes: 'minuti',
+    schedule: 'Programma',
+    endLesson: 'Termina la lezione',
+    exportCsv: 'Esporta CSV',
+    alertsTitle: 'Richiede la tua attenzione',
+    latestTitle: 'Ultima verifica',
+    noCheckYet: 'Ancora nessuna verifica.',
+    latestCheck: 'Inviata alle {time}, aperta fino alle {until}; {students} studenti interpellati.',
+    countPending: 'In attesa',
+    countNoAnswer: 'Senza risposta',
+    countPassed: 'Presenti',
+    countAlternative: 'Alternativa',
+    countFailed: 'Non superata',
+    countCouldNotRun: 'Non eseguita',
+    countAbsent: 'Assenti',
+    enrollmentsTitle: 'Nuovi dispositivi in attesa della tua approvazione',
+    enrollmentsIntro: 'Uno studente ha configurato il controllo del volto su un altro dispositivo (o di nuovo). Il dispositivo attuale continua a funzionare finché non approvi; approva solo se sai che è davvero lo studente (per esempio, lo hai visto in video).',
+    enrollmentEntry: '{name}: dispositivo {fingerprint}, configurato il {date}; {active} dispositivi già attivi.',
+    approve: 'Approva il nuovo dispositivo',
+    studentsTitle: 'Studenti',
+    studentsJoined: 'Studenti collegati: {count}.',
+    noPhoto: 'Non vedi mai una foto: Presenza controlla il volto sul dispositivo dello studente e invia solo l’esito.',
+    checkSent: 'Verifica inviata a tutti gli studenti.',
+    checkScheduled: 'Una verifica partirà in un momento casuale, entro le {time}.',
+    lessonEnded: 'La lezione è terminata. Non si possono più inviare verifiche; puoi ancora confermare gli studenti ed esportare il CSV.',
+    actionFailed: 'Operazione non riuscita: {code}. Riprova.',
+    historyLabel: 'Verifiche di {name}',
+    checkAt: 'Verifica {n} ({time})',
+    notAsked: 'Non interpellato (collegato dopo)',
+    st_pending: 'In attesa di risposta',
+    st_noAnswer: 'Nessuna risposta (la verifica è chiusa)',
+    st_passed: 'Presente (controllo del volto)',
+    st_failed: 'Controllo del volto non superato: {reason}',
+    st_couldNotRun: 'Controllo non eseguito: {reason}',
+    st_alternative_requested: 'Ha scelto l’alternativa: conferma la presenza',
+    st_alternative_confirmed: 'Presente (alternativa)',
+    st_confirmed_in_person: 'Presente (verificato da te)',
+    st_absent: 'Assente',
+    r_mismatch: 'il volto non corrispondeva alla registrazione',
+    r_liveness_failed: 'non è stato possibile confermare una persona dal vivo',
+    r_multiple_faces: 'c’era più di una persona nell’inquadratura',
+    r_no_face: 'nessun volto visto',
+    r_camera_unavailable: 'la fotocamera non era disponibile',
+    r_timeout: 'l’immagine non è stata abbastanza chiara in tempo',
+    r_not_enrolled: 'il controllo del volto non è configurato sul suo dispositivo',
+    r_enrollment_expired: 'la sua configurazione del controllo del volto è scaduta',
+    r_other: 'motivo sconosciuto',
+    alertFailed: '{name} ({time}): {status}. Verificalo di persona (non è stato conservato nulla).',
+    alertAlternative: '{name} ({time}) ha scelto l’alternativa: conferma la presenza.',
+    confirmPresent: 'Conferma presente',
+    verifiedInPerson: 'Verificato di persona',
+    markAbsent: 'Assente',
+  },
 };
 
-function actionsFor(line) {
-  const cell = document.createElement('td');
-  const confirm = (label, present) => {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.textContent = label;
-    button.className = present ? '' : 'secondary';
-    button.dataset.student = line.studentId;
-    button.addEventListener('click', () => api('POST', `/api/checks/${line.checkId}/confirm`, { studentId: line.studentId, present }));
-    cell.append(button, ' ');
+const $ = (id) => document.getElementById(id);
+const t = pageTexts(TEXTS);
+languageSwitch($('lang-switch'));
+
+/** Reasons for which the face check could not run at all (as opposed to running and failing). */
+const COULD_NOT_RUN = new Set(['camera_unavailable', 'no_face', 'timeout', 'not_enrolled', 'enrollment_expired']);
+const KNOWN_REASONS = new Set(['mismatch', 'liveness_failed', 'multiple_faces', ...COULD_NOT_RUN]);
+
+/** Which counter a line adds to. */
+function bucketOf(line) {
+  switch (line.status) {
+    case 'pending':
+      return 'pending';
+    case 'passed':
+    case 'confirmed_in_person':
+      return 'passed';
+    case 'alternative_requested':
+    case 'alternative_confirmed':
+      return 'alternative';
+    case 'absent':
+      return 'absent';
+    default:
+      return COULD_NOT_RUN.has(line.reason) ? 'couldnotrun' : 'failed';
+  }
+}
+
+/** A line's status in plain words. */
+function statusText(line, check) {
+  if (!line) return t('notAsked');
+  if (line.status === 'pending') return view.ended || (check && Date.now() > check.closesAt) ? t('st_noAnswer') : t('st_pending');
+  if (line.status === 'failed') {
+    const reason = t(`r_${KNOWN_REASONS.has(line.reason) ? line.reason : 'other'}`);
+    return t(COULD_NOT_RUN.has(line.reason) ? 'st_couldNotRun' : 'st_failed', { reason });
+  }
+  return t(`st_${line.status}`);
+}
+
+const time = (ms) => formatDate(ms, { timeStyle: 'short' });
+
+// The lesson as the teacher stream describes it: a snapshot, then one event per change, applied
+// as upserts (an event the snapshot already reflects changes nothing).
+const view = {
+  lessonId: null,
+  ended: false,
+  students: new Map(),
+  /** checkId → CheckSummary, and the checks in order. */
+  checks: new Map(),
+  order: [],
+  /** checkId → (studentId → line). */
+  lines: new Map(),
+  /** studentId → the student's card and its parts. */
+  cards: new Map(),
+  /** `${checkId}/${studentId}` → alert item. */
+  alerts: new Map(),
+  counts: null,
+};
+
+const latest = () => view.checks.get(view.order.at(-1));
+const nameOf = (studentId) => view.students.get(studentId)?.displayName ?? '';
+
+function say(text) {
+  $('lesson-status').textContent = text;
+}
+
+/** Runs a teacher action; a refusal is said in the status line. */
+async function act(run) {
+  try {
+    return await run();
+  } catch (error) {
+    say(t('actionFailed', { code: error.code ?? error.message }));
+    return undefined;
+  }
+}
+
+/** The buttons for one student's line, each naming the student for screen readers. */
+function actionButtons(line) {
+  if (!line) return [];
+  const button = (label, present) => {
+    const element = document.createElement('button');
+    element.type = 'button';
+    element.className = present ? 'small' : 'secondary small';
+    element.textContent = t(label);
+    element.setAttribute('aria-label', `${t(label)}: ${nameOf(line.studentId)}`);
+    element.addEventListener('click', async () => {
+      element.disabled = true;
+      await act(() => api('POST', `/api/checks/${line.checkId}/confirm`, { studentId: line.studentId, present }));
+      element.disabled = false;
+    });
+    return element;
   };
-  if (line.status === 'alternative_requested') confirm('Confirm present', true);
-  if (line.status === 'failed' || line.status === 'pending') {
-    confirm('Verified in person', true);
-    confirm('Absent', false);
+  if (line.status === 'alternative_requested') return [button('confirmPresent', true)];
+  if (line.status === 'failed' || line.status === 'pending') return [button('verifiedInPerson', true), button('markAbsent', false)];
+  return [];
+}
+
+/** The card of one student: name, state of the latest check with its actions, every check in order. */
+function card(studentId) {
+  let entry = view.cards.get(studentId);
+  if (entry) return entry;
+  const item = document.createElement('li');
+  item.className = 'student';
+  item.dataset.student = studentId;
+  const name = document.createElement('strong');
+  name.className = 'name';
+  const state = document.createElement('span');
+  state.className = 'state';
+  const actions = document.createElement('span');
+  actions.className = 'actions';
+  const history = document.createElement('ol');
+  history.className = 'history';
+  item.append(name, state, actions, history);
+  entry = { item, name, state, actions, history, chips: new Map() };
+  view.cards.set(studentId, entry);
+  return entry;
+}
+
+/** One check in a student's history (none for a check they were not asked: they joined later). */
+function chip(entry, check, line) {
+  let item = entry.chips.get(check.checkId);
+  if (!line) {
+    item?.remove();
+    entry.chips.delete(check.checkId);
+    return;
   }
-  return cell;
-}
-
-// The lesson as the teacher stream describes it: a snapshot, then one event per change. Events
-// are applied as upserts, so one the snapshot already reflects changes nothing.
-const view = { students: new Map(), checks: new Map(), latest: null, lines: new Map(), rows: new Map() };
-
-function latestCheck() {
-  let latest = null;
-  for (const check of view.checks.values()) if (!latest || check.opensAt > latest.opensAt) latest = check;
-  return latest;
-}
-
-function lineRow(line) {
-  const row = view.rows.get(line.studentId) ?? document.createElement('tr');
-  row.dataset.status = line.status;
-  const name = document.createElement('td');
-  name.textContent = view.students.get(line.studentId)?.displayName ?? '';
-  const status = document.createElement('td');
-  status.textContent = STATUS_TEXT[line.status] + (line.reason ? ` (${line.reason})` : '');
-  const method = document.createElement('td');
-  method.textContent = line.method ?? '';
-  row.replaceChildren(name, status, method, actionsFor(line));
-  view.rows.set(line.studentId, row);
-  return row;
-}
-
-function renderCounts() {
-  const counts = { pending: 0, passed: 0, failed: 0, alternative: 0 };
-  const bucket = { pending: 'pending', passed: 'passed', confirmed_in_person: 'passed', failed: 'failed', absent: 'failed', alternative_requested: 'alternative', alternative_confirmed: 'alternative' };
-  const alerts = [];
-  for (const line of view.lines.values()) {
-    counts[bucket[line.status]] += 1;
-    const name = view.students.get(line.studentId)?.displayName ?? '';
-    if (line.status === 'failed') alerts.push(`${name}: the check did not pass. Please verify them in person now (nothing was kept).`);
-    if (line.status === 'alternative_requested') alerts.push(`${name} chose the alternative: please confirm their presence.`);
+  if (!item) {
+    item = document.createElement('li');
+    entry.chips.set(check.checkId, item);
+    entry.history.append(item);
   }
-  for (const key of Object.keys(counts)) $(`count-${key}`).textContent = String(counts[key]);
-  $('students-joined').textContent = `${view.students.size} student(s) joined.`;
-  $('alerts').replaceChildren(
-    ...alerts.map((text) => {
-      const alert = document.createElement('p');
-      alert.className = 'alert';
-      alert.textContent = text;
-      return alert;
-    }),
-  );
+  item.dataset.status = bucketOf(line);
+  item.textContent = `${t('checkAt', { n: view.order.indexOf(check.checkId) + 1, time: time(check.opensAt) })}: ${statusText(line, check)}`;
 }
 
-/** Shows the latest check whole (a new check, or a snapshot). */
-function renderLatest() {
-  view.latest = latestCheck();
-  view.rows.clear();
-  const lines = [...view.lines.values()].sort((a, b) =>
-    (view.students.get(a.studentId)?.displayName ?? '').localeCompare(view.students.get(b.studentId)?.displayName ?? ''),
-  );
-  $('lines').replaceChildren(...lines.map(lineRow));
-  renderCounts();
+/** Refreshes one student's card (name, latest state, actions, one or every history entry). */
+function renderStudent(studentId, onlyCheckId) {
+  const entry = card(studentId);
+  const name = nameOf(studentId);
+  entry.name.textContent = name;
+  entry.history.setAttribute('aria-label', t('historyLabel', { name }));
+  const last = latest();
+  const line = last && view.lines.get(last.checkId)?.get(studentId);
+  entry.item.dataset.status = line ? bucketOf(line) : 'none';
+  entry.state.textContent = last ? statusText(line, last) : '';
+  entry.actions.replaceChildren(...actionButtons(line));
+  const checks = onlyCheckId ? [view.checks.get(onlyCheckId)] : view.order.map((id) => view.checks.get(id));
+  for (const check of checks) chip(entry, check, view.lines.get(check.checkId)?.get(studentId));
 }
 
-function applySnapshot(snapshot, lessonId) {
+/** The whole list (a snapshot, a new check, a language change): never per line event. */
+function renderAll() {
+  const ids = [...view.students.keys()].sort((a, b) => nameOf(a).localeCompare(nameOf(b)));
+  for (const id of ids) renderStudent(id);
+  $('students').replaceChildren(...ids.map((id) => view.cards.get(id).item));
+  $('students-joined').textContent = t('studentsJoined', { count: view.students.size });
+  recount();
+  renderLatestCheck();
+  for (const [key, item] of view.alerts) renderAlert(key, item);
+}
+
+function renderLatestCheck() {
+  const last = latest();
+  $('latest-check').textContent = last ? t('latestCheck', { time: time(last.opensAt), until: time(last.closesAt), students: last.students }) : t('noCheckYet');
+}
+
+/** Counts of the latest check, from scratch (snapshot, new check); `line` events adjust them. */
+function recount() {
+  view.counts = { pending: 0, passed: 0, alternative: 0, failed: 0, couldnotrun: 0, absent: 0 };
+  const last = latest();
+  for (const line of last ? (view.lines.get(last.checkId)?.values() ?? []) : []) view.counts[bucketOf(line)] += 1;
+  showCounts();
+}
+
+function showCounts() {
+  for (const [key, value] of Object.entries(view.counts)) $(`count-${key}`).textContent = String(value);
+  const last = latest();
+  const closed = view.ended || (last && Date.now() > last.closesAt);
+  $('count-pending').previousElementSibling.textContent = t(closed ? 'countNoAnswer' : 'countPending');
+}
+
+/** Whether a line needs the teacher: a failed check or an alternative to confirm. */
+const needsTeacher = (line) => line.status === 'failed' || line.status === 'alternative_requested';
+
+function renderAlert(key, item) {
+  const line = view.lines.get(item.dataset.check)?.get(item.dataset.student);
+  const check = view.checks.get(item.dataset.check);
+  const values = { name: nameOf(line.studentId), time: time(check.opensAt), status: statusText(line, check) };
+  const text = document.createElement('span');
+  text.textContent = t(line.status === 'failed' ? 'alertFailed' : 'alertAlternative', values);
+  item.replaceChildren(text, ' ', ...actionButtons(line));
+}
+
+/** Adds, updates or removes (once resolved) the alert of one line. */
+function upsertAlert(line) {
+  const key = `${line.checkId}/${line.studentId}`;
+  let item = view.alerts.get(key);
+  if (!needsTeacher(line)) {
+    item?.remove();
+    view.alerts.delete(key);
+  } else {
+    if (!item) {
+      item = document.createElement('li');
+      item.className = 'alert';
+      item.dataset.check = line.checkId;
+      item.dataset.student = line.studentId;
+      view.alerts.set(key, item);
+      $('alerts').append(item);
+    }
+    renderAlert(key, item);
+  }
+  $('alerts-title').hidden = view.alerts.size === 0;
+}
+
+/** Stores a line (newer wins); returns the one it replaced, or undefined when it was older. */
+function storeLine(line) {
+  let lines = view.lines.get(line.checkId);
+  if (!lines) view.lines.set(line.checkId, (lines = new Map()));
+  const known = lines.get(line.studentId);
+  if (known && known.updatedAt > line.updatedAt) return undefined;
+  lines.set(line.studentId, line);
+  return known ?? null;
+}
+
+function addCheck(check) {
+  view.checks.set(check.checkId, check);
+  view.order = [...view.checks.values()].sort((a, b) => a.opensAt - b.opensAt).map((c) => c.checkId);
+}
+
+async function applySnapshot(snapshot) {
   view.students = new Map(snapshot.students.map((s) => [s.studentId, s]));
-  view.checks = new Map(snapshot.checks.map((c) => [c.checkId, c]));
-  view.lines = new Map(snapshot.lines.map((l) => [l.studentId, l]));
-  renderLatest();
-  renderPending(snapshot.enrollments, lessonId);
-  if (snapshot.lesson.status === 'ended') $('lesson-status').textContent = 'The lesson has ended.';
+  view.checks = new Map();
+  for (const check of snapshot.checks) addCheck(check);
+  view.lines = new Map();
+  // Earlier checks come from the history endpoint (the snapshot carries the latest one's lines).
+  const earlier = view.order.slice(0, -1);
+  const histories = await Promise.all(earlier.map((checkId) => api('GET', `/api/lessons/${view.lessonId}/attendance?checkId=${checkId}`).catch(() => ({ lines: [] }))));
+  for (const { lines } of histories) for (const line of lines) storeLine(line);
+  for (const line of snapshot.lines) storeLine(line);
+  for (const item of view.alerts.values()) item.remove();
+  view.alerts.clear();
+  for (const lines of view.lines.values()) for (const line of lines.values()) if (needsTeacher(line)) upsertAlert(line);
+  $('alerts-title').hidden = view.alerts.size === 0;
+  renderAll();
+  renderPending(snapshot.enrollments);
+  if (snapshot.lesson.status === 'ended') lessonEnded();
 }
 
 function applyCheck(check) {
-  view.checks.set(check.checkId, check);
-  if (latestCheck()?.checkId !== check.checkId || view.latest?.checkId === check.checkId) return;
+  const known = view.checks.has(check.checkId);
+  addCheck(check);
+  if (known) return renderLatestCheck();
   // A new check: everyone who had joined when it opened is asked.
-  view.lines = new Map();
   for (const student of view.students.values()) {
-    if (student.joinedAt <= check.opensAt) view.lines.set(student.studentId, { checkId: check.checkId, studentId: student.studentId, status: 'pending', method: null, outcome: null, reason: null, updatedAt: check.opensAt });
+    if (student.joinedAt <= check.opensAt) {
+      storeLine({ checkId: check.checkId, studentId: student.studentId, status: 'pending', method: null, outcome: null, reason: null, updatedAt: check.opensAt });
+    }
   }
-  renderLatest();
+  renderAll();
+  // When it closes, the waiting lines become "no answer" (one pass, not per event).
+  setTimeout(() => latest()?.checkId === check.checkId && renderAll(), Math.max(0, check.closesAt - Date.now()) + 500);
 }
 
 function applyLine(line) {
-  if (line.checkId !== view.latest?.checkId) return;
-  const known = view.lines.get(line.studentId);
-  if (known && known.updatedAt > line.updatedAt) return;
-  view.lines.set(line.studentId, line);
-  const row = view.rows.get(line.studentId);
-  if (row) lineRow(line);
-  else renderLatest();
-  renderCounts();
+  if (!view.checks.has(line.checkId)) return;
+  const replaced = storeLine(line);
+  if (replaced === undefined) return;
+  if (line.checkId === latest()?.checkId) {
+    if (replaced) view.counts[bucketOf(replaced)] -= 1;
+    view.counts[bucketOf(line)] += 1;
+    showCounts();
+  }
+  if (view.students.has(line.studentId)) renderStudent(line.studentId, line.checkId);
+  upsertAlert(line);
 }
 
 function applyStudent(student) {
+  const known = view.students.has(student.studentId);
   view.students.set(student.studentId, student);
-  renderCounts();
+  renderStudent(student.studentId);
+  if (!known) {
+    // Inserted in name order without touching the other cards.
+    const name = student.displayName;
+    const next = [...$('students').children].find((item) => nameOf(item.dataset.student).localeCompare(name) > 0);
+    $('students').insertBefore(view.cards.get(student.studentId).item, next ?? null);
+  }
+  $('students-joined').textContent = t('studentsJoined', { count: view.students.size });
 }
 
-function renderPending(pending, lessonId) {
+function lessonEnded() {
+  view.ended = true;
+  for (const id of ['check-now', 'check-random', 'end', 'within']) $(id).disabled = true;
+  say(t('lessonEnded'));
+  renderAll();
+}
+
+let pendingEnrollments = [];
+function renderPending(pending) {
+  pendingEnrollments = pending;
   $('enrollments').hidden = pending.length === 0;
   $('pending').replaceChildren(
     ...pending.map((entry) => {
-      const row = document.createElement('tr');
-      const cells = [entry.displayName, `${entry.fingerprint} (${new Date(entry.createdAt).toLocaleString()})`, String(entry.activeKeys)].map((text) => {
-        const cell = document.createElement('td');
-        cell.textContent = text;
-        return cell;
-      });
-      const action = document.createElement('td');
+      const item = document.createElement('li');
+      const text = document.createElement('span');
+      text.textContent = t('enrollmentEntry', { name: entry.displayName, fingerprint: entry.fingerprint, date: formatDate(entry.createdAt, { dateStyle: 'medium', timeStyle: 'short' }), active: entry.activeKeys });
       const button = document.createElement('button');
       button.type = 'button';
-      button.textContent = 'Approve new device';
+      button.className = 'small';
+      button.textContent = t('approve');
+      button.setAttribute('aria-label', `${t('approve')}: ${entry.displayName}`);
       button.addEventListener('click', async () => {
         button.disabled = true;
-        await api('POST', `/api/lessons/${lessonId}/enrollments/${entry.keyId}/approve`);
-        renderPending(await api('GET', `/api/lessons/${lessonId}/enrollments`), lessonId);
+        await act(() => api('POST', `/api/lessons/${view.lessonId}/enrollments/${entry.keyId}/approve`));
+        await refreshPending();
       });
-      action.append(button);
-      row.append(...cells, action);
-      return row;
+      item.append(text, ' ', button);
+      return item;
     }),
   );
 }
 
+async function refreshPending() {
+  const pending = await act(() => api('GET', `/api/lessons/${view.lessonId}/enrollments`));
+  if (pending) renderPending(pending);
+}
+
 function openLesson(lessonId, title) {
+  view.lessonId = lessonId;
   $('create').hidden = true;
   $('lesson').hidden = false;
   $('lesson-title').textContent = title;
+  $('lesson-title').focus();
   const link = new URL(`/student.html?lesson=${lessonId}`, location.href).href;
   $('student-link').href = link;
   $('student-link').textContent = link;
   $('csv').href = `/api/lessons/${lessonId}/attendance.csv`;
   history.replaceState(null, '', `?lesson=${lessonId}`);
+  renderLatestCheck();
 
   // EventSource reconnects by itself (to any instance) and resumes after the last event it got.
   const events = new EventSource(`/api/lessons/${lessonId}/events`);
   const on = (type, apply) => events.addEventListener(type, (event) => apply(JSON.parse(event.data)));
-  on('snapshot', (snapshot) => applySnapshot(snapshot, lessonId));
+  on('snapshot', applySnapshot);
   on('student', applyStudent);
   on('check', applyCheck);
   on('line', applyLine);
-  on('lesson', () => ($('lesson-status').textContent = 'The lesson has ended.'));
-  on('enrollment', async () => renderPending(await api('GET', `/api/lessons/${lessonId}/enrollments`), lessonId));
+  on('lesson', (lesson) => lesson.status === 'ended' && lessonEnded());
+  on('enrollment', refreshPending);
 
   const trigger = async (withinMinutes) => {
-    const { firesAt } = await api('POST', `/api/lessons/${lessonId}/checks`, { withinMinutes });
-    $('lesson-status').textContent =
-      withinMinutes === 0 ? 'Check sent to every student.' : `A check will be sent at a random moment, by ${new Date(firesAt).toLocaleTimeString()}.`;
+    const answer = await act(() => api('POST', `/api/lessons/${lessonId}/checks`, { withinMinutes }));
+    if (answer) say(withinMinutes === 0 ? t('checkSent') : t('checkScheduled', { time: time(answer.firesAt) }));
   };
-  $('check-now').addEventListener('click', () => trigger(0).catch((e) => ($('lesson-status').textContent = e.message)));
-  $('check-random').addEventListener('click', () => trigger(Number($('within').value)).catch((e) => ($('lesson-status').textContent = e.message)));
-  $('end').addEventListener('click', () => api('POST', `/api/lessons/${lessonId}/end`));
+  $('check-now').addEventListener('click', () => trigger(0));
+  $('check-random').addEventListener('click', () => trigger(Number($('within').value)));
+  $('end').addEventListener('click', () => act(() => api('POST', `/api/lessons/${lessonId}/end`)));
 }
 
-if (await requireSession('teacher')) {
+onLanguageChange(() => {
+  if (!view.lessonId) return;
+  renderAll();
+  renderPending(pendingEnrollments);
+  if (view.ended) say(t('lessonEnded'));
+});
+
+if (await requireSession('teacher', t)) {
   const existing = new URLSearchParams(location.search).get('lesson');
   if (existing) {
     api('GET', `/api/lessons/${existing}`).then((lesson) => openLesson(lesson.lessonId, lesson.title), () => undefined);
@@ -190,7 +511,7 @@ if (await requireSession('teacher')) {
   $('create-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const title = $('title').value.trim();
-    const { lessonId } = await api('POST', '/api/lessons', { title });
-    openLesson(lessonId, title);
+    const created = await act(() => api('POST', '/api/lessons', { title }));
+    if (created) openLesson(created.lessonId, title);
   });
 }

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, type Page } from '@playwright/test';
+import { registerDemoNotice } from '../../demo/notice.js';
 import { DEMO_ISSUER, loadOrCreatePlatformKey, platformJwks, registerDemoPlatform } from '../../demo/platform.js';
 import { buildApp } from '../../service/app.js';
 import type { Attendance } from '../../service/attendance.js';
@@ -44,6 +45,7 @@ export async function startDemoServer(): Promise<DemoServer> {
     publicDir: PUBLIC_DIR,
   });
   await registerDemoPlatform(built.app, { key, audience: origin, allowedOrigins: [origin] });
+  await registerDemoNotice(built.app);
   await built.app.listen({ port, host: '127.0.0.1' });
   return {
     origin,

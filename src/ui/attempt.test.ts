@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { CaptureProgress } from '../protocol/capture.js';
 import type { PresenzaCheckResult } from '../sdk/options.js';
 import { isCameraErrorCode, PresenzaError, type CameraErrorCode, type PresenzaErrorCode } from '../protocol/errors.js';
@@ -378,6 +378,36 @@ describe('AttemptController: retries', () => {
     expect(await run.outcome).toEqual(PASS);
     expect(run.results.at(-1)).toEqual({ operation: 'check', attempt: 2, result: PASS, final: true });
     expect(run.camera.opened).toBe(2);
+  });
+
+  it('signs each retry with a fresh nonce from the host’s renewNonce, and ends the attempt with its error', async () => {
+    const nonces = ['nonce-2'];
+    const renewNonce = vi.fn(async (signal: AbortSignal) => {
+      expect(signal.aborted).toBe(false);
+      const next = nonces.shift();
+      if (!next) throw new Error('the check has closed');
+      return next;
+    });
+    const operation = checkOperation({ checkId: 'check-1', nonce: 'nonce-1', renewNonce }) as unknown as AttemptOperation<AttemptResult>;
+    const run = start({ operation, maxAttempts: 3 });
+    run.controller.choose('face');
+    const first = await run.call(1);
+    expect(first.options).toMatchObject({ nonce: 'nonce-1' });
+    expect(first.options).not.toHaveProperty('renewNonce');
+    expect(renewNonce).not.toHaveBeenCalled();
+    first.finish(MISMATCH);
+    await run.showing('problem');
+    run.controller.choose('retry');
+    const second = await run.call(2);
+    expect(second.options).toMatchObject({ checkId: 'check-1', nonce: 'nonce-2' });
+    second.finish(MISMATCH);
+    await until(() => run.results.length === 2, 'the second result');
+    run.controller.choose('retry');
+    await until(() => run.results.length === 3, 'the third result');
+    expect(run.sdk.calls).toHaveLength(2);
+    expect(run.results.at(-1)).toMatchObject({ attempt: 3, error: { message: 'the check has closed' }, final: false });
+    expect(run.last()).toMatchObject({ kind: 'problem', problem: { kind: 'error' }, canRetry: true });
+    expect(renewNonce).toHaveBeenCalledTimes(2);
   });
 
   it('offers only the alternative once the attempts are used up, and resolves with it when chosen', async () => {

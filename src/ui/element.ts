@@ -101,6 +101,7 @@ export class PresenzaCheckElement extends ElementBase {
     if (typeof options !== 'object' || options === null) throw new TypeError('check: options must be an object');
     requireText('check', 'checkId', options.checkId);
     requireText('check', 'nonce', options.nonce);
+    if (options.renewNonce !== undefined && typeof options.renewNonce !== 'function') throw new TypeError('check: renewNonce must be a function');
     return this.#run(config, checkOperation(options), options.signal, { operation: 'check', intro: checkIntroView, success: passedView });
   }
 

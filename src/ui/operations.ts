@@ -5,7 +5,7 @@
 import type { EnrollmentResult } from '../protocol/capture.js';
 import type { PresenzaCheckResult } from '../sdk/options.js';
 import type { AttemptOperation } from './attempt.js';
-import type { PresenzaUiCheckOptions, PresenzaUiEnrollOptions } from './options.js';
+import { requireText, type PresenzaUiCheckOptions, type PresenzaUiEnrollOptions } from './options.js';
 import { checkProblem } from './problems.js';
 
 /**
@@ -24,11 +24,18 @@ export function enrollOperation(options: PresenzaUiEnrollOptions): AttemptOperat
 
 /** A check: the SDK resolves with an outcome, and anything but `pass` is a problem to explain. */
 export function checkOperation(options: PresenzaUiCheckOptions): AttemptOperation<PresenzaCheckResult> {
+  const { renewNonce, ...checkOptions } = options;
+  let attempts = 0;
   return {
     name: 'check',
     // The SDK opens the camera through the element only when it needs frames: with nothing
     // enrolled (or an expired enrollment) it answers at once and the camera stays off.
-    capture: (sdk, tools) => sdk.check({ ...options, camera: { openStream: tools.openCamera }, onFrame: tools.onFrame, signal: tools.signal }),
+    capture: async (sdk, tools) => {
+      attempts += 1;
+      // Every attempt signs its nonce and the server accepts each nonce once: a retry needs a fresh one.
+      const nonce = attempts > 1 && renewNonce ? requireText('check', 'renewNonce()', await renewNonce(tools.signal)) : checkOptions.nonce;
+      return sdk.check({ ...checkOptions, nonce, camera: { openStream: tools.openCamera }, onFrame: tools.onFrame, signal: tools.signal });
+    },
     problem: checkProblem,
   };
 }

@@ -40,7 +40,17 @@ export interface PresenzaUiOptions {
 export type PresenzaUiEnrollOptions = Omit<EnrollOptions, 'camera' | 'onFrame'>;
 
 /** Options of `PresenzaCheckElement.check`: the SDK's, minus the camera (the element opens it). */
-export type PresenzaUiCheckOptions = Omit<CheckOptions, 'camera' | 'onFrame'>;
+export type PresenzaUiCheckOptions = Omit<CheckOptions, 'camera' | 'onFrame'> & {
+  /**
+   * Gives the nonce for another attempt. A server accepts each check nonce once, and every
+   * attempt signs one (a failed attempt too), so with this hook each retry after the first
+   * attempt asks the platform for a fresh nonce (e.g. its `POST /api/checks/:checkId/retry`);
+   * `nonce` signs the first attempt. `signal` aborts when the attempt is interrupted. If it
+   * rejects, the attempt ends with that error (the student can try again or choose the
+   * alternative). Without it every attempt signs `nonce`.
+   */
+  readonly renewNonce?: (signal: AbortSignal) => Promise<string>;
+};
 
 /** The student chose the non-biometric alternative: the platform confirms presence another way. */
 export interface PresenzaUiAlternative {
