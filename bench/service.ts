@@ -73,7 +73,7 @@ const privatePg = process.env.DATABASE_URL ? null : await startPrivatePostgres()
 const databaseUrl = process.env.DATABASE_URL ?? privatePg!.url;
 const platform = await TestPlatform.create();
 log(`starting ${INSTANCES} instances on ${privatePg ? 'a private PostgreSQL' : 'DATABASE_URL'}…`);
-const cluster = await ServiceCluster.start({ instances: INSTANCES, databaseUrl, platform, env: { PRESENZA_REQUESTS_PER_MINUTE: '1000000' } });
+const cluster = await ServiceCluster.start({ instances: INSTANCES, databaseUrl, platform, env: { PRESENZA_REQUESTS_PER_MINUTE: '1000000' }, keepLogs: false });
 const transport = fetchTransport(cluster.origin);
 const streams: EventStream[] = [];
 const acks: Ack[] = [];

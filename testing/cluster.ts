@@ -30,10 +30,10 @@ export class RoundRobinBalancer {
   private constructor(
     private readonly server: Server,
     readonly port: number,
-    private readonly backends: () => number[],
+    private readonly backends: () => readonly number[],
   ) {}
 
-  static async start(port: number, backends: () => number[]): Promise<RoundRobinBalancer> {
+  static async start(port: number, backends: () => readonly number[]): Promise<RoundRobinBalancer> {
     let balancer: RoundRobinBalancer | undefined;
     const server = createServer((client) => balancer!.forward(client, 0));
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -92,12 +92,17 @@ export interface ClusterOptions {
   readonly platform: TestPlatform;
   /** More environment for every instance (limits…). */
   readonly env?: Record<string, string>;
+  /** Keep the instances' log lines (default true; a benchmark drops them to spare the client's CPU). */
+  readonly keepLogs?: boolean;
 }
 
-/** N instances behind a {@link RoundRobinBalancer}, all with the balancer's URL as their public URL. */
+/**
+ * N instances behind a {@link RoundRobinBalancer} in a process of its own (as a real balancer is:
+ * the clients' event loop does not carry the traffic), all with its URL as their public URL.
+ */
 export class ServiceCluster {
   readonly instances: Instance[] = [];
-  private balancer!: RoundRobinBalancer;
+  private balancer!: ChildProcess;
   origin = '';
 
   private constructor(private readonly options: ClusterOptions) {}
@@ -106,16 +111,25 @@ export class ServiceCluster {
     const cluster = new ServiceCluster(options);
     const port = await freePort();
     cluster.origin = `http://127.0.0.1:${port}`;
-    cluster.balancer = await RoundRobinBalancer.start(port, () => cluster.instances.filter((i) => i.alive).map((i) => i.port));
+    const ports: number[] = [];
+    for (let i = 0; i < options.instances; i++) ports.push(await freePort());
+    // A dead backend refuses the connection and the balancer tries the next: no health list needed.
+    cluster.balancer = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'testing', 'balancerProcess.ts'), String(port), ...ports.map(String)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      cluster.balancer.stdout!.once('data', () => resolve());
+      cluster.balancer.once('exit', (code) => reject(new Error(`balancer exited with ${code}`)));
+    });
     const jwks = join(mkdtempSync(join(tmpdir(), 'presenza-cluster-')), 'jwks.json');
     writeFileSync(jwks, JSON.stringify(platformJwks(options.platform.key)));
-    for (let i = 0; i < options.instances; i++) cluster.instances.push(await cluster.spawn(`instance-${i + 1}`, jwks));
+    for (const [i, instancePort] of ports.entries()) cluster.instances.push(cluster.spawn(`instance-${i + 1}`, instancePort, jwks));
     await Promise.all(cluster.instances.map((instance) => cluster.ready(instance)));
     return cluster;
   }
 
-  private async spawn(id: string, jwks: string): Promise<Instance> {
-    const port = await freePort();
+  private spawn(id: string, port: number, jwks: string): Instance {
     // One process per instance (tsx as a loader, not its CLI, whose child a SIGKILL would orphan).
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'service', 'main.ts')], {
       cwd: ROOT,
@@ -131,11 +145,11 @@ export class ServiceCluster {
         PRESENZA_LAUNCHES_PER_MINUTE: '1000000',
         ...this.options.env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', this.options.keepLogs === false ? 'ignore' : 'pipe', 'pipe'],
     });
     const instance: Instance = { id, port, process: child, logs: [], alive: true };
     let partial = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
       const lines = (partial + String(chunk)).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) if (line.startsWith('{')) instance.logs.push(JSON.parse(line) as Record<string, unknown>);
@@ -180,6 +194,8 @@ export class ServiceCluster {
 
   async stop(): Promise<void> {
     await Promise.all(this.instances.map((instance) => this.signal(instance, 'SIGKILL')));
-    await this.balancer.close();
+    const exited = new Promise((resolve) => this.balancer.once('exit', resolve));
+    this.balancer.kill('SIGKILL');
+    await exited;
   }
 }
