@@ -14,7 +14,7 @@
  * Usage: npm run bench:service -- [--instances 3] [--lessons 2] [--students 500] [--checks 3]
  *        [--kill-instance] [--answer-spread-ms 0] [--json]
  * Without DATABASE_URL it starts a private PostgreSQL cluster. Results:
- * bench/results/service[-kill].json. Take flock /tmp/presenza-bench.lock around it.
+ * bench/results/service[-kill][-spread<ms>].json. Take flock /tmp/presenza-bench.lock around it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -226,7 +226,7 @@ try {
     note: 'instances, PostgreSQL, the balancer and every simulated client share this 2-core machine; clients sign real ES256 JWS',
   };
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', `service${KILL ? '-kill' : ''}.json`), JSON.stringify(result, null, 1) + '\n');
+  writeFileSync(join(ROOT, 'bench', 'results', `service${KILL ? '-kill' : ''}${SPREAD_MS ? `-spread${SPREAD_MS}` : ''}.json`), JSON.stringify(result, null, 1) + '\n');
   if (!values.json) console.log(JSON.stringify(result, null, 1));
   console.log(JSON.stringify(result));
 } finally {
