@@ -172,6 +172,7 @@ export class Attendance {
   private readonly auditRetentionMs: number;
   private readonly onEvents: () => void;
   private readonly log: AttendanceLogger | undefined;
+  private readonly retention: AttendanceOptions['retention'];
 
   constructor(
     private readonly db: Db,
@@ -184,8 +185,6 @@ export class Attendance {
     this.log = options.log;
     this.retention = options.retention;
   }
-
-  private readonly retention: AttendanceOptions['retention'];
 
   /** When a lesson created now is deleted. */
   private lessonRetainUntil(): number {

@@ -4,7 +4,6 @@
  * free loopback port.
  */
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, type Page } from '@playwright/test';
@@ -13,18 +12,10 @@ import { DEMO_ISSUER, loadOrCreatePlatformKey, platformJwks, registerDemoPlatfor
 import { buildApp } from '../../service/app.js';
 import type { Attendance } from '../../service/attendance.js';
 import { openDatabase, type Db } from '../../service/db.js';
+import { freePort } from '../../testing/cluster.js';
 import { ApiClient, fetchTransport } from '../../testing/simulatedStudent.js';
 
 export const PUBLIC_DIR = join(import.meta.dirname, '..', '..', 'demo', 'public');
-
-/** A free port on loopback (the public URL must be known before the service is built). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 export interface DemoServer {
   origin: string;
