@@ -122,7 +122,7 @@ test('the card of the same person: idDocument matched, verified by presenza/serv
   // The vault holds the sealed template and keys only: no crop, no float array, no image.
   expect(vaultViolations(await auditVault(page))).toEqual([]);
   // Every request is a GET of the SDK's own files or the page's; none has a body.
-  const sdkFiles = new RegExp(`^${origins.cdn.origin}/(presenza(\\.iife|-worker)\\.js|chunks/[\\w.-]+\\.js|models/[\\w.-]+)$`);
+  const sdkFiles = new RegExp(`^${origins.cdn.origin}/(presenza(\\.iife|-worker\\.[0-9a-f]{16})\\.js|chunks/[\\w.-]+\\.js|models/[\\w.-]+)$`);
   const pageFiles = new RegExp(`^${origins.site.origin}/sdk\\.html$`);
   for (const request of requests) {
     expect(request.method, request.url).toBe('GET');
