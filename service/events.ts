@@ -71,6 +71,8 @@ class Stream {
 /** Delivers the log's events to this instance's open streams. */
 export class EventHub {
   private readonly channels = new Map<string, Set<Stream>>();
+  /** Every open stream once (a stream may listen on several channels). */
+  private readonly streams = new Set<Stream>();
   private readonly perUser = new Map<string, number>();
   private cursor = 0;
   private reading: Promise<void> | null = null;
@@ -90,7 +92,7 @@ export class EventHub {
     this.timers = [
       setInterval(() => this.wake(), EVENT_POLL_MS),
       setInterval(() => {
-        for (const set of this.channels.values()) for (const stream of set) if (stream.open) stream.response.write(': keepalive\n\n');
+        for (const stream of this.streams) if (stream.open) stream.response.write(': keepalive\n\n');
       }, KEEPALIVE_MS),
     ];
     for (const timer of this.timers) timer.unref();
@@ -104,11 +106,6 @@ export class EventHub {
   /** Streams `userId` has open on this instance. */
   openStreams(userId: string): number {
     return this.perUser.get(userId) ?? 0;
-  }
-
-  /** Open streams on `channel` in this instance. */
-  listeners(channel: string): number {
-    return this.channels.get(channel)?.size ?? 0;
   }
 
   /** Reads and delivers what is new in the log (coalesced: one read at a time, then one more if woken meanwhile). */
@@ -160,12 +157,14 @@ export class EventHub {
     const { userId, headers = {}, lastEventId: resumeAfter } = options;
     const stream = new Stream(response);
     this.perUser.set(userId, this.openStreams(userId) + 1);
+    this.streams.add(stream);
     for (const channel of channels) {
       const set = this.channels.get(channel) ?? new Set();
       set.add(stream);
       this.channels.set(channel, set);
     }
     response.on('close', () => {
+      this.streams.delete(stream);
       const left = this.openStreams(userId) - 1;
       if (left > 0) this.perUser.set(userId, left);
       else this.perUser.delete(userId);
@@ -205,7 +204,7 @@ export class EventHub {
 
   /** Ends every stream (shutdown): their browsers reconnect, to another instance, and resume. */
   closeAll(): void {
-    for (const set of this.channels.values()) for (const stream of set) stream.response.end();
+    for (const stream of this.streams) stream.response.end();
   }
 
   /** Stops following the log. */
