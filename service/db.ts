@@ -60,6 +60,8 @@ interface Migration {
   readonly sql: readonly string[] | { readonly sqlite: readonly string[]; readonly postgres: readonly string[] };
 }
 
+const EVENT_COLUMNS = 'channel TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, at BIGINT NOT NULL';
+
 const SCHEDULED_CHECKS = `CREATE TABLE scheduled_checks (
   id TEXT PRIMARY KEY,
   lesson_id TEXT NOT NULL REFERENCES lessons(id) ON DELETE CASCADE,
@@ -68,6 +70,15 @@ const SCHEDULED_CHECKS = `CREATE TABLE scheduled_checks (
   created_at BIGINT NOT NULL,
   fired_at BIGINT,
   check_id TEXT)`;
+
+/** Migration 3's statements after the events table, the same on both engines. */
+const SEVERAL_INSTANCES = [
+  `CREATE INDEX events_channel ON events (channel, id)`,
+  `CREATE INDEX events_at ON events (at)`,
+  SCHEDULED_CHECKS,
+  `CREATE INDEX scheduled_checks_due ON scheduled_checks (fire_at) WHERE fired_at IS NULL`,
+  `ALTER TABLE attendance ADD COLUMN result_digest TEXT`,
+];
 
 /** The schema, as numbered migrations. Never edit an applied one: add the next. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -178,26 +189,13 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
+    // Several instances: what the event streams send, in commit order, kept for a replay window
+    // (eventLog.ts); checks scheduled at a random moment, fired once by whichever instance is up;
+    // the digest of the assertion a result was recorded from, so a repeated post is answered the same.
+    // Only the events table's id column differs between the engines.
     sql: {
-      // Several instances: what the event streams send, in commit order, kept for a replay window
-      // (eventLog.ts); checks scheduled at a random moment, fired once by whichever instance is up;
-      // the digest of the assertion a result was recorded from, so a repeated post is answered the same.
-      sqlite: [
-        `CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, at BIGINT NOT NULL)`,
-        `CREATE INDEX events_channel ON events (channel, id)`,
-        `CREATE INDEX events_at ON events (at)`,
-        SCHEDULED_CHECKS,
-        `CREATE INDEX scheduled_checks_due ON scheduled_checks (fire_at) WHERE fired_at IS NULL`,
-        `ALTER TABLE attendance ADD COLUMN result_digest TEXT`,
-      ],
-      postgres: [
-        `CREATE TABLE events (id BIGSERIAL PRIMARY KEY, channel TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, at BIGINT NOT NULL)`,
-        `CREATE INDEX events_channel ON events (channel, id)`,
-        `CREATE INDEX events_at ON events (at)`,
-        SCHEDULED_CHECKS,
-        `CREATE INDEX scheduled_checks_due ON scheduled_checks (fire_at) WHERE fired_at IS NULL`,
-        `ALTER TABLE attendance ADD COLUMN result_digest TEXT`,
-      ],
+      sqlite: [`CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, ${EVENT_COLUMNS})`, ...SEVERAL_INSTANCES],
+      postgres: [`CREATE TABLE events (id BIGSERIAL PRIMARY KEY, ${EVENT_COLUMNS})`, ...SEVERAL_INSTANCES],
     },
   },
   {
