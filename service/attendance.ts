@@ -506,9 +506,9 @@ export class Attendance {
     // on any instance) gets the same answer and changes nothing. From any other session it is a
     // replay, refused by the verifier.
     const digest = createHash('sha256').update(`${sessionKey}.${assertion}`).digest('hex');
-    const repeated = await this.recordedFrom(checkId, studentId, digest);
-    if (repeated) return repeated;
-    const line = await this.openLine(checkId, studentId);
+    const line = await this.lineOf(checkId, studentId);
+    if (line.resultDigest === digest) return this.repeated(checkId, line.status);
+    requireOpen(line, this.now());
     const key = await this.keyNamedBy(studentId, assertion);
     try {
       // The nonce is consumed in the same transaction that records the outcome: both or neither.
@@ -558,9 +558,13 @@ export class Attendance {
       studentId,
       digest,
     ]);
-    if (!row) return null;
+    return row ? this.repeated(checkId, row.status) : null;
+  }
+
+  /** The answer to a repeated post: the status as it stands. */
+  private repeated(checkId: string, status: AttendanceStatus): { status: AttendanceStatus } {
     this.log?.info({ check: checkId }, 'check result repeated');
-    return { status: row.status };
+    return { status };
   }
 
   /** The student's key an assertion names by its `sub` (read before verification, only to pick the key). */
@@ -818,21 +822,25 @@ export class Attendance {
     ]);
   }
 
+  /** The open check of a student (see {@link lineOf}); refused once its window has closed. */
+  private async openLine(checkId: string, studentId: string): Promise<CheckLine> {
+    return requireOpen(await this.lineOf(checkId, studentId), this.now());
+  }
+
   /**
-   * The open check of a student with the nonce to verify against: the newest unused one, else the
+   * A student's line of a check with the nonce to verify against: the newest unused one, else the
    * newest used one (so replaying a used assertion fails as a replay, an outdated one as a mismatch).
    */
-  private async openLine(checkId: string, studentId: string): Promise<{ nonce: string; lessonId: string; closesAt: number; status: AttendanceStatus }> {
-    const row = await this.db.get<{ nonce: string; lesson_id: string; closes_at: number; status: AttendanceStatus }>(
-      `SELECT n.nonce, c.lesson_id, c.closes_at, a.status FROM checks c
+  private async lineOf(checkId: string, studentId: string): Promise<CheckLine> {
+    const row = await this.db.get<{ nonce: string; lesson_id: string; closes_at: number; status: AttendanceStatus; result_digest: string | null }>(
+      `SELECT n.nonce, c.lesson_id, c.closes_at, a.status, a.result_digest FROM checks c
        JOIN nonces n ON n.check_id = c.id AND n.student_id = ?
        JOIN attendance a ON a.check_id = c.id AND a.student_id = ?
        WHERE c.id = ? ORDER BY (n.used_at IS NULL) DESC, n.issued_at DESC LIMIT 1`,
       [studentId, studentId, checkId],
     );
     if (!row) throw new ServiceError(404, 'no_such_check', 'no such check for this student');
-    if (Number(row.closes_at) <= this.now()) throw new ServiceError(409, 'check_closed', 'the check window has closed');
-    return { nonce: row.nonce, lessonId: row.lesson_id, closesAt: Number(row.closes_at), status: row.status };
+    return { nonce: row.nonce, lessonId: row.lesson_id, closesAt: Number(row.closes_at), status: row.status, resultDigest: row.result_digest };
   }
 
   private async requireLesson(lessonId: string): Promise<{ title: string; status: string }> {
@@ -875,6 +883,22 @@ function unverifiedSubject(assertion: string): string {
     // Reported below.
   }
   throw new ServiceError(400, 'ERR_MALFORMED', 'the assertion is not a compact JWS whose payload names its subject');
+}
+
+/** A student's line of a check, as {@link Attendance} verifies answers against it. */
+interface CheckLine {
+  nonce: string;
+  lessonId: string;
+  closesAt: number;
+  status: AttendanceStatus;
+  /** Digest of the session and assertion the result was recorded from (null before any). */
+  resultDigest: string | null;
+}
+
+/** The line, if its check is still open. */
+function requireOpen(line: CheckLine, now: number): CheckLine {
+  if (line.closesAt <= now) throw new ServiceError(409, 'check_closed', 'the check window has closed');
+  return line;
 }
 
 /** The live lessons a student is in. */
