@@ -5,22 +5,28 @@
  *   npx tsx bench/pad-models.ts --inventory <file.jsonl> --root <dir> --models <dir> [--fps 1] [--json]
  *
  * 1. Frames: a still is placed in a 640×480 frame as bench:pad shows it (make-y4m.sh's `auto`
- *    fit) and, to measure framing effects, also scored as it is (its own size, no padding); a
- *    clip gives `--fps` frames a second of its first 8 s, in the 640×480 framing.
- * 2. The testing worker in Chromium finds the face (MediaPipe, as the check does) and scores the
- *    shipped `fr_liveness.onnx` (128×128, BGR raw, 2.7× the landmark box kept inside the frame,
- *    live class 0) and the same with the window padded black instead of kept inside.
- * 3. In Node (onnxruntime-web, wasm), Silent-Face's MiniFASNetV2 (2.7×) and MiniFASNetV1SE (4×)
- *    from `--models` (80×80, BGR raw 0..255, live class 1) score the same face box, each with the
- *    crop they were trained with (a window `scale`× the box per axis, shrunk to fit inside the
- *    frame, resized to 80×80) and with a square window padded black (the same pixels whatever
- *    the frame around the face).
+ *    fit: scaled to 480 px high, black bars at the sides) and, to measure framing effects, also
+ *    scored as it is (its own size, no padding); a clip gives `--fps` frames a second of its
+ *    first 8 s, in the 640×480 framing.
+ * 2. The testing worker in Chromium finds the face (MediaPipe, as the check does); the face boxes
+ *    are cached under `<root>/.pad-models-cache`, keyed by the frame's bytes.
+ * 3. In Node (onnxruntime-web, wasm), each model scores the box with its own input: the shipped
+ *    `fr_liveness.onnx` (`models/`: 128×128 square window 2.7× the longer box side, BGR raw, live
+ *    class 0), Silent-Face's MiniFASNetV2 (2.7× the box per axis) and MiniFASNetV1SE (4×) from
+ *    `--models` (80×80, BGR raw 0..255, live class 1). Each in three crops:
+ *    - `fit`: the window as each model's own code crops it (shrunk and shifted to fit inside the
+ *      frame: the shipped stage until now, Silent-Face's `_crop_face`), which depends on the frame;
+ *    - `black`: the fixed window around the box, black outside the picture;
+ *    - `edge`: the fixed window, the picture's edge pixels repeated outside it, where the picture
+ *      is the frame without the uniform black bars at its sides (what the production stage does,
+ *      `workers/stages/passiveLiveness.ts`).
  * 4. Per candidate and fusion (mean live probability): ROC AUC per sample (mean over its frames),
  *    the threshold for BPCER ≤ 5 % on live samples and the APCER per species there, and how many
- *    stills change verdict between the two framings.
+ *    stills change verdict between the two framings (at 0.5 and at that threshold).
  *
  * Results: bench/results/pad-models.json.
  */
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,15 +36,17 @@ import * as ort from 'onnxruntime-web';
 import { startBrowserPipeline } from '../tools/browserPipeline.js';
 import { DIST, ROOT } from '../tools/paths.js';
 import { SHIPPED_LIVENESS_INPUT } from '../testing/livenessInputs.js';
-import { LIVE_CLASS } from '../workers/stages/passiveLiveness.js';
 import { rocAuc, type ScoredPair } from './lib/metrics.js';
 import { LIVE, parseInventory, wilson, type InventoryLine } from './lib/padSet.js';
 
 const STILL_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp']);
 const MAKE_Y4M_GEOMETRY = 'scale=-2:480:flags=lanczos,crop=min(iw\\,640):480,pad=640:480:(ow-iw)/2:0:black,setsar=1';
 const CLIP_SECONDS = 8;
+/** A row or column whose every channel value is at most this is part of a black bar. */
+const BAR_LEVEL = 12;
 
 type Box = { x: number; y: number; width: number; height: number };
+type Rect = { x0: number; y0: number; x1: number; y1: number };
 interface Image {
   readonly width: number;
   readonly height: number;
@@ -53,30 +61,61 @@ function decode(file: string, width: number, height: number): Image {
   return { width, height, rgb };
 }
 
+/** The picture inside the frame: the frame less the uniform black rows and columns at its edges. */
+function pictureRect(image: Image): Rect {
+  const dark = (x: number, y: number) => {
+    const i = (y * image.width + x) * 3;
+    return image.rgb[i]! <= BAR_LEVEL && image.rgb[i + 1]! <= BAR_LEVEL && image.rgb[i + 2]! <= BAR_LEVEL;
+  };
+  const column = (x: number) => { for (let y = 0; y < image.height; y += 1) if (!dark(x, y)) return false; return true; };
+  const row = (y: number, x0: number, x1: number) => { for (let x = x0; x < x1; x += 1) if (!dark(x, y)) return false; return true; };
+  let x0 = 0;
+  let x1 = image.width;
+  while (x0 < x1 && column(x0)) x0 += 1;
+  while (x1 > x0 && column(x1 - 1)) x1 -= 1;
+  let y0 = 0;
+  let y1 = image.height;
+  while (y0 < y1 && row(y0, x0, x1)) y0 += 1;
+  while (y1 > y0 && row(y1 - 1, x0, x1)) y1 -= 1;
+  return x1 > x0 && y1 > y0 ? { x0, y0, x1, y1 } : { x0: 0, y0: 0, x1: image.width, y1: image.height };
+}
+
 /**
  * A `size`×`size` BGR CHW tensor of raw values from the window [x0, x1) × [y0, y1) of `image`
- * (bilinear, pixel centres at integers; black outside the image).
+ * (bilinear, pixel centres at integers). Outside the image: black, or with `edge` the nearest
+ * pixel of that rectangle (the picture without its bars).
  */
-function windowTensor(image: Image, x0: number, y0: number, x1: number, y1: number, size: number): Float32Array {
+function windowTensor(image: Image, [x0, y0, x1, y1]: readonly number[], size: number, edge: Rect | null): Float32Array {
   const plane = size * size;
   const out = new Float32Array(3 * plane);
-  const sx = (x1 - x0) / size;
-  const sy = (y1 - y0) / size;
-  const at = (x: number, y: number, c: number) =>
-    x < 0 || y < 0 || x >= image.width || y >= image.height ? 0 : image.rgb[(y * image.width + x) * 3 + c]!;
+  const sx = (x1! - x0!) / size;
+  const sy = (y1! - y0!) / size;
+  const at = (x: number, y: number, c: number) => {
+    if (edge) {
+      x = Math.min(Math.max(x, edge.x0), edge.x1 - 1);
+      y = Math.min(Math.max(y, edge.y0), edge.y1 - 1);
+    } else if (x < 0 || y < 0 || x >= image.width || y >= image.height) return 0;
+    return image.rgb[(y * image.width + x) * 3 + c]!;
+  };
+  // Up to 4×4 bilinear samples per output pixel when the window shrinks, as the worker's crops do.
+  const nx = Math.min(4, Math.max(1, Math.ceil(sx)));
+  const ny = Math.min(4, Math.max(1, Math.ceil(sy)));
+  const bilinear = (x: number, y: number, c: number) => {
+    const xi = Math.floor(x);
+    const yi = Math.floor(y);
+    const fx = x - xi;
+    const fy = y - yi;
+    return at(xi, yi, c) * (1 - fx) * (1 - fy) + at(xi + 1, yi, c) * fx * (1 - fy) + at(xi, yi + 1, c) * (1 - fx) * fy + at(xi + 1, yi + 1, c) * fx * fy;
+  };
   for (let v = 0; v < size; v += 1) {
     for (let u = 0; u < size; u += 1) {
-      const x = x0 + (u + 0.5) * sx - 0.5;
-      const y = y0 + (v + 0.5) * sy - 0.5;
-      const xi = Math.floor(x);
-      const yi = Math.floor(y);
-      const fx = x - xi;
-      const fy = y - yi;
       for (let c = 0; c < 3; c += 1) {
-        const value =
-          at(xi, yi, c) * (1 - fx) * (1 - fy) + at(xi + 1, yi, c) * fx * (1 - fy) + at(xi, yi + 1, c) * (1 - fx) * fy + at(xi + 1, yi + 1, c) * fx * fy;
+        let value = 0;
+        for (let j = 0; j < ny; j += 1) {
+          for (let i = 0; i < nx; i += 1) value += bilinear(x0! + (u + (i + 0.5) / nx) * sx - 0.5, y0! + (v + (j + 0.5) / ny) * sy - 0.5, c);
+        }
         // Planes in B, G, R order.
-        out[(2 - c) * plane + v * size + u] = value;
+        out[(2 - c) * plane + v * size + u] = value / (nx * ny);
       }
     }
   }
@@ -84,7 +123,7 @@ function windowTensor(image: Image, x0: number, y0: number, x1: number, y1: numb
 }
 
 /** Silent-Face's crop: `scale`× the box per axis (shrunk so it fits), centred on the box, clipped to the image. */
-function silentFaceWindow(image: Image, box: Box, scale: number): [number, number, number, number] {
+function silentFaceWindow(image: Image, box: Box, scale: number): number[] {
   const s = Math.min((image.height - 1) / box.height, (image.width - 1) / box.width, scale);
   const cx = box.x + box.width / 2;
   const cy = box.y + box.height / 2;
@@ -97,12 +136,23 @@ function silentFaceWindow(image: Image, box: Box, scale: number): [number, numbe
   return [x0, y0, x1 + 1, y1 + 1];
 }
 
-/** A square window `scale`× the longer side of the box, centred on it, black where it leaves the image. */
-function paddedWindow(box: Box, scale: number): [number, number, number, number] {
-  const side = scale * Math.max(box.width, box.height);
+/** The shipped stage's former window: a square 2.7× the longer box side, shrunk and shifted to stay inside the frame. */
+function keptInsideWindow(image: Image, box: Box, scale: number): number[] {
+  const side = Math.min(scale * Math.max(box.width, box.height), image.width, image.height);
+  const clamp = (c: number, extent: number) => Math.min(Math.max(c, side / 2 - 0.5), extent - 0.5 - side / 2);
+  const cx = clamp(box.x + box.width / 2, image.width);
+  const cy = clamp(box.y + box.height / 2, image.height);
+  // Pixel centres at integers: the window's edges in edge coordinates are centre ± side/2, + 0.5.
+  return [cx - side / 2 + 0.5, cy - side / 2 + 0.5, cx + side / 2 + 0.5, cy + side / 2 + 0.5];
+}
+
+/** A window `scale`× the box (per axis, or square on the longer side), centred on it, wherever it falls. */
+function fixedWindow(box: Box, scale: number, square: boolean): number[] {
+  const w = scale * (square ? Math.max(box.width, box.height) : box.width);
+  const h = scale * (square ? Math.max(box.width, box.height) : box.height);
   const cx = box.x + box.width / 2;
   const cy = box.y + box.height / 2;
-  return [cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2];
+  return [cx - w / 2 + 0.5, cy - h / 2 + 0.5, cx + w / 2 + 0.5, cy + h / 2 + 0.5];
 }
 
 const softmax = (logits: ArrayLike<number>) => {
@@ -113,6 +163,7 @@ const softmax = (logits: ArrayLike<number>) => {
 };
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** One frame of one sample, in one framing. */
 interface FrameJob {
@@ -120,6 +171,22 @@ interface FrameJob {
   readonly framing: 'camera' | 'native';
   readonly file: string;
 }
+
+/** What the browser found in a frame: its size and the selected face's box (null without a face). */
+interface FrameFace {
+  readonly width: number;
+  readonly height: number;
+  readonly box: Box | null;
+}
+
+/** The models, each with its input: window scale and shape, input side, live class. */
+const MODELS = {
+  shipped: { scale: 2.7, square: true, size: 128, live: 0 },
+  v2: { scale: 2.7, square: false, size: 80, live: 1 },
+  v1se: { scale: 4, square: false, size: 80, live: 1 },
+} as const;
+type ModelName = keyof typeof MODELS;
+const CROPS = ['fit', 'black', 'edge'] as const;
 
 async function main() {
   const { values } = parseArgs({
@@ -136,15 +203,20 @@ async function main() {
   const root = resolve(values.root);
   const fps = Number(values.fps);
   const inventory: InventoryLine[] = parseInventory(readFileSync(values.inventory, 'utf8'));
+  const boxCacheFile = join(root, '.pad-models-cache', 'faces.json');
+  const boxCache: Record<string, FrameFace> = existsSync(boxCacheFile) ? JSON.parse(readFileSync(boxCacheFile, 'utf8')) : {};
 
   ort.env.wasm.numThreads = 1;
-  const sessions = {
+  const sessions: Record<ModelName, ort.InferenceSession> = {
+    shipped: await ort.InferenceSession.create(join(ROOT, 'models', 'fr_liveness.onnx')),
     v2: await ort.InferenceSession.create(join(values.models, 'MiniFASNetV2.onnx')),
     v1se: await ort.InferenceSession.create(join(values.models, 'MiniFASNetV1SE.onnx')),
   };
-  const liveOf = async (session: ort.InferenceSession, tensor: Float32Array) => {
-    const out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', tensor, [1, 3, 80, 80]) });
-    return softmax(out[session.outputNames[0]!]!.data as Float32Array)[1]!;
+  const liveOf = async (name: ModelName, tensor: Float32Array) => {
+    const session = sessions[name];
+    const { size, live } = MODELS[name];
+    const out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', tensor, [1, 3, size, size]) });
+    return softmax(out[session.outputNames[0]!]!.data as Float32Array)[live]!;
   };
 
   const dir = mkdtempSync(join(tmpdir(), 'presenza-pad-models-'));
@@ -163,34 +235,50 @@ async function main() {
         for (const f of readdirSync(target).sort()) jobs.push({ sample: i, framing: 'camera', file: `${i}/${f}` });
       }
     }
-    console.error(`scoring ${jobs.length} frames of ${inventory.length} samples…`);
-    const pipeline = await startBrowserPipeline({ imageRoot: dir, threads: 1 });
-    const specs = [SHIPPED_LIVENESS_INPUT, { ...SHIPPED_LIVENESS_INPUT, keepInside: false }];
-    const scored: { job: FrameJob; scores: Record<string, number> | null }[] = [];
-    try {
-      for (const [n, job] of jobs.entries()) {
-        const [probe] = await pipeline.livenessProbe([job.file], specs);
-        if (!probe?.outputs || !probe.box) {
-          scored.push({ job, scores: null });
-          continue;
+    const keys = jobs.map((job) => sha256(readFileSync(join(dir, job.file))));
+    const missing = jobs.filter((_, n) => !boxCache[keys[n]!]);
+    console.error(`${jobs.length} frames of ${inventory.length} samples, ${missing.length} to find faces in…`);
+    if (missing.length > 0) {
+      const pipeline = await startBrowserPipeline({ imageRoot: dir, threads: 1 });
+      try {
+        for (const [n, job] of jobs.entries()) {
+          if (boxCache[keys[n]!]) continue;
+          const [probe] = await pipeline.livenessProbe([job.file], [SHIPPED_LIVENESS_INPUT]);
+          boxCache[keys[n]!] = { width: probe!.width, height: probe!.height, box: probe!.box ?? null };
+          if (n % 50 === 0) {
+            console.error(`  ${n}/${jobs.length}`);
+            mkdirSync(dirname(boxCacheFile), { recursive: true });
+            writeFileSync(boxCacheFile, JSON.stringify(boxCache));
+          }
         }
-        const image = decode(join(dir, job.file), probe.width, probe.height);
-        const box = probe.box;
-        scored.push({
-          job,
-          scores: {
-            shipped: probe.outputs[0]!.probabilities[LIVE_CLASS]!,
-            shipped_padded: probe.outputs[1]!.probabilities[LIVE_CLASS]!,
-            v2: await liveOf(sessions.v2, windowTensor(image, ...silentFaceWindow(image, box, 2.7), 80)),
-            v2_padded: await liveOf(sessions.v2, windowTensor(image, ...paddedWindow(box, 2.7), 80)),
-            v1se: await liveOf(sessions.v1se, windowTensor(image, ...silentFaceWindow(image, box, 4), 80)),
-            v1se_padded: await liveOf(sessions.v1se, windowTensor(image, ...paddedWindow(box, 4), 80)),
-          },
-        });
-        if (n % 50 === 0) console.error(`  ${n}/${jobs.length}`);
+      } finally {
+        await pipeline.close();
+        mkdirSync(dirname(boxCacheFile), { recursive: true });
+        writeFileSync(boxCacheFile, JSON.stringify(boxCache));
       }
-    } finally {
-      await pipeline.close();
+    }
+    console.error('scoring…');
+    const scored: { job: FrameJob; scores: Record<string, number> | null }[] = [];
+    for (const [n, job] of jobs.entries()) {
+      const face = boxCache[keys[n]!]!;
+      if (!face.box) {
+        scored.push({ job, scores: null });
+        continue;
+      }
+      const image = decode(join(dir, job.file), face.width, face.height);
+      const box = face.box;
+      const picture = pictureRect(image);
+      const scores: Record<string, number> = {};
+      for (const name of Object.keys(MODELS) as ModelName[]) {
+        const { scale, square, size } = MODELS[name];
+        const fit = name === 'shipped' ? keptInsideWindow(image, box, scale) : silentFaceWindow(image, box, scale);
+        const fixed = fixedWindow(box, scale, square);
+        scores[`${name} fit`] = await liveOf(name, windowTensor(image, fit, size, null));
+        scores[`${name} black`] = await liveOf(name, windowTensor(image, fixed, size, null));
+        scores[`${name} edge`] = await liveOf(name, windowTensor(image, fixed, size, picture));
+      }
+      scored.push({ job, scores });
+      if (n % 100 === 0) console.error(`  ${n}/${jobs.length}`);
     }
     report(inventory, scored, values.json!);
   } finally {
@@ -198,15 +286,15 @@ async function main() {
   }
 }
 
-const BASE = ['shipped', 'shipped_padded', 'v2', 'v2_padded', 'v1se', 'v1se_padded'] as const;
+const BASE = (Object.keys(MODELS) as ModelName[]).flatMap((m) => CROPS.map((c) => `${m} ${c}`));
 /** Fusions: the mean live probability of their members. */
-const FUSIONS: Record<string, readonly string[]> = {
-  'v2+v1se': ['v2', 'v1se'],
-  'v2+v1se padded': ['v2_padded', 'v1se_padded'],
-  'shipped+v2+v1se': ['shipped', 'v2', 'v1se'],
-  'shipped+v2+v1se padded': ['shipped_padded', 'v2_padded', 'v1se_padded'],
-  'shipped+v2': ['shipped', 'v2'],
-};
+const FUSIONS: Record<string, readonly string[]> = Object.fromEntries(
+  CROPS.flatMap((c) => [
+    [`v2+v1se ${c}`, [`v2 ${c}`, `v1se ${c}`]],
+    [`shipped+v2+v1se ${c}`, [`shipped ${c}`, `v2 ${c}`, `v1se ${c}`]],
+    [`shipped+v1se ${c}`, [`shipped ${c}`, `v1se ${c}`]],
+  ]),
+);
 
 function report(inventory: InventoryLine[], scored: { job: FrameJob; scores: Record<string, number> | null }[], json: boolean) {
   const candidates = [...BASE, ...Object.keys(FUSIONS)];
@@ -222,6 +310,7 @@ function report(inventory: InventoryLine[], scored: { job: FrameJob; scores: Rec
     const samples = inventory.map((line, i) => ({ line, score: sampleScore(i, 'camera', candidate), native: sampleScore(i, 'native', candidate) }));
     const withFace = samples.filter((s) => s.score !== null);
     const pairs: ScoredPair[] = withFace.map((s) => ({ score: s.score!, same: s.line.label === LIVE }));
+    const nativePairs: ScoredPair[] = samples.filter((s) => s.native !== null).map((s) => ({ score: s.native!, same: s.line.label === LIVE }));
     const live = withFace.filter((s) => s.line.label === LIVE).map((s) => s.score!).sort((a, b) => a - b);
     // The highest threshold that keeps BPCER ≤ 5 % on the live samples with a face.
     const threshold = live.length ? live[Math.floor(0.05 * live.length)]! : Number.NaN;
@@ -238,17 +327,27 @@ function report(inventory: InventoryLine[], scored: { job: FrameJob; scores: Rec
       return { threshold: t, apcer: attacks.filter((s) => s.score! >= t).length / attacks.length, bpcer: liveS.filter((s) => s.score! < t).length / liveS.length };
     };
     const stills = samples.filter((s) => s.score !== null && s.native !== null);
-    const flips = stills.filter((s) => s.score! >= 0.5 !== s.native! >= 0.5).length;
-    return { candidate, auc: rocAuc(pairs), samples_with_face: withFace.length, at_bpcer5: { per_species: perSpecies, ...at(threshold) }, at_half: at(0.5), framing_flips_at_half: { flips, stills: stills.length } };
+    const flipsAt = (t: number) => stills.filter((s) => s.score! >= t !== s.native! >= t).length;
+    return {
+      candidate,
+      auc: rocAuc(pairs),
+      auc_native_stills: rocAuc(nativePairs),
+      samples_with_face: withFace.length,
+      at_bpcer5: { per_species: perSpecies, ...at(threshold) },
+      at_half: at(0.5),
+      framing_flips_at_half: { flips: flipsAt(0.5), stills: stills.length },
+      framing_flips_at_bpcer5: { flips: flipsAt(threshold), stills: stills.length },
+      mean_abs_framing_change: stills.length ? mean(stills.map((s) => Math.abs(s.score! - s.native!))) : Number.NaN,
+    };
   });
-  const noFace = inventory.filter((_, i) => sampleScore(i, 'camera', 'shipped') === null).map((l) => l.file);
+  const noFace = inventory.filter((_, i) => sampleScore(i, 'camera', 'shipped fit') === null).map((l) => l.file);
   const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : 'n/a');
   console.log(`\n${inventory.length} samples, ${inventory.length - noFace.length} with a face in the 640×480 framing`);
-  console.log('candidate                   AUC    | at BPCER ≤ 5 %: thr   APCER  per species (passed/attacks)                 | at 0.5: APCER  BPCER | framing flips');
+  console.log('candidate                   AUC   AUC(native) | at BPCER ≤ 5 %: thr   APCER  per species (passed/attacks)             | at 0.5: APCER  BPCER | flips 0.5  flips thr  mean |Δ|');
   for (const r of [...results].sort((a, b) => b.auc - a.auc)) {
     const sp = Object.entries(r.at_bpcer5.per_species).map(([k, v]) => `${k} ${v.passed}/${v.attacks}`).join(', ');
     console.log(
-      `${r.candidate.padEnd(26)} ${r.auc.toFixed(3)}  | ${r.at_bpcer5.threshold.toFixed(3)} ${pct(r.at_bpcer5.apcer).padStart(7)}  ${sp.padEnd(50)} | ${pct(r.at_half.apcer).padStart(7)} ${pct(r.at_half.bpcer).padStart(7)} | ${r.framing_flips_at_half.flips}/${r.framing_flips_at_half.stills}`,
+      `${r.candidate.padEnd(26)} ${r.auc.toFixed(3)}  ${r.auc_native_stills.toFixed(3)}      | ${r.at_bpcer5.threshold.toFixed(3)} ${pct(r.at_bpcer5.apcer).padStart(7)}  ${sp.padEnd(46)} | ${pct(r.at_half.apcer).padStart(7)} ${pct(r.at_half.bpcer).padStart(7)} | ${String(r.framing_flips_at_half.flips).padStart(3)}/${r.framing_flips_at_half.stills}  ${String(r.framing_flips_at_bpcer5.flips).padStart(3)}/${r.framing_flips_at_bpcer5.stills}  ${r.mean_abs_framing_change.toFixed(3)}`,
     );
   }
   const record = { date: new Date().toISOString(), samples: inventory.length, no_face: noFace, results };

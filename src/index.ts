@@ -31,7 +31,7 @@ export { CAMERA_CONSTRAINTS } from './sdk/camera.js';
 export { FRAME_INTERVAL_MS, DOCUMENT_FRAMES, DOCUMENT_TIMEOUT_MS, IDENTITY_DOCUMENT_POLICIES } from './protocol/capture.js';
 export { ID_DOCUMENT_RESULTS } from './protocol/assertion.js';
 export { LIVENESS_POLICIES, DEFAULT_LIVENESS_POLICY, STEP_TIME_LIMIT_MS } from './protocol/liveness.js';
-export type { ChallengeFailure, ChallengeStep, LivenessPolicy, LivenessProgress } from './protocol/liveness.js';
+export type { ChallengeFailure, ChallengeStep, LivenessFailure, LivenessPolicy, LivenessProgress } from './protocol/liveness.js';
 export { SDK_VERSION } from './protocol/version.js';
 export { PresenzaError, isPresenzaError, ERROR_CODES, CAMERA_ERROR_CODES, isCameraErrorCode } from './protocol/errors.js';
 export type { PresenzaErrorCode, CameraErrorCode } from './protocol/errors.js';

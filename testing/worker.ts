@@ -11,12 +11,13 @@ import { FacePipeline, loadRuntimes, requireFrame, type LazyModel } from '../wor
 import { modelIds } from '../workers/runtime/assets.js';
 import { createFaceWorkerService } from '../workers/service.js';
 import { DocumentMatch } from '../workers/session/documentMatch.js';
+import { parallaxPoints } from '../workers/session/planarMotion.js';
 import { faceSize } from '../workers/stages/findDocumentPortrait.js';
 import { assessQuality, measureCrop, type CropMeasures } from '../workers/stages/assessQuality.js';
 import type { DetectedFace, HeadPose } from '../workers/stages/detectFace.js';
 import type { EmbeddingOptions } from '../workers/stages/embedFace.js';
 import { cropAroundFace, runLiveness, type LivenessOutput } from '../workers/stages/passiveLiveness.js';
-import { readPixels, type Pixels } from '../workers/stages/pixels.js';
+import { readPixels, type Pixels, type Point } from '../workers/stages/pixels.js';
 import { preserveErrorCodes } from '../workers/transferErrors.js';
 import { createDeviceKeys } from '../workers/vault.js';
 import { variantCrop, type CropVariant } from './cropVariants.js';
@@ -64,6 +65,8 @@ export interface LivenessProbe {
   readonly box: DetectedFace['box'] | null;
   /** One output per requested spec, in order; null when no face was found. */
   readonly outputs: readonly LivenessOutput[] | null;
+  /** The selected face's landmarks the planar-motion check fits (`parallaxPoints`), in frame pixels; null without a face. */
+  readonly parallax: readonly Point[] | null;
 }
 
 /** What the identity-document stages made of one card frame, against a template from one live frame. */
@@ -211,6 +214,7 @@ const testingApi: FaceWorkerTestingApi = {
         pose: selection?.primary.pose ?? null,
         box: selection?.primary.box ?? null,
         outputs: selection ? outputs : null,
+        parallax: selection ? parallaxPoints(selection.primary.points) : null,
       };
     } finally {
       bitmap.close();

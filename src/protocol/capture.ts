@@ -5,7 +5,7 @@
  * constants only. Nothing here is biometric: no image, landmark, embedding, template or score.
  */
 import type { CheckOutcome, CheckReason, IdDocumentResult, LivenessResult } from './assertion.js';
-import type { LivenessPolicy, LivenessProgress } from './liveness.js';
+import type { LivenessFailure, LivenessPolicy, LivenessProgress } from './liveness.js';
 
 /** Time between two frames sent to the worker (at most ~10 per second; the worker is slower on 2 cores). */
 export const FRAME_INTERVAL_MS = 100;
@@ -190,6 +190,11 @@ export interface CheckResult {
   readonly outcome: CheckOutcome;
   readonly reason?: CheckReason;
   readonly liveness: LivenessResult;
+  /**
+   * Why liveness failed, when it did: for the page to say what to do differently. Stays on the
+   * device with the result (the assertion says only `liveness: "failed"`).
+   */
+  readonly livenessFailure?: LivenessFailure;
   /** The signed check assertion, or null when there is no device key to sign with (not enrolled, expired). */
   readonly assertion: string | null;
 }

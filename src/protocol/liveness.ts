@@ -49,12 +49,21 @@ export interface LivenessProgress {
   readonly steps?: number;
   /** Whether the student can still ask for another gesture instead of the current one. */
   readonly alternativeAvailable?: boolean;
-  /**
-   * Why the challenge failed: a gesture not seen in time, the face jumping between frames (a cut,
-   * a swapped photo), or another person appearing. Lets the page say what to do differently.
-   */
-  readonly failure?: ChallengeFailure;
+  /** Why liveness failed (see {@link LivenessFailure}). Lets the page say what to do differently. */
+  readonly failure?: LivenessFailure;
 }
 
-/** One of the reasons in {@link LivenessProgress.failure}. */
-export type ChallengeFailure = 'step_timeout' | 'face_jump' | 'face_changed';
+/**
+ * Why the gesture challenge failed: a gesture not seen in time (`step_timeout`), the face jumping
+ * between frames (`face_jump`: a cut, a swapped photo), another person appearing
+ * (`face_changed`), or a head turn whose landmarks moved as a flat sheet does (`planar_motion`: a
+ * photo, a phone or a mask turned by hand).
+ */
+export type ChallengeFailure = 'step_timeout' | 'face_jump' | 'face_changed' | 'planar_motion';
+
+/**
+ * Why liveness failed: a {@link ChallengeFailure}, or `anti_spoof` when the passive anti-spoof
+ * model judged the face a photo or a screen with confidence (a doubtful score asks for one more
+ * gesture instead).
+ */
+export type LivenessFailure = ChallengeFailure | 'anti_spoof';

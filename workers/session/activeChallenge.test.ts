@@ -173,3 +173,49 @@ describe('ActiveChallenge', () => {
     expect(run(far, frames([{ yaw: 45, x: 600 }], 500))).toEqual({ status: 'passed' });
   });
 });
+
+describe('ActiveChallenge: planar motion of turns', () => {
+  /** Landmarks of a face turned `yaw` degrees: a head (nose before the outline) or a flat sheet. */
+  function landmarks(yaw: number, flat: boolean) {
+    const t = (yaw * Math.PI) / 180;
+    // Nose tip and bridge, eye corners, mouth corners, chin, outline (x, y, depth), 60 px a unit.
+    const face: [number, number, number][] = [
+      [0, 0.75, 0.55], [0, 0.15, 0.2], [-0.5, 0, 0], [-0.15, 0, 0], [0.5, 0, 0], [0.15, 0, 0],
+      [-0.35, 1.3, 0.05], [0.35, 1.3, 0.05], [0, 1.9, 0], [-0.95, 0.3, -0.6], [0.95, 0.3, -0.6], [-0.8, 1.3, -0.35],
+    ];
+    return face.map(([x, y, z]) => {
+      const depth = flat ? 0 : z;
+      return { x: 320 + 60 * (x * Math.cos(t) + depth * Math.sin(t)), y: 240 + 60 * y };
+    });
+  }
+  // planarResidual takes the outer eye corners at positions 4 and 6 of its points: lay them out so.
+  const order = [0, 1, 3, 5, 2, 6, 4, 7, 8, 9, 10, 11];
+  const withLandmarks = (stream: ChallengeFrame[], flat: boolean) =>
+    stream.map((f) => ({ ...f, parallax: order.map((i) => landmarks(f.yaw, flat)[i]!) }));
+
+  it('passes a head turn, fails the same turn of a flat sheet as planar_motion', () => {
+    expect(run(new ActiveChallenge(['turn_left']), withLandmarks(frames(turn(30)), false))).toEqual({ status: 'passed' });
+    expect(run(new ActiveChallenge(['turn_left']), withLandmarks(frames(turn(30)), true))).toEqual({ status: 'failed', reason: 'planar_motion', step: 'turn_left' });
+  });
+
+  it('does not judge a turn without landmarks', () => {
+    expect(run(new ActiveChallenge(['turn_right']), frames(turn(-30)))).toEqual({ status: 'passed' });
+  });
+});
+
+describe('ActiveChallenge.extend', () => {
+  it('asks one more gesture after the planned ones', () => {
+    const challenge = new ActiveChallenge(['blink']);
+    challenge.extend('turn_left');
+    expect(challenge.steps).toEqual(['blink', 'turn_left']);
+    expect(run(challenge, frames(blink))).toMatchObject({ status: 'in_progress', step: 'turn_left', stepIndex: 1, steps: 2 });
+    expect(run(challenge, frames(turn(30), 1000))).toEqual({ status: 'passed' });
+  });
+
+  it('after a swapped gesture, asks an alternative not used yet instead', () => {
+    const challenge = new ActiveChallenge(['turn_left', 'blink']);
+    challenge.useAlternative();
+    challenge.extend('turn_right');
+    expect(challenge.steps).toEqual(['open_mouth', 'blink', 'smile']);
+  });
+});

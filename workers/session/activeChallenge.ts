@@ -7,6 +7,7 @@
  */
 import { cosineSimilarity, DEFAULT_MATCH_THRESHOLD } from '../stages/compareTemplates.js';
 import type { Point } from '../stages/pixels.js';
+import { planarResidual } from './planarMotion.js';
 import { ALTERNATIVE_STEPS, STEP_TIME_LIMIT_MS, type ChallengeFailure, type ChallengeStep } from '../../src/protocol/liveness.js';
 
 export type { ChallengeFailure, ChallengeStep } from '../../src/protocol/liveness.js';
@@ -25,6 +26,8 @@ export interface ChallengeFrame {
   readonly faceSize: number;
   /** Unit embedding of the frame, when the caller computed one. */
   readonly embedding?: Float32Array;
+  /** The landmarks the planar-motion check fits (`parallaxPoints`), when the caller has them. */
+  readonly parallax?: readonly Point[];
 }
 
 /** Where the challenge stands after a frame. */
@@ -63,7 +66,18 @@ export interface ChallengeLimits {
   readonly maxScaleChange: number;
   /** Frame interval the jump limits are set for; frames further apart may move proportionally more. */
   readonly jumpIntervalMs: number;
+  /**
+   * A turn fails as `planar_motion` when its landmarks, against the last frontal frame, stay this
+   * close to a plane's motion (`planarResidual`, inter-ocular distances, largest over the held turn).
+   */
+  readonly minTurnParallax: number;
 }
+
+/**
+ * Smallest planar residual a real turn leaves (see {@link ChallengeLimits.minTurnParallax}), set by
+ * `bench/pad-geometry.ts` on live turns and turned sheets (README, Liveness).
+ */
+export const MIN_TURN_PARALLAX = 0.03;
 
 /**
  * Defaults. The closed-eye threshold follows the measurement in ../shared/faces/SOURCES.md (both
@@ -85,6 +99,7 @@ export const DEFAULT_CHALLENGE_LIMITS: ChallengeLimits = {
   maxJump: 0.5,
   maxScaleChange: 1.5,
   jumpIntervalMs: 200,
+  minTurnParallax: MIN_TURN_PARALLAX,
 };
 
 /** Head turns count as one kind: a student who cannot turn one way is spared the other way too. */
@@ -111,6 +126,9 @@ interface StepProgress {
   eyesClosed: boolean;
   /** Since when the held gesture (turn, open mouth, smile) has been held. */
   heldSince: number | null;
+  /** Turns: the landmarks of the last frontal frame, and the largest planar residual while turned (null: not measured). */
+  frontal: readonly Point[] | null;
+  parallax: number | null;
 }
 
 /** One challenge run. Feed it every analysed frame in order ({@link ActiveChallenge.tick} for frames without a face). */
@@ -147,6 +165,24 @@ export class ActiveChallenge {
   /** Whether {@link useAlternative} can replace the current gesture. */
   get alternativeAvailable(): boolean {
     return !this.finished && this.unusedAlternatives().length > 0;
+  }
+
+  /**
+   * Asks for one more gesture after the planned ones (a doubtful passive score, see
+   * `LivenessSession`). Call before the challenge is decided.
+   */
+  extend(step: ChallengeStep): void {
+    if (this.finished) throw new Error('the challenge is already decided');
+    if (this.offered.size === 0) {
+      this.plan.push(step);
+      return;
+    }
+    // The student has swapped a gesture already: the extra one is an alternative not used yet, if any.
+    const alternative = this.unusedAlternatives()[0];
+    if (alternative) {
+      this.plan.push(alternative);
+      this.offered.add(alternative);
+    }
   }
 
   /**
@@ -196,8 +232,11 @@ export class ActiveChallenge {
     const failure = this.unnatural(frame) ?? this.otherPerson(frame);
     this.previous = frame;
     if (failure) return this.finish({ status: 'failed', reason: failure, step: this.plan[this.index]! });
-    this.progress ??= { startedAt: frame.timestampMs, ready: false, eyesLow: 1, eyesPeak: 0, eyesClosed: false, heldSince: null };
+    this.progress ??= { startedAt: frame.timestampMs, ready: false, eyesLow: 1, eyesPeak: 0, eyesClosed: false, heldSince: null, frontal: null, parallax: null };
     if (this.stepDone(this.plan[this.index]!, this.progress, frame)) {
+      // A turn whose landmarks moved as a sheet does: a photo, a phone or a mask turned by hand.
+      const { parallax } = this.progress;
+      if (parallax !== null && parallax < this.limits.minTurnParallax) return this.finish({ status: 'failed', reason: 'planar_motion', step: this.plan[this.index]! });
       this.index += 1;
       this.progress = null;
       if (this.index === this.plan.length) return this.finish({ status: 'passed' });
@@ -254,12 +293,27 @@ export class ActiveChallenge {
     }
     if (!progress.ready) return false;
     if (step === 'blink') return this.blinked(progress, (frame.blink.left + frame.blink.right) / 2, bothClosed);
+    if (isTurn(step)) this.followParallax(progress, frame);
     if (!this.holding(step, frame)) {
       progress.heldSince = null;
       return false;
     }
     progress.heldSince ??= frame.timestampMs;
     return frame.timestampMs - progress.heldSince >= limits.holdMs;
+  }
+
+  /**
+   * Turns: keeps the landmarks of the latest frontal frame, and the largest planar residual of
+   * the turned frames against it (the turn being held, or any turn as far since that frame).
+   */
+  private followParallax(progress: StepProgress, frame: ChallengeFrame): void {
+    if (!frame.parallax || frame.parallax.length === 0) return;
+    if (Math.abs(frame.yaw) <= this.limits.frontalDegrees) {
+      progress.frontal = frame.parallax;
+      progress.parallax = null;
+    } else if (progress.frontal && Math.abs(frame.yaw) >= this.limits.turnDegrees) {
+      progress.parallax = Math.max(progress.parallax ?? 0, planarResidual(progress.frontal, frame.parallax));
+    }
   }
 
   /** Follows the eyes through a blink: a rise of {@link ChallengeLimits.blinkRise} over their resting level, then a fall as deep. */

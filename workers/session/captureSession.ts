@@ -51,7 +51,7 @@ export abstract class CaptureSession {
       verdict: analysis.quality,
       collected: collector.collected,
       needed: collector.needed,
-      done: liveness.challengeFailed || (collector.done && liveness.challengeDone),
+      done: collector.done && (liveness.failure !== null || liveness.challengeDone),
       ...(progress ? { liveness: progress } : {}),
     };
   }

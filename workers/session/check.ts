@@ -106,6 +106,7 @@ export class CheckSession extends CaptureSession {
       liveness,
       models: pipeline.report.models,
     });
-    return { outcome, ...(reason ? { reason } : {}), liveness, assertion };
+    const livenessFailure = liveness === 'failed' ? this.liveness.failure : null;
+    return { outcome, ...(reason ? { reason } : {}), liveness, ...(livenessFailure ? { livenessFailure } : {}), assertion };
   }
 }

@@ -60,7 +60,7 @@ export class EnrollmentSession extends CaptureSession {
   private requireLiveFrames(): void {
     const { collector, liveness } = this;
     const verdict = liveness.verdict();
-    if (verdict === 'failed') throw new PresenzaError('ERR_LIVENESS_FAILED', 'the liveness check failed: no live person was seen');
+    if (verdict === 'failed') throw new PresenzaError('ERR_LIVENESS_FAILED', `the liveness check failed (${liveness.failure}): no live person was seen`);
     if (!collector.done) {
       const reason = collector.incompleteReason();
       throw new PresenzaError(INCOMPLETE_ERRORS[reason], `enrollment needs ${collector.needed} good frames, got ${collector.collected} (${reason})`);

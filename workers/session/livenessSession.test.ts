@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DetectedFace } from '../stages/detectFace.js';
-import { IDENTITY_SAMPLE_SPACING_MS, LivenessSession, PASSIVE_LIVE_THRESHOLD, challengeFrame, livenessPlan } from './livenessSession.js';
+import { IDENTITY_SAMPLE_SPACING_MS, LivenessSession, PASSIVE_LIVE_THRESHOLD, PASSIVE_SURE_THRESHOLD, challengeFrame, livenessPlan } from './livenessSession.js';
 import { CHECK_CHALLENGE, ENROLLMENT_CHALLENGE, STEP_TIME_LIMIT_MS } from '../../src/protocol/liveness.js';
 
 function face(options: { closed?: boolean; yaw?: number } = {}): DetectedFace {
@@ -24,10 +24,11 @@ describe('livenessPlan', () => {
   it('asks a check for the three gestures in random order and enrollment for one blink', () => {
     expect(livenessPlan('both', CHECK_CHALLENGE, () => 0.5)).toMatchObject({ passive: true });
     expect([...livenessPlan('both', CHECK_CHALLENGE).steps].sort()).toEqual(['blink', 'turn_left', 'turn_right']);
-    expect(livenessPlan('both', ENROLLMENT_CHALLENGE)).toEqual({ passive: true, steps: ['blink'] });
+    expect(livenessPlan('both', ENROLLMENT_CHALLENGE)).toEqual({ passive: true, steps: ['blink'], extraStep: 'blink' });
     expect(livenessPlan('active', CHECK_CHALLENGE).passive).toBe(false);
-    expect(livenessPlan('passive', CHECK_CHALLENGE)).toEqual({ passive: true, steps: [] });
-    expect(livenessPlan('off', CHECK_CHALLENGE)).toEqual({ passive: false, steps: [] });
+    expect(livenessPlan('passive', CHECK_CHALLENGE)).toEqual({ passive: true, steps: [], extraStep: null });
+    expect(livenessPlan('off', CHECK_CHALLENGE)).toEqual({ passive: false, steps: [], extraStep: null });
+    expect(CHECK_CHALLENGE).toContain(livenessPlan('both', CHECK_CHALLENGE).extraStep);
   });
 });
 
@@ -61,7 +62,7 @@ describe('LivenessSession', () => {
   });
 
   it('both: a blink after the prompt and a live score pass; either one missing does not', () => {
-    const session = new LivenessSession({ passive: true, steps: ['blink'] });
+    const session = new LivenessSession({ passive: true, steps: ['blink'], extraStep: 'blink' });
     expect(session.progress()).toEqual({ status: 'pending', step: 'blink', stepIndex: 0, steps: 1, alternativeAvailable: true });
     session.addPassiveScore(0.99);
     expect(session.verdict()).toBe('not_run');
@@ -70,23 +71,59 @@ describe('LivenessSession', () => {
     expect(session.progress()).toEqual({ status: 'pending' });
     expect(session.verdict()).toBe('passed');
 
-    const spoof = new LivenessSession({ passive: true, steps: ['blink'] });
+    const spoof = new LivenessSession({ passive: true, steps: ['blink'], extraStep: 'blink' });
     blink(spoof, 0);
     spoof.addPassiveScore(0.01);
     expect(spoof.verdict()).toBe('failed');
   });
 
+  it('both: a confident attack score fails at once, coded anti_spoof, once the good frames are in', () => {
+    const session = new LivenessSession({ passive: true, steps: ['blink'], extraStep: 'blink' });
+    session.addPassiveScore(PASSIVE_LIVE_THRESHOLD - 0.2);
+    // Still collecting frames: nothing is decided yet.
+    expect(session.failure).toBeNull();
+    session.observe(face(), 0);
+    expect(session.failure).toBe('anti_spoof');
+    expect(session.progress()).toEqual({ status: 'failed', failure: 'anti_spoof' });
+    // The challenge is not followed any more: a blink now changes nothing.
+    blink(session, 100);
+    expect(session.verdict()).toBe('failed');
+  });
+
+  it('both: a doubtful score asks for one more gesture instead of failing', () => {
+    const doubtful = new LivenessSession({ passive: true, steps: ['blink'], extraStep: 'turn_left' });
+    doubtful.addPassiveScore((PASSIVE_LIVE_THRESHOLD + PASSIVE_SURE_THRESHOLD) / 2);
+    blink(doubtful, 0);
+    expect(doubtful.failure).toBeNull();
+    expect(doubtful.progress()).toMatchObject({ status: 'pending', step: 'turn_left', stepIndex: 1, steps: 2 });
+    expect(doubtful.verdict()).toBe('not_run');
+    [0, 5, 20, 20, 20].forEach((yaw, i) => doubtful.observe(face({ yaw }), 400 + i * 100));
+    expect(doubtful.verdict()).toBe('passed');
+
+    const sure = new LivenessSession({ passive: true, steps: ['blink'], extraStep: 'turn_left' });
+    sure.addPassiveScore(PASSIVE_SURE_THRESHOLD);
+    blink(sure, 0);
+    expect(sure.verdict()).toBe('passed');
+  });
+
+  it('passive policy: a doubtful score passes (no gesture can be asked)', () => {
+    const session = new LivenessSession(livenessPlan('passive', CHECK_CHALLENGE));
+    session.addPassiveScore((PASSIVE_LIVE_THRESHOLD + PASSIVE_SURE_THRESHOLD) / 2);
+    session.observe(face(), 0);
+    expect(session.verdict()).toBe('passed');
+  });
+
   it('fails when the gesture never comes, even with no face in view', () => {
-    const session = new LivenessSession({ passive: false, steps: ['blink'] });
+    const session = new LivenessSession({ passive: false, steps: ['blink'], extraStep: 'blink' });
     session.observe(face(), 0);
     session.observe(null, STEP_TIME_LIMIT_MS + 100);
-    expect(session.challengeFailed).toBe(true);
+    expect(session.failure).toBe('step_timeout');
     expect(session.progress()).toEqual({ status: 'failed', failure: 'step_timeout' });
     expect(session.verdict()).toBe('failed');
   });
 
   it('asks for identity samples only while the challenge runs, at most once per spacing', () => {
-    const session = new LivenessSession({ passive: false, steps: ['blink'] });
+    const session = new LivenessSession({ passive: false, steps: ['blink'], extraStep: 'blink' });
     expect(session.wantsIdentitySample(0)).toBe(true);
     session.observe(face(), 0, new Float32Array([1, 0]));
     expect(session.wantsIdentitySample(IDENTITY_SAMPLE_SPACING_MS - 1)).toBe(false);
@@ -97,7 +134,7 @@ describe('LivenessSession', () => {
   });
 
   it('replaces a gesture on request, and says so when nothing is left', () => {
-    const session = new LivenessSession({ passive: false, steps: ['blink'] });
+    const session = new LivenessSession({ passive: false, steps: ['blink'], extraStep: 'blink' });
     expect(session.useAlternative()).toBe(true);
     expect(session.progress()).toMatchObject({ step: 'open_mouth', alternativeAvailable: true });
     expect(session.useAlternative()).toBe(true);

@@ -5,15 +5,24 @@
  * {@link LivenessProgress} (the gesture to prompt) and the final verdict.
  */
 import { ActiveChallenge, shuffledSteps, type ChallengeFrame } from './activeChallenge.js';
+import { parallaxPoints } from './planarMotion.js';
 import type { DetectedFace } from '../stages/detectFace.js';
 import type { LivenessResult } from '../../src/protocol/assertion.js';
-import type { ChallengeStep, LivenessPolicy, LivenessProgress } from '../../src/protocol/liveness.js';
+import type { ChallengeStep, LivenessFailure, LivenessPolicy, LivenessProgress } from '../../src/protocol/liveness.js';
 
 /**
- * Mean live probability (the live class of `fr_liveness.onnx`, see `checkLiveness`) the kept
- * frames must reach. `bench/liveness.ts` measures APCER and BPCER at this threshold.
+ * Mean live probability of the kept frames (the passive stage's score, `passiveLiveness.ts`)
+ * below which the face is judged a photo or a screen and liveness fails at once (`anti_spoof`).
+ * The passive policy passes at or above it. Set by `bench/pad-models.ts` on the development PAD
+ * set for a BPCER of at most 5 % (README, Liveness).
  */
 export const PASSIVE_LIVE_THRESHOLD = 0.5;
+
+/**
+ * With a gesture challenge, a mean score at or above {@link PASSIVE_LIVE_THRESHOLD} but below
+ * this is doubtful: the challenge asks for one more gesture instead of failing the student.
+ */
+export const PASSIVE_SURE_THRESHOLD = 0.8;
 
 /** During a challenge, at most one frame per this interval is embedded to check that the person stays the same. */
 export const IDENTITY_SAMPLE_SPACING_MS = 500;
@@ -22,6 +31,8 @@ export const IDENTITY_SAMPLE_SPACING_MS = 500;
 export interface LivenessPlan {
   readonly passive: boolean;
   readonly steps: readonly ChallengeStep[];
+  /** The gesture added when the passive score is doubtful (null without a challenge). */
+  readonly extraStep: ChallengeStep | null;
 }
 
 /**
@@ -31,7 +42,7 @@ export interface LivenessPlan {
 export function livenessPlan(policy: LivenessPolicy, challenge: readonly ChallengeStep[], random: () => number = Math.random): LivenessPlan {
   const active = policy === 'both' || policy === 'active';
   const steps = active ? shuffledSteps(challenge, random) : [];
-  return { passive: scoresPassiveLiveness(policy), steps };
+  return { passive: scoresPassiveLiveness(policy), steps, extraStep: steps.length > 0 ? shuffledSteps(challenge, random)[0]! : null };
 }
 
 /** Whether a capture with this liveness policy runs the anti-spoof model. */
@@ -47,6 +58,7 @@ export function challengeFrame(face: DetectedFace, timestampMs: number, embeddin
     yaw: face.pose.yaw,
     faceCenter: { x: box.x + box.width / 2, y: box.y + box.height / 2 },
     faceSize: Math.max(box.width, box.height),
+    parallax: parallaxPoints(face.points),
     ...(embedding ? { embedding } : {}),
   };
 }
@@ -56,6 +68,10 @@ export class LivenessSession {
   private readonly challenge: ActiveChallenge | null;
   private readonly scores: number[] = [];
   private lastIdentitySample = Number.NEGATIVE_INFINITY;
+  /** Whether the passive scores are judged: the good frames are in, or the capture ended. */
+  private judged = false;
+  /** Whether a doubtful passive score has added the plan's extra gesture. */
+  private extended = false;
 
   constructor(private readonly plan: LivenessPlan) {
     this.challenge = plan.steps.length > 0 ? new ActiveChallenge(plan.steps) : null;
@@ -81,12 +97,29 @@ export class LivenessSession {
     return this.challenge?.state.status === 'in_progress' && timestampMs - this.lastIdentitySample >= IDENTITY_SAMPLE_SPACING_MS;
   }
 
-  /** Feeds the challenge one frame: its face (null when none was found) and, when embedded, its embedding. */
+  /**
+   * Feeds the challenge one frame once the good frames are in: its face (null when none was found)
+   * and, when embedded, its embedding. The first call judges the passive scores: a confident
+   * attack fails liveness at once, a doubtful score adds the plan's extra gesture.
+   */
   observe(face: DetectedFace | null, timestampMs: number, embedding?: Float32Array): void {
-    if (!this.challenge) return;
+    this.judged = true;
+    const passive = this.passiveJudgement();
+    if (passive === 'doubtful' && !this.extended && this.plan.extraStep && this.challenge?.state.status === 'in_progress') {
+      this.challenge.extend(this.plan.extraStep);
+      this.extended = true;
+    }
+    if (!this.challenge || passive === 'failed') return;
     if (embedding) this.lastIdentitySample = timestampMs;
     if (face) this.challenge.observe(challengeFrame(face, timestampMs, embedding));
     else this.challenge.tick(timestampMs);
+  }
+
+  /** The passive stage's judgement of the mean score (null when it does not run or has no score yet). */
+  private passiveJudgement(): 'sure' | 'doubtful' | 'failed' | null {
+    if (!this.plan.passive || this.scores.length === 0) return null;
+    const mean = this.scores.reduce((sum, s) => sum + s, 0) / this.scores.length;
+    return mean < PASSIVE_LIVE_THRESHOLD ? 'failed' : mean < PASSIVE_SURE_THRESHOLD ? 'doubtful' : 'sure';
   }
 
   /** Replaces the current gesture with an alternative; false when none is left (or no challenge runs). */
@@ -99,17 +132,20 @@ export class LivenessSession {
     return !this.challenge || this.challenge.state.status === 'passed';
   }
 
-  /** Whether liveness has already failed (the capture stops at once). */
-  get challengeFailed(): boolean {
-    return this.challenge?.state.status === 'failed';
+  /** Why liveness has already failed (the capture then stops at once), or null. The passive scores count once judged. */
+  get failure(): LivenessFailure | null {
+    if (this.judged && this.passiveJudgement() === 'failed') return 'anti_spoof';
+    const state = this.challenge?.state;
+    return state?.status === 'failed' ? state.reason : null;
   }
 
   /** Where liveness stands, for the prompts; undefined when the policy is `off`. */
   progress(): LivenessProgress | undefined {
     if (!this.enabled) return undefined;
+    const failure = this.failure;
+    if (failure) return { status: 'failed', failure };
     const state = this.challenge?.state;
-    if (!state || state.status === 'passed') return { status: 'pending' };
-    if (state.status === 'failed') return { status: 'failed', failure: state.reason };
+    if (!state || state.status !== 'in_progress') return { status: 'pending' };
     return {
       status: 'pending',
       step: state.step,
@@ -120,23 +156,22 @@ export class LivenessSession {
   }
 
   /**
-   * The verdict once the capture ended: `failed` when the challenge failed or the mean passive
-   * score is below {@link PASSIVE_LIVE_THRESHOLD}; `passed` when every part that runs has passed;
-   * `not_run` when the policy is `off` or a part could not finish (no face, time up).
+   * The verdict once the capture ended: `failed` with a {@link failure} (the challenge failed, or
+   * the mean passive score is below {@link PASSIVE_LIVE_THRESHOLD}); `passed` when every part
+   * that runs has passed; `not_run` when the policy is `off` or a part could not finish (no face,
+   * time up).
    */
   verdict(): LivenessResult {
     if (!this.enabled) return 'not_run';
-    if (this.challengeFailed) return 'failed';
-    if (this.plan.passive) {
-      if (this.scores.length === 0) return 'not_run';
-      const mean = this.scores.reduce((sum, s) => sum + s, 0) / this.scores.length;
-      if (mean < PASSIVE_LIVE_THRESHOLD) return 'failed';
-    }
+    this.judged = true;
+    if (this.failure) return 'failed';
+    if (this.plan.passive && this.scores.length === 0) return 'not_run';
     return this.challengeDone ? 'passed' : 'not_run';
   }
 
   /** Forgets the passive scores. */
   clear(): void {
     this.scores.length = 0;
+    this.judged = false;
   }
 }

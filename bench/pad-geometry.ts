@@ -1,0 +1,243 @@
+/**
+ * The planar-motion check of head turns (`workers/session/planarMotion.ts`) on live turns and on
+ * turning attacks. Usage:
+ *
+ *   npx tsx bench/pad-geometry.ts --inventory <file.jsonl> --root <dir> [--stills 30] [--json]
+ *
+ * 1. Live turns and replays: every clip of the inventory (live or attack), 10 frames a second of
+ *    its first 15 s in the 640×480 framing of make-y4m.sh.
+ * 2. Turning attacks, synthesised (the set has none on video): up to `--stills` stills of the
+ *    inventory, one per recording session, each placed in a 640×480 frame as a camera shows it,
+ *    printed on a sheet that turns about its vertical axis in front of a pinhole camera (focal 560
+ *    px, the sheet 560 px away: a webcam at arm's length): 0 → +35° → 0 → −35° → 0 over 4 s at
+ *    10 frames a second. Twice: a flat sheet, and the same sheet bent into a cylinder of radius
+ *    1.5 face widths (a sheet held curved, the case a plane fit could miss).
+ * 3. The testing worker finds the face in each frame (MediaPipe, IMAGE mode) and reports its yaw
+ *    and the landmarks the check fits. As the challenge does, the reference is the last frontal
+ *    frame (|yaw| ≤ 10°) before the turn, and a sequence's parallax is the largest residual
+ *    (`planarResidual`, in inter-ocular distances) over its frames turned 15° or more.
+ * 4. Per kind: sequences, how many reach a 15° turn at all, and the parallax distribution; the
+ *    threshold that passes every live turn and what it stops.
+ *
+ * Results: bench/results/pad-geometry.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startBrowserPipeline } from '../tools/browserPipeline.js';
+import { DIST, ROOT } from '../tools/paths.js';
+import { planarResidual } from '../workers/session/planarMotion.js';
+import type { Point } from '../workers/stages/pixels.js';
+import { DEFAULT_CHALLENGE_LIMITS } from '../workers/session/activeChallenge.js';
+import { LIVE, parseInventory, type InventoryLine } from './lib/padSet.js';
+
+const STILL_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp']);
+const CAMERA = 'scale=-2:480:flags=lanczos,crop=min(iw\\,640):480,pad=640:480:(ow-iw)/2:0:black,setsar=1';
+const WIDTH = 640;
+const HEIGHT = 480;
+const FOCAL = 560;
+const FPS = 10;
+const CLIP_SECONDS = 15;
+/** Yaw of the sheet over the synthesised sequence (degrees), one value per frame. */
+const SHEET_YAWS = Array.from({ length: 41 }, (_, i) => 35 * Math.sin((2 * Math.PI * i) / 40));
+
+interface Sequence {
+  readonly name: string;
+  /** `live`, a species of the inventory (a replay clip), or the synthesised `flat-sheet` / `bent-sheet`. */
+  readonly kind: string;
+  readonly frames: string[];
+}
+
+interface FrameFace {
+  readonly yaw: number;
+  readonly parallax: readonly Point[];
+}
+
+/** Decodes an image to RGB bytes of the given size. */
+function decodeRgb(file: string): Buffer {
+  return execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 26 });
+}
+
+/**
+ * Renders the 640×480 `source` printed on a sheet turned `yawDegrees` about the vertical axis
+ * through the frame's centre, FOCAL px from the camera; with `radius` the sheet is bent into a
+ * cylinder of that radius (its middle nearest the camera). Outside the sheet: a dark grey room.
+ */
+function renderSheet(source: Buffer, yawDegrees: number, radius: number | null): Buffer {
+  const out = Buffer.alloc(WIDTH * HEIGHT * 3, 40);
+  const t = (yawDegrees * Math.PI) / 180;
+  const [cos, sin] = [Math.cos(t), Math.sin(t)];
+  const cx = (WIDTH - 1) / 2;
+  const cy = (HEIGHT - 1) / 2;
+  for (let v = 0; v < HEIGHT; v += 1) {
+    for (let u = 0; u < WIDTH; u += 1) {
+      // The ray from the camera through pixel (u, v), in the sheet's frame (pivot at depth FOCAL).
+      const dx = u - cx;
+      const dy = v - cy;
+      const ox = FOCAL * sin;
+      const oz = -FOCAL * cos;
+      const rx = dx * cos - FOCAL * sin;
+      const rz = dx * sin + FOCAL * cos;
+      let sx: number;
+      let s: number;
+      if (radius === null) {
+        // Plane z = 0 of the sheet's frame.
+        s = -oz / rz;
+        sx = ox + s * rx;
+      } else {
+        // Cylinder x² + (z − radius)² = radius², nearest intersection; x along the sheet is the arc length.
+        const a = rx * rx + rz * rz;
+        const b = 2 * (ox * rx + (oz - radius) * rz);
+        const c = ox * ox + (oz - radius) ** 2 - radius * radius;
+        const disc = b * b - 4 * a * c;
+        if (disc < 0) continue;
+        s = (-b - Math.sqrt(disc)) / (2 * a);
+        const x = ox + s * rx;
+        const z = oz + s * rz;
+        sx = radius * Math.atan2(x, radius - z);
+      }
+      const sy = s * dy;
+      if (!(s > 0)) continue;
+      const px = Math.round(sx + cx);
+      const py = Math.round(sy + cy);
+      if (px < 0 || py < 0 || px >= WIDTH || py >= HEIGHT) continue;
+      source.copy(out, (v * WIDTH + u) * 3, (py * WIDTH + px) * 3, (py * WIDTH + px) * 3 + 3);
+    }
+  }
+  return out;
+}
+
+function writePng(rgb: Buffer, file: string): void {
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${WIDTH}x${HEIGHT}`, '-i', '-', file], { input: rgb });
+}
+
+/**
+ * The parallax of a sequence as the challenge measures it: against the last frontal frame
+ * (|yaw| ≤ 10°), the largest residual over the first frames turned 15° or more, as many as a turn
+ * held 0.2 s spans at 10 frames a second (3); null when no frame turned far enough after a frontal one.
+ */
+function sequenceParallax(faces: readonly (FrameFace | null)[], model: 'projective' | 'affine'): { parallax: number | null; maxYaw: number } {
+  const { frontalDegrees, turnDegrees } = DEFAULT_CHALLENGE_LIMITS;
+  const held = Math.round((DEFAULT_CHALLENGE_LIMITS.holdMs * FPS) / 1000) + 1;
+  let reference: FrameFace | null = null;
+  let parallax: number | null = null;
+  let turned = 0;
+  let maxYaw = 0;
+  for (const face of faces) {
+    if (!face || face.parallax.length === 0 || !Number.isFinite(face.yaw)) continue;
+    maxYaw = Math.max(maxYaw, Math.abs(face.yaw));
+    if (turned >= held) continue;
+    if (Math.abs(face.yaw) <= frontalDegrees && turned === 0) reference = face;
+    else if (reference && Math.abs(face.yaw) >= turnDegrees) {
+      parallax = Math.max(parallax ?? 0, planarResidual(reference.parallax, face.parallax, model));
+      turned += 1;
+    } else if (turned > 0) turned = held;
+  }
+  return { parallax, maxYaw };
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: { inventory: { type: 'string' }, root: { type: 'string' }, stills: { type: 'string', default: '30' }, json: { type: 'boolean', default: false } },
+  });
+  if (!values.inventory || !values.root) throw new TypeError('pad-geometry needs --inventory <file.jsonl> and --root <dir>');
+  if (!existsSync(join(DIST, 'testing', 'harness.iife.js'))) throw new Error('dist/testing is missing: run `npm run build` first');
+  const root = resolve(values.root);
+  const inventory: InventoryLine[] = parseInventory(readFileSync(values.inventory, 'utf8'));
+  const sessions = new Map<string, InventoryLine>();
+  for (const line of inventory) {
+    const session = (line as InventoryLine & { session?: string }).session ?? line.file;
+    if (STILL_EXTENSIONS.has(extname(line.file).toLowerCase()) && !sessions.has(session)) sessions.set(session, line);
+  }
+  const stills = [...sessions.values()].slice(0, Number(values.stills));
+  const dir = mkdtempSync(join(tmpdir(), 'presenza-pad-geometry-'));
+  const sequences: Sequence[] = [];
+  try {
+    for (const [i, line] of inventory.entries()) {
+      if (STILL_EXTENSIONS.has(extname(line.file).toLowerCase())) continue;
+      const target = join(dir, `clip${i}`);
+      mkdirSync(target);
+      execFileSync('ffmpeg', ['-v', 'error', '-t', String(CLIP_SECONDS), '-i', join(root, line.file), '-vf', `fps=${FPS},${CAMERA}`, join(target, 'f%03d.png')]);
+      sequences.push({ name: line.file, kind: line.label, frames: readdirSync(target).sort().map((f) => `clip${i}/${f}`) });
+    }
+    for (const [i, line] of stills.entries()) {
+      const framed = join(dir, `still${i}.png`);
+      execFileSync('ffmpeg', ['-v', 'error', '-i', join(root, line.file), '-vf', CAMERA, '-frames:v', '1', framed]);
+      const rgb = decodeRgb(framed);
+      for (const [kind, radius] of [['flat-sheet', null], ['bent-sheet', 1.5 * 0.35 * WIDTH]] as const) {
+        const target = join(dir, `${kind}${i}`);
+        mkdirSync(target);
+        const frames = SHEET_YAWS.map((yaw, n) => {
+          const file = `${kind}${i}/f${String(n).padStart(3, '0')}.png`;
+          writePng(renderSheet(rgb, yaw, radius), join(dir, file));
+          return file;
+        });
+        sequences.push({ name: `${line.file} (${line.label}) as a ${kind}`, kind, frames });
+      }
+    }
+    console.error(`${sequences.length} sequences, ${sequences.reduce((n, s) => n + s.frames.length, 0)} frames`);
+    const pipeline = await startBrowserPipeline({ imageRoot: dir, threads: 1 });
+    const measured: { name: string; kind: string; maxYaw: number; projective: number | null; affine: number | null }[] = [];
+    try {
+      for (const sequence of sequences) {
+        const probes = await pipeline.livenessProbe(sequence.frames, []);
+        const faces = probes.map((p) => (p.parallax && p.pose ? { yaw: p.pose.yaw, parallax: p.parallax } : null));
+        const projective = sequenceParallax(faces, 'projective');
+        const affine = sequenceParallax(faces, 'affine');
+        measured.push({ name: sequence.name, kind: sequence.kind, maxYaw: projective.maxYaw, projective: projective.parallax, affine: affine.parallax });
+        console.error(`  ${sequence.kind.padEnd(13)} max |yaw| ${projective.maxYaw.toFixed(0).padStart(3)}°  parallax ${projective.parallax?.toFixed(3) ?? '—'} (affine ${affine.parallax?.toFixed(3) ?? '—'})  ${sequence.name}`);
+      }
+    } finally {
+      await pipeline.close();
+    }
+    report(measured, values.json!);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function report(measured: { name: string; kind: string; maxYaw: number; projective: number | null; affine: number | null }[], json: boolean) {
+  const kinds = [...new Set(measured.map((m) => m.kind))];
+  const summary = (['projective', 'affine'] as const).map((model) => {
+    const liveTurns = measured.filter((m) => m.kind === LIVE && m[model] !== null).map((m) => m[model]!);
+    // The largest threshold that passes every live turn measured here.
+    const threshold = liveTurns.length ? Math.min(...liveTurns) : Number.NaN;
+    const perKind = Object.fromEntries(
+      kinds.map((kind) => {
+        const of = measured.filter((m) => m.kind === kind);
+        const turned = of.filter((m) => m[model] !== null);
+        const values = turned.map((m) => m[model]!).sort((a, b) => a - b);
+        return [
+          kind,
+          {
+            sequences: of.length,
+            turned_15: turned.length,
+            parallax_min: values[0] ?? null,
+            parallax_median: values.length ? values[Math.floor(values.length / 2)]! : null,
+            parallax_max: values[values.length - 1] ?? null,
+            below_live_min: values.filter((v) => v < threshold).length,
+          },
+        ];
+      }),
+    );
+    return { model, live_turn_min: threshold, per_kind: perKind };
+  });
+  for (const s of summary) {
+    console.log(`\n${s.model} fit: smallest live-turn parallax ${s.live_turn_min.toFixed(3)}`);
+    for (const [kind, k] of Object.entries(s.per_kind)) {
+      console.log(
+        `  ${kind.padEnd(14)} ${String(k.sequences).padStart(3)} sequences, ${String(k.turned_15).padStart(3)} turned ≥ 15°; parallax min ${k.parallax_min?.toFixed(3) ?? '—'} median ${k.parallax_median?.toFixed(3) ?? '—'} max ${k.parallax_max?.toFixed(3) ?? '—'}; below the live minimum ${k.below_live_min}`,
+      );
+    }
+  }
+  const record = { date: new Date().toISOString(), sheet_yaws: SHEET_YAWS, summary, sequences: measured };
+  const out = join(ROOT, 'bench', 'results', 'pad-geometry.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(record, null, 1)}\n`);
+  console.log(`saved ${out}`);
+  if (json) console.log(JSON.stringify(record));
+}
+
+await main();
