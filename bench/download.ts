@@ -27,7 +27,7 @@ import { registerSdkAssets, sdkCacheControl, HASHED_FILE } from '../service/sdkA
 import { CHROMIUM, CHROMIUM_ARGS } from '../tools/chromium.js';
 import { DIST, ROOT } from '../tools/paths.js';
 import { serveStatic } from '../tools/staticServer.js';
-import { publishedAssetName } from '../workers/runtime/assets.js';
+import { modelFile, publishedAssetName } from '../workers/runtime/assets.js';
 
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false } } });
 
@@ -112,7 +112,7 @@ async function main() {
       second_visit_ready_ms: Math.round(second.ms),
       second_visit_wasm_model_bytes: sum(second.served.filter((s) => isWasmOrModel(s.path))),
       second_visit_hashed_revalidations: second.served.filter((s) => HASHED_FILE.test(s.path)).length,
-      first_capture_extra_bytes: statSync(join(DIST, 'models', `${publishedAssetName('fr_liveness.onnx')}.br`)).size,
+      first_capture_extra_bytes: statSync(join(DIST, 'models', `${publishedAssetName(modelFile('anti-spoof'))}.br`)).size,
       throttle: { download_mbit: THROTTLE.downloadMbit, latency_ms: THROTTLE.latencyMs },
       runtime: first.runtime,
       files: first.served.map((s) => ({ path: s.path, status: s.status, bytes: s.bytes, encoding: s.encoding, cache_control: sdkCacheControl(s.path) })),

@@ -9,7 +9,7 @@
  * 2. Turning attacks, synthesised (the set has none on video): up to `--stills` stills of the
  *    inventory, one per recording session, each placed in a 640×480 frame as a camera shows it,
  *    printed on a sheet that turns about its vertical axis in front of a pinhole camera (focal 560
- *    px, the sheet 560 px away: a webcam at arm's length): 0 → +35° → 0 → −35° → 0 over 4 s at
+ *    px, the sheet 560 px away: a webcam at arm's length): 0 → +35° → 0 → −35° → 0 over 3.2 s at
  *    10 frames a second. Twice: a flat sheet, and the same sheet bent into a cylinder of radius
  *    1.5 face widths (a sheet held curved, the case a plane fit could miss).
  * 3. The testing worker finds the face in each frame (MediaPipe, IMAGE mode) and reports its yaw
@@ -40,8 +40,8 @@ const HEIGHT = 480;
 const FOCAL = 560;
 const FPS = 10;
 const CLIP_SECONDS = 15;
-/** Yaw of the sheet over the synthesised sequence (degrees), one value per frame. */
-const SHEET_YAWS = Array.from({ length: 41 }, (_, i) => 35 * Math.sin((2 * Math.PI * i) / 40));
+/** Yaw of the sheet over the synthesised sequence (degrees), one value per frame: 0 → +35° → 0 → −35° → 0. */
+const SHEET_YAWS = Array.from({ length: 33 }, (_, i) => 35 * Math.sin((2 * Math.PI * i) / 32));
 
 interface Sequence {
   readonly name: string;
@@ -109,8 +109,12 @@ function renderSheet(source: Buffer, yawDegrees: number, radius: number | null):
   return out;
 }
 
-function writePng(rgb: Buffer, file: string): void {
-  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${WIDTH}x${HEIGHT}`, '-i', '-', file], { input: rgb });
+/** Writes 640×480 RGB frames as `<folder>/f000.png`, … with one ffmpeg run. */
+function writePngs(frames: readonly Buffer[], folder: string): void {
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${WIDTH}x${HEIGHT}`, '-i', '-', '-start_number', '0', join(folder, 'f%03d.png')], {
+    input: Buffer.concat(frames),
+    maxBuffer: 1 << 26,
+  });
 }
 
 /**
@@ -169,11 +173,8 @@ async function main() {
       for (const [kind, radius] of [['flat-sheet', null], ['bent-sheet', 1.5 * 0.35 * WIDTH]] as const) {
         const target = join(dir, `${kind}${i}`);
         mkdirSync(target);
-        const frames = SHEET_YAWS.map((yaw, n) => {
-          const file = `${kind}${i}/f${String(n).padStart(3, '0')}.png`;
-          writePng(renderSheet(rgb, yaw, radius), join(dir, file));
-          return file;
-        });
+        writePngs(SHEET_YAWS.map((yaw) => renderSheet(rgb, yaw, radius)), target);
+        const frames = SHEET_YAWS.map((_, n) => `${kind}${i}/f${String(n).padStart(3, '0')}.png`);
         sequences.push({ name: `${line.file} (${line.label}) as a ${kind}`, kind, frames });
       }
     }
@@ -182,7 +183,7 @@ async function main() {
     const measured: { name: string; kind: string; maxYaw: number; projective: number | null; affine: number | null }[] = [];
     try {
       for (const sequence of sequences) {
-        const probes = await pipeline.livenessProbe(sequence.frames, []);
+        const probes = await pipeline.livenessProbe(sequence.frames);
         const faces = probes.map((p) => (p.parallax && p.pose ? { yaw: p.pose.yaw, parallax: p.parallax } : null));
         const projective = sequenceParallax(faces, 'projective');
         const affine = sequenceParallax(faces, 'affine');

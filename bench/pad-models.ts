@@ -10,16 +10,17 @@
  *    first 8 s, in the 640×480 framing.
  * 2. The testing worker in Chromium finds the face (MediaPipe, as the check does); the face boxes
  *    are cached under `<root>/.pad-models-cache`, keyed by the frame's bytes.
- * 3. In Node (onnxruntime-web, wasm), each model scores the box with its own input: the shipped
- *    `fr_liveness.onnx` (`models/`: 128×128 square window 2.7× the longer box side, BGR raw, live
- *    class 0), Silent-Face's MiniFASNetV2 (2.7× the box per axis) and MiniFASNetV1SE (4×) from
- *    `--models` (80×80, BGR raw 0..255, live class 1). Each in three crops:
+ * 3. In Node (onnxruntime-web, wasm), each model from `--models` scores the box with its own
+ *    input: the formerly shipped `fr_liveness.onnx` (faceplugin-face-recognition-js 0.0.1: 128×128
+ *    square window 2.7× the longer box side, BGR raw, live class 0), Silent-Face's MiniFASNetV2
+ *    (2.7× the box per axis) and MiniFASNetV1SE (4×) (80×80, BGR raw 0..255, live class 1). Each
+ *    in three crops, resampled as the worker resamples (up to 4×4 bilinear samples a pixel):
  *    - `fit`: the window as each model's own code crops it (shrunk and shifted to fit inside the
- *      frame: the shipped stage until now, Silent-Face's `_crop_face`), which depends on the frame;
- *    - `black`: the fixed window around the box, black outside the picture;
+ *      frame: the former shipped stage, Silent-Face's `_crop_face`), which depends on the frame;
+ *    - `black`: the fixed window around the box, black outside the frame (what the production
+ *      stage does now, `workers/stages/passiveLiveness.ts`);
  *    - `edge`: the fixed window, the picture's edge pixels repeated outside it, where the picture
- *      is the frame without the uniform black bars at its sides (what the production stage does,
- *      `workers/stages/passiveLiveness.ts`).
+ *      is the frame without the uniform black bars at its sides.
  * 4. Per candidate and fusion (mean live probability): ROC AUC per sample (mean over its frames),
  *    the threshold for BPCER ≤ 5 % on live samples and the APCER per species there, and how many
  *    stills change verdict between the two framings (at 0.5 and at that threshold).
@@ -35,7 +36,6 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-web';
 import { startBrowserPipeline } from '../tools/browserPipeline.js';
 import { DIST, ROOT } from '../tools/paths.js';
-import { SHIPPED_LIVENESS_INPUT } from '../testing/livenessInputs.js';
 import { rocAuc, type ScoredPair } from './lib/metrics.js';
 import { LIVE, parseInventory, wilson, type InventoryLine } from './lib/padSet.js';
 
@@ -90,33 +90,45 @@ function windowTensor(image: Image, [x0, y0, x1, y1]: readonly number[], size: n
   const out = new Float32Array(3 * plane);
   const sx = (x1! - x0!) / size;
   const sy = (y1! - y0!) / size;
-  const at = (x: number, y: number, c: number) => {
+  const { width, height, rgb } = image;
+  const [ex0, ey0, ex1, ey1] = edge ? [edge.x0, edge.y0, edge.x1 - 1, edge.y1 - 1] : [0, 0, width - 1, height - 1];
+  const sum = [0, 0, 0];
+  /** Adds weight × pixel (x, y) to sum: clamped to the rectangle with `edge`, black outside the image without. */
+  const add = (x: number, y: number, weight: number) => {
     if (edge) {
-      x = Math.min(Math.max(x, edge.x0), edge.x1 - 1);
-      y = Math.min(Math.max(y, edge.y0), edge.y1 - 1);
-    } else if (x < 0 || y < 0 || x >= image.width || y >= image.height) return 0;
-    return image.rgb[(y * image.width + x) * 3 + c]!;
+      x = x < ex0 ? ex0 : x > ex1 ? ex1 : x;
+      y = y < ey0 ? ey0 : y > ey1 ? ey1 : y;
+    } else if (x < 0 || y < 0 || x >= width || y >= height) return;
+    const i = (y * width + x) * 3;
+    sum[0]! += weight * rgb[i]!;
+    sum[1]! += weight * rgb[i + 1]!;
+    sum[2]! += weight * rgb[i + 2]!;
   };
   // Up to 4×4 bilinear samples per output pixel when the window shrinks, as the worker's crops do.
   const nx = Math.min(4, Math.max(1, Math.ceil(sx)));
   const ny = Math.min(4, Math.max(1, Math.ceil(sy)));
-  const bilinear = (x: number, y: number, c: number) => {
-    const xi = Math.floor(x);
-    const yi = Math.floor(y);
-    const fx = x - xi;
-    const fy = y - yi;
-    return at(xi, yi, c) * (1 - fx) * (1 - fy) + at(xi + 1, yi, c) * fx * (1 - fy) + at(xi, yi + 1, c) * (1 - fx) * fy + at(xi + 1, yi + 1, c) * fx * fy;
-  };
+  const w = 1 / (nx * ny);
   for (let v = 0; v < size; v += 1) {
     for (let u = 0; u < size; u += 1) {
-      for (let c = 0; c < 3; c += 1) {
-        let value = 0;
-        for (let j = 0; j < ny; j += 1) {
-          for (let i = 0; i < nx; i += 1) value += bilinear(x0! + (u + (i + 0.5) / nx) * sx - 0.5, y0! + (v + (j + 0.5) / ny) * sy - 0.5, c);
+      sum[0] = sum[1] = sum[2] = 0;
+      for (let j = 0; j < ny; j += 1) {
+        const y = y0! + (v + (j + 0.5) / ny) * sy - 0.5;
+        const yi = Math.floor(y);
+        const fy = y - yi;
+        for (let i = 0; i < nx; i += 1) {
+          const x = x0! + (u + (i + 0.5) / nx) * sx - 0.5;
+          const xi = Math.floor(x);
+          const fx = x - xi;
+          add(xi, yi, w * (1 - fx) * (1 - fy));
+          add(xi + 1, yi, w * fx * (1 - fy));
+          add(xi, yi + 1, w * (1 - fx) * fy);
+          add(xi + 1, yi + 1, w * fx * fy);
         }
-        // Planes in B, G, R order.
-        out[(2 - c) * plane + v * size + u] = value / (nx * ny);
       }
+      // Planes in B, G, R order.
+      out[v * size + u] = sum[2]!;
+      out[plane + v * size + u] = sum[1]!;
+      out[2 * plane + v * size + u] = sum[0]!;
     }
   }
   return out;
@@ -198,7 +210,7 @@ async function main() {
       json: { type: 'boolean', default: false },
     },
   });
-  if (!values.inventory || !values.root || !values.models) throw new TypeError('pad-models needs --inventory, --root and --models (a folder with MiniFASNetV2.onnx and MiniFASNetV1SE.onnx)');
+  if (!values.inventory || !values.root || !values.models) throw new TypeError('pad-models needs --inventory, --root and --models (a folder with fr_liveness.onnx, MiniFASNetV2.onnx and MiniFASNetV1SE.onnx)');
   if (!existsSync(join(DIST, 'testing', 'harness.iife.js'))) throw new Error('dist/testing is missing: run `npm run build` first');
   const root = resolve(values.root);
   const fps = Number(values.fps);
@@ -208,7 +220,7 @@ async function main() {
 
   ort.env.wasm.numThreads = 1;
   const sessions: Record<ModelName, ort.InferenceSession> = {
-    shipped: await ort.InferenceSession.create(join(ROOT, 'models', 'fr_liveness.onnx')),
+    shipped: await ort.InferenceSession.create(join(values.models, 'fr_liveness.onnx')),
     v2: await ort.InferenceSession.create(join(values.models, 'MiniFASNetV2.onnx')),
     v1se: await ort.InferenceSession.create(join(values.models, 'MiniFASNetV1SE.onnx')),
   };
@@ -243,7 +255,7 @@ async function main() {
       try {
         for (const [n, job] of jobs.entries()) {
           if (boxCache[keys[n]!]) continue;
-          const [probe] = await pipeline.livenessProbe([job.file], [SHIPPED_LIVENESS_INPUT]);
+          const [probe] = await pipeline.livenessProbe([job.file]);
           boxCache[keys[n]!] = { width: probe!.width, height: probe!.height, box: probe!.box ?? null };
           if (n % 50 === 0) {
             console.error(`  ${n}/${jobs.length}`);

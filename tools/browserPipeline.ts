@@ -3,7 +3,6 @@
  * serves dist/ and an image folder on loopback, opens the testing harness and describes images.
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { LivenessInputSpec } from '../testing/livenessInputs.js';
 import type { EmbeddingOptions } from '../workers/stages/embedFace.js';
 import type { DescribedImage, ProbedLiveness } from '../testing/harness.js';
 import { CHROMIUM, CHROMIUM_ARGS, WEBGPU_ARG } from './chromium.js';
@@ -28,8 +27,8 @@ export interface BrowserPipeline {
   /** With `video`, the images are frames of one stream (VIDEO mode: the landmarker tracks between them). */
   /** With `liveness`, the passive anti-spoof score is timed too. */
   describe(files: readonly string[], variants: readonly EmbeddingOptions[], options?: { video?: boolean; liveness?: boolean }): Promise<DescribedImage[]>;
-  /** Runs the anti-spoof model on the selected face of each image (paths relative to the image root) with each spec. */
-  livenessProbe(files: readonly string[], specs: readonly LivenessInputSpec[]): Promise<ProbedLiveness[]>;
+  /** The selected face of each image (paths relative to the image root): box, pose, planar-motion landmarks and the passive live probability. */
+  livenessProbe(files: readonly string[]): Promise<ProbedLiveness[]>;
   /** Signs check assertions in the worker for `seconds`. */
   signing(seconds: number): Promise<{ signatures: number; seconds: number }>;
   close(): Promise<void>;
@@ -83,13 +82,13 @@ export async function startBrowserPipeline(options: BrowserPipelineOptions): Pro
           }
           return out;
         }, { urls: files.map(imageUrl), variants, video: options?.video ?? false, liveness: options?.liveness ?? false }),
-      livenessProbe: (files, specs) =>
-        page.evaluate(async ({ urls, specs }) => {
+      livenessProbe: (files) =>
+        page.evaluate(async (urls) => {
           const harness = (window as unknown as HarnessWindow).harness;
           const out = [];
-          for (const url of urls) out.push(await harness.livenessProbe(url, [...specs]));
+          for (const url of urls) out.push(await harness.livenessProbe(url));
           return out;
-        }, { urls: files.map(imageUrl), specs }),
+        }, files.map(imageUrl)),
       signing: (seconds) =>
         page.evaluate((seconds) => (window as unknown as HarnessWindow).harness.measureSigning(seconds), seconds),
       async close() {

@@ -43,6 +43,11 @@ export const PIPELINE_MODELS: readonly ModelRole[] = ['landmarks', 'embedding', 
 /** The models a template depends on: an enrollment made with others cannot be compared. */
 export const TEMPLATE_MODELS: readonly ModelRole[] = ['landmarks', 'embedding'];
 
+/** The manifest's file name of the model for `role`. */
+export function modelFile(role: ModelRole): string {
+  return entryFor(role).file;
+}
+
 /** The manifest's SHA-256 of the model for `role`. */
 export function modelSha256(role: ModelRole): string {
   return entryFor(role).sha256;
