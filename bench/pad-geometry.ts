@@ -4,12 +4,13 @@
  *
  *   npx tsx bench/pad-geometry.ts --inventory <file.jsonl> --root <dir> [--stills 30] [--json]
  *
- * 1. Live turns and replays: every clip of the inventory (live or attack), 10 frames a second of
- *    its first 15 s in the 640×480 framing of make-y4m.sh.
+ * 1. Live turns and replays: every clip of the inventory (live or attack; with `--clips`, those
+ *    whose path contains one of the substrings), `--fps` frames a second of its first 15 s in the
+ *    640×480 framing of make-y4m.sh.
  * 2. Turning attacks, synthesised (the set has none on video): up to `--stills` stills of the
  *    inventory, one per recording session, each placed in a 640×480 frame as a camera shows it,
  *    printed on a sheet that turns about its vertical axis in front of a pinhole camera (focal 560
- *    px, the sheet 560 px away: a webcam at arm's length): 0 → +35° → 0 → −35° → 0 over 3.2 s at
+ *    px, the sheet 560 px away: a webcam at arm's length): 0 → +35° → 0 → −35° → 0 over 1.6 s at
  *    10 frames a second. Twice: a flat sheet, and the same sheet bent into a cylinder of radius
  *    1.5 face widths (a sheet held curved, the case a plane fit could miss).
  * 3. The testing worker finds the face in each frame (MediaPipe, IMAGE mode) and reports its yaw
@@ -41,7 +42,7 @@ const FOCAL = 560;
 const FPS = 10;
 const CLIP_SECONDS = 15;
 /** Yaw of the sheet over the synthesised sequence (degrees), one value per frame: 0 → +35° → 0 → −35° → 0. */
-const SHEET_YAWS = Array.from({ length: 33 }, (_, i) => 35 * Math.sin((2 * Math.PI * i) / 32));
+const SHEET_YAWS = Array.from({ length: 17 }, (_, i) => 35 * Math.sin((2 * Math.PI * i) / 16));
 
 interface Sequence {
   readonly name: string;
@@ -120,11 +121,11 @@ function writePngs(frames: readonly Buffer[], folder: string): void {
 /**
  * The parallax of a sequence as the challenge measures it: against the last frontal frame
  * (|yaw| ≤ 10°), the largest residual over the first frames turned 15° or more, as many as a turn
- * held 0.2 s spans at 10 frames a second (3); null when no frame turned far enough after a frontal one.
+ * held 0.2 s spans at the sequence's frame rate; null when no frame turned far enough after a frontal one.
  */
-function sequenceParallax(faces: readonly (FrameFace | null)[], model: 'projective' | 'affine'): { parallax: number | null; maxYaw: number } {
+function sequenceParallax(faces: readonly (FrameFace | null)[], model: 'projective' | 'affine', fps: number): { parallax: number | null; maxYaw: number } {
   const { frontalDegrees, turnDegrees } = DEFAULT_CHALLENGE_LIMITS;
-  const held = Math.round((DEFAULT_CHALLENGE_LIMITS.holdMs * FPS) / 1000) + 1;
+  const held = Math.round((DEFAULT_CHALLENGE_LIMITS.holdMs * fps) / 1000) + 1;
   let reference: FrameFace | null = null;
   let parallax: number | null = null;
   let turned = 0;
@@ -144,7 +145,14 @@ function sequenceParallax(faces: readonly (FrameFace | null)[], model: 'projecti
 
 async function main() {
   const { values } = parseArgs({
-    options: { inventory: { type: 'string' }, root: { type: 'string' }, stills: { type: 'string', default: '30' }, json: { type: 'boolean', default: false } },
+    options: {
+      inventory: { type: 'string' },
+      root: { type: 'string' },
+      stills: { type: 'string', default: '30' },
+      clips: { type: 'string' },
+      fps: { type: 'string', default: String(FPS) },
+      json: { type: 'boolean', default: false },
+    },
   });
   if (!values.inventory || !values.root) throw new TypeError('pad-geometry needs --inventory <file.jsonl> and --root <dir>');
   if (!existsSync(join(DIST, 'testing', 'harness.iife.js'))) throw new Error('dist/testing is missing: run `npm run build` first');
@@ -156,14 +164,20 @@ async function main() {
     if (STILL_EXTENSIONS.has(extname(line.file).toLowerCase()) && !sessions.has(session)) sessions.set(session, line);
   }
   const stills = [...sessions.values()].slice(0, Number(values.stills));
+  const fps = Number(values.fps);
   const dir = mkdtempSync(join(tmpdir(), 'presenza-pad-geometry-'));
   const sequences: Sequence[] = [];
   try {
-    for (const [i, line] of inventory.entries()) {
-      if (STILL_EXTENSIONS.has(extname(line.file).toLowerCase())) continue;
+    // Live clips first: they set the threshold.
+    const clipFilter = values.clips?.split(',');
+    const clips = inventory
+      .map((line, i) => ({ line, i }))
+      .filter(({ line }) => !STILL_EXTENSIONS.has(extname(line.file).toLowerCase()) && (!clipFilter || clipFilter.some((c) => line.file.includes(c))))
+      .sort((a, b) => Number(b.line.label === LIVE) - Number(a.line.label === LIVE));
+    for (const { line, i } of clips) {
       const target = join(dir, `clip${i}`);
       mkdirSync(target);
-      execFileSync('ffmpeg', ['-v', 'error', '-t', String(CLIP_SECONDS), '-i', join(root, line.file), '-vf', `fps=${FPS},${CAMERA}`, join(target, 'f%03d.png')]);
+      execFileSync('ffmpeg', ['-v', 'error', '-t', String(CLIP_SECONDS), '-i', join(root, line.file), '-vf', `fps=${fps},${CAMERA}`, join(target, 'f%03d.png')]);
       sequences.push({ name: line.file, kind: line.label, frames: readdirSync(target).sort().map((f) => `clip${i}/${f}`) });
     }
     for (const [i, line] of stills.entries()) {
@@ -185,8 +199,9 @@ async function main() {
       for (const sequence of sequences) {
         const probes = await pipeline.livenessProbe(sequence.frames);
         const faces = probes.map((p) => (p.parallax && p.pose ? { yaw: p.pose.yaw, parallax: p.parallax } : null));
-        const projective = sequenceParallax(faces, 'projective');
-        const affine = sequenceParallax(faces, 'affine');
+        const rate = sequence.kind.endsWith('-sheet') ? FPS : fps;
+        const projective = sequenceParallax(faces, 'projective', rate);
+        const affine = sequenceParallax(faces, 'affine', rate);
         measured.push({ name: sequence.name, kind: sequence.kind, maxYaw: projective.maxYaw, projective: projective.parallax, affine: affine.parallax });
         console.error(`  ${sequence.kind.padEnd(13)} max |yaw| ${projective.maxYaw.toFixed(0).padStart(3)}°  parallax ${projective.parallax?.toFixed(3) ?? '—'} (affine ${affine.parallax?.toFixed(3) ?? '—'})  ${sequence.name}`);
       }

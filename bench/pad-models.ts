@@ -2,7 +2,8 @@
  * Passive anti-spoof candidates on a labelled inventory, offline, to choose what bench:pad then
  * measures through `check()`. Usage:
  *
- *   npx tsx bench/pad-models.ts --inventory <file.jsonl> --root <dir> --models <dir> [--fps 1] [--json]
+ *   npx tsx bench/pad-models.ts --inventory <file.jsonl> --root <dir> --models <dir> [--fps 1]
+ *                               [--crops fit,black,edge] [--use shipped,v2,v1se] [--frames <dir>] [--json]
  *
  * 1. Frames: a still is placed in a 640×480 frame as bench:pad shows it (make-y4m.sh's `auto`
  *    fit: scaled to 480 px high, black bars at the sides) and, to measure framing effects, also
@@ -28,7 +29,8 @@
  * Results: bench/results/pad-models.json.
  */
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
@@ -39,6 +41,7 @@ import { DIST, ROOT } from '../tools/paths.js';
 import { rocAuc, type ScoredPair } from './lib/metrics.js';
 import { LIVE, parseInventory, wilson, type InventoryLine } from './lib/padSet.js';
 
+const execFileAsync = promisify(execFile);
 const STILL_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp']);
 const MAKE_Y4M_GEOMETRY = 'scale=-2:480:flags=lanczos,crop=min(iw\\,640):480,pad=640:480:(ow-iw)/2:0:black,setsar=1';
 const CLIP_SECONDS = 8;
@@ -55,8 +58,11 @@ interface Image {
 }
 
 /** Decodes an image file to RGB bytes with ffmpeg (EXIF orientation applied as the browser does). */
-function decode(file: string, width: number, height: number): Image {
-  const rgb = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 28 });
+async function decode(file: string, width: number, height: number): Promise<Image> {
+  const { stdout: rgb } = await execFileAsync('ffmpeg', ['-v', 'error', '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
+    maxBuffer: 1 << 28,
+    encoding: 'buffer',
+  });
   if (rgb.length !== width * height * 3) throw new Error(`${file}: decoded ${rgb.length} bytes, expected ${width}×${height}×3 (orientation differs from the browser's?)`);
   return { width, height, rgb };
 }
@@ -199,6 +205,7 @@ const MODELS = {
 } as const;
 type ModelName = keyof typeof MODELS;
 const CROPS = ['fit', 'black', 'edge'] as const;
+type Crop = (typeof CROPS)[number];
 
 async function main() {
   const { values } = parseArgs({
@@ -207,9 +214,16 @@ async function main() {
       root: { type: 'string' },
       models: { type: 'string' },
       fps: { type: 'string', default: '1' },
+      crops: { type: 'string', default: CROPS.join(',') },
+      use: { type: 'string', default: Object.keys(MODELS).join(',') },
+      frames: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
+  const crops = values.crops!.split(',') as Crop[];
+  const used = values.use!.split(',') as ModelName[];
+  if (used.some((m) => !(m in MODELS))) throw new TypeError(`--use takes some of ${Object.keys(MODELS).join(', ')}`);
+  if (crops.some((c) => !CROPS.includes(c))) throw new TypeError(`--crops takes some of ${CROPS.join(', ')}`);
   if (!values.inventory || !values.root || !values.models) throw new TypeError('pad-models needs --inventory, --root and --models (a folder with fr_liveness.onnx, MiniFASNetV2.onnx and MiniFASNetV1SE.onnx)');
   if (!existsSync(join(DIST, 'testing', 'harness.iife.js'))) throw new Error('dist/testing is missing: run `npm run build` first');
   const root = resolve(values.root);
@@ -219,11 +233,8 @@ async function main() {
   const boxCache: Record<string, FrameFace> = existsSync(boxCacheFile) ? JSON.parse(readFileSync(boxCacheFile, 'utf8')) : {};
 
   ort.env.wasm.numThreads = 1;
-  const sessions: Record<ModelName, ort.InferenceSession> = {
-    shipped: await ort.InferenceSession.create(join(values.models, 'fr_liveness.onnx')),
-    v2: await ort.InferenceSession.create(join(values.models, 'MiniFASNetV2.onnx')),
-    v1se: await ort.InferenceSession.create(join(values.models, 'MiniFASNetV1SE.onnx')),
-  };
+  const files: Record<ModelName, string> = { shipped: 'fr_liveness.onnx', v2: 'MiniFASNetV2.onnx', v1se: 'MiniFASNetV1SE.onnx' };
+  const sessions = Object.fromEntries(await Promise.all(used.map(async (m) => [m, await ort.InferenceSession.create(join(values.models!, files[m]))] as const))) as Record<ModelName, ort.InferenceSession>;
   const liveOf = async (name: ModelName, tensor: Float32Array) => {
     const session = sessions[name];
     const { size, live } = MODELS[name];
@@ -231,19 +242,23 @@ async function main() {
     return softmax(out[session.outputNames[0]!]!.data as Float32Array)[live]!;
   };
 
-  const dir = mkdtempSync(join(tmpdir(), 'presenza-pad-models-'));
+  // With --frames, the frames are extracted into (or, when already there, read from) that folder and kept.
+  const dir = values.frames ? resolve(values.frames) : mkdtempSync(join(tmpdir(), 'presenza-pad-models-'));
   const jobs: FrameJob[] = [];
   try {
     for (const [i, line] of inventory.entries()) {
       const source = join(root, line.file);
       const target = join(dir, String(i));
+      const extracted = existsSync(target) && readdirSync(target).length > 0;
       mkdirSync(target, { recursive: true });
       if (STILL_EXTENSIONS.has(extname(line.file).toLowerCase())) {
-        execFileSync('ffmpeg', ['-v', 'error', '-i', source, '-vf', MAKE_Y4M_GEOMETRY, '-frames:v', '1', join(target, 'camera.png')]);
-        execFileSync('ffmpeg', ['-v', 'error', '-i', source, '-frames:v', '1', join(target, 'native.png')]);
+        if (!extracted) {
+          execFileSync('ffmpeg', ['-v', 'error', '-i', source, '-vf', MAKE_Y4M_GEOMETRY, '-frames:v', '1', join(target, 'camera.png')]);
+          execFileSync('ffmpeg', ['-v', 'error', '-i', source, '-frames:v', '1', join(target, 'native.png')]);
+        }
         jobs.push({ sample: i, framing: 'camera', file: `${i}/camera.png` }, { sample: i, framing: 'native', file: `${i}/native.png` });
       } else {
-        execFileSync('ffmpeg', ['-v', 'error', '-t', String(CLIP_SECONDS), '-i', source, '-vf', `fps=${fps},${MAKE_Y4M_GEOMETRY}`, join(target, 'f%03d.png')]);
+        if (!extracted) execFileSync('ffmpeg', ['-v', 'error', '-t', String(CLIP_SECONDS), '-i', source, '-vf', `fps=${fps},${MAKE_Y4M_GEOMETRY}`, join(target, 'f%03d.png')]);
         for (const f of readdirSync(target).sort()) jobs.push({ sample: i, framing: 'camera', file: `${i}/${f}` });
       }
     }
@@ -271,30 +286,43 @@ async function main() {
     }
     console.error('scoring…');
     const scored: { job: FrameJob; scores: Record<string, number> | null }[] = [];
+    // Frames are decoded a few ahead, in parallel with the scoring.
+    const decodes = new Map<number, Promise<Image>>();
+    const decodeAhead = (n: number) => {
+      const face = n < jobs.length ? boxCache[keys[n]!]! : null;
+      if (face?.box && !decodes.has(n)) decodes.set(n, decode(join(dir, jobs[n]!.file), face.width, face.height));
+    };
     for (const [n, job] of jobs.entries()) {
       const face = boxCache[keys[n]!]!;
+      for (let ahead = n; ahead < n + 4; ahead += 1) decodeAhead(ahead);
       if (!face.box) {
         scored.push({ job, scores: null });
         continue;
       }
-      const image = decode(join(dir, job.file), face.width, face.height);
+      const image = await decodes.get(n)!;
+      decodes.delete(n);
       const box = face.box;
       const picture = pictureRect(image);
       const scores: Record<string, number> = {};
-      for (const name of Object.keys(MODELS) as ModelName[]) {
+      for (const name of used) {
         const { scale, square, size } = MODELS[name];
-        const fit = name === 'shipped' ? keptInsideWindow(image, box, scale) : silentFaceWindow(image, box, scale);
         const fixed = fixedWindow(box, scale, square);
-        scores[`${name} fit`] = await liveOf(name, windowTensor(image, fit, size, null));
-        scores[`${name} black`] = await liveOf(name, windowTensor(image, fixed, size, null));
-        scores[`${name} edge`] = await liveOf(name, windowTensor(image, fixed, size, picture));
+        const windows: Record<Crop, () => [number[], Rect | null]> = {
+          fit: () => [name === 'shipped' ? keptInsideWindow(image, box, scale) : silentFaceWindow(image, box, scale), null],
+          black: () => [fixed, null],
+          edge: () => [fixed, picture],
+        };
+        for (const crop of crops) {
+          const [window, edge] = windows[crop]();
+          scores[`${name} ${crop}`] = await liveOf(name, windowTensor(image, window, size, edge));
+        }
       }
       scored.push({ job, scores });
       if (n % 100 === 0) console.error(`  ${n}/${jobs.length}`);
     }
-    report(inventory, scored, values.json!);
+    report(inventory, scored, crops, used, values.json!);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!values.frames) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -308,8 +336,10 @@ const FUSIONS: Record<string, readonly string[]> = Object.fromEntries(
   ]),
 );
 
-function report(inventory: InventoryLine[], scored: { job: FrameJob; scores: Record<string, number> | null }[], json: boolean) {
-  const candidates = [...BASE, ...Object.keys(FUSIONS)];
+function report(inventory: InventoryLine[], scored: { job: FrameJob; scores: Record<string, number> | null }[], crops: readonly Crop[], used: readonly ModelName[], json: boolean) {
+  const measured = (candidate: string) =>
+    crops.some((c) => candidate.endsWith(` ${c}`)) && (FUSIONS[candidate] ?? [candidate]).every((m) => used.includes(m.split(' ')[0] as ModelName));
+  const candidates = [...BASE, ...Object.keys(FUSIONS)].filter(measured);
   const frameScore = (scores: Record<string, number>, candidate: string) =>
     FUSIONS[candidate] ? mean(FUSIONS[candidate]!.map((m) => scores[m]!)) : scores[candidate]!;
   /** Per sample and framing: the mean over its frames with a face, or null. */
@@ -350,9 +380,10 @@ function report(inventory: InventoryLine[], scored: { job: FrameJob; scores: Rec
       framing_flips_at_half: { flips: flipsAt(0.5), stills: stills.length },
       framing_flips_at_bpcer5: { flips: flipsAt(threshold), stills: stills.length },
       mean_abs_framing_change: stills.length ? mean(stills.map((s) => Math.abs(s.score! - s.native!))) : Number.NaN,
+      samples: samples.map((s) => ({ file: s.line.file, label: s.line.label, score: s.score, native: s.native })),
     };
   });
-  const noFace = inventory.filter((_, i) => sampleScore(i, 'camera', 'shipped fit') === null).map((l) => l.file);
+  const noFace = inventory.filter((_, i) => sampleScore(i, 'camera', candidates[0]!) === null).map((l) => l.file);
   const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : 'n/a');
   console.log(`\n${inventory.length} samples, ${inventory.length - noFace.length} with a face in the 640×480 framing`);
   console.log('candidate                   AUC   AUC(native) | at BPCER ≤ 5 %: thr   APCER  per species (passed/attacks)             | at 0.5: APCER  BPCER | flips 0.5  flips thr  mean |Δ|');

@@ -58,8 +58,9 @@ test('a live clip passes the default policy: a blink at enrollment, three random
 
     const photoNonce = createChallenge();
     const photo = await checkFromCamera(page, { nonce: photoNonce, checkId: 'photo', still: true });
-    expect(photo).toMatchObject({ outcome: 'fail', reason: 'liveness_failed', liveness: 'failed', failure: 'step_timeout' });
-    expect(photo.prompts.length).toBeGreaterThan(0);
+    // Failed by the anti-spoof model at once, or, when its score is only doubtful, by the gestures it cannot make.
+    expect(photo).toMatchObject({ outcome: 'fail', reason: 'liveness_failed', liveness: 'failed' });
+    expect(['anti_spoof', 'step_timeout']).toContain(photo.failure);
     expect(await verify(photo.assertion!, photoNonce, 'photo')).toMatchObject({ outcome: 'fail', reason: 'liveness_failed', liveness: 'failed' });
   });
 });

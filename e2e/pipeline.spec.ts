@@ -119,7 +119,7 @@ test('webgpu requested on a machine without a GPU falls back to wasm and says wh
   expect(runtime.fallbackReason).toMatch(/WebGPU|gpu/i);
 });
 
-for (const file of ['fr_feature.onnx', 'MiniFASNetV1SE.onnx', 'face_landmarker.task', 'ort-wasm-simd-threaded.wasm', 'vision_wasm_module_internal.wasm']) {
+for (const file of ['fr_feature.onnx', 'fr_liveness.onnx', 'face_landmarker.task', 'ort-wasm-simd-threaded.wasm', 'vision_wasm_module_internal.wasm']) {
   test(`a corrupted ${file} is refused with ERR_MODEL_INTEGRITY`, async ({ page }) => {
     const corrupted = Uint8Array.from(readFileSync(join(DIST, 'models', publishedAssetName(file))));
     const middle = corrupted.length >> 1;
@@ -144,7 +144,7 @@ for (const file of ['fr_feature.onnx', 'MiniFASNetV1SE.onnx', 'face_landmarker.t
             return { code: (e as { code?: string }).code, message: String((e as Error).message), coded: window.Presenza.isPresenzaError(e) };
           }
         },
-        { base: `${tampered.origin}/`, lazy: file === 'MiniFASNetV1SE.onnx', photo: `/faces/${PERSON_A[0]}` },
+        { base: `${tampered.origin}/`, lazy: file === 'fr_liveness.onnx', photo: `/faces/${PERSON_A[0]}` },
       );
       expect(error).toMatchObject({ code: 'ERR_MODEL_INTEGRITY', coded: true });
       expect(error!.message).toContain(file);

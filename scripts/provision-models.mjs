@@ -3,9 +3,7 @@
 // Runs after `npm install` and as `npm run models`. Sources, in order:
 //   1. the file already in models/ (kept when its hash matches);
 //   2. the directory named by PRESENZA_MODELS_MIRROR, when it holds the file;
-//   3. the copy committed in the repository, when the entry names one (`vendored`, a path from the
-//      repository root: small models whose licence allows it, so a clean clone needs no network);
-//   4. the manifest's source: an installed npm package ("package"), an npm tarball fetched with
+//   3. the manifest's source: an installed npm package ("package"), an npm tarball fetched with
 //      `npm pack` and checked against its integrity ("npm"), or the official URL ("url").
 // An entry with a `transform` (see scripts/onnx-int8.mjs) ships a file derived at build time from
 // its source: the source bytes are verified against `source.sha256`, transformed (deterministic),
@@ -170,10 +168,9 @@ export async function fetchVerifiedSource(entry, { mirror, cacheDir = join(proje
 
 /**
  * Provisions every manifest entry into `dir`. Returns one line per file saying where it came from.
- * `root` is where `vendored` paths start (the repository).
- * @param {{ manifest: { files: object[] }, dir: string, mirror?: string, root?: string, cacheDir?: string, fetchImpl?: typeof fetch, transforms?: Record<string, (bytes: Uint8Array, options?: object) => Uint8Array> }} options
+ * @param {{ manifest: { files: object[] }, dir: string, mirror?: string, cacheDir?: string, fetchImpl?: typeof fetch, transforms?: Record<string, (bytes: Uint8Array, options?: object) => Uint8Array> }} options
  */
-export async function provisionModels({ manifest, dir, mirror, root = projectRoot, cacheDir = join(projectRoot, 'node_modules', '.cache', 'presenza'), fetchImpl = fetch, transforms = MODEL_TRANSFORMS }) {
+export async function provisionModels({ manifest, dir, mirror, cacheDir = join(projectRoot, 'node_modules', '.cache', 'presenza'), fetchImpl = fetch, transforms = MODEL_TRANSFORMS }) {
   mkdirSync(dir, { recursive: true });
   const report = [];
   for (const entry of manifest.files) {
@@ -183,13 +180,10 @@ export async function provisionModels({ manifest, dir, mirror, root = projectRoo
       continue;
     }
     const mirrored = mirror ? join(mirror, entry.file) : undefined;
-    const vendored = entry.vendored ? join(root, entry.vendored) : undefined;
     const fetched =
       mirrored && existsSync(mirrored)
         ? { bytes: readFileSync(mirrored), origin: mirrored }
-        : vendored && existsSync(vendored)
-          ? { bytes: readFileSync(vendored), origin: entry.vendored }
-          : await fetchFromSource(entry, { cacheDir, fetchImpl });
+        : await fetchFromSource(entry, { cacheDir, fetchImpl });
     const { bytes, origin } = entry.transform ? applyTransform(entry, fetched.bytes, fetched.origin, transforms) : fetched;
     verifyBytes(entry, bytes, origin);
     writeFileSync(target, bytes);

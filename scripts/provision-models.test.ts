@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -68,25 +68,6 @@ describe('provisionModels', () => {
     };
     const run = provisionModels({ manifest: { files: [entry({ type: 'url', url: 'https://example.invalid/m' })] }, dir, fetchImpl: offline });
     await expect(run).rejects.toThrow(/ENOTFOUND[\s\S]*PRESENZA_MODELS_MIRROR/);
-  });
-
-  it('takes the copy committed in the repository when the mirror lacks the file, before any download', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'repo-'));
-    const mirror = mkdtempSync(join(tmpdir(), 'mirror-'));
-    const dir = mkdtempSync(join(tmpdir(), 'models-'));
-    mkdirSync(join(root, 'vendor'));
-    writeFileSync(join(root, 'vendor', 'model.bin'), bytes);
-    const offline = async () => {
-      throw new TypeError('no network in this test');
-    };
-    const vendored = { ...entry({ type: 'url', url: 'https://example.invalid/m' }), vendored: 'vendor/model.bin' };
-    const report = await provisionModels({ manifest: { files: [vendored] }, dir, mirror, root, fetchImpl: offline });
-    expect(readFileSync(join(dir, 'model.bin'))).toEqual(bytes);
-    expect(report[0]).toContain('<- vendor/model.bin');
-    // A committed copy that does not match is refused like any other.
-    writeFileSync(join(root, 'vendor', 'model.bin'), 'tampered');
-    const fresh = mkdtempSync(join(tmpdir(), 'models-'));
-    await expect(provisionModels({ manifest: { files: [vendored] }, dir: fresh, mirror, root, fetchImpl: offline })).rejects.toThrow(/does not match/);
   });
 
   it('verifies a downloaded file too', async () => {
