@@ -197,7 +197,7 @@ async function main() {
     const measured: { name: string; kind: string; maxYaw: number; projective: number | null; affine: number | null }[] = [];
     try {
       for (const sequence of sequences) {
-        const probes = await pipeline.livenessProbe(sequence.frames);
+        const probes = await pipeline.livenessProbe(sequence.frames, []);
         const faces = probes.map((p) => (p.parallax && p.pose ? { yaw: p.pose.yaw, parallax: p.parallax } : null));
         const rate = sequence.kind.endsWith('-sheet') ? FPS : fps;
         const projective = sequenceParallax(faces, 'projective', rate);

@@ -38,6 +38,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-web';
 import { startBrowserPipeline } from '../tools/browserPipeline.js';
 import { DIST, ROOT } from '../tools/paths.js';
+import { SHIPPED_LIVENESS_INPUT } from '../testing/livenessInputs.js';
 import { rocAuc, type ScoredPair } from './lib/metrics.js';
 import { LIVE, parseInventory, wilson, type InventoryLine } from './lib/padSet.js';
 
@@ -270,7 +271,7 @@ async function main() {
       try {
         for (const [n, job] of jobs.entries()) {
           if (boxCache[keys[n]!]) continue;
-          const [probe] = await pipeline.livenessProbe([job.file]);
+          const [probe] = await pipeline.livenessProbe([job.file], [SHIPPED_LIVENESS_INPUT]);
           boxCache[keys[n]!] = { width: probe!.width, height: probe!.height, box: probe!.box ?? null };
           if (n % 50 === 0) {
             console.error(`  ${n}/${jobs.length}`);

@@ -4,6 +4,7 @@
  * `window.PresenzaHarness` to Playwright.
  */
 import * as Comlink from 'comlink';
+import type { LivenessInputSpec } from './livenessInputs.js';
 import type { CropVariant } from './cropVariants.js';
 import type { EmbeddingOptions } from '../workers/stages/embedFace.js';
 import type { DocumentProbe, FaceWorkerTestingApi, ImageDescription, LivenessProbe } from './worker.js';
@@ -16,7 +17,7 @@ import { startWorker } from '../src/sdk/workerClient.js';
 export type DescribedImage = Omit<ImageDescription, 'embeddings'> & { embeddings: (number[] | null)[] };
 
 /** Plain-JSON liveness probe (logits and probabilities as number arrays) for `page.evaluate`. */
-export type ProbedLiveness = LivenessProbe;
+export type ProbedLiveness = Omit<LivenessProbe, 'outputs'> & { outputs: { logits: number[]; probabilities: number[] }[] | null };
 
 async function decode(url: string): Promise<ImageBitmap> {
   const response = await fetch(url);
@@ -101,10 +102,12 @@ export async function start(options: { assetsBaseUrl: string; backend?: 'wasm' |
       const result = await worker.call('describeImage', Comlink.transfer(frame, [frame]), variants, timing, timeLiveness);
       return { ...result, embeddings: result.embeddings.map((e) => (e ? Array.from(e) : null)) };
     },
-    /** The selected face of an image: box, pose, planar-motion landmarks and the passive live probability. */
-    async livenessProbe(url: string): Promise<ProbedLiveness> {
+    /** The anti-spoof model's outputs for the selected face of an image, once per candidate input spec. */
+    async livenessProbe(url: string, specs: LivenessInputSpec[]): Promise<ProbedLiveness> {
       const frame = await decode(url);
-      return worker.call('livenessProbe', Comlink.transfer(frame, [frame]));
+      const result = await worker.call('livenessProbe', Comlink.transfer(frame, [frame]), specs);
+      const outputs = result.outputs?.map((o) => ({ logits: Array.from(o.logits), probabilities: Array.from(o.probabilities) })) ?? null;
+      return { ...result, outputs };
     },
     /** Synthesises the card of `photoUrl` held by `liveUrl` (seeded) and runs the document stages on it. */
     async documentProbe(photoUrl: string, liveUrl: string, seed: number, distanceCm?: readonly [number, number]): Promise<DocumentProbe & { portraitWidthPx: number }> {

@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import type { DocumentGuidance, FrameTiming, FrameVerdict } from '../src/protocol/capture.js';
 import type { FaceWorkerApi } from '../workers/api.js';
 import { signCheck } from '../workers/assertions.js';
-import { FacePipeline, loadRuntimes, requireFrame } from '../workers/pipeline.js';
+import { FacePipeline, loadRuntimes, requireFrame, type LazyModel } from '../workers/pipeline.js';
 import { modelIds } from '../workers/runtime/assets.js';
 import { createFaceWorkerService } from '../workers/service.js';
 import { DocumentMatch } from '../workers/session/documentMatch.js';
@@ -16,10 +16,12 @@ import { faceSize } from '../workers/stages/findDocumentPortrait.js';
 import { assessQuality, measureCrop, type CropMeasures } from '../workers/stages/assessQuality.js';
 import type { DetectedFace, HeadPose } from '../workers/stages/detectFace.js';
 import type { EmbeddingOptions } from '../workers/stages/embedFace.js';
-import { readPixels, type Point } from '../workers/stages/pixels.js';
+import { cropAroundFace, runLiveness, type LivenessOutput } from '../workers/stages/passiveLiveness.js';
+import { readPixels, type Pixels, type Point } from '../workers/stages/pixels.js';
 import { preserveErrorCodes } from '../workers/transferErrors.js';
 import { createDeviceKeys } from '../workers/vault.js';
 import { variantCrop, type CropVariant } from './cropVariants.js';
+import { candidateTensor, type LivenessInputSpec } from './livenessInputs.js';
 
 /** Milliseconds per stage of the pipeline's analysis of a frame. */
 export interface StageTimings {
@@ -59,10 +61,10 @@ export interface LivenessProbe {
   readonly faces: number;
   readonly comparableFaces: number;
   readonly pose: HeadPose | null;
-  /** The selected face's landmark box in frame pixels (what the crop window is built on); null without a face. */
+  /** The selected face's landmark box in frame pixels (what the crop windows are built on); null without a face. */
   readonly box: DetectedFace['box'] | null;
-  /** The passive stage's live probability for the selected face, as a check scores it; null without a face. */
-  readonly live: number | null;
+  /** One output per requested spec, in order; null when no face was found. */
+  readonly outputs: readonly LivenessOutput[] | null;
   /** The selected face's landmarks the planar-motion check fits (`parallaxPoints`), in frame pixels; null without a face. */
   readonly parallax: readonly Point[] | null;
 }
@@ -102,8 +104,11 @@ export interface CropVariantProbe {
 export interface FaceWorkerTestingApi extends FaceWorkerApi {
   /** With `timeLiveness`, also times the passive anti-spoof score of the face (`timings.livenessMs`). */
   describeImage(frame: ImageBitmap, variants: readonly EmbeddingOptions[], timing?: FrameTiming, timeLiveness?: boolean): Promise<ImageDescription>;
-  /** The selected face's box, pose, planar-motion landmarks and passive live probability (bench/pad-models.ts, bench/pad-geometry.ts). */
-  livenessProbe(frame: ImageBitmap): Promise<LivenessProbe>;
+  /**
+   * Runs `fr_liveness.onnx` on the selected face once per candidate input spec (how the model's
+   * input was established: bench/liveness.ts).
+   */
+  livenessProbe(frame: ImageBitmap, specs: readonly LivenessInputSpec[]): Promise<LivenessProbe>;
   /**
    * Enrolls from one live frame (template: its fused embedding at portrait resolution, as an
    * enrollment with the identity document makes it; face size: its box) and runs the
@@ -118,7 +123,13 @@ export interface FaceWorkerTestingApi extends FaceWorkerApi {
 }
 
 preserveErrorCodes();
-const service = createFaceWorkerService(async (options, onProgress) => new FacePipeline(await loadRuntimes(options, onProgress)));
+/** The anti-spoof model of the loaded pipeline, for {@link FaceWorkerTestingApi.livenessProbe}. */
+let antiSpoof: LazyModel | null = null;
+const service = createFaceWorkerService(async (options, onProgress) => {
+  const runtimes = await loadRuntimes(options, onProgress);
+  antiSpoof = runtimes.antiSpoof;
+  return new FacePipeline(runtimes);
+});
 
 /** Runs `step` and adds its duration to `times[key]`. */
 async function timed<T>(times: Record<string, number>, key: string, step: () => T | Promise<T>): Promise<T> {
@@ -176,12 +187,25 @@ const testingApi: FaceWorkerTestingApi = {
       bitmap.close();
     }
   },
-  async livenessProbe(frame) {
+  async livenessProbe(frame, specs) {
     const bitmap = requireFrame(frame);
     try {
-      const pipeline = service.pipeline();
-      const selection = await pipeline.findFaces(bitmap);
+      if (!antiSpoof) throw new Error('the testing worker is not initialised');
+      const model = await antiSpoof.get();
+      const selection = await service.pipeline().findFaces(bitmap);
       const faces = selection ? 1 + selection.comparable.length + selection.background.length : 0;
+      const outputs: LivenessOutput[] = [];
+      if (selection) {
+        const image = readPixels(bitmap);
+        // Specs differ mostly in the tensor: crop once per window geometry.
+        const crops = new Map<string, Pixels>();
+        for (const spec of specs) {
+          const geometry = `${spec.boxScale}/${spec.keepInside}`;
+          let crop = crops.get(geometry);
+          if (!crop) crops.set(geometry, (crop = cropAroundFace(image, selection.primary.box, spec)));
+          outputs.push(await runLiveness(model, crop, (c) => candidateTensor(c, spec)));
+        }
+      }
       return {
         width: bitmap.width,
         height: bitmap.height,
@@ -189,7 +213,7 @@ const testingApi: FaceWorkerTestingApi = {
         comparableFaces: selection?.comparable.length ?? 0,
         pose: selection?.primary.pose ?? null,
         box: selection?.primary.box ?? null,
-        live: selection ? await pipeline.passiveLiveness(bitmap, selection.primary) : null,
+        outputs: selection ? outputs : null,
         parallax: selection ? parallaxPoints(selection.primary.points) : null,
       };
     } finally {

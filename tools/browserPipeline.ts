@@ -3,6 +3,7 @@
  * serves dist/ and an image folder on loopback, opens the testing harness and describes images.
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { LivenessInputSpec } from '../testing/livenessInputs.js';
 import type { EmbeddingOptions } from '../workers/stages/embedFace.js';
 import type { DescribedImage, ProbedLiveness } from '../testing/harness.js';
 import { CHROMIUM, CHROMIUM_ARGS, WEBGPU_ARG } from './chromium.js';
@@ -27,8 +28,8 @@ export interface BrowserPipeline {
   /** With `video`, the images are frames of one stream (VIDEO mode: the landmarker tracks between them). */
   /** With `liveness`, the passive anti-spoof score is timed too. */
   describe(files: readonly string[], variants: readonly EmbeddingOptions[], options?: { video?: boolean; liveness?: boolean }): Promise<DescribedImage[]>;
-  /** The selected face of each image (paths relative to the image root): box, pose, planar-motion landmarks and the passive live probability. */
-  livenessProbe(files: readonly string[]): Promise<ProbedLiveness[]>;
+  /** Runs the anti-spoof model on the selected face of each image (paths relative to the image root) with each spec. */
+  livenessProbe(files: readonly string[], specs: readonly LivenessInputSpec[]): Promise<ProbedLiveness[]>;
   /** Signs check assertions in the worker for `seconds`. */
   signing(seconds: number): Promise<{ signatures: number; seconds: number }>;
   close(): Promise<void>;
@@ -82,13 +83,13 @@ export async function startBrowserPipeline(options: BrowserPipelineOptions): Pro
           }
           return out;
         }, { urls: files.map(imageUrl), variants, video: options?.video ?? false, liveness: options?.liveness ?? false }),
-      livenessProbe: (files) =>
-        page.evaluate(async (urls) => {
+      livenessProbe: (files, specs) =>
+        page.evaluate(async ({ urls, specs }) => {
           const harness = (window as unknown as HarnessWindow).harness;
           const out = [];
-          for (const url of urls) out.push(await harness.livenessProbe(url));
+          for (const url of urls) out.push(await harness.livenessProbe(url, [...specs]));
           return out;
-        }, files.map(imageUrl)),
+        }, { urls: files.map(imageUrl), specs }),
       signing: (seconds) =>
         page.evaluate((seconds) => (window as unknown as HarnessWindow).harness.measureSigning(seconds), seconds),
       async close() {

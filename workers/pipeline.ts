@@ -24,7 +24,7 @@ import {
   shiftFace,
   type PortraitChoice,
 } from './stages/findDocumentPortrait.js';
-import { ANTI_SPOOF_INPUT, livenessScore } from './stages/passiveLiveness.js';
+import { LIVENESS_INPUT_SIZE, livenessScore } from './stages/passiveLiveness.js';
 import { readPixels, type Pixels, type Region } from './stages/pixels.js';
 
 /** Everything the pipeline learned about one frame. Stays in the worker. */
@@ -55,7 +55,7 @@ export interface PortraitFinding {
 }
 
 /**
- * A model opened on first use. The anti-spoof model (1.7 MB) is one: `create()` does not
+ * A model opened on first use. The anti-spoof model (1.8 MB compressed) is one: `create()` does not
  * wait for it, and a visit that runs no capture with passive liveness never downloads it.
  */
 export interface LazyModel {
@@ -137,7 +137,7 @@ export async function loadRuntimes(options: WorkerInitOptions, onProgress?: (pro
   const [embedder] = onnx.models as [OnnxModel];
   const antiSpoof = lazyModel(async () => {
     const bytes = await loadModel(options.assetsBaseUrl, 'anti-spoof');
-    return startRuntime('ONNX Runtime', () => onnx.open({ bytes, inputDims: [1, 3, ANTI_SPOOF_INPUT.size, ANTI_SPOOF_INPUT.size] }));
+    return startRuntime('ONNX Runtime', () => onnx.open({ bytes, inputDims: [1, 3, LIVENESS_INPUT_SIZE, LIVENESS_INPUT_SIZE] }));
   });
   const report: RuntimeReport = {
     ...onnx.info,

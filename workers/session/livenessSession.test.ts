@@ -73,13 +73,13 @@ describe('LivenessSession', () => {
 
     const spoof = new LivenessSession({ passive: true, steps: ['blink'], extraStep: 'blink' });
     blink(spoof, 0);
-    spoof.addPassiveScore(0.01);
+    spoof.addPassiveScore(PASSIVE_LIVE_THRESHOLD / 2);
     expect(spoof.verdict()).toBe('failed');
   });
 
   it('both: a confident attack score fails at once, coded anti_spoof, once the good frames are in', () => {
     const session = new LivenessSession({ passive: true, steps: ['blink'], extraStep: 'blink' });
-    session.addPassiveScore(PASSIVE_LIVE_THRESHOLD - 0.2);
+    session.addPassiveScore(PASSIVE_LIVE_THRESHOLD / 2);
     // Still collecting frames: nothing is decided yet.
     expect(session.failure).toBeNull();
     session.observe(face(), 0);

@@ -1,44 +1,37 @@
 /**
- * Passive liveness stage: crops a window around the selected face, resamples it to the input of
- * the anti-spoof model and turns the model's logits into the probability that the face is live.
+ * Passive liveness stage: crops a square window around the selected face, resamples it to the
+ * 128×128 input of `fr_liveness.onnx` (a 3-class anti-spoof model) and turns the model's logits
+ * into the probability that the face is live.
  *
- * The window depends only on the face's landmark box, in the frame's own pixels: it is never
- * shrunk or shifted to fit inside the frame, and whatever of it falls outside the frame is black.
- * So the same face gets the same crop, and the same verdict, whatever frame surrounds it (a
- * larger frame, or black bars around a letterboxed picture). The model and its input were chosen
- * by `bench/pad-models.ts` on the development PAD set (README, Liveness).
+ * The model's input normalisation and class order are undocumented. The window, the tensor
+ * layout and the live class below were established by `bench/liveness.ts` on the live clips and
+ * attack samples of `../shared/faces/videos` (results in `bench/results/liveness.json`), which
+ * compares candidate inputs through the testing worker (`testing/livenessInputs.ts`).
  */
+import { warpSimilarity, type Similarity } from './alignFace.js';
 import type { DetectedFace } from './detectFace.js';
 import type { TensorRunner } from '../runtime/onnx.js';
-import { createPixels, type Pixels, type Region } from './pixels.js';
+import type { Pixels, Region } from './pixels.js';
 
-/** How the anti-spoof model takes a face: its window around the face box, its input side and its live class. */
-export interface AntiSpoofInput {
-  /** Side of the model's square input, pixels. */
-  readonly size: number;
-  /** The window's side(s) as a multiple of the face box's. */
+/** Side of the square crop the anti-spoof model takes. */
+export const LIVENESS_INPUT_SIZE = 128;
+
+/** Where the model's square input window sits around a face. */
+export interface LivenessWindowSpec {
+  /** Side of the square window as a multiple of the longer side of the face's landmark box. */
   readonly boxScale: number;
-  /** A square window on the box's longer side, or the box's own proportions on each axis. */
-  readonly square: boolean;
-  /** Index of the live class among the model's outputs. */
-  readonly liveClass: number;
+  /**
+   * Keep the window inside the image: shrink it to the image's shorter side and shift it
+   * inward when needed (the face is then off-centre). Otherwise the part outside is black.
+   */
+  readonly keepInside: boolean;
 }
 
-/**
- * `fr_liveness.onnx`: 128×128 input of a square window 2.7× the longer side of the face's landmark
- * box, BGR planes of raw 0..255 values, class 0 live. The input and class order are undocumented;
- * they were found by experiment (the former `bench/liveness.ts`, `bench/results/liveness.json`).
- * On the development PAD set, with every candidate cropped this frame-independent way, it scored a
- * higher ROC AUC than Silent-Face's MiniFASNetV2 and MiniFASNetV1SE (`bench/pad-models.ts`).
- */
-export const ANTI_SPOOF_INPUT: AntiSpoofInput = { size: 128, boxScale: 2.7, square: true, liveClass: 0 };
-
-/** A window in frame pixel coordinates (pixel centres at integers): centre, width and height. */
+/** A square window in image pixel coordinates: centre and side. */
 export interface CropWindow {
   readonly cx: number;
   readonly cy: number;
-  readonly width: number;
-  readonly height: number;
+  readonly side: number;
 }
 
 /** The model's logits for one crop and their softmax, in the model's class order. */
@@ -48,74 +41,62 @@ export interface LivenessOutput {
 }
 
 /**
- * The window `boxScale`× the face box (square on its longer side, or on each axis), centred on the
- * box, wherever it falls.
+ * The window settled by `bench/liveness.ts`: 2.7× the landmark box, kept inside the frame (black
+ * padding where the window leaves the frame pushes close-up live faces toward the attack class).
+ * The tensor is BGR planes of raw 0..255 values ({@link livenessTensor}): every normalised input
+ * (0..1, ±1, ImageNet) saturates the model at class 1 for live and attack faces alike, and RGB
+ * separates far worse than BGR.
  */
-export function livenessWindow(box: DetectedFace['box'], input: Pick<AntiSpoofInput, 'boxScale' | 'square'> = ANTI_SPOOF_INPUT): CropWindow {
-  const { boxScale, square } = input;
-  if (!(boxScale > 0) || !(box.width > 0 && box.height > 0)) {
-    throw new TypeError(`a liveness crop needs a positive box scale and a non-empty box, got scale ${boxScale}, box ${box.width}×${box.height}`);
-  }
-  const side = Math.max(box.width, box.height);
-  const [width, height] = square ? [side, side] : [box.width, box.height];
-  return { cx: box.x + box.width / 2, cy: box.y + box.height / 2, width: boxScale * width, height: boxScale * height };
-}
-
-/** Largest number of samples per axis averaged into one crop pixel when the window shrinks. */
-const MAX_SUPERSAMPLING = 4;
+export const LIVENESS_WINDOW: LivenessWindowSpec = { boxScale: 2.7, keepInside: true };
 
 /**
- * Resamples `window` of `image` into a `size`×`size` crop: the window's edges land on the crop's
- * edges; bilinear, averaging up to 4×4 samples per crop pixel when the window shrinks (no
- * aliasing that depends on the frame's resolution); black outside the image. `origin` is where
- * `image` sits in the frame the window is given in (a region read out of it).
+ * Index of the "live" class among the model's three outputs, settled by `bench/liveness.ts`:
+ * class 0 wins on 279 of 283 live frames; class 1 is what print and screen attacks score; class 2
+ * stayed near 0 on every sample (its meaning is unknown: no sample here elicits it).
  */
-export function cropWindow(image: Pixels, window: CropWindow, size: number, origin: { x: number; y: number } = { x: 0, y: 0 }): Pixels {
-  const crop = createPixels(size, size);
-  const out = crop.data;
-  const { width, height, data } = image;
-  const stepX = window.width / size;
-  const stepY = window.height / size;
-  const nx = Math.min(MAX_SUPERSAMPLING, Math.max(1, Math.ceil(stepX)));
-  const ny = Math.min(MAX_SUPERSAMPLING, Math.max(1, Math.ceil(stepY)));
-  // Image x of crop column u's sample i: the window's left edge (its centre − width/2, the
-  // crop's edge −0.5 meeting it) plus (u + (i + 0.5)/nx) steps, in pixel-centre coordinates.
-  const left = window.cx - window.width / 2 - origin.x;
-  const top = window.cy - window.height / 2 - origin.y;
-  const weight = 1 / (nx * ny);
-  for (let v = 0; v < size; v += 1) {
-    for (let u = 0; u < size; u += 1) {
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      for (let j = 0; j < ny; j += 1) {
-        const y = top + (v + (j + 0.5) / ny) * stepY;
-        const y0 = Math.floor(y);
-        const fy = y - y0;
-        for (let i = 0; i < nx; i += 1) {
-          const x = left + (u + (i + 0.5) / nx) * stepX;
-          const x0 = Math.floor(x);
-          const fx = x - x0;
-          for (let k = 0; k < 4; k += 1) {
-            const px = x0 + (k & 1);
-            const py = y0 + (k >> 1);
-            if (px < 0 || py < 0 || px >= width || py >= height) continue;
-            const w = weight * ((k & 1) ? fx : 1 - fx) * ((k >> 1) ? fy : 1 - fy);
-            const p = (py * width + px) * 4;
-            r += w * data[p]!;
-            g += w * data[p + 1]!;
-            b += w * data[p + 2]!;
-          }
-        }
-      }
-      const o = (v * size + u) * 4;
-      out[o] = r;
-      out[o + 1] = g;
-      out[o + 2] = b;
-      out[o + 3] = 255;
-    }
+export const LIVE_CLASS = 0;
+
+/**
+ * The square window of side `boxScale × max(width, height)` centred on the face's box, in an
+ * image of `width`×`height` pixels. With `keepInside` it never leaves the image (pixel centres
+ * sit at integer positions, so the image spans −0.5 … width − 0.5).
+ */
+export function livenessWindow(
+  box: DetectedFace['box'],
+  spec: LivenessWindowSpec,
+  width: number,
+  height: number,
+): CropWindow {
+  if (!(spec.boxScale > 0) || !(box.width > 0 || box.height > 0)) {
+    throw new TypeError(`a liveness crop needs a positive box scale and a non-empty box, got scale ${spec.boxScale}`);
   }
-  return crop;
+  const wanted = spec.boxScale * Math.max(box.width, box.height);
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  if (!spec.keepInside) return { cx, cy, side: wanted };
+  const side = Math.min(wanted, width, height);
+  const clamp = (c: number, extent: number) => Math.min(Math.max(c, side / 2 - 0.5), extent - 0.5 - side / 2);
+  return { cx: clamp(cx, width), cy: clamp(cy, height), side };
+}
+
+/**
+ * The similarity (a pure scale and shift) taking `window` onto a `size`×`size` crop: the
+ * window's edges land on the crop's edges (−0.5 and size − 0.5).
+ */
+export function windowTransform(window: CropWindow, size = LIVENESS_INPUT_SIZE): Similarity {
+  const scale = size / window.side;
+  // Crop coordinate u = scale·(x − cx) + (size − 1) / 2, likewise for v.
+  return { a: scale, b: 0, tx: (size - 1) / 2 - scale * window.cx, ty: (size - 1) / 2 - scale * window.cy };
+}
+
+/** The window around the face (see {@link livenessWindow}) resampled to `size`×`size`; outside the image is black. */
+export function cropAroundFace(
+  image: Pixels,
+  box: DetectedFace['box'],
+  spec: LivenessWindowSpec,
+  size = LIVENESS_INPUT_SIZE,
+): Pixels {
+  return warpSimilarity(image, windowTransform(livenessWindow(box, spec, image.width, image.height), size), size);
 }
 
 /** Writes a crop as the model's input: CHW planes in B, G, R order of raw 0..255 values. */
@@ -145,37 +126,29 @@ export function softmax(logits: ArrayLike<number>): Float32Array {
   return out;
 }
 
-/** Runs the anti-spoof model on a crop of its input size. */
-export async function runLiveness(runner: TensorRunner, crop: Pixels, input: AntiSpoofInput = ANTI_SPOOF_INPUT): Promise<LivenessOutput> {
-  if (crop.width !== input.size || crop.height !== input.size) {
-    throw new TypeError(`liveness crops must be ${input.size}×${input.size}, got ${crop.width}×${crop.height}`);
+/** Runs the anti-spoof model on a 128×128 crop written by `tensor`. */
+export async function runLiveness(
+  runner: TensorRunner,
+  crop: Pixels,
+  tensor: (crop: Pixels) => Float32Array = livenessTensor,
+): Promise<LivenessOutput> {
+  if (crop.width !== LIVENESS_INPUT_SIZE || crop.height !== LIVENESS_INPUT_SIZE) {
+    throw new TypeError(`liveness crops must be ${LIVENESS_INPUT_SIZE}×${LIVENESS_INPUT_SIZE}, got ${crop.width}×${crop.height}`);
   }
-  const logits = Float32Array.from(await runner.run(livenessTensor(crop), [1, 3, input.size, input.size]));
+  const logits = Float32Array.from(await runner.run(tensor(crop), [1, 3, LIVENESS_INPUT_SIZE, LIVENESS_INPUT_SIZE]));
   return { logits, probabilities: softmax(logits) };
 }
 
 /**
- * The whole pixels of a `width`×`height` frame the window's crop samples: its bounding box plus
- * one pixel of margin for the bilinear samples, clipped to the frame.
+ * The whole pixels an image must supply for the window's crop: the window's bounding square
+ * plus one pixel of margin for the bilinear samples, clipped to the image.
  */
 export function windowRegion(window: CropWindow, width: number, height: number): Region {
-  const x0 = Math.max(0, Math.floor(window.cx - window.width / 2) - 1);
-  const y0 = Math.max(0, Math.floor(window.cy - window.height / 2) - 1);
-  const x1 = Math.min(width, Math.ceil(window.cx + window.width / 2) + 2);
-  const y1 = Math.min(height, Math.ceil(window.cy + window.height / 2) + 2);
+  const x0 = Math.max(0, Math.floor(window.cx - window.side / 2) - 1);
+  const y0 = Math.max(0, Math.floor(window.cy - window.side / 2) - 1);
+  const x1 = Math.min(width, Math.ceil(window.cx + window.side / 2) + 2);
+  const y1 = Math.min(height, Math.ceil(window.cy + window.side / 2) + 2);
   return { x: x0, y: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) };
-}
-
-/** The crop of `face` the model takes, reading only the part of the frame it needs through `read`. */
-export function faceCrop(
-  read: (region: Region) => Pixels,
-  frame: { readonly width: number; readonly height: number },
-  face: DetectedFace,
-  input: AntiSpoofInput = ANTI_SPOOF_INPUT,
-): Pixels {
-  const window = livenessWindow(face.box, input);
-  const region = windowRegion(window, frame.width, frame.height);
-  return cropWindow(read(region), window, input.size, region);
 }
 
 /**
@@ -188,6 +161,10 @@ export async function livenessScore(
   frame: { readonly width: number; readonly height: number },
   face: DetectedFace,
 ): Promise<number> {
-  const { probabilities } = await runLiveness(runner, faceCrop(read, frame, face));
-  return probabilities[ANTI_SPOOF_INPUT.liveClass]!;
+  const window = livenessWindow(face.box, LIVENESS_WINDOW, frame.width, frame.height);
+  const region = windowRegion(window, frame.width, frame.height);
+  const local = { ...window, cx: window.cx - region.x, cy: window.cy - region.y };
+  const crop = warpSimilarity(read(region), windowTransform(local), LIVENESS_INPUT_SIZE);
+  const { probabilities } = await runLiveness(runner, crop);
+  return probabilities[LIVE_CLASS]!;
 }
