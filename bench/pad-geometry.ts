@@ -158,9 +158,16 @@ async function main() {
   if (!existsSync(join(DIST, 'testing', 'harness.iife.js'))) throw new Error('dist/testing is missing: run `npm run build` first');
   const root = resolve(values.root);
   const inventory: InventoryLine[] = parseInventory(readFileSync(values.inventory, 'utf8'));
+  // One still per recording session (the inventory's optional `session` member; parseInventory keeps only file and label).
+  const sessionOf = new Map<string, string>();
+  for (const raw of readFileSync(values.inventory, 'utf8').split('\n')) {
+    if (!raw.trim()) continue;
+    const { file, session } = JSON.parse(raw) as { file: string; session?: string };
+    sessionOf.set(file, session ?? file);
+  }
   const sessions = new Map<string, InventoryLine>();
   for (const line of inventory) {
-    const session = (line as InventoryLine & { session?: string }).session ?? line.file;
+    const session = sessionOf.get(line.file) ?? line.file;
     if (STILL_EXTENSIONS.has(extname(line.file).toLowerCase()) && !sessions.has(session)) sessions.set(session, line);
   }
   const stills = [...sessions.values()].slice(0, Number(values.stills));
