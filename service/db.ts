@@ -15,6 +15,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { GENESIS_HASH } from './audit.js';
 
 /** A row as the drivers return it. */
 export type Row = Record<string, unknown>;
@@ -210,6 +211,16 @@ export const MIGRATIONS: readonly Migration[] = [
         client_id TEXT NOT NULL,
         created_at BIGINT NOT NULL,
         expires_at BIGINT NOT NULL)`,
+    ],
+  },
+  {
+    version: 5,
+    // The audit chain's head in one row: appends update it instead of reading the newest entry,
+    // so its row lock orders appends and events without a separate lock (audit.ts).
+    sql: [
+      `CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, prev_hash TEXT, hash TEXT NOT NULL)`,
+      `INSERT INTO audit_head (id, seq, hash)
+       SELECT 1, COALESCE(MAX(seq), 0), COALESCE((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), '${GENESIS_HASH}') FROM audit_log`,
     ],
   },
 ];
