@@ -62,4 +62,27 @@ describe.each(ENGINES)('audit chain on %s', (engine) => {
     expect(await eventsAfter(db, 0)).toEqual([]);
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true, entries: 2 });
   });
+
+  it('event ids follow commit order: an append waits for the one holding the head until it commits', async () => {
+    const committed: string[] = [];
+    let releaseFirst!: () => void;
+    const firstHolds = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstAppended!: () => void;
+    const appended = new Promise<void>((resolve) => (firstAppended = resolve));
+    const first = db.transaction(async (tx) => {
+      await appendEvents(tx, 1, [{ channel: 'c', type: 'first', data: {} }], { actor: { id: 't', role: 'teacher' }, action: 'check.fired' });
+      firstAppended();
+      await firstHolds;
+    });
+    await appended;
+    const second = db.transaction((tx) => appendEvents(tx, 2, [{ channel: 'c', type: 'second', data: {} }])).then(() => committed.push('second'));
+    // Give the second append every chance to overtake before the first commits.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    committed.push('first');
+    releaseFirst();
+    await Promise.all([first, second]);
+    expect(committed).toEqual(['first', 'second']);
+    expect((await eventsAfter(db, 0)).map((e) => e.type)).toEqual(['first', 'second']);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true, entries: 1 });
+  });
 });

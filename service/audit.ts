@@ -65,6 +65,25 @@ export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
 /** Detail values allowed in an entry: codes, ids, counts and flags. */
 export type AuditDetail = Record<string, string | number | boolean | null>;
 
+/** What an entry records; the chain adds its seq, previous hash and hash. */
+export interface AuditRecord {
+  readonly actor: Actor;
+  readonly action: AuditAction;
+  readonly about?: { lessonId?: string | null; targetId?: string | null; detail?: AuditDetail };
+}
+
+type EntryFields = Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>;
+
+const fieldsOf = (now: number, { actor, action, about = {} }: AuditRecord): EntryFields => ({
+  at: now,
+  actorId: actor.id,
+  actorRole: actor.role,
+  action,
+  lessonId: about.lessonId ?? null,
+  targetId: about.targetId ?? null,
+  detail: JSON.stringify(about.detail ?? {}),
+});
+
 /**
  * Appends one entry. Pass the transaction that made the change, so the change and its record
  * commit together (or neither does).
@@ -72,30 +91,18 @@ export type AuditDetail = Record<string, string | number | boolean | null>;
  * The chain's head (last seq and hash) is one row, `audit_head`, that every append updates: its
  * row lock serialises appends from the update to the commit, and in PostgreSQL's read-committed
  * mode an update that waited for that lock works on the head as the previous append committed it.
- * On PostgreSQL the whole append is one statement (the hash is computed by the database, exactly
- * as {@link entryHash} computes it), so the lock is held for that statement and the commit only.
- * Event appends take the same row lock (eventLog.ts).
+ * On PostgreSQL the append is one statement ({@link auditAppendSql}), so the lock is held for that
+ * statement and the commit only. Event appends take the same row lock (eventLog.ts).
  */
-export async function appendAudit(
-  db: Db,
-  now: number,
-  actor: Actor,
-  action: AuditAction,
-  about: { lessonId?: string | null; targetId?: string | null; detail?: AuditDetail } = {},
-): Promise<AuditEntry> {
-  const fields = {
-    at: now,
-    actorId: actor.id,
-    actorRole: actor.role,
-    action,
-    lessonId: about.lessonId ?? null,
-    targetId: about.targetId ?? null,
-    detail: JSON.stringify(about.detail ?? {}),
-  };
-  if (db.engine === 'postgres') return appendInOneStatement(db, fields);
+export async function appendAudit(db: Db, now: number, actor: Actor, action: AuditAction, about: AuditRecord['about'] = {}): Promise<AuditEntry> {
+  const record = { actor, action, about };
+  if (db.engine === 'postgres') {
+    const { head, insert, params } = auditAppendSql(now, record);
+    return fromRow((await db.get(`WITH head AS (${head}) ${insert} RETURNING *`, params))!);
+  }
   return db.transaction(async (tx) => {
     const head = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1');
-    const base = { seq: Number(head!.seq) + 1, ...fields, prevHash: head!.hash };
+    const base = { seq: Number(head!.seq) + 1, ...fieldsOf(now, record), prevHash: head!.hash };
     const entry = { ...base, hash: entryHash(base) };
     await tx.run('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1', [entry.seq, entry.hash]);
     await tx.run(
@@ -110,23 +117,23 @@ export async function appendAudit(
 const jsonText = (sql: string) => `COALESCE(to_json(${sql})::text, 'null')`;
 
 /**
- * The PostgreSQL append: moves the head and inserts the entry in one statement. The hash input is
- * the JSON array {@link entryHash} hashes, built by the database from the head's old values.
+ * The PostgreSQL append of one entry as statement parts: `head`, the body of a CTE named `head`
+ * that moves the chain's head (returning the new seq, prev_hash and hash), and `insert`, the
+ * entry's INSERT reading from it; `params` in the order their placeholders appear. The hash input
+ * is the JSON array {@link entryHash} hashes, built by the database from the head's old values.
  */
-async function appendInOneStatement(db: Db, fields: Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>): Promise<AuditEntry> {
+export function auditAppendSql(now: number, record: AuditRecord): { head: string; insert: string; params: unknown[] } {
+  const fields = fieldsOf(now, record);
   const values = [fields.at, fields.actorId, fields.actorRole, fields.action, fields.lessonId, fields.targetId, fields.detail];
-  const hashed = ['(seq + 1)::text', '?::bigint::text', jsonText('?::text'), jsonText('?::text'), jsonText('?::text'), jsonText('?::text'), jsonText('?::text'), jsonText('?::text'), jsonText('hash')];
-  const row = await db.get(
-    `WITH head AS (
-       UPDATE audit_head SET seq = seq + 1, prev_hash = hash,
-         hash = encode(sha256(convert_to('[' || ${hashed.join(" || ',' || ")} || ']', 'UTF8')), 'hex')
-       WHERE id = 1 RETURNING seq, prev_hash, hash)
-     INSERT INTO audit_log (seq, at, actor_id, actor_role, action, lesson_id, target_id, detail, prev_hash, hash)
-     SELECT seq, ?::bigint, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, prev_hash, hash FROM head
-     RETURNING *`,
-    [...values, ...values],
-  );
-  return fromRow(row!);
+  const hashed = ['(seq + 1)::text', '?::bigint::text', ...Array.from({ length: 6 }, () => jsonText('?::text')), jsonText('hash')];
+  return {
+    head: `UPDATE audit_head SET seq = seq + 1, prev_hash = hash,
+             hash = encode(sha256(convert_to('[' || ${hashed.join(" || ',' || ")} || ']', 'UTF8')), 'hex')
+           WHERE id = 1 RETURNING seq, prev_hash, hash`,
+    insert: `INSERT INTO audit_log (seq, at, actor_id, actor_role, action, lesson_id, target_id, detail, prev_hash, hash)
+             SELECT seq, ?::bigint, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, prev_hash, hash FROM head`,
+    params: [...values, ...values],
+  };
 }
 
 const fromRow = (r: Record<string, unknown>): AuditEntry => ({
