@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkConfig } from './check.js';
 import { DeploymentConfigError, loadDeploymentConfig, type DocumentLanguage } from './config.js';
-import { BenchResultsError, DEFAULT_BENCH_DIR, readMeasuredFacts } from './facts.js';
+import { BenchResultsError, DEFAULT_BENCH_DIR, newestMeasurement, readMeasuredFacts } from './facts.js';
 import { documentFileName, writeComplianceKit } from './generate.js';
 import { printToPdf } from './pdf.js';
 
@@ -66,7 +66,8 @@ export async function runCompliance(argv: readonly string[], out: (line: string)
       if (!values['no-pdf']) {
         for (const doc of docs) {
           const pdf = join(values.out, documentFileName(doc, 'pdf'));
-          if (await printToPdf(join(values.out, documentFileName(doc, 'html')), pdf)) out(`wrote ${pdf}`);
+          // Dated by the newest measurement, not the clock: the same inputs give the same PDF.
+          if (await printToPdf(join(values.out, documentFileName(doc, 'html')), pdf, newestMeasurement(facts))) out(`wrote ${pdf}`);
           else {
             out('no Chromium found (PRESENZA_CHROMIUM): PDF skipped; print the HTML pages instead');
             break;
