@@ -12,11 +12,14 @@ import { BenchResultsError, DEFAULT_BENCH_DIR, newestMeasurement, readMeasuredFa
 import { documentFileName, writeComplianceKit } from './generate.js';
 import { printToPdf } from './pdf.js';
 
+/** The benchmark result files the command reads: the build puts them into the package. */
+export { BENCH_FILES } from './facts.js';
+
 const USAGE = `usage: presenza compliance --config <file.json> [--lang it|en] [--out <dir>] [--bench <dir>] [--check] [--no-pdf]
-  --config  the deployment configuration (schema: compliance/presenza-config.schema.json)
+  --config  the deployment configuration (JSON Schema: presenza/presenza-config.schema.json; example: compliance/example.config.json)
   --lang    language of the documents (default it)
   --out     folder to write the documents to (Markdown, HTML, PDF)
-  --bench   folder of benchmark results (default: this package's bench/results)
+  --bench   folder of benchmark results (default: the results this version of Presenza was released with)
   --check   list the settings found unlawful or risky; exit 1 if any
   --no-pdf  skip the PDF (otherwise printed with headless Chromium when installed)`;
 
