@@ -7,12 +7,15 @@ import { DEFAULT_MATCH_THRESHOLD } from '../workers/stages/compareTemplates.js';
 import { parseDeploymentConfig, type DeploymentConfig, type DocumentLanguage } from './config.js';
 import { renderHtml, renderMarkdown, type Block, type ComplianceDocument, type Section } from './document.js';
 import { DECISION_ARTICLES } from './documents/dpia.js';
+import { noticeFingerprint } from './documents/notice.js';
 import { BENCH_FILES, BenchResultsError, DEFAULT_BENCH_DIR, readMeasuredFacts } from './facts.js';
 import { complianceDocuments, noticePage } from './generate.js';
 
 const LANGS: DocumentLanguage[] = ['it', 'en'];
 const EXAMPLE = JSON.parse(readFileSync(new URL('./example.config.json', import.meta.url), 'utf8')) as Record<string, any>;
 const facts = readMeasuredFacts();
+/** The fingerprint of the example's notice text (an approval does not change the text). */
+const EXAMPLE_NOTICE_FINGERPRINT = noticeFingerprint({ config: parseDeploymentConfig(EXAMPLE), facts, lang: 'it', findings: [] });
 
 function configWith(edit: (c: Record<string, any>) => void = () => {}): DeploymentConfig {
   const c = structuredClone(EXAMPLE);
@@ -79,6 +82,32 @@ describe('compliance documents', () => {
     expect(rendered(configWith(), lang).retention!.md).toContain(lang === 'it' ? 'entro la fine del corso più 60 giorni' : 'within the course end plus 60 days');
     const dpia = rendered(risky, lang).dpia!.md;
     for (const code of ['legalBasis/article6', 'retention/attendanceUntil', 'alternative/offered', 'failedCheckEvidence', 'livenessOffReason', 'hosting/location']) expect(dpia).toContain(code);
+  });
+
+  it('publishes the notice without the draft statement only when the configuration approves its very text', () => {
+    const draft = rendered(configWith(), 'en').notice!.md;
+    const fingerprint = /Text fingerprint: ([0-9a-f]{12})\./.exec(draft)![1]!;
+    // One fingerprint for both languages: the approval covers the text the students read in either.
+    expect(rendered(configWith(), 'it').notice!.md).toContain(`Impronta del testo: ${fingerprint}.`);
+    const approve = (c: Record<string, any>) => (c.noticeApproval = { date: '2026-09-20', fingerprint });
+    for (const lang of LANGS) {
+      const docs = rendered(configWith(approve), lang);
+      const draftStatement = lang === 'it' ? /Non è una consulenza legale/ : /It is not legal advice/;
+      expect(docs.notice!.md).not.toMatch(draftStatement);
+      expect(docs.notice!.html).not.toMatch(draftStatement);
+      expect(docs.notice!.html).not.toContain('class="draft"');
+      expect(docs.notice!.md).toContain(lang === 'it' ? `approvata dal titolare il 20 settembre 2026 (impronta del testo: ${fingerprint})` : `approved by the controller on September 20, 2026 (text fingerprint: ${fingerprint})`);
+      // The DPIA, the record and the retention schedule stay drafts for the DPO, and say the same as before.
+      for (const id of ['dpia', 'record', 'retention']) {
+        expect(docs[id]!.md, id).toMatch(draftStatement);
+        expect(docs[id]!.md, id).toBe(rendered(configWith(), lang)[id]!.md);
+      }
+    }
+    // A configuration that changes the text makes it a draft again; one that changes nothing in it does not.
+    const changed = rendered(configWith((c) => (approve(c), (c.course.end = '2027-01-15'))), 'en').notice!.md;
+    expect(changed).toMatch(/It is not legal advice/);
+    expect(changed).toContain(`The approval of September 20, 2026 was given to another text (fingerprint ${fingerprint})`);
+    expect(rendered(configWith((c) => (approve(c), (c.hosting.database = 'sqlite'))), 'en').notice!.md).not.toMatch(/It is not legal advice/);
   });
 
   it('gives the service the notice page the UI links to', () => {
@@ -218,6 +247,8 @@ describe('compliance documents', () => {
     ['hosting.provider', (c) => ((c.hosting.provider = 'Cloud Rossi S.r.l.'), (c.hosting.providerIsProcessor = true)), { it: 'Cloud Rossi S.r.l.', en: 'Cloud Rossi S.r.l.' }, ['dpia', 'notice', 'record']],
     ['hosting.location', (c) => (c.hosting.location = 'eu'), { it: 'nell’Unione europea', en: 'in the European Union' }, ['dpia', 'notice', 'record']],
     ['hosting.database', (c) => (c.hosting.database = 'sqlite'), { it: 'database SQLite', en: 'SQLite database' }, ['dpia']],
+    ['noticeApproval.date', (c) => (c.noticeApproval = { date: '2026-09-20', fingerprint: EXAMPLE_NOTICE_FINGERPRINT }), { it: 'approvata dal titolare il 20 settembre 2026', en: 'approved by the controller on September 20, 2026' }, ['notice']],
+    ['noticeApproval.fingerprint', (c) => (c.noticeApproval = { date: '2026-09-20', fingerprint: '0123456789ab' }), { it: 'altro testo (impronta 0123456789ab)', en: 'another text (fingerprint 0123456789ab)' }, ['notice']],
   ];
   it.each(fields)('a change of %s shows up in every document that mentions it', (_field, edit, expected, documents) => {
     for (const lang of LANGS) {
