@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUES } from '../src/ui/i18n/index.js';
 import { DEFAULT_MATCH_THRESHOLD } from '../workers/stages/compareTemplates.js';
-import { parseDeploymentConfig, type DeploymentConfig, type DocumentLanguage } from './config.js';
+import { DEPLOYMENT_CONFIG_SCHEMA_FILE, parseDeploymentConfig, type DeploymentConfig, type DocumentLanguage } from './config.js';
 import { renderHtml, renderMarkdown, type Block, type ComplianceDocument, type Section } from './document.js';
 import { DECISION_ARTICLES } from './documents/dpia.js';
 import { noticeFingerprint } from './documents/notice.js';
@@ -40,6 +40,9 @@ function editJson(dir: string, file: string, edit: (j: any) => void) {
   edit(json);
   writeFileSync(join(dir, file), JSON.stringify(json));
 }
+
+/** The text of an HTML page: tags dropped, entities read. */
+const htmlText = (html: string) => html.replace(/<[^>]+>/g, '').replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 const shape = (sections: readonly Section[]): unknown => sections.map((s) => ({ id: s.id, blocks: s.blocks.map((b: Block) => Object.keys(b)[0]), sections: shape(s.sections ?? []) }));
 
@@ -236,7 +239,7 @@ describe('compliance documents', () => {
     ['policies.livenessOffReason', (c) => ((c.policies.liveness = 'off'), (c.policies.livenessOffReason = { it: 'la piattaforma usa la propria verifica', en: 'the platform runs its own check' })), { it: 'la piattaforma usa la propria verifica', en: 'the platform runs its own check' }, ['dpia']],
     ['policies.failedCheckEvidence', (c) => (c.policies.failedCheckEvidence = 'kept'), { it: 'conservate dal titolare secondo una propria procedura', en: 'kept by the controller under its own procedure' }, ['dpia', 'notice', 'retention']],
     ['policies.alternative.offered', (c) => (c.policies.alternative.offered = false), { it: 'non prevede un’alternativa non biometrica', en: 'provides no non-biometric alternative' }, ['notice']],
-    ['hosting.providerIsProcessor', (c) => (c.hosting.providerIsProcessor = true), { it: 'responsabile del trattamento (art. 28', en: 'processor (gdpr art. 28)' }, ['dpia']],
+    ['hosting.providerIsProcessor', (c) => (c.hosting.providerIsProcessor = true), { it: 'responsabile del trattamento (art. 28', en: 'as processor (' }, ['dpia', 'notice', 'record']],
     ['policies.liveness', (c) => (c.policies.liveness = 'passive'), { it: 'solo passiva, cioè un modello anti-spoofing sui fotogrammi, senza gesti', en: 'passive only, that is an anti-spoofing model on the frames, no gestures' }, ['dpia', 'notice']],
     ['policies.identityDocument', (c) => (c.policies.identityDocument = 'optional'), { it: 'immagini del documento d’identità', en: 'identity document images' }, ['dpia', 'notice', 'record', 'retention']],
     ['policies.checks.perLesson', (c) => (c.policies.checks.perLesson = 5), { it: 'al massimo 5 per lezione', en: 'at most 5 per lesson' }, ['dpia', 'notice']],
@@ -250,6 +253,18 @@ describe('compliance documents', () => {
     ['noticeApproval.date', (c) => (c.noticeApproval = { date: '2026-09-20', fingerprint: EXAMPLE_NOTICE_FINGERPRINT }), { it: 'approvata dal titolare il 20 settembre 2026', en: 'approved by the controller on September 20, 2026' }, ['notice']],
     ['noticeApproval.fingerprint', (c) => (c.noticeApproval = { date: '2026-09-20', fingerprint: '0123456789ab' }), { it: 'altro testo (impronta 0123456789ab)', en: 'another text (fingerprint 0123456789ab)' }, ['notice']],
   ];
+  it('has a case for every value of the schema', () => {
+    const schema = JSON.parse(readFileSync(DEPLOYMENT_CONFIG_SCHEMA_FILE, 'utf8')) as { properties: object; $defs: Record<string, object> };
+    // Leaves of the schema, a localized text (it and en) counting as one value.
+    const leaves = (node: any, path: string): string[] => {
+      const resolved = node.$ref ? schema.$defs[node.$ref.split('/').pop()] : node;
+      if (node.$ref === '#/$defs/localized' || !(resolved as any).properties) return [path];
+      return Object.entries((resolved as any).properties as Record<string, unknown>).flatMap(([key, child]) => leaves(child, path ? `${path}.${key}` : key));
+    };
+    const values = leaves(schema, '').filter((p) => p !== '$schema' && p !== 'schemaVersion');
+    expect(fields.map(([name]) => name).sort()).toEqual(values.sort());
+  });
+
   it.each(fields)('a change of %s shows up in every document that mentions it', (_field, edit, expected, documents) => {
     for (const lang of LANGS) {
       const before = rendered(configWith(), lang);
@@ -259,7 +274,11 @@ describe('compliance documents', () => {
         const plain = (s: string) => s.replace(/\\(.)/g, '$1').toLowerCase();
         if (documents.includes(id)) {
           expect(plain(after[id]!.md), `${lang} ${id}`).toContain(expected[lang].toLowerCase());
+          expect(plain(htmlText(after[id]!.html)), `${lang} ${id} (HTML)`).toContain(expected[lang].toLowerCase());
           expect(plain(before[id]!.md), `${lang} ${id} already said it`).not.toContain(expected[lang].toLowerCase());
+        } else {
+          // The list is exact: a document that mentions the value is one the test checks.
+          expect(plain(after[id]!.md), `${lang} ${id} mentions it too`).not.toContain(expected[lang].toLowerCase());
         }
       }
     }
