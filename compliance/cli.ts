@@ -16,7 +16,7 @@ import { printToPdf } from './pdf.js';
 export { BENCH_FILES } from './facts.js';
 
 const USAGE = `usage: presenza compliance --config <file.json> [--lang it|en] [--out <dir>] [--bench <dir>] [--check] [--no-pdf]
-  --config  the deployment configuration (JSON Schema: presenza/presenza-config.schema.json; example: compliance/example.config.json)
+  --config  the deployment configuration (JSON Schema: presenza/presenza-config.schema.json; an example beside it: example.config.json)
   --lang    language of the documents (default it)
   --out     folder to write the documents to (Markdown, HTML, PDF)
   --bench   folder of benchmark results (default: the results this version of Presenza was released with)
