@@ -9,7 +9,7 @@ import { renderHtml, renderMarkdown, type Block, type ComplianceDocument, type S
 import { DECISION_ARTICLES } from './documents/dpia.js';
 import { noticeFingerprint } from './documents/notice.js';
 import { BENCH_FILES, BenchResultsError, DEFAULT_BENCH_DIR, readMeasuredFacts } from './facts.js';
-import { complianceDocuments, noticePage } from './generate.js';
+import { complianceDocuments, noticePage, withNoticeApproved } from './generate.js';
 
 const LANGS: DocumentLanguage[] = ['it', 'en'];
 const EXAMPLE = JSON.parse(readFileSync(new URL('./example.config.json', import.meta.url), 'utf8')) as Record<string, any>;
@@ -111,6 +111,8 @@ describe('compliance documents', () => {
     expect(changed).toMatch(/It is not legal advice/);
     expect(changed).toContain(`The approval of September 20, 2026 was given to another text (fingerprint ${fingerprint})`);
     expect(rendered(configWith((c) => (approve(c), (c.hosting.database = 'sqlite'))), 'en').notice!.md).not.toMatch(/It is not legal advice/);
+    // withNoticeApproved (the demo's) names the same fingerprint.
+    expect(withNoticeApproved(configWith(), '2026-09-20').noticeApproval).toEqual({ date: '2026-09-20', fingerprint });
   });
 
   it('gives the service the notice page the UI links to', () => {
