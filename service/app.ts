@@ -28,6 +28,7 @@ import type { LtiConfig } from './lti/config.js';
 import { FORM_CONTENT_TYPE, ltiHandlers } from './lti/routes.js';
 import { loadToolKey, toolJwks } from './lti/toolKey.js';
 import { LtiTool } from './lti/tool.js';
+import { noticeHandlers } from './notice.js';
 import { registerSdkAssets } from './sdkAssets.js';
 import { CSRF_HEADER, csrfMatches, sessionCookieName, Sessions, type Session } from './sessions.js';
 
@@ -321,6 +322,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   const checkParam = params({ checkId: id('c') });
   const handlers: Record<string, { schema?: object; handler: Handler; bodyLimit?: number }> = {
     ...ltiHandlers({ tool: lti?.tool, jwks: lti?.jwks, sessions, setSessionCookie }),
+    ...noticeHandlers(config.deployment),
     'GET /health/live': { handler: async () => ({ status: 'live' }) },
     'GET /health/ready': {
       handler: async (_request, reply) => {
