@@ -57,6 +57,7 @@ const lfwRoot = join(FACES, 'lfw');
 const lfwPairs = JSON.parse(readFileSync(join(lfwRoot, 'pairs.json'), 'utf8')) as Pair[];
 const dfPairs = JSON.parse(readFileSync(join(FACES, 'deepface', 'pairs.json'), 'utf8')) as Pair[];
 const lfwManifest = JSON.parse(readFileSync(join(lfwRoot, 'manifest.json'), 'utf8')) as { file: string; identity: string | null }[];
+const dfManifest = JSON.parse(readFileSync(join(FACES, 'deepface', 'manifest.json'), 'utf8')) as { file: string; identity: string | null }[];
 
 /** The mirrored view from the plain view p and the fused f = (p + m)/|p + m|: m = 2(f·p)f − p. */
 function mirroredFrom(plain: Vec, fused: Vec): Vec {
@@ -178,6 +179,22 @@ if (dfComplete) {
   row('  threshold re-chosen by the shipped rule (check protocol)', baseLfw, baseDf, t);
 }
 
+// The deepface pairs have no group labels (anonymous identities): their rates for everybody together.
+if (dfComplete) {
+  const deepfaceSingle = dfPairs.map((pair) => {
+    const [a, b] = [dfShipped(pair.a), dfShipped(pair.b)];
+    return { pair, score: a && b ? cosineSimilarity(fused(a), fused(b)) : null };
+  });
+  for (const [name, scored] of [['single photos', deepfaceSingle], ['check protocol', baseDf]] as const) {
+    const { groups } = groupReport(scored.map(({ pair, score }) => ({ score, same: pair.same, identityA: identity(pair.a), identityB: identity(pair.b) })), new Map(), { threshold: T, resamples: 2000 });
+    const g = groups.genuine.unlabeled!;
+    const i = groups.impostor['unlabeled-unlabeled']!;
+    console.log(`deepface, ${name}, no labels: ${g.false_non_matches}/${g.genuine_pairs} genuine pairs rejected (${g.people} people; Wilson ${pct(g.fnmr_wilson.low)}–${pct(g.fnmr_wilson.high)}, ` +
+      `bootstrap ${pct(g.fnmr_bootstrap.low)}–${pct(g.fnmr_bootstrap.high)}), mean genuine ${g.mean_genuine_score.toFixed(3)}; ${i.false_matches}/${i.impostor_pairs} impostors accepted (upper ${pct(i.fmr_upper)})`);
+    rows.push({ idea: `deepface, ${name}, everybody (no group labels)`, threshold: T, deepface: groups });
+  }
+}
+
 // --- alignment points (screen) --------------------------------------------------------------
 
 /** Pairs a change could move across the threshold (as bench/crop-variants.ts screens them). */
@@ -214,7 +231,8 @@ if (screened.length > 0) {
       if (score !== null && s.score !== null) changes[!s.pair.same ? 'impostor' : groupOf.get(identity(s.pair.a)) === 'female' ? 'female' : 'male']!.push(score - s.score);
       return { pair: s.pair, score };
     });
-    const df = dfComplete ? dfPairs.map((pair) => ({ pair, score: checkScore(dfAlignment(pair.a, alignments), dfAlignment(pair.b, alignments)) })) : null;
+    const dfDescribedAll = dfComplete && dfPairs.every((p) => alignments.every((a) => [p.a, p.b].every((f) => dfDescribed.get(f)?.views[a] !== undefined)));
+    const df = dfDescribedAll ? dfPairs.map((pair) => ({ pair, score: checkScore(dfAlignment(pair.a, alignments), dfAlignment(pair.b, alignments)) })) : null;
     const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / Math.max(1, xs.length);
     const moved = Object.fromEntries(Object.entries(changes).map(([k, xs]) => [k, Number(mean(xs).toFixed(4))]));
     row(`align: ${name}`, lfw, df, T, { screen: true, mean_change_on_screened_pairs: moved });
@@ -322,15 +340,10 @@ function enrollmentRows(name: string, pairs: readonly Pair[], photosOf: (person:
 
 const lfwPhotos = new Map<string, string[]>();
 for (const m of lfwManifest) if (m.identity && cached.get(m.file) !== undefined) lfwPhotos.set(m.identity, [...(lfwPhotos.get(m.identity) ?? []), m.file]);
-const dfManifest = JSON.parse(readFileSync(join(FACES, 'deepface', 'manifest.json'), 'utf8')) as { file: string; identity: string | null }[];
 const dfPhotos = new Map<string, string[]>();
-for (const m of dfManifest) if (m.identity) dfPhotos.set(m.identity, [...(dfPhotos.get(m.identity) ?? []), `${m.identity}/${m.file}`]);
-// Deepface files carry no identity folder: prefix the manifest's, so `identity()` works on them.
-const dfIdentity = new Map(dfManifest.map((m) => [m.file, m.identity]));
-const dfKeyed = dfPairs.map((p) => ({ ...p, a: `${dfIdentity.get(p.a)}/${p.a}`, b: `${dfIdentity.get(p.b)}/${p.b}` }));
-const dfFile = (keyed: string) => keyed.slice(keyed.indexOf('/') + 1);
+for (const m of dfManifest) if (m.identity) dfPhotos.set(m.identity, [...(dfPhotos.get(m.identity) ?? []), m.file]);
 enrollmentRows('LFW folds 1–8', lfwPairs, (person) => lfwPhotos.get(person) ?? [], (f) => cached.get(f) ?? null, (f) => lfwDescribed.get(f),
-  dfComplete ? { pairs: dfKeyed, photosOf: (person) => dfPhotos.get(person) ?? [], viewsFor: (f) => dfShipped(dfFile(f)), describedFor: (f) => dfDescribed.get(dfFile(f)) } : null);
+  dfComplete ? { pairs: dfPairs, photosOf: (person) => dfPhotos.get(person) ?? [], viewsFor: dfShipped, describedFor: (f) => dfDescribed.get(f) } : null);
 
 const out = join(ROOT, 'bench', 'results', 'fairness-check.json');
 writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), pipeline: pipelineId(), embeddings_pipeline: values.embeddings, compared_images: compared, largest_gap: largestGap, rows }, keepNonFinite, 1) + '\n');

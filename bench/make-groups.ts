@@ -18,10 +18,9 @@
  *   Alex Lacamoire, Kit Harington, Lin-Manuel Miranda are men, Rose Leslie a woman, as their public
  *   biographies say), and every unordered pair of them is one (its own pairs file has only 3).
  *
- * - `deepface-unlabeled.txt`: an empty map. The deepface identities are anonymous (deepface_id01…13,
- *   clusters of its unit-test pairs) and no public source names them, so nobody can be given a
- *   group; nobody is labelled from their photo. With it, `--groups` still reports the error rates
- *   and intervals of everybody together (the group `unlabeled`).
+ * The deepface identities are anonymous (deepface_id01…13, clusters of its unit-test pairs) and no
+ * public source names them, so there is no deepface map; nobody is labelled from their photo
+ * (bench/fairness-check.ts reports the deepface pairs' rates for everybody together).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -69,4 +68,3 @@ mkdirSync(join(out, 'face_recognition'), { recursive: true });
 writeFileSync(join(out, 'face_recognition', 'pairs.json'), JSON.stringify(faceRecognitionPairs, null, 1) + '\n');
 writeFileSync(join(out, 'face-recognition-gender.txt'), `# face_recognition's named people, gender from their public biographies\n${Object.entries(FACE_RECOGNITION_PEOPLE).map(([k, v]) => `${k} ${v}`).join('\n')}\n`);
 console.log(`${join(out, 'face_recognition', 'pairs.json')}: ${faceRecognitionPairs.length} pairs (${faceRecognitionPairs.filter((p) => p.same).length} genuine) of ${faceRecognition.length} images; face-recognition-gender.txt: 6 people`);
-writeFileSync(join(out, 'deepface-unlabeled.txt'), '# deepface: anonymous identities, no public labels; everybody is in the group "unlabeled"\n');
