@@ -235,8 +235,17 @@ if (screened.length > 0) {
     const df = dfDescribedAll ? dfPairs.map((pair) => ({ pair, score: checkScore(dfAlignment(pair.a, alignments), dfAlignment(pair.b, alignments)) })) : null;
     const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / Math.max(1, xs.length);
     const moved = Object.fromEntries(Object.entries(changes).map(([k, xs]) => [k, Number(mean(xs).toFixed(4))]));
-    row(`align: ${name}`, lfw, df, T, { screen: true, mean_change_on_screened_pairs: moved });
-    console.log(`${''.padEnd(52)}mean change on screened pairs: women ${moved.female}, men ${moved.male}, impostors ${moved.impostor}`);
+    // Genuine decisions that flipped at the shipped threshold, per group: rescued and newly lost pairs.
+    const flips = { female: { rescued: 0, lost: 0 }, male: { rescued: 0, lost: 0 } };
+    lfw.forEach((s, k) => {
+      if (!s.pair.same) return;
+      const [before, after] = [baseLfw[k]!.score, s.score].map((x) => x !== null && x >= T);
+      if (before === after) return;
+      flips[groupOf.get(identity(s.pair.a)) === 'female' ? 'female' : 'male'][after ? 'rescued' : 'lost']++;
+    });
+    row(`align: ${name}`, lfw, df, T, { screen: true, mean_change_on_screened_pairs: moved, genuine_flips: flips });
+    console.log(`${''.padEnd(52)}mean change on screened pairs: women ${moved.female}, men ${moved.male}, impostors ${moved.impostor}; ` +
+      `genuine pairs rescued / lost: women ${flips.female.rescued} / ${flips.female.lost}, men ${flips.male.rescued} / ${flips.male.lost}`);
   }
 }
 
