@@ -101,8 +101,12 @@ a { color: #0645ad; }
 @media print { body { margin: 0; max-width: none; } a { color: inherit; } .table { overflow: visible; } table { min-width: 0; } }
 `;
 
-/** The document as one printable, self-contained HTML page (no script, no external resource). */
-export function renderHtml(doc: ComplianceDocument): string {
+/**
+ * The document as one printable, self-contained HTML page (no script, no external resource).
+ * `published: true` leaves out the draft banner: the page as the controller publishes it, once
+ * approved (the kit's own files keep the banner for the DPO's review).
+ */
+export function renderHtml(doc: ComplianceDocument, { published = false }: { published?: boolean } = {}): string {
   return `<!doctype html>
 <html lang="${doc.lang}">
 <head>
@@ -114,8 +118,7 @@ export function renderHtml(doc: ComplianceDocument): string {
 <body>
 <header>
 <h1>${escapeHtml(doc.title)}</h1>
-<p class="draft" role="note">${escapeHtml(doc.draftNotice)}</p>
-<div class="meta">${doc.meta.map((m) => `<p>${inlineHtml(m)}</p>`).join('')}</div>
+${published ? '' : `<p class="draft" role="note">${escapeHtml(doc.draftNotice)}</p>\n`}<div class="meta">${doc.meta.map((m) => `<p>${inlineHtml(m)}</p>`).join('')}</div>
 </header>
 <main>
 ${doc.sections.map((s) => htmlSection(s, 2)).join('\n')}

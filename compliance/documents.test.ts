@@ -81,8 +81,14 @@ describe('compliance documents', () => {
     for (const code of ['legalBasis/article6', 'retention/attendanceUntil', 'alternative/offered', 'failedCheckEvidence', 'livenessOffReason', 'hosting/location']) expect(dpia).toContain(code);
   });
 
-  it('gives the service the notice page the UI links to', () => {
-    expect(noticePage(configWith(), 'it')).toBe(rendered(configWith(), 'it').notice!.html);
+  it('gives the service the notice page the UI links to: the kit’s notice as published, without the draft banner', () => {
+    for (const lang of LANGS) {
+      const page = noticePage(configWith(), lang);
+      const kit = rendered(configWith(), lang).notice!.html;
+      expect(kit).toContain('class="draft"');
+      expect(page).not.toContain('class="draft"');
+      expect(page).toBe(kit.replace(/<p class="draft"[^\n]*\n/, ''));
+    }
   });
 
   it('is deterministic for one configuration and one set of results', () => {

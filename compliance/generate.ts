@@ -43,8 +43,9 @@ export function writeComplianceKit(config: DeploymentConfig, facts: MeasuredFact
 
 /**
  * The full notice as one HTML page, for the service to publish at its stable address
- * (`/privacy/notice-it.html`, `/privacy/notice-en.html`: see `noticeUrlFor`), which the student UI links to.
+ * (`/privacy/notice-it.html`, `/privacy/notice-en.html`: see `noticeUrlFor`), which the student UI
+ * links to. As published: without the kit's draft banner, which is for the DPO's review.
  */
 export function noticePage(config: DeploymentConfig, lang: DocumentLanguage, facts: MeasuredFacts = readMeasuredFacts()): string {
-  return renderHtml(noticeDocument({ config, facts, lang, findings: checkConfig(config) }));
+  return renderHtml(noticeDocument({ config, facts, lang, findings: checkConfig(config) }), { published: true });
 }

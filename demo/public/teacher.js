@@ -200,8 +200,13 @@ const view = {
 const latest = () => view.checks.get(view.order.at(-1));
 const nameOf = (studentId) => view.students.get(studentId)?.displayName ?? '';
 
-function say(text) {
-  $('lesson-status').textContent = text;
+/** What the status line says, as a function of the language, so a language switch re-renders it. */
+let status = null;
+
+/** Puts `render()` (which reads the current language) in the status line, now and after each language change. */
+function say(render) {
+  status = render;
+  $('lesson-status').textContent = render();
 }
 
 /** Runs a teacher action; a refusal is said in the status line. */
@@ -209,7 +214,7 @@ async function act(run) {
   try {
     return await run();
   } catch (error) {
-    say(t('actionFailed', { code: error.code ?? error.message }));
+    say(() => t('actionFailed', { code: error.code ?? error.message }));
     return undefined;
   }
 }
@@ -319,8 +324,21 @@ function showCounts() {
   $('count-pending').previousElementSibling.textContent = t(closed ? 'countNoAnswer' : 'countPending');
 }
 
-/** Whether a line needs the teacher: a failed check or an alternative to confirm. */
-const needsTeacher = (line) => line.status === 'failed' || line.status === 'alternative_requested';
+/** The student's line in the last check they were asked in (a later check supersedes what an earlier one asked of the teacher). */
+function currentLineOf(studentId) {
+  for (let i = view.order.length - 1; i >= 0; i -= 1) {
+    const line = view.lines.get(view.order[i])?.get(studentId);
+    if (line) return line;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a line needs the teacher: a failed check or an alternative to confirm, in the student's
+ * current check. Once a new check asks the student again, the earlier one's alert goes: the new
+ * answer (or its own alert) is what the teacher acts on; the card keeps the earlier result.
+ */
+const needsTeacher = (line) => (line.status === 'failed' || line.status === 'alternative_requested') && currentLineOf(line.studentId) === line;
 
 function renderAlert(key, item) {
   const line = view.lines.get(item.dataset.check)?.get(item.dataset.student);
@@ -396,6 +414,8 @@ function applyCheck(check) {
       storeLine({ checkId: check.checkId, studentId: student.studentId, status: 'pending', method: null, outcome: null, reason: null, updatedAt: check.opensAt });
     }
   }
+  // The students it asks no longer need the teacher for an earlier check.
+  for (const item of [...view.alerts.values()]) upsertAlert(view.lines.get(item.dataset.check).get(item.dataset.student));
   renderAll();
   // When it closes, the waiting lines become "no answer" (one pass, not per event).
   setTimeout(() => latest()?.checkId === check.checkId && renderAll(), Math.max(0, check.closesAt - Date.now()) + 500);
@@ -430,7 +450,7 @@ function applyStudent(student) {
 function lessonEnded() {
   view.ended = true;
   for (const id of ['check-now', 'check-random', 'end', 'within']) $(id).disabled = true;
-  say(t('lessonEnded'));
+  say(() => t('lessonEnded'));
   renderAll();
 }
 
@@ -489,7 +509,7 @@ function openLesson(lessonId, title) {
 
   const trigger = async (withinMinutes) => {
     const answer = await act(() => api('POST', `/api/lessons/${lessonId}/checks`, { withinMinutes }));
-    if (answer) say(withinMinutes === 0 ? t('checkSent') : t('checkScheduled', { time: time(answer.firesAt) }));
+    if (answer) say(() => (withinMinutes === 0 ? t('checkSent') : t('checkScheduled', { time: time(answer.firesAt) })));
   };
   $('check-now').addEventListener('click', () => trigger(0));
   $('check-random').addEventListener('click', () => trigger(Number($('within').value)));
@@ -500,7 +520,7 @@ onLanguageChange(() => {
   if (!view.lessonId) return;
   renderAll();
   renderPending(pendingEnrollments);
-  if (view.ended) say(t('lessonEnded'));
+  if (status) say(status);
 });
 
 if (await requireSession('teacher', t)) {
