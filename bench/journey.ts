@@ -122,21 +122,26 @@ const median = (xs: number[]) => {
   return sorted.length ? sorted[Math.floor(sorted.length / 2)]! : NaN;
 };
 
-/** Seconds from clip time `at` (looping every `length` s) to the next start of a gesture in `starts`. */
-function clipWait(at: number, starts: readonly number[], length: number): number {
+/** A turn held this long counts (the challenge's `holdMs`, 200 ms, plus a frame). */
+const TURN_HOLD_S = 0.3;
+
+/**
+ * Seconds from clip time `at` (looping every `length` s) until the clip makes the gesture: 0 inside
+ * a turn still held long enough, else the time to the next blink or turn start.
+ */
+function clipWait(at: number, windows: readonly (readonly [number, number])[], length: number): number {
   const phase = at % length;
-  const waits = starts.map((start) => (start >= phase ? start - phase : start + length - phase));
-  return Math.min(...waits);
+  if (windows.some(([from, to]) => from <= phase && phase <= to - TURN_HOLD_S)) return 0;
+  return Math.min(...windows.map(([from]) => (from >= phase ? from - phase : from + length - phase)));
 }
 
-/** When the clip makes each gesture (seconds from its start). */
-function gestureStarts(step: string): number[] {
+/** When the clip makes each gesture (seconds from its start): blinks as instants, turns as intervals. */
+function gestureWindows(step: string): (readonly [number, number])[] {
   const a = clip!.analysis;
-  if (step === 'blink') return a.blink_times_s.filter((s) => s < CLIP_SECONDS);
-  // The student's own left is the image's right for a camera that does not mirror; the manifest
-  // names turns as the person makes them, as the challenge does.
+  if (step === 'blink') return a.blink_times_s.filter((s) => s < CLIP_SECONDS).map((s) => [s, s] as const);
+  // The manifest names turns as the person makes them, as the challenge does.
   const turns = step === 'turn_left' ? a.left_turn_s : step === 'turn_right' ? a.right_turn_s : [];
-  return turns.map(([from]) => from).filter((s) => s < CLIP_SECONDS);
+  return turns.filter(([from]) => from < CLIP_SECONDS).map(([from, to]) => [from, Math.min(to, CLIP_SECONDS)] as const);
 }
 
 /** One operation's timeline, from the student's click to the answer recorded, in ms from the click. */
@@ -162,9 +167,9 @@ function phases(log: Entry[], from: number, operation: 'enroll' | 'check', postP
     const next = frames.find((f) => f.t > gesture.prompted && (f.done || (f.stepIndex ?? -1) > index || (f.liveness === 'pending' && f.step === undefined)));
     gesture.seen = next ? next.t : null;
     gesture.ms = next ? round(next.t - gesture.prompted) : null;
-    const starts = gestureStarts(gesture.step);
-    if (camera && starts.length) {
-      gesture.clipWaitMs = round(1000 * clipWait((gesture.prompted - camera.t) / 1000, starts, CLIP_SECONDS));
+    const windows = gestureWindows(gesture.step);
+    if (camera && windows.length) {
+      gesture.clipWaitMs = round(1000 * clipWait((gesture.prompted - camera.t) / 1000, windows, CLIP_SECONDS));
       gesture.systemMs = gesture.ms === null ? null : gesture.ms - gesture.clipWaitMs;
     }
     gesture.prompted = round(gesture.prompted - click.t);
@@ -207,7 +212,7 @@ async function main() {
   const { lessonId } = (await teacher.send('POST', '/api/lessons', { title: 'Bench lesson' })).body as { lessonId: string };
   const camera = fakeCameraFile(join('videos', values.clip), CLIP_SECONDS);
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: cameraArgs({ file: camera }) });
-  const journeys: (ReturnType<typeof phases> & { attempt: number })[] = [];
+  const journeys: (ReturnType<typeof phases> & { attempt: number; problem: string | null })[] = [];
   let open: Record<string, number | null> = {};
   try {
     const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
@@ -232,15 +237,17 @@ async function main() {
         await element.getByRole('button', { name: attempt === 1 ? 'Use the face check' : 'Try again', exact: true }).click();
         await element.and(page.locator(`[state="${success}"], [state="failed"], [state="inconclusive"]`)).waitFor({ timeout: 120_000 });
         const passed = (await element.getAttribute('state')) === success;
+        const problem = passed ? null : await element.getByRole('heading').first().innerText();
         // A check posts every attempt's answer; an enrollment only a successful one.
         if (passed || operation === 'check') await waitForPost(page, postPath, from);
-        journeys.push({ ...phases(await log(), from, operation, postPath), attempt });
+        journeys.push({ ...phases(await log(), from, operation, postPath), attempt, problem });
         if (passed) return true;
+        if (!(await element.getByRole('button', { name: 'Try again', exact: true }).isVisible())) return false;
       }
       return false;
     };
-    if (!(await attempts('enroll', 'enrolled', /\/api\/me\/enrollment$/))) throw new Error('the enrollment did not succeed');
-    for (let n = 0; n < CHECKS; n += 1) {
+    const enrolled = await attempts('enroll', 'enrolled', /\/api\/me\/enrollment$/);
+    for (let n = 0; enrolled && n < CHECKS; n += 1) {
       await teacher.send('POST', `/api/lessons/${lessonId}/checks`, { withinMinutes: 0 });
       await element.and(page.locator('[state="intro"]')).waitFor({ timeout: 60_000 });
       await attempts('check', 'passed', /\/api\/checks\/[^/]+\/result$/);
@@ -257,7 +264,7 @@ async function main() {
   console.log(`${values.clip} (${CLIP_SECONDS} s loop), label ${values.label}, load average ${load.join(', ')}`);
   console.log(`page open → models loaded ${s(open.models_loaded_ms ?? null)} (init ${s(open.init_worker_ms ?? null)}), notice shown ${s(open.notice_shown_ms ?? null)}`);
   for (const j of journeys) {
-    console.log(`\n${j.operation} (attempt ${j.attempt}): ${j.outcome}${j.reason ? ` (${j.reason})` : ''}${j.liveness_failure ? ` [${j.liveness_failure}]` : ''}, click → recorded ${s(j.total_ms)}`);
+    console.log(`\n${j.operation} (attempt ${j.attempt}): ${j.outcome}${j.reason ? ` (${j.reason})` : ''}${j.liveness_failure ? ` [${j.liveness_failure}]` : ''}${j.problem ? ` “${j.problem}”` : ''}, click → recorded ${s(j.total_ms)}`);
     console.log(`  camera open ${s(j.camera_open_ms)}, first frame ${s(j.first_frame_ms)} (worker ${j.first_frame_worker_ms} ms), face found ${s(j.face_found_ms)}, good frames ${s(j.frames_collected_ms)}`);
     for (const g of j.gestures) console.log(`  ${g.step.padEnd(10)} prompted ${s(g.prompted)}, seen ${s(g.seen)}: ${s(g.ms)} = clip wait ${s(g.clipWaitMs)} + system ${s(g.systemMs)}`);
     console.log(`  capture done ${s(j.capture_done_ms)}, result ${s(j.result_ms)} (finish in worker ${j.finish_worker_ms} ms), answer posted in ${j.post_ms} ms, shown ${s(j.shown_ms)}`);
