@@ -119,7 +119,7 @@ async function auditState(page: Page, name: string) {
  */
 async function expectFirstLayerAsFullNotice(page: Page, lang: 'it' | 'en') {
   const sentence = await element(page).getByText(lang === 'it' ? /cancellati automaticamente il / : /deleted automatically on /).innerText();
-  const date = /(?:il|on) (.+)\.$/.exec(sentence)![1]!;
+  const date = /(?:automatically on|automaticamente il) (.+)\.$/.exec(sentence)![1]!;
   const notice = await (await page.request.get(`${origin}/privacy/notice-${lang}.html`)).text();
   expect(notice).toContain(date);
   expect(notice).not.toMatch(/class="draft"|not legal advice|non è una consulenza legale/i);
