@@ -452,6 +452,9 @@ test('in Italian: the student page follows the browser, the teacher switches, th
   await expect(teacher.locator('html')).toHaveAttribute('lang', 'it');
   // The status line shown before the switch follows it.
   await expect(teacher.locator('#lesson-status')).toHaveText('Verifica inviata a tutti gli studenti.');
+  // An alternative of the last check left unconfirmed no longer asks for a confirmation there.
+  await expect(teacher.locator('li.student', { hasText: 'Sim 18' })).toContainText('Ha scelto l’alternativa (non confermata)');
+  await expect(teacher.locator('li.student', { hasText: 'Sim 18' })).not.toContainText('conferma la presenza');
   await expect(teacher.locator('#students')).toContainText('Verifica 1');
   await auditState(teacher, 'it-teacher-live');
   await teacher.getByRole('button', { name: 'Termina la lezione' }).click();

@@ -54,6 +54,7 @@ const TEXTS = {
     st_failed: 'Face check did not pass: {reason}',
     st_couldNotRun: 'Check could not run: {reason}',
     st_alternative_requested: 'Chose the alternative: confirm them',
+    st_alternative_unconfirmed: 'Chose the alternative (not confirmed)',
     st_alternative_confirmed: 'Present (alternative)',
     st_confirmed_in_person: 'Present (you verified them)',
     st_absent: 'Absent',
@@ -120,6 +121,7 @@ const TEXTS = {
     st_failed: 'Controllo del volto non superato: {reason}',
     st_couldNotRun: 'Controllo non eseguito: {reason}',
     st_alternative_requested: 'Ha scelto l’alternativa: conferma la presenza',
+    st_alternative_unconfirmed: 'Ha scelto l’alternativa (non confermata)',
     st_alternative_confirmed: 'Presente (alternativa)',
     st_confirmed_in_person: 'Presente (verificato da te)',
     st_absent: 'Assente',
@@ -174,6 +176,8 @@ function statusText(line, check) {
     const reason = t(`r_${KNOWN_REASONS.has(line.reason) ? line.reason : 'other'}`);
     return t(COULD_NOT_RUN.has(line.reason) ? 'st_couldNotRun' : 'st_failed', { reason });
   }
+  // A later check asked the student again: this one is no longer the teacher's to confirm here.
+  if (line.status === 'alternative_requested' && currentLineOf(line.studentId) !== line) return t('st_alternative_unconfirmed');
   return t(`st_${line.status}`);
 }
 
