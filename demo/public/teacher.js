@@ -54,6 +54,7 @@ const TEXTS = {
     st_failed: 'Face check did not pass: {reason}',
     st_couldNotRun: 'Check could not run: {reason}',
     st_alternative_requested: 'Chose the alternative: confirm them',
+    st_alternative_unconfirmed: 'Chose the alternative (not confirmed)',
     st_alternative_confirmed: 'Present (alternative)',
     st_confirmed_in_person: 'Present (you verified them)',
     st_absent: 'Absent',
@@ -120,6 +121,7 @@ const TEXTS = {
     st_failed: 'Controllo del volto non superato: {reason}',
     st_couldNotRun: 'Controllo non eseguito: {reason}',
     st_alternative_requested: 'Ha scelto l’alternativa: conferma la presenza',
+    st_alternative_unconfirmed: 'Ha scelto l’alternativa (non confermata)',
     st_alternative_confirmed: 'Presente (alternativa)',
     st_confirmed_in_person: 'Presente (verificato da te)',
     st_absent: 'Assente',
@@ -174,6 +176,8 @@ function statusText(line, check) {
     const reason = t(`r_${KNOWN_REASONS.has(line.reason) ? line.reason : 'other'}`);
     return t(COULD_NOT_RUN.has(line.reason) ? 'st_couldNotRun' : 'st_failed', { reason });
   }
+  // A later check asked the student again: this one is no longer the teacher's to confirm here.
+  if (line.status === 'alternative_requested' && currentLineOf(line.studentId) !== line) return t('st_alternative_unconfirmed');
   return t(`st_${line.status}`);
 }
 
@@ -200,8 +204,13 @@ const view = {
 const latest = () => view.checks.get(view.order.at(-1));
 const nameOf = (studentId) => view.students.get(studentId)?.displayName ?? '';
 
-function say(text) {
-  $('lesson-status').textContent = text;
+/** What the status line says, as a function of the language, so a language switch re-renders it. */
+let status = null;
+
+/** Puts `render()` (which reads the current language) in the status line, now and after each language change. */
+function say(render) {
+  status = render;
+  $('lesson-status').textContent = render();
 }
 
 /** Runs a teacher action; a refusal is said in the status line. */
@@ -209,7 +218,7 @@ async function act(run) {
   try {
     return await run();
   } catch (error) {
-    say(t('actionFailed', { code: error.code ?? error.message }));
+    say(() => t('actionFailed', { code: error.code ?? error.message }));
     return undefined;
   }
 }
@@ -319,8 +328,21 @@ function showCounts() {
   $('count-pending').previousElementSibling.textContent = t(closed ? 'countNoAnswer' : 'countPending');
 }
 
-/** Whether a line needs the teacher: a failed check or an alternative to confirm. */
-const needsTeacher = (line) => line.status === 'failed' || line.status === 'alternative_requested';
+/** The student's line in the last check they were asked in (a later check supersedes what an earlier one asked of the teacher). */
+function currentLineOf(studentId) {
+  for (let i = view.order.length - 1; i >= 0; i -= 1) {
+    const line = view.lines.get(view.order[i])?.get(studentId);
+    if (line) return line;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a line needs the teacher: a failed check or an alternative to confirm, in the student's
+ * current check. Once a new check asks the student again, the earlier one's alert goes: the new
+ * answer (or its own alert) is what the teacher acts on; the card keeps the earlier result.
+ */
+const needsTeacher = (line) => (line.status === 'failed' || line.status === 'alternative_requested') && currentLineOf(line.studentId) === line;
 
 function renderAlert(key, item) {
   const line = view.lines.get(item.dataset.check)?.get(item.dataset.student);
@@ -396,6 +418,8 @@ function applyCheck(check) {
       storeLine({ checkId: check.checkId, studentId: student.studentId, status: 'pending', method: null, outcome: null, reason: null, updatedAt: check.opensAt });
     }
   }
+  // The students it asks no longer need the teacher for an earlier check.
+  for (const item of [...view.alerts.values()]) upsertAlert(view.lines.get(item.dataset.check).get(item.dataset.student));
   renderAll();
   // When it closes, the waiting lines become "no answer" (one pass, not per event).
   setTimeout(() => latest()?.checkId === check.checkId && renderAll(), Math.max(0, check.closesAt - Date.now()) + 500);
@@ -430,7 +454,7 @@ function applyStudent(student) {
 function lessonEnded() {
   view.ended = true;
   for (const id of ['check-now', 'check-random', 'end', 'within']) $(id).disabled = true;
-  say(t('lessonEnded'));
+  say(() => t('lessonEnded'));
   renderAll();
 }
 
@@ -489,7 +513,7 @@ function openLesson(lessonId, title) {
 
   const trigger = async (withinMinutes) => {
     const answer = await act(() => api('POST', `/api/lessons/${lessonId}/checks`, { withinMinutes }));
-    if (answer) say(withinMinutes === 0 ? t('checkSent') : t('checkScheduled', { time: time(answer.firesAt) }));
+    if (answer) say(() => (withinMinutes === 0 ? t('checkSent') : t('checkScheduled', { time: time(answer.firesAt) })));
   };
   $('check-now').addEventListener('click', () => trigger(0));
   $('check-random').addEventListener('click', () => trigger(Number($('within').value)));
@@ -500,7 +524,7 @@ onLanguageChange(() => {
   if (!view.lessonId) return;
   renderAll();
   renderPending(pendingEnrollments);
-  if (view.ended) say(t('lessonEnded'));
+  if (status) say(status);
 });
 
 if (await requireSession('teacher', t)) {
