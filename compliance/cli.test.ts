@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCompliance } from './cli.js';
 import { newestMeasurement, readMeasuredFacts } from './facts.js';
-import { pdfDate, printToPdf, setPdfDates } from './pdf.js';
+import { pdfDate, printToPdf, renumberPdfNodeIds, setPdfDates } from './pdf.js';
 
 const EXAMPLE_FILE = new URL('./example.config.json', import.meta.url).pathname;
 
@@ -50,6 +50,13 @@ describe('presenza compliance', () => {
     expect(replaced).toBe(2);
     expect(pdf.length).toBe(printed.length);
     expect(pdf.toString('latin1')).toBe("1 0 obj\n<</Producer (Skia/PDF m156)\n/CreationDate (D:20261123090501+00'00')\n/ModDate (D:20261123090501+00'00')>>\nendobj\n\xff\x00");
+  });
+
+  it('renumbers the tagged structure ids in order, keeping their length and every reference', () => {
+    const printed = Buffer.from('<</S /TH /ID (node00000027)>> <</S /TD /ID (node00000030)>> /Headers [(node00000027)] /IDTree <</Names [(node00000027) 5 0 R (node00000030) 6 0 R]>>', 'latin1');
+    const renumbered = renumberPdfNodeIds(printed);
+    expect(renumbered.length).toBe(printed.length);
+    expect(renumbered.toString('latin1')).toBe('<</S /TH /ID (node00000001)>> <</S /TD /ID (node00000002)>> /Headers [(node00000001)] /IDTree <</Names [(node00000001) 5 0 R (node00000002) 6 0 R]>>');
   });
 
   it('reports a bad configuration with its code and field, and exits 2', async () => {

@@ -3,9 +3,11 @@
  * the HTML pages are written for print (A4, page breaks), so the PDF is the same document.
  *
  * Chromium's PDF is the same byte for byte from one print to the next except for the moment of
- * printing, which it writes as `/CreationDate` and `/ModDate` (and no file identifier). Both are
- * rewritten to a date the caller derives from the inputs, so the same configuration, benchmark
- * results and Chromium give the same file. (The `/Creator` line names the Chromium version: another
+ * printing, which it writes as `/CreationDate` and `/ModDate` (and no file identifier), and the
+ * numbers in the ids of its tagged structure (`(node00000027)`, from the page's DOM node ids, which
+ * can start one apart). The dates are rewritten to a date the caller derives from the inputs and
+ * the ids renumbered in order, so the same configuration, benchmark results and Chromium give the
+ * same file. (The `/Creator` line names the Chromium version: another
  * Chromium lays the pages out its own way anyway.)
  */
 import { execFile } from 'node:child_process';
@@ -36,6 +38,20 @@ export function setPdfDates(pdf: Buffer, date: Date): { pdf: Buffer; replaced: n
   return { pdf: Buffer.from(text, 'latin1'), replaced };
 }
 
+/** The ids of the tagged structure's elements, as Chromium writes them (always 8 digits). */
+const NODE_ID = /\(node(\d{8})\)/g;
+
+/**
+ * Renumbers the structure element ids 1, 2, 3… in the order of their old numbers (so the ID tree,
+ * sorted by id, stays sorted) with the same length, keeping the byte offsets right.
+ */
+export function renumberPdfNodeIds(pdf: Buffer): Buffer {
+  const text = pdf.toString('latin1');
+  const ids = [...new Set([...text.matchAll(NODE_ID)].map((m) => Number(m[1])))].sort((a, b) => a - b);
+  const renumbered = new Map(ids.map((id, i) => [id, String(i + 1).padStart(8, '0')]));
+  return Buffer.from(text.replace(NODE_ID, (_match, id: string) => `(node${renumbered.get(Number(id))})`), 'latin1');
+}
+
 /** Prints one HTML file to `pdfFile`, dated `date`; false when no Chromium is installed. */
 export async function printToPdf(htmlFile: string, pdfFile: string, date: Date, chromium = chromiumPath()): Promise<boolean> {
   if (!existsSync(chromium)) return false;
@@ -46,6 +62,6 @@ export async function printToPdf(htmlFile: string, pdfFile: string, date: Date, 
     { timeout: 60_000 },
   );
   if (!existsSync(pdfFile)) return false;
-  writeFileSync(pdfFile, setPdfDates(readFileSync(pdfFile), date).pdf);
+  writeFileSync(pdfFile, setPdfDates(renumberPdfNodeIds(readFileSync(pdfFile)), date).pdf);
   return true;
 }
