@@ -4,7 +4,7 @@
  * folder, and turned into a y4m with the shared make-y4m.sh. Third-party photos stay outside the repo.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageUrl, startBrowserPipeline } from '../../tools/browserPipeline.js';
@@ -52,4 +52,20 @@ export async function cardCameraFiles(scenes: readonly CardScene[], seconds = 3)
   } finally {
     await pipeline.close();
   }
+}
+
+/**
+ * One y4m fake camera playing `files` one after the other (same size and rate: the header of the
+ * first, then every file's frames). Chromium loops it, so the whole sequence comes back.
+ */
+export function cameraSequence(files: readonly string[]): string {
+  const headerOf = (data: Buffer) => data.subarray(0, data.indexOf(0x0a) + 1);
+  const parts = files.map((file) => readFileSync(file));
+  const header = headerOf(parts[0]!);
+  for (const [i, data] of parts.entries()) {
+    if (!headerOf(data).equals(header)) throw new Error(`${files[i]} is not filmed like ${files[0]}: ${headerOf(data).toString().trim()}`);
+  }
+  const out = join(folder, `sequence-${files.map((f) => f.replace(/^.*\//, '').replace(/\.y4m$/, '')).join('+')}.y4m`);
+  if (!existsSync(out)) writeFileSync(out, Buffer.concat([header, ...parts.map((data) => data.subarray(headerOf(data).length))]));
+  return out;
 }
