@@ -55,6 +55,7 @@ let ownCard: string;
 let otherCard: string;
 let studentAlone: string;
 let studentAloneBriefly: string;
+let ownCardHd: string;
 let browser: Browser | null = null;
 
 test.beforeAll(async () => {
@@ -66,6 +67,8 @@ test.beforeAll(async () => {
     { live: STUDENT, portrait: OWN_PHOTO, seed: SEED, distanceCm: GUIDED_DISTANCE_CM, withoutCard: true },
   ])) as [string, string, string];
   [studentAloneBriefly] = (await cardCameraFiles([{ live: STUDENT, portrait: OWN_PHOTO, seed: SEED, distanceCm: GUIDED_DISTANCE_CM, withoutCard: true }], 1)) as [string];
+  // A webcam with a 1280×720 mode: the SDK takes 640×480 for the live frames, 1280×720 for the card.
+  [ownCardHd] = (await cardCameraFiles([{ live: STUDENT, portrait: OWN_PHOTO, seed: SEED, distanceCm: GUIDED_DISTANCE_CM, camera: { width: 1280, height: 720 } }])) as [string];
 });
 test.afterAll(async () => {
   await browser?.close();
@@ -109,9 +112,20 @@ async function verified(assertion: string, nonce: string) {
   return verifyEnrollment(assertion, { audience: AUDIENCE, expectedNonce: nonce });
 }
 
-test('the card of the same person: idDocument matched, verified by presenza/server; nothing kept, nothing sent', async () => {
+test('the card of the same person, filmed at 1280×720 for the document step only: idDocument matched, verified by presenza/server; nothing kept, nothing sent', async () => {
   test.setTimeout(150_000);
-  const page = await pageWithCamera(ownCard);
+  const page = await pageWithCamera(ownCardHd);
+  // The width of every frame the SDK takes from the video.
+  await page.addInitScript(() => {
+    const take = window.createImageBitmap.bind(window);
+    const widths: number[] = [];
+    (window as unknown as { frameWidths: number[] }).frameWidths = widths;
+    window.createImageBitmap = (async (...args: Parameters<typeof createImageBitmap>) => {
+      const bitmap = await take(...args);
+      if (args[0] instanceof HTMLVideoElement) widths.push(bitmap.width);
+      return bitmap;
+    }) as typeof createImageBitmap;
+  });
   const requests: { url: string; method: string; body: string | null }[] = [];
   page.context().on('request', (r) => requests.push({ url: r.url(), method: r.method(), body: r.postData() }));
   await openSdk(page, origins);
@@ -120,6 +134,10 @@ test('the card of the same person: idDocument matched, verified by presenza/serv
   expect(result.idDocument).toBe('matched');
   const enrollment = await verified(result.assertion, nonce);
   expect(enrollment.idDocument).toBe('matched');
+  // Live frames at 640 px, then the card at the camera's 1280 px mode.
+  const widths = await page.evaluate(() => (window as unknown as { frameWidths: number[] }).frameWidths);
+  expect(widths[0]).toBe(640);
+  expect(widths.at(-1)).toBe(1280);
   // Progress says only what to tell the student: guidance codes and counts.
   expect(progress.length).toBeGreaterThan(0);
   for (const p of progress) expect(Object.keys(p as object).sort()).toEqual(['collected', 'done', 'guidance', 'needed']);
