@@ -61,7 +61,7 @@ export const ROUTES = [
   { method: 'GET', url: '/api/lessons/:lessonId/attendance.csv', roles: { teacher: 'lessonOwner' }, what: 'attendance as CSV' },
   { method: 'GET', url: '/api/lessons/:lessonId/events', roles: { teacher: 'lessonOwner' }, what: 'teacher event stream (SSE: snapshot, then one event per change; resumes with Last-Event-ID)' },
   { method: 'GET', url: '/api/lessons/:lessonId/me/events', roles: { student: 'lessonMember' }, what: 'my check requests and results in the lesson (SSE; resumes with Last-Event-ID)' },
-  { method: 'GET', url: '/api/lessons/:lessonId/enrollments', roles: { teacher: 'lessonOwner' }, what: 'pending device keys of the lesson’s students' },
+  { method: 'GET', url: '/api/lessons/:lessonId/enrollments', roles: { teacher: 'lessonOwner' }, what: 'pending device keys of the lesson’s students, each with why it waits (idDocument)' },
   {
     method: 'POST',
     url: '/api/lessons/:lessonId/enrollments/:keyId/approve',

@@ -280,6 +280,13 @@ export const MIGRATIONS: readonly Migration[] = [
       postgres: [...AUDIT_HEAD, ...PUBLISH_AT_COMMIT],
     },
   },
+  {
+    version: 6,
+    // What the identity-document match said when a device key was enrolled (matched, not_matched,
+    // not_run: a code, never a score or an image), so the teacher sees why a key waits. Keys
+    // enrolled before this migration have none.
+    sql: [`ALTER TABLE device_keys ADD COLUMN id_document TEXT`],
+  },
 ];
 
 /** Creates the SQLite file (and its WAL companions, when present) with the private mode. */

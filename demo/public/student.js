@@ -134,9 +134,9 @@ const t = pageTexts(TEXTS);
 languageSwitch($('lang-switch'));
 const params = new URLSearchParams(location.search);
 const lessonId = params.get('lesson');
-// Developer option: ?liveness=passive|active|off (off lets a still photo through, for trying the demo).
-const liveness = params.get('liveness') ?? undefined;
-const devOptions = liveness ? { liveness } : {};
+// Developer options: ?liveness=passive|active|off (off lets a still photo through, for trying the
+// demo) and ?identityDocument=required|optional (the identity-document step of an enrollment).
+const devOptions = Object.fromEntries(['liveness', 'identityDocument'].filter((name) => params.has(name)).map((name) => [name, params.get(name)]));
 
 let presenza = null;
 let ui = null;

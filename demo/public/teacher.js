@@ -38,6 +38,9 @@ const TEXTS = {
     enrollmentsIntro: 'A student set up the face check on another device (or again). Their current device keeps working until you approve; approve only if you know it is really them (for instance, you saw them on camera).',
     enrollmentEntry: '{name}: device {fingerprint}, set up {date}; {active} device(s) already active.',
     approve: 'Approve new device',
+    // Why the device waits: the identity-document outcome, never a photo or a score.
+    pending_not_matched: 'Why it waits: the photo on the identity document the student showed did not match their face.',
+    pending_not_run: 'Why it waits: no identity document was compared (the student chose not to show one, or none was asked for).',
     studentsTitle: 'Students',
     studentsJoined: '{count} student(s) joined.',
     noPhoto: 'You never see a photo: Presenza checks the face on the student’s own device and sends only pass or fail.',
@@ -105,6 +108,8 @@ const TEXTS = {
     enrollmentsIntro: 'Uno studente ha configurato il controllo del volto su un altro dispositivo (o di nuovo). Il dispositivo attuale continua a funzionare finché non approvi; approva solo se sai che è davvero lo studente (per esempio, lo hai visto in video).',
     enrollmentEntry: '{name}: dispositivo {fingerprint}, configurato il {date}; {active} dispositivi già attivi.',
     approve: 'Approva il nuovo dispositivo',
+    pending_not_matched: 'Perché è in attesa: la foto del documento d’identità mostrato dallo studente non corrisponde al suo volto.',
+    pending_not_run: 'Perché è in attesa: nessun documento d’identità è stato confrontato (lo studente ha scelto di non mostrarlo, oppure non era richiesto).',
     studentsTitle: 'Studenti',
     studentsJoined: 'Studenti collegati: {count}.',
     noPhoto: 'Non vedi mai una foto: Presenza controlla il volto sul dispositivo dello studente e invia solo l’esito.',
@@ -467,6 +472,8 @@ function renderPending(pending) {
       const item = document.createElement('li');
       const text = document.createElement('span');
       text.textContent = t('enrollmentEntry', { name: entry.displayName, fingerprint: entry.fingerprint, date: formatDate(entry.createdAt, { dateStyle: 'medium', timeStyle: 'short' }), active: entry.activeKeys });
+      // Keys enrolled before the service kept the outcome have no reason to show.
+      if (entry.idDocument) text.append(' ', t(`pending_${entry.idDocument}`));
       const button = document.createElement('button');
       button.type = 'button';
       button.className = 'small';
