@@ -53,12 +53,6 @@ export interface AuditEntry {
   hash: string;
 }
 
-/**
- * PostgreSQL advisory lock held from an audit append (or event append) to its commit: the chain
- * needs the previous hash, and event ids must grow in commit order (eventLog.ts).
- */
-export const AUDIT_LOCK = 7201401;
-
 /** `prev_hash` of the very first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -71,41 +65,64 @@ export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
 /** Detail values allowed in an entry: codes, ids, counts and flags. */
 export type AuditDetail = Record<string, string | number | boolean | null>;
 
+/** What an entry records; the chain adds its seq, previous hash and hash. */
+export interface AuditRecord {
+  readonly actor: Actor;
+  readonly action: AuditAction;
+  readonly about?: { lessonId?: string | null; targetId?: string | null; detail?: AuditDetail };
+}
+
+type EntryFields = Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>;
+
+const fieldsOf = (now: number, { actor, action, about = {} }: AuditRecord): EntryFields => ({
+  at: now,
+  actorId: actor.id,
+  actorRole: actor.role,
+  action,
+  lessonId: about.lessonId ?? null,
+  targetId: about.targetId ?? null,
+  detail: JSON.stringify(about.detail ?? {}),
+});
+
 /**
  * Appends one entry. Pass the transaction that made the change, so the change and its record
  * commit together (or neither does).
+ *
+ * The chain's head (seq and hash of the newest entry) is one row, `audit_head`, that every append
+ * moves under its row lock. On PostgreSQL the entry is staged and chained when its transaction
+ * commits (migration 5's publish_change), so the lock is held inside COMMIT only; SQLite runs one
+ * writing transaction at a time and chains it at once.
  */
-export async function appendAudit(
-  db: Db,
-  now: number,
-  actor: Actor,
-  action: AuditAction,
-  about: { lessonId?: string | null; targetId?: string | null; detail?: AuditDetail } = {},
-): Promise<AuditEntry> {
-  const write = async (tx: Db) => {
-    // Appends are serialised: the chain needs the previous hash.
-    if (tx.engine === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(?)', [AUDIT_LOCK]);
-    const last = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-    const base = {
-      seq: Number(last?.seq ?? 0) + 1,
-      at: now,
-      actorId: actor.id,
-      actorRole: actor.role,
-      action,
-      lessonId: about.lessonId ?? null,
-      targetId: about.targetId ?? null,
-      detail: JSON.stringify(about.detail ?? {}),
-      prevHash: last?.hash ?? GENESIS_HASH,
-    };
-    const entry = { ...base, hash: entryHash(base) };
-    await tx.run(
-      `INSERT INTO audit_log (seq, at, actor_id, actor_role, action, lesson_id, target_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [entry.seq, entry.at, entry.actorId, entry.actorRole, entry.action, entry.lessonId, entry.targetId, entry.detail, entry.prevHash, entry.hash],
-    );
-    return entry;
-  };
-  return db.transaction(write);
+export async function appendAudit(db: Db, now: number, actor: Actor, action: AuditAction, about: AuditRecord['about'] = {}): Promise<void> {
+  const values = auditValues(now, { actor, action, about });
+  if (db.engine === 'postgres') {
+    await db.run(`WITH ${STAGE_CHANGE}, staged AS (${STAGE_AUDIT}) SELECT 1`, values);
+    return;
+  }
+  await db.transaction(async (tx) => {
+    const head = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1');
+    const base = { seq: Number(head!.seq) + 1, ...fieldsOf(now, { actor, action, about }), prevHash: head!.hash };
+    const hash = entryHash(base);
+    await tx.run('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1', [base.seq, hash]);
+    await tx.run(`INSERT INTO audit_log (seq, at, actor_id, actor_role, action, lesson_id, target_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+      base.seq,
+      ...values,
+      base.prevHash,
+      hash,
+    ]);
+  });
 }
+
+/** An entry's stored fields in column order (at, actor id, actor role, action, lesson, target, detail). */
+export function auditValues(now: number, record: AuditRecord): unknown[] {
+  const fields = fieldsOf(now, record);
+  return [fields.at, fields.actorId, fields.actorRole, fields.action, fields.lessonId, fields.targetId, fields.detail];
+}
+
+/** PostgreSQL: the CTE that marks the transaction as a change to publish at its commit (once). */
+export const STAGE_CHANGE = 'marked AS (INSERT INTO changes_pending DEFAULT VALUES ON CONFLICT DO NOTHING)';
+/** PostgreSQL: stages one audit entry (at, actor id, actor role, action, lesson, target, detail). */
+export const STAGE_AUDIT = 'INSERT INTO audit_pending (at, actor_id, actor_role, action, lesson_id, target_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)';
 
 const fromRow = (r: Record<string, unknown>): AuditEntry => ({
   seq: Number(r.seq),
@@ -129,15 +146,21 @@ export async function readAudit(db: Db, options: { afterSeq?: number; limit?: nu
 /** The result of a chain verification. */
 export type ChainVerdict = { ok: true; entries: number; firstSeq: number | null; lastHash: string } | { ok: false; entries: number; brokenAt: number; problem: string };
 
-/** Recomputes every hash and link, in pages. */
+/**
+ * Recomputes every hash and link, in pages, up to the head as it stood when the verification
+ * began (entries appended meanwhile are left for the next run). The head must be the last entry:
+ * deleting the newest entries is detected too.
+ */
 export async function verifyAuditChain(db: Db): Promise<ChainVerdict> {
+  const head = await db.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1');
+  const headSeq = Number(head?.seq ?? 0);
   let previous: AuditEntry | null = null;
   let first: AuditEntry | null = null;
   let firstSeq: number | null = null;
   let entries = 0;
   let anchored = false;
-  for (let after = 0; ; ) {
-    const page = await readAudit(db, { afterSeq: after, limit: 1000 });
+  for (let after = 0; after < headSeq; ) {
+    const page = (await readAudit(db, { afterSeq: after, limit: 1000 })).filter((entry) => entry.seq <= headSeq);
     if (page.length === 0) break;
     for (const entry of page) {
       firstSeq ??= entry.seq;
@@ -159,6 +182,10 @@ export async function verifyAuditChain(db: Db): Promise<ChainVerdict> {
       entries += 1;
     }
     after = previous!.seq;
+  }
+  // The newest entries deleted: the head still names the last one appended.
+  if (headSeq > 0 && (previous?.seq !== headSeq || previous.hash !== head!.hash)) {
+    return { ok: false, entries, brokenAt: (previous?.seq ?? 0) + 1, problem: 'the newest entries are missing' };
   }
   // Entries deleted from the head only by a recorded retention run.
   if (first && first.seq > 1 && !anchored) return { ok: false, entries, brokenAt: first.seq, problem: 'earlier entries are missing and no retention run records them' };
