@@ -43,6 +43,14 @@ export interface AuthRequest {
   readonly params: URLSearchParams;
 }
 
+/** The state cookie the tool's login answer sets (`name=value`), as the browser would send it back. */
+export function stateCookie(login: { headers: Record<string, string | string[] | undefined> }): string {
+  const all = [login.headers['set-cookie'] ?? []].flat();
+  const state = all.find((c) => c.startsWith('__Host-presenza-state-'));
+  if (!state) throw new Error('the login set no state cookie');
+  return state.split(';')[0]!;
+}
+
 export class FakeLms {
   /** Keys published in the JWKS; the first one signs. */
   private published: SigningKey[];
@@ -176,18 +184,19 @@ export class FakeLms {
     const login = await transport({ method: 'POST', path: '/lti/login', headers: this.formHeaders(), body: new URLSearchParams(this.loginParams(`${toolOrigin}/lti/launch`, user)).toString() });
     if (login.status !== 302) throw new Error(`login answered ${login.status}: ${login.text}`);
     const auth = this.readAuthRequest(String(login.headers.location));
+    const cookie = stateCookie(login);
     const claims = this.claims(auth, user, options.now);
     const edited = options.edit?.(claims) ?? claims;
     const form: Record<string, string> = { id_token: await this.sign(edited, options.key), state: auth.state };
     options.form?.(form);
     await options.beforePost?.();
-    const response = await this.post(transport, form);
-    return { auth, form, response };
+    const response = await this.post(transport, form, cookie);
+    return { auth, form, response, cookie };
   }
 
-  /** Posts a launch form to the tool, as the browser does from this LMS's page. */
-  post(transport: Transport, form: Record<string, string>) {
-    return transport({ method: 'POST', path: '/lti/launch', headers: this.formHeaders(), body: new URLSearchParams(form).toString() });
+  /** Posts a launch form to the tool, as the browser does from this LMS's page (with the state cookie of its login). */
+  post(transport: Transport, form: Record<string, string>, cookie?: string) {
+    return transport({ method: 'POST', path: '/lti/launch', headers: { ...this.formHeaders(), ...(cookie ? { cookie } : {}) }, body: new URLSearchParams(form).toString() });
   }
 
   formHeaders(): Record<string, string> {
