@@ -229,7 +229,10 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     const origin = request.headers.origin;
     // A state-changing request from a page of another origin is refused outright.
     const changes = request.method !== 'GET' && request.method !== 'HEAD';
-    if (changes && !rule.crossSite && typeof origin === 'string' && !config.allowedOrigins.includes(origin)) {
+    // A form our own page posts says `Origin: null` (our Referrer-Policy is no-referrer); the
+    // browser's fetch metadata still says where it comes from.
+    const ownForm = origin === 'null' && request.headers['sec-fetch-site'] === 'same-origin';
+    if (changes && !rule.crossSite && typeof origin === 'string' && !ownForm && !config.allowedOrigins.includes(origin)) {
       throw new ServiceError(403, 'bad_origin', 'requests from this origin are not allowed');
     }
     if (rule.public) return undefined;

@@ -198,6 +198,11 @@ describe.each(ENGINES)('LTI in the LMS frame on %s', (engine) => {
       }
       const fresh = await code();
       expect((await claim({ code: fresh.code }, lms.origin)).status).toBe(403);
+      // A form of our own page says Origin: null (no-referrer); only the browser's fetch metadata tells it from another site's.
+      const nullOrigin = (site: string) =>
+        h.transport({ method: 'POST', path: '/lti/handoff', headers: { origin: 'null', 'sec-fetch-site': site, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ code: fresh.code }).toString() });
+      expect((await nullOrigin('cross-site')).status).toBe(403);
+      expect((await nullOrigin('same-origin')).status).toBe(200);
       for (const next of ['//evil.example/', 'https://evil.example/', '/\\evil.example']) {
         const response = await claim({ code: (await code()).code, next });
         expect(response.text).toContain('content="0;url=/"');
