@@ -509,6 +509,7 @@ async function start() {
   $('lesson-title').textContent = lesson.title;
   $('lesson-title').focus();
   // Without the camera the SDK's models are not worth downloading in this frame.
+  if (noCameraHere) $('sdk-loading').hidden = true;
   const ready = noCameraHere ? (offerNewWindow(), false) : await loadSdk();
   $('enroll').addEventListener('click', enrollAfterChoice);
   $('forget').addEventListener('click', async () => {

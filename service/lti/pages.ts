@@ -72,12 +72,12 @@ export function newWindowPage(restart: string, languages: [PageLanguage, PageLan
   const text = {
     it: {
       title: 'Apri Presenza in una nuova finestra',
-      body: 'Il browser non permette a Presenza di ricordare l’accesso dentro la pagina del corso (blocca i cookie di terze parti). In una finestra separata funziona: l’accesso riparte dalla piattaforma del corso, senza chiederti la password.',
+      body: 'Il browser non permette a Presenza di ricordare l’accesso dentro la pagina del corso (blocca i cookie di terze parti). In una finestra separata funziona: l’accesso riparte dalla piattaforma del corso.',
       link: 'Apri in una nuova finestra',
     },
     en: {
       title: 'Open Presenza in a new window',
-      body: 'Your browser does not let Presenza remember your sign-in inside the course page (it blocks third-party cookies). It works in a window of its own: the sign-in starts again from your course platform, without asking for your password.',
+      body: 'Your browser does not let Presenza remember your sign-in inside the course page (it blocks third-party cookies). It works in a window of its own: the sign-in starts again from your course platform.',
       link: 'Open in a new window',
     },
   };
