@@ -78,7 +78,7 @@ test.afterAll(async () => {
 
 /** The tool's frame in the LMS's course page, once it shows `path` (query included). */
 async function toolFrame(page: Page, path: string): Promise<Frame> {
-  await expect.poll(() => page.frames().find((f) => f.parentFrame())?.url(), { timeout: 30_000 }).toBe(`${tool}${path}`);
+  await expect.poll(() => page.frames().find((f) => f.parentFrame())?.url(), { timeout: 60_000 }).toBe(`${tool}${path}`);
   const frame = page.frames().find((f) => f.parentFrame())!;
   await frame.waitForLoadState();
   return frame;
@@ -186,7 +186,7 @@ for (const { lang, locale } of LANGS) {
     });
     const user = student();
     await page.goto(lms.courseUrl(user, `camera ${tool}`));
-    await expect.poll(() => page.frames().find((f) => f.parentFrame())?.url(), { timeout: 30_000 }).toMatch(/\/lti\/login\/check\?next=/);
+    await expect.poll(() => page.frames().find((f) => f.parentFrame())?.url(), { timeout: 60_000 }).toMatch(/\/lti\/login\/check\?next=/);
     const frame = page.frames().find((f) => f.parentFrame())!;
     const link = frame.getByRole('link', { name: lang === 'it' ? 'Apri in una nuova finestra' : 'Open in a new window' });
     await expect(link).toBeVisible();

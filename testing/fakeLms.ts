@@ -238,7 +238,7 @@ export class FakeLms {
       // /embed frames a page of the tool directly (without a launch), as a page framing it against its will would.
       const path = url.searchParams.get('path') ?? '';
       const start = url.pathname === '/embed' && path.startsWith('/') ? `${this.browserTool}${path}` : `/start?sub=${encodeURIComponent(url.searchParams.get('sub') ?? '')}`;
-      return `<!doctype html><html lang="en"><head><meta name="viewport" content="width=device-width, initial-scale=1"><title>Course · Fake LMS</title></head><body style="margin:0;font-family:system-ui"><main><h1 style="font-size:1rem;margin:0;padding:0.5rem;background:#eee">Biologia · Fake LMS</h1><iframe title="Presenza" src="${start}"${allow === null ? '' : ` allow="${allow.replace(/"/g, '&quot;')}"`} style="border:0;width:100%;height:calc(100vh - 2.5rem);display:block"></iframe></main></body></html>`;
+      return `<!doctype html><html lang="en"><head><meta name="viewport" content="width=device-width, initial-scale=1"><title>Course · Fake LMS</title></head><body style="margin:0;font-family:system-ui"><main aria-label="Fake LMS course"><h1 style="font-size:1rem;margin:0;padding:0.5rem;background:#eee">Biologia · Fake LMS</h1><iframe title="Presenza" src="${start}"${allow === null ? '' : ` allow="${allow.replace(/"/g, '&quot;')}"`} style="border:0;width:100%;height:calc(100vh - 2.5rem);display:block"></iframe></main></body></html>`;
     }
     if (url.pathname === '/start') {
       const user = this.browserUsers.get(url.searchParams.get('sub') ?? '');
