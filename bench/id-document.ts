@@ -7,10 +7,15 @@
  * (findDocumentPortrait, alignment, embedding, DocumentMatch) in the built testing worker in
  * headless Chromium. Cards whose portrait is not found count as non-matches, never dropped.
  *
- *   npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--threshold <n>] [--distance lo-hi] [--shard k/n] [--json]
+ *   npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--shard k/n] [--json]
  *
  * `--distance lo-hi` draws the card's distance (cm) from that range instead of the unguided 25–40
  * cm (e.g. `15-25`, where the guidance asks for the card).
+ * `--camera WxH` films the card in that webcam mode (default 640x480, the SDK's enrollment
+ * resolution; e.g. `1280x720`, what the SDK asks for during the document step), with the same
+ * horizontal field of view; the enrollment frame stays 640×480.
+ * `--side left|right` holds every card on that side of the raw frame (`left`: where the element's
+ * card frame is, on the right of the mirrored preview) instead of either side.
  * `--limit N` scores an evenly spread subset of N pairs (development runs). Per-pair results are
  * cached in bench/.cache (keyed by the pipeline's sources and the synthesis), so a run resumes.
  * Results are saved to bench/results/id-document-<pairs folder>[-limitN].json; with `--json` the
@@ -80,19 +85,26 @@ async function main() {
       limit: { type: 'string' },
       threshold: { type: 'string' },
       distance: { type: 'string' },
+      camera: { type: 'string' },
+      side: { type: 'string' },
       shard: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
   if (!values.pairs || !values.root) {
-    console.error('usage: npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--threshold <n>] [--json]');
+    console.error('usage: npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--shard k/n] [--json]');
     process.exit(2);
   }
   const threshold = values.threshold === undefined ? DEFAULT_DOCUMENT_MATCH_THRESHOLD : Number(values.threshold);
   if (!Number.isFinite(threshold)) throw new TypeError('--threshold must be a number');
   const distance = (values.distance ?? CARD_RANGES.distanceCm.join('-')).split('-').map(Number) as [number, number];
   if (distance.length !== 2 || !distance.every((d) => Number.isFinite(d) && d > 0) || distance[0] > distance[1]) throw new TypeError('--distance must be lo-hi in cm, e.g. 15-25');
-  const distanceTag = values.distance === undefined ? '' : `-${distance.join('-')}cm`;
+  const camera = /^(\d+)x(\d+)$/.exec(values.camera ?? '640x480');
+  if (!camera) throw new TypeError('--camera must be WxH in px, e.g. 1280x720');
+  const cameraMode = { width: Number(camera[1]), height: Number(camera[2]) };
+  if (values.side !== undefined && values.side !== 'left' && values.side !== 'right') throw new TypeError('--side must be left or right (of the raw frame)');
+  const side = values.side as 'left' | 'right' | undefined;
+  const distanceTag = `${values.distance === undefined ? '' : `-${distance.join('-')}cm`}${values.camera === undefined ? '' : `-${values.camera}`}${side === undefined ? '' : `-${side}`}`;
   const root = resolve(values.root);
   const all = JSON.parse(readFileSync(values.pairs, 'utf8')) as Pair[];
   const limit = values.limit === undefined ? all.length : Number(values.limit);
@@ -122,9 +134,9 @@ async function main() {
         const probes = await pipeline.page.evaluate(async (items) => {
           const harness = (window as unknown as { harness: Awaited<ReturnType<typeof window.PresenzaHarness.start>> }).harness;
           const out = [];
-          for (const item of items) out.push(await harness.documentProbe(item.photo, item.live, item.seed, item.distance));
+          for (const item of items) out.push(await harness.documentProbe(item.photo, item.live, item.seed, item.distance, item.view));
           return out;
-        }, batch.map((p) => ({ photo: imageUrl(p.a), live: imageUrl(p.b), seed: seedOf(`${p.a}|${p.b}`), distance })));
+        }, batch.map((p) => ({ photo: imageUrl(p.a), live: imageUrl(p.b), seed: seedOf(`${p.a}|${p.b}`), distance, view: { camera: cameraMode, ...(side ? { side } : {}) } })));
         const lines = probes.map((probe, j) => {
           const key = keyOf(batch[j]!);
           cache.set(key, probe);
@@ -172,6 +184,8 @@ async function main() {
     synthesis,
     limit: limit >= all.length ? null : limit,
     distance_cm: distance,
+    camera: `${cameraMode.width}x${cameraMode.height}`,
+    side: side ?? 'both',
     threshold,
     tar: at.tar,
     far: at.far,

@@ -4,7 +4,7 @@
  * students in Chromium whose fake webcams play LFW photos. Every request of the student pages is
  * recorded for the privacy audit.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
@@ -112,6 +112,23 @@ async function auditState(page: Page, name: string) {
   await page.setViewportSize(size);
 }
 
+/**
+ * The first layer (the element's notice) and the full notice come from one configuration: the
+ * deletion date is the course end the full notice names, the controller and the alternative are
+ * the same, and the published notice carries no draft banner.
+ */
+async function expectFirstLayerAsFullNotice(page: Page, lang: 'it' | 'en') {
+  const sentence = await element(page).getByText(lang === 'it' ? /cancellati automaticamente il / : /deleted automatically on /).innerText();
+  const date = /(?:automatically on|automaticamente il) (.+)\.$/.exec(sentence)![1]!;
+  const notice = await (await page.request.get(`${origin}/privacy/notice-${lang}.html`)).text();
+  expect(notice).toContain(date);
+  expect(notice).not.toMatch(/class="draft"|not legal advice|non è una consulenza legale/i);
+  const config = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'compliance', 'example.config.json'), 'utf8'));
+  expect(date).toBe(new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(`${config.course.end}T12:00:00Z`)));
+  await expect(element(page)).toContainText(config.controller.name);
+  await expect(element(page)).toContainText(config.policies.alternative.description[lang]);
+}
+
 async function triggerCheck() {
   await teacher.getByRole('button', { name: 'Check now' }).click();
   await expect(teacher.locator('#lesson-status')).toHaveText('Check sent to every student.');
@@ -154,6 +171,7 @@ test('a student enrolls and passes a check triggered by the teacher; the pass is
   // The hidden-button regression: nothing of a later state is shown, focusable or read out.
   await expect(page.locator('#forget')).toBeHidden();
   await expect(element(page).getByRole('button', { name: 'I cannot make this movement' })).toBeHidden();
+  await expectFirstLayerAsFullNotice(page, 'en');
   await auditState(page, 'en-notice');
   await choose(page, 'Use the face check');
   await expect(element(page)).toHaveAttribute('state', 'enrolled', { timeout: 60_000 });
@@ -269,7 +287,13 @@ test('a camera without a face: guidance while it looks, then no_face', async () 
 test('camera permission denied: a clear message, and the alternative is recorded once the teacher confirms', async () => {
   const { context, page } = await student({ grant: false, profile: profileA });
   await expect(page.locator('#sdk-status')).toHaveText('Face check ready.', { timeout: 60_000 });
+  await expect(teacher.locator('#alerts')).toContainText('Anna');
   await triggerCheck();
+  // Anna is asked again: the earlier check's alert goes while the new one waits (her card keeps it).
+  await expect(teacher.locator('#alerts > li')).toHaveCount(0);
+  await expect(teacher.locator('#alerts-title')).toBeHidden();
+  await expect(teacher.locator('li.student', { hasText: 'Anna' })).toContainText('Waiting for an answer');
+  await auditState(teacher, 'en-teacher-new-check');
   await choose(page, 'Use the face check');
   await expect(element(page)).toContainText('Camera access is blocked for this site.', { timeout: 60_000 });
   await auditState(page, 'en-camera-denied');
@@ -388,6 +412,25 @@ test('500 students on the dashboard: a line event changes one card, the counts a
   await expect(page.locator('#alerts > li')).toHaveCount(49);
   await expect(page.locator('#alerts')).not.toContainText('Student 000');
   await expect(page.locator('li.student[data-student="s-0"]')).toContainText('Present (you verified them)');
+  // A new check asks everyone again: the 49 alerts of the first one go; the cards keep its results.
+  await page.evaluate(
+    (closesAt) => (window as unknown as { __emit: (t: string, d: unknown) => void }).__emit('check', { checkId: 'c-2', opensAt: 5, closesAt, students: 500, counts: { pending: 500, passed: 0, failed: 0, alternative: 0 } }),
+    Date.now() + 600_000,
+  );
+  await expect(page.locator('#alerts > li')).toHaveCount(0);
+  await expect(page.locator('#count-pending')).toHaveText('500');
+  await expect(page.locator('li.student[data-student="s-2"]')).toContainText('Check could not run: no face was seen');
+  await expect(page.locator('li.student[data-student="s-2"]')).toContainText('Waiting for an answer');
+  await context.close();
+});
+
+test('in Italian: a student not enrolled yet gets the first layer with the course end the full notice names', async () => {
+  const { context, page } = await student({ locale: 'it-IT' });
+  await signInIfAsked(page, 'Bruno');
+  await expect(element(page)).toHaveAttribute('state', 'notice', { timeout: 60_000 });
+  await expect(element(page).getByRole('link', { name: /Informativa privacy completa/ })).toHaveAttribute('href', /\/privacy\/notice-it\.html$/);
+  await expectFirstLayerAsFullNotice(page, 'it');
+  await auditState(page, 'it-notice');
   await context.close();
 });
 
@@ -403,8 +446,15 @@ test('in Italian: the student page follows the browser, the teacher switches, th
   await expect(element(page)).toHaveAttribute('state', 'intro', { timeout: 30_000 });
   await expect(element(page).getByRole('button', { name: 'Usa l’alternativa' })).toBeVisible();
   await auditState(page, 'it-check');
+  // The new check: nobody is left with an alert of the last one while it waits.
+  await expect(teacher.locator('#alerts > li')).toHaveCount(0);
   await teacher.getByRole('button', { name: 'Italiano' }).click();
   await expect(teacher.locator('html')).toHaveAttribute('lang', 'it');
+  // The status line shown before the switch follows it.
+  await expect(teacher.locator('#lesson-status')).toHaveText('Verifica inviata a tutti gli studenti.');
+  // An alternative of the last check left unconfirmed no longer asks for a confirmation there.
+  await expect(teacher.locator('li.student', { hasText: 'Sim 18' })).toContainText('Ha scelto l’alternativa (non confermata)');
+  await expect(teacher.locator('li.student', { hasText: 'Sim 18' })).not.toContainText('conferma la presenza');
   await expect(teacher.locator('#students')).toContainText('Verifica 1');
   await auditState(teacher, 'it-teacher-live');
   await teacher.getByRole('button', { name: 'Termina la lezione' }).click();
@@ -434,6 +484,9 @@ test('the full notice the element links to is served in both languages, styled u
     expect(response?.headers()['content-security-policy']).toMatch(/script-src 'self' 'wasm-unsafe-eval'/);
     await expect(page.locator('html')).toHaveAttribute('lang', lang);
     await expect(page.locator('main')).toContainText('Università Telematica Esempio');
+    // The demo's configuration approves its notice: students read it without the kit's draft statement.
+    expect(await page.locator('.draft').count()).toBe(0);
+    await expect(page.locator('header')).toContainText(lang === 'it' ? 'Informativa approvata dal titolare il 5 ottobre 2026' : 'Notice approved by the controller on October 5, 2026');
     expect(blocked).toEqual([]);
     expect(await page.locator('script').count()).toBe(0);
     await auditState(page, `${lang}-full-notice`);

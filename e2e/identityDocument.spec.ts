@@ -11,10 +11,14 @@ import { expect, test, type Page } from '@playwright/test';
 import { chromium, type Browser } from 'playwright-core';
 import { createChallenge } from '../src/server/challenge.js';
 import { verifyEnrollment } from '../src/server/verifyEnrollment.js';
-import { CHROMIUM } from '../tools/chromium.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../tools/chromium.js';
 import { startOrigins, type Origins } from '../tools/origins.js';
 import { cameraArgs } from './support/fakeCamera.js';
-import { cardCameraFiles } from './support/idCards.js';
+import { cameraSequence, cardCameraFiles } from './support/idCards.js';
+import { demoSession, signInIfAsked, startDemoServer, type DemoServer } from './support/demoServer.js';
+import { SimulatedStudent } from '../testing/simulatedStudent.js';
+import AxeBuilder from '@axe-core/playwright';
+import { join } from 'node:path';
 import { auditVault, vaultViolations } from './support/scenarios.js';
 import { AUDIENCE, openSdk, type Globals } from './support/sdkPage.js';
 import { GUIDED_DISTANCE_CM } from '../testing/cardSynthesis.js';
@@ -30,6 +34,7 @@ import {
   screenText,
   start,
   startUiOrigins,
+  SCREENSHOTS,
   tabTo,
   type TestGlobals,
   type UiOrigins,
@@ -49,6 +54,8 @@ let uiOrigins: UiOrigins;
 let ownCard: string;
 let otherCard: string;
 let studentAlone: string;
+let studentAloneBriefly: string;
+let ownCardHd: string;
 let browser: Browser | null = null;
 
 test.beforeAll(async () => {
@@ -59,6 +66,9 @@ test.beforeAll(async () => {
     { live: STUDENT, portrait: OTHER_PHOTO, seed: SEED, distanceCm: GUIDED_DISTANCE_CM },
     { live: STUDENT, portrait: OWN_PHOTO, seed: SEED, distanceCm: GUIDED_DISTANCE_CM, withoutCard: true },
   ])) as [string, string, string];
+  [studentAloneBriefly] = (await cardCameraFiles([{ live: STUDENT, portrait: OWN_PHOTO, seed: SEED, distanceCm: GUIDED_DISTANCE_CM, withoutCard: true }], 1)) as [string];
+  // A webcam with a 1280×720 mode: the SDK takes 640×480 for the live frames, 1280×720 for the card.
+  [ownCardHd] = (await cardCameraFiles([{ live: STUDENT, portrait: OWN_PHOTO, seed: SEED, distanceCm: GUIDED_DISTANCE_CM, camera: { width: 1280, height: 720 } }])) as [string];
 });
 test.afterAll(async () => {
   await browser?.close();
@@ -102,9 +112,20 @@ async function verified(assertion: string, nonce: string) {
   return verifyEnrollment(assertion, { audience: AUDIENCE, expectedNonce: nonce });
 }
 
-test('the card of the same person: idDocument matched, verified by presenza/server; nothing kept, nothing sent', async () => {
+test('the card of the same person, filmed at 1280×720 for the document step only: idDocument matched, verified by presenza/server; nothing kept, nothing sent', async () => {
   test.setTimeout(150_000);
-  const page = await pageWithCamera(ownCard);
+  const page = await pageWithCamera(ownCardHd);
+  // The width of every frame the SDK takes from the video.
+  await page.addInitScript(() => {
+    const take = window.createImageBitmap.bind(window);
+    const widths: number[] = [];
+    (window as unknown as { frameWidths: number[] }).frameWidths = widths;
+    window.createImageBitmap = (async (...args: Parameters<typeof createImageBitmap>) => {
+      const bitmap = await take(...args);
+      if (args[0] instanceof HTMLVideoElement) widths.push(bitmap.width);
+      return bitmap;
+    }) as typeof createImageBitmap;
+  });
   const requests: { url: string; method: string; body: string | null }[] = [];
   page.context().on('request', (r) => requests.push({ url: r.url(), method: r.method(), body: r.postData() }));
   await openSdk(page, origins);
@@ -113,6 +134,10 @@ test('the card of the same person: idDocument matched, verified by presenza/serv
   expect(result.idDocument).toBe('matched');
   const enrollment = await verified(result.assertion, nonce);
   expect(enrollment.idDocument).toBe('matched');
+  // Live frames at 640 px, then the card at the camera's 1280 px mode.
+  const widths = await page.evaluate(() => (window as unknown as { frameWidths: number[] }).frameWidths);
+  expect(widths[0]).toBe(640);
+  expect(widths.at(-1)).toBe(1280);
   // Progress says only what to tell the student: guidance codes and counts.
   expect(progress.length).toBeGreaterThan(0);
   for (const p of progress) expect(Object.keys(p as object).sort()).toEqual(['collected', 'done', 'guidance', 'needed']);
@@ -136,16 +161,6 @@ test('the card of the same person: idDocument matched, verified by presenza/serv
     session: 0,
     caches: 0,
   });
-});
-
-test('the card of another person: idDocument not_matched', async () => {
-  test.setTimeout(150_000);
-  const page = await pageWithCamera(otherCard);
-  await openSdk(page, origins);
-  const nonce = createChallenge();
-  const { result } = await enrollWithDocument(page, nonce);
-  expect(result.idDocument).toBe('not_matched');
-  expect((await verified(result.assertion, nonce)).idDocument).toBe('not_matched');
 });
 
 test('the student declines the document: idDocument not_run, and the enrollment is still made', async () => {
@@ -176,11 +191,12 @@ test('without identityDocument the enrollment says not_run and runs no document 
 });
 
 
+const VIEWPORTS = [
+  { width: 1280, height: 800 },
+  { width: 390, height: 844 },
+] as const;
+
 test.describe('the element, <presenza-check>', () => {
-  const VIEWPORTS = [
-    { width: 1280, height: 800 },
-    { width: 390, height: 844 },
-  ] as const;
   const fakeFrame = (page: Page, progress: object) => page.evaluate((p) => (window as unknown as TestGlobals).__fake.frame(p), progress);
   const documentFrame = (guidance: string[], collected: number, done = false) => ({
     verdict: { ok: guidance.length === 0, issues: [], hints: [] },
@@ -316,4 +332,75 @@ test.describe('the element, <presenza-check>', () => {
     expect(result.idDocument).toBe('not_run');
     expect((await verifiedHere(result.assertion, nonce)).idDocument).toBe('not_run');
   });
+});
+
+test.describe('through the attendance service and the demo pages', () => {
+  let server: DemoServer | null = null;
+  test.afterAll(async () => {
+    await server?.close();
+  });
+
+  test('a new device: the own card is matched and approved at once; another person’s card is not_matched and waits, the teacher sees why', async () => {
+    test.setTimeout(300_000);
+    server = await startDemoServer();
+    const { origin, db } = server;
+    const teacherBrowser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    // A context of its own, as axe-core's Playwright builder needs.
+    const teacher = (await (await teacherBrowser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } })).newPage()) as unknown as Page;
+    await teacher.goto(`${origin}/teacher.html`);
+    await signInIfAsked(teacher, 'Prof. Bianchi');
+    await teacher.getByLabel('Lesson title').fill('Diritto amministrativo');
+    await teacher.getByRole('button', { name: 'Start lesson' }).click();
+    await expect(teacher.locator('#student-link')).toHaveAttribute('href', /lesson=/, { timeout: 30_000 });
+    const lessonId = new URL((await teacher.locator('#student-link').getAttribute('href'))!).searchParams.get('lesson')!;
+    // The student's first device, enrolled before (its own key through the API): a further device
+    // is what the document can approve.
+    await SimulatedStudent.enroll(await demoSession(origin, 'Jose', 'student'));
+    const keys = () => db.all(`SELECT k.status FROM device_keys k JOIN users u ON u.id = k.student_id WHERE u.display_name = 'Jose' ORDER BY k.created_at`);
+
+    /** A new device of the student: the webcam films the student alone, then holding `card`; enrolls with the document required. */
+    async function newDevice(card: string) {
+      const page = await pageWithCamera(cameraSequence([studentAloneBriefly, card]));
+      await page.goto(`${origin}/student.html?lesson=${lessonId}&liveness=off&identityDocument=required`);
+      await signInIfAsked(page, 'Jose');
+      await expect(page.locator('presenza-check')).toHaveAttribute('state', 'notice', { timeout: 60_000 });
+      await page.locator('presenza-check').getByRole('button', { name: CATALOGUES.en.choiceFace, exact: true }).click();
+      await expect(page.locator('presenza-check .card-frame')).toBeVisible({ timeout: 120_000 });
+      return page;
+    }
+
+    // The own card: matched, the new key is active at once and nothing waits for the teacher.
+    const own = await newDevice(ownCard);
+    await expect(own.locator('presenza-check')).toHaveAttribute('state', 'enrolled', { timeout: 120_000 });
+    await expect(own.locator('presenza-check .view')).toContainText(CATALOGUES.en.enrolledDocumentMatched);
+    expect(await keys()).toEqual([{ status: 'active' }, { status: 'active' }]);
+    expect((await db.all<{ action: string }>('SELECT action FROM audit_log')).map((r) => r.action)).toContain('enrollment.document_matched');
+    await expect(teacher.locator('#enrollments')).toBeHidden();
+
+    // Another person's card: not_matched, the key waits, and the teacher is told why (no photo).
+    const other = await newDevice(otherCard);
+    await expect(other.locator('#message-title')).toHaveText('Waiting for your teacher’s approval', { timeout: 120_000 });
+    expect(await keys()).toEqual([{ status: 'active' }, { status: 'active' }, { status: 'pending' }]);
+    const entry = teacher.locator('#pending li');
+    await expect(entry).toHaveCount(1, { timeout: 30_000 });
+    await expect(entry).toContainText('Jose');
+    await expect(entry).toContainText('Why it waits: the photo on the identity document the student showed did not match their face.');
+    await expect(teacher.locator('#pending img')).toHaveCount(0);
+    await auditTeacher(teacher, 'en');
+    await teacher.getByRole('button', { name: 'Italiano' }).click();
+    await expect(entry).toContainText('Perché è in attesa: la foto del documento d’identità mostrato dallo studente non corrisponde al suo volto.');
+    await auditTeacher(teacher, 'it');
+    await teacherBrowser.close();
+  });
+
+  /** The teacher page with a waiting device: axe finds nothing; screenshots at 1280×800 and 390×844. */
+  async function auditTeacher(page: Page, lang: string) {
+    const violations = (await new AxeBuilder({ page }).analyze()).violations.map((v) => v.id);
+    expect(violations).toEqual([]);
+    for (const viewport of VIEWPORTS) {
+      await page.setViewportSize(viewport);
+      await page.screenshot({ path: join(SCREENSHOTS, `${lang}-teacher-device-pending-${viewport.width}x${viewport.height}.png`), fullPage: true });
+    }
+    await page.setViewportSize(VIEWPORTS[0]!);
+  }
 });

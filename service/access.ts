@@ -26,7 +26,7 @@ export interface RouteRule {
   readonly url: string;
   /** Roles allowed, each with the ownership it needs. Absent role: refused. */
   readonly roles: Partial<Record<Role, Ownership>>;
-  /** Open without a session (the launch-token exchange, the LTI launch and the health probes). */
+  /** Open without a session (the launch-token exchange, the LTI launch, the health probes and the privacy notice). */
   readonly public?: true;
   /** Takes POSTs from another origin (the LMS's login and launch form posts). Public routes only. */
   readonly crossSite?: true;
@@ -46,6 +46,8 @@ export const ROUTES = [
   { method: 'POST', url: '/lti/handoff', roles: {}, public: true, what: 'open a session handed over by the LMS’s frame in a new window (single-use code)' },
   { method: 'GET', url: '/lti/jwks', roles: {}, public: true, what: 'the LTI tool’s public keys' },
   { method: 'GET', url: '/lti/page.css', roles: {}, public: true, what: 'the stylesheet of the LTI pages' },
+  { method: 'GET', url: '/privacy/notice-it.html', roles: {}, public: true, what: 'the full privacy notice in Italian, generated at start from PRESENZA_CONFIG (404 without one)' },
+  { method: 'GET', url: '/privacy/notice-en.html', roles: {}, public: true, what: 'the full privacy notice in English, as above' },
   { method: 'GET', url: '/api/session', roles: { student: 'any', teacher: 'any', auditor: 'any' }, what: 'who am I, and my CSRF token' },
   { method: 'POST', url: '/api/session/end', roles: { student: 'any', teacher: 'any', auditor: 'any' }, what: 'sign out (revoke the session)' },
   { method: 'POST', url: '/api/session/handoff', roles: { student: 'any', teacher: 'any' }, what: 'a single-use code that opens my session in a new window (from the LMS’s frame)' },
@@ -63,7 +65,7 @@ export const ROUTES = [
   { method: 'GET', url: '/api/lessons/:lessonId/attendance.csv', roles: { teacher: 'lessonOwner' }, what: 'attendance as CSV' },
   { method: 'GET', url: '/api/lessons/:lessonId/events', roles: { teacher: 'lessonOwner' }, what: 'teacher event stream (SSE: snapshot, then one event per change; resumes with Last-Event-ID)' },
   { method: 'GET', url: '/api/lessons/:lessonId/me/events', roles: { student: 'lessonMember' }, what: 'my check requests and results in the lesson (SSE; resumes with Last-Event-ID)' },
-  { method: 'GET', url: '/api/lessons/:lessonId/enrollments', roles: { teacher: 'lessonOwner' }, what: 'pending device keys of the lesson’s students' },
+  { method: 'GET', url: '/api/lessons/:lessonId/enrollments', roles: { teacher: 'lessonOwner' }, what: 'pending device keys of the lesson’s students, each with why it waits (idDocument)' },
   {
     method: 'POST',
     url: '/api/lessons/:lessonId/enrollments/:keyId/approve',

@@ -10,7 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createChallenge, isPresenzaError, verifyCheck, verifyEnrollment, type EcPublicJwk, type NonceStore } from 'presenza/server';
 import { appendAudit, purgeAudit, type Actor, type AuditAction, type AuditRecord } from './audit.js';
 import { DEFAULT_LIMITS } from './config.js';
-import { admitDeviceKey } from './enrollmentApproval.js';
+import { admitDeviceKey, pendingReason, type PendingReason } from './enrollmentApproval.js';
 import type { Db } from './db.js';
 import { ServiceError } from './errors.js';
 import { appendEvents, type NewEvent } from './eventLog.js';
@@ -113,6 +113,13 @@ export interface PendingEnrollment {
   fingerprint: string;
   /** Active keys the student already has (the devices that keep working meanwhile). */
   activeKeys: number;
+  /**
+   * Why the key waits, as the enrollment's identity-document outcome: `not_matched` (the
+   * document's photo did not match the face), `not_run` (no document compared: declined, not
+   * asked for, or none found when it was optional), `null` for keys enrolled before the service
+   * kept it. A code only: the page words it.
+   */
+  idDocument: PendingReason | null;
 }
 
 /**
@@ -291,8 +298,8 @@ export class Attendance {
       const active = await tx.get('SELECT id FROM device_keys WHERE student_id = ? AND status = ? LIMIT 1', [studentId, 'active']);
       const { status, action } = admitDeviceKey(active !== undefined, verified.idDocument);
       await tx.run(
-        'INSERT INTO device_keys (id, student_id, enrollment_id, public_jwk, thumbprint, status, retain_until, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        [keyId, studentId, verified.enrollmentId, JSON.stringify(verified.publicJwk), verified.thumbprint, status, retainUntil, this.now()],
+        'INSERT INTO device_keys (id, student_id, enrollment_id, public_jwk, thumbprint, status, retain_until, created_at, id_document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [keyId, studentId, verified.enrollmentId, JSON.stringify(verified.publicJwk), verified.thumbprint, status, retainUntil, this.now(), verified.idDocument],
       );
       // The document outcome (never a score or an image) tells the teacher why a key waits.
       audit({ id: studentId, role: 'student' }, action, { targetId: keyId, detail: { idDocument: verified.idDocument } });
@@ -315,8 +322,8 @@ export class Attendance {
 
   /** Pending enrollments of the students of a lesson. */
   async pendingEnrollments(lessonId: string): Promise<PendingEnrollment[]> {
-    const rows = await this.db.all<{ id: string; student_id: string; display_name: string; created_at: number; thumbprint: string; active: number }>(
-      `SELECT k.id, k.student_id, u.display_name, k.created_at, k.thumbprint,
+    const rows = await this.db.all<{ id: string; student_id: string; display_name: string; created_at: number; thumbprint: string; active: number; id_document: string | null }>(
+      `SELECT k.id, k.student_id, u.display_name, k.created_at, k.thumbprint, k.id_document,
               (SELECT COUNT(*) FROM device_keys a WHERE a.student_id = k.student_id AND a.status = 'active') AS active
        FROM device_keys k JOIN lesson_students ls ON ls.student_id = k.student_id AND ls.lesson_id = ? JOIN users u ON u.id = k.student_id
        WHERE k.status = 'pending' ORDER BY k.created_at`,
@@ -329,6 +336,7 @@ export class Attendance {
       createdAt: Number(r.created_at),
       fingerprint: fingerprint(r.thumbprint),
       activeKeys: Number(r.active),
+      idDocument: pendingReason(r.id_document),
     }));
   }
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ID_DOCUMENT_RESULTS } from 'presenza/server';
-import { admitDeviceKey } from './enrollmentApproval.js';
+import { admitDeviceKey, pendingReason } from './enrollmentApproval.js';
 import { ENGINES, makeWorld, startHarness, type Harness } from '../testing/serviceWorld.js';
 import { SimulatedStudent } from '../testing/simulatedStudent.js';
 
@@ -13,6 +13,17 @@ describe('admitDeviceKey', () => {
     expect(admitDeviceKey(true, 'matched')).toEqual({ status: 'active', action: 'enrollment.document_matched' });
     expect(admitDeviceKey(true, 'not_matched')).toEqual({ status: 'pending', action: 'enrollment.pending' });
     expect(admitDeviceKey(true, 'not_run')).toEqual({ status: 'pending', action: 'enrollment.pending' });
+  });
+});
+
+describe('pendingReason', () => {
+  it('gives the stored outcome that keeps a key pending, null for anything else', () => {
+    expect(pendingReason('not_matched')).toBe('not_matched');
+    expect(pendingReason('not_run')).toBe('not_run');
+    // Keys stored before the outcome was kept, and a value that cannot keep a key pending.
+    expect(pendingReason(null)).toBeNull();
+    expect(pendingReason('matched')).toBeNull();
+    expect(pendingReason('<img>')).toBeNull();
   });
 });
 
@@ -49,8 +60,11 @@ describe.each(ENGINES)('a new device enrolled on %s', (engine) => {
     device.idDocument = result;
     expect((await device.tryEnroll(now)).body).toMatchObject({ status: 'pending' });
     expect(await auditOf(device.keyId)).toEqual([{ action: 'enrollment.pending', detail: JSON.stringify({ idDocument: result }) }]);
-    const pending = (await w.t1.send('GET', `/api/lessons/${w.l1}/enrollments`)).body as unknown as { keyId: string }[];
-    expect(pending.map((p) => p.keyId)).toContain(device.keyId);
+    // The teacher's list says why, as a code (the page words it): no score, no image.
+    const pending = (await w.t1.send('GET', `/api/lessons/${w.l1}/enrollments`)).body as unknown as Record<string, unknown>[];
+    const entry = pending.find((p) => p.keyId === device.keyId);
+    expect(entry).toMatchObject({ idDocument: result });
+    expect(Object.keys(entry!).sort()).toEqual(['activeKeys', 'createdAt', 'displayName', 'fingerprint', 'idDocument', 'keyId', 'studentId']);
   });
 
   it('a first enrollment is registered as before, whatever the document', async () => {

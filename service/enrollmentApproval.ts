@@ -23,3 +23,14 @@ export function admitDeviceKey(hasActiveKey: boolean, idDocument: IdDocumentResu
   if (idDocument === 'matched') return { status: 'active', action: 'enrollment.document_matched' };
   return { status: 'pending', action: 'enrollment.pending' };
 }
+
+/** Why a device key waits for the teacher: the identity-document outcome that did not approve it. */
+export type PendingReason = Exclude<IdDocumentResult, 'matched'>;
+
+/**
+ * The pending reason from a key's stored `id_document`: `null` for keys stored before the service
+ * kept it (and for anything else, so a stray value never reaches the teacher's page).
+ */
+export function pendingReason(stored: string | null): PendingReason | null {
+  return stored === 'not_matched' || stored === 'not_run' ? stored : null;
+}

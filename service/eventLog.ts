@@ -12,7 +12,7 @@
  * Events carry ids, statuses and codes (and a student's display name when they join): never
  * anything biometric, never an assertion.
  */
-import { appendAudit, auditAppendSql, type AuditRecord } from './audit.js';
+import { appendAudit, auditValues, STAGE_AUDIT, STAGE_CHANGE, type AuditRecord } from './audit.js';
 import type { Db } from './db.js';
 
 /** The NOTIFY channel of new events. */
@@ -40,14 +40,14 @@ export interface LoggedEvent {
 
 /**
  * Appends events inside `tx`, the transaction that made the change, with the change's audit entry
- * when given. Call it last in the transaction: from here to the commit, other appends wait. On
- * PostgreSQL the entry, the events (up to {@link ROWS_PER_INSERT}) and the NOTIFY (sent at commit)
- * are one statement, so the head's lock is held for one round trip and the commit.
+ * when given (see appendAudit). On PostgreSQL they are staged, in one statement, and get their
+ * ids when the transaction commits, in commit order (migration 5's publish_change, which also
+ * queues the NOTIFY); SQLite runs one writing transaction at a time, so ids are in commit order already.
  */
 export async function appendEvents(tx: Db, now: number, events: readonly NewEvent[], audit?: AuditRecord): Promise<void> {
   if (tx.engine === 'sqlite' || events.length === 0) {
-    // SQLite runs one writing transaction at a time: ids are in commit order already.
     if (audit) await appendAudit(tx, now, audit.actor, audit.action, audit.about);
+    if (tx.engine === 'postgres') return;
     for (let start = 0; start < events.length; start += ROWS_PER_INSERT) {
       const rows = events.slice(start, start + ROWS_PER_INSERT);
       await tx.run(`INSERT INTO events (channel, type, data, at) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}`, rows.flatMap((e) => [e.channel, e.type, JSON.stringify(e.data), now]));
@@ -56,20 +56,12 @@ export async function appendEvents(tx: Db, now: number, events: readonly NewEven
   }
   for (let start = 0; start < events.length; start += ROWS_PER_INSERT) {
     const rows = events.slice(start, start + ROWS_PER_INSERT);
-    // The first statement moves the head (with the entry) or only locks it; the ids are drawn
-    // after the lock is taken, since the insert reads the locked row.
-    const entry = start === 0 && audit ? auditAppendSql(now, audit) : null;
-    const head = entry ? entry.head : 'UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq';
-    const notify = start + ROWS_PER_INSERT >= events.length ? `SELECT pg_notify('${EVENTS_NOTIFY_CHANNEL}', '')` : 'SELECT 1';
+    const withAudit = start === 0 && audit;
     await tx.run(
-      `WITH head AS (${head}),
-       ${entry ? `audited AS (${entry.insert}),` : ''}
-       appended AS (
-         INSERT INTO events (channel, type, data, at)
-         SELECT v.channel, v.type, v.data, v.at FROM head, (VALUES ${rows.map(() => '(?::int, ?::text, ?::text, ?::text, ?::bigint)').join(', ')}) AS v(n, channel, type, data, at)
-         ORDER BY v.n)
-       ${notify}`,
-      [...(entry?.params ?? []), ...rows.flatMap((e, n) => [n, e.channel, e.type, JSON.stringify(e.data), now])],
+      `WITH ${STAGE_CHANGE}, ${withAudit ? `audited AS (${STAGE_AUDIT}),` : ''}
+       staged AS (INSERT INTO events_pending (channel, type, data, at) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')})
+       SELECT 1`,
+      [...(withAudit ? auditValues(now, audit) : []), ...rows.flatMap((e) => [e.channel, e.type, JSON.stringify(e.data), now])],
     );
   }
 }

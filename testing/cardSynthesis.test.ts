@@ -137,6 +137,8 @@ describe('a card held where the guidance asks (15–25 cm)', () => {
     // About a pixel at 15 cm: a visible but not a dominant blur at 640×480.
     expect(radii.at(-1)!).toBeGreaterThan(0.8);
     expect(radii.at(-1)!).toBeLessThan(1.5);
+    // The same sensor read at 1280 px across: smaller pixels, so the same blur spans twice as many.
+    expect(defocusBlurPx(15, 1280)).toBeCloseTo(2 * defocusBlurPx(15), 10);
   });
 });
 

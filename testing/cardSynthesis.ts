@@ -51,11 +51,15 @@ export const GUIDED_DISTANCE_CM = [15, 25] as const;
  */
 export const WEBCAM_OPTICS = { focalMm: 2.3, fNumber: 2.2, focusCm: 60, pixelMm: 0.0056 } as const;
 
-/** Radius, frame px, of the defocus blur of a plane `distanceCm` away (thin lens: half the circle of confusion). */
-export function defocusBlurPx(distanceCm: number, optics = WEBCAM_OPTICS): number {
+/**
+ * Radius, frame px, of the defocus blur of a plane `distanceCm` away (thin lens: half the circle of
+ * confusion) in a frame `frameWidth` px across the same sensor (a wider frame has smaller pixels,
+ * so the same blur spans more of them).
+ */
+export function defocusBlurPx(distanceCm: number, frameWidth = 640, optics = WEBCAM_OPTICS): number {
   const { focalMm, fNumber, focusCm, pixelMm } = optics;
   const circleMm = ((focalMm * focalMm) / fNumber) * Math.abs(1 / (distanceCm * 10) - 1 / (focusCm * 10));
-  return circleMm / pixelMm / 2;
+  return (circleMm / (pixelMm * (640 / frameWidth))) / 2;
 }
 
 /** Everything random about one synthesised card, drawn from a seed by {@link cardParams}. */
@@ -94,8 +98,12 @@ export function seedOf(text: string): number {
   return h;
 }
 
-/** Draws the parameters of one card from `seed`, its distance from `distanceCm` (default {@link CARD_RANGES}). */
-export function cardParams(seed: number, distanceCm: readonly [number, number] = CARD_RANGES.distanceCm): CardParams {
+/**
+ * Draws the parameters of one card from `seed`, its distance from `distanceCm` (default
+ * {@link CARD_RANGES}); `side` holds the card on that side of the raw frame instead of a drawn one
+ * (everything else drawn as without it).
+ */
+export function cardParams(seed: number, distanceCm: readonly [number, number] = CARD_RANGES.distanceCm, side?: CardParams['side']): CardParams {
   const random = seededRandom(seed);
   const between = ([lo, hi]: readonly [number, number]) => lo + (hi - lo) * random();
   const symmetric = (limit: number) => (2 * random() - 1) * limit;
@@ -106,7 +114,7 @@ export function cardParams(seed: number, distanceCm: readonly [number, number] =
     yaw: symmetric(r.tiltDegrees),
     pitch: symmetric(r.tiltDegrees),
     roll: symmetric(r.rollDegrees),
-    side: random() < 0.5 ? 'left' : 'right',
+    side: random() < 0.5 ? (side ?? 'left') : (side ?? 'right'),
     centreY: between([0.55, 0.75]),
     cast: [1 + symmetric(r.colourCast), 1 + symmetric(r.colourCast), 1 + symmetric(r.colourCast)],
     cardColour: [between([190, 245]), between([200, 245]), between([200, 250])],
@@ -402,7 +410,7 @@ export function synthesizeCardScene(photo: Pixels, scene: Pixels, params: CardPa
     const from = ((region.y + y) * scene.width + region.x) * 4;
     patch.data.set(frame.data.subarray(from, from + regionWidth * 4), y * regionWidth * 4);
   }
-  const blurredPatch = blur(patch, Math.hypot(params.cameraBlurPx, defocusBlurPx(params.distanceCm)));
+  const blurredPatch = blur(patch, Math.hypot(params.cameraBlurPx, defocusBlurPx(params.distanceCm, scene.width)));
   const random = seededRandom(params.seed ^ 0xc0ffee);
   for (let i = 0; i < blurredPatch.data.length; i += 4) {
     // Box–Muller: one Gaussian draw per pixel, the same on the three channels (luma noise).

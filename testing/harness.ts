@@ -25,8 +25,14 @@ async function decode(url: string): Promise<ImageBitmap> {
   return createImageBitmap(await response.blob());
 }
 
-/** Size of the synthesised webcam frames. */
+/** Size of the synthesised webcam frames of the enrollment (the SDK's camera resolution). */
 const SCENE = { width: 640, height: 480 } as const;
+
+/** A webcam mode: frame size in px. Every mode sees the same horizontal field of view. */
+export interface CameraMode {
+  readonly width: number;
+  readonly height: number;
+}
 
 function pixelsOf(image: ImageBitmap): Pixels {
   const canvas = new OffscreenCanvas(image.width, image.height);
@@ -36,15 +42,20 @@ function pixelsOf(image: ImageBitmap): Pixels {
   return { width: data.width, height: data.height, data: data.data };
 }
 
-/** The student's webcam frame: `live` scaled to the frame's height, centred, on a plain grey wall. */
-function liveScene(live: ImageBitmap): Pixels {
-  const canvas = new OffscreenCanvas(SCENE.width, SCENE.height);
+/**
+ * The student's webcam frame in `mode`: `live` scaled to the height of a 640×480 frame and centred,
+ * on a plain grey wall. A wider mode sees the same horizontal field of view with more pixels (the
+ * person is as big a share of the width), and a 16:9 mode loses the top and bottom of the 4:3 view.
+ */
+function liveScene(live: ImageBitmap, mode: CameraMode = SCENE): Pixels {
+  const canvas = new OffscreenCanvas(mode.width, mode.height);
   const context = canvas.getContext('2d', { willReadFrequently: true })!;
   context.fillStyle = 'rgb(128,124,118)';
-  context.fillRect(0, 0, SCENE.width, SCENE.height);
-  const scale = SCENE.height / live.height;
-  context.drawImage(live, (SCENE.width - live.width * scale) / 2, 0, live.width * scale, SCENE.height);
-  const data = context.getImageData(0, 0, SCENE.width, SCENE.height);
+  context.fillRect(0, 0, mode.width, mode.height);
+  const height = (SCENE.height * mode.width) / SCENE.width;
+  const scale = height / live.height;
+  context.drawImage(live, (mode.width - live.width * scale) / 2, (mode.height - height) / 2, live.width * scale, height);
+  const data = context.getImageData(0, 0, mode.width, mode.height);
   return { width: data.width, height: data.height, data: data.data };
 }
 
@@ -55,22 +66,33 @@ async function jpeg(image: Pixels, quality: number): Promise<Blob> {
 }
 
 /**
+ * How a synthesised card is filmed: the `camera` mode of the card frame (default 640×480) and the
+ * `side` of the raw frame the card is held on (default: drawn from the seed).
+ */
+export interface CardView {
+  readonly camera?: CameraMode;
+  readonly side?: 'left' | 'right';
+}
+
+/**
  * Synthesises, deterministically from `seed`, the webcam frame of a student (`liveUrl`) holding
  * an identity card whose portrait is `photoUrl` `distanceCm` from the camera (default: the
- * unguided range), and the same frame without the card (the enrollment frame). Both are JPEG, at
- * the card's drawn quality.
+ * unguided range), filmed as `view` says, and the same student without the card at 640×480 (the
+ * enrollment frame). Both are JPEG, at the card's drawn quality.
  */
 export async function cardScenes(
   photoUrl: string,
   liveUrl: string,
   seed: number,
   distanceCm?: readonly [number, number],
+  view: CardView = {},
 ): Promise<{ card: Blob; live: Blob; portraitWidthPx: number }> {
+  const { camera = SCENE, side } = view;
   const [photo, live] = await Promise.all([decode(photoUrl), decode(liveUrl)]);
   try {
-    const params = cardParams(seed, distanceCm);
+    const params = cardParams(seed, distanceCm, side);
     const scene = liveScene(live);
-    const { frame, portraitWidthPx } = synthesizeCardScene(pixelsOf(photo), scene, params);
+    const { frame, portraitWidthPx } = synthesizeCardScene(pixelsOf(photo), liveScene(live, camera), params);
     return { card: await jpeg(frame, params.jpegQuality), live: await jpeg(scene, params.jpegQuality), portraitWidthPx };
   } finally {
     photo.close();
@@ -110,8 +132,8 @@ export async function start(options: { assetsBaseUrl: string; backend?: 'wasm' |
       return { ...result, outputs };
     },
     /** Synthesises the card of `photoUrl` held by `liveUrl` (seeded) and runs the document stages on it. */
-    async documentProbe(photoUrl: string, liveUrl: string, seed: number, distanceCm?: readonly [number, number]): Promise<DocumentProbe & { portraitWidthPx: number }> {
-      const scenes = await cardScenes(photoUrl, liveUrl, seed, distanceCm);
+    async documentProbe(photoUrl: string, liveUrl: string, seed: number, distanceCm?: readonly [number, number], view?: CardView): Promise<DocumentProbe & { portraitWidthPx: number }> {
+      const scenes = await cardScenes(photoUrl, liveUrl, seed, distanceCm, view);
       const [live, card] = await Promise.all([createImageBitmap(scenes.live), createImageBitmap(scenes.card)]);
       const probe = await worker.call('documentProbe', Comlink.transfer(live, [live]), Comlink.transfer(card, [card]));
       return { ...probe, portraitWidthPx: scenes.portraitWidthPx };
@@ -120,7 +142,11 @@ export async function start(options: { assetsBaseUrl: string; backend?: 'wasm' |
     async cropVariantProbe(url: string, variants: CropVariant[]) {
       const frame = await decode(url);
       const result = await worker.call('cropVariantProbe', Comlink.transfer(frame, [frame]), variants);
-      return { ...result, embeddings: result.embeddings.map((e) => (e ? Array.from(e) : null)) };
+      return {
+        ...result,
+        embeddings: result.embeddings.map((e) => (e ? Array.from(e) : null)),
+        views: result.views.map((v) => (v ? v.map((e) => Array.from(e)) : null)),
+      };
     },
     /** Check-assertion signatures per second in the worker. */
     measureSigning: (seconds: number) => worker.call('measureSigning', seconds),

@@ -14,12 +14,16 @@ import { assessQuality, measureCrop, type CropMeasures } from './stages/assessQu
 import { selectFace, toDetectedFace, type DetectedFace, type FaceSelection } from './stages/detectFace.js';
 import { DEFAULT_EMBEDDING_OPTIONS, embedFace, embedView, type CropView, type EmbeddingOptions } from './stages/embedFace.js';
 import {
+  DOCUMENT_SEARCH_WIDTH,
   LARGE_WINDOW_SIZE,
   LARGE_WINDOW_STRIDE,
   liveFaceOf,
   PORTRAIT_WINDOW_SIZE,
   portraitIssues,
   portraitWindows,
+  refineWindow,
+  sameFace,
+  scaleFace,
   selectPortrait,
   shiftFace,
   type PortraitChoice,
@@ -241,55 +245,72 @@ export class FacePipeline {
    * not in a window a few times their size). Runs the landmarker in IMAGE mode: the windows are
    * separate images; the next VIDEO frame goes back to VIDEO mode with a later timestamp.
    * `enrolledFaceSize` is the face size of the enrollment frames (box side, px): a face that big is
-   * the student, never the portrait.
+   * the student, never the portrait. A frame wider than {@link DOCUMENT_SEARCH_WIDTH} is searched
+   * in a copy at that width; the portrait found is detected again in a full-resolution window around
+   * it and aligned from the full-resolution pixels.
    */
-  async findDocumentPortrait(frame: ImageBitmap, enrolledFaceSize: number): Promise<PortraitFinding> {
+  async findDocumentPortrait(full: ImageBitmap, enrolledFaceSize: number): Promise<PortraitFinding> {
     await this.ready();
-    const { landmarker } = this.runtimes;
-    const faces = (await landmarker.detectImage(frame)).map((o) => toDetectedFace(o, frame.width, frame.height));
-    const live = liveFaceOf(faces, enrolledFaceSize);
-    let choice = selectPortrait(faces, live, enrolledFaceSize);
-    const foundInFullFrame = choice.portrait !== null;
-    let foundInLargeWindows = false;
-    let windowsSearched = 0;
-    const searchWindow = async (window: Region): Promise<DetectedFace[]> => {
-      windowsSearched += 1;
-      const crop = await createImageBitmap(frame, window.x, window.y, window.width, window.height);
-      try {
-        return (await landmarker.detectImage(crop)).map((o) => shiftFace(toDetectedFace(o, crop.width, crop.height), window.x, window.y));
-      } finally {
-        crop.close();
-      }
-    };
-    // Windows of `size` nearest the live face first, stopping at the first portrait and looking
-    // again in a window centred on it (the first may be cut by its window's edge).
-    const searchWindows = async (windows: readonly Region[], size: number): Promise<PortraitChoice> => {
-      const found: DetectedFace[] = [];
-      for (const window of windows) {
-        found.push(...(await searchWindow(window)));
-        const first = selectPortrait(found, live, enrolledFaceSize);
-        if (first.portrait || first.guidance === 'card_too_far') {
-          const { box } = first.portrait ?? found[found.length - 1]!;
-          const side = Math.min(size, frame.width, frame.height);
-          const x = Math.round(Math.min(Math.max(box.x + box.width / 2 - side / 2, 0), frame.width - side));
-          const y = Math.round(Math.min(Math.max(box.y + box.height / 2 - side / 2, 0), frame.height - side));
-          const centred = selectPortrait(await searchWindow({ x, y, width: side, height: side }), live, enrolledFaceSize);
-          if (centred.portrait) found.splice(0, found.length, centred.portrait);
-          break;
+    // A frame wider than the enrollment's is searched in a copy at that width; the portrait is
+    // then found again and aligned at full resolution.
+    const scale = Math.max(1, full.width / DOCUMENT_SEARCH_WIDTH);
+    const frame = scale > 1 ? await createImageBitmap(full, { resizeWidth: DOCUMENT_SEARCH_WIDTH, resizeHeight: Math.round(full.height / scale), resizeQuality: 'high' }) : full;
+    try {
+      const { landmarker } = this.runtimes;
+      const faces = (await landmarker.detectImage(frame)).map((o) => toDetectedFace(o, frame.width, frame.height));
+      const live = liveFaceOf(faces, enrolledFaceSize);
+      const select = (candidates: readonly DetectedFace[]) => selectPortrait(candidates, live, enrolledFaceSize, scale);
+      let choice = select(faces);
+      const foundInFullFrame = choice.portrait !== null;
+      let foundInLargeWindows = false;
+      let windowsSearched = 0;
+      const searchWindow = async (source: ImageBitmap, window: Region): Promise<DetectedFace[]> => {
+        windowsSearched += 1;
+        const crop = await createImageBitmap(source, window.x, window.y, window.width, window.height);
+        try {
+          return (await landmarker.detectImage(crop)).map((o) => shiftFace(toDetectedFace(o, crop.width, crop.height), window.x, window.y));
+        } finally {
+          crop.close();
         }
+      };
+      // Windows of `size` nearest the live face first, stopping at the first portrait and looking
+      // again in a window centred on it (the first may be cut by its window's edge).
+      const searchWindows = async (windows: readonly Region[], size: number): Promise<PortraitChoice> => {
+        const found: DetectedFace[] = [];
+        for (const window of windows) {
+          found.push(...(await searchWindow(frame, window)));
+          const first = select(found);
+          if (first.portrait || first.guidance === 'card_too_far') {
+            const { box } = first.portrait ?? found[found.length - 1]!;
+            const side = Math.min(size, frame.width, frame.height);
+            const x = Math.round(Math.min(Math.max(box.x + box.width / 2 - side / 2, 0), frame.width - side));
+            const y = Math.round(Math.min(Math.max(box.y + box.height / 2 - side / 2, 0), frame.height - side));
+            const centred = select(await searchWindow(frame, { x, y, width: side, height: side }));
+            if (centred.portrait) found.splice(0, found.length, centred.portrait);
+            break;
+          }
+        }
+        return select(found);
+      };
+      if (!choice.portrait) choice = await searchWindows(portraitWindows(frame.width, frame.height, live), PORTRAIT_WINDOW_SIZE);
+      if (!choice.portrait && choice.guidance === 'no_card_face') {
+        // Larger windows hold whole the bigger portrait of a card held close.
+        choice = await searchWindows(portraitWindows(frame.width, frame.height, live, LARGE_WINDOW_SIZE, LARGE_WINDOW_STRIDE), LARGE_WINDOW_SIZE);
+        foundInLargeWindows = choice.portrait !== null;
       }
-      return selectPortrait(found, live, enrolledFaceSize);
-    };
-    if (!choice.portrait) choice = await searchWindows(portraitWindows(frame.width, frame.height, live), PORTRAIT_WINDOW_SIZE);
-    if (!choice.portrait && choice.guidance === 'no_card_face') {
-      // Larger windows hold whole the bigger portrait of a card held close.
-      choice = await searchWindows(portraitWindows(frame.width, frame.height, live, LARGE_WINDOW_SIZE, LARGE_WINDOW_STRIDE), LARGE_WINDOW_SIZE);
-      foundInLargeWindows = choice.portrait !== null;
+      if (!choice.portrait) return { portrait: null, crop: null, guidance: [choice.guidance], foundInFullFrame, foundInLargeWindows, windowsSearched, sharpness: null };
+      let portrait = choice.portrait;
+      if (scale > 1) {
+        // Its landmarks again from the full-resolution pixels around it (the scaled ones if none).
+        const expected = scaleFace(portrait, scale);
+        portrait = sameFace(await searchWindow(full, refineWindow(expected, full.width, full.height)), expected) ?? expected;
+      }
+      const crop = this.alignSelected(full, portrait);
+      const { sharpness } = measureCrop(crop);
+      return { portrait, crop, guidance: portraitIssues(crop, sharpness), foundInFullFrame, foundInLargeWindows, windowsSearched, sharpness };
+    } finally {
+      if (frame !== full) frame.close();
     }
-    if (!choice.portrait) return { portrait: null, crop: null, guidance: [choice.guidance], foundInFullFrame, foundInLargeWindows, windowsSearched, sharpness: null };
-    const crop = this.alignSelected(frame, choice.portrait);
-    const { sharpness } = measureCrop(crop);
-    return { portrait: choice.portrait, crop, guidance: portraitIssues(crop, sharpness), foundInFullFrame, foundInLargeWindows, windowsSearched, sharpness };
   }
 
   /** Probability (0..1) that `face` in `frame` is live (passive anti-spoof); only the region around the face is read. */

@@ -28,9 +28,6 @@ const TEXTS = {
     deviceActive: 'active',
     devicePending: 'waiting for your teacher’s approval',
     removeDevice: 'Remove device {fingerprint}',
-    // As in compliance/example.config.json, which the full notice (/privacy/notice-en.html) is written from.
-    controller: 'Università Telematica Esempio',
-    purpose: 'To record attendance at live lessons, which the course regulations make compulsory.',
     noLessonTitle: 'No lesson',
     noLessonBody: 'Open the link your teacher shared.',
     enrolledTitle: 'The face check is set up on this device',
@@ -101,8 +98,6 @@ const TEXTS = {
     deviceActive: 'attivo',
     devicePending: 'in attesa dell’approvazione del docente',
     removeDevice: 'Rimuovi il dispositivo {fingerprint}',
-    controller: 'Università Telematica Esempio',
-    purpose: 'Registrare la frequenza alle lezioni in diretta, obbligatoria secondo il regolamento didattico del corso.',
     noLessonTitle: 'Nessuna lezione',
     noLessonBody: 'Apri il link condiviso dal docente.',
     enrolledTitle: 'Il controllo del volto è configurato su questo dispositivo',
@@ -161,9 +156,9 @@ const t = pageTexts(TEXTS);
 languageSwitch($('lang-switch'));
 const params = new URLSearchParams(location.search);
 const lessonId = params.get('lesson');
-// Developer option: ?liveness=passive|active|off (off lets a still photo through, for trying the demo).
-const liveness = params.get('liveness') ?? undefined;
-const devOptions = liveness ? { liveness } : {};
+// Developer options: ?liveness=passive|active|off (off lets a still photo through, for trying the
+// demo) and ?identityDocument=required|optional (the identity-document step of an enrollment).
+const devOptions = Object.fromEntries(['liveness', 'identityDocument'].filter((name) => params.has(name)).map((name) => [name, params.get(name)]));
 
 let presenza = null;
 let ui = null;
@@ -235,8 +230,16 @@ function progressTracker() {
   };
 }
 
+/**
+ * The element's first-layer texts per language (controller, purpose, the alternative, the full
+ * notice's address), from the deployment configuration the full notice is written from; the
+ * retention date comes with each enrollment challenge, from the same configuration.
+ */
+let deployment = null;
+
 function elementOptions() {
-  return { presenza, controller: t('controller'), purpose: t('purpose'), noticeUrl: `/privacy/notice-${currentLanguage()}.html` };
+  const { controller, purpose, noticeUrl, alternativeDescription } = deployment[currentLanguage()];
+  return { presenza, controller, purpose, noticeUrl, texts: { alternativeDescription } };
 }
 
 async function showDevices() {
@@ -480,11 +483,16 @@ async function onLessonEnded() {
   showMessage({ title: 'endedTitle', body: 'endedBody' });
 }
 
-async function loadSdk() {
-  $('sdk-loading').hidden = false;
+/** Starts loading the face check's models at once, while the student signs in and joins. */
+function startSdk() {
   const onProgress = progressTracker();
+  return window.Presenza.create({ onProgress });
+}
+
+async function loadSdk(loading) {
+  $('sdk-loading').hidden = false;
   try {
-    presenza = await window.Presenza.create({ onProgress });
+    [presenza, deployment] = await Promise.all([loading, api('GET', '/privacy/ui-options.json')]);
   } catch (error) {
     $('sdk-loading').hidden = true;
     showMessage({ title: 'unsupportedTitle', body: 'unsupportedBody', values: { code: error.code ?? error.message }, tone: 'warn' });
@@ -497,7 +505,7 @@ async function loadSdk() {
   return true;
 }
 
-async function start() {
+async function start(loading) {
   $('lesson').hidden = false;
   let lesson;
   try {
@@ -510,7 +518,7 @@ async function start() {
   $('lesson-title').focus();
   // Without the camera the SDK's models are not worth downloading in this frame.
   if (noCameraHere) $('sdk-loading').hidden = true;
-  const ready = noCameraHere ? (offerNewWindow(), false) : await loadSdk();
+  const ready = noCameraHere ? (offerNewWindow(), false) : await loadSdk(loading);
   $('enroll').addEventListener('click', enrollAfterChoice);
   $('forget').addEventListener('click', async () => {
     await presenza.forget();
@@ -545,6 +553,10 @@ if (!lessonId) {
     Object.assign(document.createElement('h1'), { textContent: t('noLessonTitle') }),
     Object.assign(document.createElement('p'), { textContent: t('noLessonBody') }),
   );
-} else if ((session = await requireSession('student', t))) {
-  await start();
+} else {
+  // The models load while the session is checked and the lesson joined (a failure shows in loadSdk).
+  // (Not in a frame where the face check cannot run: see noCameraHere.)
+  const loading = noCameraHere ? Promise.resolve(null) : startSdk();
+  loading.catch(() => undefined);
+  if ((session = await requireSession('student', t))) await start(loading);
 }

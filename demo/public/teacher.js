@@ -38,6 +38,9 @@ const TEXTS = {
     enrollmentsIntro: 'A student set up the face check on another device (or again). Their current device keeps working until you approve; approve only if you know it is really them (for instance, you saw them on camera).',
     enrollmentEntry: '{name}: device {fingerprint}, set up {date}; {active} device(s) already active.',
     approve: 'Approve new device',
+    // Why the device waits: the identity-document outcome, never a photo or a score.
+    pending_not_matched: 'Why it waits: the photo on the identity document the student showed did not match their face.',
+    pending_not_run: 'Why it waits: no identity document was compared (the student chose not to show one, or none was asked for).',
     studentsTitle: 'Students',
     studentsJoined: '{count} student(s) joined.',
     noPhoto: 'You never see a photo: Presenza checks the face on the student’s own device and sends only pass or fail.',
@@ -54,6 +57,7 @@ const TEXTS = {
     st_failed: 'Face check did not pass: {reason}',
     st_couldNotRun: 'Check could not run: {reason}',
     st_alternative_requested: 'Chose the alternative: confirm them',
+    st_alternative_unconfirmed: 'Chose the alternative (not confirmed)',
     st_alternative_confirmed: 'Present (alternative)',
     st_confirmed_in_person: 'Present (you verified them)',
     st_absent: 'Absent',
@@ -104,6 +108,8 @@ const TEXTS = {
     enrollmentsIntro: 'Uno studente ha configurato il controllo del volto su un altro dispositivo (o di nuovo). Il dispositivo attuale continua a funzionare finché non approvi; approva solo se sai che è davvero lo studente (per esempio, lo hai visto in video).',
     enrollmentEntry: '{name}: dispositivo {fingerprint}, configurato il {date}; {active} dispositivi già attivi.',
     approve: 'Approva il nuovo dispositivo',
+    pending_not_matched: 'Perché è in attesa: la foto del documento d’identità mostrato dallo studente non corrisponde al suo volto.',
+    pending_not_run: 'Perché è in attesa: nessun documento d’identità è stato confrontato (lo studente ha scelto di non mostrarlo, oppure non era richiesto).',
     studentsTitle: 'Studenti',
     studentsJoined: 'Studenti collegati: {count}.',
     noPhoto: 'Non vedi mai una foto: Presenza controlla il volto sul dispositivo dello studente e invia solo l’esito.',
@@ -120,6 +126,7 @@ const TEXTS = {
     st_failed: 'Controllo del volto non superato: {reason}',
     st_couldNotRun: 'Controllo non eseguito: {reason}',
     st_alternative_requested: 'Ha scelto l’alternativa: conferma la presenza',
+    st_alternative_unconfirmed: 'Ha scelto l’alternativa (non confermata)',
     st_alternative_confirmed: 'Presente (alternativa)',
     st_confirmed_in_person: 'Presente (verificato da te)',
     st_absent: 'Assente',
@@ -174,6 +181,8 @@ function statusText(line, check) {
     const reason = t(`r_${KNOWN_REASONS.has(line.reason) ? line.reason : 'other'}`);
     return t(COULD_NOT_RUN.has(line.reason) ? 'st_couldNotRun' : 'st_failed', { reason });
   }
+  // A later check asked the student again: this one is no longer the teacher's to confirm here.
+  if (line.status === 'alternative_requested' && currentLineOf(line.studentId) !== line) return t('st_alternative_unconfirmed');
   return t(`st_${line.status}`);
 }
 
@@ -200,8 +209,13 @@ const view = {
 const latest = () => view.checks.get(view.order.at(-1));
 const nameOf = (studentId) => view.students.get(studentId)?.displayName ?? '';
 
-function say(text) {
-  $('lesson-status').textContent = text;
+/** What the status line says, as a function of the language, so a language switch re-renders it. */
+let status = null;
+
+/** Puts `render()` (which reads the current language) in the status line, now and after each language change. */
+function say(render) {
+  status = render;
+  $('lesson-status').textContent = render();
 }
 
 /** Runs a teacher action; a refusal is said in the status line. */
@@ -209,7 +223,7 @@ async function act(run) {
   try {
     return await run();
   } catch (error) {
-    say(t('actionFailed', { code: error.code ?? error.message }));
+    say(() => t('actionFailed', { code: error.code ?? error.message }));
     return undefined;
   }
 }
@@ -319,8 +333,21 @@ function showCounts() {
   $('count-pending').previousElementSibling.textContent = t(closed ? 'countNoAnswer' : 'countPending');
 }
 
-/** Whether a line needs the teacher: a failed check or an alternative to confirm. */
-const needsTeacher = (line) => line.status === 'failed' || line.status === 'alternative_requested';
+/** The student's line in the last check they were asked in (a later check supersedes what an earlier one asked of the teacher). */
+function currentLineOf(studentId) {
+  for (let i = view.order.length - 1; i >= 0; i -= 1) {
+    const line = view.lines.get(view.order[i])?.get(studentId);
+    if (line) return line;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a line needs the teacher: a failed check or an alternative to confirm, in the student's
+ * current check. Once a new check asks the student again, the earlier one's alert goes: the new
+ * answer (or its own alert) is what the teacher acts on; the card keeps the earlier result.
+ */
+const needsTeacher = (line) => (line.status === 'failed' || line.status === 'alternative_requested') && currentLineOf(line.studentId) === line;
 
 function renderAlert(key, item) {
   const line = view.lines.get(item.dataset.check)?.get(item.dataset.student);
@@ -396,6 +423,8 @@ function applyCheck(check) {
       storeLine({ checkId: check.checkId, studentId: student.studentId, status: 'pending', method: null, outcome: null, reason: null, updatedAt: check.opensAt });
     }
   }
+  // The students it asks no longer need the teacher for an earlier check.
+  for (const item of [...view.alerts.values()]) upsertAlert(view.lines.get(item.dataset.check).get(item.dataset.student));
   renderAll();
   // When it closes, the waiting lines become "no answer" (one pass, not per event).
   setTimeout(() => latest()?.checkId === check.checkId && renderAll(), Math.max(0, check.closesAt - Date.now()) + 500);
@@ -430,7 +459,7 @@ function applyStudent(student) {
 function lessonEnded() {
   view.ended = true;
   for (const id of ['check-now', 'check-random', 'end', 'within']) $(id).disabled = true;
-  say(t('lessonEnded'));
+  say(() => t('lessonEnded'));
   renderAll();
 }
 
@@ -443,6 +472,8 @@ function renderPending(pending) {
       const item = document.createElement('li');
       const text = document.createElement('span');
       text.textContent = t('enrollmentEntry', { name: entry.displayName, fingerprint: entry.fingerprint, date: formatDate(entry.createdAt, { dateStyle: 'medium', timeStyle: 'short' }), active: entry.activeKeys });
+      // Keys enrolled before the service kept the outcome have no reason to show.
+      if (entry.idDocument) text.append(' ', t(`pending_${entry.idDocument}`));
       const button = document.createElement('button');
       button.type = 'button';
       button.className = 'small';
@@ -489,7 +520,7 @@ function openLesson(lessonId, title) {
 
   const trigger = async (withinMinutes) => {
     const answer = await act(() => api('POST', `/api/lessons/${lessonId}/checks`, { withinMinutes }));
-    if (answer) say(withinMinutes === 0 ? t('checkSent') : t('checkScheduled', { time: time(answer.firesAt) }));
+    if (answer) say(() => (withinMinutes === 0 ? t('checkSent') : t('checkScheduled', { time: time(answer.firesAt) })));
   };
   $('check-now').addEventListener('click', () => trigger(0));
   $('check-random').addEventListener('click', () => trigger(Number($('within').value)));
@@ -500,7 +531,7 @@ onLanguageChange(() => {
   if (!view.lessonId) return;
   renderAll();
   renderPending(pendingEnrollments);
-  if (view.ended) say(t('lessonEnded'));
+  if (status) say(status);
 });
 
 if (await requireSession('teacher', t)) {

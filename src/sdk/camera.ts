@@ -13,6 +13,21 @@ export const CAMERA_CONSTRAINTS: MediaTrackConstraints = {
   facingMode: 'user',
 };
 
+/**
+ * Resolution asked of the camera while the student holds the identity document to it: the card's
+ * small printed portrait gets about twice the pixels of a 640×480 frame (the worker searches a
+ * 640 px copy and aligns the portrait at full resolution; measured: README, identity document).
+ * Asked as `ideal`, among the camera's own modes only (`resizeMode: 'none'`, which Chromium
+ * knows; others ignore it): a camera without such a mode keeps a native one rather than a 640×360
+ * cut of its 640×480, which would lose the top and bottom of the view and gain no pixel.
+ */
+export const DOCUMENT_CAMERA_CONSTRAINTS: MediaTrackConstraints = {
+  ...CAMERA_CONSTRAINTS,
+  width: { ideal: 1280 },
+  height: { ideal: 720 },
+  ...({ resizeMode: 'none' } as MediaTrackConstraints),
+};
+
 const MESSAGES: Record<CameraErrorCode, string> = {
   ERR_CAMERA_DENIED: 'camera permission was denied; allow the camera for this site in the browser settings, then retry',
   ERR_CAMERA_BUSY: 'the camera is in use by another application (for example Zoom or Teams) or could not be started; close it there, then retry',

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FRAME_INTERVAL_MS, GESTURE_FRAME_INTERVAL_MS } from '../protocol/capture.js';
-import { runCapture, type FrameSource } from './captureLoop.js';
+import { requestTrackConstraints, runCapture, type FrameSource } from './captureLoop.js';
 
 /** A source of placeholder frames that records when each was taken and whether it was stopped. */
 function fakeSource() {
@@ -46,5 +46,43 @@ describe('runCapture', () => {
     await expect(runCapture(fakeSource().source, async () => false, { timeoutMs: 1_000, signal: controller.signal })).rejects.toMatchObject({
       code: 'ERR_ABORTED',
     });
+  });
+});
+
+describe('requestTrackConstraints', () => {
+  /** A video track that records the constraints applied to it; `refuse` makes it reject them. */
+  function fakeTrack(initial: MediaTrackConstraints, refuse = false) {
+    const track = {
+      readyState: 'live' as MediaStreamTrackState,
+      applied: [] as MediaTrackConstraints[],
+      current: initial,
+      getConstraints: () => track.current,
+      applyConstraints: async (c: MediaTrackConstraints) => {
+        if (refuse) throw new Error('OverconstrainedError');
+        track.applied.push(c);
+        track.current = c;
+      },
+    };
+    return track;
+  }
+  const asTracks = (...tracks: ReturnType<typeof fakeTrack>[]) => tracks as unknown as MediaStreamTrack[];
+
+  it('asks every track for the constraints, then puts each one’s previous constraints back', async () => {
+    const before = { width: { ideal: 640 }, height: { ideal: 480 } };
+    const wanted = { width: { ideal: 1280 }, height: { ideal: 720 } };
+    const track = fakeTrack(before);
+    const restore = await requestTrackConstraints(asTracks(track), wanted);
+    expect(track.current).toEqual(wanted);
+    await restore();
+    expect(track.applied).toEqual([wanted, before]);
+  });
+
+  it('a track that refuses keeps its mode, and an ended one is left alone', async () => {
+    const refusing = fakeTrack({ width: 640 }, true);
+    const ended = fakeTrack({ width: 640 });
+    const restore = await requestTrackConstraints(asTracks(refusing, ended), { width: { ideal: 1280 } });
+    ended.readyState = 'ended';
+    await expect(restore()).resolves.toBeUndefined();
+    expect(ended.applied).toEqual([{ width: { ideal: 1280 } }]);
   });
 });

@@ -27,6 +27,24 @@ export interface FrameSource {
   next(): Promise<ImageBitmap | null>;
   /** Releases the source (and stops camera tracks the SDK opened). */
   stop(): void;
+  /**
+   * Asks the camera for other track constraints (a camera source only); resolves with the function
+   * that puts the previous ones back.
+   */
+  requestConstraints?(constraints: MediaTrackConstraints): Promise<() => Promise<void>>;
+}
+
+/**
+ * Applies `constraints` to `tracks` and resolves with the function that puts each track's
+ * previous constraints back. A track that refuses keeps its mode: the capture goes on with the
+ * frames it has.
+ */
+export async function requestTrackConstraints(tracks: readonly MediaStreamTrack[], constraints: MediaTrackConstraints): Promise<() => Promise<void>> {
+  const previous = tracks.map((track) => track.getConstraints());
+  await Promise.all(tracks.map((track) => track.applyConstraints(constraints).catch(() => undefined)));
+  return async () => {
+    await Promise.all(tracks.map((track, i) => (track.readyState === 'live' ? track.applyConstraints(previous[i]).catch(() => undefined) : undefined)));
+  };
 }
 
 async function videoSource(stream: MediaStream, ownsStream: boolean): Promise<FrameSource> {
@@ -56,6 +74,7 @@ async function videoSource(stream: MediaStream, ownsStream: boolean): Promise<Fr
       return createImageBitmap(video);
     },
     stop,
+    requestConstraints: (constraints) => requestTrackConstraints(stream.getVideoTracks(), constraints),
   };
 }
 

@@ -19,6 +19,7 @@ import {
 } from '../protocol/capture.js';
 import { isCameraErrorCode, isPresenzaError, PresenzaError, type CameraErrorCode } from '../protocol/errors.js';
 import { openFrameSource, runCapture, type FrameSource } from './captureLoop.js';
+import { DOCUMENT_CAMERA_CONSTRAINTS } from './camera.js';
 import {
   defaultCaptureTimeoutMs,
   identityDocumentPolicy,
@@ -144,6 +145,8 @@ export class Presenza {
     await this.worker.call('beginDocument');
     const phase = { declined: false };
     this.document = phase;
+    // More pixels for the card's small portrait, for this phase only.
+    const restoreCamera = await source.requestConstraints?.(DOCUMENT_CAMERA_CONSTRAINTS);
     try {
       const end = await runCapture(
         keepOpen(source),
@@ -168,6 +171,7 @@ export class Presenza {
       return phase.declined ? 'declined' : end;
     } finally {
       this.document = null;
+      await restoreCamera?.();
     }
   }
 

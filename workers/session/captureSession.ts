@@ -4,6 +4,7 @@
  * differ only in how a kept frame is embedded and in how they finish.
  */
 import type { CaptureProgress, FrameTiming } from '../../src/protocol/capture.js';
+import type { LivenessProgress } from '../../src/protocol/liveness.js';
 import type { FacePipeline } from '../pipeline.js';
 import type { DetectedFace } from '../stages/detectFace.js';
 import type { Pixels } from '../stages/pixels.js';
@@ -12,6 +13,16 @@ import type { LivenessSession } from './livenessSession.js';
 
 /** The parts of the pipeline a capture uses (a fake in unit tests). */
 export type CapturePipeline = Pick<FacePipeline, 'analyze' | 'embed' | 'embedView' | 'passiveLiveness'>;
+
+/**
+ * Liveness progress before the challenge watches: the number of gestures (for the progress bar),
+ * but no gesture to prompt. The challenge judges frames from the one that completes the good
+ * frames, so a gesture prompted earlier and made at once would not count: the student would have
+ * to make it again (a turned head must even come back to the front first).
+ */
+function notPromptedYet(progress: LivenessProgress): LivenessProgress {
+  return { status: progress.status, ...(progress.steps !== undefined ? { steps: progress.steps } : {}) };
+}
 
 /** One capture in progress: its good frames and its liveness. */
 export abstract class CaptureSession {
@@ -52,7 +63,7 @@ export abstract class CaptureSession {
       collected: collector.collected,
       needed: collector.needed,
       done: liveness.challengeFailed || (collector.done && liveness.challengeDone),
-      ...(progress ? { liveness: progress } : {}),
+      ...(progress ? { liveness: collector.done ? progress : notPromptedYet(progress) } : {}),
     };
   }
 

@@ -2,12 +2,17 @@ import { describe, expect, it } from 'vitest';
 import type { DetectedFace } from './detectFace.js';
 import {
   MAX_GLARE_FRACTION,
+  MIN_PORTRAIT_EYE_DISTANCE,
   PORTRAIT_WINDOW_SIZE,
+  REFINE_WINDOW_FACES,
   faceSize,
   glareFraction,
   liveFaceOf,
   portraitIssues,
   portraitWindows,
+  refineWindow,
+  sameFace,
+  scaleFace,
   selectPortrait,
   shiftFace,
 } from './findDocumentPortrait.js';
@@ -128,5 +133,43 @@ describe('glare and blur', () => {
 
   it('reports hold_still for a portrait without detail', () => {
     expect(portraitIssues(solid(10, 10, [120, 110, 100]), 0.2)).toEqual(['hold_still']);
+  });
+});
+
+describe('a document frame wider than the enrollment frames (searched scaled, aligned at full resolution)', () => {
+  it('scaleFace maps a face of the scaled copy onto the full frame (pixel centres kept)', () => {
+    const big = scaleFace(PORTRAIT, 2);
+    expect(faceSize(big)).toBe(70);
+    expect(big.box).toEqual({ x: 120.5, y: 600.5, width: 70, height: 70 });
+    expect(big.fivePoints[0]).toEqual({ x: (PORTRAIT.fivePoints[0]!.x + 0.5) * 2 - 0.5, y: (PORTRAIT.fivePoints[0]!.y + 0.5) * 2 - 0.5 });
+  });
+
+  it('refineWindow is a square of a few face sizes centred on the portrait, kept inside the frame', () => {
+    const portrait = face(600, 400, 70);
+    const window = refineWindow(portrait, 1280, 720);
+    expect(window.width).toBe(REFINE_WINDOW_FACES * 70);
+    expect(window.height).toBe(window.width);
+    expect(window.x + window.width / 2).toBeCloseTo(635, 0);
+    expect(window.y + window.height / 2).toBeCloseTo(435, 0);
+    // At the frame's corner the window moves inside; never larger than the frame.
+    expect(refineWindow(face(0, 680, 70), 1280, 720)).toEqual({ x: 0, y: 440, width: 280, height: 280 });
+    expect(refineWindow(face(0, 0, 400), 1280, 720).width).toBe(720);
+  });
+
+  it('sameFace keeps the face found again where the portrait was, of about its size; otherwise null', () => {
+    const expected = face(600, 400, 70);
+    const again = face(604, 398, 74);
+    expect(sameFace([face(100, 100, 70), again], expected)).toBe(again);
+    // Too far off, too big (the student's face), too small: not the portrait.
+    expect(sameFace([face(650, 400, 70), face(560, 360, 200), face(620, 420, 30)], expected)).toBeNull();
+    expect(sameFace([], expected)).toBeNull();
+  });
+
+  it('selectPortrait counts the eye distance in the full frame pixels the scaled copy stands for', () => {
+    // Eyes 0.4 × size apart: a 28 px face has 11.2 px between the eyes, under the minimum at scale 1.
+    const small = face(60, 300, 28);
+    expect(0.4 * 28).toBeLessThan(MIN_PORTRAIT_EYE_DISTANCE);
+    expect(selectPortrait([small], LIVE, ENROLLED)).toEqual({ portrait: null, guidance: 'card_too_far' });
+    expect(selectPortrait([small], LIVE, ENROLLED, 2)).toEqual({ portrait: small });
   });
 });

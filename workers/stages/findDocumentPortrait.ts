@@ -37,11 +37,23 @@ export const LARGE_WINDOW_STRIDE = 128;
 export const MAX_PORTRAIT_RATIO = 0.6;
 
 /**
- * Fewest pixels between the eye centres of a portrait worth comparing: about the eyes of a card
- * 27 cm from a 640×480 webcam. A farther card is `card_too_far`, which asks the student to bring
- * it closer (to the 15–20 cm the guidance names), where the portrait keeps more detail.
+ * Fewest pixels between the eye centres of a portrait worth comparing, in the document frame's
+ * own pixels: about the eyes of a card 27 cm from a 640×480 webcam. A farther card is
+ * `card_too_far`, which asks the student to bring it closer, where the portrait keeps more detail.
  */
 export const MIN_PORTRAIT_EYE_DISTANCE = 13;
+
+/**
+ * Width, px, the portrait is searched at. The window sizes above and the enrollment frames' face
+ * size are measured at the enrollment resolution (640×480); a wider document frame (the camera
+ * asked for more pixels for the card) is searched in a copy scaled to this width, and the portrait
+ * found there is detected again and aligned in the full-resolution frame, so the crop gets every
+ * pixel the camera gave.
+ */
+export const DOCUMENT_SEARCH_WIDTH = 640;
+
+/** Side of the full-resolution window the portrait is detected again in, in face sizes. */
+export const REFINE_WINDOW_FACES = 4;
 
 /** Fraction of near-white pixels in the aligned portrait above which glare is reported. */
 export const MAX_GLARE_FRACTION = 0.12;
@@ -104,6 +116,54 @@ export function shiftFace(face: DetectedFace, dx: number, dy: number): DetectedF
   };
 }
 
+/** `face` found in a copy of the frame scaled down by `scale`, in the full frame's coordinates. */
+export function scaleFace(face: DetectedFace, scale: number): DetectedFace {
+  const move = (p: { x: number; y: number }) => ({ x: (p.x + 0.5) * scale - 0.5, y: (p.y + 0.5) * scale - 0.5 });
+  return {
+    ...face,
+    box: { x: (face.box.x + 0.5) * scale - 0.5, y: (face.box.y + 0.5) * scale - 0.5, width: face.box.width * scale, height: face.box.height * scale },
+    fivePoints: face.fivePoints.map(move),
+    points: face.points.map(move),
+  };
+}
+
+/**
+ * The square window of a `width`×`height` frame to detect `portrait` (full-frame coordinates)
+ * again in: {@link REFINE_WINDOW_FACES} face sizes, centred on it, inside the frame.
+ */
+export function refineWindow(portrait: DetectedFace, width: number, height: number): Region {
+  const side = Math.round(Math.min(REFINE_WINDOW_FACES * faceSize(portrait), width, height));
+  const cx = portrait.box.x + portrait.box.width / 2;
+  const cy = portrait.box.y + portrait.box.height / 2;
+  return {
+    x: Math.round(Math.min(Math.max(cx - side / 2, 0), width - side)),
+    y: Math.round(Math.min(Math.max(cy - side / 2, 0), height - side)),
+    width: side,
+    height: side,
+  };
+}
+
+/**
+ * Of the faces found again at full resolution, the one that is `expected` (the portrait found in
+ * the scaled copy, in full-frame coordinates): centre within half its size and size within a
+ * factor of 1.5; the nearest such face, or null (the caller keeps `expected`).
+ */
+export function sameFace(found: readonly DetectedFace[], expected: DetectedFace): DetectedFace | null {
+  const centre = (f: DetectedFace) => ({ x: f.box.x + f.box.width / 2, y: f.box.y + f.box.height / 2 });
+  const target = centre(expected);
+  const size = faceSize(expected);
+  let best: DetectedFace | null = null;
+  let bestDistance = Infinity;
+  for (const face of found) {
+    const c = centre(face);
+    const distance = Math.hypot(c.x - target.x, c.y - target.y);
+    const ratio = faceSize(face) / size;
+    if (distance > size / 2 || ratio > 1.5 || ratio < 1 / 1.5) continue;
+    if (distance < bestDistance) [best, bestDistance] = [face, distance];
+  }
+  return best;
+}
+
 /** The live face of a document frame: the largest face at least {@link MAX_PORTRAIT_RATIO} of the enrolled face size, or null. */
 export function liveFaceOf(faces: readonly DetectedFace[], enrolledFaceSize: number): DetectedFace | null {
   let live: DetectedFace | null = null;
@@ -121,9 +181,10 @@ export type PortraitChoice = { readonly portrait: DetectedFace } | { readonly po
  * frame coordinates). A candidate is a portrait only if it is much smaller than the live face and
  * than the enrollment frames' face (so a frame whose only face is the student's never passes) and
  * does not sit on the live face. Of the portraits, the largest (most detail) is chosen; one whose
- * eyes are too close together to compare is `card_too_far`.
+ * eyes are too close together to compare is `card_too_far`. `pixelScale` is how many document-frame
+ * pixels one pixel of the searched copy stands for (1 when the frame is searched as it is).
  */
-export function selectPortrait(candidates: readonly DetectedFace[], live: DetectedFace | null, enrolledFaceSize: number): PortraitChoice {
+export function selectPortrait(candidates: readonly DetectedFace[], live: DetectedFace | null, enrolledFaceSize: number, pixelScale = 1): PortraitChoice {
   const limit = MAX_PORTRAIT_RATIO * Math.min(enrolledFaceSize, live ? faceSize(live) : Infinity);
   let best: DetectedFace | null = null;
   for (const face of candidates) {
@@ -135,7 +196,7 @@ export function selectPortrait(candidates: readonly DetectedFace[], live: Detect
   }
   if (!best) return { portrait: null, guidance: 'no_card_face' };
   const [leftEye, rightEye] = best.fivePoints;
-  if (Math.hypot(rightEye!.x - leftEye!.x, rightEye!.y - leftEye!.y) < MIN_PORTRAIT_EYE_DISTANCE) return { portrait: null, guidance: 'card_too_far' };
+  if (pixelScale * Math.hypot(rightEye!.x - leftEye!.x, rightEye!.y - leftEye!.y) < MIN_PORTRAIT_EYE_DISTANCE) return { portrait: null, guidance: 'card_too_far' };
   return { portrait: best };
 }
 
