@@ -12,7 +12,7 @@ import { parseDeploymentConfig } from '../compliance/config.js';
 import { ROUTES } from './access.js';
 import { parseLtiConfig } from './lti/config.js';
 import { loadToolKey } from './lti/toolKey.js';
-import { FakeLms, LEARNER } from '../testing/fakeLms.js';
+import { FakeLms, LEARNER, stateCookie } from '../testing/fakeLms.js';
 import { ENGINES, makeWorld, snapshot, startHarness, type Harness, type World } from '../testing/serviceWorld.js';
 import { SimulatedStudent, type ApiClient } from '../testing/simulatedStudent.js';
 
@@ -22,7 +22,7 @@ const ROLES: Role[] = ['anonymous', 'student', 'teacher', 'auditor'];
 const EXAMPLE_CONFIG = JSON.parse(readFileSync(new URL('../compliance/example.config.json', import.meta.url), 'utf8')) as unknown;
 
 /** The request a cell makes: the route's parameters filled with the caller's own or another's resources. */
-async function request(h: Harness, w: World, url: string, variant: Variant): Promise<{ path: string; body?: unknown; form?: string }> {
+async function request(h: Harness, w: World, url: string, variant: Variant): Promise<{ path: string; body?: unknown; form?: string; headers?: Record<string, string> }> {
   const own = variant === 'own';
   const lessonId = own ? w.l1 : w.l2;
   const checkId = own ? w.c1 : w.c2;
@@ -40,7 +40,17 @@ async function request(h: Harness, w: World, url: string, variant: Variant): Pro
       const login = await h.transport({ method: 'GET', path: `/lti/login?${new URLSearchParams(lms.loginParams('http://localhost:5173/lti/launch', { sub: 'x', roles: [LEARNER] }))}`, headers: {} });
       const auth = lms.readAuthRequest(String(login.headers.location));
       const token = await lms.sign(lms.claims(auth, { sub: `fresh-${Math.random()}`, roles: [LEARNER] }, h.clock.now));
-      return { path, form: new URLSearchParams({ id_token: token, state: auth.state }).toString() };
+      return { path, form: new URLSearchParams({ id_token: token, state: auth.state }).toString(), headers: { cookie: stateCookie(login) } };
+    }
+    case '/lti/login/check': {
+      // A login in the LMS's frame whose state cookie came back.
+      const login = await h.transport({ method: 'GET', path: `/lti/login?${new URLSearchParams(lms.loginParams('http://localhost:5173/lti/launch', { sub: 'x', roles: [LEARNER] }))}`, headers: {} });
+      return { path: `${path}?${new URLSearchParams({ next: String(login.headers.location) })}`, headers: { cookie: stateCookie(login) } };
+    }
+    case '/lti/handoff': {
+      // A code of student 1's session, posted by its own page into a new window.
+      const { body } = await w.s1.client.send('POST', '/api/session/handoff');
+      return { path, form: new URLSearchParams({ code: String(body.code) }).toString(), headers: { origin: 'http://localhost:5173' } };
     }
     case '/api/me/enrollment': {
       // A real enrollment of a third device of student 1 (its own challenge, its own key).
@@ -63,10 +73,11 @@ async function request(h: Harness, w: World, url: string, variant: Variant): Pro
 }
 
 
-async function call(h: Harness, client: ApiClient, method: string, path: string, body: unknown, form?: string): Promise<{ status: number; error?: unknown }> {
+async function call(h: Harness, client: ApiClient, method: string, path: string, body: unknown, form?: string, extra: Record<string, string> = {}): Promise<{ status: number; error?: unknown }> {
   if (form !== undefined || path.startsWith('/lti/') || path.startsWith('/privacy/')) {
-    // The LMS's requests: form posts from its origin, or a top-level GET (so is a visit to the notice page).
-    const headers = { ...(form !== undefined ? lms.formHeaders() : {}), ...(client.cookie ? { cookie: client.cookie } : {}) };
+    // The LMS's requests: form posts from its origin, or a top-level GET (so is a visit to the notice page), with the cookies the route needs.
+    const cookie = [client.cookie, extra.cookie].filter(Boolean).join('; ');
+    const headers = { ...(form !== undefined ? lms.formHeaders() : {}), ...extra, ...(cookie ? { cookie } : {}) };
     const response = await h.transport({ method, path, headers, ...(form !== undefined ? { body: form } : {}) });
     return { status: response.status, error: response.status >= 400 ? (JSON.parse(response.text) as { error: string }).error : undefined };
   }
@@ -124,7 +135,7 @@ describe.each(ENGINES)('the route × role table on %s', (engine) => {
       for (const role of ROLES) {
         for (const variant of ['own', 'other'] as const) {
           // Public: answered for anyone (the LTI login by a redirect to the platform).
-          if ('public' in rule) cells.push({ role, variant, expected: rule.url === '/lti/login' ? 302 : 200 });
+          if ('public' in rule) cells.push({ role, variant, expected: rule.url === '/lti/login' || rule.url === '/lti/login/check' ? 302 : 200 });
           else if (role === 'anonymous') cells.push({ role, variant, expected: 401, code: 'unauthenticated' });
           else if (!allowed(role)) cells.push({ role, variant, expected: 403, code: 'forbidden_role' });
           else if (variant === 'other' && ownershipMatters(role)) cells.push({ role, variant, expected: 403, code: 'forbidden' });
@@ -136,14 +147,14 @@ describe.each(ENGINES)('the route × role table on %s', (engine) => {
       const prepared = [];
       for (const cell of refusals) prepared.push({ cell, ...(await request(h, w, rule.url, cell.variant)) });
       const before = await snapshot(h.db);
-      for (const { cell, path, body, form } of prepared) {
-        const got = await call(h, clients[cell.role], rule.method, path, body, form);
+      for (const { cell, path, body, form, headers } of prepared) {
+        const got = await call(h, clients[cell.role], rule.method, path, body, form, headers);
         expect({ cell, got }).toEqual({ cell, got: { status: cell.expected, error: cell.code } });
       }
       expect(await snapshot(h.db), 'a refused request changed nothing').toBe(before);
       for (const cell of cells.filter((c) => !refusals.includes(c))) {
-        const { path, body, form } = await request(h, w, rule.url, cell.variant);
-        const got = await call(h, clients[cell.role], rule.method, path, body, form);
+        const { path, body, form, headers } = await request(h, w, rule.url, cell.variant);
+        const got = await call(h, clients[cell.role], rule.method, path, body, form, headers);
         expect({ cell, status: got.status }).toEqual({ cell, status: cell.expected });
       }
     });

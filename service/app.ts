@@ -25,12 +25,14 @@ import { ServiceError } from './errors.js';
 import { EventHub, lessonChannel, parseLastEventId, studentChannel, teacherChannel, type SnapshotMessage } from './events.js';
 import { LaunchVerifier } from './launch.js';
 import type { LtiConfig } from './lti/config.js';
-import { FORM_CONTENT_TYPE, ltiHandlers } from './lti/routes.js';
+import { FRAMED_COOKIE, frameAncestors, isLtiPage, wantsHtml } from './lti/frame.js';
+import { pageLanguages, refusalPage } from './lti/pages.js';
+import { FORM_CONTENT_TYPE, ltiHandlers, type SessionPlace } from './lti/routes.js';
 import { loadToolKey, toolJwks } from './lti/toolKey.js';
 import { LtiTool } from './lti/tool.js';
 import { noticeHandlers } from './notice.js';
 import { registerSdkAssets } from './sdkAssets.js';
-import { CSRF_HEADER, csrfMatches, sessionCookieName, Sessions, type Session } from './sessions.js';
+import { CSRF_HEADER, csrfMatches, FRAMED_SESSION_COOKIE, sessionCookieName, Sessions, type Session } from './sessions.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The built SDK (served at /sdk/, except its unpublished testing/ folder). */
@@ -174,7 +176,16 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     crossOriginResourcePolicy: { policy: 'same-origin' },
     referrerPolicy: { policy: 'no-referrer' },
   });
+  // The LTI pages may be framed by the registered platforms (frame.ts); every other page by nobody.
+  const ltiConfig = options.lti?.config;
+  const ltiFrameAncestors = ltiConfig ? `frame-ancestors 'self' ${frameAncestors(ltiConfig).join(' ')}` : undefined;
   app.addHook('onRequest', async (request, reply) => {
+    if (ltiConfig && ltiFrameAncestors && isLtiPage(ltiConfig, request.url.split('?')[0]!)) {
+      const csp = String(reply.raw.getHeader('Content-Security-Policy'));
+      reply.raw.setHeader('Content-Security-Policy', csp.replace("frame-ancestors 'none'", ltiFrameAncestors));
+      // CSP frame-ancestors is the rule; helmet's X-Frame-Options (same origin only) would contradict it.
+      reply.raw.removeHeader('X-Frame-Options');
+    }
     reply.header('Permissions-Policy', 'camera=(self), microphone=(), geolocation=()');
     // API answers (attendance, tokens) are never cached; the SDK's files may be.
     if (request.url.startsWith('/api/') || request.url.startsWith('/lti/')) reply.header('Cache-Control', 'no-store');
@@ -233,11 +244,20 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     const origin = request.headers.origin;
     // A state-changing request from a page of another origin is refused outright.
     const changes = request.method !== 'GET' && request.method !== 'HEAD';
-    if (changes && !rule.crossSite && typeof origin === 'string' && !config.allowedOrigins.includes(origin)) {
+    // A form our own page posts says `Origin: null` (our Referrer-Policy is no-referrer); the
+    // browser's fetch metadata still says where it comes from.
+    const ownForm = origin === 'null' && request.headers['sec-fetch-site'] === 'same-origin';
+    if (changes && !rule.crossSite && typeof origin === 'string' && !ownForm && !config.allowedOrigins.includes(origin)) {
       throw new ServiceError(403, 'bad_origin', 'requests from this origin are not allowed');
     }
     if (rule.public) return undefined;
-    const session = await sessions.find(request.cookies[cookieName]);
+    // The frame's cookie (SameSite=None) is sent on other sites' requests too: it is taken only
+    // on our own pages' requests (fetch metadata; old browsers send none), as SameSite=Strict would.
+    const fetchSite = request.headers['sec-fetch-site'];
+    if (!request.cookies[cookieName] && request.cookies[FRAMED_SESSION_COOKIE] && fetchSite !== undefined && fetchSite !== 'same-origin') {
+      throw new ServiceError(403, 'cross_site', 'requests from another site are not allowed');
+    }
+    const session = await sessions.find(sessionCookieOf(request));
     // No session: sign in through the platform.
     if (!session) throw new ServiceError(401, 'unauthenticated', 'no valid session: sign in through your platform');
     // State-changing requests echo the session's CSRF token.
@@ -264,8 +284,17 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     if (verdict === 'no') throw new ServiceError(403, 'forbidden', 'not yours');
   });
 
+  /** The session cookie of a request: the window's (SameSite=Strict), else the LMS frame's. */
+  function sessionCookieOf(request: FastifyRequest): string | undefined {
+    return request.cookies[cookieName] ?? request.cookies[FRAMED_SESSION_COOKIE];
+  }
+
   const STATUS_CODES: Record<number, string> = { 404: 'not_found', 413: 'body_too_large', 415: 'unsupported_media_type', 429: 'rate_limited' };
   app.setErrorHandler((error, request, reply) => {
+    // A browser refused on an LTI route (often inside the LMS's frame) gets a page, not JSON.
+    if (error instanceof ServiceError && request.url.startsWith('/lti/') && wantsHtml(request)) {
+      return reply.code(error.status).type('text/html; charset=utf-8').send(refusalPage(error.code, pageLanguages(request.headers['accept-language'])));
+    }
     if (error instanceof ServiceError) return reply.code(error.status).send({ error: error.code, message: error.message });
     const status = (error as { statusCode?: number }).statusCode;
     if ((error as { validation?: unknown }).validation || (status && status >= 400 && status < 500)) {
@@ -305,8 +334,11 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     return { ready: Object.values(checks).every(Boolean), checks };
   };
 
-  const setSessionCookie = (reply: FastifyReply, cookie: string) =>
-    reply.setCookie(cookieName, cookie, { httpOnly: true, secure: config.secure, sameSite: 'strict', path: '/', maxAge: Math.floor(config.limits.sessionMs / 1000) });
+  const setSessionCookie = (reply: FastifyReply, cookie: string, place: SessionPlace = 'window') => {
+    const maxAge = Math.floor(config.limits.sessionMs / 1000);
+    if (place === 'frame') reply.setCookie(FRAMED_SESSION_COOKIE, cookie, { ...FRAMED_COOKIE, maxAge });
+    else reply.setCookie(cookieName, cookie, { httpOnly: true, secure: config.secure, sameSite: 'strict', path: '/', maxAge });
+  };
   // LTI platforms post forms: the body stays a string that only the LTI handlers read; every other
   // route refuses a form as before (a cross-site form can never reach the JSON API).
   app.addContentTypeParser(FORM_CONTENT_TYPE, { parseAs: 'string' }, (request, text, done) =>
@@ -348,11 +380,13 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     },
     'POST /api/session/end': {
       handler: async (request, reply) => {
-        await sessions.revoke(request.cookies[cookieName]!, me(request));
-        reply.clearCookie(cookieName, { path: '/' });
+        await sessions.revoke(sessionCookieOf(request)!, me(request));
+        if (request.cookies[cookieName]) reply.clearCookie(cookieName, { path: '/' });
+        else reply.clearCookie(FRAMED_SESSION_COOKIE, FRAMED_COOKIE);
         return { ended: true };
       },
     },
+    'POST /api/session/handoff': { handler: async (request) => sessions.handoff(sessionCookieOf(request)!) },
     'GET /api/me/enrollment': { handler: async (request) => attendance.studentStatus(me(request).userId) },
     'POST /api/me/enrollment-challenge': { handler: async (request) => attendance.enrollmentChallenge(me(request).userId) },
     'POST /api/me/enrollment': {

@@ -773,7 +773,7 @@ export class Attendance {
 
   /**
    * Retention: deletes lessons (with their checks and attendance) and device keys past their
-   * retention date, nonces, sessions, launch-token ids and LTI login states past their expiry, students left with
+   * retention date, nonces, sessions, launch-token ids, LTI login states and session handoffs past their expiry, students left with
    * no lesson (after a day's grace), and the audit log's entries older than its retention. The
    * run itself is recorded.
    */
@@ -786,6 +786,7 @@ export class Attendance {
       sessions: await tx.run('DELETE FROM sessions WHERE expires_at <= ? OR revoked_at IS NOT NULL', [now]),
       launchTokens: await tx.run('DELETE FROM launch_tokens WHERE expires_at <= ?', [now]),
       ltiStates: await tx.run('DELETE FROM lti_states WHERE expires_at <= ?', [now]),
+      sessionHandoffs: await tx.run('DELETE FROM session_handoffs WHERE expires_at <= ?', [now]),
       students: await tx.run(
         `DELETE FROM users WHERE role = 'student' AND created_at <= ?
          AND NOT EXISTS (SELECT 1 FROM lesson_students ls WHERE ls.student_id = users.id)
@@ -818,6 +819,7 @@ export class Attendance {
       await count('nonces', 'expires_at'),
       await count('sessions', 'expires_at'),
       await count('lti_states', 'expires_at'),
+      await count('session_handoffs', 'expires_at'),
       await count('users', null),
       await count('checks', null),
       await count('attendance', null),
@@ -884,6 +886,8 @@ export interface RetentionReport {
   launchTokens: number;
   /** LTI logins whose launch never came (lti/tool.ts). */
   ltiStates: number;
+  /** Sessions offered to a new window and never claimed (sessions.ts). */
+  sessionHandoffs: number;
   students: number;
   teachers: number;
   auditEntries: number;

@@ -287,6 +287,17 @@ export const MIGRATIONS: readonly Migration[] = [
     // enrolled before this migration have none.
     sql: [`ALTER TABLE device_keys ADD COLUMN id_document TEXT`],
   },
+  {
+    version: 7,
+    // A session handed to a new window (the LMS's frame keeps no cookie, or forbids the camera):
+    // the single-use code's SHA-256 and the session it copies, for a minute.
+    sql: [
+      `CREATE TABLE session_handoffs (
+        code_hash TEXT PRIMARY KEY,
+        session_hash TEXT NOT NULL,
+        expires_at BIGINT NOT NULL)`,
+    ],
+  },
 ];
 
 /** Creates the SQLite file (and its WAL companions, when present) with the private mode. */

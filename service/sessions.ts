@@ -24,6 +24,14 @@ export interface Session {
 
 /** Name of the session cookie: `__Host-` over HTTPS (Secure, host-only, path /), plain otherwise. */
 export const sessionCookieName = (secure: boolean) => (secure ? '__Host-presenza' : 'presenza');
+/**
+ * Name of the session cookie of a launch inside the LMS's frame: `SameSite=None; Secure;
+ * Partitioned` (CHIPS), so the browser keeps it for the tool inside that LMS only. Always
+ * `__Host-` (Secure is required; browsers accept it on https and on http://localhost).
+ */
+export const FRAMED_SESSION_COOKIE = '__Host-presenza-lti';
+/** How long a code handing a session to a new window can be claimed. */
+export const HANDOFF_MS = 60_000;
 /** Header carrying the CSRF token on state-changing requests. */
 export const CSRF_HEADER = 'x-csrf-token';
 
@@ -88,6 +96,53 @@ export class Sessions {
       csrfToken: row.csrf_token,
       expiresAt: Number(row.expires_at),
     };
+  }
+
+  /**
+   * A single-use code that opens a copy of the session of `cookie` in another window (the LMS's
+   * frame keeps no cookie, or forbids the camera). Only the code's SHA-256 is stored.
+   */
+  async handoff(cookie: string): Promise<{ code: string; expiresAt: number }> {
+    const code = randomBytes(32).toString('base64url');
+    const expiresAt = this.now() + HANDOFF_MS;
+    await this.db.run('INSERT INTO session_handoffs (code_hash, session_hash, expires_at) VALUES (?, ?, ?)', [hash(code), hash(cookie), expiresAt]);
+    return { code, expiresAt };
+  }
+
+  /**
+   * Claims a handoff code: once, within {@link HANDOFF_MS}, while its session lives. Opens a new
+   * session of the same user, role, course and lesson, ending when the first one does.
+   */
+  async claimHandoff(code: unknown): Promise<{ cookie: string; session: Session }> {
+    const refused = () => new ServiceError(401, 'handoff_invalid', 'unknown, used or expired code: open the activity again from your course page');
+    if (typeof code !== 'string' || !SESSION_ID.test(code)) throw refused();
+    const cookie = randomBytes(32).toString('base64url');
+    const csrfToken = randomBytes(32).toString('base64url');
+    const now = this.now();
+    return this.db.transaction(async (tx) => {
+      const handoff = await tx.get<{ session_hash: string }>('SELECT session_hash FROM session_handoffs WHERE code_hash = ? AND expires_at > ?', [hash(code), now]);
+      // Single use: of two claims of the same code, only the one that deletes it goes on.
+      if (!handoff || (await tx.run('DELETE FROM session_handoffs WHERE code_hash = ?', [hash(code)])) !== 1) throw refused();
+      const row = await tx.get<{ user_id: string; role: Role; display_name: string; course: string | null; lesson_id: string | null; expires_at: number }>(
+        `SELECT s.user_id, s.role, u.display_name, s.course, s.lesson_id, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?`,
+        [handoff.session_hash, now],
+      );
+      if (!row) throw refused();
+      await tx.run('INSERT INTO sessions (id_hash, user_id, role, course, lesson_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+        hash(cookie),
+        row.user_id,
+        row.role,
+        row.course,
+        row.lesson_id,
+        csrfToken,
+        now,
+        row.expires_at,
+      ]);
+      await appendAudit(tx, now, { id: row.user_id, role: row.role }, 'session.started', { detail: { via: 'handoff' } });
+      const session: Session = { userId: row.user_id, role: row.role, displayName: row.display_name, course: row.course, lessonId: row.lesson_id, csrfToken, expiresAt: Number(row.expires_at) };
+      return { cookie, session };
+    });
   }
 
   /** Revokes the session of a cookie (sign-out). */

@@ -43,6 +43,14 @@ export interface AuthRequest {
   readonly params: URLSearchParams;
 }
 
+/** The state cookie the tool's login answer sets (`name=value`), as the browser would send it back. */
+export function stateCookie(login: { headers: Record<string, string | string[] | undefined> }): string {
+  const all = [login.headers['set-cookie'] ?? []].flat();
+  const state = all.find((c) => c.startsWith('__Host-presenza-state-'));
+  if (!state) throw new Error('the login set no state cookie');
+  return state.split(';')[0]!;
+}
+
 export class FakeLms {
   /** Keys published in the JWKS; the first one signs. */
   private published: SigningKey[];
@@ -176,18 +184,19 @@ export class FakeLms {
     const login = await transport({ method: 'POST', path: '/lti/login', headers: this.formHeaders(), body: new URLSearchParams(this.loginParams(`${toolOrigin}/lti/launch`, user)).toString() });
     if (login.status !== 302) throw new Error(`login answered ${login.status}: ${login.text}`);
     const auth = this.readAuthRequest(String(login.headers.location));
+    const cookie = stateCookie(login);
     const claims = this.claims(auth, user, options.now);
     const edited = options.edit?.(claims) ?? claims;
     const form: Record<string, string> = { id_token: await this.sign(edited, options.key), state: auth.state };
     options.form?.(form);
     await options.beforePost?.();
-    const response = await this.post(transport, form);
-    return { auth, form, response };
+    const response = await this.post(transport, form, cookie);
+    return { auth, form, response, cookie };
   }
 
-  /** Posts a launch form to the tool, as the browser does from this LMS's page. */
-  post(transport: Transport, form: Record<string, string>) {
-    return transport({ method: 'POST', path: '/lti/launch', headers: this.formHeaders(), body: new URLSearchParams(form).toString() });
+  /** Posts a launch form to the tool, as the browser does from this LMS's page (with the state cookie of its login). */
+  post(transport: Transport, form: Record<string, string>, cookie?: string) {
+    return transport({ method: 'POST', path: '/lti/launch', headers: { ...this.formHeaders(), ...(cookie ? { cookie } : {}) }, body: new URLSearchParams(form).toString() });
   }
 
   formHeaders(): Record<string, string> {
@@ -205,7 +214,16 @@ export class FakeLms {
   }
 
   /**
-   * The LMS's pages in a real browser: /start posts the login initiation to the tool, /auth
+   * The URL of a course page of this LMS that shows the tool to `user` in an iframe, as Moodle's
+   * "embed" launch does: the iframe starts on the LMS's own /start. `allow` is the iframe's
+   * permissions (none by default: no camera).
+   */
+  courseUrl(user: LmsUser, allow?: string): string {
+    return `${this.startUrl(user).replace('/start?', '/course?')}${allow === undefined ? '' : `&allow=${encodeURIComponent(allow)}`}`;
+  }
+
+  /**
+   * The LMS's pages in a real browser: /course frames /start, /start posts the login initiation to the tool, /auth
    * answers the tool's authentication request by posting the id_token to its launch URL. Both
    * are auto-submitting forms, as LMSs do.
    */
@@ -215,6 +233,13 @@ export class FakeLms {
       `<!doctype html><html><body><form method="post" action="${action}">${Object.entries(fields)
         .map(([name, value]) => `<input type="hidden" name="${name}" value="${value.replace(/"/g, '&quot;')}">`)
         .join('')}</form><script>document.forms[0].submit()</script></body></html>`;
+    if (url.pathname === '/course' || url.pathname === '/embed') {
+      const allow = url.searchParams.get('allow');
+      // /embed frames a page of the tool directly (without a launch), as a page framing it against its will would.
+      const path = url.searchParams.get('path') ?? '';
+      const start = url.pathname === '/embed' && path.startsWith('/') ? `${this.browserTool}${path}` : `/start?sub=${encodeURIComponent(url.searchParams.get('sub') ?? '')}`;
+      return `<!doctype html><html lang="en"><head><meta name="viewport" content="width=device-width, initial-scale=1"><title>Course · Fake LMS</title></head><body style="margin:0;font-family:system-ui"><main aria-label="Fake LMS course"><h1 style="font-size:1rem;margin:0;padding:0.5rem;background:#eee">Biologia · Fake LMS</h1><iframe title="Presenza" src="${start}"${allow === null ? '' : ` allow="${allow.replace(/"/g, '&quot;')}"`} style="border:0;width:100%;height:calc(100vh - 2.5rem);display:block"></iframe></main></body></html>`;
+    }
     if (url.pathname === '/start') {
       const user = this.browserUsers.get(url.searchParams.get('sub') ?? '');
       return user && form(`${this.browserTool}/lti/login`, this.loginParams(`${this.browserTool}/lti/launch`, user));

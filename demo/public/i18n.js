@@ -1,11 +1,13 @@
 // The demo pages' languages: Italian or English, from the browser's language unless the user
 // chose one with the switch (kept in localStorage). Static texts are marked `data-t="key"`.
+import { local } from './storage.js';
+
 const STORAGE = 'presenza-demo-lang';
 const listeners = [];
 
 /** The page language: the user's choice, else `it` for an Italian browser, else `en`. */
 export function currentLanguage() {
-  const chosen = localStorage.getItem(STORAGE);
+  const chosen = local.getItem(STORAGE);
   if (chosen === 'it' || chosen === 'en') return chosen;
   return /^it\b/i.test(navigator.language) ? 'it' : 'en';
 }
@@ -42,7 +44,7 @@ export function languageSwitch(nav) {
   };
   for (const button of nav.querySelectorAll('button[data-lang]')) {
     button.addEventListener('click', () => {
-      localStorage.setItem(STORAGE, button.dataset.lang);
+      local.setItem(STORAGE, button.dataset.lang);
       for (const listener of listeners) listener();
       mark();
     });

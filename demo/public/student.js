@@ -4,6 +4,8 @@
 // element cannot know: the service's answers, the teacher's confirmations, the lesson's end,
 // the student's devices. Who the student is comes from the session.
 import { api, requireSession } from './session.js';
+import { faceCheckNeedsOwnWindow, openInNewWindow } from './frame.js';
+import { local, session as sessionStore } from './storage.js';
 import { currentLanguage, formatDate, languageSwitch, onLanguageChange, pageTexts } from './i18n.js';
 
 const TEXTS = {
@@ -66,6 +68,16 @@ const TEXTS = {
     forgottenBody: 'This device’s key was removed at the school too. Set up the face check again, or use the alternative: it counts the same.',
     joinFailedTitle: 'You could not join the lesson',
     joinFailedBody: 'The service answered: {code}. Reload the page; if it happens again, open the link your teacher shared once more.',
+    cameraFrameTitle: 'The face check needs a window of its own',
+    cameraFrameBody: 'Your course page shows Presenza in a frame that does not allow the camera. Open Presenza in a new window to use the face check there (you stay signed in), or use the alternative when your teacher asks: it counts the same.',
+    storageFrameBody: 'Your browser keeps no data for Presenza inside the course page (it blocks third-party cookies and storage), so the face check cannot be set up here. Open Presenza in a new window to use the face check there (you stay signed in), or use the alternative when your teacher asks: it counts the same.',
+    openNewWindow: 'Open in a new window',
+    openedTitle: 'Presenza is open in another window',
+    openedBody: 'Answer your teacher’s checks there. If you closed that window, reload this page.',
+    popupBlockedTitle: 'The new window was blocked',
+    popupBlockedBody: 'Your browser or the course page blocked the new window. Allow pop-ups for this site and try again, or use the alternative when your teacher asks: it counts the same.',
+    handoffFailedTitle: 'The new window could not be opened',
+    handoffFailedBody: 'The service answered: {code}. Reload the page and try again, or use the alternative when your teacher asks: it counts the same.',
   },
   it: {
     pageTitle: 'Studente · demo Presenza',
@@ -126,6 +138,16 @@ const TEXTS = {
     forgottenBody: 'Anche la chiave di questo dispositivo è stata rimossa presso la scuola. Configura di nuovo il controllo del volto, oppure usa l’alternativa: vale allo stesso modo.',
     joinFailedTitle: 'Non è stato possibile entrare nella lezione',
     joinFailedBody: 'Il servizio ha risposto: {code}. Ricarica la pagina; se succede di nuovo, apri ancora il link condiviso dal docente.',
+    cameraFrameTitle: 'Il controllo del volto richiede una finestra separata',
+    cameraFrameBody: 'La pagina del corso mostra Presenza in un riquadro che non consente la fotocamera. Apri Presenza in una nuova finestra per usare lì il controllo del volto (resti connesso), oppure usa l’alternativa quando il docente lo chiede: vale allo stesso modo.',
+    storageFrameBody: 'Il browser non conserva dati per Presenza dentro la pagina del corso (blocca cookie e archiviazione di terze parti), quindi qui non si può configurare il controllo del volto. Apri Presenza in una nuova finestra per usare lì il controllo del volto (resti connesso), oppure usa l’alternativa quando il docente lo chiede: vale allo stesso modo.',
+    openNewWindow: 'Apri in una nuova finestra',
+    openedTitle: 'Presenza è aperto in un’altra finestra',
+    openedBody: 'Rispondi lì ai controlli del docente. Se hai chiuso quella finestra, ricarica questa pagina.',
+    popupBlockedTitle: 'La nuova finestra è stata bloccata',
+    popupBlockedBody: 'Il browser o la pagina del corso ha bloccato la nuova finestra. Consenti i pop-up per questo sito e riprova, oppure usa l’alternativa quando il docente lo chiede: vale allo stesso modo.',
+    handoffFailedTitle: 'Non è stato possibile aprire la nuova finestra',
+    handoffFailedBody: 'Il servizio ha risposto: {code}. Ricarica la pagina e riprova, oppure usa l’alternativa quando il docente lo chiede: vale allo stesso modo.',
   },
 };
 
@@ -148,6 +170,10 @@ let lastCheckId = null;
 /** The answer posted for the last attempt of the running check (a promise of null or the error). */
 let posting = Promise.resolve(null);
 let lessonEnded = false;
+/** Inside the LMS's frame without the camera or storage: the face check runs only in a new window ('camera' | 'storage' | null). */
+const noCameraHere = faceCheckNeedsOwnWindow();
+/** The lesson's event stream; closed once the page is handed to a new window. */
+let events = null;
 /** The message shown, kept as keys so a language change re-renders it. */
 let message = null;
 
@@ -219,7 +245,7 @@ function elementOptions() {
 async function showDevices() {
   const { keys } = await api('GET', '/api/me/enrollment');
   $('devices-section').hidden = keys.length === 0;
-  const mine = localStorage.getItem(keyStorage());
+  const mine = local.getItem(keyStorage());
   $('devices').replaceChildren(
     ...keys.map((key) => {
       const item = document.createElement('li');
@@ -237,7 +263,7 @@ async function showDevices() {
         await api('POST', `/api/me/keys/${key.keyId}/revoke`);
         if (key.keyId === mine) {
           await presenza?.forget();
-          localStorage.removeItem(keyStorage());
+          local.removeItem(keyStorage());
         }
         await refreshStatus();
       });
@@ -251,7 +277,7 @@ async function showDevices() {
 /** What this device can do: enrolled and approved, enrolled and waiting, or not enrolled. */
 async function deviceState() {
   const [device, keys] = await Promise.all([presenza ? presenza.status() : { enrolled: false }, showDevices()]);
-  const mine = keys.find((key) => key.keyId === localStorage.getItem(keyStorage()));
+  const mine = keys.find((key) => key.keyId === local.getItem(keyStorage()));
   if (device.enrolled && mine?.status === 'active') return 'enrolled';
   if (device.enrolled && mine?.status === 'pending') return 'pending';
   return device.enrolled ? 'orphan' : 'none';
@@ -266,12 +292,12 @@ async function refreshStatus({ focus = true } = {}) {
   if (running || lessonEnded || !presenza) return;
   if (state === 'enrolled') showMessage({ title: 'enrolledTitle', body: 'enrolledBody', tone: 'ok' }, { focus });
   else if (state === 'pending') showMessage({ title: 'pendingTitle', body: 'pendingBody', tone: 'warn' }, { focus });
-  else if (sessionStorage.getItem('presenza-demo-prefers-alternative') !== '1') void enroll();
+  else if (sessionStore.getItem('presenza-demo-prefers-alternative') !== '1') void enroll();
   else showMessage({ title: 'preferAltTitle', body: 'preferAltBody', actions: [{ label: 'enrollAgain', run: enrollAfterChoice }] }, { focus });
 }
 
 function enrollAfterChoice() {
-  sessionStorage.removeItem('presenza-demo-prefers-alternative');
+  sessionStore.removeItem('presenza-demo-prefers-alternative');
   void enroll();
 }
 
@@ -305,14 +331,14 @@ async function enroll() {
     throw error;
   }
   if (outcome.outcome === 'alternative') {
-    sessionStorage.setItem('presenza-demo-prefers-alternative', '1');
+    sessionStore.setItem('presenza-demo-prefers-alternative', '1');
     await refreshStatus();
     return;
   }
   let registered;
   try {
     registered = await api('POST', '/api/me/enrollment', { assertion: outcome.assertion });
-    localStorage.setItem(keyStorage(), registered.keyId);
+    local.setItem(keyStorage(), registered.keyId);
   } catch (error) {
     // The key never reached the school: drop the face data it belongs to.
     await presenza.forget();
@@ -370,6 +396,7 @@ async function onCheck(check) {
     await running.done.catch(() => undefined);
   }
   if (!ui) {
+    if (noCameraHere) return offerNewWindow(check.checkId);
     showMessage({ title: 'checkNoSdkTitle', body: 'checkNoSdkBody', actions: [{ label: 'useAlternative', run: () => void chooseAlternative(check.checkId) }] });
     return;
   }
@@ -398,9 +425,39 @@ async function onCheck(check) {
   $('enroll').hidden = state === 'enrolled' || state === 'pending';
 }
 
+/**
+ * The frame forbids the camera: the face check in a new window, or (during a check) the
+ * alternative here.
+ */
+function offerNewWindow(checkId) {
+  showMessage({
+    title: 'cameraFrameTitle',
+    body: noCameraHere === 'storage' ? 'storageFrameBody' : 'cameraFrameBody',
+    tone: 'warn',
+    actions: [{ label: 'openNewWindow', run: () => void openWindow() }, ...(checkId ? [{ label: 'useAlternative', run: () => void chooseAlternative(checkId) }] : [])],
+  });
+}
+
+async function openWindow() {
+  try {
+    await openInNewWindow();
+  } catch (error) {
+    const blocked = error.code === 'popup_blocked';
+    showMessage({ title: blocked ? 'popupBlockedTitle' : 'handoffFailedTitle', body: blocked ? 'popupBlockedBody' : 'handoffFailedBody', values: { code: error.code ?? error.message }, tone: 'warn' });
+    return;
+  }
+  // The new window answers the checks from now on: this frame stops listening.
+  events?.close();
+  if (running) running.abort.abort();
+  $('device-tools').hidden = true;
+  showMessage({ title: 'openedTitle', body: 'openedBody' });
+}
+
 /** Every attempt's signed answer (a failed one too) goes to the service at once. */
 function postAttempt(event) {
-  const { operation, result } = event.detail;
+  const { operation, result, error } = event.detail;
+  // The SDK found the camera forbidden by the frame (where the page could not tell beforehand).
+  if (error?.code === 'ERR_CAMERA_POLICY' && window.top !== window.self) offerNewWindow(running?.checkId);
   if (operation !== 'check' || !result?.assertion || running?.kind !== 'check') return;
   const checkId = running.checkId;
   posting = api('POST', `/api/checks/${checkId}/result`, { assertion: result.assertion }).then(
@@ -459,21 +516,23 @@ async function start(loading) {
   }
   $('lesson-title').textContent = lesson.title;
   $('lesson-title').focus();
-  const ready = await loadSdk(loading);
+  // Without the camera the SDK's models are not worth downloading in this frame.
+  if (noCameraHere) $('sdk-loading').hidden = true;
+  const ready = noCameraHere ? (offerNewWindow(), false) : await loadSdk(loading);
   $('enroll').addEventListener('click', enrollAfterChoice);
   $('forget').addEventListener('click', async () => {
     await presenza.forget();
     // The key is gone with the face data: remove it at the service too.
-    const mine = localStorage.getItem(keyStorage());
+    const mine = local.getItem(keyStorage());
     if (mine) await api('POST', `/api/me/keys/${mine}/revoke`).catch(() => undefined);
-    localStorage.removeItem(keyStorage());
+    local.removeItem(keyStorage());
     await deviceState();
     $('forget').hidden = true;
     $('enroll').hidden = false;
     showMessage({ title: 'forgottenTitle', body: 'forgottenBody', actions: [{ label: 'enrollAgain', run: enrollAfterChoice }] });
   });
   // The stream starts with the lesson's status and the checks still open for this student.
-  const events = new EventSource(`/api/lessons/${lessonId}/me/events`);
+  events = new EventSource(`/api/lessons/${lessonId}/me/events`);
   const on = (type, handle) => events.addEventListener(type, (event) => void handle(JSON.parse(event.data)));
   on('check', onCheck);
   on('result', onResult);
@@ -496,7 +555,8 @@ if (!lessonId) {
   );
 } else {
   // The models load while the session is checked and the lesson joined (a failure shows in loadSdk).
-  const loading = startSdk();
+  // (Not in a frame where the face check cannot run: see noCameraHere.)
+  const loading = noCameraHere ? Promise.resolve(null) : startSdk();
   loading.catch(() => undefined);
   if ((session = await requireSession('student', t))) await start(loading);
 }

@@ -14,7 +14,8 @@
  *     "clientId": "Kx8b2…",
  *     "authLoginUrl": "https://moodle.school.example/mod/lti/auth.php",
  *     "jwksUrl": "https://moodle.school.example/mod/lti/certs.php",
- *     "deployments": ["1"]
+ *     "deployments": ["1"],
+ *     "frameOrigins": ["https://moodle.school.example"]
  *   }]
  * }
  * ```
@@ -36,6 +37,12 @@ export interface LtiPlatform {
   readonly jwksUrl: URL;
   /** The `deployment_id`s of this registration that may launch. */
   readonly deployments: readonly string[];
+  /**
+   * Origins whose pages may frame the tool's LTI pages (CSP `frame-ancestors`): `frameOrigins`
+   * in the file, or else the origins of the issuer and the authorization endpoint (where Moodle's
+   * course pages live; Canvas's course pages are on the school's own host, so name it there).
+   */
+  readonly frameOrigins: readonly string[];
 }
 
 /** The LTI configuration the service runs with. */
@@ -81,6 +88,13 @@ function platformUrl(value: unknown, where: string): URL {
   return url;
 }
 
+/** A bare origin of a platform's pages (https, or http on the loopback host). */
+function frameOrigin(value: unknown, where: string): string {
+  const url = platformUrl(value, where);
+  if (url.origin !== value) throw new LtiConfigError('lti_config_url', `${where} must be a bare origin such as https://lms.school.example`);
+  return url.origin;
+}
+
 /** Checks a parsed configuration; relative `toolKeyFile` paths are taken from `baseDir`. */
 export function parseLtiConfig(raw: unknown, baseDir: string): LtiConfig {
   const shape = (ok: boolean, what: string) => {
@@ -95,7 +109,7 @@ export function parseLtiConfig(raw: unknown, baseDir: string): LtiConfig {
   const checked = (platforms as unknown[]).map((entry, i): LtiPlatform => {
     const where = `platforms[${i}]`;
     shape(entry !== null && typeof entry === 'object' && !Array.isArray(entry), `${where} must be an object`);
-    const { name, issuer, clientId, authLoginUrl, jwksUrl, deployments, ...extra } = entry as Record<string, unknown>;
+    const { name, issuer, clientId, authLoginUrl, jwksUrl, deployments, frameOrigins, ...extra } = entry as Record<string, unknown>;
     shape(Object.keys(extra).length === 0, `${where} has an unknown field ${Object.keys(extra)[0]}`);
     shape(typeof name === 'string' && NAME.test(name), `${where}.name must be 1–32 lower-case letters, digits or dashes`);
     shape(isText(issuer), `${where}.issuer must be the platform's iss`);
@@ -106,13 +120,17 @@ export function parseLtiConfig(raw: unknown, baseDir: string): LtiConfig {
     const registration = `${issuer as string}\n${clientId as string}`;
     if (seen.has(name as string) || seen.has(registration)) throw new LtiConfigError('lti_config_duplicate', `${where} repeats a name or an issuer and client id`);
     seen.add(name as string).add(registration);
+    const login = platformUrl(authLoginUrl, `${where}.authLoginUrl`);
+    shape(frameOrigins === undefined || (Array.isArray(frameOrigins) && frameOrigins.length > 0), `${where}.frameOrigins must list origins`);
+    const framing = frameOrigins === undefined ? [new URL(issuer as string).origin, login.origin] : (frameOrigins as unknown[]).map((o, j) => frameOrigin(o, `${where}.frameOrigins[${j}]`));
     return {
       name: name as string,
       issuer: issuer as string,
       clientId: clientId as string,
-      authLoginUrl: platformUrl(authLoginUrl, `${where}.authLoginUrl`),
+      authLoginUrl: login,
       jwksUrl: platformUrl(jwksUrl, `${where}.jwksUrl`),
       deployments: [...new Set(deployments as string[])],
+      frameOrigins: [...new Set(framing)],
     };
   });
   const landing = { teacher: '/teacher.html', student: '/student.html' };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAudit } from '../audit.js';
-import { FakeLms, INSTRUCTOR, LEARNER, LTI_CLAIM } from '../../testing/fakeLms.js';
+import { FakeLms, INSTRUCTOR, LEARNER, LTI_CLAIM, stateCookie } from '../../testing/fakeLms.js';
 import { ENGINES, ORIGIN, snapshot, startHarness, type Harness } from '../../testing/serviceWorld.js';
 import { loadLtiConfig, LtiConfigError, parseLtiConfig } from './config.js';
 import { mapRoles, seriesKey } from './tool.js';
@@ -160,26 +160,27 @@ describe.each(ENGINES)('LTI 1.3 launch on %s', (engine) => {
   it('a refused launch leaves every table as it was; the state stays usable until its expiry', async () => {
     const login = await h.transport({ method: 'POST', path: '/lti/login', headers: lms.formHeaders(), body: new URLSearchParams(lms.loginParams(`${ORIGIN}/lti/launch`, teacher)).toString() });
     const auth = lms.readAuthRequest(String(login.headers.location));
+    const cookie = stateCookie(login);
     const before = await snapshot(h.db);
     const bad = lms.claims(auth, teacher, now());
     bad[claim('deployment_id')] = 'deployment-99';
-    expect(JSON.parse((await lms.post(h.transport, { id_token: await lms.sign(bad), state: auth.state })).text).error).toBe('lti_unknown_deployment');
-    expect(JSON.parse((await lms.post(h.transport, { id_token: await lms.sign({ ...lms.claims(auth, teacher, now()), aud: 'x' }), state: auth.state })).text).error).toBe('lti_audience');
+    expect(JSON.parse((await lms.post(h.transport, { id_token: await lms.sign(bad), state: auth.state }, cookie)).text).error).toBe('lti_unknown_deployment');
+    expect(JSON.parse((await lms.post(h.transport, { id_token: await lms.sign({ ...lms.claims(auth, teacher, now()), aud: 'x' }), state: auth.state }, cookie)).text).error).toBe('lti_audience');
     expect(await snapshot(h.db)).toBe(before);
   });
 
   it('never accepts a nonce or a state twice', async () => {
-    const { form, response } = await lms.launch(h.transport, ORIGIN, student, { now: now() });
+    const { form, response, cookie: firstCookie } = await lms.launch(h.transport, ORIGIN, student, { now: now() });
     expect(response.status).toBe(200);
-    // The same form again: its state was consumed.
+    // The same form again (even with its state cookie): its state was consumed.
     const before = await snapshot(h.db);
-    expect(JSON.parse((await lms.post(h.transport, form)).text).error).toBe('lti_state_unknown');
+    expect(JSON.parse((await lms.post(h.transport, form, firstCookie)).text).error).toBe('lti_state_unknown');
     // The same id_token (its nonce) with the state of a new login: not this login's nonce.
     const login = await h.transport({ method: 'POST', path: '/lti/login', headers: lms.formHeaders(), body: new URLSearchParams(lms.loginParams(`${ORIGIN}/lti/launch`, student)).toString() });
     const auth = lms.readAuthRequest(String(login.headers.location));
     const afterLogin = await snapshot(h.db);
     expect(afterLogin).not.toBe(before);
-    expect(JSON.parse((await lms.post(h.transport, { id_token: form.id_token!, state: auth.state })).text).error).toBe('lti_nonce');
+    expect(JSON.parse((await lms.post(h.transport, { id_token: form.id_token!, state: auth.state }, stateCookie(login))).text).error).toBe('lti_nonce');
     expect(await snapshot(h.db)).toBe(afterLogin);
   });
 
@@ -189,7 +190,7 @@ describe.each(ENGINES)('LTI 1.3 launch on %s', (engine) => {
     h.clock.now += 11 * 60_000;
     try {
       const token = await lms.sign(lms.claims(auth, student, now()));
-      expect(JSON.parse((await lms.post(h.transport, { id_token: token, state: auth.state })).text).error).toBe('lti_state_unknown');
+      expect(JSON.parse((await lms.post(h.transport, { id_token: token, state: auth.state }, stateCookie(login))).text).error).toBe('lti_state_unknown');
     } finally {
       h.clock.now -= 11 * 60_000;
     }

@@ -1,18 +1,26 @@
 /**
- * The LTI routes (each one is in the access table, access.ts): login initiation, launch, and the
- * tool's public JWKS.
+ * The LTI routes (each one is in the access table, access.ts): login initiation, the cookie check
+ * of a login in the LMS's frame, launch, the handoff of a session to a new window, the tool's
+ * public JWKS and the stylesheet of the LTI pages.
  *
- * The session cookie is `SameSite=Strict`. The launch arrives as a form POST from the LMS's
- * origin, so a redirect answering it would still be a cross-site navigation and the browser would
- * not send the cookie just set. The launch therefore answers with a small page of our own that
- * continues (meta refresh, and a link for anyone whose browser does not follow it) to the
- * teacher's or student's page: that navigation starts on our origin, so the cookie goes with it.
+ * The launch arrives as a form POST from the LMS's origin, so a redirect answering it would still
+ * be a cross-site navigation and the browser would not send a `SameSite=Strict` cookie just set.
+ * The launch therefore answers with a small page of our own that continues (meta refresh, and a
+ * link for anyone whose browser does not follow it) to the teacher's or student's page: that
+ * navigation starts on our origin. In the LMS's frame the session cookie is the partitioned one
+ * of frame.ts instead.
+ *
+ * A login in a frame first checks that the browser kept its state cookie (a round trip through
+ * /lti/login/check); a browser that keeps no cookie in the frame is offered the same login in a
+ * new window, where it works, instead of a launch that would fail.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { JSONWebKeySet } from 'jose';
 import { ServiceError } from '../errors.js';
 import type { Sessions } from '../sessions.js';
-import type { LtiTool } from './tool.js';
+import { FRAMED_COOKIE, isFramed, stateCookieName } from './frame.js';
+import { continuePage, newWindowPage, PAGE_CSS, pageLanguages } from './pages.js';
+import { LTI_STATE_MS, type LtiTool } from './tool.js';
 
 /** Largest form body of the LTI routes: an id_token with its claims is a few KB, some LMSs send more. */
 export const LTI_BODY_LIMIT_BYTES = 64 * 1024;
@@ -22,37 +30,22 @@ export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
+/** Where a session's cookie is kept: in the LMS's frame (partitioned), or in a window of its own. */
+export type SessionPlace = 'frame' | 'window';
+
 /** What the LTI routes need from the app. */
 export interface LtiRouteDeps {
   readonly tool: LtiTool | undefined;
   readonly jwks: JSONWebKeySet | undefined;
   readonly sessions: Sessions;
-  /** Sets the session cookie exactly as the launch-token exchange does. */
-  readonly setSessionCookie: (reply: FastifyReply, cookie: string) => void;
+  /** Sets the session cookie for a frame or a window (and clears the other one). */
+  readonly setSessionCookie: (reply: FastifyReply, cookie: string, place: SessionPlace) => void;
 }
 
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** A path on our own origin (with its query), never another site's URL. */
+const OWN_PATH = /^\/(?![/\\])[A-Za-z0-9._~/?=&%+-]{0,500}$/;
 
-/** The page answering a launch: continues to `page` on our own origin. */
-export function continuePage(page: string): string {
-  const href = escapeHtml(page);
-  return `<!doctype html>
-<html lang="it">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="0;url=${href}">
-<title>Presenza</title>
-</head>
-<body>
-<main>
-<p>Accesso eseguito. <a href="${href}">Continua su Presenza</a></p>
-<p lang="en">Signed in. <a href="${href}">Continue to Presenza</a></p>
-</main>
-</body>
-</html>
-`;
-}
+const html = (reply: FastifyReply, page: string) => reply.type('text/html; charset=utf-8').send(page);
 
 /** Reads the form fields of a platform's POST (or the query of a GET login). */
 function fields(request: FastifyRequest): Record<string, string> {
@@ -69,23 +62,68 @@ function fields(request: FastifyRequest): Record<string, string> {
 
 /** The handlers of the LTI routes, keyed like the access table. */
 export function ltiHandlers(deps: LtiRouteDeps): Record<string, { handler: Handler; bodyLimit?: number }> {
-  const tool = () => deps.tool ?? (() => {
-    throw new ServiceError(404, 'lti_not_configured', 'this service has no LTI registration');
-  })();
-  const login: Handler = async (request, reply) => reply.redirect(await tool().login(fields(request)), 302);
+  const tool = () =>
+    deps.tool ??
+    (() => {
+      throw new ServiceError(404, 'lti_not_configured', 'this service has no LTI registration');
+    })();
+  const login: Handler = async (request, reply) => {
+    const url = new URL(await tool().login(fields(request)));
+    const state = url.searchParams.get('state')!;
+    reply.setCookie(stateCookieName(state), state, { ...FRAMED_COOKIE, maxAge: LTI_STATE_MS / 1000 });
+    // In a window of its own the browser keeps the cookie: straight to the platform.
+    if (!isFramed(request)) return reply.redirect(url.toString(), 302);
+    // In a frame, first a round trip to see whether the browser kept it.
+    return html(reply, continuePage(`/lti/login/check?${new URLSearchParams({ next: url.toString() })}`, pageLanguages(request.headers['accept-language']), 'signingIn'));
+  };
   return {
     'GET /lti/login': { handler: login },
     'POST /lti/login': { handler: login, bodyLimit: LTI_BODY_LIMIT_BYTES },
+    'GET /lti/login/check': {
+      handler: async (request, reply) => {
+        const { next } = request.query as { next?: unknown };
+        let url: URL | undefined;
+        try {
+          url = new URL(String(next));
+        } catch {
+          // Refused just below.
+        }
+        // Only to the authorization endpoint of a registered platform, never anywhere else.
+        const platform = url && tool().platformOfAuthRequest(url);
+        const state = url?.searchParams.get('state');
+        if (!url || !platform || !state) throw new ServiceError(400, 'lti_target', 'not an authentication request of this tool');
+        if (request.cookies[stateCookieName(state)] === state) return reply.redirect(url.toString(), 302);
+        // No cookie came back: the same login, started again in a window of its own.
+        const restart = new URLSearchParams({ iss: platform.issuer, login_hint: url.searchParams.get('login_hint') ?? '', target_link_uri: tool().urls.launch, client_id: platform.clientId });
+        const hint = url.searchParams.get('lti_message_hint');
+        if (hint !== null) restart.set('lti_message_hint', hint);
+        return html(reply, newWindowPage(`/lti/login?${restart}`, pageLanguages(request.headers['accept-language'])));
+      },
+    },
     'POST /lti/launch': {
       bodyLimit: LTI_BODY_LIMIT_BYTES,
       handler: async (request, reply) => {
-        const checked = await tool().verify(fields(request));
+        const form = fields(request);
+        const stateCookie = typeof form.state === 'string' ? stateCookieName(form.state) : undefined;
+        const checked = await tool().verify(form, { state: stateCookie ? request.cookies[stateCookie] : undefined });
         // Single use: of two posts of the same state, only one opens a session.
         if (!(await checked.consumeState())) throw new ServiceError(401, 'lti_state_unknown', 'unknown, used or expired state: start the launch again from the platform');
         const { cookie, session } = await deps.sessions.open(checked.launch);
-        deps.setSessionCookie(reply, cookie);
-        request.log.info({ user: session.userId, role: session.role, platform: checked.platform.name }, 'LTI launch');
-        return reply.type('text/html; charset=utf-8').send(continuePage(checked.page));
+        deps.setSessionCookie(reply, cookie, isFramed(request) ? 'frame' : 'window');
+        reply.clearCookie(stateCookie!, FRAMED_COOKIE);
+        request.log.info({ user: session.userId, role: session.role, platform: checked.platform.name, framed: isFramed(request) }, 'LTI launch');
+        return html(reply, continuePage(checked.page, pageLanguages(request.headers['accept-language'])));
+      },
+    },
+    'POST /lti/handoff': {
+      handler: async (request, reply) => {
+        const form = fields(request);
+        const next = OWN_PATH.test(form.next ?? '') ? form.next! : '/';
+        const { cookie, session } = await deps.sessions.claimHandoff(form.code);
+        // A new window is a top-level page of our own: the SameSite=Strict cookie works there.
+        deps.setSessionCookie(reply, cookie, 'window');
+        request.log.info({ user: session.userId, role: session.role }, 'session handed to a new window');
+        return html(reply, continuePage(next, pageLanguages(request.headers['accept-language'])));
       },
     },
     'GET /lti/jwks': {
@@ -94,6 +132,8 @@ export function ltiHandlers(deps: LtiRouteDeps): Record<string, { handler: Handl
         return reply.header('Cache-Control', 'public, max-age=300').send(deps.jwks);
       },
     },
+    'GET /lti/page.css': {
+      handler: async (_request, reply) => reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(PAGE_CSS),
+    },
   };
 }
-

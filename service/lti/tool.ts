@@ -147,10 +147,11 @@ export class LtiTool {
   }
 
   /**
-   * Checks a launch (`id_token` and `state` of the platform's form POST). Throws a 401
+   * Checks a launch (`id_token` and `state` of the platform's form POST, and the state the
+   * posting browser holds in its state cookie, frame.ts). Throws a 401
    * {@link ServiceError} with a code saying which check failed; writes nothing.
    */
-  async verify(form: { id_token?: unknown; state?: unknown; error?: unknown }): Promise<LtiLaunch> {
+  async verify(form: { id_token?: unknown; state?: unknown; error?: unknown }, browser: { readonly state: string | undefined }): Promise<LtiLaunch> {
     // The platform may answer the authorization request with an error instead of a token.
     if (form.error !== undefined) refuse('lti_platform_error', `the platform refused the login: ${String(form.error).slice(0, 100)}`);
     if (!isText(form.state, 100) || !isText(form.id_token, 60_000)) refuse('lti_malformed', 'the launch needs id_token and state');
@@ -164,6 +165,8 @@ export class LtiTool {
     if (!stored) refuse('lti_state_unknown', 'unknown, used or expired state: start the launch again from the platform');
     const platform = this.options.config.platforms.find((p) => p.issuer === stored!.issuer && p.clientId === stored!.client_id);
     if (!platform) refuse('lti_state_unknown', 'the registration of this state is gone');
+    // The browser posting the launch must be the one that started the login (its state cookie).
+    if (browser.state !== form.state) refuse('lti_state_cookie', 'this browser did not start this login (no state cookie): open the activity again from the platform');
     let claims: JWTPayload;
     try {
       decodeProtectedHeader(idToken);
@@ -235,7 +238,17 @@ export class LtiTool {
     };
   }
 
-  private isOurs(uri: string): boolean {
+  /**
+   * The platform of an authentication request this tool made (its URL): the authorization
+   * endpoint and client id of a registration, else undefined. Keeps a redirect to it from going
+   * anywhere else.
+   */
+  platformOfAuthRequest(url: URL): LtiPlatform | undefined {
+    const endpoint = (u: URL) => `${u.origin}${u.pathname}`;
+    return this.options.config.platforms.find((p) => endpoint(p.authLoginUrl) === endpoint(url) && p.clientId === url.searchParams.get('client_id'));
+  }
+
+    private isOurs(uri: string): boolean {
     try {
       return new URL(uri).origin === this.options.origin;
     } catch {
