@@ -758,7 +758,8 @@ export class Attendance {
 
   /**
    * Retention: deletes lessons (with their checks and attendance) and device keys past their
-   * retention date, nonces, sessions, launch-token ids and LTI login states past their expiry, students left with
+   * retention date, nonces, sessions, launch-token ids, LTI login states and Deep Linking requests past
+   * their expiry, LMS service endpoints of series with no lesson left (scores go with their lesson), students left with
    * no lesson (after a day's grace), and the audit log's entries older than its retention. The
    * run itself is recorded.
    */
@@ -771,6 +772,13 @@ export class Attendance {
       sessions: await tx.run('DELETE FROM sessions WHERE expires_at <= ? OR revoked_at IS NOT NULL', [now]),
       launchTokens: await tx.run('DELETE FROM launch_tokens WHERE expires_at <= ?', [now]),
       ltiStates: await tx.run('DELETE FROM lti_states WHERE expires_at <= ?', [now]),
+      ltiDeepLinks: await tx.run('DELETE FROM lti_deep_links WHERE expires_at <= ?', [now]),
+      // An LMS series' service endpoints go with its last lesson and session (its scores go with each lesson).
+      ltiLinks: await tx.run(
+        `DELETE FROM lti_links WHERE NOT EXISTS (SELECT 1 FROM lessons l WHERE l.course = lti_links.course)
+         AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.course = lti_links.course AND s.expires_at > ? AND s.revoked_at IS NULL)`,
+        [now],
+      ),
       students: await tx.run(
         `DELETE FROM users WHERE role = 'student' AND created_at <= ?
          AND NOT EXISTS (SELECT 1 FROM lesson_students ls WHERE ls.student_id = users.id)
@@ -803,6 +811,9 @@ export class Attendance {
       await count('nonces', 'expires_at'),
       await count('sessions', 'expires_at'),
       await count('lti_states', 'expires_at'),
+      await count('lti_deep_links', 'expires_at'),
+      await count('lti_links', null),
+      await count('lti_scores', null),
       await count('users', null),
       await count('checks', null),
       await count('attendance', null),
@@ -869,6 +880,10 @@ export interface RetentionReport {
   launchTokens: number;
   /** LTI logins whose launch never came (lti/tool.ts). */
   ltiStates: number;
+  /** Deep Linking requests the teacher never completed (lti/deepLinking.ts). */
+  ltiDeepLinks: number;
+  /** Service endpoints of LMS series with no lesson or session left (lti/links.ts). */
+  ltiLinks: number;
   students: number;
   teachers: number;
   auditEntries: number;

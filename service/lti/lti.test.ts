@@ -129,7 +129,7 @@ describe.each(ENGINES)('LTI 1.3 launch on %s', (engine) => {
     ['tampered signature', 'lti_signature', { form: (f) => void (f.id_token = f.id_token!.slice(0, -6) + (f.id_token!.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA')) }],
     ['tampered claims', 'lti_signature', { form: (f) => void (f.id_token = tamperSub(f.id_token!)) }],
     ['unknown kid', 'lti_unknown_kid', { unpublishedKey: true }],
-    ['another message type', 'lti_message_type', { edit: (c) => void (c[claim('message_type')] = 'LtiDeepLinkingRequest') }],
+    ['another message type', 'lti_message_type', { edit: (c) => void (c[claim('message_type')] = 'LtiSubmissionReviewRequest') }],
     ['another version', 'lti_version', { edit: (c) => void (c[claim('version')] = '1.1') }],
     ['no usable role', 'lti_roles', { edit: (c) => void (c[claim('roles')] = ['http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor']) }],
     ['no resource link', 'lti_claims', { edit: (c) => void delete c[claim('resource_link')] }],
