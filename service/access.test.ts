@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ROUTES } from './access.js';
 import { parseLtiConfig } from './lti/config.js';
 import { loadToolKey } from './lti/toolKey.js';
-import { FakeLms, LEARNER } from '../testing/fakeLms.js';
+import { FakeLms, INSTRUCTOR, LEARNER } from '../testing/fakeLms.js';
 import { ENGINES, makeWorld, snapshot, startHarness, type Harness, type World } from '../testing/serviceWorld.js';
 import { SimulatedStudent, type ApiClient } from '../testing/simulatedStudent.js';
 
@@ -38,6 +38,12 @@ async function request(h: Harness, w: World, url: string, variant: Variant): Pro
       const auth = lms.readAuthRequest(String(login.headers.location));
       const token = await lms.sign(lms.claims(auth, { sub: `fresh-${Math.random()}`, roles: [LEARNER] }, h.clock.now));
       return { path, form: new URLSearchParams({ id_token: token, state: auth.state }).toString() };
+    }
+    case '/lti/deep-linking': {
+      // A teacher's Deep Linking request from the LMS, then the choice made on its page.
+      const { response } = await lms.launch(h.transport, 'http://localhost:5173', { sub: 'dl-teacher', roles: [INSTRUCTOR] }, { now: h.clock.now, messageHint: 'deep-linking' });
+      const requestId = /name="request" value="([^"]+)"/.exec(response.text)![1]!;
+      return { path, form: new URLSearchParams({ request: requestId, title: 'Presenza attendance' }).toString() };
     }
     case '/api/me/enrollment': {
       // A real enrollment of a third device of student 1 (its own challenge, its own key).
