@@ -69,17 +69,20 @@ const el = (tag, props = {}, ...children) => {
 };
 
 const state = { lessonId: null, roster: null, rosterError: null, grades: null, note: '' };
-const section = el('section', { id: 'lms', hidden: true });
+const section = el('section', { id: 'lms', hidden: true, className: 'lms' });
 section.setAttribute('aria-labelledby', 'lms-roster-title');
 
+/** A table in a box that scrolls sideways on a narrow screen (styled from script: the CSP allows no inline style). */
 function table(headers, rows) {
-  return el('table', {}, el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, ...rows));
+  const box = el('div', {}, el('table', {}, el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, ...rows)));
+  box.style.overflowX = 'auto';
+  return box;
 }
 
 function render() {
   const parts = [];
   if (state.roster?.available || state.rosterError) {
-    parts.push(el('h2', { id: 'lms-roster-title' }, t('rosterTitle')), el('p', { className: 'muted' }, t('rosterIntro')));
+    parts.push(el('h3', { id: 'lms-roster-title' }, t('rosterTitle')), el('p', { className: 'muted' }, t('rosterIntro')));
     if (state.rosterError) parts.push(el('p', { className: 'warn', role: 'status' }, t('rosterError', { code: state.rosterError })));
     else {
       const members = state.roster.members;
@@ -103,7 +106,7 @@ function render() {
     parts.push(el('p', {}, refresh));
   }
   if (state.grades?.available) {
-    parts.push(el('h2', { id: 'lms-grades-title' }, t('gradesTitle')), el('p', { className: 'muted' }, t('gradesIntro')));
+    parts.push(el('h3', { id: 'lms-grades-title' }, t('gradesTitle')), el('p', { className: 'muted' }, t('gradesIntro')));
     const scores = state.grades.scores;
     if (scores.length === 0) parts.push(el('p', { className: 'muted' }, t('gradesNone')));
     else {
