@@ -53,12 +53,6 @@ export interface AuditEntry {
   hash: string;
 }
 
-/**
- * PostgreSQL advisory lock held from an audit append (or event append) to its commit: the chain
- * needs the previous hash, and event ids must grow in commit order (eventLog.ts).
- */
-export const AUDIT_LOCK = 7201401;
-
 /** `prev_hash` of the very first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -74,6 +68,13 @@ export type AuditDetail = Record<string, string | number | boolean | null>;
 /**
  * Appends one entry. Pass the transaction that made the change, so the change and its record
  * commit together (or neither does).
+ *
+ * The chain's head (last seq and hash) is one row, `audit_head`, that every append updates: its
+ * row lock serialises appends from the update to the commit, and in PostgreSQL's read-committed
+ * mode an update that waited for that lock works on the head as the previous append committed it.
+ * On PostgreSQL the whole append is one statement (the hash is computed by the database, exactly
+ * as {@link entryHash} computes it), so the lock is held for that statement and the commit only.
+ * Event appends take the same row lock (eventLog.ts).
  */
 export async function appendAudit(
   db: Db,
@@ -82,29 +83,50 @@ export async function appendAudit(
   action: AuditAction,
   about: { lessonId?: string | null; targetId?: string | null; detail?: AuditDetail } = {},
 ): Promise<AuditEntry> {
-  const write = async (tx: Db) => {
-    // Appends are serialised: the chain needs the previous hash.
-    if (tx.engine === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(?)', [AUDIT_LOCK]);
-    const last = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-    const base = {
-      seq: Number(last?.seq ?? 0) + 1,
-      at: now,
-      actorId: actor.id,
-      actorRole: actor.role,
-      action,
-      lessonId: about.lessonId ?? null,
-      targetId: about.targetId ?? null,
-      detail: JSON.stringify(about.detail ?? {}),
-      prevHash: last?.hash ?? GENESIS_HASH,
-    };
+  const fields = {
+    at: now,
+    actorId: actor.id,
+    actorRole: actor.role,
+    action,
+    lessonId: about.lessonId ?? null,
+    targetId: about.targetId ?? null,
+    detail: JSON.stringify(about.detail ?? {}),
+  };
+  if (db.engine === 'postgres') return appendInOneStatement(db, fields);
+  return db.transaction(async (tx) => {
+    const head = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1');
+    const base = { seq: Number(head!.seq) + 1, ...fields, prevHash: head!.hash };
     const entry = { ...base, hash: entryHash(base) };
+    await tx.run('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1', [entry.seq, entry.hash]);
     await tx.run(
       `INSERT INTO audit_log (seq, at, actor_id, actor_role, action, lesson_id, target_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [entry.seq, entry.at, entry.actorId, entry.actorRole, entry.action, entry.lessonId, entry.targetId, entry.detail, entry.prevHash, entry.hash],
     );
     return entry;
-  };
-  return db.transaction(write);
+  });
+}
+
+/** A JSON value as `JSON.stringify` writes it (PostgreSQL escapes strings the same way). */
+const jsonText = (sql: string) => `COALESCE(to_json(${sql})::text, 'null')`;
+
+/**
+ * The PostgreSQL append: moves the head and inserts the entry in one statement. The hash input is
+ * the JSON array {@link entryHash} hashes, built by the database from the head's old values.
+ */
+async function appendInOneStatement(db: Db, fields: Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>): Promise<AuditEntry> {
+  const values = [fields.at, fields.actorId, fields.actorRole, fields.action, fields.lessonId, fields.targetId, fields.detail];
+  const hashed = ['(seq + 1)::text', '?::bigint::text', jsonText('?::text'), jsonText('?::text'), jsonText('?::text'), jsonText('?::text'), jsonText('?::text'), jsonText('?::text'), jsonText('hash')];
+  const row = await db.get(
+    `WITH head AS (
+       UPDATE audit_head SET seq = seq + 1, prev_hash = hash,
+         hash = encode(sha256(convert_to('[' || ${hashed.join(" || ',' || ")} || ']', 'UTF8')), 'hex')
+       WHERE id = 1 RETURNING seq, prev_hash, hash)
+     INSERT INTO audit_log (seq, at, actor_id, actor_role, action, lesson_id, target_id, detail, prev_hash, hash)
+     SELECT seq, ?::bigint, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, prev_hash, hash FROM head
+     RETURNING *`,
+    [...values, ...values],
+  );
+  return fromRow(row!);
 }
 
 const fromRow = (r: Record<string, unknown>): AuditEntry => ({
@@ -129,15 +151,21 @@ export async function readAudit(db: Db, options: { afterSeq?: number; limit?: nu
 /** The result of a chain verification. */
 export type ChainVerdict = { ok: true; entries: number; firstSeq: number | null; lastHash: string } | { ok: false; entries: number; brokenAt: number; problem: string };
 
-/** Recomputes every hash and link, in pages. */
+/**
+ * Recomputes every hash and link, in pages, up to the head as it stood when the verification
+ * began (entries appended meanwhile are left for the next run). The head must be the last entry:
+ * deleting the newest entries is detected too.
+ */
 export async function verifyAuditChain(db: Db): Promise<ChainVerdict> {
+  const head = await db.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1');
+  const headSeq = Number(head?.seq ?? 0);
   let previous: AuditEntry | null = null;
   let first: AuditEntry | null = null;
   let firstSeq: number | null = null;
   let entries = 0;
   let anchored = false;
-  for (let after = 0; ; ) {
-    const page = await readAudit(db, { afterSeq: after, limit: 1000 });
+  for (let after = 0; after < headSeq; ) {
+    const page = (await readAudit(db, { afterSeq: after, limit: 1000 })).filter((entry) => entry.seq <= headSeq);
     if (page.length === 0) break;
     for (const entry of page) {
       firstSeq ??= entry.seq;
@@ -159,6 +187,10 @@ export async function verifyAuditChain(db: Db): Promise<ChainVerdict> {
       entries += 1;
     }
     after = previous!.seq;
+  }
+  // The newest entries deleted: the head still names the last one appended.
+  if (headSeq > 0 && (previous?.seq !== headSeq || previous.hash !== head!.hash)) {
+    return { ok: false, entries, brokenAt: (previous?.seq ?? 0) + 1, problem: 'the newest entries are missing' };
   }
   // Entries deleted from the head only by a recorded retention run.
   if (first && first.seq > 1 && !anchored) return { ok: false, entries, brokenAt: first.seq, problem: 'earlier entries are missing and no retention run records them' };

@@ -15,6 +15,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { GENESIS_HASH } from './audit.js';
 
 /** A row as the drivers return it. */
 export type Row = Record<string, unknown>;
@@ -214,6 +215,16 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    // The audit chain's head in one row: appends update it instead of reading the newest entry,
+    // so its row lock orders appends and events without a separate lock (audit.ts).
+    sql: [
+      `CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, prev_hash TEXT, hash TEXT NOT NULL)`,
+      `INSERT INTO audit_head (id, seq, hash)
+       SELECT 1, COALESCE(MAX(seq), 0), COALESCE((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), '${GENESIS_HASH}') FROM audit_log`,
+    ],
+  },
+  {
+    version: 6,
     // LTI services (lti/): the platform's service endpoints of each series of lessons, from its
     // latest launch; Deep Linking requests waiting for the teacher's choice (the request id's
     // SHA-256, single use); and the gradebook outbox, one score per student and lesson, retried
@@ -412,15 +423,21 @@ function postgres(url: string, poolSize = DEFAULT_POOL_SIZE): Db {
 
 /** Applies the migrations not applied yet, each in its own transaction. */
 export async function migrate(db: Db, now: () => number = Date.now): Promise<number[]> {
-  await db.run('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+  // Instances starting together take turns: two concurrent CREATE TABLE IF NOT EXISTS can both
+  // find no table and one then fails on PostgreSQL's catalog.
+  const migrationLock = (tx: Db) => (db.engine === 'postgres' ? tx.run('SELECT pg_advisory_xact_lock(7201400)') : Promise.resolve(0));
+  await db.transaction(async (tx) => {
+    await migrationLock(tx);
+    await tx.run('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+  });
   const applied = new Set((await db.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => Number(r.version)));
   const done: number[] = [];
   for (const migration of MIGRATIONS) {
     if (applied.has(migration.version)) continue;
     const statements = Array.isArray(migration.sql) ? migration.sql : (migration.sql as { sqlite: string[]; postgres: string[] })[db.engine];
     await db.transaction(async (tx) => {
-      // Two instances starting together: the primary key lets only one record the version.
-      if (db.engine === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(7201400)');
+      // Two instances starting together: the second waits, then finds the version recorded.
+      await migrationLock(tx);
       if (await tx.get('SELECT version FROM schema_migrations WHERE version = ?', [migration.version])) return;
       for (const statement of statements) await tx.run(statement);
       await tx.run('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)', [migration.version, now()]);

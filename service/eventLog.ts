@@ -1,8 +1,8 @@
 /**
  * The event log: what the event streams send, written in the same transaction as the change it
  * reports (so an event exists exactly when its change is committed) and read back by every
- * instance. Ids grow in commit order: every transaction that appends takes the lock that also
- * serialises the audit chain, and holds it until it commits. So a reader that has seen id N has
+ * instance. Ids grow in commit order: every append takes the row lock of the audit chain's head
+ * (audit.ts) before its ids are drawn, and holds it until it commits. So a reader that has seen id N has
  * seen every committed event before N, and a stream can resume after N with nothing missed.
  *
  * On PostgreSQL the appending transaction also sends a NOTIFY, delivered to every instance when
@@ -12,7 +12,6 @@
  * Events carry ids, statuses and codes (and a student's display name when they join): never
  * anything biometric, never an assertion.
  */
-import { AUDIT_LOCK } from './audit.js';
 import type { Db } from './db.js';
 
 /** The NOTIFY channel of new events. */
@@ -43,14 +42,26 @@ export interface LoggedEvent {
  * transaction: from here to the commit, other appending transactions wait.
  */
 export async function appendEvents(tx: Db, now: number, events: readonly NewEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  if (tx.engine === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(?)', [AUDIT_LOCK]);
   for (let start = 0; start < events.length; start += ROWS_PER_INSERT) {
     const rows = events.slice(start, start + ROWS_PER_INSERT);
-    const insert = `INSERT INTO events (channel, type, data, at) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}`;
-    const last = start + ROWS_PER_INSERT >= events.length;
-    // The last insert also queues the NOTIFY (sent at commit), in the same round trip.
-    await tx.run(last && tx.engine === 'postgres' ? `WITH appended AS (${insert}) SELECT pg_notify('${EVENTS_NOTIFY_CHANNEL}', '')` : insert, rows.flatMap((e) => [e.channel, e.type, JSON.stringify(e.data), now]));
+    const values = rows.map((e) => [e.channel, e.type, JSON.stringify(e.data), now]);
+    if (tx.engine === 'sqlite') {
+      // SQLite runs one writing transaction at a time: ids are in commit order already.
+      await tx.run(`INSERT INTO events (channel, type, data, at) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}`, values.flat());
+      continue;
+    }
+    // The ids are drawn after the head's row lock is taken (the insert reads the locked row), in
+    // the order given; the last insert also queues the NOTIFY (sent at commit), in the same round trip.
+    const notify = start + ROWS_PER_INSERT >= events.length ? `SELECT pg_notify('${EVENTS_NOTIFY_CHANNEL}', '')` : 'SELECT 1';
+    await tx.run(
+      `WITH head AS (UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING id),
+       appended AS (
+         INSERT INTO events (channel, type, data, at)
+         SELECT v.channel, v.type, v.data, v.at FROM head, (VALUES ${rows.map(() => '(?::int, ?::text, ?::text, ?::text, ?::bigint)').join(', ')}) AS v(n, channel, type, data, at)
+         ORDER BY v.n)
+       ${notify}`,
+      values.flatMap((v, n) => [n, ...v]),
+    );
   }
 }
 

@@ -32,14 +32,19 @@ function inSchema(url: string): string {
 
 export const ENGINES = POSTGRES_URL ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const);
 
-/** An empty database of `engine` (PostgreSQL: this process's schema dropped and recreated). */
-export async function freshDatabase(engine: string): Promise<Db> {
-  if (engine === 'sqlite') return openDatabase({ file: ':memory:' });
+/** Drops and recreates this process's PostgreSQL schema: no table at all. */
+export async function emptyPostgresSchema(): Promise<void> {
   const admin = new pg.Client({ connectionString: process.env.PRESENZA_TEST_DATABASE_URL });
   await admin.connect();
   await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
   await admin.query(`CREATE SCHEMA ${SCHEMA}`);
   await admin.end();
+}
+
+/** An empty, migrated database of `engine` (PostgreSQL: this process's schema recreated). */
+export async function freshDatabase(engine: string): Promise<Db> {
+  if (engine === 'sqlite') return openDatabase({ file: ':memory:' });
+  await emptyPostgresSchema();
   return openDatabase({ url: POSTGRES_URL, file: '' });
 }
 
