@@ -145,7 +145,7 @@ test('a failed delivery is shown to the teacher, who sends it again', async ({ b
   await teacher.getByRole('button', { name: 'Termina la lezione' }).click();
   await expect(teacher.locator('#lms tr.grade-pending')).toContainText('lti_score_refused 500', { timeout: 30_000 });
   // Backoff: the next try is later; the teacher sees when. Give up now (as after the last attempt) to show the button.
-  await db.run(`UPDATE lti_scores SET status = 'failed'`, []);
+  await db.run(`UPDATE lti_grades SET status = 'failed'`, []);
   await expect(teacher.getByRole('button', { name: 'Invia di nuovo i punteggi non riusciti' })).toBeVisible({ timeout: 30_000 });
   await audit(teacher, 'teacher-panel-failed-it');
   await teacher.getByRole('button', { name: 'English' }).click();

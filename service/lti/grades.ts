@@ -97,7 +97,7 @@ export class LtiGrades {
     if (!link || !gradebookOf(link)) return 0;
     const now = this.now;
     return db.run(
-      `INSERT INTO lti_scores (lesson_id, student_id, checks_ok, checks_total, status, attempts, next_attempt_at, created_at)
+      `INSERT INTO lti_grades (lesson_id, student_id, checks_ok, checks_total, status, attempts, next_attempt_at, created_at)
        SELECT ls.lesson_id, ls.student_id,
          (SELECT COUNT(*) FROM attendance a JOIN checks c ON c.id = a.check_id WHERE c.lesson_id = ls.lesson_id AND a.student_id = ls.student_id AND a.status IN (${PRESENT.map(() => '?').join(', ')})),
          (SELECT COUNT(*) FROM checks c WHERE c.lesson_id = ls.lesson_id),
@@ -123,7 +123,7 @@ export class LtiGrades {
       next_attempt_at: number;
     }>(
       `SELECT s.student_id, u.display_name, s.checks_ok, s.checks_total, s.status, s.attempts, s.last_error, s.next_attempt_at
-       FROM lti_scores s JOIN users u ON u.id = s.student_id WHERE s.lesson_id = ? ORDER BY u.display_name, s.student_id`,
+       FROM lti_grades s JOIN users u ON u.id = s.student_id WHERE s.lesson_id = ? ORDER BY u.display_name, s.student_id`,
       [lessonId],
     );
     const gradebook = link ? gradebookOf(link) : null;
@@ -151,24 +151,24 @@ export class LtiGrades {
 
   /** Puts the lesson's failed scores back in the queue, due now (the teacher's "try again"). */
   async retry(lessonId: string): Promise<{ requeued: number }> {
-    const requeued = await this.options.db.run(`UPDATE lti_scores SET status = 'pending', attempts = 0, next_attempt_at = ? WHERE lesson_id = ? AND status = 'failed'`, [
+    const requeued = await this.options.db.run(`UPDATE lti_grades SET status = 'pending', attempts = 0, next_attempt_at = ? WHERE lesson_id = ? AND status = 'failed'`, [
       this.now,
       lessonId,
     ]);
     return { requeued };
   }
 
-  /** Delivers the due scores (at most one batch). Never throws. */
+  /** Delivers the due scores (at most one batch); a platform's failure is recorded on its row, only a database error throws. */
   async tick(): Promise<{ sent: number; failed: number }> {
     const { db } = this.options;
     const counts = { sent: 0, failed: 0 };
     const due = await db.all<{ lesson_id: string; student_id: string; next_attempt_at: number }>(
-      `SELECT lesson_id, student_id, next_attempt_at FROM lti_scores WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ${BATCH}`,
+      `SELECT lesson_id, student_id, next_attempt_at FROM lti_grades WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ${BATCH}`,
       [this.now],
     );
     for (const row of due) {
       // Claim the row: only the instance whose update matched delivers it.
-      const claimed = await db.run(`UPDATE lti_scores SET next_attempt_at = ? WHERE lesson_id = ? AND student_id = ? AND status = 'pending' AND next_attempt_at = ?`, [
+      const claimed = await db.run(`UPDATE lti_grades SET next_attempt_at = ? WHERE lesson_id = ? AND student_id = ? AND status = 'pending' AND next_attempt_at = ?`, [
         this.now + SCORE_LEASE_MS,
         row.lesson_id,
         row.student_id,
@@ -177,7 +177,7 @@ export class LtiGrades {
       if (claimed !== 1) continue;
       try {
         await this.deliver(row.lesson_id, row.student_id);
-        await db.run(`UPDATE lti_scores SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE lesson_id = ? AND student_id = ?`, [
+        await db.run(`UPDATE lti_grades SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE lesson_id = ? AND student_id = ?`, [
           this.now,
           row.lesson_id,
           row.student_id,
@@ -200,7 +200,7 @@ export class LtiGrades {
     if (!client) throw new PlatformServiceError('lti_no_token_url', 'the platform of this lesson is no longer registered');
     const row = await db.get<{ subject: string; checks_ok: number; checks_total: number; line_item: string | null; title: string; created_at: number }>(
       `SELECT u.subject, s.checks_ok, s.checks_total, s.line_item, l.title, l.created_at
-       FROM lti_scores s JOIN users u ON u.id = s.student_id JOIN lessons l ON l.id = s.lesson_id WHERE s.lesson_id = ? AND s.student_id = ?`,
+       FROM lti_grades s JOIN users u ON u.id = s.student_id JOIN lessons l ON l.id = s.lesson_id WHERE s.lesson_id = ? AND s.student_id = ?`,
       [lessonId, studentId],
     );
     if (!row) return;
@@ -217,7 +217,7 @@ export class LtiGrades {
             })
           : link.services.lineItemUrl!;
       // Every score of the lesson goes to the same line item: a retry never creates another.
-      await db.run('UPDATE lti_scores SET line_item = ? WHERE lesson_id = ? AND line_item IS NULL', [lineItem, lessonId]);
+      await db.run('UPDATE lti_grades SET line_item = ? WHERE lesson_id = ? AND line_item IS NULL', [lineItem, lessonId]);
     }
     const ok = Number(row.checks_ok);
     const total = Number(row.checks_total);
@@ -232,11 +232,11 @@ export class LtiGrades {
 
   private async recordFailure(lessonId: string, studentId: string, error: unknown): Promise<void> {
     const code = error instanceof PlatformServiceError ? `${error.code}${error.status ? ` ${error.status}` : ''}` : 'lti_internal';
-    const row = await this.options.db.get<{ attempts: number }>('SELECT attempts FROM lti_scores WHERE lesson_id = ? AND student_id = ?', [lessonId, studentId]);
+    const row = await this.options.db.get<{ attempts: number }>('SELECT attempts FROM lti_grades WHERE lesson_id = ? AND student_id = ?', [lessonId, studentId]);
     const attempts = Number(row?.attempts ?? 0) + 1;
     const failed = attempts >= MAX_SCORE_ATTEMPTS;
     const wait = Math.min(SCORE_RETRY_BASE_MS * 2 ** (attempts - 1), SCORE_RETRY_MAX_MS);
-    await this.options.db.run('UPDATE lti_scores SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ? WHERE lesson_id = ? AND student_id = ?', [
+    await this.options.db.run('UPDATE lti_grades SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ? WHERE lesson_id = ? AND student_id = ?', [
       failed ? 'failed' : 'pending',
       attempts,
       code,

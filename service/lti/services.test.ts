@@ -333,12 +333,12 @@ describe.each(ENGINES)('LTI services on %s', (engine) => {
     });
 
     it('scores go with their lesson at retention', async () => {
-      const rows = await h.db.all('SELECT lesson_id FROM lti_scores');
+      const rows = await h.db.all('SELECT lesson_id FROM lti_grades');
       expect(rows.length).toBeGreaterThan(0);
       h.clock.now += 10 * 365 * 86_400_000;
       try {
         await h.attendance.purgeExpired();
-        expect(await h.db.all('SELECT * FROM lti_scores')).toEqual([]);
+        expect(await h.db.all('SELECT * FROM lti_grades')).toEqual([]);
         expect(await h.db.all('SELECT * FROM lti_links')).toEqual([]);
       } finally {
         h.clock.now -= 10 * 365 * 86_400_000;
