@@ -265,6 +265,9 @@ describe('LTI configuration', () => {
     expect(code({ toolKeyFile: 'k', platforms: [{ ...platform, name: 'Moodle!' }] })).toBe('lti_config_shape');
     expect(code({ toolKeyFile: 'k', platforms: [{ ...platform, jwksUrl: 'http://moodle.example/certs' }] })).toBe('lti_config_url');
     expect(code({ toolKeyFile: 'k', platforms: [{ ...platform, authLoginUrl: 'not a url' }] })).toBe('lti_config_url');
+    expect(code({ toolKeyFile: 'k', platforms: [{ ...platform, accessTokenUrl: 'http://moodle.example/token' }] })).toBe('lti_config_url');
+    expect(code({ toolKeyFile: 'k', platforms: [{ ...platform, tokenAudience: '' }] })).toBe('lti_config_shape');
+    expect(code({ toolKeyFile: 'k', platforms: [{ ...platform, accessTokenUrl: 'https://moodle.example/mod/lti/token.php', tokenAudience: 'https://moodle.example' }] })).toBe('ok');
     expect(code({ toolKeyFile: 'k', platforms: [platform, { ...platform, name: 'again' }] })).toBe('lti_config_duplicate');
     expect(code({ toolKeyFile: 'k', platforms: [platform], pages: { teacher: 'https://evil.example/' } })).toBe('lti_config_page');
     expect(code({ toolKeyFile: 'k', platforms: [platform], pages: { teacher: '//evil.example/' } })).toBe('lti_config_page');
@@ -293,6 +296,7 @@ describe('LTI configuration', () => {
       loginUrl: 'https://attendance.school.example/lti/login',
       launchUrl: 'https://attendance.school.example/lti/launch',
       redirectUris: ['https://attendance.school.example/lti/launch'],
+      deepLinkingUrl: 'https://attendance.school.example/lti/launch',
       jwksUrl: 'https://attendance.school.example/lti/jwks',
       publicJwks: { keys: [{ kty: 'RSA', alg: 'RS256' }] },
       platforms: [{ name: 'moodle', issuer: 'https://moodle.example', clientId: 'c1', deployments: ['1'] }],
