@@ -77,6 +77,8 @@ async function window(browser: Browser, locale = 'en-US') {
 }
 
 test('teacher: deep link → lesson; student: launch → check → lesson end → score in the LMS gradebook', async ({ browser }) => {
+  // Two windows, the student's loading the SDK, and four audited states: slow on a busy 2-core machine.
+  test.setTimeout(240_000);
   // The teacher adds the activity to a course section.
   const teacher = await window(browser);
   await teacher.goto(lms.startUrl(teacherUser, 'deep-linking'));
