@@ -9,7 +9,9 @@
  * would. With --kill-instance one instance is killed with SIGKILL in the middle check, once a
  * third of its answers are acknowledged.
  *
- * Afterwards it reads the database: an answer acknowledged (2xx) but not recorded is lost.
+ * Afterwards it reads the database: an answer acknowledged (2xx) but not recorded is lost. It
+ * also reports the CPU seconds each part spent while the checks ran (`cpu_seconds`; a killed
+ * instance's time goes with it).
  *
  * Usage: npm run bench:service -- [--instances 3] [--lessons 2] [--students 500] [--checks 3]
  *        [--kill-instance] [--answer-spread-ms 0] [--json]
@@ -27,6 +29,7 @@ import { TestPlatform } from '../testing/platform.js';
 import { ApiClient, fetchTransport, SimulatedStudent } from '../testing/simulatedStudent.js';
 import { ROOT } from '../tools/paths.js';
 import { startPrivatePostgres } from './lib/privatePostgres.js';
+import { cpuSeconds, cpuSpent } from './lib/processCpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -148,6 +151,13 @@ try {
   log(`${everyone.length} student streams open; firing ${CHECKS} checks per lesson${KILL ? ', killing one instance in the middle one' : ''}…`);
 
   const teacherBytesBefore = lessons.map((l) => l.stream.bytes);
+  // Where the CPU goes while the checks run (the simulated clients are this process).
+  const cpuNow = () => ({
+    ...cpuSeconds({ instances: cluster.instances.map((i) => i.process.pid!), balancer: [cluster.balancerPid], postgres: privatePg ? [privatePg.pid] : [] }),
+    clients: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+  });
+  const cpuBefore = cpuNow();
+  const checksStarted = performance.now();
   const perCheck: { check: number; last_result_ms: number; acknowledged: number }[] = [];
   let killed: { instance: string; afterAcks: number } | null = null;
   for (let k = 0; k < CHECKS; k++) {
@@ -173,6 +183,7 @@ try {
     log(`check ${k + 1}: ${burst.length}/${expected} acknowledged, last after ${Math.round(last ?? -1)} ms`);
     await sleep(500);
   }
+  const cpuDuringChecks = { ...cpuSpent(cpuBefore, cpuNow()), wall: Math.round((performance.now() - checksStarted) / 100) / 10 };
   await sleep(2_000);
   const teacherBytes = lessons.reduce((sum, l, i) => sum + l.stream.bytes - teacherBytesBefore[i]!, 0);
   for (const stream of streams) stream.close();
@@ -212,6 +223,7 @@ try {
     result_ack_ms: { p50: percentile(acks.map((a) => a.ackMs), 0.5), p99: percentile(acks.map((a) => a.ackMs), 0.99) },
     last_result_ms: Math.max(...perCheck.map((c) => c.last_result_ms)),
     per_check: perCheck,
+    cpu_seconds: cpuDuringChecks,
     retries,
     stream_reconnects: streams.reduce((sum, s) => sum + Math.max(0, s.connects - 1), 0),
     failures: failures.slice(0, 10),

@@ -8,7 +8,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createChallenge, isPresenzaError, verifyCheck, verifyEnrollment, type EcPublicJwk, type NonceStore } from 'presenza/server';
-import { appendAudit, purgeAudit, type Actor } from './audit.js';
+import { appendAudit, purgeAudit, type Actor, type AuditAction, type AuditRecord } from './audit.js';
 import { DEFAULT_LIMITS } from './config.js';
 import { admitDeviceKey } from './enrollmentApproval.js';
 import type { Db } from './db.js';
@@ -162,6 +162,9 @@ export interface AttendanceOptions {
   readonly retention?: { readonly lessonsUntil: number; readonly enrollmentsUntil: number };
 }
 
+/** Records the change's audit entry (appended with its events when the change's work is done). */
+type RecordAudit = (actor: Actor, action: AuditAction, about?: AuditRecord['about']) => void;
+
 const fingerprint = (thumbprint: string) => thumbprint.slice(0, 8);
 const SYSTEM: Actor = { id: null, role: 'system' };
 
@@ -196,13 +199,24 @@ export class Attendance {
     return this.retention?.enrollmentsUntil ?? this.now() + COURSE_RETENTION_MS;
   }
 
-  /** Runs `work` in one transaction with the events it appends; tells the hub once it has committed. */
-  private async withEvents<T>(work: (tx: Db, emit: (event: NewEvent) => void) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in one transaction with the audit entry and the events it records, appended last
+   * (see appendEvents); tells the hub once it has committed.
+   */
+  private async withEvents<T>(work: (tx: Db, emit: (event: NewEvent) => void, audit: RecordAudit) => Promise<T>): Promise<T> {
     let appended = false;
     const result = await this.db.transaction(async (tx) => {
       const events: NewEvent[] = [];
-      const value = await work(tx, (event) => events.push(event));
-      await appendEvents(tx, this.now(), events);
+      let entry: AuditRecord | undefined;
+      const value = await work(
+        tx,
+        (event) => events.push(event),
+        (actor, action, about) => {
+          if (entry) throw new Error('one audit entry per change');
+          entry = { actor, action, about };
+        },
+      );
+      await appendEvents(tx, this.now(), events, entry);
       appended = events.length > 0;
       return value;
     });
@@ -260,7 +274,7 @@ export class Attendance {
     if (!issued) throw new ServiceError(409, 'no_challenge', 'no open enrollment challenge for this student');
     const keyId = `k-${randomUUID()}`;
     // Verified, nonce consumed and key stored in one transaction: both or neither.
-    const { verified, status } = await this.withEvents(async (tx, emit) => {
+    const { verified, status } = await this.withEvents(async (tx, emit, audit) => {
       // One enrollment per student at a time (SQLite serialises transactions already).
       if (tx.engine === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(hashtext(?))', [`enroll:${studentId}`]);
       await this.requireRoomForKey(studentId, tx);
@@ -281,7 +295,7 @@ export class Attendance {
         [keyId, studentId, verified.enrollmentId, JSON.stringify(verified.publicJwk), verified.thumbprint, status, retainUntil, this.now()],
       );
       // The document outcome (never a score or an image) tells the teacher why a key waits.
-      await appendAudit(tx, this.now(), { id: studentId, role: 'student' }, action, { targetId: keyId, detail: { idDocument: verified.idDocument } });
+      audit({ id: studentId, role: 'student' }, action, { targetId: keyId, detail: { idDocument: verified.idDocument } });
       // The teacher view of every live lesson of the student shows that a new device waits.
       if (status === 'pending') for (const lessonId of await liveLessonsOf(tx, studentId)) emit(enrollmentEvent(lessonId, keyId, studentId, 'pending'));
       return { verified, status };
@@ -320,7 +334,7 @@ export class Attendance {
 
   /** The teacher of a lesson approves a pending device key of one of its students. */
   async approveEnrollment(teacherId: string, lessonId: string, keyId: string): Promise<{ keyId: string; status: 'active' }> {
-    await this.withEvents(async (tx, emit) => {
+    await this.withEvents(async (tx, emit, audit) => {
       const key = await tx.get<{ status: string; student_id: string }>(
         `SELECT k.status, k.student_id FROM device_keys k JOIN lesson_students ls ON ls.student_id = k.student_id AND ls.lesson_id = ? WHERE k.id = ?`,
         [lessonId, keyId],
@@ -328,7 +342,7 @@ export class Attendance {
       if (!key) throw new ServiceError(404, 'no_such_key', 'no such device key among this lesson’s students');
       if (key.status !== 'pending') throw new ServiceError(409, 'not_pending', 'this device key is not waiting for approval');
       await tx.run(`UPDATE device_keys SET status = 'active', approved_at = ?, approved_by = ? WHERE id = ? AND status = 'pending'`, [this.now(), teacherId, keyId]);
-      await appendAudit(tx, this.now(), { id: teacherId, role: 'teacher' }, 'enrollment.approved', { lessonId, targetId: keyId, detail: { student: key.student_id } });
+      audit({ id: teacherId, role: 'teacher' }, 'enrollment.approved', { lessonId, targetId: keyId, detail: { student: key.student_id } });
       emit(enrollmentEvent(lessonId, keyId, key.student_id, 'active'));
     });
     return { keyId, status: 'active' };
@@ -354,11 +368,11 @@ export class Attendance {
 
   /** Ends a lesson: no more checks can be triggered, scheduled ones are dropped, everyone in it is told. */
   async endLesson(teacherId: string, lessonId: string): Promise<void> {
-    await this.withEvents(async (tx, emit) => {
+    await this.withEvents(async (tx, emit, audit) => {
       const ended = await tx.run(`UPDATE lessons SET status = 'ended', ended_at = ? WHERE id = ? AND status = 'live'`, [this.now(), lessonId]);
       if (ended !== 1) return;
       await tx.run('DELETE FROM scheduled_checks WHERE lesson_id = ? AND fired_at IS NULL', [lessonId]);
-      await appendAudit(tx, this.now(), { id: teacherId, role: 'teacher' }, 'lesson.ended', { lessonId });
+      audit({ id: teacherId, role: 'teacher' }, 'lesson.ended', { lessonId });
       emit({ channel: lessonChannel(lessonId), type: 'lesson', data: { lessonId, status: 'ended' } });
     });
   }
@@ -372,14 +386,14 @@ export class Attendance {
   /** Adds a student to a lesson (idempotent). */
   async join(lessonId: string, studentId: string): Promise<void> {
     const lesson = await this.requireLesson(lessonId);
-    await this.withEvents(async (tx, emit) => {
+    await this.withEvents(async (tx, emit, audit) => {
       const joinedAt = this.now();
       const changed = await tx.run(
         `INSERT INTO lesson_students (lesson_id, student_id, joined_at) VALUES (?, ?, ?) ON CONFLICT (lesson_id, student_id) DO NOTHING`,
         [lessonId, studentId, joinedAt],
       );
       if (changed !== 1) return;
-      await appendAudit(tx, this.now(), { id: studentId, role: 'student' }, 'lesson.joined', { lessonId });
+      audit({ id: studentId, role: 'student' }, 'lesson.joined', { lessonId });
       const user = await tx.get<{ display_name: string }>('SELECT display_name FROM users WHERE id = ?', [studentId]);
       const entry: RosterEntry = { studentId, displayName: user?.display_name ?? '', joinedAt };
       emit({ channel: teacherChannel(lessonId), type: 'student', data: entry });
@@ -421,7 +435,7 @@ export class Attendance {
 
   /** Opens a check now, in one transaction (see {@link openCheck}), and tells every student of the lesson. */
   async fireCheck(lessonId: string, actor: Actor = SYSTEM): Promise<{ checkId: string; students: number }> {
-    const { checkId, students } = await this.withEvents((tx, emit) => this.openCheck(tx, emit, lessonId, actor));
+    const { checkId, students } = await this.withEvents((tx, emit, audit) => this.openCheck(tx, emit, audit, lessonId, actor));
     if (!checkId) throw new ServiceError(409, 'lesson_ended', 'the lesson has ended');
     this.log?.info({ lesson: lessonId, check: checkId, students, trigger: actor.role }, 'check fired');
     return { checkId, students };
@@ -435,13 +449,13 @@ export class Attendance {
   async fireDueChecks(): Promise<number> {
     const skipLocked = this.db.engine === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
     for (let due = 0; ; due++) {
-      const fired = await this.withEvents(async (tx, emit) => {
+      const fired = await this.withEvents(async (tx, emit, audit) => {
         const schedule = await tx.get<{ id: string; lesson_id: string }>(
           `SELECT id, lesson_id FROM scheduled_checks WHERE fired_at IS NULL AND fire_at <= ? ORDER BY fire_at LIMIT 1${skipLocked}`,
           [this.now()],
         );
         if (!schedule) return null;
-        const opened = await this.openCheck(tx, emit, schedule.lesson_id, SYSTEM);
+        const opened = await this.openCheck(tx, emit, audit, schedule.lesson_id, SYSTEM);
         await tx.run('UPDATE scheduled_checks SET fired_at = ?, check_id = ? WHERE id = ?', [this.now(), opened.checkId, schedule.id]);
         return { ...opened, schedule: schedule.id, lessonId: schedule.lesson_id };
       });
@@ -455,7 +469,7 @@ export class Attendance {
    * lesson, the audit entry, and the events (each student's request with its nonce, the check for
    * the teacher). All of it commits or none of it: a crash never leaves a class half asked.
    */
-  private async openCheck(tx: Db, emit: (event: NewEvent) => void, lessonId: string, actor: Actor): Promise<{ checkId: string | null; students: number }> {
+  private async openCheck(tx: Db, emit: (event: NewEvent) => void, audit: RecordAudit, lessonId: string, actor: Actor): Promise<{ checkId: string | null; students: number }> {
     // Serialises with the end of the lesson and with other checks of it.
     const live = await tx.get(`SELECT id FROM lessons WHERE id = ? AND status = 'live'${tx.engine === 'postgres' ? ' FOR UPDATE' : ''}`, [lessonId]);
     if (!live) return { checkId: null, students: 0 };
@@ -476,7 +490,7 @@ export class Attendance {
         rows.flatMap((r) => [checkId, r.studentId, opensAt]),
       );
     }
-    await appendAudit(tx, this.now(), actor, 'check.fired', { lessonId, targetId: checkId, detail: { students: asked.length } });
+    audit(actor, 'check.fired', { lessonId, targetId: checkId, detail: { students: asked.length } });
     for (const { studentId, nonce } of asked) emit({ channel: studentChannel(lessonId, studentId), type: 'check', data: { checkId, nonce, closesAt } });
     const summary: CheckSummary = { checkId, opensAt, closesAt, students: asked.length, counts: { pending: asked.length, passed: 0, failed: 0, alternative: 0 } };
     emit({ channel: teacherChannel(lessonId), type: 'check', data: summary });
@@ -506,13 +520,15 @@ export class Attendance {
     // on any instance) gets the same answer and changes nothing. From any other session it is a
     // replay, refused by the verifier.
     const digest = createHash('sha256').update(`${sessionKey}.${assertion}`).digest('hex');
-    const line = await this.lineOf(checkId, studentId);
+    // Both reads at once (two pooled connections); their refusals still come in this order.
+    const [line, keys] = await Promise.all([this.lineOf(checkId, studentId).catch((error: Error) => error), this.keysFor(studentId)]);
+    if (line instanceof Error) throw line;
     if (line.resultDigest === digest) return this.repeated(checkId, line.status);
     requireOpen(line, this.now());
-    const key = await this.keyNamedBy(studentId, assertion);
+    const key = keyNamedBy(keys, assertion);
     try {
       // The nonce is consumed in the same transaction that records the outcome: both or neither.
-      const { result, status } = await this.withEvents(async (tx, emit) => {
+      const { result, status } = await this.withEvents(async (tx, emit, audit) => {
         const result = await this.verified(() =>
           verifyCheck(assertion, {
             audience,
@@ -530,7 +546,7 @@ export class Attendance {
           `UPDATE attendance SET status = ?, method = ?, outcome = ?, reason = ?, liveness = ?, result_digest = ?, updated_at = ? WHERE check_id = ? AND student_id = ?`,
           [status, delta.method, delta.outcome, delta.reason, result.liveness, digest, delta.updatedAt, checkId, studentId],
         );
-        await appendAudit(tx, this.now(), { id: studentId, role: 'student' }, 'check.answered', {
+        audit({ id: studentId, role: 'student' }, 'check.answered', {
           lessonId: line.lessonId,
           targetId: checkId,
           detail: { outcome: result.outcome, key: key.id },
@@ -567,18 +583,9 @@ export class Attendance {
     return { status };
   }
 
-  /** The student's key an assertion names by its `sub` (read before verification, only to pick the key). */
-  private async keyNamedBy(studentId: string, assertion: string): Promise<{ id: string; public_jwk: string; enrollment_id: string }> {
-    const sub = unverifiedSubject(assertion);
-    const keys = await this.db.all<{ id: string; public_jwk: string; enrollment_id: string; status: string }>(
-      'SELECT id, public_jwk, enrollment_id, status FROM device_keys WHERE student_id = ?',
-      [studentId],
-    );
-    if (!keys.some((k) => k.status === 'active')) throw new ServiceError(409, 'not_enrolled', 'this student has no active device key');
-    const key = keys.find((k) => k.enrollment_id === sub);
-    if (key?.status === 'pending') throw new ServiceError(409, 'key_pending', 'this device’s key waits for the teacher’s approval');
-    // An unknown sub: verify with an active key, which refuses it with the verifier's own code.
-    return key ?? keys.find((k) => k.status === 'active')!;
+  /** The student's device keys, as a check's verification needs them. */
+  private keysFor(studentId: string): Promise<DeviceKeyRow[]> {
+    return this.db.all<DeviceKeyRow>('SELECT id, public_jwk, enrollment_id, status FROM device_keys WHERE student_id = ?', [studentId]);
   }
 
   /** A fresh nonce for another attempt at an open check (after a failed or inconclusive one). */
@@ -595,13 +602,13 @@ export class Attendance {
     const line = await this.openLine(checkId, studentId);
     if (line.status === 'passed') throw new ServiceError(409, 'already_passed', 'this check was already passed');
     if (line.status === 'alternative_requested') return { status: line.status };
-    await this.withEvents(async (tx, emit) => {
+    await this.withEvents(async (tx, emit, audit) => {
       const delta: LineDelta = { checkId, studentId, status: 'alternative_requested', method: 'alternative', outcome: null, reason: null, updatedAt: this.now() };
       await tx.run(
         `UPDATE attendance SET status = ?, method = ?, outcome = NULL, reason = NULL, liveness = NULL, updated_at = ? WHERE check_id = ? AND student_id = ?`,
         [delta.status, delta.method, delta.updatedAt, checkId, studentId],
       );
-      await appendAudit(tx, this.now(), { id: studentId, role: 'student' }, 'check.alternative_requested', { lessonId: line.lessonId, targetId: checkId });
+      audit({ id: studentId, role: 'student' }, 'check.alternative_requested', { lessonId: line.lessonId, targetId: checkId });
       emit({ channel: teacherChannel(line.lessonId), type: 'line', data: delta });
     });
     return { status: 'alternative_requested' };
@@ -609,7 +616,7 @@ export class Attendance {
 
   /** The teacher confirms a student present (alternative, or in person after a failed check) or absent; the student is told. */
   async teacherConfirm(teacherId: string, checkId: string, studentId: string, present: boolean): Promise<{ status: AttendanceStatus }> {
-    return this.withEvents(async (tx, emit) => {
+    return this.withEvents(async (tx, emit, audit) => {
       const row = await tx.get<{ status: AttendanceStatus; method: string | null; outcome: string | null; reason: string | null; lesson_id: string }>(
         'SELECT a.status, a.method, a.outcome, a.reason, c.lesson_id FROM attendance a JOIN checks c ON c.id = a.check_id WHERE a.check_id = ? AND a.student_id = ?',
         [checkId, studentId],
@@ -624,7 +631,7 @@ export class Attendance {
       const method = status === 'alternative_confirmed' ? 'alternative' : status === 'confirmed_in_person' ? 'in_person' : row.method;
       const delta: LineDelta = { checkId, studentId, status, method, outcome: row.outcome, reason: row.reason, updatedAt: this.now() };
       await tx.run('UPDATE attendance SET status = ?, method = ?, updated_at = ? WHERE check_id = ? AND student_id = ?', [status, method, delta.updatedAt, checkId, studentId]);
-      await appendAudit(tx, this.now(), { id: teacherId, role: 'teacher' }, 'check.confirmed', {
+      audit({ id: teacherId, role: 'teacher' }, 'check.confirmed', {
         lessonId: row.lesson_id,
         targetId: checkId,
         detail: { student: studentId, status },
@@ -917,6 +924,24 @@ function requireOpen(line: CheckLine, now: number): CheckLine {
 }
 
 /** The live lessons a student is in. */
+/** A device key as a check's verification needs it. */
+type DeviceKeyRow = {
+  id: string;
+  public_jwk: string;
+  enrollment_id: string;
+  status: string;
+};
+
+/** The student's key an assertion names by its `sub` (read before verification, only to pick the key). */
+function keyNamedBy(keys: readonly DeviceKeyRow[], assertion: string): DeviceKeyRow {
+  const sub = unverifiedSubject(assertion);
+  if (!keys.some((k) => k.status === 'active')) throw new ServiceError(409, 'not_enrolled', 'this student has no active device key');
+  const key = keys.find((k) => k.enrollment_id === sub);
+  if (key?.status === 'pending') throw new ServiceError(409, 'key_pending', 'this device’s key waits for the teacher’s approval');
+  // An unknown sub: verify with an active key, which refuses it with the verifier's own code.
+  return key ?? keys.find((k) => k.status === 'active')!;
+}
+
 async function liveLessonsOf(db: Db, studentId: string): Promise<string[]> {
   const rows = await db.all<{ lesson_id: string }>(
     `SELECT ls.lesson_id FROM lesson_students ls JOIN lessons l ON l.id = ls.lesson_id WHERE ls.student_id = ? AND l.status = 'live'`,

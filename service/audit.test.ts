@@ -19,16 +19,17 @@ describe.each(ENGINES)('audit chain on %s', (engine) => {
 
   it('stores each entry with the hash entryHash computes, linked to the one before, whatever the text', async () => {
     for (const [i, text] of AWKWARD.entries()) {
-      const entry = await appendAudit(db, 1_700_000_000_000 + i, { id: text || null, role: 'student' }, 'lesson.joined', {
+      await appendAudit(db, 1_700_000_000_000 + i, { id: text || null, role: 'student' }, 'lesson.joined', {
         lessonId: `lesson ${text}`,
         targetId: i % 2 ? null : text,
         detail: { note: text, n: i, ok: true },
       });
-      expect(entry.seq).toBe(i + 1);
     }
     const entries = await readAudit(db);
     expect(entries).toHaveLength(AWKWARD.length);
+    expect(entries.map((e) => e.actorId)).toEqual(AWKWARD.map((text) => text || null));
     for (const [i, entry] of entries.entries()) {
+      expect(entry.seq).toBe(i + 1);
       expect(entry.hash).toBe(entryHash(entry));
       expect(entry.prevHash).toBe(i === 0 ? '0'.repeat(64) : entries[i - 1]!.hash);
     }
@@ -60,6 +61,33 @@ describe.each(ENGINES)('audit chain on %s', (engine) => {
     await appendAudit(db, 3, { id: 't', role: 'teacher' }, 'lesson.ended');
     expect((await readAudit(db)).map((e) => e.action)).toEqual(['lesson.started', 'lesson.ended']);
     expect(await eventsAfter(db, 0)).toEqual([]);
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true, entries: 2 });
+  });
+
+  it('entries and events get their place in commit order: the change that commits first comes first', async () => {
+    let releaseFirst!: () => void;
+    const firstHolds = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstAppended!: () => void;
+    const appended = new Promise<void>((resolve) => (firstAppended = resolve));
+    const teacher = { id: 't', role: 'teacher' } as const;
+    // The first change appends, then stays open while a second one appends and commits.
+    const first = db.transaction(async (tx) => {
+      await appendEvents(tx, 1, [{ channel: 'c', type: 'first', data: {} }], { actor: teacher, action: 'check.fired' });
+      firstAppended();
+      await firstHolds;
+    });
+    await appended;
+    const second = db.transaction((tx) => appendEvents(tx, 2, [{ channel: 'c', type: 'second', data: {} }], { actor: teacher, action: 'lesson.ended' }));
+    if (engine === 'postgres') {
+      await second;
+      expect(await eventsAfter(db, 0)).toEqual([expect.objectContaining({ type: 'second' })]);
+    }
+    releaseFirst();
+    await Promise.all([first, second]);
+    // SQLite runs one writing transaction at a time: the second waited for the first.
+    const order = engine === 'postgres' ? ['second', 'first'] : ['first', 'second'];
+    expect((await eventsAfter(db, 0)).map((e) => e.type)).toEqual(order);
+    expect((await readAudit(db)).map((e) => e.action)).toEqual(order.map((o) => (o === 'first' ? 'check.fired' : 'lesson.ended')));
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true, entries: 2 });
   });
 });

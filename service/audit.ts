@@ -65,69 +65,64 @@ export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
 /** Detail values allowed in an entry: codes, ids, counts and flags. */
 export type AuditDetail = Record<string, string | number | boolean | null>;
 
+/** What an entry records; the chain adds its seq, previous hash and hash. */
+export interface AuditRecord {
+  readonly actor: Actor;
+  readonly action: AuditAction;
+  readonly about?: { lessonId?: string | null; targetId?: string | null; detail?: AuditDetail };
+}
+
+type EntryFields = Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>;
+
+const fieldsOf = (now: number, { actor, action, about = {} }: AuditRecord): EntryFields => ({
+  at: now,
+  actorId: actor.id,
+  actorRole: actor.role,
+  action,
+  lessonId: about.lessonId ?? null,
+  targetId: about.targetId ?? null,
+  detail: JSON.stringify(about.detail ?? {}),
+});
+
 /**
  * Appends one entry. Pass the transaction that made the change, so the change and its record
  * commit together (or neither does).
  *
- * The chain's head (last seq and hash) is one row, `audit_head`, that every append updates: its
- * row lock serialises appends from the update to the commit, and in PostgreSQL's read-committed
- * mode an update that waited for that lock works on the head as the previous append committed it.
- * On PostgreSQL the whole append is one statement (the hash is computed by the database, exactly
- * as {@link entryHash} computes it), so the lock is held for that statement and the commit only.
- * Event appends take the same row lock (eventLog.ts).
+ * The chain's head (seq and hash of the newest entry) is one row, `audit_head`, that every append
+ * moves under its row lock. On PostgreSQL the entry is staged and chained when its transaction
+ * commits (migration 5's publish_change), so the lock is held inside COMMIT only; SQLite runs one
+ * writing transaction at a time and chains it at once.
  */
-export async function appendAudit(
-  db: Db,
-  now: number,
-  actor: Actor,
-  action: AuditAction,
-  about: { lessonId?: string | null; targetId?: string | null; detail?: AuditDetail } = {},
-): Promise<AuditEntry> {
-  const fields = {
-    at: now,
-    actorId: actor.id,
-    actorRole: actor.role,
-    action,
-    lessonId: about.lessonId ?? null,
-    targetId: about.targetId ?? null,
-    detail: JSON.stringify(about.detail ?? {}),
-  };
-  if (db.engine === 'postgres') return appendInOneStatement(db, fields);
-  return db.transaction(async (tx) => {
+export async function appendAudit(db: Db, now: number, actor: Actor, action: AuditAction, about: AuditRecord['about'] = {}): Promise<void> {
+  const values = auditValues(now, { actor, action, about });
+  if (db.engine === 'postgres') {
+    await db.run(`WITH ${STAGE_CHANGE}, staged AS (${STAGE_AUDIT}) SELECT 1`, values);
+    return;
+  }
+  await db.transaction(async (tx) => {
     const head = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1');
-    const base = { seq: Number(head!.seq) + 1, ...fields, prevHash: head!.hash };
-    const entry = { ...base, hash: entryHash(base) };
-    await tx.run('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1', [entry.seq, entry.hash]);
-    await tx.run(
-      `INSERT INTO audit_log (seq, at, actor_id, actor_role, action, lesson_id, target_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [entry.seq, entry.at, entry.actorId, entry.actorRole, entry.action, entry.lessonId, entry.targetId, entry.detail, entry.prevHash, entry.hash],
-    );
-    return entry;
+    const base = { seq: Number(head!.seq) + 1, ...fieldsOf(now, { actor, action, about }), prevHash: head!.hash };
+    const hash = entryHash(base);
+    await tx.run('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1', [base.seq, hash]);
+    await tx.run(`INSERT INTO audit_log (seq, at, actor_id, actor_role, action, lesson_id, target_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+      base.seq,
+      ...values,
+      base.prevHash,
+      hash,
+    ]);
   });
 }
 
-/** A JSON value as `JSON.stringify` writes it (PostgreSQL escapes strings the same way). */
-const jsonText = (sql: string) => `COALESCE(to_json(${sql})::text, 'null')`;
-
-/**
- * The PostgreSQL append: moves the head and inserts the entry in one statement. The hash input is
- * the JSON array {@link entryHash} hashes, built by the database from the head's old values.
- */
-async function appendInOneStatement(db: Db, fields: Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>): Promise<AuditEntry> {
-  const values = [fields.at, fields.actorId, fields.actorRole, fields.action, fields.lessonId, fields.targetId, fields.detail];
-  const hashed = ['(seq + 1)::text', '?::bigint::text', jsonText('?::text'), jsonText('?::text'), jsonText('?::text'), jsonText('?::text'), jsonText('?::text'), jsonText('?::text'), jsonText('hash')];
-  const row = await db.get(
-    `WITH head AS (
-       UPDATE audit_head SET seq = seq + 1, prev_hash = hash,
-         hash = encode(sha256(convert_to('[' || ${hashed.join(" || ',' || ")} || ']', 'UTF8')), 'hex')
-       WHERE id = 1 RETURNING seq, prev_hash, hash)
-     INSERT INTO audit_log (seq, at, actor_id, actor_role, action, lesson_id, target_id, detail, prev_hash, hash)
-     SELECT seq, ?::bigint, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, prev_hash, hash FROM head
-     RETURNING *`,
-    [...values, ...values],
-  );
-  return fromRow(row!);
+/** An entry's stored fields in column order (at, actor id, actor role, action, lesson, target, detail). */
+export function auditValues(now: number, record: AuditRecord): unknown[] {
+  const fields = fieldsOf(now, record);
+  return [fields.at, fields.actorId, fields.actorRole, fields.action, fields.lessonId, fields.targetId, fields.detail];
 }
+
+/** PostgreSQL: the CTE that marks the transaction as a change to publish at its commit (once). */
+export const STAGE_CHANGE = 'marked AS (INSERT INTO changes_pending DEFAULT VALUES ON CONFLICT DO NOTHING)';
+/** PostgreSQL: stages one audit entry (at, actor id, actor role, action, lesson, target, detail). */
+export const STAGE_AUDIT = 'INSERT INTO audit_pending (at, actor_id, actor_role, action, lesson_id, target_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)';
 
 const fromRow = (r: Record<string, unknown>): AuditEntry => ({
   seq: Number(r.seq),

@@ -16,6 +16,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { GENESIS_HASH } from './audit.js';
+import { EVENTS_NOTIFY_CHANNEL } from './eventLog.js';
 
 /** A row as the drivers return it. */
 export type Row = Record<string, unknown>;
@@ -79,6 +80,58 @@ const SEVERAL_INSTANCES = [
   SCHEDULED_CHECKS,
   `CREATE INDEX scheduled_checks_due ON scheduled_checks (fire_at) WHERE fired_at IS NULL`,
   `ALTER TABLE attendance ADD COLUMN result_digest TEXT`,
+];
+
+/** Migration 5's statements both engines run. */
+const AUDIT_HEAD = [
+  `CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, prev_hash TEXT, hash TEXT NOT NULL)`,
+  `INSERT INTO audit_head (id, seq, hash)
+   SELECT 1, COALESCE(MAX(seq), 0), COALESCE((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), '${GENESIS_HASH}') FROM audit_log`,
+  `CREATE INDEX nonces_check_student ON nonces (check_id, student_id)`,
+];
+
+/** A JSON value as `JSON.stringify` writes it (PostgreSQL escapes strings the same way). */
+const jsonText = (sql: string) => `COALESCE(to_json(${sql})::text, 'null')`;
+
+/**
+ * PostgreSQL: a change's audit entries and events are staged in its transaction and published by
+ * a deferred trigger when it commits: under the head's row lock the entries are chained (the
+ * hash is the JSON array entryHash in audit.ts hashes, built here from the same fields) and the
+ * events get their ids, then the NOTIFY is queued. The lock is taken inside COMMIT and released
+ * at its end, so it is never held while the service works or waits for the network, and event
+ * ids grow in commit order. A change marks itself once (`changes_pending`), so the trigger runs
+ * once per transaction; what a transaction staged is visible only to itself, and it deletes it.
+ */
+const PUBLISH_AT_COMMIT = [
+  `CREATE TABLE audit_pending (n BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, actor_id TEXT, actor_role TEXT NOT NULL, action TEXT NOT NULL, lesson_id TEXT, target_id TEXT, detail TEXT NOT NULL)`,
+  `CREATE TABLE events_pending (n BIGSERIAL PRIMARY KEY, ${EVENT_COLUMNS})`,
+  `CREATE TABLE changes_pending (tx xid8 PRIMARY KEY DEFAULT pg_current_xact_id())`,
+  `CREATE FUNCTION publish_change() RETURNS trigger LANGUAGE plpgsql AS $$
+   DECLARE
+     entry audit_pending;
+     head audit_head;
+     published integer;
+   BEGIN
+     PERFORM 1 FROM audit_head WHERE id = 1 FOR UPDATE;
+     FOR entry IN SELECT * FROM audit_pending ORDER BY n LOOP
+       UPDATE audit_head SET seq = seq + 1, prev_hash = hash, hash = encode(sha256(convert_to('[' || ${[
+         '(seq + 1)::text',
+         'entry.at::text',
+         ...['entry.actor_id', 'entry.actor_role', 'entry.action', 'entry.lesson_id', 'entry.target_id', 'entry.detail', 'hash'].map(jsonText),
+       ].join(" || ',' || ")} || ']', 'UTF8')), 'hex')
+       WHERE id = 1 RETURNING * INTO head;
+       INSERT INTO audit_log (seq, at, actor_id, actor_role, action, lesson_id, target_id, detail, prev_hash, hash)
+       VALUES (head.seq, entry.at, entry.actor_id, entry.actor_role, entry.action, entry.lesson_id, entry.target_id, entry.detail, head.prev_hash, head.hash);
+     END LOOP;
+     DELETE FROM audit_pending;
+     INSERT INTO events (channel, type, data, at) SELECT channel, type, data, at FROM events_pending ORDER BY n;
+     GET DIAGNOSTICS published = ROW_COUNT;
+     DELETE FROM events_pending;
+     DELETE FROM changes_pending;
+     IF published > 0 THEN PERFORM pg_notify('${EVENTS_NOTIFY_CHANNEL}', ''); END IF;
+     RETURN NULL;
+   END $$`,
+  `CREATE CONSTRAINT TRIGGER publish_change AFTER INSERT ON changes_pending DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION publish_change()`,
 ];
 
 /** The schema, as numbered migrations. Never edit an applied one: add the next. */
@@ -215,13 +268,14 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
-    // The audit chain's head in one row: appends update it instead of reading the newest entry,
-    // so its row lock orders appends and events without a separate lock (audit.ts).
-    sql: [
-      `CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, prev_hash TEXT, hash TEXT NOT NULL)`,
-      `INSERT INTO audit_head (id, seq, hash)
-       SELECT 1, COALESCE(MAX(seq), 0), COALESCE((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), '${GENESIS_HASH}') FROM audit_log`,
-    ],
+    // The audit chain's head in one row (seq and hash of the newest entry): appends move it, so
+    // verification also knows the newest entry. A check's nonce is found by check and student.
+    // On PostgreSQL a change stages its audit entry and events; they are published when it
+    // commits (see PUBLISH_AT_COMMIT).
+    sql: {
+      sqlite: AUDIT_HEAD,
+      postgres: [...AUDIT_HEAD, ...PUBLISH_AT_COMMIT],
+    },
   },
   {
     version: 6,
@@ -381,6 +435,25 @@ function pgListener(url: string, channel: string, onNotify: () => void): Listene
   };
 }
 
+/**
+ * Statements with at most this many parameters are prepared once per connection and reused (the
+ * service's queries are a fixed set, and planning them again on every call cost PostgreSQL about
+ * as much as running them under load); longer ones, multi-row inserts of varying size, are not.
+ */
+const PREPARED_MAX_PARAMS = 32;
+const prepared = new Map<string, { name: string; text: string }>();
+
+/** The query for `sql`: numbered placeholders, and a name when it is prepared. */
+function preparedStatement(sql: string, parameters: number): { name?: string; text: string } {
+  if (parameters > PREPARED_MAX_PARAMS) return { text: numberPlaceholders(sql) };
+  let statement = prepared.get(sql);
+  if (!statement) {
+    statement = { name: `presenza_${prepared.size + 1}`, text: numberPlaceholders(sql) };
+    prepared.set(sql, statement);
+  }
+  return statement;
+}
+
 /** Connections of one instance's pool (`PRESENZA_DB_POOL_SIZE`); the LISTEN connection is extra. */
 export const DEFAULT_POOL_SIZE = 10;
 
@@ -391,7 +464,7 @@ function postgres(url: string, poolSize = DEFAULT_POOL_SIZE): Db {
   // An idle pooled connection that the server drops must not crash the process.
   pool.on('error', () => undefined);
   const on = (client: pg.Pool | pg.PoolClient): Omit<Db, 'transaction' | 'listen' | 'close' | 'engine'> => {
-    const query = (sql: string, params: readonly unknown[]) => client.query(numberPlaceholders(sql), [...params]);
+    const query = (sql: string, params: readonly unknown[]) => client.query({ ...preparedStatement(sql, params.length), values: [...params] });
     return {
       all: async <T extends Row>(sql: string, params: readonly unknown[] = []) => (await query(sql, params)).rows as T[],
       get: async <T extends Row>(sql: string, params: readonly unknown[] = []) => (await query(sql, params)).rows[0] as T | undefined,

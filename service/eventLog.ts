@@ -12,6 +12,7 @@
  * Events carry ids, statuses and codes (and a student's display name when they join): never
  * anything biometric, never an assertion.
  */
+import { appendAudit, auditValues, STAGE_AUDIT, STAGE_CHANGE, type AuditRecord } from './audit.js';
 import type { Db } from './db.js';
 
 /** The NOTIFY channel of new events. */
@@ -38,29 +39,29 @@ export interface LoggedEvent {
 }
 
 /**
- * Appends events inside `tx`, the transaction that made the change. Call it last in the
- * transaction: from here to the commit, other appending transactions wait.
+ * Appends events inside `tx`, the transaction that made the change, with the change's audit entry
+ * when given (see appendAudit). On PostgreSQL they are staged, in one statement, and get their
+ * ids when the transaction commits, in commit order (migration 5's publish_change, which also
+ * queues the NOTIFY); SQLite runs one writing transaction at a time, so ids are in commit order already.
  */
-export async function appendEvents(tx: Db, now: number, events: readonly NewEvent[]): Promise<void> {
+export async function appendEvents(tx: Db, now: number, events: readonly NewEvent[], audit?: AuditRecord): Promise<void> {
+  if (tx.engine === 'sqlite' || events.length === 0) {
+    if (audit) await appendAudit(tx, now, audit.actor, audit.action, audit.about);
+    if (tx.engine === 'postgres') return;
+    for (let start = 0; start < events.length; start += ROWS_PER_INSERT) {
+      const rows = events.slice(start, start + ROWS_PER_INSERT);
+      await tx.run(`INSERT INTO events (channel, type, data, at) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}`, rows.flatMap((e) => [e.channel, e.type, JSON.stringify(e.data), now]));
+    }
+    return;
+  }
   for (let start = 0; start < events.length; start += ROWS_PER_INSERT) {
     const rows = events.slice(start, start + ROWS_PER_INSERT);
-    const values = rows.map((e) => [e.channel, e.type, JSON.stringify(e.data), now]);
-    if (tx.engine === 'sqlite') {
-      // SQLite runs one writing transaction at a time: ids are in commit order already.
-      await tx.run(`INSERT INTO events (channel, type, data, at) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}`, values.flat());
-      continue;
-    }
-    // The ids are drawn after the head's row lock is taken (the insert reads the locked row), in
-    // the order given; the last insert also queues the NOTIFY (sent at commit), in the same round trip.
-    const notify = start + ROWS_PER_INSERT >= events.length ? `SELECT pg_notify('${EVENTS_NOTIFY_CHANNEL}', '')` : 'SELECT 1';
+    const withAudit = start === 0 && audit;
     await tx.run(
-      `WITH head AS (UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING id),
-       appended AS (
-         INSERT INTO events (channel, type, data, at)
-         SELECT v.channel, v.type, v.data, v.at FROM head, (VALUES ${rows.map(() => '(?::int, ?::text, ?::text, ?::text, ?::bigint)').join(', ')}) AS v(n, channel, type, data, at)
-         ORDER BY v.n)
-       ${notify}`,
-      values.flatMap((v, n) => [n, ...v]),
+      `WITH ${STAGE_CHANGE}, ${withAudit ? `audited AS (${STAGE_AUDIT}),` : ''}
+       staged AS (INSERT INTO events_pending (channel, type, data, at) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')})
+       SELECT 1`,
+      [...(withAudit ? auditValues(now, audit) : []), ...rows.flatMap((e) => [e.channel, e.type, JSON.stringify(e.data), now])],
     );
   }
 }

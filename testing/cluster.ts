@@ -105,6 +105,11 @@ export class ServiceCluster {
   private balancer!: ChildProcess;
   origin = '';
 
+  /** The balancer's process id. */
+  get balancerPid(): number {
+    return this.balancer.pid!;
+  }
+
   private constructor(private readonly options: ClusterOptions) {}
 
   static async start(options: ClusterOptions): Promise<ServiceCluster> {

@@ -5,7 +5,7 @@
  * /usr/lib/postgresql/<version>/bin; as root, runs the server as the `postgres` user.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../testing/cluster.js';
@@ -21,6 +21,8 @@ function serverBin(): string {
 /** A running private cluster. */
 export interface PrivatePostgres {
   readonly url: string;
+  /** The postmaster's process id (its backends are its children). */
+  readonly pid: number;
   stop(): void;
 }
 
@@ -38,6 +40,7 @@ export async function startPrivatePostgres(maxConnections = 200): Promise<Privat
   run('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-qc', 'CREATE DATABASE bench']);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/bench`,
+    pid: Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]),
     stop() {
       try {
         run('pg_ctl', ['-D', data, 'stop', '-m', 'fast']);
