@@ -372,7 +372,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
         const { lessonId } = request.params as { lessonId: string };
         await attendance.endLesson(me(request).userId, lessonId);
         // A lesson of an LMS course: its scores go to the gradebook (delivered by lti.grades).
-        await lti?.grades.enqueue(lessonId);
+        await lti?.grades.enqueue(lessonId, actor(request));
         return { status: 'ended' };
       },
     },

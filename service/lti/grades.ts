@@ -11,8 +11,10 @@
  * item from the launch, where each lesson's score replaces the previous one.
  *
  * What goes to the platform: the platform's own user id, the score, a short comment. Nothing
- * biometric exists on the server to send.
+ * biometric exists on the server to send. The audit log records the queueing, each delivery, each
+ * give-up and each retry (codes and counts, never the score).
  */
+import { appendAudit, type Actor } from '../audit.js';
 import type { Db } from '../db.js';
 import { linkOfLesson, type LtiLink } from './links.js';
 import { PlatformServiceError, SCOPE_LINEITEM, SCOPE_SCORE, type PlatformClient } from './platformClient.js';
@@ -32,6 +34,8 @@ const BATCH = 50;
 export const SCORE_MAXIMUM = 100;
 /** The tag of the line items Presenza creates. */
 export const LINE_ITEM_TAG = 'presenza-attendance';
+
+const SYSTEM: Actor = { id: null, role: 'system' };
 
 /** The statuses that count as present at a check. */
 const PRESENT = ['passed', 'confirmed_in_person', 'alternative_confirmed'];
@@ -91,12 +95,12 @@ export class LtiGrades {
    * Queues the scores of an ended lesson (once: a second call adds nothing). Only for lessons of
    * an LMS series whose platform grants a gradebook. Returns how many were queued.
    */
-  async enqueue(lessonId: string): Promise<number> {
-    const { db } = this.options;
-    const link = await linkOfLesson(db, lessonId);
+  async enqueue(lessonId: string, actor: Actor): Promise<number> {
+    const link = await linkOfLesson(this.options.db, lessonId);
     if (!link || !gradebookOf(link)) return 0;
     const now = this.now;
-    return db.run(
+    return this.options.db.transaction(async (db) => {
+      const queued = await db.run(
       `INSERT INTO lti_grades (lesson_id, student_id, checks_ok, checks_total, status, attempts, next_attempt_at, created_at)
        SELECT ls.lesson_id, ls.student_id,
          (SELECT COUNT(*) FROM attendance a JOIN checks c ON c.id = a.check_id WHERE c.lesson_id = ls.lesson_id AND a.student_id = ls.student_id AND a.status IN (${PRESENT.map(() => '?').join(', ')})),
@@ -106,7 +110,10 @@ export class LtiGrades {
        WHERE ls.lesson_id = ? AND l.status = 'ended' AND u.issuer = ?
        ON CONFLICT (lesson_id, student_id) DO NOTHING`,
       [...PRESENT, now, now, lessonId, link.issuer],
-    );
+      );
+      if (queued > 0) await appendAudit(db, now, actor, 'grades.queued', { lessonId, detail: { students: queued } });
+      return queued;
+    });
   }
 
   /** The lesson's scores and their delivery, for the teacher; `available` is false outside an LMS gradebook. */
@@ -150,12 +157,12 @@ export class LtiGrades {
   }
 
   /** Puts the lesson's failed scores back in the queue, due now (the teacher's "try again"). */
-  async retry(lessonId: string): Promise<{ requeued: number }> {
-    const requeued = await this.options.db.run(`UPDATE lti_grades SET status = 'pending', attempts = 0, next_attempt_at = ? WHERE lesson_id = ? AND status = 'failed'`, [
-      this.now,
-      lessonId,
-    ]);
-    return { requeued };
+  async retry(lessonId: string, actor: Actor): Promise<{ requeued: number }> {
+    return this.options.db.transaction(async (db) => {
+      const requeued = await db.run(`UPDATE lti_grades SET status = 'pending', attempts = 0, next_attempt_at = ? WHERE lesson_id = ? AND status = 'failed'`, [this.now, lessonId]);
+      if (requeued > 0) await appendAudit(db, this.now, actor, 'grades.retried', { lessonId, detail: { students: requeued } });
+      return { requeued };
+    });
   }
 
   /** Delivers the due scores (at most one batch); a platform's failure is recorded on its row, only a database error throws. */
@@ -177,11 +184,14 @@ export class LtiGrades {
       if (claimed !== 1) continue;
       try {
         await this.deliver(row.lesson_id, row.student_id);
-        await db.run(`UPDATE lti_grades SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE lesson_id = ? AND student_id = ?`, [
-          this.now,
-          row.lesson_id,
-          row.student_id,
-        ]);
+        await db.transaction(async (tx) => {
+          await tx.run(`UPDATE lti_grades SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE lesson_id = ? AND student_id = ?`, [
+            this.now,
+            row.lesson_id,
+            row.student_id,
+          ]);
+          await appendAudit(tx, this.now, SYSTEM, 'grades.sent', { lessonId: row.lesson_id, targetId: row.student_id });
+        });
         counts.sent++;
       } catch (error) {
         counts.failed++;
@@ -236,14 +246,17 @@ export class LtiGrades {
     const attempts = Number(row?.attempts ?? 0) + 1;
     const failed = attempts >= MAX_SCORE_ATTEMPTS;
     const wait = Math.min(SCORE_RETRY_BASE_MS * 2 ** (attempts - 1), SCORE_RETRY_MAX_MS);
-    await this.options.db.run('UPDATE lti_grades SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ? WHERE lesson_id = ? AND student_id = ?', [
-      failed ? 'failed' : 'pending',
-      attempts,
-      code,
-      this.now + wait,
-      lessonId,
-      studentId,
-    ]);
+    await this.options.db.transaction(async (tx) => {
+      await tx.run('UPDATE lti_grades SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ? WHERE lesson_id = ? AND student_id = ?', [
+        failed ? 'failed' : 'pending',
+        attempts,
+        code,
+        this.now + wait,
+        lessonId,
+        studentId,
+      ]);
+      if (failed) await appendAudit(tx, this.now, SYSTEM, 'grades.failed', { lessonId, targetId: studentId, detail: { error: code, attempts } });
+    });
     this.options.log?.warn({ lesson: lessonId, attempts, error: code }, failed ? 'LTI score delivery gave up' : 'LTI score delivery failed, will retry');
   }
 

@@ -152,7 +152,7 @@ export function ltiHandlers(deps: LtiRouteDeps): Record<string, { handler: Handl
     },
     'POST /api/lessons/:lessonId/grades/retry': {
       schema: lessonParams,
-      handler: async (request) => (deps.lti ? deps.lti.grades.retry(lessonOf(request)) : { requeued: 0 }),
+      handler: async (request) => (deps.lti ? deps.lti.grades.retry(lessonOf(request), { id: request.session!.userId, role: request.session!.role }) : { requeued: 0 }),
     },
   };
 }

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeLms, INSTRUCTOR, LEARNER, SCOPES, type LmsUser } from '../../testing/fakeLms.js';
 import { ENGINES, ORIGIN, snapshot, startHarness, type Harness } from '../../testing/serviceWorld.js';
 import { ApiClient, SimulatedStudent } from '../../testing/simulatedStudent.js';
+import { readAudit } from '../audit.js';
 import { parseLtiConfig } from './config.js';
 import { AUTO_SUBMIT_HASH } from './deepLinking.js';
 import { LtiGrades, MAX_SCORE_ATTEMPTS, SCORE_RETRY_BASE_MS } from './grades.js';
@@ -257,6 +258,15 @@ describe.each(ENGINES)('LTI services on %s', (engine) => {
         ['sent', true],
         ['sent', false],
       ]);
+      // The audit log: the queueing by the teacher, each delivery by the service; no score in it.
+      const audit = (await readAudit(h.db, { afterSeq: 0, limit: 500 })).filter((e) => e.lessonId === lessonId && e.action.startsWith('grades.'));
+      expect(audit.map((e) => [e.action, e.actorRole])).toEqual([
+        ['grades.queued', 'teacher'],
+        ['grades.sent', 'system'],
+        ['grades.sent', 'system'],
+        ['grades.sent', 'system'],
+      ]);
+      expect(JSON.parse(audit[0]!.detail)).toEqual({ students: 3 });
       // Ending again queues nothing new; a second tick sends nothing.
       await t.send('POST', `/api/lessons/${lessonId}/end`);
       expect(await h.grades!.tick()).toEqual({ sent: 0, failed: 0 });
@@ -315,6 +325,8 @@ describe.each(ENGINES)('LTI services on %s', (engine) => {
       lms.failScores = 0;
       expect((await later.send('POST', `/api/lessons/${second.lessonId}/grades/retry`)).body).toEqual({ requeued: 1 });
       expect(await h.grades!.tick()).toEqual({ sent: 1, failed: 0 });
+      const audit = (await readAudit(h.db, { afterSeq: 0, limit: 500 })).filter((e) => e.lessonId === second.lessonId && e.action.startsWith('grades.'));
+      expect(audit.map((e) => e.action)).toEqual(['grades.queued', 'grades.failed', 'grades.retried', 'grades.sent']);
       // Another teacher's lesson is not theirs to read or retry.
       const other = await h.platform.signIn(h.transport, ORIGIN, { subject: 'other-teacher', name: 'T', role: 'teacher', course: 'c-other' }, now());
       expect((await other.send('GET', `/api/lessons/${lessonId}/grades`)).body.error).toBe('forbidden');
