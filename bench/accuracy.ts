@@ -15,7 +15,8 @@
  * identity is the folder of its image), it reports per group at the shipped threshold (or the
  * `--threshold` given): genuine pairs, people, FNMR with a Wilson and a bootstrap-over-people
  * interval, mean genuine score, FMR per impostor group with its exact upper bound, and the
- * worst/best FNMR ratio (`groups` and `fnmr_ratio` in the record). `npx tsx bench/make-groups.ts`
+ * worst/best FNMR ratio (`groups` and `fnmr_ratio` in the record, for the shipped variant on single
+ * photos; the same for check probes in `check_probes_groups`). `npx tsx bench/make-groups.ts`
  * builds the maps from ../shared/faces (they are derived from third-party data: never committed).
  * Results are saved to bench/results/accuracy-<pairs name>.json.
  */
@@ -29,7 +30,7 @@ import { DEFAULT_EMBEDDING_OPTIONS, type EmbeddingOptions } from '../workers/sta
 import { ROOT } from '../tools/paths.js';
 import { describeAll, fromBase64, percentile, pipelineId, PLAIN_VIEW_OPTIONS, variantName } from './lib/embeddingCache.js';
 import { summarize, type ScoredPair, type Summary } from './lib/metrics.js';
-import { groupReport, parseGroupMap, type GroupsReport, type RatioReport } from './lib/groups.js';
+import { groupReport, keepNonFinite, parseGroupMap, type GroupsReport, type RatioReport } from './lib/groups.js';
 
 interface Pair {
   readonly a: string;
@@ -62,10 +63,10 @@ function fmt(x: number, digits = 2): string {
 
 const pct = (x: number, digits = 2) => `${fmt(100 * x, digits)} %`;
 
-/** The per-group table (shipped variant, single photos). */
-function printGroups({ groups, fnmr_ratio }: { groups: GroupsReport; fnmr_ratio: RatioReport }, file: string) {
+/** The per-group table of one way of scoring the pairs (`what`). */
+function printGroups({ groups, fnmr_ratio }: { groups: GroupsReport; fnmr_ratio: RatioReport }, file: string, what: string) {
   console.log(
-    `\nper group (${file}; shipped variant, single photos, threshold ${groups.threshold}; bootstrap over people: ` +
+    `\nper group (${file}; ${what}, threshold ${groups.threshold}; bootstrap over people: ` +
       `${groups.bootstrap_resamples} resamples, seed ${groups.bootstrap_seed})`,
   );
   console.log('group        genuine  people  false rejects  FNMR      Wilson 95 %        bootstrap 95 %     mean genuine score');
@@ -179,15 +180,20 @@ async function main() {
   console.log(`per image (median / p95, ms, as run with the cache's worker): landmarks+align ${fmt(timing.landmarks_align_ms_p50, 1)} / ${fmt(timing.landmarks_align_ms_p95, 1)}, embedding ${fmt(timing.embed_ms_p50, 1)} / ${fmt(timing.embed_ms_p95, 1)}`);
 
   let grouped: { groups: GroupsReport; fnmr_ratio: RatioReport } | undefined;
+  let checkGrouped: { groups: GroupsReport; fnmr_ratio: RatioReport } | undefined;
   if (values.groups) {
     const groupOf = parseGroupMap(readFileSync(values.groups, 'utf8'));
     const identity = (file: string) => dirname(file);
-    grouped = groupReport(
-      pairs.map((p, k) => ({ score: shippedScores[k]!.score, same: p.same, identityA: identity(p.a), identityB: identity(p.b) })),
-      groupOf,
-      { threshold: threshold ?? DEFAULT_MATCH_THRESHOLD },
-    );
-    printGroups(grouped, basename(values.groups));
+    const byGroup = (scores: readonly ScoredPair[]) =>
+      groupReport(
+        pairs.map((p, k) => ({ score: scores[k]!.score, same: p.same, identityA: identity(p.a), identityB: identity(p.b) })),
+        groupOf,
+        { threshold: threshold ?? DEFAULT_MATCH_THRESHOLD },
+      );
+    grouped = byGroup(shippedScores);
+    printGroups(grouped, basename(values.groups), 'shipped variant, single photos');
+    checkGrouped = byGroup(checkScores);
+    printGroups(checkGrouped, basename(values.groups), 'check probes: fused template vs one view per check frame');
   }
 
   const shipped = results[variantName(DEFAULT_EMBEDDING_OPTIONS)]!;
@@ -204,15 +210,16 @@ async function main() {
     failed_images: failedImages,
     timing,
     ...(grouped ?? {}),
+    ...(checkGrouped ? { check_probes_groups: checkGrouped } : {}),
     scores: shippedScores,
   };
   const out = join(ROOT, 'bench', 'results', `accuracy-${basename(dirname(resolve(values.pairs)))}${values.threshold ? `-${values.threshold}` : ''}.json`);
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(record, null, 1) + '\n');
+  writeFileSync(out, JSON.stringify(record, keepNonFinite, 1) + '\n');
   console.log(`saved ${out}`);
   if (values.json) {
     const { scores: _scores, variants: _variants, ...line } = record;
-    console.log(JSON.stringify(line));
+    console.log(JSON.stringify(line, keepNonFinite));
   }
 }
 

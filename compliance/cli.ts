@@ -8,15 +8,18 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkConfig } from './check.js';
 import { DeploymentConfigError, loadDeploymentConfig, type DocumentLanguage } from './config.js';
-import { BenchResultsError, DEFAULT_BENCH_DIR, readMeasuredFacts } from './facts.js';
+import { BenchResultsError, DEFAULT_BENCH_DIR, newestMeasurement, readMeasuredFacts } from './facts.js';
 import { documentFileName, writeComplianceKit } from './generate.js';
 import { printToPdf } from './pdf.js';
 
+/** The benchmark result files the command reads: the build puts them into the package. */
+export { BENCH_FILES } from './facts.js';
+
 const USAGE = `usage: presenza compliance --config <file.json> [--lang it|en] [--out <dir>] [--bench <dir>] [--check] [--no-pdf]
-  --config  the deployment configuration (schema: compliance/presenza-config.schema.json)
+  --config  the deployment configuration (JSON Schema: presenza/presenza-config.schema.json; an example beside it: example.config.json)
   --lang    language of the documents (default it)
   --out     folder to write the documents to (Markdown, HTML, PDF)
-  --bench   folder of benchmark results (default: this package's bench/results)
+  --bench   folder of benchmark results (default: the results this version of Presenza was released with)
   --check   list the settings found unlawful or risky; exit 1 if any
   --no-pdf  skip the PDF (otherwise printed with headless Chromium when installed)`;
 
@@ -66,7 +69,8 @@ export async function runCompliance(argv: readonly string[], out: (line: string)
       if (!values['no-pdf']) {
         for (const doc of docs) {
           const pdf = join(values.out, documentFileName(doc, 'pdf'));
-          if (await printToPdf(join(values.out, documentFileName(doc, 'html')), pdf)) out(`wrote ${pdf}`);
+          // Dated by the newest measurement, not the clock: the same inputs give the same PDF.
+          if (await printToPdf(join(values.out, documentFileName(doc, 'html')), pdf, newestMeasurement(facts))) out(`wrote ${pdf}`);
           else {
             out('no Chromium found (PRESENZA_CHROMIUM): PDF skipped; print the HTML pages instead');
             break;

@@ -55,6 +55,8 @@ export interface DeploymentConfig {
     readonly location: 'italy' | 'eu' | 'eea' | 'adequacy' | 'third_country';
     readonly database: 'sqlite' | 'postgresql';
   };
+  /** The approval of the generated notice's text (see the schema): without it the notice is a draft. */
+  readonly noticeApproval?: { readonly date: string; readonly fingerprint: string };
 }
 
 /** Why a configuration was refused. */

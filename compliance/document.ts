@@ -26,8 +26,8 @@ export interface ComplianceDocument {
   readonly id: string;
   readonly lang: DocumentLanguage;
   readonly title: string;
-  /** Says this is a draft for the controller's DPO, not legal advice: shown first. */
-  readonly draftNotice: string;
+  /** Says this is a draft for the controller's DPO, not legal advice: shown first. Absent only on a notice the controller approved. */
+  readonly draftNotice?: string;
   /** Short lines under the title: controller, course, where the figures come from. */
   readonly meta: readonly string[];
   readonly sections: readonly Section[];
@@ -49,7 +49,7 @@ function markdownSection(section: Section, depth: number): string {
 
 /** The document as Markdown. */
 export function renderMarkdown(doc: ComplianceDocument): string {
-  return [`# ${escapeMarkdown(doc.title)}`, `> **${escapeMarkdown(doc.draftNotice)}**`, doc.meta.map((m) => `${escapeMarkdown(m)}  `).join('\n'), ...doc.sections.map((s) => markdownSection(s, 2))].join('\n\n') + '\n';
+  return [`# ${escapeMarkdown(doc.title)}`, ...(doc.draftNotice ? [`> **${escapeMarkdown(doc.draftNotice)}**`] : []), doc.meta.map((m) => `${escapeMarkdown(m)}  `).join('\n'), ...doc.sections.map((s) => markdownSection(s, 2))].join('\n\n') + '\n';
 }
 
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -114,8 +114,7 @@ export function renderHtml(doc: ComplianceDocument): string {
 <body>
 <header>
 <h1>${escapeHtml(doc.title)}</h1>
-<p class="draft" role="note">${escapeHtml(doc.draftNotice)}</p>
-<div class="meta">${doc.meta.map((m) => `<p>${inlineHtml(m)}</p>`).join('')}</div>
+${doc.draftNotice ? `<p class="draft" role="note">${escapeHtml(doc.draftNotice)}</p>\n` : ''}<div class="meta">${doc.meta.map((m) => `<p>${inlineHtml(m)}</p>`).join('')}</div>
 </header>
 <main>
 ${doc.sections.map((s) => htmlSection(s, 2)).join('\n')}

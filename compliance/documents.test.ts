@@ -4,15 +4,18 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUES } from '../src/ui/i18n/index.js';
 import { DEFAULT_MATCH_THRESHOLD } from '../workers/stages/compareTemplates.js';
-import { parseDeploymentConfig, type DeploymentConfig, type DocumentLanguage } from './config.js';
+import { DEPLOYMENT_CONFIG_SCHEMA_FILE, parseDeploymentConfig, type DeploymentConfig, type DocumentLanguage } from './config.js';
 import { renderHtml, renderMarkdown, type Block, type ComplianceDocument, type Section } from './document.js';
 import { DECISION_ARTICLES } from './documents/dpia.js';
+import { noticeFingerprint } from './documents/notice.js';
 import { BENCH_FILES, BenchResultsError, DEFAULT_BENCH_DIR, readMeasuredFacts } from './facts.js';
-import { complianceDocuments, noticePage } from './generate.js';
+import { complianceDocuments, noticePage, withNoticeApproved } from './generate.js';
 
 const LANGS: DocumentLanguage[] = ['it', 'en'];
 const EXAMPLE = JSON.parse(readFileSync(new URL('./example.config.json', import.meta.url), 'utf8')) as Record<string, any>;
 const facts = readMeasuredFacts();
+/** The fingerprint of the example's notice text (an approval does not change the text). */
+const EXAMPLE_NOTICE_FINGERPRINT = noticeFingerprint({ config: parseDeploymentConfig(EXAMPLE), facts, lang: 'it', findings: [] });
 
 function configWith(edit: (c: Record<string, any>) => void = () => {}): DeploymentConfig {
   const c = structuredClone(EXAMPLE);
@@ -37,6 +40,9 @@ function editJson(dir: string, file: string, edit: (j: any) => void) {
   edit(json);
   writeFileSync(join(dir, file), JSON.stringify(json));
 }
+
+/** The text of an HTML page: tags dropped, entities read. */
+const htmlText = (html: string) => html.replace(/<[^>]+>/g, '').replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 const shape = (sections: readonly Section[]): unknown => sections.map((s) => ({ id: s.id, blocks: s.blocks.map((b: Block) => Object.keys(b)[0]), sections: shape(s.sections ?? []) }));
 
@@ -79,6 +85,34 @@ describe('compliance documents', () => {
     expect(rendered(configWith(), lang).retention!.md).toContain(lang === 'it' ? 'entro la fine del corso più 60 giorni' : 'within the course end plus 60 days');
     const dpia = rendered(risky, lang).dpia!.md;
     for (const code of ['legalBasis/article6', 'retention/attendanceUntil', 'alternative/offered', 'failedCheckEvidence', 'livenessOffReason', 'hosting/location']) expect(dpia).toContain(code);
+  });
+
+  it('publishes the notice without the draft statement only when the configuration approves its very text', () => {
+    const draft = rendered(configWith(), 'en').notice!.md;
+    const fingerprint = /Text fingerprint: ([0-9a-f]{12})\./.exec(draft)![1]!;
+    // One fingerprint for both languages: the approval covers the text the students read in either.
+    expect(rendered(configWith(), 'it').notice!.md).toContain(`Impronta del testo: ${fingerprint}.`);
+    const approve = (c: Record<string, any>) => (c.noticeApproval = { date: '2026-09-20', fingerprint });
+    for (const lang of LANGS) {
+      const docs = rendered(configWith(approve), lang);
+      const draftStatement = lang === 'it' ? /Non è una consulenza legale/ : /It is not legal advice/;
+      expect(docs.notice!.md).not.toMatch(draftStatement);
+      expect(docs.notice!.html).not.toMatch(draftStatement);
+      expect(docs.notice!.html).not.toContain('class="draft"');
+      expect(docs.notice!.md).toContain(lang === 'it' ? `approvata dal titolare il 20 settembre 2026 (impronta del testo: ${fingerprint})` : `approved by the controller on September 20, 2026 (text fingerprint: ${fingerprint})`);
+      // The DPIA, the record and the retention schedule stay drafts for the DPO, and say the same as before.
+      for (const id of ['dpia', 'record', 'retention']) {
+        expect(docs[id]!.md, id).toMatch(draftStatement);
+        expect(docs[id]!.md, id).toBe(rendered(configWith(), lang)[id]!.md);
+      }
+    }
+    // A configuration that changes the text makes it a draft again; one that changes nothing in it does not.
+    const changed = rendered(configWith((c) => (approve(c), (c.course.end = '2027-01-15'))), 'en').notice!.md;
+    expect(changed).toMatch(/It is not legal advice/);
+    expect(changed).toContain(`The approval of September 20, 2026 was given to another text (fingerprint ${fingerprint})`);
+    expect(rendered(configWith((c) => (approve(c), (c.hosting.database = 'sqlite'))), 'en').notice!.md).not.toMatch(/It is not legal advice/);
+    // withNoticeApproved (the demo's) names the same fingerprint.
+    expect(withNoticeApproved(configWith(), '2026-09-20').noticeApproval).toEqual({ date: '2026-09-20', fingerprint });
   });
 
   it('gives the service the notice page the UI links to', () => {
@@ -207,7 +241,7 @@ describe('compliance documents', () => {
     ['policies.livenessOffReason', (c) => ((c.policies.liveness = 'off'), (c.policies.livenessOffReason = { it: 'la piattaforma usa la propria verifica', en: 'the platform runs its own check' })), { it: 'la piattaforma usa la propria verifica', en: 'the platform runs its own check' }, ['dpia']],
     ['policies.failedCheckEvidence', (c) => (c.policies.failedCheckEvidence = 'kept'), { it: 'conservate dal titolare secondo una propria procedura', en: 'kept by the controller under its own procedure' }, ['dpia', 'notice', 'retention']],
     ['policies.alternative.offered', (c) => (c.policies.alternative.offered = false), { it: 'non prevede un’alternativa non biometrica', en: 'provides no non-biometric alternative' }, ['notice']],
-    ['hosting.providerIsProcessor', (c) => (c.hosting.providerIsProcessor = true), { it: 'responsabile del trattamento (art. 28', en: 'processor (gdpr art. 28)' }, ['dpia']],
+    ['hosting.providerIsProcessor', (c) => (c.hosting.providerIsProcessor = true), { it: 'responsabile del trattamento (art. 28', en: 'as processor (' }, ['dpia', 'notice', 'record']],
     ['policies.liveness', (c) => (c.policies.liveness = 'passive'), { it: 'solo passiva, cioè un modello anti-spoofing sui fotogrammi, senza gesti', en: 'passive only, that is an anti-spoofing model on the frames, no gestures' }, ['dpia', 'notice']],
     ['policies.identityDocument', (c) => (c.policies.identityDocument = 'optional'), { it: 'immagini del documento d’identità', en: 'identity document images' }, ['dpia', 'notice', 'record', 'retention']],
     ['policies.checks.perLesson', (c) => (c.policies.checks.perLesson = 5), { it: 'al massimo 5 per lezione', en: 'at most 5 per lesson' }, ['dpia', 'notice']],
@@ -218,7 +252,21 @@ describe('compliance documents', () => {
     ['hosting.provider', (c) => ((c.hosting.provider = 'Cloud Rossi S.r.l.'), (c.hosting.providerIsProcessor = true)), { it: 'Cloud Rossi S.r.l.', en: 'Cloud Rossi S.r.l.' }, ['dpia', 'notice', 'record']],
     ['hosting.location', (c) => (c.hosting.location = 'eu'), { it: 'nell’Unione europea', en: 'in the European Union' }, ['dpia', 'notice', 'record']],
     ['hosting.database', (c) => (c.hosting.database = 'sqlite'), { it: 'database SQLite', en: 'SQLite database' }, ['dpia']],
+    ['noticeApproval.date', (c) => (c.noticeApproval = { date: '2026-09-20', fingerprint: EXAMPLE_NOTICE_FINGERPRINT }), { it: 'approvata dal titolare il 20 settembre 2026', en: 'approved by the controller on September 20, 2026' }, ['notice']],
+    ['noticeApproval.fingerprint', (c) => (c.noticeApproval = { date: '2026-09-20', fingerprint: '0123456789ab' }), { it: 'altro testo (impronta 0123456789ab)', en: 'another text (fingerprint 0123456789ab)' }, ['notice']],
   ];
+  it('has a case for every value of the schema', () => {
+    const schema = JSON.parse(readFileSync(DEPLOYMENT_CONFIG_SCHEMA_FILE, 'utf8')) as { properties: object; $defs: Record<string, object> };
+    // Leaves of the schema, a localized text (it and en) counting as one value.
+    const leaves = (node: any, path: string): string[] => {
+      const resolved = node.$ref ? schema.$defs[node.$ref.split('/').pop()] : node;
+      if (node.$ref === '#/$defs/localized' || !(resolved as any).properties) return [path];
+      return Object.entries((resolved as any).properties as Record<string, unknown>).flatMap(([key, child]) => leaves(child, path ? `${path}.${key}` : key));
+    };
+    const values = leaves(schema, '').filter((p) => p !== '$schema' && p !== 'schemaVersion');
+    expect(fields.map(([name]) => name).sort()).toEqual(values.sort());
+  });
+
   it.each(fields)('a change of %s shows up in every document that mentions it', (_field, edit, expected, documents) => {
     for (const lang of LANGS) {
       const before = rendered(configWith(), lang);
@@ -228,7 +276,11 @@ describe('compliance documents', () => {
         const plain = (s: string) => s.replace(/\\(.)/g, '$1').toLowerCase();
         if (documents.includes(id)) {
           expect(plain(after[id]!.md), `${lang} ${id}`).toContain(expected[lang].toLowerCase());
+          expect(plain(htmlText(after[id]!.html)), `${lang} ${id} (HTML)`).toContain(expected[lang].toLowerCase());
           expect(plain(before[id]!.md), `${lang} ${id} already said it`).not.toContain(expected[lang].toLowerCase());
+        } else {
+          // The list is exact: a document that mentions the value is one the test checks.
+          expect(plain(after[id]!.md), `${lang} ${id} mentions it too`).not.toContain(expected[lang].toLowerCase());
         }
       }
     }

@@ -219,3 +219,9 @@ export function readMeasuredFacts(dir: string = DEFAULT_BENCH_DIR): MeasuredFact
     ...(idDocument ? { idDocument: idDocumentFacts(BENCH_FILES.idDocument, idDocument) } : {}),
   };
 }
+
+/** The date of the newest benchmark run the figures come from: the documents' date where a file format wants one (the PDF's). */
+export function newestMeasurement(facts: MeasuredFacts): Date {
+  const sources = [facts.verification.source, facts.verificationSecondSet?.source, facts.liveness.source, facts.liveness.samples.source, facts.idDocument?.source];
+  return new Date(Math.max(...sources.filter((s) => s !== undefined).map((s) => Date.parse(s.date))));
+}

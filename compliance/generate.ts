@@ -11,7 +11,7 @@ import type { DeploymentConfig, DocumentLanguage } from './config.js';
 import { renderHtml, renderMarkdown, type ComplianceDocument } from './document.js';
 import type { DocumentContext } from './documents/common.js';
 import { dpiaDocument } from './documents/dpia.js';
-import { noticeDocument } from './documents/notice.js';
+import { noticeDocument, noticeFingerprint } from './documents/notice.js';
 import { recordDocument, retentionDocument } from './documents/record.js';
 import { readMeasuredFacts, type MeasuredFacts } from './facts.js';
 
@@ -39,6 +39,16 @@ export function writeComplianceKit(config: DeploymentConfig, facts: MeasuredFact
     html.push(page);
   }
   return { docs, html, written };
+}
+
+/**
+ * `config` with its notice's current text marked approved on `date` (`noticeApproval`), for a
+ * deployment whose notice needs no review: the demo's fictitious university. A real deployer
+ * copies the fingerprint into its configuration after its DPO has read that text.
+ */
+export function withNoticeApproved(config: DeploymentConfig, date: string, facts: MeasuredFacts = readMeasuredFacts()): DeploymentConfig {
+  const fingerprint = noticeFingerprint({ config, facts, lang: 'it', findings: checkConfig(config) });
+  return { ...config, noticeApproval: { date, fingerprint } };
 }
 
 /**

@@ -12,7 +12,8 @@ import { ROOT } from '../tools/paths.js';
 import { parseDeploymentConfig, type DocumentLanguage } from './config.js';
 import { renderHtml } from './document.js';
 import { readMeasuredFacts } from './facts.js';
-import { complianceDocuments } from './generate.js';
+import { noticeFingerprint } from './documents/notice.js';
+import { complianceDocuments, noticePage } from './generate.js';
 
 const SCREENSHOTS = join(ROOT, 'e2e', 'screenshots');
 const config = parseDeploymentConfig(JSON.parse(readFileSync(new URL('./example.config.json', import.meta.url), 'utf8')));
@@ -46,4 +47,16 @@ describe('compliance HTML', () => {
       await context.close();
     }
   }, 180_000);
+
+  it('passes axe as an approved notice too (no draft statement)', async () => {
+    const fingerprint = noticeFingerprint({ config, facts, lang: 'it', findings: [] });
+    const approved = parseDeploymentConfig({ ...structuredClone(config), noticeApproval: { date: '2026-09-20', fingerprint } });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.setContent(noticePage(approved, 'en', facts));
+    expect(await page.locator('.draft').count()).toBe(0);
+    const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).analyze();
+    expect(results.violations.map((v) => v.id)).toEqual([]);
+    await context.close();
+  }, 120_000);
 });

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { SDK_DIR } from '../service/app.js';
 import { limitsFromEnv, operationsFromEnv, trustProxyFromEnv } from '../service/config.js';
 import { startService } from '../service/main.js';
-import { registerDemoNotice } from './notice.js';
+import { demoDeployment } from './notice.js';
 import { DEMO_ISSUER, loadOrCreatePlatformKey, platformJwks, registerDemoPlatform } from './platform.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,6 +34,8 @@ const { config, db } = await startService({
     trustedIssuers: [{ issuer: DEMO_ISSUER, jwks: platformJwks(key) }],
     trustProxy: trustProxyFromEnv(process.env),
     limits: limitsFromEnv(process.env),
+    // The service publishes the full notice (/privacy/notice-it.html, -en.html) from it.
+    deployment: demoDeployment(),
   },
   port,
   host,
@@ -43,7 +45,6 @@ const { config, db } = await startService({
   publicDir: join(here, 'public'),
   extend: async (app) => {
     await registerDemoPlatform(app, { key, audience: new URL(publicUrl).origin, allowedOrigins: [new URL(publicUrl).origin, ...allowedOrigins] });
-    await registerDemoNotice(app);
   },
 });
 console.log(`Presenza demo (${db.engine}) on ${config.publicOrigin}/ — sign in as a teacher or a student there (two windows, or two browser profiles).`);

@@ -1,29 +1,20 @@
 /**
- * The demo's full privacy notice, published where the student UI links it
- * (`/privacy/notice-it.html`, `/privacy/notice-en.html`), as a platform publishes the notice the
- * compliance kit writes. The demo uses the kit's example configuration (a fictitious university).
+ * The deployment configuration the demo runs with: the compliance kit's example (a fictitious
+ * university). The service publishes the full privacy notice generated from it at
+ * `/privacy/notice-it.html` and `/privacy/notice-en.html`, where the student page links it.
  */
-import { createHash } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { loadDeploymentConfig, NOTICE_PATH_PREFIX, type DocumentLanguage } from '../compliance/config.js';
-import { noticePage } from '../compliance/generate.js';
+import { loadDeploymentConfig, type DeploymentConfig } from '../compliance/config.js';
+import { withNoticeApproved } from '../compliance/generate.js';
 
-/** The configuration the demo's notice is written from. */
+/** The configuration file the demo's notice is written from. */
 export const DEMO_CONFIG_FILE = new URL('../compliance/example.config.json', import.meta.url);
 
 /**
- * Serves the full notice in Italian and English. The page is self-contained with one inline
- * stylesheet; its route's CSP allows exactly that stylesheet by hash (still no script at all).
+ * The demo's deployment configuration, validated, with its notice marked approved on the course's
+ * first day: the demo shows the notice as students of a real deployment read it, without the
+ * kit's draft statement (a fictitious university has no DPO to review it).
  */
-export async function registerDemoNotice(app: FastifyInstance): Promise<void> {
-  const config = loadDeploymentConfig(DEMO_CONFIG_FILE);
-  for (const lang of ['it', 'en'] as const satisfies readonly DocumentLanguage[]) {
-    const html = noticePage(config, lang);
-    const styles = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`);
-    app.get(`${NOTICE_PATH_PREFIX}${lang}.html`, async (_request, reply) => {
-      const csp = String(reply.getHeader('content-security-policy') ?? "default-src 'self'; style-src 'self'");
-      reply.header('content-security-policy', csp.replace(/style-src [^;]*/, (directive) => `${directive} ${styles.join(' ')}`));
-      return reply.type('text/html; charset=utf-8').send(html);
-    });
-  }
+export function demoDeployment(): DeploymentConfig {
+  const example = loadDeploymentConfig(DEMO_CONFIG_FILE);
+  return withNoticeApproved(example, example.course.start);
 }

@@ -4,7 +4,8 @@
  * the README documents: (a) a Vite app importing `presenza` enrolls and checks with a fake camera,
  * (b) a plain page loads the script-tag build and its assets from a second origin with one script
  * tag (and its SRI hash), (c) a Node script verifies those assertions with `presenza/server`,
- * (d) TypeScript `strict` type-checks a consumer file against the published types.
+ * (d) TypeScript `strict` type-checks a consumer file against the published types, (e) `npx presenza
+ * compliance` writes the compliance kit with nothing but the package installed.
  * Vite and TypeScript are this repository's own (a consumer brings theirs).
  */
 import { execFileSync } from 'node:child_process';
@@ -17,6 +18,10 @@ import { ROOT } from '../tools/paths.js';
 import { serveStatic, type StaticServer } from '../tools/staticServer.js';
 import { cameraArgs, fakeCameraFile } from './support/fakeCamera.js';
 import { CHROMIUM } from '../tools/chromium.js';
+import { parseDeploymentConfig } from '../compliance/config.js';
+import { renderHtml, renderMarkdown } from '../compliance/document.js';
+import { BENCH_FILES, readMeasuredFacts } from '../compliance/facts.js';
+import { complianceDocuments } from '../compliance/generate.js';
 
 const CAMERA_PHOTO = 'lfw/Abel_Pacheco/Abel_Pacheco_0001.jpg';
 const AUDIENCE = 'https://school.example';
@@ -50,7 +55,11 @@ const issued: { enrollment?: string; check?: string; enrollNonce?: string; check
 
 test('the package holds dist/ (no testing build), LICENSE and NOTICE, and no install script', () => {
   expect(tarballFiles.some((f) => f.startsWith('dist/testing'))).toBe(false);
-  expect(tarballFiles).toEqual(expect.arrayContaining(['LICENSE', 'NOTICE', 'package.json', 'dist/presenza.js', 'dist/presenza.iife.js', 'dist/cdn.json']));
+  expect(tarballFiles).toEqual(
+    expect.arrayContaining(['LICENSE', 'NOTICE', 'package.json', 'dist/presenza.js', 'dist/presenza.iife.js', 'dist/cdn.json', 'dist/compliance/presenza.js', 'dist/compliance/presenza-config.schema.json']),
+  );
+  // The command's benchmark figures: exactly the result files the documents cite.
+  expect(tarballFiles.filter((f) => f.startsWith('dist/bench/')).sort()).toEqual(Object.values(BENCH_FILES).map((f) => `dist/bench/results/${f}`).sort());
   const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as {
     scripts?: Record<string, string>;
     license: string;
@@ -194,4 +203,28 @@ export const noScore = (r: PresenzaCheckResult) => r.score;
     output = String((error as { stdout?: string }).stdout ?? error);
   }
   expect(output).toBe('');
+});
+
+test('(e) npx presenza compliance writes the kit, and --check flags a risky configuration, from the package alone', () => {
+  // The package carries the example configuration beside its schema; a school starts from a copy.
+  const example = JSON.parse(readFileSync(join(installed, 'dist', 'compliance', 'example.config.json'), 'utf8')) as Record<string, any>;
+  writeFileSync(join(project, 'school.json'), JSON.stringify(example));
+  const kit = join(project, 'kit');
+  const presenza = (args: string[]) => execFileSync('npx', ['--no', 'presenza', ...args], { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  presenza(['compliance', '--config', 'school.json', '--lang', 'en', '--out', kit, '--no-pdf']);
+  // The same documents as this repository writes from the same configuration and bench results.
+  for (const doc of complianceDocuments(parseDeploymentConfig(example), readMeasuredFacts(), 'en')) {
+    expect(readFileSync(join(kit, `${doc.id}-en.md`), 'utf8')).toBe(renderMarkdown(doc));
+    expect(readFileSync(join(kit, `${doc.id}-en.html`), 'utf8')).toBe(renderHtml(doc));
+  }
+  example.policies.alternative.offered = false;
+  writeFileSync(join(project, 'risky.json'), JSON.stringify(example));
+  let failure: { status?: number; stdout?: string } = {};
+  try {
+    presenza(['compliance', '--config', 'risky.json', '--check', '--lang', 'en']);
+  } catch (error) {
+    failure = error as typeof failure;
+  }
+  expect(failure.status).toBe(1);
+  expect(failure.stdout).toContain('UNLAWFUL no_alternative');
 });

@@ -434,6 +434,9 @@ test('the full notice the element links to is served in both languages, styled u
     expect(response?.headers()['content-security-policy']).toMatch(/script-src 'self' 'wasm-unsafe-eval'/);
     await expect(page.locator('html')).toHaveAttribute('lang', lang);
     await expect(page.locator('main')).toContainText('Università Telematica Esempio');
+    // The demo's configuration approves its notice: students read it without the kit's draft statement.
+    expect(await page.locator('.draft').count()).toBe(0);
+    await expect(page.locator('header')).toContainText(lang === 'it' ? 'Informativa approvata dal titolare il 5 ottobre 2026' : 'Notice approved by the controller on October 5, 2026');
     expect(blocked).toEqual([]);
     expect(await page.locator('script').count()).toBe(0);
     await auditState(page, `${lang}-full-notice`);

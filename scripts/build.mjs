@@ -8,12 +8,15 @@
 //   dist/models/<name>.<hash>.<ext>   verified models and runtime wasm (from models/), manifest.json
 //   dist/cdn.json                     version, worker file name, SRI hashes of the entry points
 //   dist/server/index.js              presenza/server (Node)
+//   dist/compliance/presenza.js       the `presenza` command (`npx presenza compliance`), bundled with its
+//                                     libraries; beside it the configuration schema and an example, and in
+//                                     dist/bench/results/ the benchmark results the documents cite
 //   dist/types/                       .d.ts files
 //   dist/testing/                     testing worker and page harness (excluded from the package)
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'vite';
 import { hashedAssetName, subresourceIntegrity, writeCompressedSiblings } from './cdnAssets.mjs';
 
@@ -55,6 +58,30 @@ const sdkDefine = { __PRESENZA_WORKER_FILE__: JSON.stringify(workerFile) };
 await build(config({ entry: 'src/index.ts', outDir: dist, formats: ['es'], fileName: () => 'presenza.js', define: sdkDefine }));
 await build(config({ entry: 'src/iife.ts', outDir: dist, formats: ['iife'], fileName: () => 'presenza.iife.js', name: 'Presenza', define: { ...sdkDefine, 'import.meta.url': 'undefined' } }));
 await build(config({ entry: 'src/server/index.ts', outDir: join(dist, 'server'), formats: ['es'], fileName: () => 'index.js', ssr: true, minify: false }));
+
+// The command line: Node, every library bundled in (a consumer installs no devDependency of ours).
+const compliance = join(dist, 'compliance');
+await build({
+  root,
+  configFile: false,
+  logLevel: 'warn',
+  ssr: { noExternal: true },
+  build: {
+    outDir: compliance,
+    emptyOutDir: false,
+    minify: true,
+    target: 'node20',
+    ssr: true,
+    copyPublicDir: false,
+    lib: { entry: { presenza: 'compliance/main.ts', cli: 'compliance/cli.ts' }, formats: ['es'], fileName: (_format, name) => `${name}.js` },
+    rollupOptions: { external: [/^node:/], output: { chunkFileNames: '[name].[hash:16].js', hashCharacters: 'hex' } },
+  },
+});
+for (const file of ['presenza-config.schema.json', 'example.config.json']) copyFileSync(join(root, 'compliance', file), join(compliance, file));
+// The results the documents cite, as this version was released with (the command reads ../bench/results/).
+const { BENCH_FILES } = await import(pathToFileURL(join(compliance, 'cli.js')).href);
+mkdirSync(join(dist, 'bench', 'results'), { recursive: true });
+for (const file of Object.values(BENCH_FILES)) copyFileSync(join(root, 'bench', 'results', file), join(dist, 'bench', 'results', file));
 
 const testing = join(dist, 'testing');
 await build(config({ entry: 'testing/worker.ts', outDir: testing, formats: ['es'], fileName: () => 'presenza-testing-worker.js' }));

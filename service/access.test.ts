@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { parseDeploymentConfig } from '../compliance/config.js';
 import { ROUTES } from './access.js';
 import { parseLtiConfig } from './lti/config.js';
 import { loadToolKey } from './lti/toolKey.js';
@@ -17,6 +19,7 @@ import { SimulatedStudent, type ApiClient } from '../testing/simulatedStudent.js
 type Role = 'anonymous' | 'student' | 'teacher' | 'auditor';
 type Variant = 'own' | 'other';
 const ROLES: Role[] = ['anonymous', 'student', 'teacher', 'auditor'];
+const EXAMPLE_CONFIG = JSON.parse(readFileSync(new URL('../compliance/example.config.json', import.meta.url), 'utf8')) as unknown;
 
 /** The request a cell makes: the route's parameters filled with the caller's own or another's resources. */
 async function request(h: Harness, w: World, url: string, variant: Variant): Promise<{ path: string; body?: unknown; form?: string }> {
@@ -67,8 +70,8 @@ async function request(h: Harness, w: World, url: string, variant: Variant): Pro
 
 
 async function call(h: Harness, client: ApiClient, method: string, path: string, body: unknown, form?: string): Promise<{ status: number; error?: unknown }> {
-  if (form !== undefined || path.startsWith('/lti/')) {
-    // The LMS's requests: form posts from its origin, or a top-level GET.
+  if (form !== undefined || path.startsWith('/lti/') || path.startsWith('/privacy/')) {
+    // The LMS's requests: form posts from its origin, or a top-level GET (so is a visit to the notice page).
     const headers = { ...(form !== undefined ? lms.formHeaders() : {}), ...(client.cookie ? { cookie: client.cookie } : {}) };
     const response = await h.transport({ method, path, headers, ...(form !== undefined ? { body: form } : {}) });
     return { status: response.status, error: response.status >= 400 ? (JSON.parse(response.text) as { error: string }).error : undefined };
@@ -98,7 +101,8 @@ describe.each(ENGINES)('the route × role table on %s', (engine) => {
     lms = await FakeLms.start();
     const dir = mkdtempSync(join(tmpdir(), 'presenza-access-'));
     await loadToolKey(join(dir, 'tool-key.json'), { create: true });
-    h = await startHarness(engine, {}, undefined, undefined, { lti: { config: parseLtiConfig({ toolKeyFile: 'tool-key.json', platforms: [lms.registration()] }, dir) } });
+    // With a deployment configuration, so that the service publishes the privacy notice.
+    h = await startHarness(engine, { deployment: parseDeploymentConfig(EXAMPLE_CONFIG) }, undefined, undefined, { lti: { config: parseLtiConfig({ toolKeyFile: 'tool-key.json', platforms: [lms.registration()] }, dir) } });
   });
   afterAll(async () => {
     await h.close();

@@ -26,7 +26,7 @@ export interface RouteRule {
   readonly url: string;
   /** Roles allowed, each with the ownership it needs. Absent role: refused. */
   readonly roles: Partial<Record<Role, Ownership>>;
-  /** Open without a session (the launch-token exchange, the LTI launch and the health probes). */
+  /** Open without a session (the launch-token exchange, the LTI launch, the health probes and the privacy notice). */
   readonly public?: true;
   /** Takes POSTs from another origin (the LMS's login and launch form posts). Public routes only. */
   readonly crossSite?: true;
@@ -44,6 +44,8 @@ export const ROUTES = [
   { method: 'POST', url: '/lti/launch', roles: {}, public: true, crossSite: true, what: 'LTI 1.3 launch (id_token form POST): opens a session, continues to the teacher or student page' },
   { method: 'POST', url: '/lti/deep-linking', roles: {}, public: true, crossSite: true, what: 'LTI Deep Linking: the teacher’s choice (single-use request id) → the signed response auto-posted to the LMS' },
   { method: 'GET', url: '/lti/jwks', roles: {}, public: true, what: 'the LTI tool’s public keys' },
+  { method: 'GET', url: '/privacy/notice-it.html', roles: {}, public: true, what: 'the full privacy notice in Italian, generated at start from PRESENZA_CONFIG (404 without one)' },
+  { method: 'GET', url: '/privacy/notice-en.html', roles: {}, public: true, what: 'the full privacy notice in English, as above' },
   { method: 'GET', url: '/api/session', roles: { student: 'any', teacher: 'any', auditor: 'any' }, what: 'who am I, and my CSRF token' },
   { method: 'POST', url: '/api/session/end', roles: { student: 'any', teacher: 'any', auditor: 'any' }, what: 'sign out (revoke the session)' },
   { method: 'GET', url: '/api/me/enrollment', roles: { student: 'any' }, what: 'my device keys (active, pending)' },

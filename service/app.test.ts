@@ -406,8 +406,9 @@ describe.each(ENGINES)('on %s', (engine) => {
       for (const line of h.logs) expect(() => JSON.parse(line)).not.toThrow();
       expect(text).toContain('attendance exported');
       // One line per answered request, with its id, route path and status.
-      const answered = h.logs.map((line) => JSON.parse(line) as { msg: string; req?: { id: string; path: string }; res?: { statusCode: number } }).filter((l) => l.msg === 'request answered');
-      expect(answered.find((l) => l.req?.path === `/api/checks/${w.c1}/result`)).toMatchObject({ req: { id: expect.any(String) }, res: { statusCode: 200 } });
+      const lines = h.logs.map((line) => JSON.parse(line) as { msg: string; req?: { id: string; path: string }; res?: { statusCode: number } });
+      expect(lines.find((l) => l.msg === 'request completed' && l.req?.path === `/api/checks/${w.c1}/result`)).toMatchObject({ req: { id: expect.any(String) }, res: { statusCode: 200 }, responseTime: expect.any(Number) });
+      expect(lines.filter((l) => l.msg === 'incoming request')).toEqual([]);
       expect(text).not.toContain(w.s1.client.cookie!.split('=')[1]);
       expect(text).not.toContain(w.t1.csrfToken!);
       expect(text).not.toContain(assertion.split('.')[2]);

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { JSONWebKeySet } from 'jose';
-import { loadDeploymentConfig, templateRetainUntil } from '../compliance/config.js';
+import { loadDeploymentConfig, templateRetainUntil, type DeploymentConfig } from '../compliance/config.js';
 import { DEFAULT_POOL_SIZE } from './db.js';
 
 /** The instance name in logs by default: host name and process id. */
@@ -65,6 +65,8 @@ export interface ServiceConfig {
    * SDK deletes on the device) at `enrollmentsUntil`. Without them: 90 days from creation.
    */
   readonly retention?: { readonly lessonsUntil: number; readonly enrollmentsUntil: number };
+  /** The deployment configuration (`PRESENZA_CONFIG`): the service publishes the full privacy notice generated from it. */
+  readonly deployment?: DeploymentConfig;
 }
 
 /** The resolved configuration the app runs with. */
@@ -77,6 +79,7 @@ export interface ResolvedConfig {
   readonly trustProxy: boolean | string;
   readonly limits: Limits;
   readonly retention?: ServiceConfig['retention'];
+  readonly deployment?: DeploymentConfig;
 }
 
 /** Checks and completes a configuration; throws a TypeError naming what is wrong. */
@@ -106,6 +109,7 @@ export function resolveConfig(config: ServiceConfig): ResolvedConfig {
     trustProxy: config.trustProxy ?? false,
     limits: { ...DEFAULT_LIMITS, ...config.limits },
     ...(config.retention ? { retention: config.retention } : {}),
+    ...(config.deployment ? { deployment: config.deployment } : {}),
   };
 }
 
@@ -136,7 +140,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
     trustedIssuers,
     trustProxy: trustProxyFromEnv(env),
     limits: { ...fromFile?.limits, ...limitsFromEnv(env) },
-    ...(fromFile ? { retention: { lessonsUntil: fromFile.attendanceRetainUntil, enrollmentsUntil: fromFile.templateRetainUntil } } : {}),
+    ...(fromFile ? { retention: { lessonsUntil: fromFile.attendanceRetainUntil, enrollmentsUntil: fromFile.templateRetainUntil }, deployment: fromFile.deployment } : {}),
   };
 }
 

@@ -108,12 +108,17 @@ const PUBLISH_AT_COMMIT = [
   `CREATE TABLE changes_pending (tx xid8 PRIMARY KEY DEFAULT pg_current_xact_id())`,
   `CREATE FUNCTION publish_change() RETURNS trigger LANGUAGE plpgsql AS $$
    DECLARE
+     entries audit_pending[];
      entry audit_pending;
      head audit_head;
      published integer;
    BEGIN
+     -- What needs no order is done before the lock.
+     SELECT COALESCE(array_agg(p ORDER BY p.n), '{}') INTO entries FROM audit_pending p;
+     DELETE FROM audit_pending;
+     DELETE FROM changes_pending;
      PERFORM 1 FROM audit_head WHERE id = 1 FOR UPDATE;
-     FOR entry IN SELECT * FROM audit_pending ORDER BY n LOOP
+     FOREACH entry IN ARRAY entries LOOP
        UPDATE audit_head SET seq = seq + 1, prev_hash = hash, hash = encode(sha256(convert_to('[' || ${[
          '(seq + 1)::text',
          'entry.at::text',
@@ -123,11 +128,9 @@ const PUBLISH_AT_COMMIT = [
        INSERT INTO audit_log (seq, at, actor_id, actor_role, action, lesson_id, target_id, detail, prev_hash, hash)
        VALUES (head.seq, entry.at, entry.actor_id, entry.actor_role, entry.action, entry.lesson_id, entry.target_id, entry.detail, head.prev_hash, head.hash);
      END LOOP;
-     DELETE FROM audit_pending;
-     INSERT INTO events (channel, type, data, at) SELECT channel, type, data, at FROM events_pending ORDER BY n;
+     WITH moved AS (DELETE FROM events_pending RETURNING *)
+     INSERT INTO events (channel, type, data, at) SELECT channel, type, data, at FROM moved ORDER BY n;
      GET DIAGNOSTICS published = ROW_COUNT;
-     DELETE FROM events_pending;
-     DELETE FROM changes_pending;
      IF published > 0 THEN PERFORM pg_notify('${EVENTS_NOTIFY_CHANNEL}', ''); END IF;
      RETURN NULL;
    END $$`,

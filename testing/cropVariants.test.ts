@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ALIGNED_SIZE, alignFace, ARCFACE_TEMPLATE } from '../workers/stages/alignFace.js';
 import { createPixels, type Pixels, type Point } from '../workers/stages/pixels.js';
-import { FACE_OVAL, insidePolygon, TOP_MASK_ROWS, variantCrop, variantTemplate } from './cropVariants.js';
+import { alignmentPoints, FACE_OVAL, insidePolygon, TOP_MASK_ROWS, variantCrop, variantTemplate } from './cropVariants.js';
 
 /** A 200×200 image with a colour gradient, so every crop pixel tells where it came from. */
 function gradient(): Pixels {
@@ -35,6 +35,26 @@ describe('crop variants', () => {
     const plain = variantCrop(gradient(), fivePoints, landmarks, {});
     const down = variantCrop(gradient(), fivePoints, landmarks, { dy: 6 });
     expect(pixel(down, 56, 0)[1]!).toBeLessThan(pixel(plain, 56, 0)[1]!);
+  });
+
+  it('takes other landmarks as the five points, each eye on its own side of the image', () => {
+    const marks = landmarks.map((p) => ({ ...p }));
+    // MediaPipe's 468 is the iris nearest the image-right eye here, 473 the image-left one.
+    marks[468] = { x: fivePoints[1]!.x + 1, y: fivePoints[1]!.y };
+    marks[473] = { x: fivePoints[0]!.x - 1, y: fivePoints[0]!.y };
+    const iris = alignmentPoints(fivePoints, marks, 'iris');
+    expect(iris.slice(0, 2)).toEqual([marks[473], marks[468]]);
+    expect(iris.slice(2)).toEqual(fivePoints.slice(2));
+    marks[33] = { x: 40, y: 80 };
+    marks[133] = { x: 60, y: 82 };
+    marks[263] = { x: 140, y: 80 };
+    marks[362] = { x: 120, y: 82 };
+    expect(alignmentPoints(fivePoints, marks, 'corners').slice(0, 2)).toEqual([{ x: 50, y: 81 }, { x: 130, y: 81 }]);
+    marks[4] = { x: 99, y: 95 };
+    expect(alignmentPoints(fivePoints, marks, 'nose4')[2]).toEqual(marks[4]);
+    expect(alignmentPoints(fivePoints, marks, undefined)).toEqual(fivePoints);
+    // Other points give another crop.
+    expect(variantCrop(gradient(), fivePoints, marks, { points: 'corners' }).data).not.toEqual(variantCrop(gradient(), fivePoints, marks, {}).data);
   });
 
   it('tells points inside a polygon from points outside', () => {

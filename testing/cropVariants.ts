@@ -22,6 +22,48 @@ export interface CropVariant {
   readonly mask?: 'oval' | 'oval-upper' | 'top';
   /** `gray`: luminance in all three planes; `stretch`: luminance mean and spread standardised. */
   readonly photometric?: 'gray' | 'stretch';
+  /** Which landmarks stand for the five points (see {@link AlignmentPoints}); the shipped ones when absent. */
+  readonly points?: AlignmentPoints;
+}
+
+/**
+ * Alternative choices of the five alignment points from MediaPipe's 478 landmarks (the shipped
+ * `toDetectedFace` takes the eye-contour centroids, nose tip 1 and mouth corners 61/291):
+ * `iris`, the iris centres 468 and 473 (closest to the pupil points of the detectors ArcFace's
+ * template was made with); `corners`, the midpoints of each eye's corners (33/133, 263/362);
+ * `nose4`, the shipped eyes and mouth with landmark 4 (higher on the nose) as the nose point;
+ * `inner-mouth`, the shipped eyes and nose with the inner mouth corners 78/308.
+ */
+export type AlignmentPoints = 'iris' | 'corners' | 'nose4' | 'inner-mouth';
+
+const midpoint = (a: Point, b: Point): Point => ({ x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 });
+
+/**
+ * The five points of `choice` (same order as `fivePoints`: image-left eye, image-right eye, nose,
+ * image-left and image-right mouth corner). Each eye point is the landmark pair nearest the shipped
+ * eye centre, so the image-left/right order holds whatever MediaPipe's own side convention is.
+ */
+export function alignmentPoints(fivePoints: readonly Point[], landmarks: readonly Point[], choice: AlignmentPoints | undefined): Point[] {
+  const [leftEye, rightEye, nose, leftMouth, rightMouth] = fivePoints as [Point, Point, Point, Point, Point];
+  const nearest = (target: Point, a: Point, b: Point) => (Math.hypot(a.x - target.x, a.y - target.y) <= Math.hypot(b.x - target.x, b.y - target.y) ? [a, b] : [b, a]);
+  switch (choice) {
+    case undefined:
+      return [...fivePoints];
+    case 'iris': {
+      const [l, r] = nearest(leftEye, landmarks[468]!, landmarks[473]!) as [Point, Point];
+      return [l, r, nose, leftMouth, rightMouth];
+    }
+    case 'corners': {
+      const [l, r] = nearest(leftEye, midpoint(landmarks[33]!, landmarks[133]!), midpoint(landmarks[263]!, landmarks[362]!)) as [Point, Point];
+      return [l, r, nose, leftMouth, rightMouth];
+    }
+    case 'nose4':
+      return [leftEye, rightEye, landmarks[4]!, leftMouth, rightMouth];
+    case 'inner-mouth': {
+      const [l, r] = nearest(leftMouth, landmarks[78]!, landmarks[308]!) as [Point, Point];
+      return [leftEye, rightEye, nose, l, r];
+    }
+  }
 }
 
 /** Rows of the crop hidden by the `top` mask: the ArcFace eye line sits at y ≈ 51.6, brows near 40. */
@@ -62,10 +104,11 @@ export function insidePolygon(p: Point, polygon: readonly Point[]): boolean {
 const luminance = (d: Uint8ClampedArray, i: number) => 0.299 * d[i]! + 0.587 * d[i + 1]! + 0.114 * d[i + 2]!;
 
 /**
- * The aligned crop of a face under `variant`. `fivePoints` as for `alignFace`; `landmarks` (all of
- * MediaPipe's points, same pixel space) are needed only by the oval masks.
+ * The aligned crop of a face under `variant`. `shippedPoints` as for `alignFace`; `landmarks` (all of
+ * MediaPipe's points, same pixel space) are needed by the oval masks and other alignment points.
  */
-export function variantCrop(image: Pixels, fivePoints: readonly Point[], landmarks: readonly Point[], variant: CropVariant): Pixels {
+export function variantCrop(image: Pixels, shippedPoints: readonly Point[], landmarks: readonly Point[], variant: CropVariant): Pixels {
+  const fivePoints = alignmentPoints(shippedPoints, landmarks, variant.points);
   const transform = estimateSimilarity(fivePoints, variantTemplate(variant));
   const crop = warpSimilarity(image, transform, ALIGNED_SIZE);
   const data = crop.data;

@@ -120,7 +120,11 @@ export async function start(options: { assetsBaseUrl: string; backend?: 'wasm' |
     async cropVariantProbe(url: string, variants: CropVariant[]) {
       const frame = await decode(url);
       const result = await worker.call('cropVariantProbe', Comlink.transfer(frame, [frame]), variants);
-      return { ...result, embeddings: result.embeddings.map((e) => (e ? Array.from(e) : null)) };
+      return {
+        ...result,
+        embeddings: result.embeddings.map((e) => (e ? Array.from(e) : null)),
+        views: result.views.map((v) => (v ? v.map((e) => Array.from(e)) : null)),
+      };
     },
     /** Check-assertion signatures per second in the worker. */
     measureSigning: (seconds: number) => worker.call('measureSigning', seconds),

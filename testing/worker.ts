@@ -14,7 +14,10 @@ import { DocumentMatch } from '../workers/session/documentMatch.js';
 import { faceSize } from '../workers/stages/findDocumentPortrait.js';
 import { assessQuality, measureCrop, type CropMeasures } from '../workers/stages/assessQuality.js';
 import type { DetectedFace, HeadPose } from '../workers/stages/detectFace.js';
-import type { EmbeddingOptions } from '../workers/stages/embedFace.js';
+import { DEFAULT_EMBEDDING_OPTIONS, writeCropTensor, type EmbeddingOptions } from '../workers/stages/embedFace.js';
+import { ALIGNED_SIZE } from '../workers/stages/alignFace.js';
+import { l2Normalize } from '../workers/stages/compareTemplates.js';
+import type { OnnxModel } from '../workers/runtime/onnx.js';
 import { cropAroundFace, runLiveness, type LivenessOutput } from '../workers/stages/passiveLiveness.js';
 import { readPixels, type Pixels } from '../workers/stages/pixels.js';
 import { preserveErrorCodes } from '../workers/transferErrors.js';
@@ -95,6 +98,15 @@ export interface CropVariantProbe {
   readonly issues: readonly string[];
   /** One embedding per requested variant, in order; null when no face was found. */
   readonly embeddings: readonly (Float32Array | null)[];
+  /** Per variant, the plain and the mirrored view (unit length; the fused embedding is their normalised sum); null without a face. */
+  readonly views: readonly ([Float32Array, Float32Array] | null)[];
+  /** The selected face's head pose, landmark box side (px), blink scores and the shipped crop's photometric measures. */
+  readonly pose: HeadPose | null;
+  readonly faceSize: number | null;
+  readonly blink: DetectedFace['blink'] | null;
+  readonly measures: CropMeasures | null;
+  /** Length of the model's raw output for each variant's plain view, before normalisation (a quality signal). */
+  readonly rawNorms: readonly (number | null)[];
 }
 
 /** The testing API. */
@@ -122,9 +134,12 @@ export interface FaceWorkerTestingApi extends FaceWorkerApi {
 preserveErrorCodes();
 /** The anti-spoof model of the loaded pipeline, for {@link FaceWorkerTestingApi.livenessProbe}. */
 let antiSpoof: LazyModel | null = null;
+/** The embedding model of the loaded pipeline, for the raw output norms of {@link FaceWorkerTestingApi.cropVariantProbe}. */
+let embedder: OnnxModel | null = null;
 const service = createFaceWorkerService(async (options, onProgress) => {
   const runtimes = await loadRuntimes(options, onProgress);
   antiSpoof = runtimes.antiSpoof;
+  embedder = runtimes.embedder;
   return new FacePipeline(runtimes);
 });
 
@@ -256,13 +271,38 @@ const testingApi: FaceWorkerTestingApi = {
       const analysis = await pipeline.analyze(bitmap);
       const selection = analysis.selection;
       const faces = selection ? 1 + selection.comparable.length + selection.background.length : 0;
-      if (!selection) return { faces, issues: analysis.quality.issues, embeddings: variants.map(() => null) };
+      const none = variants.map(() => null);
+      if (!selection || !embedder) {
+        return { faces, issues: analysis.quality.issues, embeddings: none, views: none, pose: null, faceSize: null, blink: null, measures: null, rawNorms: none };
+      }
       const image = readPixels(bitmap);
       const embeddings: Float32Array[] = [];
+      const views: [Float32Array, Float32Array][] = [];
+      const rawNorms: number[] = [];
+      const input = new Float32Array(3 * ALIGNED_SIZE * ALIGNED_SIZE);
       for (const variant of variants) {
-        embeddings.push(await pipeline.embed(variantCrop(image, selection.primary.fivePoints, selection.primary.points, variant)));
+        const crop = variantCrop(image, selection.primary.fivePoints, selection.primary.points, variant);
+        // The plain view as embedView computes it, keeping the raw output's length.
+        writeCropTensor(crop, DEFAULT_EMBEDDING_OPTIONS.channelOrder, false, input);
+        const raw = await embedder.run(input, [1, 3, ALIGNED_SIZE, ALIGNED_SIZE]);
+        rawNorms.push(Math.hypot(...raw));
+        const plain = l2Normalize(raw);
+        const mirrored = await pipeline.embedView(crop, 'mirrored');
+        views.push([plain, mirrored]);
+        embeddings.push(l2Normalize(plain.map((v, i) => v + mirrored[i]!)));
       }
-      return { faces, issues: analysis.quality.issues, embeddings };
+      const { primary } = selection;
+      return {
+        faces,
+        issues: analysis.quality.issues,
+        embeddings,
+        views,
+        pose: primary.pose,
+        faceSize: faceSize(primary),
+        blink: primary.blink,
+        measures: analysis.measures,
+        rawNorms,
+      };
     } finally {
       bitmap.close();
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clopperPearsonUpper, groupReport, parseGroupMap, quantileSorted, UNLABELED, wilsonInterval, type GroupedPair } from './groups';
+import { clopperPearsonUpper, groupReport, keepNonFinite, parseGroupMap, quantileSorted, UNLABELED, wilsonInterval, type GroupedPair } from './groups';
 import { seededRandom } from '../../tools/seededRandom.js';
 
 const genuine = (identity: string, score: number | null): GroupedPair => ({ score, same: true, identityA: identity, identityB: identity });
@@ -136,6 +136,15 @@ describe('groupReport', () => {
     const map = new Map<string, string>([...['a0', 'a1'].map((k) => [k, 'a'] as const), ...['b0', 'b1'].map((k) => [k, 'b'] as const)]);
     expect(groupReport([...groupPairs('a', 2, 0), ...groupPairs('b', 2, 0)], map, { threshold: 0.5, resamples: 50 }).fnmr_ratio).toEqual({ value: 1, low: 1, high: 1 });
     expect(groupReport([...groupPairs('a', 2, 1), ...groupPairs('b', 2, 0)], map, { threshold: 0.5, resamples: 50 }).fnmr_ratio.value).toBe(Infinity);
+  });
+
+  it('writes unbounded and undefined ratios into JSON as strings, not as null', () => {
+    const map = new Map<string, string>([...['a0', 'a1'].map((k) => [k, 'a'] as const), ...['b0', 'b1'].map((k) => [k, 'b'] as const)]);
+    const { fnmr_ratio } = groupReport([...groupPairs('a', 2, 1), ...groupPairs('b', 2, 0)], map, { threshold: 0.5, resamples: 50 });
+    const parsed = JSON.parse(JSON.stringify({ fnmr_ratio, other: 0.5 }, keepNonFinite)) as { fnmr_ratio: Record<string, unknown>; other: number };
+    expect(parsed.fnmr_ratio.value).toBe('Infinity');
+    expect(parsed.other).toBe(0.5);
+    expect(JSON.parse(JSON.stringify({ x: Number.NaN }, keepNonFinite))).toEqual({ x: 'NaN' });
   });
 
   it('has no ratio with fewer than two labelled groups', () => {

@@ -70,6 +70,16 @@ export interface RatioReport {
   readonly high: number;
 }
 
+/**
+ * A `JSON.stringify` replacer that keeps what JSON cannot hold: an unbounded ratio (a best group with
+ * no error, in the point estimate or in a bootstrap draw) is written as `"Infinity"` and an
+ * undefined one (fewer than two labelled groups) as `"NaN"`, instead of the `null` JSON would write
+ * for both.
+ */
+export function keepNonFinite(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+}
+
 /** The group of people missing from the map. */
 export const UNLABELED = 'unlabeled';
 /** Bootstrap resamples used by default. */

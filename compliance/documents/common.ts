@@ -220,7 +220,9 @@ export function retentionRows(ctx: DocumentContext): RetentionRow[] {
 
 /** A short digest of the configuration and the figures: two documents with the same line were written from the same facts. */
 export function factsDigest(ctx: DocumentContext): string {
-  return createHash('sha256').update(JSON.stringify({ config: ctx.config, facts: ctx.facts })).digest('hex').slice(0, 12);
+  // The approval names a text; it changes nothing the documents say about the processing.
+  const { noticeApproval: _approval, ...config } = ctx.config;
+  return createHash('sha256').update(JSON.stringify({ config, facts: ctx.facts })).digest('hex').slice(0, 12);
 }
 
 /** The lines under every title: controller, course, version and digest. */

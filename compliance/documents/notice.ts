@@ -3,6 +3,7 @@
  * text the `<presenza-check>` element shows before an enrollment, filled from the configuration
  * through the UI's own catalogue, so the two cannot disagree; the second layer is the full notice.
  */
+import { createHash } from 'node:crypto';
 import { MAX_RETENTION_MONTHS } from '../../src/protocol/assertion.js';
 import { translator } from '../../src/ui/i18n/index.js';
 import { templateRetainUntil, uiOptionsFromConfig } from '../config.js';
@@ -29,8 +30,8 @@ export function firstLayer(ctx: DocumentContext): { title: string; facts: [strin
   };
 }
 
-/** The layered notice: first layer, then the full notice. */
-export function noticeDocument(ctx: DocumentContext): ComplianceDocument {
+/** The notice's title and text: first layer, then the full notice. */
+function noticeText(ctx: DocumentContext): { title: string; sections: Section[] } {
   const { config, lang } = ctx;
   const f = formats(lang);
   const layer = firstLayer(ctx);
@@ -186,11 +187,42 @@ export function noticeDocument(ctx: DocumentContext): ComplianceDocument {
   };
 
   return {
-    id: 'notice',
-    lang,
     title: pick(lang, { it: 'Informativa sul trattamento dei dati: verifica della presenza con il volto', en: 'Privacy notice: presence checks with your face' }),
-    draftNotice: pick(lang, DRAFT_NOTICE),
-    meta: metaLines(ctx),
     sections: [first, full],
   };
+}
+
+/** The fingerprint of the notice's text in both languages: what `noticeApproval.fingerprint` names. */
+export function noticeFingerprint(ctx: DocumentContext): string {
+  const texts = (['it', 'en'] as const).map((lang) => noticeText({ ...ctx, lang }));
+  return createHash('sha256').update(JSON.stringify(texts)).digest('hex').slice(0, 12);
+}
+
+/**
+ * The layered notice. It opens with the draft statement unless the configuration's
+ * `noticeApproval` names this very text (its fingerprint): the deployer's explicit choice to
+ * publish it as approved, which lapses by itself when the configuration or Presenza changes the text.
+ */
+export function noticeDocument(ctx: DocumentContext): ComplianceDocument {
+  const { lang } = ctx;
+  const f = formats(lang);
+  const { title, sections } = noticeText(ctx);
+  const fingerprint = noticeFingerprint(ctx);
+  const approval = ctx.config.noticeApproval;
+  const approved = approval?.fingerprint === fingerprint;
+  const status = approval
+    ? approved
+      ? pick(lang, {
+          it: `Informativa approvata dal titolare il ${f.date(approval.date)} (impronta del testo: ${fingerprint}).`,
+          en: `Notice approved by the controller on ${f.date(approval.date)} (text fingerprint: ${fingerprint}).`,
+        })
+      : pick(lang, {
+          it: `L’approvazione del ${f.date(approval.date)} riguarda un altro testo (impronta ${approval.fingerprint}): questo testo (impronta ${fingerprint}) è di nuovo una bozza.`,
+          en: `The approval of ${f.date(approval.date)} was given to another text (fingerprint ${approval.fingerprint}): this text (fingerprint ${fingerprint}) is a draft again.`,
+        })
+    : pick(lang, {
+        it: `Impronta del testo: ${fingerprint}. Una volta approvato il testo, indicala con la data in noticeApproval nella configurazione: l’informativa sarà pubblicata senza l’avviso di bozza.`,
+        en: `Text fingerprint: ${fingerprint}. Once the text is approved, give it with the date as noticeApproval in the configuration: the notice is then published without the draft statement.`,
+      });
+  return { id: 'notice', lang, title, ...(approved ? {} : { draftNotice: pick(lang, DRAFT_NOTICE) }), meta: [...metaLines(ctx), status], sections };
 }

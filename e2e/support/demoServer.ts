@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, type Page } from '@playwright/test';
-import { registerDemoNotice } from '../../demo/notice.js';
+import { demoDeployment } from '../../demo/notice.js';
 import { DEMO_ISSUER, loadOrCreatePlatformKey, platformJwks, registerDemoPlatform } from '../../demo/platform.js';
 import { buildApp } from '../../service/app.js';
 import type { Attendance } from '../../service/attendance.js';
@@ -32,11 +32,10 @@ export async function startDemoServer(): Promise<DemoServer> {
   const key = await loadOrCreatePlatformKey(join(data, 'platform-key.json'));
   const built = await buildApp({
     db,
-    config: { publicUrl: origin, allowedOrigins: [], trustedIssuers: [{ issuer: DEMO_ISSUER, jwks: platformJwks(key) }], limits: { launchesPerMinute: 1000 } },
+    config: { publicUrl: origin, allowedOrigins: [], trustedIssuers: [{ issuer: DEMO_ISSUER, jwks: platformJwks(key) }], limits: { launchesPerMinute: 1000 }, deployment: demoDeployment() },
     publicDir: PUBLIC_DIR,
   });
   await registerDemoPlatform(built.app, { key, audience: origin, allowedOrigins: [origin] });
-  await registerDemoNotice(built.app);
   await built.app.listen({ port, host: '127.0.0.1' });
   return {
     origin,
