@@ -116,6 +116,7 @@ test('teacher: deep link → lesson; student: launch → check → lesson end �
   await teacher.getByRole('button', { name: 'Check now' }).click();
   await expect(student.locator('presenza-check')).toHaveAttribute('state', 'intro', { timeout: 60_000 });
   await student.locator('presenza-check').getByRole('button', { name: 'Use the alternative', exact: true }).click();
+  await expect(student.locator('presenza-check')).toHaveAttribute('state', 'alternative', { timeout: 30_000 });
   await teacher.locator('#students').getByRole('button', { name: 'Confirm present: Anna Bianchi' }).click();
   await expect(student.locator('#message-title')).toHaveText('Your teacher confirmed your presence', { timeout: 30_000 });
 
