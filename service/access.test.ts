@@ -12,7 +12,7 @@ import { parseDeploymentConfig } from '../compliance/config.js';
 import { ROUTES } from './access.js';
 import { parseLtiConfig } from './lti/config.js';
 import { loadToolKey } from './lti/toolKey.js';
-import { FakeLms, LEARNER, stateCookie } from '../testing/fakeLms.js';
+import { FakeLms, INSTRUCTOR, LEARNER, stateCookie } from '../testing/fakeLms.js';
 import { ENGINES, makeWorld, snapshot, startHarness, type Harness, type World } from '../testing/serviceWorld.js';
 import { SimulatedStudent, type ApiClient } from '../testing/simulatedStudent.js';
 
@@ -51,6 +51,12 @@ async function request(h: Harness, w: World, url: string, variant: Variant): Pro
       // A code of student 1's session, posted by its own page into a new window.
       const { body } = await w.s1.client.send('POST', '/api/session/handoff');
       return { path, form: new URLSearchParams({ code: String(body.code) }).toString(), headers: { origin: 'http://localhost:5173' } };
+    }
+    case '/lti/deep-linking': {
+      // A teacher's Deep Linking request from the LMS, then the choice made on its page.
+      const { response } = await lms.launch(h.transport, 'http://localhost:5173', { sub: 'dl-teacher', roles: [INSTRUCTOR] }, { now: h.clock.now, messageHint: 'deep-linking' });
+      const requestId = /name="request" value="([^"]+)"/.exec(response.text)![1]!;
+      return { path, form: new URLSearchParams({ request: requestId, title: 'Presenza attendance' }).toString() };
     }
     case '/api/me/enrollment': {
       // A real enrollment of a third device of student 1 (its own challenge, its own key).

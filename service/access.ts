@@ -44,6 +44,7 @@ export const ROUTES = [
   { method: 'POST', url: '/lti/launch', roles: {}, public: true, crossSite: true, what: 'LTI 1.3 launch (id_token form POST): opens a session, continues to the teacher or student page' },
   { method: 'GET', url: '/lti/login/check', roles: {}, public: true, what: 'LTI login in the LMS’s frame: on to the platform if the state cookie came back, else the offer of a new window' },
   { method: 'POST', url: '/lti/handoff', roles: {}, public: true, what: 'open a session handed over by the LMS’s frame in a new window (single-use code)' },
+  { method: 'POST', url: '/lti/deep-linking', roles: {}, public: true, crossSite: true, what: 'LTI Deep Linking: the teacher’s choice (single-use request id) → the signed response auto-posted to the LMS' },
   { method: 'GET', url: '/lti/jwks', roles: {}, public: true, what: 'the LTI tool’s public keys' },
   { method: 'GET', url: '/lti/page.css', roles: {}, public: true, what: 'the stylesheet of the LTI pages' },
   { method: 'GET', url: '/privacy/notice-it.html', roles: {}, public: true, what: 'the full privacy notice in Italian, generated at start from PRESENZA_CONFIG (404 without one)' },
@@ -65,6 +66,9 @@ export const ROUTES = [
   { method: 'GET', url: '/api/lessons/:lessonId/attendance.csv', roles: { teacher: 'lessonOwner' }, what: 'attendance as CSV' },
   { method: 'GET', url: '/api/lessons/:lessonId/events', roles: { teacher: 'lessonOwner' }, what: 'teacher event stream (SSE: snapshot, then one event per change; resumes with Last-Event-ID)' },
   { method: 'GET', url: '/api/lessons/:lessonId/me/events', roles: { student: 'lessonMember' }, what: 'my check requests and results in the lesson (SSE; resumes with Last-Event-ID)' },
+  { method: 'GET', url: '/api/lessons/:lessonId/roster', roles: { teacher: 'lessonOwner' }, what: 'the LMS course’s learners (NRPS): launched, joined, enrolled' },
+  { method: 'GET', url: '/api/lessons/:lessonId/grades', roles: { teacher: 'lessonOwner' }, what: 'the lesson’s scores for the LMS gradebook (AGS) and their delivery' },
+  { method: 'POST', url: '/api/lessons/:lessonId/grades/retry', roles: { teacher: 'lessonOwner' }, what: 'send the lesson’s failed scores again' },
   { method: 'GET', url: '/api/lessons/:lessonId/enrollments', roles: { teacher: 'lessonOwner' }, what: 'pending device keys of the lesson’s students, each with why it waits (idDocument)' },
   {
     method: 'POST',

@@ -26,7 +26,9 @@ import { EventHub, lessonChannel, parseLastEventId, studentChannel, teacherChann
 import { LaunchVerifier } from './launch.js';
 import type { LtiConfig } from './lti/config.js';
 import { FRAMED_COOKIE, frameAncestors, isLtiPage, wantsHtml } from './lti/frame.js';
+import { LtiGrades } from './lti/grades.js';
 import { pageLanguages, refusalPage } from './lti/pages.js';
+import { PlatformClient } from './lti/platformClient.js';
 import { FORM_CONTENT_TYPE, ltiHandlers, type SessionPlace } from './lti/routes.js';
 import { loadToolKey, toolJwks } from './lti/toolKey.js';
 import { LtiTool } from './lti/tool.js';
@@ -344,16 +346,12 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   app.addContentTypeParser(FORM_CONTENT_TYPE, { parseAs: 'string' }, (request, text, done) =>
     request.routeOptions.url?.startsWith('/lti/') ? done(null, text) : done(new ServiceError(415, 'unsupported_media_type', 'send application/json'), undefined),
   );
-  const lti = options.lti && {
-    tool: new LtiTool({ db, config: options.lti.config, origin: config.publicOrigin, now, ...(options.lti.jwksCooldownMs !== undefined ? { jwksCooldownMs: options.lti.jwksCooldownMs } : {}) }),
-    jwks: toolJwks(await loadToolKey(options.lti.config.toolKeyFile)),
-  };
-
+  const lti = options.lti && (await ltiServices(options.lti, { db, origin: config.publicOrigin, now, log: app.log }));
   type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   const lessonParam = params({ lessonId: id('l') });
   const checkParam = params({ checkId: id('c') });
   const handlers: Record<string, { schema?: object; handler: Handler; bodyLimit?: number }> = {
-    ...ltiHandlers({ tool: lti?.tool, jwks: lti?.jwks, sessions, setSessionCookie }),
+    ...ltiHandlers({ db, now, lti, sessions, setSessionCookie }),
     ...noticeHandlers(config.deployment),
     'GET /health/live': { handler: async () => ({ status: 'live' }) },
     'GET /health/ready': {
@@ -416,7 +414,10 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     'POST /api/lessons/:lessonId/end': {
       schema: { params: lessonParam },
       handler: async (request) => {
-        await attendance.endLesson(me(request).userId, (request.params as { lessonId: string }).lessonId);
+        const { lessonId } = request.params as { lessonId: string };
+        await attendance.endLesson(me(request).userId, lessonId);
+        // A lesson of an LMS course: its scores go to the gradebook (delivered by lti.grades).
+        await lti?.grades.enqueue(lessonId, actor(request));
         return { status: 'ended' };
       },
     },
@@ -548,9 +549,13 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     draining = true;
     events.closeAll();
   });
-  app.addHook('onClose', async () => events.stop());
+  app.addHook('onClose', async () => {
+    await lti?.grades.stop();
+    await events.stop();
+  });
   return {
     app,
+    ...(lti ? { grades: lti.grades } : {}),
     attendance,
     config,
     sessions,
@@ -568,8 +573,25 @@ export interface BuiltApp {
   config: ResolvedConfig;
   sessions: Sessions;
   events: EventHub;
+  /** The LMS gradebook outbox (with LTI registrations): started by main.ts, ticked by tests. */
+  grades?: LtiGrades;
   /** Marks the instance as shutting down: readiness answers 503 from now on. */
   drain(): void;
+}
+
+/** The LTI tool and its services: launch checks, the tool's key, one service client per registration, the gradebook outbox. */
+async function ltiServices(options: NonNullable<AppOptions['lti']>, deps: { db: Db; origin: string; now: () => number; log: FastifyInstance['log'] }) {
+  const { db, origin, now, log } = deps;
+  const toolKey = await loadToolKey(options.config.toolKeyFile);
+  const clients = new Map(options.config.platforms.map((platform) => [`${platform.issuer}\n${platform.clientId}`, new PlatformClient({ platform, toolKey, now })]));
+  const clientFor = (issuer: string, clientId: string) => clients.get(`${issuer}\n${clientId}`);
+  return {
+    tool: new LtiTool({ db, config: options.config, origin, now, ...(options.jwksCooldownMs !== undefined ? { jwksCooldownMs: options.jwksCooldownMs } : {}) }),
+    toolKey,
+    jwks: toolJwks(toolKey),
+    clientFor,
+    grades: new LtiGrades({ db, clientFor, now, log }),
+  };
 }
 
 /** Where the SQLite file lives by default (the demo's data folder). */

@@ -773,7 +773,8 @@ export class Attendance {
 
   /**
    * Retention: deletes lessons (with their checks and attendance) and device keys past their
-   * retention date, nonces, sessions, launch-token ids, LTI login states and session handoffs past their expiry, students left with
+   * retention date, nonces, sessions, launch-token ids, LTI login states, session handoffs and Deep
+   * Linking requests past their expiry, LMS service endpoints of series with no lesson left (scores go with their lesson), students left with
    * no lesson (after a day's grace), and the audit log's entries older than its retention. The
    * run itself is recorded.
    */
@@ -787,6 +788,13 @@ export class Attendance {
       launchTokens: await tx.run('DELETE FROM launch_tokens WHERE expires_at <= ?', [now]),
       ltiStates: await tx.run('DELETE FROM lti_states WHERE expires_at <= ?', [now]),
       sessionHandoffs: await tx.run('DELETE FROM session_handoffs WHERE expires_at <= ?', [now]),
+      ltiDeepLinks: await tx.run('DELETE FROM lti_deep_links WHERE expires_at <= ?', [now]),
+      // An LMS series' service endpoints go with its last lesson and session (its scores go with each lesson).
+      ltiLinks: await tx.run(
+        `DELETE FROM lti_links WHERE NOT EXISTS (SELECT 1 FROM lessons l WHERE l.course = lti_links.course)
+         AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.course = lti_links.course AND s.expires_at > ? AND s.revoked_at IS NULL)`,
+        [now],
+      ),
       students: await tx.run(
         `DELETE FROM users WHERE role = 'student' AND created_at <= ?
          AND NOT EXISTS (SELECT 1 FROM lesson_students ls WHERE ls.student_id = users.id)
@@ -820,6 +828,9 @@ export class Attendance {
       await count('sessions', 'expires_at'),
       await count('lti_states', 'expires_at'),
       await count('session_handoffs', 'expires_at'),
+      await count('lti_deep_links', 'expires_at'),
+      await count('lti_links', null),
+      await count('lti_grades', null),
       await count('users', null),
       await count('checks', null),
       await count('attendance', null),
@@ -888,6 +899,10 @@ export interface RetentionReport {
   ltiStates: number;
   /** Sessions offered to a new window and never claimed (sessions.ts). */
   sessionHandoffs: number;
+  /** Deep Linking requests the teacher never completed (lti/deepLinking.ts). */
+  ltiDeepLinks: number;
+  /** Service endpoints of LMS series with no lesson or session left (lti/links.ts). */
+  ltiLinks: number;
   students: number;
   teachers: number;
   auditEntries: number;

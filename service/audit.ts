@@ -30,7 +30,11 @@ export type AuditAction =
   | 'attendance.viewed'
   | 'attendance.exported'
   | 'audit.viewed'
-  | 'retention.run';
+  | 'retention.run'
+  | 'grades.queued'
+  | 'grades.sent'
+  | 'grades.failed'
+  | 'grades.retried';
 
 /** Who acted: a user of a role, or the service itself (retention, scheduled checks). */
 export interface Actor {

@@ -298,6 +298,50 @@ export const MIGRATIONS: readonly Migration[] = [
         expires_at BIGINT NOT NULL)`,
     ],
   },
+  {
+    version: 8,
+    // LTI services (lti/): the platform's service endpoints of each series of lessons, from its
+    // latest launch; Deep Linking requests waiting for the teacher's choice (the request id's
+    // SHA-256, single use); and the gradebook outbox, one score per student and lesson, retried
+    // until the platform takes it (deleted with its lesson or its student). (No table or column is
+    // named "score": the schema test keeps such names for biometric scores, which never exist here.)
+    sql: [
+      `CREATE TABLE lti_links (
+        course TEXT PRIMARY KEY,
+        issuer TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        deployment_id TEXT NOT NULL,
+        context_id TEXT,
+        resource_link_id TEXT NOT NULL,
+        memberships_url TEXT,
+        lineitems_url TEXT,
+        lineitem_url TEXT,
+        ags_scopes TEXT NOT NULL,
+        updated_at BIGINT NOT NULL)`,
+      `CREATE TABLE lti_deep_links (
+        request_hash TEXT PRIMARY KEY,
+        issuer TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        deployment_id TEXT NOT NULL,
+        return_url TEXT NOT NULL,
+        data TEXT,
+        expires_at BIGINT NOT NULL)`,
+      `CREATE TABLE lti_grades (
+        lesson_id TEXT NOT NULL REFERENCES lessons(id) ON DELETE CASCADE,
+        student_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        checks_ok INTEGER NOT NULL,
+        checks_total INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at BIGINT NOT NULL,
+        last_error TEXT,
+        line_item TEXT,
+        created_at BIGINT NOT NULL,
+        sent_at BIGINT,
+        PRIMARY KEY (lesson_id, student_id))`,
+      'CREATE INDEX lti_grades_due ON lti_grades (status, next_attempt_at)',
+    ],
+  },
 ];
 
 /** Creates the SQLite file (and its WAL companions, when present) with the private mode. */

@@ -60,6 +60,8 @@ export async function startService(options: {
   await purge();
   const purgeTimer = setInterval(() => void purge(), PURGE_INTERVAL_MS);
   scheduler.start();
+  // Scores for the LMS gradebooks, queued at each lesson's end (app.close stops it).
+  built.grades?.start();
   await app.listen({ port: options.port, host: options.host });
 
   let stopping = false;

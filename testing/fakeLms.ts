@@ -1,13 +1,65 @@
 /**
- * A fake LMS for the LTI 1.3 tests, written from the 1EdTech Security Framework and LTI Core
- * specifications: its own RS256 key pair, its JWKS served over HTTP on a random port (counting
- * fetches, so caching and key rotation can be asserted), an authorization endpoint that answers
- * the tool's OIDC authentication request with a signed id_token, as the platform's form POST would.
+ * A fake LMS for the LTI 1.3 tests, written from the 1EdTech Security Framework, LTI Core, Deep
+ * Linking 2.0, NRPS 2.0 and AGS 2.0 specifications: its own RS256 key pair, its JWKS served over
+ * HTTP on a random port (counting fetches, so caching and key rotation can be asserted), an
+ * authorization endpoint that answers the tool's OIDC authentication request with a signed
+ * id_token, as the platform's form POST would; and the platform's services, each checking what
+ * the tool sends and recording it:
+ * - a token endpoint (client-credentials grant) that verifies the tool's client assertion with
+ *   the tool's public keys (iss = sub = client id, aud = the token URL, fresh, jti never reused)
+ *   and grants only the scopes this LMS offers;
+ * - the context membership (NRPS), paged by `limit` with a `Link: rel="next"` header;
+ * - line items and scores (AGS), with failures on demand;
+ * - the Deep Linking return URL, which verifies the tool's signed response and creates the link.
  */
-import { createServer, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
 import type { Transport } from './simulatedStudent.js';
+
+export const DL_CLAIM = 'https://purl.imsglobal.org/spec/lti-dl/claim/';
+export const SCOPES = {
+  membership: 'https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly',
+  lineItem: 'https://purl.imsglobal.org/spec/lti-ags/scope/lineitem',
+  score: 'https://purl.imsglobal.org/spec/lti-ags/scope/score',
+} as const;
+
+/** A member of the course, as the LMS's NRPS lists them. */
+export interface LmsMember {
+  readonly user_id: string;
+  readonly name?: string;
+  readonly email?: string;
+  readonly roles: readonly string[];
+  readonly status?: 'Active' | 'Inactive' | 'Deleted';
+}
+
+/** A line item of the LMS's gradebook, with the scores it received. */
+export interface LmsLineItem {
+  readonly id: string;
+  readonly label: string;
+  readonly scoreMaximum: number;
+  readonly resourceId?: string;
+  readonly resourceLinkId?: string;
+  readonly tag?: string;
+  readonly scores: Record<string, unknown>[];
+}
+
+/** A service request that reached the LMS, and how it was answered. */
+export interface ServiceCall {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly body?: string;
+}
+
+/** A resource link the LMS created from a Deep Linking response. */
+export interface CreatedLink {
+  readonly id: string;
+  readonly title: string;
+  readonly url: string;
+  readonly lineItem?: Record<string, unknown>;
+}
 
 export const LTI_CLAIM = 'https://purl.imsglobal.org/spec/lti/claim/';
 export const INSTRUCTOR = 'http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor';
@@ -74,6 +126,8 @@ export class FakeLms {
       if (request.url === '/jwks' && lms) {
         lms.jwksFetches++;
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: lms.published.map((k) => k.publicJwk) }));
+      } else if (lms && request.url && /^\/(token|nrps|ags|deep-link-return)(\/|\?|$)/.test(request.url)) {
+        void lms.service(request, response);
       } else if (lms?.browserTool && request.url) {
         lms.browserPage(request.url).then(
           (html) => response.writeHead(html ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' }).end(html ?? ''),
@@ -106,7 +160,181 @@ export class FakeLms {
       authLoginUrl: `${this.origin}/auth`,
       jwksUrl: `${this.origin}/jwks`,
       deployments: [this.deploymentId],
+      accessTokenUrl: this.tokenUrl,
     };
+  }
+
+  // ---- The platform's services ----
+
+  /** The tool's public keys (its JWKS), as the LMS administrator registered them. */
+  toolJwks: JSONWebKeySet | undefined;
+  /** The LMS's clock (the client assertion's iat and exp are checked against it). */
+  now: () => number = Date.now;
+  /** The scopes this LMS grants the tool (all three by default). */
+  grantedScopes: string[] = [SCOPES.membership, SCOPES.lineItem, SCOPES.score];
+  /** The course's members (NRPS). */
+  members: LmsMember[] = [];
+  /** Members per NRPS page (`limit`): a smaller roster fits one page. */
+  pageSize = 2;
+  /** The gradebook (AGS), by line item URL. */
+  readonly lineItems = new Map<string, LmsLineItem>();
+  /** Score posts to answer with 500 before taking them again. */
+  failScores = 0;
+  /** Access tokens issued, and the calls the services received. */
+  readonly tokensIssued: { scope: string; token: string }[] = [];
+  readonly calls: ServiceCall[] = [];
+  /** Resource links created from Deep Linking responses, and the responses refused. */
+  readonly createdLinks: CreatedLink[] = [];
+  readonly refusedResponses: string[] = [];
+  /** The `data` this LMS sends in its Deep Linking requests (the tool must echo it). */
+  readonly deepLinkData = `dl-${randomUUID()}`;
+  private readonly usedAssertionIds = new Set<string>();
+
+  get tokenUrl(): string {
+    return `${this.origin}/token`;
+  }
+
+  get membershipsUrl(): string {
+    return `${this.origin}/nrps/course-42/memberships`;
+  }
+
+  get lineItemsUrl(): string {
+    return `${this.origin}/ags/course-42/lineitems`;
+  }
+
+  /** The line item of resource link `linkId` (created with it), whose URL launches name. */
+  linkLineItem(linkId: string): string {
+    const url = `${this.lineItemsUrl}/link-${encodeURIComponent(linkId)}`;
+    if (!this.lineItems.has(url)) this.lineItems.set(url, { id: url, label: 'Presenza attendance', scoreMaximum: 100, resourceLinkId: linkId, scores: [] });
+    return url;
+  }
+
+  /** Every score the gradebook received, with its line item. */
+  scores(): (Record<string, unknown> & { lineItem: string })[] {
+    return [...this.lineItems.values()].flatMap((item) => item.scores.map((score) => ({ ...score, lineItem: item.id })));
+  }
+
+  private async service(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString();
+    const url = new URL(request.url!, this.origin);
+    const answer = (status: number, json: unknown, headers: Record<string, string> = {}) => {
+      this.calls.push({ method: request.method!, path: url.pathname + url.search, status, ...(body ? { body } : {}) });
+      response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(json));
+    };
+    try {
+      if (url.pathname === '/token' && request.method === 'POST') return answer(...(await this.tokenAnswer(request, body)));
+      if (url.pathname === '/deep-link-return' && request.method === 'POST') {
+        const page = await this.deepLinkReturn(body);
+        this.calls.push({ method: 'POST', path: url.pathname, status: page.status, body });
+        response.writeHead(page.status, { 'content-type': 'text/html; charset=utf-8' }).end(page.html);
+        return;
+      }
+      // Every other service needs a bearer token with its scope.
+      const scope = url.pathname.startsWith('/nrps/') ? SCOPES.membership : url.pathname.endsWith('/scores') ? SCOPES.score : SCOPES.lineItem;
+      const bearer = /^Bearer (.+)$/.exec(String(request.headers.authorization ?? ''))?.[1];
+      const grant = this.tokensIssued.find((t) => t.token === bearer);
+      if (!grant) return answer(401, { error: 'invalid_token' });
+      if (!grant.scope.split(' ').includes(scope)) return answer(403, { error: 'insufficient_scope' });
+      if (url.pathname === '/nrps/course-42/memberships' && request.method === 'GET') {
+        if (request.headers.accept !== 'application/vnd.ims.lti-nrps.v2.membershipcontainer+json') return answer(406, { error: 'accept' });
+        const offset = Number(url.searchParams.get('offset') ?? 0);
+        const page = this.members.slice(offset, offset + this.pageSize);
+        const next = offset + this.pageSize < this.members.length ? `<${this.membershipsUrl}?offset=${offset + this.pageSize}>; rel="next"` : undefined;
+        return answer(200, { id: this.membershipsUrl, context: { id: 'course-42', label: 'BIO101', title: 'Biologia' }, members: page }, next ? { link: next } : {});
+      }
+      if (url.pathname === '/ags/course-42/lineitems' && request.method === 'GET') {
+        const items = [...this.lineItems.values()].filter(
+          (i) => (!url.searchParams.has('resource_id') || i.resourceId === url.searchParams.get('resource_id')) && (!url.searchParams.has('resource_link_id') || i.resourceLinkId === url.searchParams.get('resource_link_id')),
+        );
+        return answer(200, items.map(({ scores: _scores, ...item }) => item));
+      }
+      if (url.pathname === '/ags/course-42/lineitems' && request.method === 'POST') {
+        if (request.headers['content-type'] !== 'application/vnd.ims.lis.v2.lineitem+json') return answer(415, { error: 'content-type' });
+        const spec = JSON.parse(body) as Omit<LmsLineItem, 'id' | 'scores'>;
+        if (typeof spec.label !== 'string' || !(spec.scoreMaximum > 0)) return answer(400, { error: 'invalid line item' });
+        const id = `${this.lineItemsUrl}/${randomUUID()}`;
+        const { label, scoreMaximum, resourceId, resourceLinkId, tag } = spec;
+        this.lineItems.set(id, { id, label, scoreMaximum, ...(resourceId ? { resourceId } : {}), ...(resourceLinkId ? { resourceLinkId } : {}), ...(tag ? { tag } : {}), scores: [] });
+        return answer(201, { id, label, scoreMaximum, resourceId, resourceLinkId, tag });
+      }
+      const scores = /^(\/ags\/course-42\/lineitems\/[^/]+)\/scores$/.exec(url.pathname);
+      if (scores && request.method === 'POST') {
+        const item = this.lineItems.get(`${this.origin}${scores[1]}`);
+        if (!item) return answer(404, { error: 'no such line item' });
+        if (request.headers['content-type'] !== 'application/vnd.ims.lis.v1.score+json') return answer(415, { error: 'content-type' });
+        if (this.failScores > 0) {
+          this.failScores--;
+          return answer(500, { error: 'gradebook unavailable' });
+        }
+        const score = JSON.parse(body) as Record<string, unknown>;
+        for (const field of ['userId', 'activityProgress', 'gradingProgress', 'timestamp']) if (typeof score[field] !== 'string') return answer(400, { error: `score ${field}` });
+        if (typeof score.scoreGiven !== 'number' || typeof score.scoreMaximum !== 'number' || score.scoreGiven > score.scoreMaximum) return answer(400, { error: 'score values' });
+        item.scores.push(score);
+        return answer(200, {});
+      }
+      return answer(404, { error: 'not found' });
+    } catch (error) {
+      return answer(500, { error: (error as Error).message });
+    }
+  }
+
+  /** The token endpoint (Security Framework §4.1): a client-credentials grant with a JWT assertion. */
+  private async tokenAnswer(request: IncomingMessage, body: string): Promise<[number, unknown]> {
+    if (request.headers['content-type'] !== 'application/x-www-form-urlencoded') return [400, { error: 'invalid_request' }];
+    const form = new URLSearchParams(body);
+    if (form.get('grant_type') !== 'client_credentials') return [400, { error: 'unsupported_grant_type' }];
+    if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') return [400, { error: 'invalid_request' }];
+    if (!this.toolJwks) return [401, { error: 'invalid_client', error_description: 'no tool keys registered' }];
+    let claims: JWTPayload;
+    try {
+      ({ payload: claims } = await jwtVerify(form.get('client_assertion') ?? '', createLocalJWKSet(this.toolJwks), {
+        algorithms: ['RS256'],
+        issuer: this.clientId,
+        subject: this.clientId,
+        audience: this.tokenUrl,
+        requiredClaims: ['iat', 'exp', 'jti'],
+        currentDate: new Date(this.now()),
+        maxTokenAge: 600,
+      }));
+    } catch (error) {
+      return [401, { error: 'invalid_client', error_description: (error as Error).message }];
+    }
+    // An assertion is single use.
+    if (this.usedAssertionIds.has(claims.jti!)) return [401, { error: 'invalid_client', error_description: 'jti reused' }];
+    this.usedAssertionIds.add(claims.jti!);
+    const asked = (form.get('scope') ?? '').split(' ').filter(Boolean);
+    const scope = asked.filter((s) => this.grantedScopes.includes(s));
+    if (scope.length === 0) return [400, { error: 'invalid_scope' }];
+    const token = randomUUID();
+    this.tokensIssued.push({ scope: scope.join(' '), token });
+    return [200, { access_token: token, token_type: 'Bearer', expires_in: 3600, scope: scope.join(' ') }];
+  }
+
+  /** The Deep Linking return URL: verifies the tool's response JWT (Deep Linking 2.0 §4.2) and creates the link. */
+  private async deepLinkReturn(body: string): Promise<{ status: number; html: string }> {
+    const refuse = (why: string) => {
+      this.refusedResponses.push(why);
+      return { status: 400, html: `<!doctype html><title>Refused</title><p id="refused">${why}</p>` };
+    };
+    const jwt = new URLSearchParams(body).get('JWT');
+    if (!jwt || !this.toolJwks) return refuse('no JWT');
+    let claims: JWTPayload;
+    try {
+      ({ payload: claims } = await jwtVerify(jwt, createLocalJWKSet(this.toolJwks), { algorithms: ['RS256'], issuer: this.clientId, audience: this.issuer, requiredClaims: ['iat', 'exp', 'nonce'], currentDate: new Date(this.now()) }));
+    } catch (error) {
+      return refuse((error as Error).message);
+    }
+    if (claims[`${LTI_CLAIM}message_type`] !== 'LtiDeepLinkingResponse') return refuse('message_type');
+    if (claims[`${LTI_CLAIM}version`] !== '1.3.0') return refuse('version');
+    if (claims[`${LTI_CLAIM}deployment_id`] !== this.deploymentId) return refuse('deployment_id');
+    if (claims[`${DL_CLAIM}data`] !== this.deepLinkData) return refuse('data not echoed');
+    const items = claims[`${DL_CLAIM}content_items`] as { type?: string; title?: string; url?: string; lineItem?: Record<string, unknown> }[] | undefined;
+    if (!Array.isArray(items) || items.length !== 1 || items[0]!.type !== 'ltiResourceLink' || typeof items[0]!.url !== 'string') return refuse('content_items');
+    const link: CreatedLink = { id: `link-dl-${this.createdLinks.length + 1}`, title: items[0]!.title ?? '', url: items[0]!.url!, ...(items[0]!.lineItem ? { lineItem: items[0]!.lineItem } : {}) };
+    this.createdLinks.push(link);
+    return { status: 200, html: `<!doctype html><title>LMS</title><p id="created">${link.title}: ${link.id}</p>` };
   }
 
   /** Rotates: a new key signs from now on; the old one stays published unless `dropOld`. */
@@ -136,8 +364,47 @@ export class FakeLms {
     return { state: p.get('state')!, nonce: p.get('nonce')!, clientId: p.get('client_id')!, redirectUri: p.get('redirect_uri')!, loginHint: p.get('login_hint')!, params: p };
   }
 
-  /** The claims of a resource-link launch for `user`, as this LMS would send them. */
+  /**
+   * The claims of a launch for `user`, as this LMS would send them: a resource-link launch of
+   * `link-7` by default (or of the link the login's `lti_message_hint` names, `link:<id>`), a
+   * Deep Linking request when the hint is `deep-linking`. With `services`, the NRPS claim and the
+   * AGS endpoint claim (scopes as granted, the link's own line item).
+   */
   claims(auth: AuthRequest, user: LmsUser, now: number): JWTPayload {
+    const hint = auth.params.get('lti_message_hint') ?? '';
+    if (hint === 'deep-linking') return this.deepLinkingClaims(auth, user, now);
+    const linkId = hint.startsWith('link:') ? hint.slice(5) : 'link-7';
+    const claims = this.baseClaims(auth, user, now);
+    claims[`${LTI_CLAIM}resource_link`] = { id: linkId, title: 'Presenza attendance' };
+    if (this.services) {
+      claims['https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice'] = { context_memberships_url: this.membershipsUrl, service_versions: ['2.0'] };
+      claims['https://purl.imsglobal.org/spec/lti-ags/claim/endpoint'] = {
+        scope: this.grantedScopes.filter((s) => s !== SCOPES.membership),
+        lineitems: this.lineItemsUrl,
+        lineitem: this.linkLineItem(linkId),
+      };
+    }
+    return claims;
+  }
+
+  /** Whether launches name the NRPS and AGS services. */
+  services = false;
+
+  /** The claims of a Deep Linking request (Deep Linking 2.0 §4.4) for `user`. */
+  deepLinkingClaims(auth: AuthRequest, user: LmsUser, now: number): JWTPayload {
+    const claims = this.baseClaims(auth, user, now);
+    claims[`${LTI_CLAIM}message_type`] = 'LtiDeepLinkingRequest';
+    claims[`${DL_CLAIM}deep_linking_settings`] = {
+      deep_link_return_url: `${this.origin}/deep-link-return`,
+      accept_types: ['ltiResourceLink'],
+      accept_presentation_document_targets: ['iframe', 'window'],
+      accept_multiple: false,
+      data: this.deepLinkData,
+    };
+    return claims;
+  }
+
+  private baseClaims(auth: AuthRequest, user: LmsUser, now: number): JWTPayload {
     const iat = Math.floor(now / 1000);
     return {
       iss: this.issuer,
@@ -153,7 +420,6 @@ export class FakeLms {
       [`${LTI_CLAIM}target_link_uri`]: auth.redirectUri,
       [`${LTI_CLAIM}roles`]: [...user.roles],
       [`${LTI_CLAIM}context`]: { id: 'course-42', label: 'BIO101', title: 'Biologia' },
-      [`${LTI_CLAIM}resource_link`]: { id: 'link-7', title: 'Presenza attendance' },
     };
   }
 
@@ -179,9 +445,12 @@ export class FakeLms {
       form?: (form: Record<string, string>) => void;
       /** Runs just before the launch is posted (e.g. to read the database). */
       beforePost?: () => Promise<void>;
+      /** `deep-linking`, or `link:<id>` to launch another resource link (see {@link claims}). */
+      messageHint?: string;
     } = { now: Date.now() },
   ) {
-    const login = await transport({ method: 'POST', path: '/lti/login', headers: this.formHeaders(), body: new URLSearchParams(this.loginParams(`${toolOrigin}/lti/launch`, user)).toString() });
+    const params = this.loginParams(`${toolOrigin}/lti/launch`, user, options.messageHint ? { lti_message_hint: options.messageHint } : {});
+    const login = await transport({ method: 'POST', path: '/lti/login', headers: this.formHeaders(), body: new URLSearchParams(params).toString() });
     if (login.status !== 302) throw new Error(`login answered ${login.status}: ${login.text}`);
     const auth = this.readAuthRequest(String(login.headers.location));
     const cookie = stateCookie(login);
@@ -207,10 +476,10 @@ export class FakeLms {
   browserTool: string | undefined;
   private readonly browserUsers = new Map<string, LmsUser>();
 
-  /** The URL a browser opens to launch the tool as `user`, as a click in the LMS would. */
-  startUrl(user: LmsUser): string {
+  /** The URL a browser opens to launch the tool as `user`, as a click in the LMS would (`messageHint`: see {@link claims}). */
+  startUrl(user: LmsUser, messageHint?: string): string {
     this.browserUsers.set(user.sub, user);
-    return `${this.origin}/start?sub=${encodeURIComponent(user.sub)}`;
+    return `${this.origin}/start?sub=${encodeURIComponent(user.sub)}${messageHint ? `&hint=${encodeURIComponent(messageHint)}` : ''}`;
   }
 
   /**
@@ -242,12 +511,13 @@ export class FakeLms {
     }
     if (url.pathname === '/start') {
       const user = this.browserUsers.get(url.searchParams.get('sub') ?? '');
-      return user && form(`${this.browserTool}/lti/login`, this.loginParams(`${this.browserTool}/lti/launch`, user));
+      const hint = url.searchParams.get('hint');
+      return user && form(`${this.browserTool}/lti/login`, this.loginParams(`${this.browserTool}/lti/launch`, user, hint ? { lti_message_hint: hint } : {}));
     }
     if (url.pathname === '/auth') {
       const auth = this.readAuthRequest(url.toString());
       const user = this.browserUsers.get(auth.loginHint);
-      return user && form(auth.redirectUri, { id_token: await this.sign(this.claims(auth, user, Date.now())), state: auth.state });
+      return user && form(auth.redirectUri, { id_token: await this.sign(this.claims(auth, user, this.now())), state: auth.state });
     }
     return undefined;
   }

@@ -10,6 +10,7 @@ import { buildApp, type AppOptions } from '../service/app.js';
 import type { Attendance } from '../service/attendance.js';
 import type { ServiceConfig } from '../service/config.js';
 import { openDatabase, type Db } from '../service/db.js';
+import type { LtiGrades } from '../service/lti/grades.js';
 import { TestPlatform } from './platform.js';
 import { ApiClient, SimulatedStudent, type Transport } from './simulatedStudent.js';
 
@@ -57,6 +58,8 @@ export interface Harness {
   clock: { now: number };
   /** Every log line the service wrote. */
   logs: string[];
+  /** The LMS gradebook outbox, when the service has LTI registrations (ticked by the tests). */
+  grades?: LtiGrades;
   /** Marks the instance as shutting down (readiness 503). */
   drain(): void;
   close(): Promise<void>;
@@ -83,7 +86,7 @@ export async function startHarness(
       done();
     },
   });
-  const { app, attendance, drain } = await buildApp({
+  const { app, attendance, drain, grades } = await buildApp({
     db: database,
     config: {
       publicUrl: ORIGIN,
@@ -110,6 +113,7 @@ export async function startHarness(
     clock,
     logs,
     drain,
+    ...(grades ? { grades } : {}),
     close: async () => {
       await app.close();
       await database.close();
@@ -148,7 +152,7 @@ export type World = Awaited<ReturnType<typeof makeWorld>>;
 
 /** Every row of every table, to prove a refused request changed nothing. */
 export async function snapshot(db: Db): Promise<string> {
-  const tables = ['users', 'sessions', 'launch_tokens', 'lessons', 'lesson_students', 'device_keys', 'checks', 'nonces', 'attendance', 'audit_log', 'events', 'scheduled_checks', 'lti_states'];
+  const tables = ['users', 'sessions', 'launch_tokens', 'lessons', 'lesson_students', 'device_keys', 'checks', 'nonces', 'attendance', 'audit_log', 'events', 'scheduled_checks', 'lti_states', 'lti_links', 'lti_deep_links', 'lti_grades'];
   const out: Record<string, unknown> = {};
   for (const table of tables) out[table] = await db.all(`SELECT * FROM ${table} ORDER BY 1, 2`);
   return JSON.stringify(out);

@@ -15,7 +15,8 @@
  *     "authLoginUrl": "https://moodle.school.example/mod/lti/auth.php",
  *     "jwksUrl": "https://moodle.school.example/mod/lti/certs.php",
  *     "deployments": ["1"],
- *     "frameOrigins": ["https://moodle.school.example"]
+ *     "frameOrigins": ["https://moodle.school.example"],
+ *     "accessTokenUrl": "https://moodle.school.example/mod/lti/token.php"
  *   }]
  * }
  * ```
@@ -43,6 +44,13 @@ export interface LtiPlatform {
    * course pages live; Canvas's course pages are on the school's own host, so name it there).
    */
   readonly frameOrigins: readonly string[];
+  /**
+   * The platform's OAuth 2 token endpoint (client-credentials JWT grant) for its services: the
+   * course roster (NRPS) and the gradebook (AGS). Without it those services are off.
+   */
+  readonly accessTokenUrl?: URL;
+  /** The `aud` of the tool's client assertion when the platform wants another than the token URL. */
+  readonly tokenAudience?: string;
 }
 
 /** The LTI configuration the service runs with. */
@@ -109,12 +117,13 @@ export function parseLtiConfig(raw: unknown, baseDir: string): LtiConfig {
   const checked = (platforms as unknown[]).map((entry, i): LtiPlatform => {
     const where = `platforms[${i}]`;
     shape(entry !== null && typeof entry === 'object' && !Array.isArray(entry), `${where} must be an object`);
-    const { name, issuer, clientId, authLoginUrl, jwksUrl, deployments, frameOrigins, ...extra } = entry as Record<string, unknown>;
+    const { name, issuer, clientId, authLoginUrl, jwksUrl, deployments, frameOrigins, accessTokenUrl, tokenAudience, ...extra } = entry as Record<string, unknown>;
     shape(Object.keys(extra).length === 0, `${where} has an unknown field ${Object.keys(extra)[0]}`);
     shape(typeof name === 'string' && NAME.test(name), `${where}.name must be 1–32 lower-case letters, digits or dashes`);
     shape(isText(issuer), `${where}.issuer must be the platform's iss`);
     shape(isText(clientId, 255), `${where}.clientId must be the client id the platform gave the tool`);
     shape(Array.isArray(deployments) && deployments.length > 0 && deployments.every((d) => isText(d, 255)), `${where}.deployments must list deployment ids`);
+    shape(tokenAudience === undefined || isText(tokenAudience), `${where}.tokenAudience must be text`);
     // The issuer is a URL too (LTI 1.3 requires an https URL without query or fragment).
     platformUrl(issuer, `${where}.issuer`);
     const registration = `${issuer as string}\n${clientId as string}`;
@@ -131,6 +140,8 @@ export function parseLtiConfig(raw: unknown, baseDir: string): LtiConfig {
       jwksUrl: platformUrl(jwksUrl, `${where}.jwksUrl`),
       deployments: [...new Set(deployments as string[])],
       frameOrigins: [...new Set(framing)],
+      ...(accessTokenUrl !== undefined ? { accessTokenUrl: platformUrl(accessTokenUrl, `${where}.accessTokenUrl`) } : {}),
+      ...(tokenAudience !== undefined ? { tokenAudience: tokenAudience as string } : {}),
     };
   });
   const landing = { teacher: '/teacher.html', student: '/student.html' };

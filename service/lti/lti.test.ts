@@ -129,7 +129,7 @@ describe.each(ENGINES)('LTI 1.3 launch on %s', (engine) => {
     ['tampered signature', 'lti_signature', { form: (f) => void (f.id_token = f.id_token!.slice(0, -6) + (f.id_token!.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA')) }],
     ['tampered claims', 'lti_signature', { form: (f) => void (f.id_token = tamperSub(f.id_token!)) }],
     ['unknown kid', 'lti_unknown_kid', { unpublishedKey: true }],
-    ['another message type', 'lti_message_type', { edit: (c) => void (c[claim('message_type')] = 'LtiDeepLinkingRequest') }],
+    ['another message type', 'lti_message_type', { edit: (c) => void (c[claim('message_type')] = 'LtiSubmissionReviewRequest') }],
     ['another version', 'lti_version', { edit: (c) => void (c[claim('version')] = '1.1') }],
     ['no usable role', 'lti_roles', { edit: (c) => void (c[claim('roles')] = ['http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor']) }],
     ['no resource link', 'lti_claims', { edit: (c) => void delete c[claim('resource_link')] }],
@@ -266,6 +266,9 @@ describe('LTI configuration', () => {
     expect(code({ toolKeyFile: 'k', platforms: [{ ...platform, name: 'Moodle!' }] })).toBe('lti_config_shape');
     expect(code({ toolKeyFile: 'k', platforms: [{ ...platform, jwksUrl: 'http://moodle.example/certs' }] })).toBe('lti_config_url');
     expect(code({ toolKeyFile: 'k', platforms: [{ ...platform, authLoginUrl: 'not a url' }] })).toBe('lti_config_url');
+    expect(code({ toolKeyFile: 'k', platforms: [{ ...platform, accessTokenUrl: 'http://moodle.example/token' }] })).toBe('lti_config_url');
+    expect(code({ toolKeyFile: 'k', platforms: [{ ...platform, tokenAudience: '' }] })).toBe('lti_config_shape');
+    expect(code({ toolKeyFile: 'k', platforms: [{ ...platform, accessTokenUrl: 'https://moodle.example/mod/lti/token.php', tokenAudience: 'https://moodle.example' }] })).toBe('ok');
     expect(code({ toolKeyFile: 'k', platforms: [platform, { ...platform, name: 'again' }] })).toBe('lti_config_duplicate');
     expect(code({ toolKeyFile: 'k', platforms: [platform], pages: { teacher: 'https://evil.example/' } })).toBe('lti_config_page');
     expect(code({ toolKeyFile: 'k', platforms: [platform], pages: { teacher: '//evil.example/' } })).toBe('lti_config_page');
@@ -294,6 +297,7 @@ describe('LTI configuration', () => {
       loginUrl: 'https://attendance.school.example/lti/login',
       launchUrl: 'https://attendance.school.example/lti/launch',
       redirectUris: ['https://attendance.school.example/lti/launch'],
+      deepLinkingUrl: 'https://attendance.school.example/lti/launch',
       jwksUrl: 'https://attendance.school.example/lti/jwks',
       publicJwks: { keys: [{ kty: 'RSA', alg: 'RS256' }] },
       platforms: [{ name: 'moodle', issuer: 'https://moodle.example', clientId: 'c1', deployments: ['1'] }],

@@ -1,7 +1,8 @@
 /**
  * The LTI routes (each one is in the access table, access.ts): login initiation, the cookie check
- * of a login in the LMS's frame, launch, the handoff of a session to a new window, the tool's
- * public JWKS and the stylesheet of the LTI pages.
+ * of a login in the LMS's frame, launch, Deep Linking, the handoff of a session to a new window,
+ * the tool's public JWKS, the stylesheet of the LTI pages, and the teacher's views of the
+ * platform's services (the course roster, the gradebook scores of a lesson).
  *
  * The launch arrives as a form POST from the LMS's origin, so a redirect answering it would still
  * be a cross-site navigation and the browser would not send a `SameSite=Strict` cookie just set.
@@ -15,11 +16,17 @@
  * new window, where it works, instead of a launch that would fail.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { JSONWebKeySet } from 'jose';
+import type { JSONWebKeySet, JWK } from 'jose';
+import type { Db } from '../db.js';
 import { ServiceError } from '../errors.js';
 import type { Sessions } from '../sessions.js';
+import { DEFAULT_TITLE, deepLinkPage, deepLinkResponseCsp, deepLinkResponsePage, signDeepLinkResponse, storeDeepLinkRequest, takeDeepLinkRequest } from './deepLinking.js';
 import { FRAMED_COOKIE, isFramed, stateCookieName } from './frame.js';
+import type { LtiGrades } from './grades.js';
+import { recordLink } from './links.js';
 import { continuePage, newWindowPage, PAGE_CSS, pageLanguages } from './pages.js';
+import { PlatformServiceError, type PlatformClient } from './platformClient.js';
+import { lessonRoster } from './roster.js';
 import { LTI_STATE_MS, type LtiTool } from './tool.js';
 
 /** Largest form body of the LTI routes: an id_token with its claims is a few KB, some LMSs send more. */
@@ -35,8 +42,18 @@ export type SessionPlace = 'frame' | 'window';
 
 /** What the LTI routes need from the app. */
 export interface LtiRouteDeps {
-  readonly tool: LtiTool | undefined;
-  readonly jwks: JSONWebKeySet | undefined;
+  readonly db: Db;
+  readonly now: () => number;
+  /** Absent when the service has no LTI registration. */
+  readonly lti:
+    | {
+        readonly tool: LtiTool;
+        readonly toolKey: JWK;
+        readonly jwks: JSONWebKeySet;
+        readonly grades: LtiGrades;
+        readonly clientFor: (issuer: string, clientId: string) => PlatformClient | undefined;
+      }
+    | undefined;
   readonly sessions: Sessions;
   /** Sets the session cookie for a frame or a window (and clears the other one). */
   readonly setSessionCookie: (reply: FastifyReply, cookie: string, place: SessionPlace) => void;
@@ -61,12 +78,16 @@ function fields(request: FastifyRequest): Record<string, string> {
 }
 
 /** The handlers of the LTI routes, keyed like the access table. */
-export function ltiHandlers(deps: LtiRouteDeps): Record<string, { handler: Handler; bodyLimit?: number }> {
-  const tool = () =>
-    deps.tool ??
+export function ltiHandlers(deps: LtiRouteDeps): Record<string, { handler: Handler; bodyLimit?: number; schema?: object }> {
+  const lti = () =>
+    deps.lti ??
     (() => {
       throw new ServiceError(404, 'lti_not_configured', 'this service has no LTI registration');
     })();
+  const tool = () => lti().tool;
+  const lessonOf = (request: FastifyRequest) => (request.params as { lessonId: string }).lessonId;
+  const noClient = () => undefined;
+  const lessonParams = { params: { type: 'object', additionalProperties: false, required: ['lessonId'], properties: { lessonId: { type: 'string', pattern: '^l-[0-9a-f-]{36}$' } } } };
   const login: Handler = async (request, reply) => {
     const url = new URL(await tool().login(fields(request)));
     const state = url.searchParams.get('state')!;
@@ -106,13 +127,32 @@ export function ltiHandlers(deps: LtiRouteDeps): Record<string, { handler: Handl
         const form = fields(request);
         const stateCookie = typeof form.state === 'string' ? stateCookieName(form.state) : undefined;
         const checked = await tool().verify(form, { state: stateCookie ? request.cookies[stateCookie] : undefined });
-        // Single use: of two posts of the same state, only one opens a session.
+        // Single use: of two posts of the same state, only one opens a session (or a Deep Linking page).
         if (!(await checked.consumeState())) throw new ServiceError(401, 'lti_state_unknown', 'unknown, used or expired state: start the launch again from the platform');
+        if (checked.kind === 'deepLinking') {
+          const requestId = await storeDeepLinkRequest(deps.db, checked, deps.now());
+          request.log.info({ platform: checked.platform.name }, 'LTI deep linking request');
+          return html(reply, deepLinkPage(requestId));
+        }
         const { cookie, session } = await deps.sessions.open(checked.launch);
+        await recordLink(deps.db, checked, deps.now());
         deps.setSessionCookie(reply, cookie, isFramed(request) ? 'frame' : 'window');
         reply.clearCookie(stateCookie!, FRAMED_COOKIE);
         request.log.info({ user: session.userId, role: session.role, platform: checked.platform.name, framed: isFramed(request) }, 'LTI launch');
         return html(reply, continuePage(checked.page, pageLanguages(request.headers['accept-language'])));
+      },
+    },
+    'POST /lti/deep-linking': {
+      bodyLimit: LTI_BODY_LIMIT_BYTES,
+      handler: async (request, reply) => {
+        const form = fields(request);
+        const title = (form.title ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, 120) || DEFAULT_TITLE;
+        const { toolKey } = lti();
+        const pending = await takeDeepLinkRequest(deps.db, form.request, deps.now());
+        const jwt = await signDeepLinkResponse({ toolKey, request: pending, launchUrl: tool().urls.launch, title, now: deps.now() });
+        const csp = reply.getHeader('content-security-policy');
+        if (typeof csp === 'string') reply.header('content-security-policy', deepLinkResponseCsp(csp, pending.returnUrl));
+        return html(reply, deepLinkResponsePage(pending.returnUrl, jwt));
       },
     },
     'POST /lti/handoff': {
@@ -127,13 +167,30 @@ export function ltiHandlers(deps: LtiRouteDeps): Record<string, { handler: Handl
       },
     },
     'GET /lti/jwks': {
-      handler: async (_request, reply) => {
-        if (!deps.jwks) throw new ServiceError(404, 'lti_not_configured', 'this service has no LTI registration');
-        return reply.header('Cache-Control', 'public, max-age=300').send(deps.jwks);
+      handler: async (_request, reply) => reply.header('Cache-Control', 'public, max-age=300').send(lti().jwks),
+    },
+    'GET /api/lessons/:lessonId/roster': {
+      schema: lessonParams,
+      handler: async (request) => {
+        try {
+          return await lessonRoster(deps.db, lessonOf(request), deps.lti?.clientFor ?? noClient);
+        } catch (error) {
+          // The platform failed us: say which of its steps, as a bad gateway.
+          if (error instanceof PlatformServiceError) throw new ServiceError(502, error.code, error.message);
+          throw error;
+        }
       },
     },
     'GET /lti/page.css': {
       handler: async (_request, reply) => reply.type('text/css; charset=utf-8').header('Cache-Control', 'public, max-age=3600').send(PAGE_CSS),
+    },
+    'GET /api/lessons/:lessonId/grades': {
+      schema: lessonParams,
+      handler: async (request) => (deps.lti ? deps.lti.grades.view(lessonOf(request)) : { available: false, lineItem: null, scores: [] }),
+    },
+    'POST /api/lessons/:lessonId/grades/retry': {
+      schema: lessonParams,
+      handler: async (request) => (deps.lti ? deps.lti.grades.retry(lessonOf(request), { id: request.session!.userId, role: request.session!.role }) : { requeued: 0 }),
     },
   };
 }

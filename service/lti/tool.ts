@@ -1,5 +1,6 @@
 /**
- * Presenza as an LTI 1.3 tool, part 1: the launch (1EdTech Security Framework 1.0, LTI Core 1.3).
+ * Presenza as an LTI 1.3 tool: the launch (1EdTech Security Framework 1.0, LTI Core 1.3, Deep
+ * Linking 2.0 requests).
  *
  * 1. The platform sends the browser to the login URL (OIDC third-party login initiation, GET or
  *    POST). The tool stores a single-use `state` (only its SHA-256) with a fresh `nonce`, bound to
@@ -7,7 +8,9 @@
  * 2. The platform form-POSTs an `id_token` and the `state` to the launch URL. The token is
  *    checked in full (linear guard clauses below); nothing is written until every check passed.
  *    Then the state is consumed and the launch becomes an ordinary session (sessions.ts), whose
- *    single-use record is the nonce, so a token is never accepted twice.
+ *    single-use record is the nonce, so a token is never accepted twice. A Deep Linking request
+ *    (teachers only) opens no session: it leads to the page where the teacher adds the tool
+ *    (deepLinking.ts). A launch also names the platform's services (NRPS, AGS) for services.ts.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
@@ -30,6 +33,9 @@ export const JWKS_COOLDOWN_MS = 30_000;
 export const JWKS_MAX_AGE_MS = 10 * 60_000;
 
 const CLAIM = 'https://purl.imsglobal.org/spec/lti/claim/';
+const DL_SETTINGS = 'https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings';
+const NRPS_CLAIM = 'https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice';
+const AGS_CLAIM = 'https://purl.imsglobal.org/spec/lti-ags/claim/endpoint';
 const MEMBERSHIP = 'http://purl.imsglobal.org/vocab/lis/v2/membership#';
 /** Roles that make a teacher: the context's Instructor or Administrator, or a platform administrator. */
 const TEACHER_ROLES = new Set([
@@ -50,13 +56,40 @@ export interface LoginRequest {
   readonly lti_deployment_id?: unknown;
 }
 
-/** A checked launch, ready to become a session. */
+/** The platform's services a launch offers for its resource link (null when it offers none). */
+export interface LtiServiceEndpoints {
+  /** NRPS: the context's membership URL. */
+  readonly membershipsUrl: string | null;
+  /** AGS: the context's line items (to find or create one per lesson, with the lineitem scope). */
+  readonly lineItemsUrl: string | null;
+  /** AGS: the resource link's own line item (enough with the score scope alone). */
+  readonly lineItemUrl: string | null;
+  /** AGS: the scopes the platform grants. */
+  readonly agsScopes: readonly string[];
+}
+
+/** A checked resource-link launch, ready to become a session. */
 export interface LtiLaunch {
+  readonly kind: 'resourceLink';
   readonly launch: Launch;
   readonly platform: LtiPlatform;
   /** The page the browser continues to (the teacher's or the student's). */
   readonly page: string;
+  /** Where the launch came from, and what the platform offers there. */
+  readonly link: { readonly deploymentId: string; readonly contextId: string | null; readonly resourceLinkId: string; readonly services: LtiServiceEndpoints };
   /** Consumes the state (single use); false when another request consumed it first. */
+  readonly consumeState: () => Promise<boolean>;
+}
+
+/** A checked Deep Linking request of a teacher: the platform waits for the tool's choice. */
+export interface LtiDeepLinkingLaunch {
+  readonly kind: 'deepLinking';
+  readonly platform: LtiPlatform;
+  readonly deploymentId: string;
+  /** Where the signed response is posted back. */
+  readonly returnUrl: string;
+  /** The platform's opaque `data`, echoed in the response. */
+  readonly data: string | undefined;
   readonly consumeState: () => Promise<boolean>;
 }
 
@@ -151,7 +184,7 @@ export class LtiTool {
    * posting browser holds in its state cookie, frame.ts). Throws a 401
    * {@link ServiceError} with a code saying which check failed; writes nothing.
    */
-  async verify(form: { id_token?: unknown; state?: unknown; error?: unknown }, browser: { readonly state: string | undefined }): Promise<LtiLaunch> {
+  async verify(form: { id_token?: unknown; state?: unknown; error?: unknown }, browser: { readonly state: string | undefined }): Promise<LtiLaunch | LtiDeepLinkingLaunch> {
     // The platform may answer the authorization request with an error instead of a token.
     if (form.error !== undefined) refuse('lti_platform_error', `the platform refused the login: ${String(form.error).slice(0, 100)}`);
     if (!isText(form.state, 100) || !isText(form.id_token, 60_000)) refuse('lti_malformed', 'the launch needs id_token and state');
@@ -206,13 +239,28 @@ export class LtiTool {
     // The deployment must be registered for this platform.
     const deploymentId = payload[`${CLAIM}deployment_id`];
     if (!isText(deploymentId, 255) || !platform!.deployments.includes(deploymentId)) refuse('lti_unknown_deployment', 'this deployment is not registered for the platform');
-    // Only resource-link launches of LTI 1.3.0 (Deep Linking comes later).
-    if (payload[`${CLAIM}message_type`] !== 'LtiResourceLinkRequest') refuse('lti_message_type', 'only LtiResourceLinkRequest launches are supported');
+    // Resource-link launches and Deep Linking requests of LTI 1.3.0.
+    const messageType = payload[`${CLAIM}message_type`];
+    if (messageType !== 'LtiResourceLinkRequest' && messageType !== 'LtiDeepLinkingRequest') refuse('lti_message_type', 'only LtiResourceLinkRequest and LtiDeepLinkingRequest launches are supported');
     if (payload[`${CLAIM}version`] !== '1.3.0') refuse('lti_version', 'only LTI 1.3.0 is supported');
     // Who: the platform's user id and a role this service has.
     if (!isText(payload.sub, 255)) refuse('lti_claims', 'id_token sub must be the user id');
     const role = mapRoles(payload[`${CLAIM}roles`]);
     if (!role) refuse('lti_roles', 'the user is neither Instructor, Administrator nor Learner here');
+    const consumeState = async () => (await this.db.run('DELETE FROM lti_states WHERE state_hash = ?', [stateHash])) === 1;
+
+    if (messageType === 'LtiDeepLinkingRequest') {
+      // Only a teacher adds the tool to a course.
+      if (role !== 'teacher') refuse('lti_deep_linking_role', 'only an Instructor or Administrator can add Presenza to a course', 403);
+      const settings = payload[DL_SETTINGS] as { deep_link_return_url?: unknown; accept_types?: unknown; data?: unknown } | undefined;
+      const returnUrl = settings && typeof settings === 'object' ? serviceUrl(settings.deep_link_return_url) : null;
+      if (!returnUrl) refuse('lti_claims', 'deep_linking_settings.deep_link_return_url must be an https URL');
+      // The platform must take what the tool offers: a resource link.
+      if (!Array.isArray(settings!.accept_types) || !settings!.accept_types.includes('ltiResourceLink')) refuse('lti_deep_linking_types', 'the platform does not accept an ltiResourceLink here');
+      if (settings!.data !== undefined && !isText(settings!.data, 4000)) refuse('lti_claims', 'deep_linking_settings.data must be text');
+      return { kind: 'deepLinking', platform: platform!, deploymentId: deploymentId as string, returnUrl: returnUrl!, data: settings!.data as string | undefined, consumeState };
+    }
+
     // Where: the resource link (required) in its course context.
     const link = payload[`${CLAIM}resource_link`] as { id?: unknown } | undefined;
     if (!link || !isText(link.id, 255)) refuse('lti_claims', 'id_token resource_link.id is required');
@@ -231,10 +279,12 @@ export class LtiTool {
       expiresAt: (payload.exp! + LTI_CLOCK_SKEW_SECONDS) * 1000,
     };
     return {
+      kind: 'resourceLink',
       launch,
       platform: platform!,
       page: this.options.config.pages[role === 'teacher' ? 'teacher' : 'student'],
-      consumeState: async () => (await this.db.run('DELETE FROM lti_states WHERE state_hash = ?', [stateHash])) === 1,
+      link: { deploymentId: deploymentId as string, contextId: (context?.id as string | undefined) ?? null, resourceLinkId: link!.id as string, services: serviceEndpoints(payload) },
+      consumeState,
     };
   }
 
@@ -255,6 +305,31 @@ export class LtiTool {
       return false;
     }
   }
+}
+
+/** A service URL a platform names: https, or http on the loopback host (tests, local Moodle); null otherwise. */
+export function serviceUrl(value: unknown): string | null {
+  if (!isText(value, 2000)) return null;
+  try {
+    const url = new URL(value as string);
+    const loopback = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
+    return url.protocol === 'https:' || (url.protocol === 'http:' && loopback) ? url.toString() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The NRPS and AGS endpoints of a launch's claims; a malformed one counts as absent. */
+function serviceEndpoints(payload: JWTPayload): LtiServiceEndpoints {
+  const nrps = payload[NRPS_CLAIM] as { context_memberships_url?: unknown } | undefined;
+  const ags = payload[AGS_CLAIM] as { scope?: unknown; lineitems?: unknown; lineitem?: unknown } | undefined;
+  const object = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object';
+  return {
+    membershipsUrl: object(nrps) ? serviceUrl(nrps.context_memberships_url) : null,
+    lineItemsUrl: object(ags) ? serviceUrl(ags.lineitems) : null,
+    lineItemUrl: object(ags) ? serviceUrl(ags.lineitem) : null,
+    agsScopes: object(ags) && Array.isArray(ags.scope) ? ags.scope.filter((s): s is string => isText(s, 200)) : [],
+  };
 }
 
 /** The service role of an LTI roles claim: teacher wins over student; undefined when neither. */

@@ -22,6 +22,8 @@ export async function toolInfo(config: LtiConfig, publicUrl: string, { createKey
     // The tool URL the platform launches and its only redirect URI: the launch URL.
     launchUrl: urls.launch,
     redirectUris: [urls.launch],
+    // Deep Linking requests (Moodle's "content selection URL") come to the launch URL too.
+    deepLinkingUrl: urls.launch,
     jwksUrl: urls.jwks,
     publicJwks,
     platforms: config.platforms.map((p) => ({ name: p.name, issuer: p.issuer, clientId: p.clientId, deployments: p.deployments })),

@@ -1,0 +1,178 @@
+// The teacher page's LMS panel, for lessons started from an LMS launch (LTI): the course roster
+// (who has not opened Presenza, joined the lesson or set up the face check yet) and, once the lesson
+// has ended, the delivery of each student's score to the LMS gradebook, with "send again" for the
+// failed ones. Nothing shows for a lesson outside an LMS. Its own texts, in both languages.
+import { api } from './session.js';
+import { currentLanguage, onLanguageChange } from './i18n.js';
+
+const TEXTS = {
+  en: {
+    rosterTitle: 'Course roster (from the LMS)',
+    rosterIntro: 'Every learner of the LMS course. Those who still have something to do come first.',
+    refresh: 'Refresh roster',
+    name: 'Name',
+    launched: 'Opened Presenza',
+    joined: 'Joined this lesson',
+    enrolled: 'Face check set up',
+    yes: 'yes',
+    no: 'no',
+    inactive: '(not active in the course)',
+    rosterSummary: '{notJoined} of {total} have not joined; {notEnrolled} have not set up the face check.',
+    rosterError: 'The LMS did not give the roster ({code}).',
+    gradesTitle: 'Gradebook (LMS)',
+    gradesIntro: 'When the lesson ends, each student’s attendance goes to the LMS gradebook: the share of checks passed or confirmed.',
+    gradesNone: 'Nothing sent yet: scores go to the LMS when the lesson ends.',
+    score: 'Score',
+    delivery: 'Sent to the LMS',
+    status_pending: 'waiting',
+    status_sent: 'sent',
+    status_failed: 'failed',
+    retryAt: 'next try {time}',
+    attended: 'present',
+    absent: 'absent',
+    retry: 'Send the failed scores again',
+    requeued: '{n} scores will be sent again.',
+  },
+  it: {
+    rosterTitle: 'Iscritti al corso (dalla piattaforma)',
+    rosterIntro: 'Tutti gli studenti del corso sulla piattaforma. Prima chi ha ancora qualcosa da fare.',
+    refresh: 'Aggiorna elenco',
+    name: 'Nome',
+    launched: 'Ha aperto Presenza',
+    joined: 'È entrato nella lezione',
+    enrolled: 'Verifica del volto attivata',
+    yes: 'sì',
+    no: 'no',
+    inactive: '(non attivo nel corso)',
+    rosterSummary: '{notJoined} su {total} non sono entrati; {notEnrolled} non hanno attivato la verifica del volto.',
+    rosterError: 'La piattaforma non ha fornito l’elenco ({code}).',
+    gradesTitle: 'Registro dei voti (piattaforma)',
+    gradesIntro: 'A fine lezione la presenza di ogni studente va nel registro della piattaforma: la quota di verifiche superate o confermate.',
+    gradesNone: 'Ancora nulla: i punteggi vanno alla piattaforma a fine lezione.',
+    score: 'Punteggio',
+    delivery: 'Inviato alla piattaforma',
+    status_pending: 'in attesa',
+    status_sent: 'inviato',
+    status_failed: 'non riuscito',
+    retryAt: 'nuovo tentativo alle {time}',
+    attended: 'presente',
+    absent: 'assente',
+    retry: 'Invia di nuovo i punteggi non riusciti',
+    requeued: '{n} punteggi saranno inviati di nuovo.',
+  },
+};
+const t = (key, values = {}) => (TEXTS[currentLanguage()][key] ?? TEXTS.en[key]).replace(/\{(\w+)\}/g, (m, name) => (name in values ? String(values[name]) : m));
+const el = (tag, props = {}, ...children) => {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+};
+
+const state = { lessonId: null, roster: null, rosterError: null, grades: null, note: '' };
+const section = el('section', { id: 'lms', hidden: true, className: 'lms' });
+section.setAttribute('aria-labelledby', 'lms-roster-title');
+
+/** A table in a box that scrolls sideways on a narrow screen (styled from script: the CSP allows no inline style). */
+function table(headers, rows) {
+  const box = el('div', {}, el('table', {}, el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, ...rows)));
+  box.style.overflowX = 'auto';
+  return box;
+}
+
+function render() {
+  const parts = [];
+  if (state.roster?.available || state.rosterError) {
+    parts.push(el('h3', { id: 'lms-roster-title' }, t('rosterTitle')), el('p', { className: 'muted' }, t('rosterIntro')));
+    if (state.rosterError) parts.push(el('p', { className: 'warn', role: 'status' }, t('rosterError', { code: state.rosterError })));
+    else {
+      const members = state.roster.members;
+      parts.push(
+        el('p', { id: 'lms-roster-summary', role: 'status' }, t('rosterSummary', { total: members.length, notJoined: members.filter((m) => !m.joined).length, notEnrolled: members.filter((m) => !m.enrolled).length })),
+        table(
+          [t('name'), t('launched'), t('joined'), t('enrolled')],
+          members.map((m) =>
+            el(
+              'tr',
+              {},
+              el('th', { scope: 'row' }, m.name, m.status === 'Active' ? '' : ` ${t('inactive')}`),
+              ...[m.launched, m.joined, m.enrolled].map((v) => el('td', { className: v ? 'ok' : 'warn' }, t(v ? 'yes' : 'no'))),
+            ),
+          ),
+        ),
+      );
+    }
+    const refresh = el('button', { type: 'button', className: 'secondary small', id: 'lms-refresh' }, t('refresh'));
+    refresh.addEventListener('click', () => void loadRoster());
+    parts.push(el('p', {}, refresh));
+  }
+  if (state.grades?.available) {
+    parts.push(el('h3', { id: 'lms-grades-title' }, t('gradesTitle')), el('p', { className: 'muted' }, t('gradesIntro')));
+    const scores = state.grades.scores;
+    if (scores.length === 0) parts.push(el('p', { className: 'muted' }, t('gradesNone')));
+    else {
+      const time = (ms) => new Intl.DateTimeFormat(currentLanguage(), { timeStyle: 'short' }).format(ms);
+      parts.push(
+        table(
+          [t('name'), t('score'), t('delivery')],
+          scores.map((s) =>
+            el(
+              'tr',
+              { className: `grade-${s.status}` },
+              el('th', { scope: 'row' }, s.displayName),
+              el('td', {}, `${s.scoreGiven} / 100 (${t(s.attended ? 'attended' : 'absent')}, ${s.checksOk}/${s.checksTotal})`),
+              el(
+                'td',
+                { className: s.status === 'sent' ? 'ok' : s.status === 'failed' ? 'warn' : '' },
+                t(`status_${s.status}`),
+                s.lastError && s.status !== 'sent' ? ` · ${s.lastError}` : '',
+                s.nextAttemptAt && s.attempts > 0 ? ` · ${t('retryAt', { time: time(s.nextAttemptAt) })}` : '',
+              ),
+            ),
+          ),
+        ),
+      );
+      if (scores.some((s) => s.status === 'failed')) {
+        const retry = el('button', { type: 'button', id: 'lms-retry' }, t('retry'));
+        retry.addEventListener('click', async () => {
+          const { requeued } = await api('POST', `/api/lessons/${state.lessonId}/grades/retry`);
+          state.note = t('requeued', { n: requeued });
+          await loadGrades();
+        });
+        parts.push(el('p', {}, retry));
+      }
+    }
+    parts.push(el('p', { className: 'muted', role: 'status' }, state.note));
+  }
+  section.replaceChildren(...parts);
+  section.hidden = parts.length === 0;
+  if (!section.querySelector('#lms-roster-title')) section.setAttribute('aria-labelledby', 'lms-grades-title');
+}
+
+async function loadRoster() {
+  try {
+    state.roster = await api('GET', `/api/lessons/${state.lessonId}/roster`);
+    state.rosterError = null;
+  } catch (error) {
+    state.rosterError = error.code ?? 'error';
+  }
+  render();
+}
+
+async function loadGrades() {
+  state.grades = await api('GET', `/api/lessons/${state.lessonId}/grades`).catch(() => state.grades);
+  render();
+}
+
+// The teacher page keeps the open lesson in its address (?lesson=): follow it.
+setInterval(async () => {
+  const lesson = document.getElementById('lesson');
+  const lessonId = new URLSearchParams(location.search).get('lesson');
+  if (!lesson || lesson.hidden || !lessonId) return;
+  if (!section.isConnected) document.getElementById('students').after(section);
+  if (lessonId !== state.lessonId) {
+    Object.assign(state, { lessonId, roster: null, rosterError: null, grades: null, note: '' });
+    await loadRoster();
+    await loadGrades();
+  } else if (state.grades?.available) await loadGrades();
+}, 3000);
+onLanguageChange(render);

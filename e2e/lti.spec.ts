@@ -1,0 +1,166 @@
+/**
+ * Presenza launched from an LMS (the fake LMS of testing/fakeLms.ts, on another site) in a real
+ * Chromium, top-level windows (the iframe is e2e of its own): the teacher adds "Presenza
+ * attendance" to the course by Deep Linking, launches the created link and starts a lesson; a
+ * student launches the same link, answers a check (the non-biometric alternative, which the
+ * teacher confirms), the teacher ends the lesson, and the student's score arrives at the LMS's
+ * gradebook. The teacher's LMS panel shows the roster and the delivery; axe, overflow and
+ * screenshots (1280×800 and 390×844, English and Italian) for the new pages.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { buildApp, type BuiltApp } from '../service/app.js';
+import { openDatabase, type Db } from '../service/db.js';
+import { parseLtiConfig } from '../service/lti/config.js';
+import { loadToolKey, toolJwks } from '../service/lti/toolKey.js';
+import { freePort } from '../testing/cluster.js';
+import { FakeLms, INSTRUCTOR, LEARNER } from '../testing/fakeLms.js';
+import { PUBLIC_DIR } from './support/demoServer.js';
+
+const SCREENSHOTS = join(import.meta.dirname, 'screenshots');
+const teacherUser = { sub: 'lms-teacher-1', roles: [INSTRUCTOR], name: 'Prof. Rossi' };
+const studentUser = { sub: 'lms-student-1', roles: [LEARNER], name: 'Anna Bianchi' };
+const absentUser = { sub: 'lms-student-2', roles: [LEARNER], name: 'Bruno Conti' };
+
+let lms: FakeLms;
+let built: BuiltApp;
+let db: Db;
+let tool: string;
+
+test.beforeAll(async () => {
+  lms = await FakeLms.start();
+  const dir = mkdtempSync(join(tmpdir(), 'presenza-lti-e2e-'));
+  const toolKey = await loadToolKey(join(dir, 'tool-key.json'), { create: true });
+  lms.toolJwks = toolJwks(toolKey);
+  lms.services = true;
+  lms.members = [teacherUser, studentUser, absentUser].map((u) => ({ user_id: u.sub, name: u.name, roles: u.roles }));
+  const port = await freePort();
+  // The tool on localhost, the LMS on 127.0.0.1: two sites, as in a real deployment.
+  tool = `http://localhost:${port}`;
+  lms.browserTool = tool;
+  db = await openDatabase({ file: join(dir, 'presenza.sqlite') });
+  built = await buildApp({
+    db,
+    config: { publicUrl: tool, allowedOrigins: [], trustedIssuers: [] },
+    publicDir: PUBLIC_DIR,
+    lti: { config: parseLtiConfig({ toolKeyFile: 'tool-key.json', platforms: [lms.registration()] }, dir) },
+  });
+  built.grades!.start(300);
+  await built.app.listen({ port, host: '127.0.0.1' });
+});
+
+test.afterAll(async () => {
+  await built?.app.close();
+  await db?.close();
+  await lms?.close();
+});
+
+/** axe finds nothing, nothing overflows 390 px, screenshots at both sizes. */
+async function audit(page: Page, name: string) {
+  const violations = (await new AxeBuilder({ page }).analyze()).violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
+  expect(violations, name).toEqual([]);
+  const size = page.viewportSize()!;
+  await page.screenshot({ path: join(SCREENSHOTS, `lti-${name}-1280.png`), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflowing = await page.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => e.checkVisibility() && e.getBoundingClientRect().right > innerWidth + 0.5).map((e) => e.tagName));
+  expect(overflowing, `${name} at 390 px`).toEqual([]);
+  await page.screenshot({ path: join(SCREENSHOTS, `lti-${name}-390.png`), fullPage: true });
+  await page.setViewportSize(size);
+}
+
+async function window(browser: Browser, locale = 'en-US') {
+  const context = await browser.newContext({ locale, viewport: { width: 1280, height: 800 } });
+  return context.newPage();
+}
+
+test('teacher: deep link → lesson; student: launch → check → lesson end → score in the LMS gradebook', async ({ browser }) => {
+  // Two windows, the student's loading the SDK, and four audited states: slow on a busy 2-core machine.
+  test.setTimeout(240_000);
+  // The teacher adds the activity to a course section.
+  const teacher = await window(browser);
+  await teacher.goto(lms.startUrl(teacherUser, 'deep-linking'));
+  await expect(teacher.getByLabel(/activity title/)).toBeVisible({ timeout: 30_000 });
+  await audit(teacher, 'deep-link');
+  await teacher.getByLabel(/activity title/).fill('Presenza: Biologia');
+  await teacher.getByRole('button', { name: /Add/ }).click();
+  // The signed response went back to the LMS, which verified it and created the link.
+  await expect(teacher.locator('#created')).toContainText('Presenza: Biologia', { timeout: 30_000 });
+  const link = lms.createdLinks.at(-1)!;
+  expect(link.url).toBe(`${tool}/lti/launch`);
+  expect(lms.refusedResponses).toEqual([]);
+
+  // The created link opens the teacher's dashboard; the teacher starts a lesson.
+  await teacher.goto(lms.startUrl(teacherUser, `link:${link.id}`));
+  await teacher.waitForURL(`${tool}/teacher.html`);
+  await teacher.getByLabel('Lesson title').fill('Genetica');
+  await teacher.getByRole('button', { name: 'Start lesson' }).click();
+  await expect(teacher.locator('#student-link')).toHaveAttribute('href', /lesson=/, { timeout: 30_000 });
+  const studentLink = (await teacher.locator('#student-link').getAttribute('href'))!;
+
+  // The student opens the same link from the LMS: the student page; then the lesson's link.
+  const student = await window(browser);
+  await student.goto(lms.startUrl(studentUser, `link:${link.id}`));
+  await student.waitForURL(`${tool}/student.html`);
+  await student.goto(studentLink);
+  await expect(student.locator('#lesson-title')).toHaveText('Genetica', { timeout: 30_000 });
+
+  // The roster (read from the LMS when asked): Anna joined, Bruno never opened Presenza.
+  await teacher.getByRole('button', { name: 'Refresh roster' }).click();
+  await expect(teacher.locator('#lms-roster-summary')).toHaveText('1 of 2 have not joined; 2 have not set up the face check.', { timeout: 30_000 });
+  await expect(teacher.locator('#lms tbody tr').first()).toContainText('Bruno Conti');
+
+  // A check: the student takes the alternative, the teacher confirms.
+  await teacher.getByRole('button', { name: 'Check now' }).click();
+  await expect(student.locator('presenza-check')).toHaveAttribute('state', 'intro', { timeout: 60_000 });
+  // (A student without an enrolled device: the element may still be settling between its intro and
+  // its enrollment notice, both offering the alternative; click until the alternative is taken.)
+  await expect(async () => {
+    await student.locator('presenza-check').getByRole('button', { name: 'Use the alternative', exact: true }).click({ timeout: 5_000 });
+    await expect(student.locator('presenza-check')).toHaveAttribute('state', 'alternative', { timeout: 5_000 });
+  }).toPass({ timeout: 45_000 });
+  await teacher.locator('#students').getByRole('button', { name: 'Confirm present: Anna Bianchi' }).click();
+  await expect(student.locator('#message-title')).toHaveText('Your teacher confirmed your presence', { timeout: 30_000 });
+
+  // The lesson ends: Anna's score reaches the LMS's gradebook (the link's line item or the lesson's own).
+  await teacher.getByRole('button', { name: 'End lesson' }).click();
+  await expect.poll(() => lms.scores().map((s) => [s.userId, s.scoreGiven, s.scoreMaximum]), { timeout: 30_000 }).toEqual([['lms-student-1', 100, 100]]);
+  await expect(teacher.locator('#lms tr.grade-sent')).toHaveCount(1, { timeout: 30_000 });
+  await audit(teacher, 'teacher-panel-en');
+  await teacher.getByRole('button', { name: 'Italiano' }).click();
+  await expect(teacher.locator('#lms-grades-title')).toHaveText('Registro dei voti (piattaforma)');
+  await audit(teacher, 'teacher-panel-it');
+});
+
+test('a failed delivery is shown to the teacher, who sends it again', async ({ browser }) => {
+  const teacher = await window(browser, 'it-IT');
+  const linkId = 'link-e2e-retry';
+  await teacher.goto(lms.startUrl(teacherUser, `link:${linkId}`));
+  await teacher.waitForURL(`${tool}/teacher.html`);
+  await teacher.getByLabel('Titolo della lezione').fill('Ecologia');
+  await teacher.getByRole('button', { name: 'Avvia la lezione' }).click();
+  await expect(teacher.locator('#student-link')).toHaveAttribute('href', /lesson=/, { timeout: 30_000 });
+  const studentLink = (await teacher.locator('#student-link').getAttribute('href'))!;
+  const student = await window(browser);
+  await student.goto(lms.startUrl(absentUser, `link:${linkId}`));
+  await student.waitForURL(`${tool}/student.html`);
+  await student.goto(studentLink);
+  await expect(student.locator('#lesson-title')).toHaveText('Ecologia', { timeout: 30_000 });
+  lms.failScores = 1000;
+  await teacher.getByRole('button', { name: 'Termina la lezione' }).click();
+  await expect(teacher.locator('#lms tr.grade-pending')).toContainText('lti_score_refused 500', { timeout: 30_000 });
+  // Backoff: the next try is later; the teacher sees when. Give up now (as after the last attempt) to show the button.
+  await db.run(`UPDATE lti_grades SET status = 'failed'`, []);
+  await expect(teacher.getByRole('button', { name: 'Invia di nuovo i punteggi non riusciti' })).toBeVisible({ timeout: 30_000 });
+  await audit(teacher, 'teacher-panel-failed-it');
+  await teacher.getByRole('button', { name: 'English' }).click();
+  await expect(teacher.getByRole('button', { name: 'Send the failed scores again' })).toBeVisible();
+  await audit(teacher, 'teacher-panel-failed-en');
+  lms.failScores = 0;
+  await teacher.getByRole('button', { name: 'Send the failed scores again' }).click();
+  // (No check in this lesson: having joined counts as attended.)
+  await expect.poll(() => lms.scores().filter((s) => s.userId === 'lms-student-2').map((s) => s.scoreGiven), { timeout: 30_000 }).toEqual([100]);
+  await expect(teacher.locator('#lms tr.grade-sent')).toHaveCount(1, { timeout: 30_000 });
+});
