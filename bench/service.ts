@@ -10,8 +10,7 @@
  * third of its answers are acknowledged.
  *
  * Afterwards it reads the database: an answer acknowledged (2xx) but not recorded is lost. It
- * also reports the CPU seconds each part spent while the checks ran (`cpu_seconds`; a killed
- * instance's time goes with it).
+ * also reports the CPU seconds each part spent while the checks ran (`cpu_seconds`).
  *
  * Usage: npm run bench:service -- [--instances 3] [--lessons 2] [--students 500] [--checks 3]
  *        [--kill-instance] [--answer-spread-ms 0] [--json]
@@ -29,7 +28,7 @@ import { TestPlatform } from '../testing/platform.js';
 import { ApiClient, fetchTransport, SimulatedStudent } from '../testing/simulatedStudent.js';
 import { ROOT } from '../tools/paths.js';
 import { startPrivatePostgres } from './lib/privatePostgres.js';
-import { cpuSeconds, cpuSpent } from './lib/processCpu.js';
+import { cpuSeconds, cpuSpent, reapedSeconds } from './lib/processCpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -152,10 +151,11 @@ try {
 
   const teacherBytesBefore = lessons.map((l) => l.stream.bytes);
   // Where the CPU goes while the checks run (the simulated clients are this process).
-  const cpuNow = () => ({
-    ...cpuSeconds({ instances: cluster.instances.map((i) => i.process.pid!), balancer: [cluster.balancerPid], postgres: privatePg ? [privatePg.pid] : [] }),
-    clients: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
-  });
+  const cpuNow = () => {
+    const groups = cpuSeconds({ instances: cluster.instances.map((i) => i.process.pid!), balancer: [cluster.balancerPid], postgres: privatePg ? [privatePg.pid] : [] });
+    // An instance killed meanwhile is reaped by this process, its parent: its time counts there.
+    return { ...groups, instances: groups.instances! + reapedSeconds(process.pid), clients: (process.cpuUsage().user + process.cpuUsage().system) / 1e6 };
+  };
   const cpuBefore = cpuNow();
   const checksStarted = performance.now();
   const perCheck: { check: number; last_result_ms: number; acknowledged: number }[] = [];
