@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Page } from '@playwright/test';
+import { demoDeployment, registerDemoUiOptions } from '../demo/notice.js';
 import { buildApp, type BuiltApp } from '../service/app.js';
 import { openDatabase, type Db } from '../service/db.js';
 import { parseLtiConfig } from '../service/lti/config.js';
@@ -48,6 +49,8 @@ test.beforeAll(async () => {
     publicDir: PUBLIC_DIR,
     lti: { config: parseLtiConfig({ toolKeyFile: 'tool-key.json', platforms: [lms.registration()] }, dir) },
   });
+  // The demo's student page reads its first-layer texts from the demo's configuration.
+  await registerDemoUiOptions(built.app, demoDeployment());
   built.grades!.start(300);
   await built.app.listen({ port, host: '127.0.0.1' });
 });
