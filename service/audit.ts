@@ -98,14 +98,15 @@ const fieldsOf = (now: number, { actor, action, about = {} }: AuditRecord): Entr
  * writing transaction at a time and chains it at once.
  */
 export async function appendAudit(db: Db, now: number, actor: Actor, action: AuditAction, about: AuditRecord['about'] = {}): Promise<void> {
-  const values = auditValues(now, { actor, action, about });
+  const fields = fieldsOf(now, { actor, action, about });
+  const values = valuesOf(fields);
   if (db.engine === 'postgres') {
     await db.run(`WITH ${STAGE_CHANGE}, staged AS (${STAGE_AUDIT}) SELECT 1`, values);
     return;
   }
   await db.transaction(async (tx) => {
     const head = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1');
-    const base = { seq: Number(head!.seq) + 1, ...fieldsOf(now, { actor, action, about }), prevHash: head!.hash };
+    const base = { seq: Number(head!.seq) + 1, ...fields, prevHash: head!.hash };
     const hash = entryHash(base);
     await tx.run('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1', [base.seq, hash]);
     await tx.run(`INSERT INTO audit_log (seq, at, actor_id, actor_role, action, lesson_id, target_id, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
@@ -119,9 +120,10 @@ export async function appendAudit(db: Db, now: number, actor: Actor, action: Aud
 
 /** An entry's stored fields in column order (at, actor id, actor role, action, lesson, target, detail). */
 export function auditValues(now: number, record: AuditRecord): unknown[] {
-  const fields = fieldsOf(now, record);
-  return [fields.at, fields.actorId, fields.actorRole, fields.action, fields.lessonId, fields.targetId, fields.detail];
+  return valuesOf(fieldsOf(now, record));
 }
+
+const valuesOf = (fields: EntryFields): unknown[] => [fields.at, fields.actorId, fields.actorRole, fields.action, fields.lessonId, fields.targetId, fields.detail];
 
 /** PostgreSQL: the CTE that marks the transaction as a change to publish at its commit (once). */
 export const STAGE_CHANGE = 'marked AS (INSERT INTO changes_pending DEFAULT VALUES ON CONFLICT DO NOTHING)';

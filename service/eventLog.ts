@@ -45,23 +45,23 @@ export interface LoggedEvent {
  * queues the NOTIFY); SQLite runs one writing transaction at a time, so ids are in commit order already.
  */
 export async function appendEvents(tx: Db, now: number, events: readonly NewEvent[], audit?: AuditRecord): Promise<void> {
-  if (tx.engine === 'sqlite' || events.length === 0) {
-    if (audit) await appendAudit(tx, now, audit.actor, audit.action, audit.about);
-    if (tx.engine === 'postgres') return;
-    for (let start = 0; start < events.length; start += ROWS_PER_INSERT) {
-      const rows = events.slice(start, start + ROWS_PER_INSERT);
-      await tx.run(`INSERT INTO events (channel, type, data, at) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}`, rows.flatMap((e) => [e.channel, e.type, JSON.stringify(e.data), now]));
-    }
-    return;
-  }
+  // PostgreSQL stages the entry with the first events, in their statement; otherwise it goes first.
+  const stagedWithEvents = tx.engine === 'postgres' && events.length > 0;
+  if (audit && !stagedWithEvents) await appendAudit(tx, now, audit.actor, audit.action, audit.about);
   for (let start = 0; start < events.length; start += ROWS_PER_INSERT) {
     const rows = events.slice(start, start + ROWS_PER_INSERT);
+    const values = `VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}`;
+    const params = rows.flatMap((e) => [e.channel, e.type, JSON.stringify(e.data), now]);
+    if (tx.engine === 'sqlite') {
+      await tx.run(`INSERT INTO events (channel, type, data, at) ${values}`, params);
+      continue;
+    }
     const withAudit = start === 0 && audit;
     await tx.run(
       `WITH ${STAGE_CHANGE}, ${withAudit ? `audited AS (${STAGE_AUDIT}),` : ''}
-       staged AS (INSERT INTO events_pending (channel, type, data, at) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')})
+       staged AS (INSERT INTO events_pending (channel, type, data, at) ${values})
        SELECT 1`,
-      [...(withAudit ? auditValues(now, audit) : []), ...rows.flatMap((e) => [e.channel, e.type, JSON.stringify(e.data), now])],
+      [...(withAudit ? auditValues(now, audit) : []), ...params],
     );
   }
 }
