@@ -13,7 +13,8 @@
  * also reports the CPU seconds each part spent while the checks ran (`cpu_seconds`).
  *
  * Usage: npm run bench:service -- [--instances 3] [--lessons 2] [--students 500] [--checks 3]
- *        [--kill-instance] [--answer-spread-ms 0] [--json]
+ *        [--kill-instance] [--answer-spread-ms 0] [--cpu-prof <dir>] [--json]
+ * --cpu-prof writes each instance's V8 CPU profile into <dir> (open it in Chrome's DevTools).
  * Without DATABASE_URL it starts a private PostgreSQL cluster. Results:
  * bench/results/service[-kill][-spread<ms>].json. Take flock /tmp/presenza-bench.lock around it.
  */
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     checks: { type: 'string', default: '3' },
     'kill-instance': { type: 'boolean', default: false },
     'answer-spread-ms': { type: 'string', default: '0' },
+    'cpu-prof': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -75,7 +77,10 @@ const privatePg = process.env.DATABASE_URL ? null : await startPrivatePostgres()
 const databaseUrl = process.env.DATABASE_URL ?? privatePg!.url;
 const platform = await TestPlatform.create();
 log(`starting ${INSTANCES} instances on ${privatePg ? 'a private PostgreSQL' : 'DATABASE_URL'}…`);
-const cluster = await ServiceCluster.start({ instances: INSTANCES, databaseUrl, platform, env: { PRESENZA_REQUESTS_PER_MINUTE: '1000000' }, keepLogs: false });
+const cluster = await ServiceCluster.start({ instances: INSTANCES, databaseUrl, platform, env: { PRESENZA_REQUESTS_PER_MINUTE: '1000000' },
+  keepLogs: false,
+  ...(values['cpu-prof'] ? { cpuProfileDir: values['cpu-prof'] } : {}),
+});
 const transport = fetchTransport(cluster.origin);
 const streams: EventStream[] = [];
 const acks: Ack[] = [];

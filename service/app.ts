@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
-import type { Writable } from 'node:stream';
+import type { DestinationStream } from 'pino';
 import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
@@ -70,7 +70,7 @@ export interface AppOptions {
   readonly publicDir?: string;
   readonly now?: () => number;
   /** Structured logs: to this stream, or stdout when `true`; off by default. */
-  readonly log?: boolean | Writable;
+  readonly log?: boolean | DestinationStream;
   /** Names this instance in every log line (default: host name and process id). */
   readonly instanceId?: string;
   /** LTI 1.3 registrations (lti/config.ts); without them the LTI routes answer 404. */

@@ -94,6 +94,12 @@ export interface ClusterOptions {
   readonly env?: Record<string, string>;
   /** Keep the instances' log lines (default true; a benchmark drops them to spare the client's CPU). */
   readonly keepLogs?: boolean;
+  /**
+   * Write a V8 CPU profile of each instance into this folder (`node --cpu-prof`). The profile is
+   * written when a process exits normally, so {@link ServiceCluster.stop} then ends instances with
+   * SIGTERM (a graceful shutdown) instead of SIGKILL; an instance killed meanwhile writes none.
+   */
+  readonly cpuProfileDir?: string;
 }
 
 /**
@@ -136,7 +142,8 @@ export class ServiceCluster {
 
   private spawn(id: string, port: number, jwks: string): Instance {
     // One process per instance (tsx as a loader, not its CLI, whose child a SIGKILL would orphan).
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'service', 'main.ts')], {
+    const profile = this.options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${this.options.cpuProfileDir}`] : [];
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(ROOT, 'service', 'main.ts')], {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -198,7 +205,7 @@ export class ServiceCluster {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.instances.map((instance) => this.signal(instance, 'SIGKILL')));
+    await Promise.all(this.instances.map((instance) => this.signal(instance, this.options.cpuProfileDir ? 'SIGTERM' : 'SIGKILL')));
     const exited = new Promise((resolve) => this.balancer.once('exit', resolve));
     this.balancer.kill('SIGKILL');
     await exited;

@@ -151,13 +151,13 @@ export async function exportPublicJwk(publicKey: CryptoKey): Promise<EcPublicJwk
 }
 
 /**
- * RFC 7638 JWK thumbprint of an EC P-256 public key: SHA-256 over the canonical JSON
- * `{"crv":…,"kty":…,"x":…,"y":…}` (members in that order, no whitespace), base64url-encoded.
- * Members other than these four (e.g. `key_ops`) do not affect the result. `x` and `y` must be
- * canonical base64url of 32 bytes ({@link isP256Coordinate}): the thumbprint hashes their text, so
- * a non-canonical spelling of the same point would otherwise give the key a second thumbprint.
+ * The RFC 7638 thumbprint input of an EC P-256 public key: the canonical JSON
+ * `{"crv":…,"kty":…,"x":…,"y":…}` (members in that order, no whitespace). Members other than these
+ * four (e.g. `key_ops`) do not affect it. `x` and `y` must be canonical base64url of 32 bytes
+ * ({@link isP256Coordinate}): the thumbprint hashes their text, so a non-canonical spelling of the
+ * same point would otherwise give the key a second thumbprint.
  */
-export async function jwkThumbprint(publicJwk: EcPublicJwk): Promise<string> {
+export function thumbprintInput(publicJwk: EcPublicJwk): string {
   if (typeof publicJwk !== 'object' || publicJwk === null) {
     throw new TypeError('jwkThumbprint: publicJwk must be an object');
   }
@@ -168,7 +168,11 @@ export async function jwkThumbprint(publicJwk: EcPublicJwk): Promise<string> {
   if (!isP256Coordinate(x) || !isP256Coordinate(y)) {
     throw new TypeError('jwkThumbprint: publicJwk x and y must be canonical base64url of 32 bytes');
   }
-  const canonical = JSON.stringify({ crv, kty, x, y });
-  const digest = await crypto.subtle.digest('SHA-256', utf8.encode(canonical));
+  return JSON.stringify({ crv, kty, x, y });
+}
+
+/** RFC 7638 JWK thumbprint of an EC P-256 public key: SHA-256 of {@link thumbprintInput}, base64url. */
+export async function jwkThumbprint(publicJwk: EcPublicJwk): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', utf8.encode(thumbprintInput(publicJwk)));
   return base64urlEncode(new Uint8Array(digest));
 }

@@ -6,8 +6,7 @@
 
 import type { KeyObject } from 'node:crypto';
 import type { EcPublicJwk } from '../protocol/assertion.js';
-import { jwkThumbprint } from '../protocol/jws.js';
-import { importP256PublicKey } from './es256.js';
+import { importP256PublicKey, p256Thumbprint } from './es256.js';
 
 /** Registered keys a verifier keeps imported by default (the least recently used is dropped first). */
 export const REGISTERED_KEY_CACHE_SIZE = 1024;
@@ -70,5 +69,5 @@ async function importRegisteredKey(publicJwk: EcPublicJwk): Promise<RegisteredKe
   } catch (cause) {
     throw new TypeError('verifyCheck: options.publicJwk is not a valid P-256 public key', { cause });
   }
-  return { key, thumbprint: await jwkThumbprint(publicJwk) };
+  return { key, thumbprint: p256Thumbprint(publicJwk) };
 }

@@ -9,7 +9,8 @@
 import * as nodeCrypto from 'node:crypto';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CHECK_TYP, ENROLL_TYP, type EcPublicJwk } from '../protocol/assertion.js';
-import { signCompactJws } from '../protocol/jws.js';
+import { jwkThumbprint, signCompactJws } from '../protocol/jws.js';
+import { p256Thumbprint } from './es256.js';
 import { AssertionError, MemoryNonceStore, createChallenge, createVerifier, verifyCheck, type Verifier, type VerifierOptions } from './index.js';
 import { newDevice, type Device } from '../../testing/device.js';
 
@@ -231,5 +232,18 @@ describe('the signature, on node:crypto for checks and enrollments alike', () =>
     verify.mockImplementationOnce((() => 1) as unknown as typeof nodeCrypto.verify);
     const error = await rejection(newVerifier().verifyCheck(jws, { publicJwk: device.publicJwk, expectedNonce: nonce, checkId: CHECK_ID }));
     expect((error as AssertionError).code).toBe('ERR_SIGNATURE_INVALID');
+  });
+});
+
+describe('p256Thumbprint (the verifier’s synchronous RFC 7638 thumbprint)', () => {
+  it('reproduces the published P-256 thumbprint of RFC 9449 §6.1 and agrees with jwkThumbprint', async () => {
+    const published: EcPublicJwk = { kty: 'EC', crv: 'P-256', x: 'l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs', y: '9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA' };
+    expect(p256Thumbprint(published)).toBe('0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I');
+    for (const d of devices) expect(p256Thumbprint(d.publicJwk)).toBe(await jwkThumbprint(d.publicJwk));
+  });
+
+  it('refuses what jwkThumbprint refuses', () => {
+    expect(() => p256Thumbprint({ ...device.publicJwk, x: `${device.publicJwk.x}=` })).toThrow(TypeError);
+    expect(() => p256Thumbprint({ kty: 'EC', crv: 'P-384', x: 'a', y: 'b' } as unknown as EcPublicJwk)).toThrow(TypeError);
   });
 });

@@ -5,11 +5,11 @@
 
 import type { KeyObject } from 'node:crypto';
 import { ASSERTION_ALG, ENROLL_TYP, type EcPublicJwk, type IdDocumentResult } from '../protocol/assertion.js';
-import { isP256Coordinate, jwkThumbprint } from '../protocol/jws.js';
+import { isP256Coordinate } from '../protocol/jws.js';
 import { AssertionError, malformed } from './assertionError.js';
 import { validateClaims } from './claims.js';
 import { decodePayload, isJsonObject, parseCompactJws } from './compactJws.js';
-import { importP256PublicKey, verifyEs256 } from './es256.js';
+import { importP256PublicKey, p256Thumbprint, verifyEs256 } from './es256.js';
 import { spendNonce, type NonceStore } from './nonceStore.js';
 import { assertExpectedNonce, assertNonEmptyString, assertOptionsObject, standaloneSettings, type CallSettings } from './options.js';
 
@@ -106,7 +106,7 @@ export async function enrollmentAssertion(
   const publicJwk: EcPublicJwk = { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y };
   // The kid is present and is the thumbprint of that key.
   if (typeof kid !== 'string') throw malformed('kid header is missing or not a string');
-  const thumbprint = await jwkThumbprint(publicJwk);
+  const thumbprint = p256Thumbprint(publicJwk);
   if (kid !== thumbprint) throw malformed('kid is not the RFC 7638 thumbprint of the jwk header');
   // The point is on the curve.
   let key: KeyObject;
