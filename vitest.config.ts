@@ -16,5 +16,8 @@ export default defineConfig({
     environment: 'node',
     // Service tests run many database round trips on PostgreSQL; two busy cores can make one take seconds.
     testTimeout: 30_000,
+    // Vitest's default on 2 cores is one file at a time; the service files mostly wait on their
+    // databases, so two at a time keep both cores busy.
+    maxWorkers: 2,
   },
 });
