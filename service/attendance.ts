@@ -935,7 +935,6 @@ function requireOpen(line: CheckLine, now: number): CheckLine {
   return line;
 }
 
-/** The live lessons a student is in. */
 /** A device key as a check's verification needs it. */
 type DeviceKeyRow = {
   id: string;
@@ -954,6 +953,7 @@ function keyNamedBy(keys: readonly DeviceKeyRow[], assertion: string): DeviceKey
   return key ?? keys.find((k) => k.status === 'active')!;
 }
 
+/** The live lessons a student is in. */
 async function liveLessonsOf(db: Db, studentId: string): Promise<string[]> {
   const rows = await db.all<{ lesson_id: string }>(
     `SELECT ls.lesson_id FROM lesson_students ls JOIN lessons l ON l.id = ls.lesson_id WHERE ls.student_id = ? AND l.status = 'live'`,
