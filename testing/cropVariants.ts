@@ -144,3 +144,54 @@ export function variantCrop(image: Pixels, shippedPoints: readonly Point[], land
   }
   return crop;
 }
+
+/** Luma statistics of one region of an aligned crop. */
+export interface RegionMeasures {
+  /** Mean luma, 0..255. */
+  readonly mean: number;
+  /** Standard deviation of the luma. */
+  readonly spread: number;
+  /** Variance of the 4-neighbour Laplacian (texture). */
+  readonly texture: number;
+}
+
+/**
+ * Regions of the 112 px aligned crop around the ArcFace template's points (eyes at y ≈ 51.6,
+ * nose tip at 71.7, mouth corners at 92.3), for occlusion signals: dark, flat eye regions
+ * (sunglasses), a band over nose and cheeks, the mouth, the forehead.
+ */
+export const CROP_REGIONS = {
+  leftEye: { x: 26, y: 43, width: 25, height: 17 },
+  rightEye: { x: 61, y: 43, width: 25, height: 17 },
+  cheeks: { x: 30, y: 62, width: 52, height: 18 },
+  mouth: { x: 38, y: 84, width: 36, height: 16 },
+  forehead: { x: 36, y: 18, width: 40, height: 20 },
+} as const;
+
+/** {@link RegionMeasures} of each of {@link CROP_REGIONS} in an aligned crop. */
+export function measureRegions(crop: Pixels): Record<keyof typeof CROP_REGIONS, RegionMeasures> {
+  const { data, width } = crop;
+  const luma = (x: number, y: number) => luminance(data, (y * width + x) * 4);
+  const measure = (r: { x: number; y: number; width: number; height: number }): RegionMeasures => {
+    let sum = 0;
+    let squares = 0;
+    let lapSum = 0;
+    let lapSquares = 0;
+    let n = 0;
+    for (let y = r.y; y < r.y + r.height; y += 1) {
+      for (let x = r.x; x < r.x + r.width; x += 1) {
+        const g = luma(x, y);
+        const lap = luma(x - 1, y) + luma(x + 1, y) + luma(x, y - 1) + luma(x, y + 1) - 4 * g;
+        sum += g;
+        squares += g * g;
+        lapSum += lap;
+        lapSquares += lap * lap;
+        n += 1;
+      }
+    }
+    const mean = sum / n;
+    const lapMean = lapSum / n;
+    return { mean, spread: Math.sqrt(Math.max(0, squares / n - mean * mean)), texture: Math.max(0, lapSquares / n - lapMean * lapMean) };
+  };
+  return Object.fromEntries(Object.entries(CROP_REGIONS).map(([name, r]) => [name, measure(r)])) as Record<keyof typeof CROP_REGIONS, RegionMeasures>;
+}
