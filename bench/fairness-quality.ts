@@ -28,11 +28,10 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MATCH_THRESHOLD, cosineSimilarity } from '../workers/stages/compareTemplates.js';
 import { FACES, ROOT } from '../tools/paths.js';
 import { seededRandom } from '../tools/seededRandom.js';
-import { checkScore, fusedOf, shippedThresholdRule, viewsOf, type Views } from './lib/checkProtocol.js';
+import { checkScore, fusedOf, IDEA_HEADER, scoreIdea, shippedThresholdRule, viewsOf, type Views } from './lib/checkProtocol.js';
 import { describedFile, type DescribedFace } from './lib/describedFaces.js';
 import { pipelineId, readJsonLines } from './lib/embeddingCache.js';
-import { groupReport, keepNonFinite, parseGroupMap } from './lib/groups.js';
-import { summarize } from './lib/metrics.js';
+import { keepNonFinite, parseGroupMap } from './lib/groups.js';
 
 interface Pair { a: string; b: string; same: boolean; fold?: number }
 interface Scored { pair: Pair; score: number | null }
@@ -99,44 +98,13 @@ const symmetry = (v: Views) => Math.max(0, cosineSimilarity(v.plain, v.mirrored)
 const rows: Record<string, unknown>[] = [];
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
 console.log(`pipeline ${pipelineId()}; LFW: ${lfw.described.size} photos described, deepface: ${df.described.size}; raw output length median ${NORM_MEDIAN.toFixed(2)}`);
-console.log(`\n${'idea'.padEnd(58)} thresh  women              men                ratio (bootstrap 95 %)   mean F / M      LFW FA      df FA    k-fold acc (at thr)`);
+console.log(`\n${IDEA_HEADER}`);
 
+/** Scores one idea at `threshold` (bench/lib/checkProtocol.ts `scoreIdea`) and keeps its row. */
 function row(name: string, lfwScores: readonly Scored[], dfScores: readonly Scored[] | null, threshold: number, extra: Record<string, unknown> = {}) {
-  const { groups, fnmr_ratio } = groupReport(
-    lfwScores.map(({ pair, score }) => ({ score, same: pair.same, identityA: identity(pair.a), identityB: identity(pair.b) })),
-    groupOf,
-    { threshold, resamples: 2000 },
-  );
-  const f = groups.genuine.female!;
-  const m = groups.genuine.male!;
-  const fa = (s: readonly Scored[]) => s.filter(({ pair, score }) => !pair.same && score !== null && score >= threshold).length;
-  const hasFolds = lfwScores.every((s) => s.pair.fold !== undefined) && new Set(lfwScores.map((s) => s.pair.fold)).size > 1;
-  const kfold = summarize(lfwScores.map(({ pair, score }) => ({ score, same: pair.same, ...(hasFolds ? { fold: pair.fold! } : {}) })));
-  const at = summarize(lfwScores.map(({ pair, score }) => ({ score, same: pair.same })), { threshold });
-  const impostors = lfwScores.filter((s) => !s.pair.same).length;
-  const r = {
-    idea: name,
-    threshold,
-    women: { false_non_matches: f.false_non_matches, pairs: f.genuine_pairs, people: f.people, fnmr: f.fnmr, fnmr_bootstrap: f.fnmr_bootstrap, mean: f.mean_genuine_score },
-    men: { false_non_matches: m.false_non_matches, pairs: m.genuine_pairs, people: m.people, fnmr: m.fnmr, fnmr_bootstrap: m.fnmr_bootstrap, mean: m.mean_genuine_score },
-    fnmr_ratio,
-    lfw_false_accepts: fa(lfwScores),
-    lfw_impostors: impostors,
-    highest_lfw_impostor: Math.max(...lfwScores.filter((s) => !s.pair.same).map((s) => s.score ?? -1)),
-    deepface_false_accepts: dfScores ? fa(dfScores) : null,
-    deepface_impostors: dfScores ? dfScores.filter((s) => !s.pair.same).length : null,
-    kfold_accuracy: kfold.accuracy,
-    accuracy_at_threshold: at.accuracy,
-    ...extra,
-  };
-  rows.push(r);
-  console.log(
-    `${name.padEnd(58)} ${threshold.toFixed(2).padStart(5)}  ${`${f.false_non_matches}/${f.genuine_pairs}`.padStart(7)} ${pct(f.fnmr).padStart(7)}  ` +
-      `${`${m.false_non_matches}/${m.genuine_pairs}`.padStart(8)} ${pct(m.fnmr).padStart(7)}  ${`${fnmr_ratio.value.toFixed(2)} (${fnmr_ratio.low.toFixed(2)}–${fnmr_ratio.high.toFixed(2)})`.padEnd(22)}  ` +
-      `${f.mean_genuine_score.toFixed(3)} / ${m.mean_genuine_score.toFixed(3)}  ${`${r.lfw_false_accepts} / ${impostors}`.padStart(10)}  ${dfScores ? `${r.deepface_false_accepts} / ${r.deepface_impostors}`.padStart(7) : '—'.padStart(7)}  ` +
-      `${pct(kfold.accuracy)} (${pct(at.accuracy)})`,
-  );
-  return r;
+  const { record, line } = scoreIdea(name, lfwScores, dfScores, threshold, groupOf);
+  rows.push({ ...record, ...extra });
+  console.log(line);
 }
 
 /** Scores every pair of a set with `score(pair)`. */

@@ -3,11 +3,14 @@
  * fused embeddings, one per enrollment frame or photo) against the probe a check computes when a
  * photo is shown as its frames (one view per frame, plain and mirrored in turn, `checkFrameView`).
  */
+import { dirname } from 'node:path';
 import { CHECK_FRAMES } from '../../src/protocol/capture.js';
 import { checkFrameView } from '../../workers/session/check.js';
-import { cosineSimilarity, l2Normalize, meanTemplate } from '../../workers/stages/compareTemplates.js';
+import { DEFAULT_MATCH_THRESHOLD, cosineSimilarity, l2Normalize, meanTemplate } from '../../workers/stages/compareTemplates.js';
 import { fromBase64 } from './embeddingCache.js';
 import type { DescribedFace } from './describedFaces.js';
+import { groupReport } from './groups.js';
+import { summarize } from './metrics.js';
 
 /** One photo's two views of the selected face (unit length). */
 export interface Views {
@@ -50,4 +53,64 @@ export function checkScore(template: readonly Views[] | null, probe: Views | nul
 export function shippedThresholdRule(impostors: readonly (number | null)[]): number {
   const sorted = impostors.filter((s): s is number => s !== null).sort((x, y) => y - x);
   return Math.ceil((sorted[2]! + 1e-9) * 100) / 100;
+}
+
+/** A pair of a set with its score under one idea (null: no face in a photo). */
+export interface ScoredPair {
+  readonly pair: { readonly a: string; readonly b: string; readonly same: boolean; readonly fold?: number };
+  readonly score: number | null;
+}
+
+/** The column header of {@link scoreIdea}'s printed line. */
+export const IDEA_HEADER =
+  `${'idea'.padEnd(58)} thresh  women              men                ratio (bootstrap 95 %)   mean F / M      LFW FA      df FA   accuracy: k-fold (at the threshold)`;
+
+const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+
+/**
+ * Scores one idea on LFW pairs (and the deepface pairs, unlabelled, for false accepts only) at
+ * `threshold`: per-group false non-matches (female and male), the FNMR ratio with its bootstrap
+ * interval, false accepts, the k-fold accuracy (when the pairs span folds) and the accuracy at
+ * the threshold. Returns the record and its printed line.
+ */
+export function scoreIdea(
+  name: string,
+  lfw: readonly ScoredPair[],
+  deepface: readonly ScoredPair[] | null,
+  threshold: number,
+  groupOf: ReadonlyMap<string, string>,
+): { record: Record<string, unknown>; line: string } {
+  const { groups, fnmr_ratio } = groupReport(
+    lfw.map(({ pair, score }) => ({ score, same: pair.same, identityA: dirname(pair.a), identityB: dirname(pair.b) })),
+    groupOf,
+    { threshold, resamples: 2000 },
+  );
+  const f = groups.genuine.female!;
+  const m = groups.genuine.male!;
+  const fa = (s: readonly ScoredPair[], t: number) => s.filter(({ pair, score }) => !pair.same && score !== null && score >= t).length;
+  const impostors = lfw.filter((s) => !s.pair.same).length;
+  const folds = new Set(lfw.map((s) => s.pair.fold));
+  const kfold = summarize(lfw.map(({ pair, score }) => ({ score, same: pair.same, ...(folds.size > 1 && !folds.has(undefined) ? { fold: pair.fold! } : {}) })));
+  const atThreshold = summarize(lfw.map(({ pair, score }) => ({ score, same: pair.same })), { threshold });
+  const record = {
+    idea: name,
+    threshold,
+    women: { false_non_matches: f.false_non_matches, pairs: f.genuine_pairs, people: f.people, fnmr: f.fnmr, mean: f.mean_genuine_score },
+    men: { false_non_matches: m.false_non_matches, pairs: m.genuine_pairs, people: m.people, fnmr: m.fnmr, mean: m.mean_genuine_score },
+    fnmr_ratio,
+    lfw_false_accepts: fa(lfw, threshold),
+    lfw_false_accepts_at_shipped: fa(lfw, DEFAULT_MATCH_THRESHOLD),
+    lfw_impostors: impostors,
+    highest_lfw_impostor: Math.max(...lfw.filter((s) => !s.pair.same).map((s) => s.score ?? -1)),
+    deepface_false_accepts: deepface ? fa(deepface, threshold) : null,
+    deepface_impostors: deepface ? deepface.filter((s) => !s.pair.same).length : null,
+    kfold_accuracy: kfold.accuracy,
+    accuracy_at_threshold: atThreshold.accuracy,
+  };
+  const line =
+    `${name.padEnd(58)} ${threshold.toFixed(2).padStart(5)}  ${`${f.false_non_matches}/${f.genuine_pairs}`.padStart(7)} ${pct(f.fnmr).padStart(7)}  ` +
+    `${`${m.false_non_matches}/${m.genuine_pairs}`.padStart(8)} ${pct(m.fnmr).padStart(7)}  ${`${fnmr_ratio.value.toFixed(2)} (${fnmr_ratio.low.toFixed(2)}–${fnmr_ratio.high.toFixed(2)})`.padEnd(22)}  ` +
+    `${f.mean_genuine_score.toFixed(3)} / ${m.mean_genuine_score.toFixed(3)}  ${`${record.lfw_false_accepts} / ${impostors}`.padStart(10)}  ` +
+    `${deepface ? `${record.deepface_false_accepts} / ${record.deepface_impostors}` : '—'.padStart(7)}  ${pct(kfold.accuracy)} (${pct(atThreshold.accuracy)} at ${threshold.toFixed(2)})`;
+  return { record, line };
 }
