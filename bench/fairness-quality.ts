@@ -10,9 +10,11 @@
  * tagged cache `shipped` (`--set lfw --alignments shipped --tag shipped`, and the same for
  * `--set deepface`). Usage:
  *
- *   npx tsx bench/fairness-quality.ts [--groups bench/.labels/lfw-gender.txt] [--tune-folds 1-4] [--partial]
+ *   npx tsx bench/fairness-quality.ts [--groups bench/.labels/lfw-gender.txt] [--tune-folds 1-4] [--tags shipped,…] [--partial]
  *
- * `--partial` scores only the pairs whose photos are described (while the description runs).
+ * `--tags` reads several tagged description files (e.g. two passes run side by side, one with
+ * `--priority` on the other's last photos); `--partial` scores only the pairs whose photos are
+ * described (while the description runs).
  *
  * A retake is simulated with another photo of the same person that passes the gate (never the
  * other side's photo); when the person has none, the frame is kept (a student who cannot pass the
@@ -41,6 +43,7 @@ const { values } = parseArgs({
     groups: { type: 'string', default: join(ROOT, 'bench', '.labels', 'lfw-gender.txt') },
     'tune-folds': { type: 'string', default: '1-4' },
     partial: { type: 'boolean', default: false },
+    tags: { type: 'string', default: 'shipped' },
   },
 });
 const groupOf = parseGroupMap(readFileSync(values.groups!, 'utf8'));
@@ -59,7 +62,7 @@ interface PhotoSet {
 }
 function loadSet(set: string): PhotoSet {
   const pairs = JSON.parse(readFileSync(join(FACES, set, 'pairs.json'), 'utf8')) as Pair[];
-  const described = new Map(readJsonLines<DescribedFace>(describedFile(`${set}-shipped`)).map((d) => [d.file, d]));
+  const described = new Map(values.tags!.split(',').flatMap((tag) => readJsonLines<DescribedFace>(describedFile(`${set}-${tag}`))).map((d) => [d.file, d]));
   const manifest = JSON.parse(readFileSync(join(FACES, set, 'manifest.json'), 'utf8')) as { file: string; identity: string | null }[];
   const photos = new Map<string, string[]>();
   for (const m of manifest) if (m.identity && described.has(m.file)) photos.set(m.identity, [...(photos.get(m.identity) ?? []), m.file]);
@@ -263,12 +266,29 @@ for (const [gName, gate] of Object.entries(GATES)) {
 // --- 3. score normalisation by quality (global) ---------------------------------------------
 
 type Norm = (score: number, a: DescribedFace, b: DescribedFace, va: Views, vb: Views) => number;
+/** Mean raw output length of both photos, relative to the median photo's: √(length_a · length_b). */
+const pairLength = (a: DescribedFace, b: DescribedFace) => Math.sqrt(Math.max(1e-6, normRatio(a) * normRatio(b)));
 const NORMS: Readonly<Record<string, Norm>> = {
   'score / √(agreement_a · agreement_b)': (s, _a, _b, va, vb) => s / Math.sqrt(Math.max(1e-3, symmetry(va) * symmetry(vb))),
-  'score / min(1, √(length_a · length_b))': (s, a, b) => s / Math.min(1, Math.sqrt(Math.max(1e-3, normRatio(a) * normRatio(b)))),
+  ...Object.fromEntries([0.5, 1, 1.5, 2, 3].map((alpha) => [
+    `score / min(1, ℓ^${alpha}), ℓ = √(length_a · length_b)`,
+    ((s, a, b) => s / Math.min(1, pairLength(a, b) ** alpha)) as Norm,
+  ])),
+  'score / ℓ (no cap)': (s, a, b) => s / pairLength(a, b),
   'score / √(frontality_a · frontality_b)': (s, a, b) => s / Math.sqrt(Math.max(1e-3, frontality(a) * frontality(b))),
 };
-console.log('\nscore normalisation by quality, the same for everybody; threshold re-chosen by the shipped rule on the pooled LFW + deepface impostors');
+/**
+ * The threshold of a normalised score: the shipped rule on the pooled impostors, raised (to the
+ * next hundredth) until no LFW impostor passes, as the target asks.
+ */
+const normalisedThreshold = (lfwImpostors: readonly Scored[], dfImpostors: readonly Scored[]) => {
+  const scores = (s: readonly Scored[]) => s.filter((x) => !x.pair.same).map((x) => x.score);
+  const highestLfw = Math.max(...scores(lfwImpostors).map((x) => x ?? -1));
+  return Math.max(shippedThresholdRule([...scores(lfwImpostors), ...scores(dfImpostors)]), Math.ceil((highestLfw + 1e-9) * 100) / 100);
+};
+/** Whether both tuning and held-out folds have pairs (not so early in a --partial run). */
+const heldOutReady = new Set(baseLfw.filter((s) => !tuneFold(s.pair)).map((s) => s.pair.same)).size === 2;
+console.log('\nscore normalisation by quality, the same for everybody; threshold: the shipped rule on the pooled LFW + deepface impostors, raised until no LFW impostor passes');
 for (const [nName, norm] of Object.entries(NORMS)) {
   const normalised = (set: PhotoSet) => scoreAll(set, (p) => {
     const [va, vb] = [views(set, p.a), views(set, p.b)];
@@ -276,13 +296,30 @@ for (const [nName, norm] of Object.entries(NORMS)) {
     return s === null ? null : norm(s, set.described.get(p.a)!, set.described.get(p.b)!, va!, vb!);
   });
   const [l, d] = [normalised(lfw), normalised(df)];
-  const t = shippedThresholdRule([...l, ...d].filter((s) => !s.pair.same).map((s) => s.score));
-  row(nName, l, d, t, { section: 'normalisation' });
-  // Chosen on the tuning folds only, reported on the others (the threshold rule sees only those impostors).
-  const tTune = shippedThresholdRule([...l.filter((s) => tuneFold(s.pair)), ...d].filter((s) => !s.pair.same).map((s) => s.score));
+  row(nName, l, d, normalisedThreshold(l, d), { section: 'normalisation' });
+  // Chosen on the tuning folds only, reported on the others.
+  if (!heldOutReady) continue;
+  const tTune = normalisedThreshold(l.filter((s) => tuneFold(s.pair)), d);
   row(`  threshold from folds ${tuneLo}–${tuneHi} + deepface, scored on the others`, l.filter((s) => !tuneFold(s.pair)), null, tTune, { section: 'normalisation-heldout' });
 }
-row(`check protocol, folds outside ${tuneLo}–${tuneHi} (for comparison)`, baseLfw.filter((s) => !tuneFold(s.pair)), null, T, { section: 'heldout-baseline' });
+
+// --- 4. the retry a failed check offers -----------------------------------------------------
+
+// After a fail the student may try again: the pair's outcome is its better attempt. The second
+// attempt is another photo of b's person (never a); impostors get their second attempt too.
+// Another occasion's photo is less alike the first than a retry in the same room: optimistic.
+const retryRandom = seededRandom(13);
+const withRetry = (set: PhotoSet, first: readonly Scored[]) => first.map(({ pair, score }) => {
+  if (score !== null && score >= T) return { pair, score };
+  const pool = set.photosOf(identity(pair.b)).filter((f) => f !== pair.a && f !== pair.b && views(set, f) !== null);
+  if (pool.length === 0) return { pair, score };
+  const again = checkScore(views(set, pair.a) ? [views(set, pair.a)!] : null, views(set, pool[Math.floor(retryRandom() * pool.length)]!));
+  return { pair, score: Math.max(score ?? -1, again ?? -1) };
+});
+console.log('\nthe retry after a failed check (second attempt: another photo of the same person, when there is one)');
+row('check protocol with one retry', withRetry(lfw, baseLfw), withRetry(df, baseDf), T, { section: 'retry' });
+
+if (heldOutReady) row(`check protocol, folds outside ${tuneLo}–${tuneHi} (for comparison)`, baseLfw.filter((s) => !tuneFold(s.pair)), null, T, { section: 'heldout-baseline' });
 
 const out = join(ROOT, 'bench', 'results', 'fairness-quality.json');
 writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), pipeline: pipelineId(), lfw_photos: lfw.described.size, raw_norm_median: NORM_MEDIAN, rows }, keepNonFinite, 1) + '\n');
