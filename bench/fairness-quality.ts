@@ -96,6 +96,19 @@ const eyeDarkness = (d: DescribedFace) => {
 /** Agreement of the plain and mirrored views: low for turned or one-sidedly covered faces. */
 const symmetry = (v: Views) => Math.max(0, cosineSimilarity(v.plain, v.mirrored));
 
+/** The quality signals by group of the photo's person: where women's and men's photos differ. */
+const signalsByGroup = Object.fromEntries(['female', 'male'].map((g) => {
+  const photos = [...lfw.described.values()].filter((d) => d.faces > 0 && (groupOf.get(identity(d.file)) ?? 'male') === g);
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!;
+  return [g, {
+    photos: photos.length,
+    median_length_ratio: median(photos.map(normRatio)),
+    median_frontality: median(photos.map(frontality)),
+    median_eye_darkness: median(photos.map(eyeDarkness)),
+  }];
+}));
+console.log(`quality signals by group (medians): ${JSON.stringify(signalsByGroup)}`);
+
 // --- scoring one idea -----------------------------------------------------------------------
 
 const rows: Record<string, unknown>[] = [];
@@ -322,5 +335,5 @@ row('check protocol with one retry', withRetry(lfw, baseLfw), withRetry(df, base
 if (heldOutReady) row(`check protocol, folds outside ${tuneLo}–${tuneHi} (for comparison)`, baseLfw.filter((s) => !tuneFold(s.pair)), null, T, { section: 'heldout-baseline' });
 
 const out = join(ROOT, 'bench', 'results', 'fairness-quality.json');
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), pipeline: pipelineId(), lfw_photos: lfw.described.size, raw_norm_median: NORM_MEDIAN, rows }, keepNonFinite, 1) + '\n');
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), pipeline: pipelineId(), lfw_photos: lfw.described.size, raw_norm_median: NORM_MEDIAN, signals_by_group: signalsByGroup, rows }, keepNonFinite, 1) + '\n');
 console.log(`saved ${out}`);
