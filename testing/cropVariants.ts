@@ -5,7 +5,8 @@
  * shipped pipeline aligns with `alignFace` and nothing else.
  */
 import { ALIGNED_SIZE, applySimilarity, ARCFACE_TEMPLATE, estimateSimilarity, warpSimilarity } from '../workers/stages/alignFace.js';
-import type { Pixels, Point } from '../workers/stages/pixels.js';
+import { measureCrop } from '../workers/stages/assessQuality.js';
+import { createPixels, type Pixels, type Point } from '../workers/stages/pixels.js';
 
 /** One way to make the crop the embedding model sees. */
 export interface CropVariant {
@@ -168,30 +169,26 @@ export const CROP_REGIONS = {
   forehead: { x: 36, y: 18, width: 40, height: 20 },
 } as const;
 
-/** {@link RegionMeasures} of each of {@link CROP_REGIONS} in an aligned crop. */
+/** The border `measureCrop` leaves out of its measures (its `CROP_MARGIN`). */
+const MEASURE_MARGIN = 20;
+
+/**
+ * {@link RegionMeasures} of each of {@link CROP_REGIONS} in an aligned crop, by the shipped
+ * `measureCrop`: each region is copied with a {@link MEASURE_MARGIN} border (edge pixels repeated
+ * outside the crop), so what `measureCrop` measures is exactly the region.
+ */
 export function measureRegions(crop: Pixels): Record<keyof typeof CROP_REGIONS, RegionMeasures> {
-  const { data, width } = crop;
-  const luma = (x: number, y: number) => luminance(data, (y * width + x) * 4);
   const measure = (r: { x: number; y: number; width: number; height: number }): RegionMeasures => {
-    let sum = 0;
-    let squares = 0;
-    let lapSum = 0;
-    let lapSquares = 0;
-    let n = 0;
-    for (let y = r.y; y < r.y + r.height; y += 1) {
-      for (let x = r.x; x < r.x + r.width; x += 1) {
-        const g = luma(x, y);
-        const lap = luma(x - 1, y) + luma(x + 1, y) + luma(x, y - 1) + luma(x, y + 1) - 4 * g;
-        sum += g;
-        squares += g * g;
-        lapSum += lap;
-        lapSquares += lap * lap;
-        n += 1;
+    const padded = createPixels(r.width + 2 * MEASURE_MARGIN, r.height + 2 * MEASURE_MARGIN);
+    const clamp = (v: number, size: number) => Math.min(size - 1, Math.max(0, v));
+    for (let y = 0; y < padded.height; y += 1) {
+      for (let x = 0; x < padded.width; x += 1) {
+        const from = (clamp(r.y - MEASURE_MARGIN + y, crop.height) * crop.width + clamp(r.x - MEASURE_MARGIN + x, crop.width)) * 4;
+        padded.data.set(crop.data.subarray(from, from + 4), (y * padded.width + x) * 4);
       }
     }
-    const mean = sum / n;
-    const lapMean = lapSum / n;
-    return { mean, spread: Math.sqrt(Math.max(0, squares / n - mean * mean)), texture: Math.max(0, lapSquares / n - lapMean * lapMean) };
+    const { brightness, contrast, sharpness } = measureCrop(padded);
+    return { mean: brightness, spread: contrast, texture: sharpness };
   };
   return Object.fromEntries(Object.entries(CROP_REGIONS).map(([name, r]) => [name, measure(r)])) as Record<keyof typeof CROP_REGIONS, RegionMeasures>;
 }
