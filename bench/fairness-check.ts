@@ -25,21 +25,17 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CHECK_FRAMES } from '../src/protocol/capture.js';
-import { checkFrameView } from '../workers/session/check.js';
-import { DEFAULT_MATCH_THRESHOLD, cosineSimilarity, l2Normalize, meanTemplate } from '../workers/stages/compareTemplates.js';
+import { DEFAULT_MATCH_THRESHOLD, cosineSimilarity, meanTemplate } from '../workers/stages/compareTemplates.js';
 import { DEFAULT_EMBEDDING_OPTIONS } from '../workers/stages/embedFace.js';
 import { FACES, ROOT } from '../tools/paths.js';
 import { seededRandom } from '../tools/seededRandom.js';
 import { cacheFileFor, fromBase64, pipelineId, PLAIN_VIEW_OPTIONS, readJsonLines, variantName, type CachedImage } from './lib/embeddingCache.js';
 import { groupReport, keepNonFinite, parseGroupMap } from './lib/groups.js';
-import { summarize } from './lib/metrics.js';
+import { checkProbeOf, enrollmentTemplate, fusedOf, IDEA_HEADER, scoreIdea, shippedThresholdRule, viewsOf, type Views } from './lib/checkProtocol.js';
 import { describedFile, type DescribedFace } from './lib/describedFaces.js';
 
 interface Pair { a: string; b: string; same: boolean; fold?: number }
 type Vec = Float32Array;
-/** One photo's two views (unit length). */
-interface Views { plain: Vec; mirrored: Vec }
 
 const { values } = parseArgs({
   options: {
@@ -77,11 +73,6 @@ if (cached.size === 0) throw new Error(`no cached LFW embeddings in ${cacheFile}
 const described = (file: string) => new Map(readJsonLines<DescribedFace>(describedFile(file)).map((d) => [d.file, d]));
 const lfwDescribed = new Map([...described('lfw-quality'), ...described('lfw')]);
 const dfDescribed = described('deepface');
-const viewsOf = (d: DescribedFace | undefined, alignment: string): Views | null | undefined => {
-  const v = d?.views[alignment];
-  if (v === undefined) return undefined;
-  return v ? { plain: fromBase64(v[0]), mirrored: fromBase64(v[1]) } : null;
-};
 
 // The cache must be the shipped pipeline's: compare it with the shipped views described now.
 let compared = 0;
@@ -100,72 +91,23 @@ if (compared > 0 && largestGap > 1e-4) throw new Error('the cached embeddings ar
 
 // --- the check protocol ---------------------------------------------------------------------
 
-const fused = (v: Views) => l2Normalize(v.plain.map((x, i) => x + v.mirrored[i]!));
-/** The probe a check computes when the photo is shown as its frames. */
-const probe = (v: Views) => meanTemplate(Array.from({ length: CHECK_FRAMES }, (_, i) => (checkFrameView(i) === 'plain' ? v.plain : v.mirrored)));
-/** An enrollment template: the (weighted) mean of fused embeddings. */
-function template(views: readonly Views[], weights?: readonly number[]): Vec {
-  const sum = new Float32Array(views[0]!.plain.length);
-  views.forEach((v, k) => {
-    const f = fused(v);
-    const w = weights?.[k] ?? 1;
-    for (let i = 0; i < sum.length; i++) sum[i]! += w * f[i]!;
-  });
-  return l2Normalize(sum);
-}
-
 interface Scored { pair: Pair; score: number | null }
 const dfShipped = (file: string) => viewsOf(dfDescribed.get(file), 'shipped') ?? null;
-const checkScore = (a: Views | null | undefined, b: Views | null | undefined) => (a && b ? cosineSimilarity(template([a]), probe(b)) : null);
+const checkScore = (a: Views | null | undefined, b: Views | null | undefined) => (a && b ? cosineSimilarity(enrollmentTemplate([a]), checkProbeOf(b)) : null);
 const baseLfw: Scored[] = lfwPairs.map((pair) => ({ pair, score: checkScore(cached.get(pair.a), cached.get(pair.b)) }));
 const baseDf: Scored[] = dfPairs.map((pair) => ({ pair, score: checkScore(dfShipped(pair.a), dfShipped(pair.b)) }));
 const dfComplete = dfPairs.every((p) => dfDescribed.has(p.a) && dfDescribed.has(p.b));
 
-/** The shipped rule: the lowest threshold with at most 2 pooled impostors at or above it, rounded up to 2 decimals. */
-function chooseThreshold(impostors: readonly (number | null)[]): number {
-  const sorted = impostors.filter((s): s is number => s !== null).sort((x, y) => y - x);
-  return Math.ceil((sorted[2]! + 1e-9) * 100) / 100;
-}
-
 const rows: Record<string, unknown>[] = [];
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
-console.log(`\n${'idea'.padEnd(50)} thresh  women              men                ratio (bootstrap 95 %)   mean F / M      LFW FA      df FA   accuracy: k-fold (at the threshold)`);
+console.log(`\n${IDEA_HEADER}`);
 
-/** Scores one idea at `threshold`: per-group FNMR, ratio, false accepts, accuracy. */
+/** Scores one idea at `threshold` (bench/lib/checkProtocol.ts `scoreIdea`) and keeps its row. */
 function row(name: string, lfw: readonly Scored[], df: readonly Scored[] | null, threshold: number, extra: Record<string, unknown> = {}) {
-  const { groups, fnmr_ratio } = groupReport(
-    lfw.map(({ pair, score }) => ({ score, same: pair.same, identityA: identity(pair.a), identityB: identity(pair.b) })),
-    groupOf,
-    { threshold, resamples: 2000 },
-  );
-  const f = groups.genuine.female!;
-  const m = groups.genuine.male!;
-  const fa = (s: readonly Scored[], t: number) => s.filter(({ pair, score }) => !pair.same && score !== null && score >= t).length;
-  const impostors = lfw.filter((s) => !s.pair.same).length;
-  const summary = summarize(lfw.map(({ pair, score }) => ({ score, same: pair.same, fold: pair.fold! })));
-  const atThreshold = summarize(lfw.map(({ pair, score }) => ({ score, same: pair.same })), { threshold });
-  const r = {
-    idea: name,
-    threshold,
-    women: { false_non_matches: f.false_non_matches, pairs: f.genuine_pairs, people: f.people, fnmr: f.fnmr, mean: f.mean_genuine_score },
-    men: { false_non_matches: m.false_non_matches, pairs: m.genuine_pairs, people: m.people, fnmr: m.fnmr, mean: m.mean_genuine_score },
-    fnmr_ratio,
-    lfw_false_accepts: fa(lfw, threshold),
-    lfw_false_accepts_at_shipped: fa(lfw, T),
-    lfw_impostors: impostors,
-    highest_lfw_impostor: Math.max(...lfw.filter((s) => !s.pair.same).map((s) => s.score ?? -1)),
-    deepface_false_accepts: df ? fa(df, threshold) : null,
-    deepface_impostors: df ? df.filter((s) => !s.pair.same).length : null,
-    kfold_accuracy: summary.accuracy,
-    accuracy_at_threshold: atThreshold.accuracy,
-    ...extra,
-  };
+  const { record, line } = scoreIdea(name, lfw, df, threshold, groupOf);
+  const r = { ...record, ...extra };
   rows.push(r);
-  console.log(
-    `${name.padEnd(50)} ${threshold.toFixed(2).padStart(5)}  ${`${f.false_non_matches}/${f.genuine_pairs}`.padStart(7)} ${pct(f.fnmr).padStart(7)}  ` +
-      `${`${m.false_non_matches}/${m.genuine_pairs}`.padStart(8)} ${pct(m.fnmr).padStart(7)}  ${`${fnmr_ratio.value.toFixed(2)} (${fnmr_ratio.low.toFixed(2)}–${fnmr_ratio.high.toFixed(2)})`.padEnd(22)}  ` +
-      `${f.mean_genuine_score.toFixed(3)} / ${m.mean_genuine_score.toFixed(3)}  ${`${r.lfw_false_accepts} / ${impostors}`.padStart(10)}  ${df ? `${r.deepface_false_accepts} / ${r.deepface_impostors}` : '—'.padStart(7)}  ${pct(summary.accuracy)} (${pct(atThreshold.accuracy)} at ${threshold.toFixed(2)})`,
-  );
+  console.log(line);
   return r;
 }
 
@@ -175,7 +117,7 @@ const dfOrNull = (s: Scored[]) => (dfComplete ? s : null);
 row('check protocol, shipped (1 photo each side)', baseLfw, dfOrNull(baseDf), T);
 for (const t of [0.3, 0.34, 0.36, 0.4, 0.42, 0.45, 0.5, 0.55, 0.6]) row(`  global threshold ${t}`, baseLfw, dfOrNull(baseDf), t);
 if (dfComplete) {
-  const t = chooseThreshold([...baseLfw, ...baseDf].filter((s) => !s.pair.same).map((s) => s.score));
+  const t = shippedThresholdRule([...baseLfw, ...baseDf].filter((s) => !s.pair.same).map((s) => s.score));
   row('  threshold re-chosen by the shipped rule (check protocol)', baseLfw, baseDf, t);
 }
 
@@ -183,7 +125,7 @@ if (dfComplete) {
 if (dfComplete) {
   const deepfaceSingle = dfPairs.map((pair) => {
     const [a, b] = [dfShipped(pair.a), dfShipped(pair.b)];
-    return { pair, score: a && b ? cosineSimilarity(fused(a), fused(b)) : null };
+    return { pair, score: a && b ? cosineSimilarity(fusedOf(a), fusedOf(b)) : null };
   });
   for (const [name, scored] of [['single photos', deepfaceSingle], ['check protocol', baseDf]] as const) {
     const { groups } = groupReport(scored.map(({ pair, score }) => ({ score, same: pair.same, identityA: identity(pair.a), identityB: identity(pair.b) })), new Map(), { threshold: T, resamples: 2000 });
@@ -304,7 +246,7 @@ function enrollmentRows(name: string, pairs: readonly Pair[], photosOf: (person:
     if (kept.length === 0 || !b) return null;
     const w = weights ? kept.map(weights) : undefined;
     if (w?.some((x) => x === null)) return undefined;
-    return cosineSimilarity(template(kept.map((f) => viewsFor_(f)!), w as number[] | undefined), probe(b));
+    return cosineSimilarity(enrollmentTemplate(kept.map((f) => viewsFor_(f)!), w as number[] | undefined), checkProbeOf(b));
   };
   const prepare = (pairs_: readonly Pair[], photosOf_: (person: string) => string[], viewsFor_: (f: string) => Views | null, seed: number) => {
     const random = seededRandom(seed);

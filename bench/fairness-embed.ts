@@ -2,8 +2,9 @@
  * Issue 22, item 2: describes every image of a pair set for bench/fairness-check.ts, in the built
  * testing worker in headless Chromium: the plain and mirrored view of the selected face under each
  * choice of alignment points (testing/cropVariants.ts `AlignmentPoints`; `shipped` is the shipped
- * alignment), the raw output length of each plain view, head pose, face size, blink scores and
- * the shipped crop's photometric measures (the quality signals a capture has). Resumable: results
+ * alignment), the raw output length of each plain view, head pose, face size, blink and mouth
+ * scores, the shipped crop's photometric measures and those of its eye, cheek, mouth and forehead
+ * regions (the quality signals a capture has). Resumable: results
  * are appended to bench/.cache/fairness/<pipeline>/<set>.jsonl. Usage (after `npm run build`):
  *
  *   nice -n 10 npx tsx bench/fairness-embed.ts --set lfw|deepface [--alignments shipped,iris,…] [--tag <name>]
@@ -52,7 +53,7 @@ async function main() {
       const probes = await pipeline.page.evaluate(async ({ urls, variants }) => {
         type Probe = {
           faces: number; issues: string[]; views: (number[][] | null)[]; rawNorms: (number | null)[];
-          pose: unknown; faceSize: number | null; blink: unknown; measures: unknown;
+          pose: unknown; faceSize: number | null; blink: unknown; measures: unknown; mouth: unknown; regions: unknown;
         };
         const harness = (window as unknown as { harness: { cropVariantProbe(u: string, v: unknown[]): Promise<Probe> } }).harness;
         const out = [];
@@ -71,6 +72,8 @@ async function main() {
           faceSize: p.faceSize,
           blink: p.blink as DescribedFace['blink'],
           measures: p.measures as DescribedFace['measures'],
+          mouth: p.mouth as DescribedFace['mouth'],
+          regions: p.regions as DescribedFace['regions'],
           rawNorms: Object.fromEntries(names.map((n, v) => [n, p.rawNorms[v] ?? null])),
           views: Object.fromEntries(names.map((n, v) => [n, p.views[v] ? [toBase64(p.views[v]![0]!), toBase64(p.views[v]![1]!)] : null])),
         };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ALIGNED_SIZE, alignFace, ARCFACE_TEMPLATE } from '../workers/stages/alignFace.js';
 import { createPixels, type Pixels, type Point } from '../workers/stages/pixels.js';
-import { alignmentPoints, FACE_OVAL, insidePolygon, TOP_MASK_ROWS, variantCrop, variantTemplate } from './cropVariants.js';
+import { alignmentPoints, CROP_REGIONS, FACE_OVAL, insidePolygon, measureRegions, TOP_MASK_ROWS, variantCrop, variantTemplate } from './cropVariants.js';
 
 /** A 200×200 image with a colour gradient, so every crop pixel tells where it came from. */
 function gradient(): Pixels {
@@ -96,5 +96,26 @@ describe('crop variants', () => {
     expect(mean).toBeCloseTo(128, 0);
     expect(spread).toBeGreaterThan(45);
     expect(spread).toBeLessThan(56);
+  });
+});
+
+describe('measureRegions', () => {
+  it('measures each region of the crop: dark, flat eyes behind sunglasses', () => {
+    const crop = createPixels(ALIGNED_SIZE, ALIGNED_SIZE);
+    for (let y = 0; y < ALIGNED_SIZE; y++) {
+      // Grey skin with a fine vertical stripe texture (luma 150 ± 10).
+      for (let x = 0; x < ALIGNED_SIZE; x++) crop.data.set([150 + (x % 2 ? 10 : -10), 150 + (x % 2 ? 10 : -10), 150 + (x % 2 ? 10 : -10), 255], (y * ALIGNED_SIZE + x) * 4);
+    }
+    for (const r of [CROP_REGIONS.leftEye, CROP_REGIONS.rightEye]) {
+      for (let y = r.y - 1; y <= r.y + r.height; y++) for (let x = r.x - 1; x <= r.x + r.width; x++) crop.data.set([20, 20, 20, 255], (y * ALIGNED_SIZE + x) * 4);
+    }
+    const m = measureRegions(crop);
+    expect(m.leftEye.mean).toBeCloseTo(20, 3);
+    expect(m.leftEye.spread).toBeCloseTo(0, 3);
+    expect(m.leftEye.texture).toBeCloseTo(0, 3);
+    expect(m.cheeks.mean).toBeCloseTo(150, 0);
+    expect(m.cheeks.spread).toBeCloseTo(10, 0);
+    expect(m.cheeks.texture).toBeGreaterThan(1000);
+    expect(Object.keys(m).sort()).toEqual(['cheeks', 'forehead', 'leftEye', 'mouth', 'rightEye']);
   });
 });

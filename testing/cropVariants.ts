@@ -5,7 +5,8 @@
  * shipped pipeline aligns with `alignFace` and nothing else.
  */
 import { ALIGNED_SIZE, applySimilarity, ARCFACE_TEMPLATE, estimateSimilarity, warpSimilarity } from '../workers/stages/alignFace.js';
-import type { Pixels, Point } from '../workers/stages/pixels.js';
+import { measureCrop } from '../workers/stages/assessQuality.js';
+import { createPixels, type Pixels, type Point } from '../workers/stages/pixels.js';
 
 /** One way to make the crop the embedding model sees. */
 export interface CropVariant {
@@ -143,4 +144,51 @@ export function variantCrop(image: Pixels, shippedPoints: readonly Point[], land
     }
   }
   return crop;
+}
+
+/** Luma statistics of one region of an aligned crop. */
+export interface RegionMeasures {
+  /** Mean luma, 0..255. */
+  readonly mean: number;
+  /** Standard deviation of the luma. */
+  readonly spread: number;
+  /** Variance of the 4-neighbour Laplacian (texture). */
+  readonly texture: number;
+}
+
+/**
+ * Regions of the 112 px aligned crop around the ArcFace template's points (eyes at y ≈ 51.6,
+ * nose tip at 71.7, mouth corners at 92.3), for occlusion signals: dark, flat eye regions
+ * (sunglasses), a band over nose and cheeks, the mouth, the forehead.
+ */
+export const CROP_REGIONS = {
+  leftEye: { x: 26, y: 43, width: 25, height: 17 },
+  rightEye: { x: 61, y: 43, width: 25, height: 17 },
+  cheeks: { x: 30, y: 62, width: 52, height: 18 },
+  mouth: { x: 38, y: 84, width: 36, height: 16 },
+  forehead: { x: 36, y: 18, width: 40, height: 20 },
+} as const;
+
+/** The border `measureCrop` leaves out of its measures (its `CROP_MARGIN`). */
+const MEASURE_MARGIN = 20;
+
+/**
+ * {@link RegionMeasures} of each of {@link CROP_REGIONS} in an aligned crop, by the shipped
+ * `measureCrop`: each region is copied with a {@link MEASURE_MARGIN} border (edge pixels repeated
+ * outside the crop), so what `measureCrop` measures is exactly the region.
+ */
+export function measureRegions(crop: Pixels): Record<keyof typeof CROP_REGIONS, RegionMeasures> {
+  const measure = (r: { x: number; y: number; width: number; height: number }): RegionMeasures => {
+    const padded = createPixels(r.width + 2 * MEASURE_MARGIN, r.height + 2 * MEASURE_MARGIN);
+    const clamp = (v: number, size: number) => Math.min(size - 1, Math.max(0, v));
+    for (let y = 0; y < padded.height; y += 1) {
+      for (let x = 0; x < padded.width; x += 1) {
+        const from = (clamp(r.y - MEASURE_MARGIN + y, crop.height) * crop.width + clamp(r.x - MEASURE_MARGIN + x, crop.width)) * 4;
+        padded.data.set(crop.data.subarray(from, from + 4), (y * padded.width + x) * 4);
+      }
+    }
+    const { brightness, contrast, sharpness } = measureCrop(padded);
+    return { mean: brightness, spread: contrast, texture: sharpness };
+  };
+  return Object.fromEntries(Object.entries(CROP_REGIONS).map(([name, r]) => [name, measure(r)])) as Record<keyof typeof CROP_REGIONS, RegionMeasures>;
 }

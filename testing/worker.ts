@@ -23,7 +23,7 @@ import { cropAroundFace, runLiveness, type LivenessOutput } from '../workers/sta
 import { readPixels, type Pixels, type Point } from '../workers/stages/pixels.js';
 import { preserveErrorCodes } from '../workers/transferErrors.js';
 import { createDeviceKeys } from '../workers/vault.js';
-import { variantCrop, type CropVariant } from './cropVariants.js';
+import { measureRegions, variantCrop, type CropVariant, type RegionMeasures } from './cropVariants.js';
 import { candidateTensor, type LivenessInputSpec } from './livenessInputs.js';
 
 /** Milliseconds per stage of the pipeline's analysis of a frame. */
@@ -110,6 +110,10 @@ export interface CropVariantProbe {
   readonly measures: CropMeasures | null;
   /** Length of the model's raw output for each variant's plain view, before normalisation (a quality signal). */
   readonly rawNorms: readonly (number | null)[];
+  /** The selected face's mouth blendshapes (open, smile): strong expressions. */
+  readonly mouth: DetectedFace['mouth'] | null;
+  /** Luma statistics of regions of the first variant's crop (eyes, cheeks, mouth, forehead): occlusion signals. */
+  readonly regions: Record<string, RegionMeasures> | null;
 }
 
 /** The testing API. */
@@ -277,15 +281,17 @@ const testingApi: FaceWorkerTestingApi = {
       const faces = selection ? 1 + selection.comparable.length + selection.background.length : 0;
       const none = variants.map(() => null);
       if (!selection || !embedder) {
-        return { faces, issues: analysis.quality.issues, embeddings: none, views: none, pose: null, faceSize: null, blink: null, measures: null, rawNorms: none };
+        return { faces, issues: analysis.quality.issues, embeddings: none, views: none, pose: null, faceSize: null, blink: null, measures: null, rawNorms: none, mouth: null, regions: null };
       }
       const image = readPixels(bitmap);
       const embeddings: Float32Array[] = [];
       const views: [Float32Array, Float32Array][] = [];
       const rawNorms: number[] = [];
+      let regions: Record<string, RegionMeasures> | null = null;
       const input = new Float32Array(3 * ALIGNED_SIZE * ALIGNED_SIZE);
       for (const variant of variants) {
         const crop = variantCrop(image, selection.primary.fivePoints, selection.primary.points, variant);
+        regions ??= measureRegions(crop);
         // The plain view as embedView computes it, keeping the raw output's length.
         writeCropTensor(crop, DEFAULT_EMBEDDING_OPTIONS.channelOrder, false, input);
         const raw = await embedder.run(input, [1, 3, ALIGNED_SIZE, ALIGNED_SIZE]);
@@ -306,6 +312,8 @@ const testingApi: FaceWorkerTestingApi = {
         blink: primary.blink,
         measures: analysis.measures,
         rawNorms,
+        mouth: primary.mouth,
+        regions,
       };
     } finally {
       bitmap.close();

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AlignmentPoints } from '../../testing/cropVariants.js';
+import type { AlignmentPoints, RegionMeasures } from '../../testing/cropVariants.js';
 import { ROOT } from '../../tools/paths.js';
 import { pipelineId } from './embeddingCache.js';
 
@@ -27,6 +27,10 @@ export interface DescribedFace {
   readonly faceSize: number | null;
   readonly blink: { left: number; right: number } | null;
   readonly measures: { brightness: number; contrast: number; sharpness: number } | null;
+  /** Mouth blendshapes; absent in descriptions made before they were recorded. */
+  readonly mouth?: { open: number; smile: number } | null;
+  /** Luma statistics of the shipped crop's regions (testing/cropVariants.ts `CROP_REGIONS`); absent in older descriptions. */
+  readonly regions?: Readonly<Record<string, RegionMeasures>> | null;
   /** Per alignment: the raw model output's length for the plain view, before normalisation. */
   readonly rawNorms: Readonly<Record<string, number | null>>;
   /** Per alignment: the plain and mirrored views. */
