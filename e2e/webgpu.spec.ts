@@ -1,8 +1,8 @@
 /**
  * The WebGPU path for real, on the software adapter (SwiftShader) that Chromium exposes with
- * `--enable-unsafe-webgpu`: the embedding runs on WebGPU, agrees with WASM, enroll and check work
- * end to end, and a WebGPU path that fails to start falls back to WASM with the reason. Timings
- * here mean nothing: there is no GPU.
+ * `--enable-unsafe-webgpu`: the embedding runs on WebGPU and agrees with WASM, a check on WebGPU
+ * passes against an enrollment and is verified, and a WebGPU path that fails to start falls back
+ * to WASM with the reason. Timings here mean nothing: there is no GPU.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,13 +28,9 @@ test.use({ launchOptions: { executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, W
  */
 const SLOW_GPU_TIMEOUT_MS = 600_000;
 
-/** Three LFW photos and the three pairs among them: one same person, two different people. */
-const [A1, A2, B] = [...PERSON_A, PERSON_B];
-const PAIRS = [
-  { a: A1, b: A2, same: true },
-  { a: A1, b: B, same: false },
-  { a: A2, b: B, same: false },
-];
+/** Two LFW photos of different people (the same person's pair is the end-to-end check below). */
+const [A1, A2] = PERSON_A;
+const B = PERSON_B;
 
 let origins: Origins;
 test.beforeAll(async () => {
@@ -44,7 +40,7 @@ test.afterAll(async () => origins.close());
 
 test('the embedding runs on WebGPU and agrees with WASM: cosine ≥ 0.999 per photo, the same decisions', async ({ page }) => {
   test.setTimeout(SLOW_GPU_TIMEOUT_MS);
-  const files = [A1, A2, B];
+  const files = [A1, B];
   const variant = { ...DEFAULT_EMBEDDING_OPTIONS, fuseMirror: false };
   const onGpu = await describeImages(page, origins, files, { backend: 'webgpu', variant });
   const onCpu = await describeImages(page, origins, files, { backend: 'wasm', variant });
@@ -53,23 +49,24 @@ test('the embedding runs on WebGPU and agrees with WASM: cosine ≥ 0.999 per ph
     expect(embedding(onGpu, file), file).toHaveLength(512);
     expect(cosineSimilarity(embedding(onGpu, file), embedding(onCpu, file)), file).toBeGreaterThanOrEqual(0.999);
   }
-  for (const { a, b, same } of PAIRS) {
-    const onBoth = [onGpu, onCpu].map((d) => cosineSimilarity(embedding(d, a), embedding(d, b)) >= DEFAULT_MATCH_THRESHOLD);
-    expect(onBoth, `${a} ~ ${b}`).toEqual([same, same]);
-  }
+  const onBoth = [onGpu, onCpu].map((d) => cosineSimilarity(embedding(d, A1), embedding(d, B)) >= DEFAULT_MATCH_THRESHOLD);
+  expect(onBoth, 'two different people').toEqual([false, false]);
 });
 
-test('enroll and check end to end on WebGPU, verified by presenza/server', async ({ page }) => {
+// The enrollment runs on WASM (five good frames would take minutes on the software adapter); the
+// check's frames run on WebGPU, so its pass is the same-person decision of the WebGPU path.
+test('a check on WebGPU passes against the enrollment and is verified by presenza/server', async ({ page }) => {
   test.setTimeout(SLOW_GPU_TIMEOUT_MS);
   const timeoutMs = SLOW_GPU_TIMEOUT_MS / 3;
   // The SDK's clock stands still at this time, and the verifier is told the same time: on the slow
-  // software adapter the captures take minutes, longer than an assertion lives.
+  // software adapter the capture takes minutes, longer than an assertion lives.
   const clockMs = Date.now();
-  await openSdk(page, origins, clockMs, 'webgpu');
-  expect(await page.evaluate(() => (window as unknown as Globals).sdk.runtime.backend)).toBe('webgpu');
+  await openSdk(page, origins, clockMs, 'wasm');
   const enrollNonce = createChallenge();
   const { assertion } = await enroll(page, { photo: A1, nonce: enrollNonce, retainUntil: Date.now() + 30 * DAY, timeoutMs });
   const { publicJwk } = await verifyEnrollment(assertion, { audience: AUDIENCE, expectedNonce: enrollNonce, now: clockMs });
+  await openSdk(page, origins, clockMs, 'webgpu');
+  expect(await page.evaluate(() => (window as unknown as Globals).sdk.runtime.backend)).toBe('webgpu');
   const checkNonce = createChallenge();
   const result = await check(page, { photo: A2, nonce: checkNonce, checkId: 'check-gpu', timeoutMs });
   expect(result.outcome).toBe('pass');
