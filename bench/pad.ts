@@ -44,7 +44,7 @@ import { DIST, FACES, ROOT } from '../tools/paths.js';
 import { startOrigins, type Origins } from '../tools/origins.js';
 import { cameraArgs } from '../e2e/support/fakeCamera.js';
 import { AUDIENCE } from '../e2e/support/sdkPage.js';
-import { LIVE, padRates, parseInventory, type InventoryLine, type SampleResult } from './lib/padSet.js';
+import { LIVE, padRates, paddingFlips, parseInventory, type InventoryLine, type SampleResult } from './lib/padSet.js';
 
 const STILL_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp']);
 /** Seconds of a clip played as the webcam (looped). */
@@ -242,7 +242,7 @@ async function run(options: { inventory: InventoryLine[]; root: string; cache: s
   for (const s of samples) if (s.label === LIVE && s.outcome !== 'not_checked' && s.liveness !== 'passed') reasons.set(`${s.outcome}/${s.reason}`, (reasons.get(`${s.outcome}/${s.reason}`) ?? 0) + 1);
   if (reasons.size > 0) console.log(`  live not passed: ${[...reasons].map(([r, n]) => `${r} ×${n}`).join(', ')}`);
 
-  const flips = framing === 'alone' ? paddingFlips(samples, inventory, (line) => cached(line, 'padded')) : undefined;
+  const flips = framing === 'alone' ? paddingFlips(samples, inventory.map((line) => cached(line, 'padded'))) : undefined;
   if (flips) {
     console.log(`padding: ${flips.flipped.length} of ${flips.compared} stills decided in both framings changed verdict (liveness passed or not)${flips.missing ? `; ${flips.missing} not run padded yet` : ''}`);
   }
@@ -252,27 +252,6 @@ async function run(options: { inventory: InventoryLine[]; root: string; cache: s
   writeFileSync(out, `${JSON.stringify(record, null, 1)}\n`);
   console.log(`saved ${out}`);
   if (options.json) console.log(JSON.stringify(record));
-}
-
-/**
- * Stills whose liveness verdict (passed or not) differs between the still alone and the padded
- * run. Only samples decided in both framings count (a run error or an undecided check is no verdict).
- */
-function paddingFlips(alone: readonly SampleResult[], inventory: readonly InventoryLine[], padded: (line: InventoryLine) => SampleResult | undefined) {
-  const decided = (s: SampleResult | undefined) => s !== undefined && s.liveness !== 'not_run';
-  let compared = 0;
-  let missing = 0;
-  const flipped: { file: string; label: string; padded: string; alone: string }[] = [];
-  for (const [i, line] of inventory.entries()) {
-    const other = padded(line);
-    if (!other) missing += 1;
-    if (!decided(alone[i]) || !decided(other)) continue;
-    compared += 1;
-    if ((alone[i]!.liveness === 'passed') !== (other!.liveness === 'passed')) {
-      flipped.push({ file: line.file, label: line.label, padded: other!.liveness, alone: alone[i]!.liveness });
-    }
-  }
-  return { compared, missing, flipped };
 }
 
 await main();
