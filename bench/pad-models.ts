@@ -3,7 +3,8 @@
  * measures through `check()`. Usage:
  *
  *   npx tsx bench/pad-models.ts --inventory <file.jsonl> --root <dir> --models <dir> [--fps 1]
- *                               [--crops fit,black,edge] [--use shipped,v2,v1se] [--frames <dir>] [--json]
+ *                               [--crops fit,black,edge,inside] [--use shipped,v2,v1se] [--frames <dir>]
+ *                               [--out <file name>] [--json]
  *
  * 1. Frames: a still is placed in a 640×480 frame as bench:pad shows it (make-y4m.sh's `auto`
  *    fit: scaled to 480 px high, black bars at the sides) and, to measure framing effects, also
@@ -15,18 +16,19 @@
  *    input: the formerly shipped `fr_liveness.onnx` (faceplugin-face-recognition-js 0.0.1: 128×128
  *    square window 2.7× the longer box side, BGR raw, live class 0), Silent-Face's MiniFASNetV2
  *    (2.7× the box per axis) and MiniFASNetV1SE (4×) (80×80, BGR raw 0..255, live class 1). Each
- *    in three crops, resampled as the worker resamples (up to 4×4 bilinear samples a pixel):
+ *    in these crops, resampled as the worker resamples (up to 4×4 bilinear samples a pixel):
  *    - `fit`: the window as each model's own code crops it (shrunk and shifted to fit inside the
- *      frame: the former shipped stage, Silent-Face's `_crop_face`), which depends on the frame;
- *    - `black`: the fixed window around the box, black outside the frame (what the production
- *      stage does now, `workers/stages/passiveLiveness.ts`);
+ *      frame: the shipped stage, Silent-Face's `_crop_face`), which depends on the frame;
+ *    - `black`: the fixed window around the box, black outside the frame;
  *    - `edge`: the fixed window, the picture's edge pixels repeated outside it, where the picture
- *      is the frame without the uniform black bars at its sides.
+ *      is the frame without the uniform black bars at its sides;
+ *    - `inside` (fr_liveness; the MiniFASNets keep `fit`): the `fit` window kept inside the
+ *      picture instead of the frame, so that black bars around a photo do not move it.
  * 4. Per candidate and fusion (mean live probability): ROC AUC per sample (mean over its frames),
  *    the threshold for BPCER ≤ 5 % on live samples and the APCER per species there, and how many
  *    stills change verdict between the two framings (at 0.5 and at that threshold).
  *
- * Results: bench/results/pad-models.json.
+ * Results: bench/results/pad-models.json, or `--out <name>` under bench/results/.
  */
 import { createHash } from 'node:crypto';
 import { execFile, execFileSync } from 'node:child_process';
@@ -165,6 +167,20 @@ function keptInsideWindow(image: Image, box: Box, scale: number): number[] {
   return [cx - side / 2 + 0.5, cy - side / 2 + 0.5, cx + side / 2 + 0.5, cy + side / 2 + 0.5];
 }
 
+/**
+ * The shipped stage's window kept inside the picture instead of the frame: a square 2.7× the
+ * longer box side, shrunk to the picture's shorter side and shifted to stay inside it, so black
+ * bars around the picture do not move it.
+ */
+function keptInsidePictureWindow(picture: Rect, box: Box, scale: number): number[] {
+  const side = Math.min(scale * Math.max(box.width, box.height), picture.x1 - picture.x0, picture.y1 - picture.y0);
+  // Pixel centres at integers: the picture spans x0 − 0.5 … x1 − 0.5.
+  const clamp = (c: number, lo: number, hi: number) => Math.min(Math.max(c, lo - 0.5 + side / 2), hi - 0.5 - side / 2);
+  const cx = clamp(box.x + box.width / 2, picture.x0, picture.x1);
+  const cy = clamp(box.y + box.height / 2, picture.y0, picture.y1);
+  return [cx - side / 2 + 0.5, cy - side / 2 + 0.5, cx + side / 2 + 0.5, cy + side / 2 + 0.5];
+}
+
 /** A window `scale`× the box (per axis, or square on the longer side), centred on it, wherever it falls. */
 function fixedWindow(box: Box, scale: number, square: boolean): number[] {
   const w = scale * (square ? Math.max(box.width, box.height) : box.width);
@@ -205,7 +221,7 @@ const MODELS = {
   v1se: { scale: 4, square: false, size: 80, live: 1 },
 } as const;
 type ModelName = keyof typeof MODELS;
-const CROPS = ['fit', 'black', 'edge'] as const;
+const CROPS = ['fit', 'black', 'edge', 'inside'] as const;
 type Crop = (typeof CROPS)[number];
 
 async function main() {
@@ -218,9 +234,11 @@ async function main() {
       crops: { type: 'string', default: CROPS.join(',') },
       use: { type: 'string', default: Object.keys(MODELS).join(',') },
       frames: { type: 'string' },
+      out: { type: 'string', default: 'pad-models.json' },
       json: { type: 'boolean', default: false },
     },
   });
+  if (values.out!.includes('/')) throw new TypeError('--out is a file name under bench/results/');
   const crops = values.crops!.split(',') as Crop[];
   const used = values.use!.split(',') as ModelName[];
   if (used.some((m) => !(m in MODELS))) throw new TypeError(`--use takes some of ${Object.keys(MODELS).join(', ')}`);
@@ -312,6 +330,7 @@ async function main() {
           fit: () => [name === 'shipped' ? keptInsideWindow(image, box, scale) : silentFaceWindow(image, box, scale), null],
           black: () => [fixed, null],
           edge: () => [fixed, picture],
+          inside: () => [name === 'shipped' ? keptInsidePictureWindow(picture, box, scale) : silentFaceWindow(image, box, scale), null],
         };
         for (const crop of crops) {
           const [window, edge] = windows[crop]();
@@ -321,7 +340,7 @@ async function main() {
       scored.push({ job, scores });
       if (n % 100 === 0) console.error(`  ${n}/${jobs.length}`);
     }
-    report(inventory, scored, crops, used, values.json!);
+    report(inventory, scored, crops, used, values.out!, values.json!);
   } finally {
     if (!values.frames) rmSync(dir, { recursive: true, force: true });
   }
@@ -337,7 +356,7 @@ const FUSIONS: Record<string, readonly string[]> = Object.fromEntries(
   ]),
 );
 
-function report(inventory: InventoryLine[], scored: { job: FrameJob; scores: Record<string, number> | null }[], crops: readonly Crop[], used: readonly ModelName[], json: boolean) {
+function report(inventory: InventoryLine[], scored: { job: FrameJob; scores: Record<string, number> | null }[], crops: readonly Crop[], used: readonly ModelName[], file: string, json: boolean) {
   const measured = (candidate: string) =>
     crops.some((c) => candidate.endsWith(` ${c}`)) && (FUSIONS[candidate] ?? [candidate]).every((m) => used.includes(m.split(' ')[0] as ModelName));
   const candidates = [...BASE, ...Object.keys(FUSIONS)].filter(measured);
@@ -395,7 +414,7 @@ function report(inventory: InventoryLine[], scored: { job: FrameJob; scores: Rec
     );
   }
   const record = { date: new Date().toISOString(), samples: inventory.length, no_face: noFace, results };
-  const out = join(ROOT, 'bench', 'results', 'pad-models.json');
+  const out = join(ROOT, 'bench', 'results', file);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(record, null, 1)}\n`);
   console.log(`saved ${out}`);

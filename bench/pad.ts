@@ -3,7 +3,8 @@
  * Usage:
  *
  *   npm run bench:pad -- --inventory <file.jsonl> --root <dir> [--policy default|passive|active|both]
- *                        [--only <substring>] [--limit N] [--cache <dir>] [--json]
+ *                        [--framing padded|alone] [--parallel N] [--only <substring>] [--limit N]
+ *                        [--cache <dir>] [--json]
  *
  * The inventory has one JSON object per line, `{"file": <path under root>, "label": "live" |
  * <attack species>}` (other members are ignored); bench/pad-set.ts writes one for the
@@ -15,7 +16,10 @@
  * 2. A clip plays as Chromium's fake webcam (../shared/faces/videos/make-y4m.sh: 640×480, 15 fps,
  *    its first 10 s, looped). A still is shown as a camera: the SDK's `camera` option yields the
  *    still placed in a 640×480 frame the way make-y4m.sh places it (full height, centred, side
- *    edges cut or black bars), over and over; that saves a browser per still.
+ *    edges cut or black bars), over and over; that saves a browser per still. With
+ *    `--framing alone` the still is the camera's frame as it is (its own size, no padding), and
+ *    the run counts the stills whose verdict differs from the padded run of the same policy
+ *    (read from the cache: run the padded framing first).
  * 3. `check()` runs with `--policy` (`default`: the SDK's own default) and its outcome, reason
  *    and liveness result are kept.
  *
@@ -23,7 +27,7 @@
  * sample's bytes, the policy, the built SDK and models/manifest.json, so an interrupted run
  * resumes and a rerun after a change re-checks everything. APCER counts attacks whose liveness
  * passed; BPCER counts live samples whose liveness did not pass, undecided ones included. The
- * summary is saved to bench/results/pad-<policy>.json; with `--json` the last line printed is
+ * summary is saved to bench/results/pad-<policy>.json (pad-<policy>-alone.json for `--framing alone`); with `--json` the last line printed is
  * `{apcer, bpcer, per_species: {species: {attacks, passed, …}}, samples: [{file, label, outcome,
  * reason, liveness}], …}`.
  */
@@ -40,7 +44,7 @@ import { DIST, FACES, ROOT } from '../tools/paths.js';
 import { startOrigins, type Origins } from '../tools/origins.js';
 import { cameraArgs } from '../e2e/support/fakeCamera.js';
 import { AUDIENCE } from '../e2e/support/sdkPage.js';
-import { LIVE, padRates, parseInventory, type InventoryLine, type SampleResult } from './lib/padSet.js';
+import { LIVE, padRates, paddingFlips, parseInventory, type InventoryLine, type SampleResult } from './lib/padSet.js';
 
 const STILL_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp']);
 /** Seconds of a clip played as the webcam (looped). */
@@ -49,6 +53,8 @@ const MAKE_Y4M = join(FACES, 'videos', 'make-y4m.sh');
 const DAY = 86_400_000;
 
 type Policy = 'default' | (typeof LIVENESS_POLICIES)[number];
+/** How a still is shown: placed in a 640×480 frame as make-y4m.sh does, or as it is. */
+type Framing = 'padded' | 'alone';
 
 /** URL prefixes the site origin serves the set and the cache under. */
 const SET_URL = '/pad-set/';
@@ -75,8 +81,8 @@ type Sdk = Awaited<ReturnType<typeof window.Presenza.create>>;
  * webcam, or from the still at `stillUrl` placed in a 640×480 frame. Never throws: a failed
  * enrollment or a broken run comes back as outcome `error` with its message as the reason.
  */
-function enrollAndCheck(page: Page, args: { enrollUrl: string; stillUrl?: string; policy: Policy; retainUntil: number; enrollNonce: string; checkNonce: string }) {
-  return page.evaluate(async ({ enrollUrl, stillUrl, policy, retainUntil, enrollNonce, checkNonce }) => {
+function enrollAndCheck(page: Page, args: { enrollUrl: string; stillUrl?: string; alone?: boolean; policy: Policy; retainUntil: number; enrollNonce: string; checkNonce: string }) {
+  return page.evaluate(async ({ enrollUrl, stillUrl, alone, policy, retainUntil, enrollNonce, checkNonce }) => {
     const sdk = (window as unknown as { sdk: Sdk }).sdk;
     const repeat = (blob: Blob) => ({ frames: async function* () { for (;;) yield blob; } });
     const fetchBlob = async (url: string) => (await fetch(url)).blob();
@@ -87,7 +93,8 @@ function enrollAndCheck(page: Page, args: { enrollUrl: string; stillUrl?: string
       return { outcome: 'error', reason: `enrollment: ${e.code ?? e.message}`, liveness: 'not_run' };
     }
     let camera: ReturnType<typeof repeat> | undefined;
-    if (stillUrl) {
+    if (stillUrl && alone) camera = repeat(await fetchBlob(stillUrl));
+    else if (stillUrl) {
       // The still as make-y4m.sh's `auto` fit places it: scaled to 480 px high, centred, side
       // edges cut when wider than 640, black bars when narrower.
       const bitmap = await createImageBitmap(await fetchBlob(stillUrl));
@@ -115,6 +122,8 @@ function main(): Promise<void> | void {
       inventory: { type: 'string' },
       root: { type: 'string' },
       policy: { type: 'string', default: 'default' },
+      framing: { type: 'string', default: 'padded' },
+      parallel: { type: 'string', default: '1' },
       only: { type: 'string' },
       limit: { type: 'string' },
       cache: { type: 'string' },
@@ -126,6 +135,10 @@ function main(): Promise<void> | void {
   if (policy !== 'default' && !(LIVENESS_POLICIES as readonly string[]).includes(policy)) {
     throw new TypeError(`--policy must be default or one of ${LIVENESS_POLICIES.join(', ')}`);
   }
+  const framing = values.framing as Framing;
+  if (framing !== 'padded' && framing !== 'alone') throw new TypeError('--framing must be padded or alone');
+  const parallel = Number(values.parallel);
+  if (!(Number.isInteger(parallel) && parallel > 0)) throw new TypeError('--parallel must be a positive integer');
   const limit = values.limit === undefined ? Infinity : Number(values.limit);
   if (!(limit > 0)) throw new TypeError('--limit must be a positive number');
   if (!existsSync(join(DIST, 'presenza.iife.js'))) throw new Error('dist/ is missing: run `npm run build` first');
@@ -133,25 +146,30 @@ function main(): Promise<void> | void {
   const cache = resolve(values.cache ?? join(root, '.pad-cache'));
   const inventory = parseInventory(readFileSync(values.inventory, 'utf8'));
   for (const line of inventory) if (!existsSync(join(root, line.file))) throw new Error(`${line.file} is not under ${root}`);
-  return run({ inventory, root, cache, policy, only: values.only, limit, json: values.json! });
+  return run({ inventory, root, cache, policy, framing, parallel, only: values.only, limit, json: values.json! });
 }
 
-async function run(options: { inventory: InventoryLine[]; root: string; cache: string; policy: Policy; only?: string; limit: number; json: boolean }) {
-  const { root, cache, policy } = options;
+async function run(options: { inventory: InventoryLine[]; root: string; cache: string; policy: Policy; framing: Framing; parallel: number; only?: string; limit: number; json: boolean }) {
+  const { root, cache, policy, framing } = options;
+  const isStill = (line: InventoryLine) => STILL_EXTENSIONS.has(extname(line.file).toLowerCase());
+  // Only stills can be shown alone: clips are always the webcam's 640×480 frames.
+  const inventory = framing === 'alone' ? options.inventory.filter(isStill) : options.inventory;
   mkdirSync(join(cache, 'results'), { recursive: true });
   // A change to the SDK build or to the models re-checks every sample.
   const build = sha256(readFileSync(join(DIST, 'presenza.iife.js')) + readFileSync(join(ROOT, 'models', 'manifest.json'), 'utf8'));
-  const keyOf = (line: InventoryLine) => sha256(`${build}\n${policy}\n${sha256(readFileSync(join(root, line.file)))}`);
-  const resultPath = (line: InventoryLine) => join(cache, 'results', `${keyOf(line)}.json`);
-  const cached = (line: InventoryLine): SampleResult | undefined =>
-    existsSync(resultPath(line)) ? { ...(JSON.parse(readFileSync(resultPath(line), 'utf8')) as SampleResult), file: line.file, label: line.label } : undefined;
+  // The padded framing keeps the key it had before framings existed, so earlier caches stay valid.
+  const keyOf = (line: InventoryLine, of: Framing = framing) =>
+    sha256(`${build}\n${policy}${of === 'alone' ? '\nalone' : ''}\n${sha256(readFileSync(join(root, line.file)))}`);
+  const resultPath = (line: InventoryLine, of: Framing = framing) => join(cache, 'results', `${keyOf(line, of)}.json`);
+  const cached = (line: InventoryLine, of: Framing = framing): SampleResult | undefined =>
+    existsSync(resultPath(line, of)) ? { ...(JSON.parse(readFileSync(resultPath(line, of), 'utf8')) as SampleResult), file: line.file, label: line.label } : undefined;
 
   // In a fixed pseudo-random order, so that a run cut short (or --limit) still spans every source.
-  const todo = options.inventory
+  const todo = inventory
     .filter((line) => !cached(line) && (!options.only || line.file.includes(options.only)))
     .sort((a, b) => sha256(a.file).localeCompare(sha256(b.file)))
     .slice(0, options.limit);
-  console.error(`${options.inventory.length} samples, ${options.inventory.length - todo.length} already checked or skipped, checking ${todo.length} with policy ${policy}…`);
+  console.error(`${inventory.length} samples, ${inventory.length - todo.length} already checked or skipped, checking ${todo.length} with policy ${policy}, framing ${framing}…`);
 
   const origins = await startOrigins({ mounts: { [SET_URL]: root, [CACHE_URL]: cache } });
   const save = (line: InventoryLine, result: Omit<SampleResult, 'file' | 'label'>, ms: number) => {
@@ -160,18 +178,24 @@ async function run(options: { inventory: InventoryLine[]; root: string; cache: s
   };
   const stamp = () => ({ retainUntil: Date.now() + DAY, enrollNonce: createChallenge(), checkNonce: createChallenge() });
   try {
-    const stills = todo.filter((line) => STILL_EXTENSIONS.has(extname(line.file).toLowerCase()));
+    const stills = todo.filter(isStill);
     const clips = todo.filter((line) => !stills.includes(line));
     if (stills.length > 0) {
-      // Stills need no webcam: one browser for all of them.
+      // Stills need no webcam: one browser for all of them, with `--parallel` pages (each its own
+      // context, so its own enrollment) taking stills from one queue. A check of a still mostly
+      // waits for a gesture it cannot make, so pages in parallel save time, not CPU.
       const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: cameraArgs() });
       try {
-        const page = await openPage(browser, origins);
-        for (const line of stills) {
-          const start = performance.now();
-          const url = urlOf(SET_URL, line.file);
-          save(line, await enrollAndCheck(page, { enrollUrl: url, stillUrl: url, policy, ...stamp() }), performance.now() - start);
-        }
+        const queue = [...stills];
+        const worker = async () => {
+          const page = await openPage(browser, origins);
+          for (let line = queue.shift(); line; line = queue.shift()) {
+            const start = performance.now();
+            const url = urlOf(SET_URL, line.file);
+            save(line, await enrollAndCheck(page, { enrollUrl: url, stillUrl: url, alone: framing === 'alone', policy, ...stamp() }), performance.now() - start);
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(options.parallel, stills.length) }, worker));
       } finally {
         await browser.close();
       }
@@ -202,7 +226,7 @@ async function run(options: { inventory: InventoryLine[]; root: string; cache: s
   }
 
   // Every line of the inventory, undecided ones included (a sample not run yet is `not_run`).
-  const samples: SampleResult[] = options.inventory.map(
+  const samples: SampleResult[] = inventory.map(
     (line) => cached(line) ?? { file: line.file, label: line.label, outcome: 'not_checked', reason: null, liveness: 'not_run' },
   );
   const notChecked = samples.filter((s) => s.outcome === 'not_checked').length;
@@ -218,8 +242,12 @@ async function run(options: { inventory: InventoryLine[]; root: string; cache: s
   for (const s of samples) if (s.label === LIVE && s.outcome !== 'not_checked' && s.liveness !== 'passed') reasons.set(`${s.outcome}/${s.reason}`, (reasons.get(`${s.outcome}/${s.reason}`) ?? 0) + 1);
   if (reasons.size > 0) console.log(`  live not passed: ${[...reasons].map(([r, n]) => `${r} ×${n}`).join(', ')}`);
 
-  const record = { date: new Date().toISOString(), policy, build: build.slice(0, 12), not_checked: notChecked, ...rates, samples };
-  const out = join(ROOT, 'bench', 'results', `pad-${policy}.json`);
+  const flips = framing === 'alone' ? paddingFlips(samples, inventory.map((line) => cached(line, 'padded'))) : undefined;
+  if (flips) {
+    console.log(`padding: ${flips.flipped.length} of ${flips.compared} stills decided in both framings changed verdict (liveness passed or not)${flips.missing ? `; ${flips.missing} not run padded yet` : ''}`);
+  }
+  const record = { date: new Date().toISOString(), policy, framing, build: build.slice(0, 12), not_checked: notChecked, ...rates, ...(flips ? { padding_flips: flips } : {}), samples };
+  const out = join(ROOT, 'bench', 'results', `pad-${policy}${framing === 'alone' ? '-alone' : ''}.json`);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(out, `${JSON.stringify(record, null, 1)}\n`);
   console.log(`saved ${out}`);

@@ -136,7 +136,7 @@ describe('compliance documents', () => {
     expect(before.it).toContain('26 su 624 (4,17%)');
     expect(before.en).toContain('2.31 (1.21–4.45)');
     expect(before.en).toContain('bench/results/accuracy-lfw-shipped.json, December 2, 2026');
-    expect(before.en).toContain('bench/results/liveness-policy.json, November 23, 2026');
+    expect(before.en).toContain('bench/results/liveness-policy.json, December 2, 2026');
     const dir = benchCopy();
     editJson(dir, BENCH_FILES.verification, (j) => {
       j.tar = 0.95;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../tools/paths.js';
-import { padRates, parseInventory, parsePadSet, wilson, type SampleResult } from './padSet.js';
+import { padRates, paddingFlips, parseInventory, parsePadSet, wilson, type SampleResult } from './padSet.js';
 
 const result = (label: string, liveness: string, outcome = liveness === 'passed' ? 'pass' : 'fail'): SampleResult => ({
   file: `${label}-${Math.random()}`,
@@ -56,6 +56,26 @@ describe('padRates', () => {
     expect(rates.live_undecided).toBe(1);
     expect(rates.apcer).toBeCloseTo(2 / 3);
     expect(rates.per_species).toMatchObject({ print: { attacks: 2, passed: 1, apcer: 0.5 }, 'cut-out': { attacks: 1, passed: 1, apcer: 1 } });
+  });
+});
+
+describe('paddingFlips', () => {
+  const named = (file: string, label: string, liveness: string): SampleResult => ({ ...result(label, liveness), file });
+
+  it('counts the samples decided in both framings whose verdict differs', () => {
+    const alone = [named('a', 'live', 'failed'), named('b', 'print', 'passed'), named('c', 'live', 'passed'), named('d', 'live', 'not_run'), named('e', 'print', 'failed')];
+    const padded = [named('a', 'live', 'passed'), named('b', 'print', 'passed'), named('c', 'live', 'failed'), named('d', 'live', 'passed'), undefined];
+    const flips = paddingFlips(alone, padded);
+    expect(flips.compared).toBe(3);
+    expect(flips.missing).toBe(1);
+    expect(flips.flipped).toEqual([
+      { file: 'a', label: 'live', padded: 'passed', alone: 'failed' },
+      { file: 'c', label: 'live', padded: 'failed', alone: 'passed' },
+    ]);
+  });
+
+  it('does not count a failed verdict against an undecided one', () => {
+    expect(paddingFlips([named('a', 'live', 'failed')], [named('a', 'live', 'not_run')])).toEqual({ compared: 0, missing: 0, flipped: [] });
   });
 });
 

@@ -118,3 +118,24 @@ export function padRates(samples: readonly SampleResult[]) {
     per_species: perSpecies,
   };
 }
+
+/**
+ * Samples whose liveness verdict (passed or not) differs between two framings of the same
+ * stills: `alone[i]` and `padded[i]` are the same sample (`padded[i]` undefined when not run in
+ * that framing yet). Only samples decided in both count: a run error or an undecided check
+ * (`liveness` `not_run`) is no verdict.
+ */
+export function paddingFlips(alone: readonly SampleResult[], padded: readonly (SampleResult | undefined)[]) {
+  const decided = (s: SampleResult | undefined): s is SampleResult => s !== undefined && s.liveness !== 'not_run';
+  let compared = 0;
+  const flipped: { file: string; label: string; padded: string; alone: string }[] = [];
+  for (const [i, one] of alone.entries()) {
+    const other = padded[i];
+    if (!decided(one) || !decided(other)) continue;
+    compared += 1;
+    if ((one.liveness === 'passed') !== (other.liveness === 'passed')) {
+      flipped.push({ file: one.file, label: one.label, padded: other.liveness, alone: one.liveness });
+    }
+  }
+  return { compared, missing: padded.filter((s) => s === undefined).length, flipped };
+}
