@@ -293,6 +293,8 @@ test('camera permission denied: a clear message, and the alternative is recorded
   await expect(teacher.locator('#alerts > li')).toHaveCount(0);
   await expect(teacher.locator('#alerts-title')).toBeHidden();
   await expect(teacher.locator('li.student', { hasText: 'Anna' })).toContainText('Waiting for an answer');
+  await expect(teacher.locator('#students-joined')).toHaveText('1 student joined.');
+  await expect(teacher.locator('#latest-check')).toContainText('; 1 student asked.');
   await auditState(teacher, 'en-teacher-new-check');
   await choose(page, 'Use the face check');
   await expect(element(page)).toContainText('Camera access is blocked for this site.', { timeout: 60_000 });
@@ -305,6 +307,9 @@ test('camera permission denied: a clear message, and the alternative is recorded
   await teacher.locator('#lesson-title').focus();
   await keyboardPress(teacher, 'Confirm present: Anna');
   await expect.poll(async () => (await attendanceOf('Anna'))?.status).toBe('alternative_confirmed');
+  // The button is gone with the answer: focus goes to Anna's card (not the page's start), which reads her new state.
+  await expect(teacher.locator('li.student', { hasText: 'Anna' }).locator('.name')).toBeFocused();
+  await expect(teacher.locator('li.student', { hasText: 'Anna' }).locator('.state')).toHaveText('Present (alternative)');
   expect(await attendanceOf('Anna')).toMatchObject({ method: 'alternative' });
   // The student is told, with focus on the message.
   await expect(page.locator('#message-title')).toHaveText('Your teacher confirmed your presence');
@@ -345,6 +350,10 @@ test('20 students in one lesson all get the check and are counted right', async 
   await expect(teacher.locator('#count-alternative')).toHaveText('2');
   await expect(teacher.locator('#count-pending')).toHaveText('0');
   await expect(teacher.locator('#students > li')).toHaveCount(20);
+  // Names in order, numbers by value; counts in words.
+  expect(await teacher.locator('#students > li .name').allTextContents()).toEqual(['Anna', ...Array.from({ length: 19 }, (_, i) => `Sim ${i + 1}`)]);
+  await expect(teacher.locator('#students-joined')).toHaveText('20 students joined.');
+  await expect(teacher.locator('#latest-check')).toContainText('; 20 students asked.');
   await auditState(teacher, 'en-teacher-live');
   const csv = await (await teacher.context().request.get(`${origin}/api/lessons/${lessonId}/attendance.csv`)).text();
   expect(csv.split('\r\n').filter((line) => line.includes('"passed"')).length).toBeGreaterThanOrEqual(15);
@@ -421,6 +430,27 @@ test('500 students on the dashboard: a line event changes one card, the counts a
   await expect(page.locator('#count-pending')).toHaveText('500');
   await expect(page.locator('li.student[data-student="s-2"]')).toContainText('Check could not run: no face was seen');
   await expect(page.locator('li.student[data-student="s-2"]')).toContainText('Waiting for an answer');
+  // A check that closes after a newer one opened: its waiting lines still become "no answer" on the cards.
+  const emitCheck = (checkId: string, closesIn: number) =>
+    page.evaluate(
+      ({ checkId, closesAt }) =>
+        (window as unknown as { __emit: (t: string, d: unknown) => void }).__emit('check', { checkId, opensAt: Date.now(), closesAt, students: 500, counts: { pending: 500, passed: 0, failed: 0, alternative: 0 } }),
+      { checkId, closesAt: Date.now() + closesIn },
+    );
+  await emitCheck('c-3', 1_500);
+  await emitCheck('c-4', 600_000);
+  const chip = (student: string, n: number) => page.locator(`li.student[data-student="${student}"] .history li`).nth(n - 1);
+  await expect(chip('s-7', 3)).toContainText('Check 3');
+  await expect(chip('s-7', 3)).toContainText('No answer (the check has closed)', { timeout: 10_000 });
+  await expect(chip('s-7', 4)).toContainText('Waiting for an answer');
+  // Opened on a snapshot whose check then closes: the same.
+  await page.evaluate(
+    (data) => (window as unknown as { __emit: (t: string, d: unknown) => void }).__emit('snapshot', data),
+    { ...snapshot, checks: [{ ...snapshot.checks[0]!, closesAt: Date.now() + 1_500 }] },
+  );
+  await expect(page.locator('li.student[data-student="s-9"] .state')).toHaveText('Waiting for an answer');
+  await expect(page.locator('li.student[data-student="s-9"] .state')).toHaveText('No answer (the check has closed)', { timeout: 10_000 });
+  await expect(page.locator('#count-pending').locator('xpath=preceding-sibling::span')).toHaveText('No answer');
   await context.close();
 });
 
@@ -459,6 +489,8 @@ test('in Italian: the student page follows the browser, the teacher switches, th
   await auditState(teacher, 'it-teacher-live');
   await teacher.getByRole('button', { name: 'Termina la lezione' }).click();
   await expect(teacher.getByRole('button', { name: 'Verifica ora' })).toBeDisabled();
+  // The pressed button is disabled now: focus moves to the status line saying the lesson ended, not to the page's start.
+  await expect(teacher.locator('#lesson-status')).toBeFocused();
   await expect(page.locator('#message-title')).toHaveText('La lezione è terminata');
   await expect(page.locator('#message-title')).toBeFocused();
   await expect(element(page)).toBeHidden();
@@ -468,6 +500,7 @@ test('in Italian: the student page follows the browser, the teacher switches, th
   await page.getByRole('button', { name: 'English' }).click();
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');
   await expect(page.locator('#message-title')).toHaveText('The lesson has ended');
+  await expect(page.locator('#sdk-status')).toHaveText('Face check ready.');
   await auditState(page, 'en-ended');
   await context.close();
 });

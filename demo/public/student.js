@@ -176,6 +176,13 @@ const noCameraHere = faceCheckNeedsOwnWindow();
 let events = null;
 /** The message shown, kept as keys so a language change re-renders it. */
 let message = null;
+/** The SDK's status line (a loading milestone, or ready), kept as a key and values for the same reason. */
+let sdkStatus = null;
+
+function showSdkStatus(key, values) {
+  sdkStatus = { key, values };
+  $('sdk-status').textContent = t(key, values);
+}
 
 /** This device's key id at the service (per signed-in student). */
 const keyStorage = () => `presenza-demo-key:${session.userId}`;
@@ -225,7 +232,7 @@ function progressTracker() {
     const milestone = Math.floor(shown / 25) * 25;
     if (milestone > announced && milestone < 100) {
       announced = milestone;
-      $('sdk-status').textContent = t('loadingMilestone', { percent: milestone });
+      showSdkStatus('loadingMilestone', { percent: milestone });
     }
   };
 }
@@ -499,7 +506,7 @@ async function loadSdk(loading) {
     return false;
   }
   $('sdk-loading').hidden = true;
-  $('sdk-status').textContent = t('ready');
+  showSdkStatus('ready');
   ui = window.Presenza.mount($('presence'), elementOptions());
   ui.addEventListener('presenza-result', postAttempt);
   return true;
@@ -543,6 +550,7 @@ async function start(loading) {
 
 onLanguageChange(() => {
   if (message) showMessage(message, { focus: false });
+  if (sdkStatus) showSdkStatus(sdkStatus.key, sdkStatus.values);
   if (session && lessonId) void showDevices();
   // The element follows the page language at its next screen; the purpose sentence comes with the options.
   if (ui && !running) ui.configure(elementOptions());
