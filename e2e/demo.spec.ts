@@ -443,6 +443,11 @@ test('500 students on the dashboard: a line event changes one card, the counts a
   await expect(chip('s-7', 3)).toContainText('Check 3');
   await expect(chip('s-7', 3)).toContainText('No answer (the check has closed)', { timeout: 10_000 });
   await expect(chip('s-7', 4)).toContainText('Waiting for an answer');
+  // A keyboard user on a card's button keeps the focus there when a new check re-renders the list.
+  await page.getByRole('button', { name: 'Verified in person: Student 010' }).focus();
+  await emitCheck('c-5', 600_000);
+  await expect(chip('s-10', 5)).toContainText('Check 5');
+  await expect(page.getByRole('button', { name: 'Verified in person: Student 010' })).toBeFocused();
   // Opened on a snapshot whose check then closes: the same.
   await page.evaluate(
     (data) => (window as unknown as { __emit: (t: string, d: unknown) => void }).__emit('snapshot', data),

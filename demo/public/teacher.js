@@ -331,7 +331,10 @@ function renderStudent(studentId, onlyCheckId) {
   const line = last && view.lines.get(last.checkId)?.get(studentId);
   entry.item.dataset.status = line ? bucketOf(line) : 'none';
   entry.state.textContent = last ? statusText(line, last) : '';
+  // The buttons are replaced: one that had the focus hands it to its successor of the same name, else to the card.
+  const focused = entry.actions.contains(document.activeElement) ? document.activeElement.textContent : null;
   entry.actions.replaceChildren(...actionButtons(line));
+  if (focused !== null) ([...entry.actions.children].find((button) => button.textContent === focused) ?? entry.name).focus();
   const checks = onlyCheckId ? [view.checks.get(onlyCheckId)] : view.order.map((id) => view.checks.get(id));
   for (const check of checks) chip(entry, check, view.lines.get(check.checkId)?.get(studentId));
 }
