@@ -16,6 +16,7 @@ import { SimulatedStudent } from '../testing/simulatedStudent.js';
 import { CHROMIUM } from '../tools/chromium.js';
 import { demoSession, signInIfAsked, startDemoServer } from './support/demoServer.js';
 import { cameraArgs, fakeCameraFile } from './support/fakeCamera.js';
+import { overflowing } from './support/uiPage.js';
 
 test.describe.configure({ mode: 'serial' });
 test.setTimeout(180_000);
@@ -93,21 +94,7 @@ async function auditState(page: Page, name: string) {
   await page.mouse.move(0, 0);
   await page.screenshot({ path: join(SCREENSHOTS, `demo-${name}-1280.png`), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
-  const overflowing = await page.evaluate(() =>
-    [...document.querySelectorAll('body *')]
-      .filter((e) => e.checkVisibility())
-      .filter((e) => {
-        const box = e.getBoundingClientRect();
-        if (box.width === 0 || (box.right <= innerWidth + 0.5 && box.left >= -0.5)) return false;
-        // Inside a box that scrolls or clips horizontally (a wide table's wrapper) is fine.
-        for (let parent = e.parentElement; parent && parent !== document.body; parent = parent.parentElement) {
-          if (getComputedStyle(parent).overflowX !== 'visible') return false;
-        }
-        return true;
-      })
-      .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`),
-  );
-  expect(overflowing, `${name} at 390 px`).toEqual([]);
+  expect(await overflowing(page), `${name} at 390 px`).toEqual([]);
   await page.screenshot({ path: join(SCREENSHOTS, `demo-${name}-390.png`), fullPage: true });
   await page.setViewportSize(size);
 }

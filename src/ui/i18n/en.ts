@@ -42,6 +42,7 @@ export const en: UiMessages = {
   captureIntro: 'Look at the camera and keep your face inside the oval. The preview works like a mirror.',
   captureProgressLabel: 'Progress',
   captureProgress: '{collected} of {needed} good images',
+  captureProgressGestures: 'good images {collected} of {needed}, movements {done} of {steps}',
   guideStarting: 'Starting…',
   guideNoFace: 'No face seen: sit in front of the camera.',
   guideMultipleFaces: 'More than one face: make sure only you are in the picture.',

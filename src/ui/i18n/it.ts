@@ -42,6 +42,7 @@ export const it: UiMessages = {
   captureIntro: 'Guarda la fotocamera e tieni il volto dentro l’ovale. L’anteprima funziona come uno specchio.',
   captureProgressLabel: 'Avanzamento',
   captureProgress: '{collected} di {needed} immagini valide',
+  captureProgressGestures: 'immagini valide {collected} di {needed}, movimenti {done} di {steps}',
   guideStarting: 'Avvio…',
   guideNoFace: 'Nessun volto inquadrato: mettiti davanti alla fotocamera.',
   guideMultipleFaces: 'C’è più di un volto: nell’inquadratura devi esserci solo tu.',
