@@ -94,6 +94,7 @@ export const en: UiMessages = {
   enrollFailedTitle: 'The enrollment did not complete',
   reasonMismatch: 'The face seen did not match the enrollment on this device.',
   reasonLiveness: 'The check could not confirm that a live person was in front of the camera.',
+  reasonGestureTimeout: 'The movement you were asked for was not seen in time.',
   reasonNoFace: 'No face was seen clearly enough.',
   reasonMultipleFaces: 'More than one person was in the picture.',
   reasonTimeout: 'Time ran out before your face could be seen clearly.',

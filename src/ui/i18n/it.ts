@@ -94,6 +94,7 @@ export const it: UiMessages = {
   enrollFailedTitle: 'La registrazione non è stata completata',
   reasonMismatch: 'Il volto inquadrato non corrisponde alla registrazione su questo dispositivo.',
   reasonLiveness: 'La verifica non ha potuto confermare che davanti alla fotocamera ci fosse una persona reale.',
+  reasonGestureTimeout: 'Il movimento richiesto non è stato visto in tempo.',
   reasonNoFace: 'Nessun volto è stato visto abbastanza chiaramente.',
   reasonMultipleFaces: 'Nell’inquadratura c’era più di una persona.',
   reasonTimeout: 'Il tempo è scaduto prima che il tuo volto si vedesse chiaramente.',

@@ -126,6 +126,8 @@ export interface UiMessages {
   readonly enrollFailedTitle: string;
   readonly reasonMismatch: string;
   readonly reasonLiveness: string;
+  /** A gesture of the challenge not seen within its time limit. */
+  readonly reasonGestureTimeout: string;
   readonly reasonNoFace: string;
   readonly reasonMultipleFaces: string;
   readonly reasonTimeout: string;
