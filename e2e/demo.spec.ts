@@ -458,10 +458,10 @@ test('in Italian: a student not enrolled yet gets the first layer with the cours
 
 test('in Italian: the student page follows the browser, the teacher switches, the lesson’s end is told and disables checks', async () => {
   const { context, page } = await student({ camera: PERSON_A[1], profile: profileA, locale: 'it-IT' });
-  await expect(page.locator('#sdk-status')).toHaveText('Controllo del volto pronto.', { timeout: 60_000 });
+  await expect(page.locator('#sdk-status')).toHaveText('Verifica del volto pronta.', { timeout: 60_000 });
   await expect(page.locator('html')).toHaveAttribute('lang', 'it');
   // Enrolled and nothing asked: the page says so (a check still open from before would show instead).
-  const enrolled = page.locator('#message-title', { hasText: 'Il controllo del volto è configurato su questo dispositivo' });
+  const enrolled = page.locator('#message-title', { hasText: 'La verifica del volto è configurata su questo dispositivo' });
   await expect(enrolled.or(page.locator('presenza-check[state="intro"]'))).toBeVisible({ timeout: 60_000 });
   if (await enrolled.isVisible()) await auditState(page, 'it-enrolled');
   await triggerCheck();
