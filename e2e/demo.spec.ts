@@ -401,6 +401,13 @@ test('500 students on the dashboard: a line event changes one card, the counts a
   await expect(page.locator('#count-pending')).toHaveText('400');
   await expect(page.locator('#alerts > li')).toHaveCount(50);
   await expect(page.locator('#alerts > li').first()).toContainText('Student 000');
+  // A screen reader hears one summary of the counts, not one announcement per answer.
+  await expect(page.locator('.counts')).not.toHaveAttribute('aria-live');
+  await expect(page.locator('#counts-announcer')).toHaveAttribute('aria-live', 'polite');
+  await expect(page.locator('#counts-announcer')).toHaveText(
+    'Latest check: Waiting: 400, Present: 50, Alternative: 0, Failed: 0, Could not run: 50, Absent: 0.',
+    { timeout: 10_000 },
+  );
   // Resolved: the alert goes.
   await page.evaluate(() =>
     (window as unknown as { __emit: (t: string, d: unknown) => void }).__emit('line', { checkId: 'c-1', studentId: 's-0', status: 'confirmed_in_person', method: 'in_person', outcome: 'inconclusive', reason: 'no_face', updatedAt: 4 }),

@@ -371,6 +371,20 @@ function showCounts() {
   const last = latest();
   const closed = view.ended || (last && Date.now() > last.closesAt);
   $('count-pending').previousElementSibling.textContent = t(closed ? 'countNoAnswer' : 'countPending');
+  if (last) announceCounts();
+}
+
+/** Seconds between two spoken summaries of the counts, however many answers arrive meanwhile. */
+const COUNTS_ANNOUNCE_MS = 5000;
+let countsAnnouncement = null;
+
+/** Reads the counts out once, {@link COUNTS_ANNOUNCE_MS} after a change, as they are then (the labels shown, in the page language). */
+function announceCounts() {
+  countsAnnouncement ??= setTimeout(() => {
+    countsAnnouncement = null;
+    const parts = [...document.querySelectorAll('.counts > div')].map((box) => `${box.querySelector('span').textContent}: ${box.querySelector('strong').textContent}`);
+    $('counts-announcer').textContent = `${t('latestTitle')}: ${parts.join(', ')}.`;
+  }, COUNTS_ANNOUNCE_MS);
 }
 
 /** The student's line in the last check they were asked in (a later check supersedes what an earlier one asked of the teacher). */
@@ -448,8 +462,9 @@ async function applySnapshot(snapshot) {
   view.alerts.clear();
   for (const lines of view.lines.values()) for (const line of lines.values()) if (needsTeacher(line)) upsertAlert(line);
   $('alerts-title').hidden = view.alerts.size === 0;
+  const renderedAt = Date.now();
   renderAll();
-  for (const check of view.checks.values()) whenClosed(check);
+  for (const check of view.checks.values()) whenClosed(check, renderedAt);
   renderPending(snapshot.enrollments);
   if (snapshot.lesson.status === 'ended') lessonEnded();
 }
@@ -466,13 +481,17 @@ function applyCheck(check) {
   }
   // The students it asks no longer need the teacher for an earlier check.
   for (const item of [...view.alerts.values()]) upsertAlert(view.lines.get(item.dataset.check).get(item.dataset.student));
+  const renderedAt = Date.now();
   renderAll();
-  whenClosed(check);
+  whenClosed(check, renderedAt);
 }
 
-/** When `check` closes, its waiting lines become "no answer", in the counts and on every card (one pass, not per event). */
-function whenClosed(check) {
-  if (check.closesAt > Date.now()) setTimeout(renderAll, check.closesAt - Date.now() + 500);
+/**
+ * When `check` closes, its waiting lines become "no answer", in the counts and on every card (one
+ * pass, not per event). `renderedAt`: when the list was last rendered (a long render may outlast the check).
+ */
+function whenClosed(check, renderedAt) {
+  if (check.closesAt > renderedAt) setTimeout(renderAll, Math.max(0, check.closesAt - Date.now()) + 500);
 }
 
 function applyLine(line) {
