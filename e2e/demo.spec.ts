@@ -16,6 +16,7 @@ import { SimulatedStudent } from '../testing/simulatedStudent.js';
 import { CHROMIUM } from '../tools/chromium.js';
 import { demoSession, signInIfAsked, startDemoServer } from './support/demoServer.js';
 import { cameraArgs, fakeCameraFile } from './support/fakeCamera.js';
+import { overflowing } from './support/uiPage.js';
 
 test.describe.configure({ mode: 'serial' });
 test.setTimeout(180_000);
@@ -93,21 +94,7 @@ async function auditState(page: Page, name: string) {
   await page.mouse.move(0, 0);
   await page.screenshot({ path: join(SCREENSHOTS, `demo-${name}-1280.png`), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
-  const overflowing = await page.evaluate(() =>
-    [...document.querySelectorAll('body *')]
-      .filter((e) => e.checkVisibility())
-      .filter((e) => {
-        const box = e.getBoundingClientRect();
-        if (box.width === 0 || (box.right <= innerWidth + 0.5 && box.left >= -0.5)) return false;
-        // Inside a box that scrolls or clips horizontally (a wide table's wrapper) is fine.
-        for (let parent = e.parentElement; parent && parent !== document.body; parent = parent.parentElement) {
-          if (getComputedStyle(parent).overflowX !== 'visible') return false;
-        }
-        return true;
-      })
-      .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`),
-  );
-  expect(overflowing, `${name} at 390 px`).toEqual([]);
+  expect(await overflowing(page), `${name} at 390 px`).toEqual([]);
   await page.screenshot({ path: join(SCREENSHOTS, `demo-${name}-390.png`), fullPage: true });
   await page.setViewportSize(size);
 }
@@ -293,6 +280,8 @@ test('camera permission denied: a clear message, and the alternative is recorded
   await expect(teacher.locator('#alerts > li')).toHaveCount(0);
   await expect(teacher.locator('#alerts-title')).toBeHidden();
   await expect(teacher.locator('li.student', { hasText: 'Anna' })).toContainText('Waiting for an answer');
+  await expect(teacher.locator('#students-joined')).toHaveText('1 student joined.');
+  await expect(teacher.locator('#latest-check')).toContainText('; 1 student asked.');
   await auditState(teacher, 'en-teacher-new-check');
   await choose(page, 'Use the face check');
   await expect(element(page)).toContainText('Camera access is blocked for this site.', { timeout: 60_000 });
@@ -305,6 +294,9 @@ test('camera permission denied: a clear message, and the alternative is recorded
   await teacher.locator('#lesson-title').focus();
   await keyboardPress(teacher, 'Confirm present: Anna');
   await expect.poll(async () => (await attendanceOf('Anna'))?.status).toBe('alternative_confirmed');
+  // The button is gone with the answer: focus goes to Anna's card (not the page's start), which reads her new state.
+  await expect(teacher.locator('li.student', { hasText: 'Anna' }).locator('.name')).toBeFocused();
+  await expect(teacher.locator('li.student', { hasText: 'Anna' }).locator('.state')).toHaveText('Present (alternative)');
   expect(await attendanceOf('Anna')).toMatchObject({ method: 'alternative' });
   // The student is told, with focus on the message.
   await expect(page.locator('#message-title')).toHaveText('Your teacher confirmed your presence');
@@ -345,6 +337,10 @@ test('20 students in one lesson all get the check and are counted right', async 
   await expect(teacher.locator('#count-alternative')).toHaveText('2');
   await expect(teacher.locator('#count-pending')).toHaveText('0');
   await expect(teacher.locator('#students > li')).toHaveCount(20);
+  // Names in order, numbers by value; counts in words.
+  expect(await teacher.locator('#students > li .name').allTextContents()).toEqual(['Anna', ...Array.from({ length: 19 }, (_, i) => `Sim ${i + 1}`)]);
+  await expect(teacher.locator('#students-joined')).toHaveText('20 students joined.');
+  await expect(teacher.locator('#latest-check')).toContainText('; 20 students asked.');
   await auditState(teacher, 'en-teacher-live');
   const csv = await (await teacher.context().request.get(`${origin}/api/lessons/${lessonId}/attendance.csv`)).text();
   expect(csv.split('\r\n').filter((line) => line.includes('"passed"')).length).toBeGreaterThanOrEqual(15);
@@ -405,6 +401,13 @@ test('500 students on the dashboard: a line event changes one card, the counts a
   await expect(page.locator('#count-pending')).toHaveText('400');
   await expect(page.locator('#alerts > li')).toHaveCount(50);
   await expect(page.locator('#alerts > li').first()).toContainText('Student 000');
+  // A screen reader hears one summary of the counts, not one announcement per answer.
+  await expect(page.locator('.counts')).not.toHaveAttribute('aria-live');
+  await expect(page.locator('#counts-announcer')).toHaveAttribute('aria-live', 'polite');
+  await expect(page.locator('#counts-announcer')).toHaveText(
+    'Latest check: Waiting: 400, Present: 50, Alternative: 0, Failed: 0, Could not run: 50, Absent: 0.',
+    { timeout: 10_000 },
+  );
   // Resolved: the alert goes.
   await page.evaluate(() =>
     (window as unknown as { __emit: (t: string, d: unknown) => void }).__emit('line', { checkId: 'c-1', studentId: 's-0', status: 'confirmed_in_person', method: 'in_person', outcome: 'inconclusive', reason: 'no_face', updatedAt: 4 }),
@@ -421,6 +424,32 @@ test('500 students on the dashboard: a line event changes one card, the counts a
   await expect(page.locator('#count-pending')).toHaveText('500');
   await expect(page.locator('li.student[data-student="s-2"]')).toContainText('Check could not run: no face was seen');
   await expect(page.locator('li.student[data-student="s-2"]')).toContainText('Waiting for an answer');
+  // A check that closes after a newer one opened: its waiting lines still become "no answer" on the cards.
+  const emitCheck = (checkId: string, closesIn: number) =>
+    page.evaluate(
+      ({ checkId, closesAt }) =>
+        (window as unknown as { __emit: (t: string, d: unknown) => void }).__emit('check', { checkId, opensAt: Date.now(), closesAt, students: 500, counts: { pending: 500, passed: 0, failed: 0, alternative: 0 } }),
+      { checkId, closesAt: Date.now() + closesIn },
+    );
+  await emitCheck('c-3', 1_500);
+  await emitCheck('c-4', 600_000);
+  const chip = (student: string, n: number) => page.locator(`li.student[data-student="${student}"] .history li`).nth(n - 1);
+  await expect(chip('s-7', 3)).toContainText('Check 3');
+  await expect(chip('s-7', 3)).toContainText('No answer (the check has closed)', { timeout: 10_000 });
+  await expect(chip('s-7', 4)).toContainText('Waiting for an answer');
+  // A keyboard user on a card's button keeps the focus there when a new check re-renders the list.
+  await page.getByRole('button', { name: 'Verified in person: Student 010' }).focus();
+  await emitCheck('c-5', 600_000);
+  await expect(chip('s-10', 5)).toContainText('Check 5');
+  await expect(page.getByRole('button', { name: 'Verified in person: Student 010' })).toBeFocused();
+  // Opened on a snapshot whose check then closes: the same.
+  await page.evaluate(
+    (data) => (window as unknown as { __emit: (t: string, d: unknown) => void }).__emit('snapshot', data),
+    { ...snapshot, checks: [{ ...snapshot.checks[0]!, closesAt: Date.now() + 1_500 }] },
+  );
+  await expect(page.locator('li.student[data-student="s-9"] .state')).toHaveText('Waiting for an answer');
+  await expect(page.locator('li.student[data-student="s-9"] .state')).toHaveText('No answer (the check has closed)', { timeout: 10_000 });
+  await expect(page.locator('#count-pending').locator('xpath=preceding-sibling::span')).toHaveText('No answer');
   await context.close();
 });
 
@@ -436,10 +465,10 @@ test('in Italian: a student not enrolled yet gets the first layer with the cours
 
 test('in Italian: the student page follows the browser, the teacher switches, the lesson’s end is told and disables checks', async () => {
   const { context, page } = await student({ camera: PERSON_A[1], profile: profileA, locale: 'it-IT' });
-  await expect(page.locator('#sdk-status')).toHaveText('Controllo del volto pronto.', { timeout: 60_000 });
+  await expect(page.locator('#sdk-status')).toHaveText('Verifica del volto pronta.', { timeout: 60_000 });
   await expect(page.locator('html')).toHaveAttribute('lang', 'it');
   // Enrolled and nothing asked: the page says so (a check still open from before would show instead).
-  const enrolled = page.locator('#message-title', { hasText: 'Il controllo del volto è configurato su questo dispositivo' });
+  const enrolled = page.locator('#message-title', { hasText: 'La verifica del volto è configurata su questo dispositivo' });
   await expect(enrolled.or(page.locator('presenza-check[state="intro"]'))).toBeVisible({ timeout: 60_000 });
   if (await enrolled.isVisible()) await auditState(page, 'it-enrolled');
   await triggerCheck();
@@ -459,6 +488,8 @@ test('in Italian: the student page follows the browser, the teacher switches, th
   await auditState(teacher, 'it-teacher-live');
   await teacher.getByRole('button', { name: 'Termina la lezione' }).click();
   await expect(teacher.getByRole('button', { name: 'Verifica ora' })).toBeDisabled();
+  // The pressed button is disabled now: focus moves to the status line saying the lesson ended, not to the page's start.
+  await expect(teacher.locator('#lesson-status')).toBeFocused();
   await expect(page.locator('#message-title')).toHaveText('La lezione è terminata');
   await expect(page.locator('#message-title')).toBeFocused();
   await expect(element(page)).toBeHidden();
@@ -468,6 +499,7 @@ test('in Italian: the student page follows the browser, the teacher switches, th
   await page.getByRole('button', { name: 'English' }).click();
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');
   await expect(page.locator('#message-title')).toHaveText('The lesson has ended');
+  await expect(page.locator('#sdk-status')).toHaveText('Face check ready.');
   await auditState(page, 'en-ended');
   await context.close();
 });
@@ -484,6 +516,8 @@ test('the full notice the element links to is served in both languages, styled u
     expect(response?.headers()['content-security-policy']).toMatch(/script-src 'self' 'wasm-unsafe-eval'/);
     await expect(page.locator('html')).toHaveAttribute('lang', lang);
     await expect(page.locator('main')).toContainText('Università Telematica Esempio');
+    // Names only in the fields shown as is in both languages: the English notice had "(server propri, sala macchine di Roma)".
+    if (lang === 'en') await expect(page.locator('main')).not.toContainText('server propri');
     // The demo's configuration approves its notice: students read it without the kit's draft statement.
     expect(await page.locator('.draft').count()).toBe(0);
     await expect(page.locator('header')).toContainText(lang === 'it' ? 'Informativa approvata dal titolare il 5 ottobre 2026' : 'Notice approved by the controller on October 5, 2026');

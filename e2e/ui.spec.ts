@@ -14,6 +14,7 @@ import {
   LANGS,
   RETAIN_UNTIL,
   auditAndCapture,
+  auditAndCaptureSizes,
   buttons,
   expectState,
   installCamera,
@@ -95,7 +96,7 @@ for (const lang of LANGS) {
     await page.getByRole('button', { name: m.choiceFace }).click();
     await expectState(page, 'loading');
     await expect(page.locator('presenza-check progress')).not.toHaveAttribute('value', '0', { timeout: 20_000 });
-    await auditAndCapture(page, lang, '02-loading');
+    await auditAndCaptureSizes(page, lang, '02-loading');
     await page.evaluate(() => (window as unknown as TestGlobals).__element.remove());
     expect(await outcome(page)).toEqual({ error: 'ERR_ABORTED' });
     release();
@@ -110,7 +111,7 @@ for (const lang of LANGS) {
     for (const text of [m.noticeTitle, 'Università Telematica Esempio', m.noticeDevice, m.fullNotice]) expect(notice).toContain(text);
     expect(notice).toContain(new Intl.DateTimeFormat(lang, { dateStyle: 'long' }).format(RETAIN_UNTIL));
     expect(await buttons(page)).toEqual([m.choiceFace, m.choiceAlternative]);
-    await auditAndCapture(page, lang, '01-notice');
+    await auditAndCaptureSizes(page, lang, '01-notice');
     // A phone-sized frame: the facts stack, nothing overflows (WCAG reflow).
     await page.setViewportSize({ width: 360, height: 900 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
@@ -119,7 +120,7 @@ for (const lang of LANGS) {
 
     await page.getByRole('button', { name: m.choiceFace }).click();
     await expectState(page, 'starting');
-    await auditAndCapture(page, lang, '03-starting');
+    await auditAndCaptureSizes(page, lang, '03-starting');
     await setCamera(page, { mode: 'photo', photo: PERSON_A[0], scale: 1.4 });
     await page.evaluate(() => (window as unknown as TestGlobals).__answerPrompt());
     await expectState(page, 'capturing');
@@ -134,10 +135,10 @@ for (const lang of LANGS) {
     await fake.frame(page, { issues: ['face_too_small'], collected: 0, needed: 5 });
     await expect(page.locator('presenza-check .guidance')).toHaveText(m.guideTooSmall);
     await expect.poll(async () => (await liveRegions(page)).polite).toBe(m.guideTooSmall);
-    await auditAndCapture(page, lang, '04-capturing-fix');
+    await auditAndCaptureSizes(page, lang, '04-capturing-fix');
     await fake.frame(page, { collected: 3, needed: 5 });
     await expect(page.locator('presenza-check .guidance')).toHaveText(m.guideGood);
-    await auditAndCapture(page, lang, '05-capturing-good');
+    await auditAndCaptureSizes(page, lang, '05-capturing-good');
     expect(await buttons(page)).toEqual([m.cancel, m.choiceAlternative]);
 
     // Liveness: the gesture is prompted in text and announced at once, with a way out if it is hard.
@@ -145,11 +146,13 @@ for (const lang of LANGS) {
     await expect(page.locator('presenza-check .guidance')).toHaveText(m.gestureTurnLeft);
     await expect.poll(async () => (await liveRegions(page)).polite).toBe(m.gestureTurnLeft);
     expect(await screenText(page)).toContain(fill(m.gestureStep, { step: 1, steps: 2 }));
+    // The bar covers images and gestures, and so do its words: all images in is not yet the end.
+    expect(await screenText(page)).toContain(fill(m.captureProgressGestures, { collected: 5, needed: 5, done: 0, steps: 2 }));
     // A turned head is the gesture, not a problem to fix.
     await fake.frame(page, { issues: ['head_turned'], collected: 5, needed: 5, liveness: gesture('turn_left', 0, 2, true) });
     await expect(page.locator('presenza-check .guidance')).toHaveText(m.gestureTurnLeft);
     expect(await buttons(page)).toEqual([m.gestureCannot, m.cancel, m.choiceAlternative]);
-    await auditAndCapture(page, lang, '05b-capturing-gesture');
+    await auditAndCaptureSizes(page, lang, '05b-capturing-gesture');
     await page.getByRole('button', { name: m.gestureCannot }).click();
     await expect.poll(() => fake.gestureRequests(page)).toBe(1);
     // The next gesture is announced at once too; with no alternative left, the alternative path remains.
@@ -163,14 +166,14 @@ for (const lang of LANGS) {
     expect(await screenText(page)).toContain(m.reasonTimeout);
     await expect.poll(() => liveRegions(page)).toEqual({ polite: '', assertive: `${m.enrollFailedTitle}. ${m.reasonTimeout}` });
     expect(await buttons(page)).toEqual([m.retry, m.choiceAlternative]);
-    await auditAndCapture(page, lang, '06-enroll-failed');
+    await auditAndCaptureSizes(page, lang, '06-enroll-failed');
 
     await page.getByRole('button', { name: m.retry }).click();
     await expectState(page, 'capturing');
     await fake.fail(page, 'ERR_STORAGE');
     await expectState(page, 'error');
     expect(await buttons(page)).toEqual([m.retry, m.choiceAlternative]);
-    await auditAndCapture(page, lang, '07-error');
+    await auditAndCaptureSizes(page, lang, '07-error');
 
     await page.getByRole('button', { name: m.retry }).click();
     await expectState(page, 'capturing');
@@ -179,14 +182,14 @@ for (const lang of LANGS) {
     expect(await streamsEnded(page)).toEqual(['ended', 'ended', 'ended']);
     await fake.finish(page, { assertion: 'header.payload.signature' });
     await expectState(page, 'enrolled');
-    await auditAndCapture(page, lang, '08-enrolled');
+    await auditAndCaptureSizes(page, lang, '08-enrolled');
     expect(await outcome(page)).toEqual({ assertion: 'header.payload.signature' });
 
     // A check: cancel during the capture, then two failures, then the alternative.
     await start(page, 'check');
     await expectState(page, 'intro');
     expect(await buttons(page)).toEqual([m.choiceFace, m.choiceAlternative]);
-    await auditAndCapture(page, lang, '09-check-intro');
+    await auditAndCaptureSizes(page, lang, '09-check-intro');
     await page.getByRole('button', { name: m.choiceFace }).click();
     await expectState(page, 'capturing');
     await page.getByRole('button', { name: m.cancel }).click();
@@ -199,17 +202,17 @@ for (const lang of LANGS) {
     expect(await screenText(page)).toContain(m.reasonMismatch);
     expect(await screenText(page)).toContain(m.nothingKept);
     expect(await buttons(page)).toEqual([m.retry, m.choiceAlternative]);
-    await auditAndCapture(page, lang, '10-check-failed');
+    await auditAndCaptureSizes(page, lang, '10-check-failed');
     await page.getByRole('button', { name: m.retry }).click();
     await expectState(page, 'capturing');
     await fake.finish(page, { outcome: 'inconclusive', reason: 'no_face', liveness: 'not_run', assertion: 'a.b.c' });
     await expectState(page, 'failed');
     expect(await screenText(page)).toContain(m.noRetry);
     expect(await buttons(page)).toEqual([m.choiceAlternative]);
-    await auditAndCapture(page, lang, '11-check-failed-final');
+    await auditAndCaptureSizes(page, lang, '11-check-failed-final');
     await page.getByRole('button', { name: m.choiceAlternative }).click();
     await expectState(page, 'alternative');
-    await auditAndCapture(page, lang, '12-alternative');
+    await auditAndCaptureSizes(page, lang, '12-alternative');
     expect(await outcome(page)).toEqual({ outcome: 'alternative' });
 
     // A check that passes.
@@ -219,7 +222,7 @@ for (const lang of LANGS) {
     await expectState(page, 'capturing');
     await fake.finish(page, { outcome: 'pass', liveness: 'passed', assertion: 'x.y.z' });
     await expectState(page, 'passed');
-    await auditAndCapture(page, lang, '13-passed');
+    await auditAndCaptureSizes(page, lang, '13-passed');
     expect(await outcome(page)).toEqual({ outcome: 'pass', liveness: 'passed', assertion: 'x.y.z' });
 
     // Not enrolled on this device: the camera is never opened, and the alternative is the way on.
@@ -231,7 +234,7 @@ for (const lang of LANGS) {
     await expectState(page, 'failed');
     expect(await screenText(page)).toContain(m.reasonNotEnrolled);
     expect(await buttons(page)).toEqual([m.choiceAlternative]);
-    await auditAndCapture(page, lang, '14-not-enrolled');
+    await auditAndCaptureSizes(page, lang, '14-not-enrolled');
     expect((await streamsEnded(page)).length).toBe(opened);
     expect((await streamsEnded(page)).every((state) => state === 'ended')).toBe(true);
     expect(await leftovers(page)).toBe(0);
@@ -328,7 +331,7 @@ for (const lang of LANGS) {
       expect(text).toContain(m[error.steps]);
       // Camera problems do not use up the attempts: the retry stays (maxAttempts is 1 here).
       expect(await buttons(page)).toEqual([m.retry, m.choiceAlternative]);
-      await auditAndCapture(page, lang, `20-camera-${error.name}`);
+      await auditAndCaptureSizes(page, lang, `20-camera-${error.name}`);
     }
     // An insecure (http) page: nothing the student can fix, so only the alternative.
     await page.evaluate(() => Object.defineProperty(window, 'isSecureContext', { value: false, configurable: true }));
@@ -336,7 +339,7 @@ for (const lang of LANGS) {
     await expectState(page, 'camera-error');
     expect(await screenText(page)).toContain(m.cameraInsecure);
     expect(await buttons(page)).toEqual([m.choiceAlternative]);
-    await auditAndCapture(page, lang, '21-camera-insecure');
+    await auditAndCaptureSizes(page, lang, '21-camera-insecure');
     await page.getByRole('button', { name: m.choiceAlternative }).click();
     expect(await outcome(page)).toEqual({ outcome: 'alternative' });
     const results = await page.evaluate(() => (window as unknown as TestGlobals).__events.filter((e) => e.type === 'presenza-result').map((e) => e.detail));
@@ -364,7 +367,7 @@ for (const lang of LANGS) {
     expect(await screenText(inner)).toContain(m.cameraPolicy);
     expect(await screenText(inner)).toContain(m.cameraPolicySteps);
     expect(await buttons(inner)).toEqual([m.choiceAlternative]);
-    await auditAndCapture(page, lang, '22-camera-iframe-policy');
+    await auditAndCaptureSizes(page, lang, '22-camera-iframe-policy');
 
     await page.goto(`${origins.site.origin}/embed-allowed-${lang}.html`);
     const allowed = page.frames()[1]!;

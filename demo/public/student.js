@@ -86,13 +86,13 @@ const TEXTS = {
     signOut: 'Esci',
     languageLabel: 'Lingua',
     role_student: 'studente',
-    loadingLabel: 'Preparazione del controllo del volto su questo dispositivo',
-    loadingMilestone: 'Preparazione del controllo del volto: {percent}%.',
-    ready: 'Controllo del volto pronto.',
-    enrollAgain: 'Configura il controllo del volto',
+    loadingLabel: 'Preparazione della verifica del volto su questo dispositivo',
+    loadingMilestone: 'Preparazione della verifica del volto: {percent}%.',
+    ready: 'Verifica del volto pronta.',
+    enrollAgain: 'Configura la verifica del volto',
     forget: 'Cancella i miei dati del volto da questo dispositivo',
     devicesTitle: 'I tuoi dispositivi',
-    devicesIntro: 'Ogni dispositivo su cui hai configurato il controllo del volto ha una sua chiave (al massimo tre). Rimuovi quelli che non usi più.',
+    devicesIntro: 'Ogni dispositivo su cui hai configurato la verifica del volto ha una sua chiave (al massimo tre). Rimuovi quelli che non usi più.',
     device: 'Dispositivo {fingerprint}{mine}, configurato il {date}: {status}',
     thisDevice: ' (questo)',
     deviceActive: 'attivo',
@@ -100,24 +100,24 @@ const TEXTS = {
     removeDevice: 'Rimuovi il dispositivo {fingerprint}',
     noLessonTitle: 'Nessuna lezione',
     noLessonBody: 'Apri il link condiviso dal docente.',
-    enrolledTitle: 'Il controllo del volto è configurato su questo dispositivo',
-    enrolledBody: 'Per ora non devi fare nulla. Quando il docente lo chiede, scegli il controllo del volto o l’alternativa: valgono allo stesso modo.',
+    enrolledTitle: 'La verifica del volto è configurata su questo dispositivo',
+    enrolledBody: 'Per ora non devi fare nulla. Quando il docente lo chiede, scegli la verifica del volto o l’alternativa: valgono allo stesso modo.',
     pendingTitle: 'In attesa dell’approvazione del docente',
-    pendingBody: 'Il controllo del volto è configurato su questo nuovo dispositivo, ma il docente non lo ha ancora approvato. Nel frattempo usa l’altro dispositivo o l’alternativa: vale allo stesso modo.',
+    pendingBody: 'La verifica del volto è configurata su questo nuovo dispositivo, ma il docente non lo ha ancora approvato. Nel frattempo usa l’altro dispositivo o l’alternativa: vale allo stesso modo.',
     preferAltTitle: 'Hai scelto l’alternativa',
-    preferAltBody: 'Quando il docente lo chiede, scegli «Usa l’alternativa»: il docente conferma la tua presenza in un altro modo, e vale allo stesso modo. Se cambi idea puoi configurare il controllo del volto più tardi.',
+    preferAltBody: 'Quando il docente lo chiede, scegli «Usa l’alternativa»: il docente conferma la tua presenza in un altro modo, e vale allo stesso modo. Se cambi idea puoi configurare la verifica del volto più tardi.',
     tooManyKeysTitle: 'Hai già tre dispositivi',
-    tooManyKeysBody: 'Rimuovi un dispositivo che non usi più in «I tuoi dispositivi», poi configura di nuovo il controllo del volto. Oppure usa l’alternativa: vale allo stesso modo.',
-    saveFailedTitle: 'Non è stato possibile salvare il controllo del volto',
+    tooManyKeysBody: 'Rimuovi un dispositivo che non usi più in «I tuoi dispositivi», poi configura di nuovo la verifica del volto. Oppure usa l’alternativa: vale allo stesso modo.',
+    saveFailedTitle: 'Non è stato possibile salvare la verifica del volto',
     saveFailedBody: 'Il servizio della scuola non ha accettato la configurazione ({code}). Non è stato conservato nulla. Riprova fra poco, oppure usa l’alternativa: vale allo stesso modo.',
     tryAgain: 'Riprova',
     useAlternative: 'Usa l’alternativa',
     keyPendingTitle: 'La tua presenza non è stata registrata: questo dispositivo non è ancora approvato',
     keyPendingBody: 'Il docente non ha ancora approvato questo nuovo dispositivo. Scegli ora l’alternativa (vale allo stesso modo), oppure rispondi dall’altro dispositivo.',
-    notEnrolledTitle: 'La tua presenza non è stata registrata: il controllo del volto non è configurato per te',
-    notEnrolledBody: 'La scuola non ha una tua chiave per il controllo del volto (forse è stata rimossa). Scegli ora l’alternativa; dopo il controllo, configura di nuovo il controllo del volto.',
-    checkClosedTitle: 'Questo controllo è chiuso',
-    checkClosedBody: 'La tua risposta è arrivata dopo la chiusura del controllo. Avvisa il docente: può confermarti di persona.',
+    notEnrolledTitle: 'La tua presenza non è stata registrata: la verifica del volto non è configurata per te',
+    notEnrolledBody: 'La scuola non ha una tua chiave per la verifica del volto (forse è stata rimossa). Scegli ora l’alternativa; dopo questa verifica, configura di nuovo la verifica del volto.',
+    checkClosedTitle: 'Questa verifica è chiusa',
+    checkClosedBody: 'La tua risposta è arrivata dopo la chiusura della verifica. Avvisa il docente: può confermarti di persona.',
     sendFailedTitle: 'Non è stato possibile inviare la risposta',
     sendFailedBody: 'Controlla la connessione a internet ({code}), poi scegli l’alternativa o avvisa il docente.',
     altSentTitle: 'Il docente confermerà la tua presenza',
@@ -125,17 +125,17 @@ const TEXTS = {
     altFailedTitle: 'Non è stato possibile inviare la scelta dell’alternativa',
     altFailedBody: 'Controlla la connessione a internet ({code}) e riprova, oppure avvisa il docente nella chat della lezione.',
     confirmedTitle: 'Il docente ha confermato la tua presenza',
-    confirmedBody: 'Per questo controllo non devi fare altro.',
-    absentTitle: 'Il docente ti ha segnato assente per questo controllo',
+    confirmedBody: 'Per questa verifica non devi fare altro.',
+    absentTitle: 'Il docente ti ha segnato assente per questa verifica',
     absentBody: 'Se sei a lezione, avvisa subito il docente (per esempio nella chat della lezione).',
     endedTitle: 'La lezione è terminata',
-    endedBody: 'Non arriveranno altri controlli di presenza. Puoi chiudere questa pagina.',
-    unsupportedTitle: 'Il controllo del volto non funziona in questo browser',
-    unsupportedBody: 'Quando il docente lo chiede, usa l’alternativa: vale allo stesso modo. Per usare il controllo del volto apri questa pagina con una versione recente di Chrome, Edge, Firefox o Safari. ({code})',
+    endedBody: 'Non arriveranno altre verifiche della presenza. Puoi chiudere questa pagina.',
+    unsupportedTitle: 'La verifica del volto non funziona in questo browser',
+    unsupportedBody: 'Quando il docente lo chiede, usa l’alternativa: vale allo stesso modo. Per usare la verifica del volto apri questa pagina con una versione recente di Chrome, Edge, Firefox o Safari. ({code})',
     checkNoSdkTitle: 'Il docente ti chiede di confermare la tua presenza',
-    checkNoSdkBody: 'Il controllo del volto non funziona in questo browser: usa l’alternativa, vale allo stesso modo.',
+    checkNoSdkBody: 'La verifica del volto non funziona in questo browser: usa l’alternativa, vale allo stesso modo.',
     forgottenTitle: 'I tuoi dati del volto sono stati cancellati da questo dispositivo',
-    forgottenBody: 'Anche la chiave di questo dispositivo è stata rimossa presso la scuola. Configura di nuovo il controllo del volto, oppure usa l’alternativa: vale allo stesso modo.',
+    forgottenBody: 'Anche la chiave di questo dispositivo è stata rimossa presso la scuola. Configura di nuovo la verifica del volto, oppure usa l’alternativa: vale allo stesso modo.',
     joinFailedTitle: 'Non è stato possibile entrare nella lezione',
     joinFailedBody: 'Il servizio ha risposto: {code}. Ricarica la pagina; se succede di nuovo, apri ancora il link condiviso dal docente.',
     cameraFrameTitle: 'Il controllo del volto richiede una finestra separata',
@@ -176,6 +176,13 @@ const noCameraHere = faceCheckNeedsOwnWindow();
 let events = null;
 /** The message shown, kept as keys so a language change re-renders it. */
 let message = null;
+/** The SDK's status line (a loading milestone, or ready), kept as a key and values for the same reason. */
+let sdkStatus = null;
+
+function showSdkStatus(key, values) {
+  sdkStatus = { key, values };
+  $('sdk-status').textContent = t(key, values);
+}
 
 /** This device's key id at the service (per signed-in student). */
 const keyStorage = () => `presenza-demo-key:${session.userId}`;
@@ -225,7 +232,7 @@ function progressTracker() {
     const milestone = Math.floor(shown / 25) * 25;
     if (milestone > announced && milestone < 100) {
       announced = milestone;
-      $('sdk-status').textContent = t('loadingMilestone', { percent: milestone });
+      showSdkStatus('loadingMilestone', { percent: milestone });
     }
   };
 }
@@ -499,7 +506,7 @@ async function loadSdk(loading) {
     return false;
   }
   $('sdk-loading').hidden = true;
-  $('sdk-status').textContent = t('ready');
+  showSdkStatus('ready');
   ui = window.Presenza.mount($('presence'), elementOptions());
   ui.addEventListener('presenza-result', postAttempt);
   return true;
@@ -543,6 +550,7 @@ async function start(loading) {
 
 onLanguageChange(() => {
   if (message) showMessage(message, { focus: false });
+  if (sdkStatus) showSdkStatus(sdkStatus.key, sdkStatus.values);
   if (session && lessonId) void showDevices();
   // The element follows the page language at its next screen; the purpose sentence comes with the options.
   if (ui && !running) ui.configure(elementOptions());

@@ -3,7 +3,7 @@
 // framework. One card per student with the history of every check; a `line` event updates one
 // card, one alert and the counts, never the whole list (a class may have 500 students).
 import { api, requireSession } from './session.js';
-import { formatDate, languageSwitch, onLanguageChange, pageTexts } from './i18n.js';
+import { currentLanguage, formatDate, languageSwitch, onLanguageChange, pageTexts } from './i18n.js';
 
 const TEXTS = {
   en: {
@@ -26,7 +26,8 @@ const TEXTS = {
     alertsTitle: 'Needs your attention',
     latestTitle: 'Latest check',
     noCheckYet: 'No check yet.',
-    latestCheck: 'Sent at {time}, open until {until}; {students} student(s) asked.',
+    latestCheck_one: 'Sent at {time}, open until {until}; {students} student asked.',
+    latestCheck_other: 'Sent at {time}, open until {until}; {students} students asked.',
     countPending: 'Waiting',
     countNoAnswer: 'No answer',
     countPassed: 'Present',
@@ -36,13 +37,15 @@ const TEXTS = {
     countAbsent: 'Absent',
     enrollmentsTitle: 'New devices waiting for your approval',
     enrollmentsIntro: 'A student set up the face check on another device (or again). Their current device keeps working until you approve; approve only if you know it is really them (for instance, you saw them on camera).',
-    enrollmentEntry: '{name}: device {fingerprint}, set up {date}; {active} device(s) already active.',
+    enrollmentEntry_one: '{name}: device {fingerprint}, set up {date}; {active} device already active.',
+    enrollmentEntry_other: '{name}: device {fingerprint}, set up {date}; {active} devices already active.',
     approve: 'Approve new device',
     // Why the device waits: the identity-document outcome, never a photo or a score.
     pending_not_matched: 'Why it waits: the photo on the identity document the student showed did not match their face.',
     pending_not_run: 'Why it waits: no identity document was compared (the student chose not to show one, or none was asked for).',
     studentsTitle: 'Students',
-    studentsJoined: '{count} student(s) joined.',
+    studentsJoined_one: '{count} student joined.',
+    studentsJoined_other: '{count} students joined.',
     noPhoto: 'You never see a photo: Presenza checks the face on the student’s own device and sends only pass or fail.',
     checkSent: 'Check sent to every student.',
     checkScheduled: 'A check will be sent at a random moment, by {time}.',
@@ -96,7 +99,8 @@ const TEXTS = {
     alertsTitle: 'Richiede la tua attenzione',
     latestTitle: 'Ultima verifica',
     noCheckYet: 'Ancora nessuna verifica.',
-    latestCheck: 'Inviata alle {time}, aperta fino alle {until}; {students} studenti interpellati.',
+    latestCheck_one: 'Inviata alle {time}, aperta fino alle {until}; {students} studente interpellato.',
+    latestCheck_other: 'Inviata alle {time}, aperta fino alle {until}; {students} studenti interpellati.',
     countPending: 'In attesa',
     countNoAnswer: 'Senza risposta',
     countPassed: 'Presenti',
@@ -105,13 +109,15 @@ const TEXTS = {
     countCouldNotRun: 'Non eseguita',
     countAbsent: 'Assenti',
     enrollmentsTitle: 'Nuovi dispositivi in attesa della tua approvazione',
-    enrollmentsIntro: 'Uno studente ha configurato il controllo del volto su un altro dispositivo (o di nuovo). Il dispositivo attuale continua a funzionare finché non approvi; approva solo se sai che è davvero lo studente (per esempio, lo hai visto in video).',
-    enrollmentEntry: '{name}: dispositivo {fingerprint}, configurato il {date}; {active} dispositivi già attivi.',
+    enrollmentsIntro: 'Uno studente ha configurato la verifica del volto su un altro dispositivo (o di nuovo). Il dispositivo attuale continua a funzionare finché non approvi; approva solo se sai che è davvero lo studente (per esempio, lo hai visto in video).',
+    enrollmentEntry_one: '{name}: dispositivo {fingerprint}, configurato il {date}; {active} dispositivo già attivo.',
+    enrollmentEntry_other: '{name}: dispositivo {fingerprint}, configurato il {date}; {active} dispositivi già attivi.',
     approve: 'Approva il nuovo dispositivo',
     pending_not_matched: 'Perché è in attesa: la foto del documento d’identità mostrato dallo studente non corrisponde al suo volto.',
     pending_not_run: 'Perché è in attesa: nessun documento d’identità è stato confrontato (lo studente ha scelto di non mostrarlo, oppure non era richiesto).',
     studentsTitle: 'Studenti',
-    studentsJoined: 'Studenti collegati: {count}.',
+    studentsJoined_one: 'Studenti collegati: {count}.',
+    studentsJoined_other: 'Studenti collegati: {count}.',
     noPhoto: 'Non vedi mai una foto: Presenza controlla il volto sul dispositivo dello studente e invia solo l’esito.',
     checkSent: 'Verifica inviata a tutti gli studenti.',
     checkScheduled: 'Una verifica partirà in un momento casuale, entro le {time}.',
@@ -122,9 +128,9 @@ const TEXTS = {
     notAsked: 'Non interpellato (collegato dopo)',
     st_pending: 'In attesa di risposta',
     st_noAnswer: 'Nessuna risposta (la verifica è chiusa)',
-    st_passed: 'Presente (controllo del volto)',
-    st_failed: 'Controllo del volto non superato: {reason}',
-    st_couldNotRun: 'Controllo non eseguito: {reason}',
+    st_passed: 'Presente (verifica del volto)',
+    st_failed: 'Verifica del volto non superata: {reason}',
+    st_couldNotRun: 'Verifica non eseguita: {reason}',
     st_alternative_requested: 'Ha scelto l’alternativa: conferma la presenza',
     st_alternative_unconfirmed: 'Ha scelto l’alternativa (non confermata)',
     st_alternative_confirmed: 'Presente (alternativa)',
@@ -136,8 +142,8 @@ const TEXTS = {
     r_no_face: 'nessun volto visto',
     r_camera_unavailable: 'la fotocamera non era disponibile',
     r_timeout: 'l’immagine non è stata abbastanza chiara in tempo',
-    r_not_enrolled: 'il controllo del volto non è configurato sul suo dispositivo',
-    r_enrollment_expired: 'la sua configurazione del controllo del volto è scaduta',
+    r_not_enrolled: 'la verifica del volto non è configurata sul suo dispositivo',
+    r_enrollment_expired: 'la sua configurazione della verifica del volto è scaduta',
     r_other: 'motivo sconosciuto',
     alertFailed: '{name} ({time}): {status}. Verificalo di persona (non è stato conservato nulla).',
     alertAlternative: '{name} ({time}) ha scelto l’alternativa: conferma la presenza.',
@@ -150,6 +156,12 @@ const TEXTS = {
 const $ = (id) => document.getElementById(id);
 const t = pageTexts(TEXTS);
 languageSwitch($('lang-switch'));
+
+/** `t` of `key_one` or `key_other`, by the language's plural rule for `count`. */
+const plural = (key, count, values) => t(`${key}_${new Intl.PluralRules(currentLanguage()).select(count) === 'one' ? 'one' : 'other'}`, values);
+
+/** Names in the page language's order, numbers by value ("Sim 2" before "Sim 10"). */
+const byName = (a, b) => a.localeCompare(b, currentLanguage(), { numeric: true });
 
 /** Reasons for which the face check could not run at all (as opposed to running and failing). */
 const COULD_NOT_RUN = new Set(['camera_unavailable', 'no_face', 'timeout', 'not_enrolled', 'enrollment_expired']);
@@ -203,6 +215,8 @@ const view = {
   cards: new Map(),
   /** `${checkId}/${studentId}` → alert item. */
   alerts: new Map(),
+  /** `${checkId}/${studentId}` → called once that line's next event is applied. */
+  waiters: new Map(),
   counts: null,
 };
 
@@ -216,6 +230,18 @@ let status = null;
 function say(render) {
   status = render;
   $('lesson-status').textContent = render();
+}
+
+/** Resolves once the next event of `line`'s check and student is applied (or after 3 s, when none comes). */
+function updated(line) {
+  const key = `${line.checkId}/${line.studentId}`;
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 3000);
+    view.waiters.set(key, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** Runs a teacher action; a refusal is said in the status line. */
@@ -239,8 +265,12 @@ function actionButtons(line) {
     element.setAttribute('aria-label', `${t(label)}: ${nameOf(line.studentId)}`);
     element.addEventListener('click', async () => {
       element.disabled = true;
+      const answered = updated(line);
       await act(() => api('POST', `/api/checks/${line.checkId}/confirm`, { studentId: line.studentId, present }));
       element.disabled = false;
+      // The answer re-renders the card and resolves the alert: focus goes to the student's card, where the new state is read.
+      await answered;
+      if (!element.isConnected || !element.checkVisibility()) view.cards.get(line.studentId)?.name.focus();
     });
     return element;
   };
@@ -258,8 +288,12 @@ function card(studentId) {
   item.dataset.student = studentId;
   const name = document.createElement('strong');
   name.className = 'name';
+  // Focus lands here after an action on the student's line (its buttons are replaced).
+  name.tabIndex = -1;
   const state = document.createElement('span');
   state.className = 'state';
+  state.id = `state-${studentId}`;
+  name.setAttribute('aria-describedby', state.id);
   const actions = document.createElement('span');
   actions.className = 'actions';
   const history = document.createElement('ol');
@@ -297,17 +331,23 @@ function renderStudent(studentId, onlyCheckId) {
   const line = last && view.lines.get(last.checkId)?.get(studentId);
   entry.item.dataset.status = line ? bucketOf(line) : 'none';
   entry.state.textContent = last ? statusText(line, last) : '';
+  // The buttons are replaced: one that had the focus hands it to its successor of the same name, else to the card.
+  const focused = entry.actions.contains(document.activeElement) ? document.activeElement.textContent : null;
   entry.actions.replaceChildren(...actionButtons(line));
+  if (focused !== null) ([...entry.actions.children].find((button) => button.textContent === focused) ?? entry.name).focus();
   const checks = onlyCheckId ? [view.checks.get(onlyCheckId)] : view.order.map((id) => view.checks.get(id));
   for (const check of checks) chip(entry, check, view.lines.get(check.checkId)?.get(studentId));
 }
 
 /** The whole list (a snapshot, a new check, a language change): never per line event. */
 function renderAll() {
-  const ids = [...view.students.keys()].sort((a, b) => nameOf(a).localeCompare(nameOf(b)));
+  const ids = [...view.students.keys()].sort((a, b) => byName(nameOf(a), nameOf(b)));
   for (const id of ids) renderStudent(id);
-  $('students').replaceChildren(...ids.map((id) => view.cards.get(id).item));
-  $('students-joined').textContent = t('studentsJoined', { count: view.students.size });
+  const items = ids.map((id) => view.cards.get(id).item);
+  const list = $('students');
+  // Moving a card takes the keyboard focus off its buttons: the list is rebuilt only when its order changed.
+  if (items.length !== list.children.length || items.some((item, i) => list.children[i] !== item)) list.replaceChildren(...items);
+  $('students-joined').textContent = plural('studentsJoined', view.students.size, { count: view.students.size });
   recount();
   renderLatestCheck();
   for (const [key, item] of view.alerts) renderAlert(key, item);
@@ -315,7 +355,7 @@ function renderAll() {
 
 function renderLatestCheck() {
   const last = latest();
-  $('latest-check').textContent = last ? t('latestCheck', { time: time(last.opensAt), until: time(last.closesAt), students: last.students }) : t('noCheckYet');
+  $('latest-check').textContent = last ? plural('latestCheck', last.students, { time: time(last.opensAt), until: time(last.closesAt), students: last.students }) : t('noCheckYet');
 }
 
 /** Counts of the latest check, from scratch (snapshot, new check); `line` events adjust them. */
@@ -331,6 +371,20 @@ function showCounts() {
   const last = latest();
   const closed = view.ended || (last && Date.now() > last.closesAt);
   $('count-pending').previousElementSibling.textContent = t(closed ? 'countNoAnswer' : 'countPending');
+  if (last) announceCounts();
+}
+
+/** Seconds between two spoken summaries of the counts, however many answers arrive meanwhile. */
+const COUNTS_ANNOUNCE_MS = 5000;
+let countsAnnouncement = null;
+
+/** Reads the counts out once, {@link COUNTS_ANNOUNCE_MS} after a change, as they are then (the labels shown, in the page language). */
+function announceCounts() {
+  countsAnnouncement ??= setTimeout(() => {
+    countsAnnouncement = null;
+    const parts = [...document.querySelectorAll('.counts > div')].map((box) => `${box.querySelector('span').textContent}: ${box.querySelector('strong').textContent}`);
+    $('counts-announcer').textContent = `${t('latestTitle')}: ${parts.join(', ')}.`;
+  }, COUNTS_ANNOUNCE_MS);
 }
 
 /** The student's line in the last check they were asked in (a later check supersedes what an earlier one asked of the teacher). */
@@ -408,7 +462,9 @@ async function applySnapshot(snapshot) {
   view.alerts.clear();
   for (const lines of view.lines.values()) for (const line of lines.values()) if (needsTeacher(line)) upsertAlert(line);
   $('alerts-title').hidden = view.alerts.size === 0;
+  const renderedAt = Date.now();
   renderAll();
+  for (const check of view.checks.values()) whenClosed(check, renderedAt);
   renderPending(snapshot.enrollments);
   if (snapshot.lesson.status === 'ended') lessonEnded();
 }
@@ -425,9 +481,17 @@ function applyCheck(check) {
   }
   // The students it asks no longer need the teacher for an earlier check.
   for (const item of [...view.alerts.values()]) upsertAlert(view.lines.get(item.dataset.check).get(item.dataset.student));
+  const renderedAt = Date.now();
   renderAll();
-  // When it closes, the waiting lines become "no answer" (one pass, not per event).
-  setTimeout(() => latest()?.checkId === check.checkId && renderAll(), Math.max(0, check.closesAt - Date.now()) + 500);
+  whenClosed(check, renderedAt);
+}
+
+/**
+ * When `check` closes, its waiting lines become "no answer", in the counts and on every card (one
+ * pass, not per event). `renderedAt`: when the list was last rendered (a long render may outlast the check).
+ */
+function whenClosed(check, renderedAt) {
+  if (check.closesAt > renderedAt) setTimeout(renderAll, Math.max(0, check.closesAt - Date.now()) + 500);
 }
 
 function applyLine(line) {
@@ -441,6 +505,9 @@ function applyLine(line) {
   }
   if (view.students.has(line.studentId)) renderStudent(line.studentId, line.checkId);
   upsertAlert(line);
+  const key = `${line.checkId}/${line.studentId}`;
+  view.waiters.get(key)?.();
+  view.waiters.delete(key);
 }
 
 function applyStudent(student) {
@@ -450,16 +517,20 @@ function applyStudent(student) {
   if (!known) {
     // Inserted in name order without touching the other cards.
     const name = student.displayName;
-    const next = [...$('students').children].find((item) => nameOf(item.dataset.student).localeCompare(name) > 0);
+    const next = [...$('students').children].find((item) => byName(nameOf(item.dataset.student), name) > 0);
     $('students').insertBefore(view.cards.get(student.studentId).item, next ?? null);
   }
-  $('students-joined').textContent = t('studentsJoined', { count: view.students.size });
+  $('students-joined').textContent = plural('studentsJoined', view.students.size, { count: view.students.size });
 }
 
 function lessonEnded() {
   view.ended = true;
-  for (const id of ['check-now', 'check-random', 'end', 'within']) $(id).disabled = true;
+  const controls = ['check-now', 'check-random', 'end', 'within'].map($);
+  // A disabled control loses the keyboard focus: it moves to the status line, which says why.
+  const hadFocus = controls.includes(document.activeElement);
+  for (const control of controls) control.disabled = true;
   say(() => t('lessonEnded'));
+  if (hadFocus) $('lesson-status').focus();
   renderAll();
 }
 
@@ -471,7 +542,7 @@ function renderPending(pending) {
     ...pending.map((entry) => {
       const item = document.createElement('li');
       const text = document.createElement('span');
-      text.textContent = t('enrollmentEntry', { name: entry.displayName, fingerprint: entry.fingerprint, date: formatDate(entry.createdAt, { dateStyle: 'medium', timeStyle: 'short' }), active: entry.activeKeys });
+      text.textContent = plural('enrollmentEntry', entry.activeKeys, { name: entry.displayName, fingerprint: entry.fingerprint, date: formatDate(entry.createdAt, { dateStyle: 'medium', timeStyle: 'short' }), active: entry.activeKeys });
       // Keys enrolled before the service kept the outcome have no reason to show.
       if (entry.idDocument) text.append(' ', t(`pending_${entry.idDocument}`));
       const button = document.createElement('button');

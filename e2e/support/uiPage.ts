@@ -297,6 +297,50 @@ export async function auditAndCapture(page: Page, lang: Lang, name: string): Pro
   await page.screenshot({ path: join(SCREENSHOTS, `${lang}-${name}.png`), fullPage: true });
 }
 
+/**
+ * Visible elements, inside open shadow roots too, whose box leaves the viewport sideways (WCAG
+ * reflow), outside any box that scrolls or clips horizontally (a wide table's wrapper is fine).
+ */
+export function overflowing(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const all: Element[] = [];
+    const walk = (root: Document | ShadowRoot) => {
+      for (const e of root.querySelectorAll(root === document ? 'body *' : '*')) {
+        all.push(e);
+        if (e.shadowRoot) walk(e.shadowRoot);
+      }
+    };
+    walk(document);
+    const up = (e: Element) => e.parentElement ?? ((e.getRootNode() as ShadowRoot).host as Element | undefined) ?? null;
+    return all
+      .filter((e) => e.checkVisibility())
+      .filter((e) => {
+        const box = e.getBoundingClientRect();
+        if (box.width === 0 || (box.right <= innerWidth + 0.5 && box.left >= -0.5)) return false;
+        for (let parent = up(e); parent && parent !== document.body; parent = up(parent)) {
+          if (getComputedStyle(parent).overflowX !== 'visible') return false;
+        }
+        return true;
+      })
+      .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`);
+  });
+}
+
+/**
+ * {@link auditAndCapture}, then the same screen at 1280×800 and at 390×844 (where nothing may
+ * overflow), saved as `<lang>-<name>-1280.png` and `<lang>-<name>-390.png`.
+ */
+export async function auditAndCaptureSizes(page: Page, lang: Lang, name: string): Promise<void> {
+  await auditAndCapture(page, lang, name);
+  const size = page.viewportSize()!;
+  for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
+    await page.setViewportSize(viewport);
+    if (viewport.width === 390) expect(await overflowing(page), `${lang} ${name} at 390 px`).toEqual([]);
+    await page.screenshot({ path: join(SCREENSHOTS, `${lang}-${name}-${viewport.width}.png`), fullPage: true });
+  }
+  await page.setViewportSize(size);
+}
+
 /** Presses Tab until the focused control inside the element is the named one (at most 8 presses); checks its focus ring. */
 export async function tabTo(page: Page, name: string): Promise<void> {
   for (let presses = 0; presses < 8; presses += 1) {

@@ -6,6 +6,9 @@ describe('problems', () => {
   it('explains a liveness failure with its own tips, and lets the student retry', () => {
     const problem = checkProblem({ outcome: 'fail', reason: 'liveness_failed', liveness: 'failed', assertion: 'a.b.c' });
     expect(problem).toEqual({ kind: 'failed', title: 'checkFailedTitle', body: 'reasonLiveness', steps: 'livenessTips', retryable: true });
+    // A gesture not seen in time is said as such, not as a doubt about a live person.
+    expect(checkProblem({ outcome: 'fail', reason: 'liveness_failed', liveness: 'failed', livenessFailure: 'step_timeout', assertion: 'a.b.c' })).toMatchObject({ body: 'reasonGestureTimeout', steps: 'livenessTips' });
+    expect(checkProblem({ outcome: 'fail', reason: 'liveness_failed', liveness: 'failed', livenessFailure: 'face_jump', assertion: 'a.b.c' })).toMatchObject({ body: 'reasonLiveness' });
     expect(errorProblem(new PresenzaError('ERR_LIVENESS_FAILED', 'no live person'))).toEqual({
       kind: 'failed',
       title: 'enrollFailedTitle',

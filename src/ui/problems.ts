@@ -51,7 +51,8 @@ export function checkProblem(result: PresenzaCheckResult): Problem | null {
     case 'enrollment_expired':
       return { kind: 'failed', title: 'checkFailedTitle', body: 'reasonNotEnrolled', steps: 'noRetry', retryable: false };
     case 'liveness_failed':
-      return failed('checkFailedTitle', 'reasonLiveness', 'livenessTips');
+      // A movement not seen in time is said as such: the student did nothing wrong but be slow or unseen.
+      return failed('checkFailedTitle', result.livenessFailure === 'step_timeout' ? 'reasonGestureTimeout' : 'reasonLiveness', 'livenessTips');
     case 'no_face':
       return failed('checkFailedTitle', 'reasonNoFace');
     case 'multiple_faces':

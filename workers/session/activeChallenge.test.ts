@@ -93,6 +93,16 @@ describe('ActiveChallenge', () => {
     expect(run(wobble, frames([{ eyes: 0.45 }, { eyes: 0.55 }, { eyes: 0.45 }, { eyes: 0.56 }, { eyes: 0.44 }]))).toMatchObject({ status: 'in_progress' });
   });
 
+  it('counts the first blink after the prompt for eyes that rest above the closed-eye level', () => {
+    // anit-spoofing/real.mov rests at 0.5–0.7: its first blink after the prompt must count, not
+    // only the one after it (both eyes above 0.5 at rest used to keep the step from starting).
+    const resting = new ActiveChallenge(['blink']);
+    expect(run(resting, frames([{ eyes: 0.62 }, { eyes: 0.6 }, { eyes: 0.95 }, { eyes: 0.61 }]))).toEqual({ status: 'passed' });
+    // A blink already under way at the prompt does not count: the rise is measured from the eyes' lowest level since.
+    const underWay = new ActiveChallenge(['blink']);
+    expect(run(underWay, frames([{ eyes: 0.95 }, { eyes: 0.9 }, { eyes: 0.6 }, { eyes: 0.62 }]))).toMatchObject({ status: 'in_progress' });
+  });
+
   it('needs open eyes before the blink, so closed eyes from the start do not count', () => {
     const challenge = new ActiveChallenge(['blink']);
     expect(run(challenge, frames([{ closed: true }, { closed: true }, { closed: true }]))).toMatchObject({ status: 'in_progress' });

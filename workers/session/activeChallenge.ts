@@ -40,7 +40,7 @@ export type ChallengeState =
 export interface ChallengeLimits {
   /** Time allowed per step after its prompt. Generous: students must not feel rushed. */
   readonly stepTimeoutMs: number;
-  /** Both eyes above this count as closed (never at the start of a blink step). */
+  /** Both eyes above this count as closed, when they have also risen by {@link ChallengeLimits.blinkRise} since the prompt. */
   readonly eyesClosedAbove: number;
   /**
    * A blink: the mean eye score rises at least this much above its lowest level since the
@@ -279,13 +279,13 @@ export class ActiveChallenge {
   private stepDone(step: ChallengeStep, progress: StepProgress, frame: ChallengeFrame): boolean {
     const { limits } = this;
     const bothClosed = frame.blink.left > limits.eyesClosedAbove && frame.blink.right > limits.eyesClosedAbove;
-    // The gesture must start after the prompt, from a frontal face at rest (eyes not closed, mouth
-    // closed and not smiling for the mouth gestures).
+    // The gesture must start after the prompt, from a frontal face at rest (mouth closed and not
+    // smiling for the mouth gestures). Open eyes are judged relative to the lowest eye score since
+    // then (\`blinked\`), not by the fixed closed-eye level: eyes that rest above it (narrow or
+    // lowered eyes) would otherwise only count as open just after a blink, and that blink is lost.
     if (!progress.ready) {
       const atRest =
-        step === 'blink'
-          ? !bothClosed
-          : step === 'open_mouth'
+        step === 'open_mouth'
             ? frame.mouth.open < limits.mouthClosedBelow
             : step === 'smile'
               ? frame.mouth.smile < limits.smileNeutralBelow

@@ -10,7 +10,7 @@ export type UiLanguage = 'it' | 'en';
 /**
  * Every text the element shows. Placeholders: `{controller}`, `{purpose}`, `{alternative}`
  * (the text of `alternativeDescription`), `{date}` (the retention date, long format),
- * `{percent}`, `{collected}`, `{needed}`, `{step}`, `{steps}`.
+ * `{percent}`, `{collected}`, `{needed}`, `{done}`, `{step}`, `{steps}`.
  */
 export interface UiMessages {
   /** Accessible name of the element's region (a landmark). */
@@ -64,6 +64,8 @@ export interface UiMessages {
   readonly captureProgressLabel: string;
   /** `{collected}`, `{needed}`. */
   readonly captureProgress: string;
+  /** The same with gestures to make (the bar covers both): `{collected}`, `{needed}`, `{done}`, `{steps}`. */
+  readonly captureProgressGestures: string;
   readonly guideStarting: string;
   readonly guideNoFace: string;
   readonly guideMultipleFaces: string;
@@ -124,6 +126,8 @@ export interface UiMessages {
   readonly enrollFailedTitle: string;
   readonly reasonMismatch: string;
   readonly reasonLiveness: string;
+  /** A gesture of the challenge not seen within its time limit. */
+  readonly reasonGestureTimeout: string;
   readonly reasonNoFace: string;
   readonly reasonMultipleFaces: string;
   readonly reasonTimeout: string;

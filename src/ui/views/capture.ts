@@ -95,7 +95,9 @@ export function captureView(ctx: ViewContext, operation: PresenzaUiOperation, st
       const gesturesDone = progress.done ? gestures : live?.step ? (live.stepIndex ?? 0) : 0;
       bar.max = progress.needed + gestures;
       bar.value = progress.collected + gesturesDone;
-      label.textContent = `${t('captureProgressLabel')}: ${t('captureProgress', { collected: progress.collected, needed: progress.needed })}`;
+      // The words say what the bar shows: with gestures, a full count of images is not the end.
+      const counts = { collected: progress.collected, needed: progress.needed, done: gesturesDone, steps: gestures };
+      label.textContent = `${t('captureProgressLabel')}: ${t(gestures > 0 ? 'captureProgressGestures' : 'captureProgress', counts)}`;
     },
     release() {
       video.pause();
