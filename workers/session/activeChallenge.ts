@@ -281,7 +281,7 @@ export class ActiveChallenge {
     const bothClosed = frame.blink.left > limits.eyesClosedAbove && frame.blink.right > limits.eyesClosedAbove;
     // The gesture must start after the prompt, from a frontal face at rest (mouth closed and not
     // smiling for the mouth gestures). Open eyes are judged relative to the lowest eye score since
-    // then (\`blinked\`), not by the fixed closed-eye level: eyes that rest above it (narrow or
+    // then (`blinked`), not by the fixed closed-eye level: eyes that rest above it (narrow or
     // lowered eyes) would otherwise only count as open just after a blink, and that blink is lost.
     if (!progress.ready) {
       const atRest =
