@@ -7,7 +7,7 @@
  * (findDocumentPortrait, alignment, embedding, DocumentMatch) in the built testing worker in
  * headless Chromium. Cards whose portrait is not found count as non-matches, never dropped.
  *
- *   npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--shard k/n] [--json]
+ *   npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--exclude N] [--genuine-only] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--shard k/n] [--json]
  *
  * `--distance lo-hi` draws the card's distance (cm) from that range instead of the unguided 25–40
  * cm (e.g. `15-25`, where the guidance asks for the card).
@@ -16,7 +16,10 @@
  * horizontal field of view; the enrollment frame stays 640×480.
  * `--side left|right` holds every card on that side of the raw frame (`left`: where the element's
  * card frame is, on the right of the mirrored preview) instead of either side.
- * `--limit N` scores an evenly spread subset of N pairs (development runs). Per-pair results are
+ * `--limit N` scores an evenly spread subset of N pairs (development runs); `--exclude N` leaves out
+ * the pairs of `--limit N`'s subset (a threshold chosen on them is then tested on other cards).
+ * `--genuine-only` runs only the genuine pairs' cards. Impostors are cross comparisons: every card's
+ * portrait against the live template of every card of another identity. Per-pair results are
  * cached in bench/.cache (keyed by the pipeline's sources and the synthesis), so a run resumes.
  * Results are saved to bench/results/id-document-<pairs folder>[-limitN].json; with `--json` the
  * last line holds the summary (`tar`, `far`, `threshold`, `pairs`, `detect_failures`, …).
@@ -34,7 +37,6 @@ import { FAR_1E2, FAR_1E3, ratesAtThreshold, summarize, tarAtFar, thresholdForFa
 import { CARD_RANGES, seedOf } from '../testing/cardSynthesis.js';
 import type { DocumentScore } from '../testing/harness.js';
 import { crossImpostors, identityOf, type CardRun } from './lib/crossImpostors.js';
-import { cosineSimilarity } from '../workers/stages/compareTemplates.js';
 
 interface Pair {
   readonly a: string;
@@ -43,35 +45,16 @@ interface Pair {
   readonly fold?: number;
 }
 
-/** A portrait and template embedding (null when missing). */
-interface EmbeddingPair<T> {
-  readonly portrait: T | null;
-  readonly template: T | null;
-}
-
 /** One scored card, as kept in memory: the embeddings decoded (they are cached, never saved in results). */
-type Probe = Omit<DocumentScore, 'template' | 'portraitEmbedding' | 'variants'> & {
-  template: Float32Array | null;
-  portraitEmbedding: Float32Array | null;
-  variants: Record<string, EmbeddingPair<Float32Array>>;
-};
+type Probe = Omit<DocumentScore, 'template' | 'portraitEmbedding'> & { template: Float32Array | null; portraitEmbedding: Float32Array | null };
 
 /** One scored card as a line of the cache (bench/.cache, not committed): embeddings in base64. */
-type CachedProbe = Omit<DocumentScore, 'template' | 'portraitEmbedding' | 'variants'> & {
-  key: string;
-  template: string | null;
-  portraitEmbedding: string | null;
-  variants: Record<string, EmbeddingPair<string>>;
-};
+type CachedProbe = Omit<DocumentScore, 'template' | 'portraitEmbedding'> & { key: string; template: string | null; portraitEmbedding: string | null };
 
-const decode = (v: string | null) => (v === null ? null : fromBase64(v));
-const encode = (v: ArrayLike<number> | null) => (v === null ? null : toBase64(v));
-
-const decodeProbe = ({ key: _key, template, portraitEmbedding, variants, ...rest }: CachedProbe): Probe => ({
+const decodeProbe = ({ key: _key, template, portraitEmbedding, ...rest }: CachedProbe): Probe => ({
   ...rest,
-  template: decode(template),
-  portraitEmbedding: decode(portraitEmbedding),
-  variants: Object.fromEntries(Object.entries(variants).map(([name, v]) => [name, { portrait: decode(v.portrait), template: decode(v.template) }])),
+  template: template === null ? null : fromBase64(template),
+  portraitEmbedding: portraitEmbedding === null ? null : fromBase64(portraitEmbedding),
 });
 
 /** Pairs scored per page evaluation (progress is printed and cached after each batch). */
@@ -100,34 +83,20 @@ function scoredCards(pairs: readonly Pair[], probes: readonly Probe[], runs: rea
   return [...genuine, ...crossImpostors(runs)];
 }
 
-/** TAR at FAR ≤ 1e-2 / 1e-3, AUC and the genuine mean of one way of scoring the cards. */
-function variantRates(scored: readonly ScoredPair[], notFound: number) {
-  const genuine = scored.filter((s) => s.same && s.score !== null).map((s) => s.score!);
-  return {
-    tar_at_far_1e2: tarAtFar(scored, FAR_1E2).tar,
-    tar_at_far_1e3: tarAtFar(scored, FAR_1E3).tar,
-    threshold_at_far_1e3: tarAtFar(scored, FAR_1E3).threshold,
-    auc: summarize(scored, { threshold: 0.5 }).auc,
-    genuine_mean: genuine.reduce((a, b) => a + b, 0) / Math.max(1, genuine.length),
-    not_found: notFound,
-  };
-}
-
-/**
- * The same cards scored other ways: without the second search (larger windows), and with each
- * idea of testing/portraitVariants.ts (its own portrait and template embeddings).
- */
+/** What the second search (larger windows) adds: the same cards scored as if it had not run. */
 function variantReport(pairs: readonly Pair[], probes: readonly Probe[]) {
   const drop = (probe: Probe) => probe.foundInLargeWindows;
-  const report: Record<string, ReturnType<typeof variantRates>> = {
-    first_search_only: variantRates(scoredCards(pairs, probes, cardRuns(pairs, probes, drop), drop), probes.filter((p) => p.similarity === null || drop(p)).length),
+  const scored = scoredCards(pairs, probes, cardRuns(pairs, probes, drop), drop);
+  const genuine = scored.filter((s) => s.same && s.score !== null).map((s) => s.score!);
+  return {
+    first_search_only: {
+      tar_at_far_1e2: tarAtFar(scored, FAR_1E2).tar,
+      tar_at_far_1e3: tarAtFar(scored, FAR_1E3).tar,
+      auc: summarize(scored, { threshold: 0.5 }).auc,
+      genuine_mean: genuine.reduce((a, b) => a + b, 0) / Math.max(1, genuine.length),
+      not_found: probes.filter((p) => p.similarity === null || drop(p)).length,
+    },
   };
-  for (const name of Object.keys(probes[0]?.variants ?? {})) {
-    const runs: CardRun[] = pairs.map((p, i) => ({ portraitIdentity: identityOf(p.a), liveIdentity: identityOf(p.b), ...probes[i]!.variants[name]! }));
-    const genuine = runs.flatMap((run, i) => (pairs[i]!.same ? [{ score: run.portrait && run.template ? cosineSimilarity(run.portrait, run.template) : null, same: true }] : []));
-    report[name] = variantRates([...genuine, ...crossImpostors(runs)], runs.filter((r) => r.portrait === null).length);
-  }
-  return report;
 }
 
 async function main() {
@@ -143,10 +112,11 @@ async function main() {
       shard: { type: 'string' },
       json: { type: 'boolean', default: false },
       'genuine-only': { type: 'boolean', default: false },
+      exclude: { type: 'string' },
     },
   });
   if (!values.pairs || !values.root) {
-    console.error('usage: npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--shard k/n] [--json]');
+    console.error('usage: npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--exclude N] [--genuine-only] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--shard k/n] [--json]');
     process.exit(2);
   }
   const threshold = values.threshold === undefined ? DEFAULT_DOCUMENT_MATCH_THRESHOLD : Number(values.threshold);
@@ -165,7 +135,11 @@ async function main() {
   const limit = values.limit === undefined ? all.length : Number(values.limit);
   if (!(Number.isInteger(limit) && limit > 0)) throw new TypeError('--limit must be a positive integer');
   // An even spread keeps genuine and impostor pairs and every fold in a subset.
-  const pairs = limit >= all.length ? all : Array.from({ length: limit }, (_, i) => all[Math.floor((i * all.length) / limit)]!);
+  const spread = (n: number) => (n >= all.length ? all : Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)]!));
+  // --exclude N leaves out the cards of `--limit N`'s subset (e.g. those a threshold was chosen on).
+  const excluded = values.exclude === undefined ? new Set<Pair>() : new Set(spread(Number(values.exclude)));
+  if (values.exclude !== undefined && !(Number.isInteger(Number(values.exclude)) && Number(values.exclude) > 0)) throw new TypeError('--exclude must be a positive integer');
+  const pairs = spread(limit).filter((p) => !excluded.has(p));
 
   const synthesisHash = createHash('sha256');
   for (const file of ['testing/cardSynthesis.ts', 'testing/harness.ts', 'testing/worker.ts', 'workers/pipeline.ts', 'workers/stages/findDocumentPortrait.ts', 'workers/session/documentMatch.ts']) {
@@ -194,8 +168,7 @@ async function main() {
         }, batch.map((p) => ({ photo: imageUrl(p.a), live: imageUrl(p.b), seed: seedOf(`${p.a}|${p.b}`), distance, view: { camera: cameraMode, ...(side ? { side } : {}) } })));
         const lines = probes.map((probe, j) => {
           const key = keyOf(batch[j]!);
-          const variants = Object.fromEntries(Object.entries(probe.variants).map(([name, v]) => [name, { portrait: encode(v.portrait), template: encode(v.template) }]));
-          const line: CachedProbe = { ...probe, key, template: encode(probe.template), portraitEmbedding: encode(probe.portraitEmbedding), variants };
+          const line: CachedProbe = { ...probe, key, template: probe.template && toBase64(probe.template), portraitEmbedding: probe.portraitEmbedding && toBase64(probe.portraitEmbedding) };
           cache.set(key, decodeProbe(line));
           return JSON.stringify(line);
         });
@@ -247,6 +220,7 @@ async function main() {
     pipeline: pipelineId(),
     synthesis,
     limit: limit >= all.length ? null : limit,
+    excluded_limit: values.exclude === undefined ? null : Number(values.exclude),
     genuine_only: values['genuine-only'],
     distance_cm: distance,
     camera: `${cameraMode.width}x${cameraMode.height}`,
@@ -294,11 +268,11 @@ async function main() {
   console.log(`\n${basename(values.pairs)}: ${pairs.length} cards, ${record.genuine_pairs} genuine pairs, ${impostorCount} cross impostor comparisons (${record.identities} identities), card threshold ${threshold}`);
   console.log(`TAR ${percent(at.tar)}  FAR ${percent(at.far, 4)} (${at.fp} false accepts; 95 % ${percent(record.far_interval_95.low, 4)}–${percent(record.far_interval_95.high, 4)})  portrait not found: ${notFound.length} (genuine ${record.genuine_not_found}) ${JSON.stringify(guidanceCounts)}`);
   console.log(`found in the whole frame ${record.found_in_full_frame}, in windows ${record.found_in_windows}; AUC ${fmt(summary.auc, 4)}, EER ${percent(summary.eer)}; highest impostors ${impostorScores.slice(0, 5).map((s) => fmt(s, 3)).join(' ')}`);
-  for (const [name, v] of Object.entries(record.variants)) console.log(`  ${name}: TAR ${percent(v.tar_at_far_1e2)} at FAR 1e-2, ${percent(v.tar_at_far_1e3)} at 1e-3 (threshold ${fmt(v.threshold_at_far_1e3, 4)}), AUC ${fmt(v.auc, 4)}, genuine mean ${fmt(v.genuine_mean, 3)}, not found ${v.not_found}`);
+  for (const [name, v] of Object.entries(record.variants)) console.log(`  ${name}: TAR ${percent(v.tar_at_far_1e2)} at FAR 1e-2, ${percent(v.tar_at_far_1e3)} at 1e-3, AUC ${fmt(v.auc, 4)}, genuine mean ${fmt(v.genuine_mean, 3)}, not found ${v.not_found}`);
   for (const point of curve) console.log(`  FAR ≤ ${point.max_far}: TAR ${percent(point.tar)} at threshold ${fmt(point.threshold, 4)} (FAR reached ${percent(point.far, 4)})`);
   for (const h of heldOut) console.log(`  held out: threshold ${fmt(h.threshold, 4)} (FAR ≤ 1e-3 on folds ${h.calibration_folds.join(',')}) → on folds ${h.test_folds.join(',')}: TAR ${percent(h.tar)} (${h.genuine_pairs} genuine), FAR ${percent(h.far, 4)} (${h.false_accepts} of ${h.impostor_pairs}; 95 % up to ${percent(h.far_interval_95.high, 4)})`);
   console.log(`portrait face width ${fmt(record.portrait_face_width_px.min, 1)}–${fmt(record.portrait_face_width_px.max, 1)} px; document frame ${fmt(record.document_ms.p50, 0)} / ${fmt(record.document_ms.p95, 0)} ms (p50 / p95); load ${loadavg().map((l) => fmt(l, 2)).join(' ')}`);
-  const out = join(ROOT, 'bench', 'results', `id-document-${basename(dirname(resolve(values.pairs)))}${distanceTag}${values['genuine-only'] ? '-genuine' : ''}${record.limit ? `-limit${record.limit}` : ''}.json`);
+  const out = join(ROOT, 'bench', 'results', `id-document-${basename(dirname(resolve(values.pairs)))}${distanceTag}${values['genuine-only'] ? '-genuine' : ''}${record.limit ? `-limit${record.limit}` : ''}${values.exclude ? `-without${values.exclude}` : ''}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(record, null, 1) + '\n');
   console.log(`saved ${out}`);

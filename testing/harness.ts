@@ -20,10 +20,9 @@ export type DescribedImage = Omit<ImageDescription, 'embeddings'> & { embeddings
 export type ProbedLiveness = Omit<LivenessProbe, 'outputs'> & { outputs: { logits: number[]; probabilities: number[] }[] | null };
 
 /** A {@link DocumentProbe} as it crosses to Node (embeddings as plain arrays), with the printed portrait's width in frame px. */
-export type DocumentScore = Omit<DocumentProbe, 'template' | 'portraitEmbedding' | 'variants'> & {
+export type DocumentScore = Omit<DocumentProbe, 'template' | 'portraitEmbedding'> & {
   template: number[] | null;
   portraitEmbedding: number[] | null;
-  variants: Record<string, { portrait: number[] | null; template: number[] | null }>;
   portraitWidthPx: number;
 };
 
@@ -145,8 +144,7 @@ export async function start(options: { assetsBaseUrl: string; backend?: 'wasm' |
       const [live, card] = await Promise.all([createImageBitmap(scenes.live), createImageBitmap(scenes.card)]);
       const probe = await worker.call('documentProbe', Comlink.transfer(live, [live]), Comlink.transfer(card, [card]));
       const array = (v: Float32Array | null) => (v ? Array.from(v) : null);
-      const variants = Object.fromEntries(Object.entries(probe.variants).map(([name, v]) => [name, { portrait: array(v.portrait), template: array(v.template) }]));
-      return { ...probe, template: array(probe.template), portraitEmbedding: array(probe.portraitEmbedding), variants, portraitWidthPx: scenes.portraitWidthPx };
+      return { ...probe, template: array(probe.template), portraitEmbedding: array(probe.portraitEmbedding), portraitWidthPx: scenes.portraitWidthPx };
     },
     /** The selected face's fused embedding under each crop variant (bench/crop-variants.ts). */
     async cropVariantProbe(url: string, variants: CropVariant[]) {

@@ -17,14 +17,13 @@ import { assessQuality, measureCrop, type CropMeasures } from '../workers/stages
 import type { DetectedFace, HeadPose } from '../workers/stages/detectFace.js';
 import { DEFAULT_EMBEDDING_OPTIONS, writeCropTensor, type EmbeddingOptions } from '../workers/stages/embedFace.js';
 import { ALIGNED_SIZE } from '../workers/stages/alignFace.js';
-import { l2Normalize, meanTemplate } from '../workers/stages/compareTemplates.js';
+import { l2Normalize } from '../workers/stages/compareTemplates.js';
 import type { OnnxModel } from '../workers/runtime/onnx.js';
 import { cropAroundFace, runLiveness, type LivenessOutput } from '../workers/stages/passiveLiveness.js';
 import { readPixels, type Pixels, type Point } from '../workers/stages/pixels.js';
 import { preserveErrorCodes } from '../workers/transferErrors.js';
 import { createDeviceKeys } from '../workers/vault.js';
 import { variantCrop, type CropVariant } from './cropVariants.js';
-import { jitteredPoints, PORTRAIT_VARIANTS, stretchChannels, toGrey, type PortraitVariant } from './portraitVariants.js';
 import { candidateTensor, type LivenessInputSpec } from './livenessInputs.js';
 
 /** Milliseconds per stage of the pipeline's analysis of a frame. */
@@ -99,8 +98,6 @@ export interface DocumentProbe {
    */
   readonly template: Float32Array | null;
   readonly portraitEmbedding: Float32Array | null;
-  /** The same card under each idea of testing/portraitVariants.ts: portrait and template embeddings (null when missing). */
-  readonly variants: Readonly<Record<PortraitVariant, { portrait: Float32Array | null; template: Float32Array | null }>>;
 }
 
 /** The shipped fused embedding of one image's selected face under several crop variants (bench/crop-variants.ts). */
@@ -250,25 +247,13 @@ const testingApi: FaceWorkerTestingApi = {
     try {
       const pipeline = service.pipeline();
       const analysis = await pipeline.analyze(liveFrame);
-      const noVariants = Object.fromEntries(PORTRAIT_VARIANTS.map((v) => [v, { portrait: null, template: null }])) as DocumentProbe['variants'];
-      const none = { portraitFound: false, foundInFullFrame: false, windowsSearched: 0, sharpness: null, guidance: [], similarity: null, documentMs: 0, eyeDistancePx: null, foundInLargeWindows: false, template: null, portraitEmbedding: null, variants: noVariants };
+      const none = { portraitFound: false, foundInFullFrame: false, windowsSearched: 0, sharpness: null, guidance: [], similarity: null, documentMs: 0, eyeDistancePx: null, foundInLargeWindows: false, template: null, portraitEmbedding: null };
       if (!analysis.crop || !analysis.selection) return { liveFound: false, ...none };
       const template = await pipeline.embed(analysis.crop);
       const templateCopy = template.slice();
       const match = new DocumentMatch(template, faceSize(analysis.selection.primary), 'required');
       const start = performance.now();
       const finding = await pipeline.findDocumentPortrait(cardFrame, faceSize(analysis.selection.primary));
-      // The ideas' embeddings of the same card (not timed: documentMs is the shipped path's).
-      const variantsStart = performance.now();
-      const usable = finding.crop !== null && finding.portrait !== null && finding.guidance.length === 0;
-      const jittered: Float32Array[] = [];
-      if (usable) for (const points of jitteredPoints(finding.portrait!.fivePoints)) jittered.push(await pipeline.embed(pipeline.alignSelected(cardFrame, { ...finding.portrait!, fivePoints: points })));
-      const variants = {
-        jitter: { portrait: usable ? meanTemplate(jittered) : null, template: templateCopy },
-        grey: { portrait: usable ? await pipeline.embed(toGrey(finding.crop!)) : null, template: await pipeline.embed(toGrey(analysis.crop)) },
-        stretch: { portrait: usable ? await pipeline.embed(stretchChannels(finding.crop!)) : null, template: templateCopy },
-      };
-      const variantsMs = performance.now() - variantsStart;
       let portraitEmbedding: Float32Array | null = null;
       const embedPortrait = async (crop: Pixels) => {
         const embedding = await pipeline.embed(crop);
@@ -276,7 +261,7 @@ const testingApi: FaceWorkerTestingApi = {
         return embedding;
       };
       const progress = await match.submit({ findDocumentPortrait: async () => finding, embed: embedPortrait }, cardFrame);
-      const documentMs = performance.now() - start - variantsMs;
+      const documentMs = performance.now() - start;
       const similarity = match.similarity();
       match.clear();
       return {
@@ -291,7 +276,6 @@ const testingApi: FaceWorkerTestingApi = {
         foundInLargeWindows: finding.foundInLargeWindows,
         template: templateCopy,
         portraitEmbedding,
-        variants,
         eyeDistancePx: finding.portrait ? Math.hypot(finding.portrait.fivePoints[1]!.x - finding.portrait.fivePoints[0]!.x, finding.portrait.fivePoints[1]!.y - finding.portrait.fivePoints[0]!.y) : null,
       };
     } finally {
