@@ -7,7 +7,7 @@
  * (findDocumentPortrait, alignment, embedding, DocumentMatch) in the built testing worker in
  * headless Chromium. Cards whose portrait is not found count as non-matches, never dropped.
  *
- *   npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--shard k/n] [--json]
+ *   npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--exclude N] [--genuine-only] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--shard k/n] [--json]
  *
  * `--distance lo-hi` draws the card's distance (cm) from that range instead of the unguided 25–40
  * cm (e.g. `15-25`, where the guidance asks for the card).
@@ -16,7 +16,10 @@
  * horizontal field of view; the enrollment frame stays 640×480.
  * `--side left|right` holds every card on that side of the raw frame (`left`: where the element's
  * card frame is, on the right of the mirrored preview) instead of either side.
- * `--limit N` scores an evenly spread subset of N pairs (development runs). Per-pair results are
+ * `--limit N` scores an evenly spread subset of N pairs (development runs); `--exclude N` leaves out
+ * the pairs of `--limit N`'s subset (a threshold chosen on them is then tested on other cards).
+ * `--genuine-only` runs only the genuine pairs' cards. Impostors are cross comparisons: every card's
+ * portrait against the live template of every card of another identity. Per-pair results are
  * cached in bench/.cache (keyed by the pipeline's sources and the synthesis), so a run resumes.
  * Results are saved to bench/results/id-document-<pairs folder>[-limitN].json; with `--json` the
  * last line holds the summary (`tar`, `far`, `threshold`, `pairs`, `detect_failures`, …).
@@ -29,10 +32,11 @@ import { parseArgs } from 'node:util';
 import { ROOT } from '../tools/paths.js';
 import { imageUrl, startBrowserPipeline } from '../tools/browserPipeline.js';
 import { DEFAULT_DOCUMENT_MATCH_THRESHOLD } from '../workers/session/documentMatch.js';
-import { pipelineId, percentile, readJsonLines } from './lib/embeddingCache.js';
-import { FAR_1E2, FAR_1E3, ratesAtThreshold, summarize, tarAtFar, type ScoredPair } from './lib/metrics.js';
+import { fromBase64, pipelineId, percentile, readJsonLines, toBase64 } from './lib/embeddingCache.js';
+import { FAR_1E2, FAR_1E3, ratesAtThreshold, summarize, tarAtFar, thresholdForFar, wilsonInterval, type ScoredPair } from './lib/metrics.js';
 import { CARD_RANGES, seedOf } from '../testing/cardSynthesis.js';
-import type { DocumentProbe } from '../testing/worker.js';
+import type { DocumentScore } from '../testing/harness.js';
+import { crossImpostors, identityOf, type CardRun } from './lib/crossImpostors.js';
 
 interface Pair {
   readonly a: string;
@@ -41,11 +45,17 @@ interface Pair {
   readonly fold?: number;
 }
 
-type Probe = DocumentProbe & { portraitWidthPx: number };
+/** One scored card, as kept in memory: the embeddings decoded (they are cached, never saved in results). */
+type Probe = Omit<DocumentScore, 'template' | 'portraitEmbedding'> & { template: Float32Array | null; portraitEmbedding: Float32Array | null };
 
-interface CachedProbe extends Probe {
-  readonly key: string;
-}
+/** One scored card as a line of the cache (bench/.cache, not committed): embeddings in base64. */
+type CachedProbe = Omit<DocumentScore, 'template' | 'portraitEmbedding'> & { key: string; template: string | null; portraitEmbedding: string | null };
+
+const decodeProbe = ({ key: _key, template, portraitEmbedding, ...rest }: CachedProbe): Probe => ({
+  ...rest,
+  template: template === null ? null : fromBase64(template),
+  portraitEmbedding: portraitEmbedding === null ? null : fromBase64(portraitEmbedding),
+});
 
 /** Pairs scored per page evaluation (progress is printed and cached after each batch). */
 const BATCH = 24;
@@ -57,23 +67,35 @@ function fmt(x: number, digits = 2): string {
 /** The cache key of a pair: its images and the seed of its card. */
 const keyOf = (p: Pair) => `${p.a}|${p.b}|${seedOf(`${p.a}|${p.b}`)}`;
 
-/** TAR at FAR ≤ 1e-2 / 1e-3 and AUC of one way of scoring every pair (null: not found, a non-match). */
-function variantRates(pairs: readonly Pair[], scores: readonly (number | null)[]) {
-  const scored: ScoredPair[] = pairs.map((p, i) => ({ score: scores[i] ?? null, same: p.same }));
-  const genuine = scored.filter((s) => s.same && s.score !== null).map((s) => s.score!);
-  return {
-    tar_at_far_1e2: tarAtFar(scored, FAR_1E2).tar,
-    tar_at_far_1e3: tarAtFar(scored, FAR_1E3).tar,
-    auc: summarize(scored, { threshold: 0.5 }).auc,
-    genuine_mean: genuine.reduce((a, b) => a + b, 0) / Math.max(1, genuine.length),
-    not_found: scored.filter((s) => s.score === null).length,
-  };
+/** The card runs of `pairs` for the cross impostors, with `drop(probe)` portraits left out (not found). */
+function cardRuns(pairs: readonly Pair[], probes: readonly Probe[], drop: (probe: Probe) => boolean = () => false): CardRun[] {
+  return pairs.map((p, i) => ({
+    portraitIdentity: identityOf(p.a),
+    liveIdentity: identityOf(p.b),
+    portrait: drop(probes[i]!) ? null : probes[i]!.portraitEmbedding,
+    template: probes[i]!.template,
+  }));
+}
+
+/** The genuine pairs' scores (with `drop(probe)` portraits not found) and the cross impostors of `runs`. */
+function scoredCards(pairs: readonly Pair[], probes: readonly Probe[], runs: readonly CardRun[], drop: (probe: Probe) => boolean = () => false): ScoredPair[] {
+  const genuine = pairs.flatMap((p, i) => (p.same ? [{ score: drop(probes[i]!) ? null : probes[i]!.similarity, same: true }] : []));
+  return [...genuine, ...crossImpostors(runs)];
 }
 
 /** What the second search (larger windows) adds: the same cards scored as if it had not run. */
 function variantReport(pairs: readonly Pair[], probes: readonly Probe[]) {
+  const drop = (probe: Probe) => probe.foundInLargeWindows;
+  const scored = scoredCards(pairs, probes, cardRuns(pairs, probes, drop), drop);
+  const genuine = scored.filter((s) => s.same && s.score !== null).map((s) => s.score!);
   return {
-    first_search_only: variantRates(pairs, probes.map((p) => (p.foundInLargeWindows ? null : p.similarity))),
+    first_search_only: {
+      tar_at_far_1e2: tarAtFar(scored, FAR_1E2).tar,
+      tar_at_far_1e3: tarAtFar(scored, FAR_1E3).tar,
+      auc: summarize(scored, { threshold: 0.5 }).auc,
+      genuine_mean: genuine.reduce((a, b) => a + b, 0) / Math.max(1, genuine.length),
+      not_found: probes.filter((p) => p.similarity === null || drop(p)).length,
+    },
   };
 }
 
@@ -89,10 +111,12 @@ async function main() {
       side: { type: 'string' },
       shard: { type: 'string' },
       json: { type: 'boolean', default: false },
+      'genuine-only': { type: 'boolean', default: false },
+      exclude: { type: 'string' },
     },
   });
   if (!values.pairs || !values.root) {
-    console.error('usage: npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--shard k/n] [--json]');
+    console.error('usage: npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--exclude N] [--genuine-only] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--shard k/n] [--json]');
     process.exit(2);
   }
   const threshold = values.threshold === undefined ? DEFAULT_DOCUMENT_MATCH_THRESHOLD : Number(values.threshold);
@@ -106,11 +130,16 @@ async function main() {
   const side = values.side as 'left' | 'right' | undefined;
   const distanceTag = `${values.distance === undefined ? '' : `-${distance.join('-')}cm`}${values.camera === undefined ? '' : `-${values.camera}`}${side === undefined ? '' : `-${side}`}`;
   const root = resolve(values.root);
-  const all = JSON.parse(readFileSync(values.pairs, 'utf8')) as Pair[];
+  // --genuine-only: run only the genuine pairs' cards (the impostors are cross comparisons anyway).
+  const all = (JSON.parse(readFileSync(values.pairs, 'utf8')) as Pair[]).filter((p) => p.same || !values['genuine-only']);
   const limit = values.limit === undefined ? all.length : Number(values.limit);
   if (!(Number.isInteger(limit) && limit > 0)) throw new TypeError('--limit must be a positive integer');
   // An even spread keeps genuine and impostor pairs and every fold in a subset.
-  const pairs = limit >= all.length ? all : Array.from({ length: limit }, (_, i) => all[Math.floor((i * all.length) / limit)]!);
+  const spread = (n: number) => (n >= all.length ? all : Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)]!));
+  // --exclude N leaves out the cards of `--limit N`'s subset (e.g. those a threshold was chosen on).
+  const excluded = values.exclude === undefined ? new Set<Pair>() : new Set(spread(Number(values.exclude)));
+  if (values.exclude !== undefined && !(Number.isInteger(Number(values.exclude)) && Number(values.exclude) > 0)) throw new TypeError('--exclude must be a positive integer');
+  const pairs = spread(limit).filter((p) => !excluded.has(p));
 
   const synthesisHash = createHash('sha256');
   for (const file of ['testing/cardSynthesis.ts', 'testing/harness.ts', 'testing/worker.ts', 'workers/pipeline.ts', 'workers/stages/findDocumentPortrait.ts', 'workers/session/documentMatch.ts']) {
@@ -119,7 +148,7 @@ async function main() {
   const synthesis = synthesisHash.digest('hex').slice(0, 8);
   const cacheFile = join(ROOT, 'bench', '.cache', `id-document-${pipelineId()}-${synthesis}${distanceTag}-${basename(dirname(root))}-${basename(root)}.jsonl`);
   mkdirSync(dirname(cacheFile), { recursive: true });
-  const cache = new Map<string, Probe>(existsSync(cacheFile) ? readJsonLines<CachedProbe>(cacheFile).map((c) => [c.key, c]) : []);
+  const cache = new Map<string, Probe>(existsSync(cacheFile) ? readJsonLines<CachedProbe>(cacheFile).map((c) => [c.key, decodeProbe(c)]) : []);
   // --shard k/n: this process scores every n-th pair to do (several processes share one cache file).
   const [shardIndex, shardCount] = (values.shard ?? '0/1').split('/').map(Number) as [number, number];
   const todo = [...new Map(pairs.filter((p) => !cache.has(keyOf(p))).map((p) => [keyOf(p), p])).values()].filter((_, i) => i % shardCount === shardIndex);
@@ -139,8 +168,9 @@ async function main() {
         }, batch.map((p) => ({ photo: imageUrl(p.a), live: imageUrl(p.b), seed: seedOf(`${p.a}|${p.b}`), distance, view: { camera: cameraMode, ...(side ? { side } : {}) } })));
         const lines = probes.map((probe, j) => {
           const key = keyOf(batch[j]!);
-          cache.set(key, probe);
-          return JSON.stringify({ key, ...probe });
+          const line: CachedProbe = { ...probe, key, template: probe.template && toBase64(probe.template), portraitEmbedding: probe.portraitEmbedding && toBase64(probe.portraitEmbedding) };
+          cache.set(key, decodeProbe(line));
+          return JSON.stringify(line);
         });
         appendFileSync(cacheFile, lines.join('\n') + '\n');
         const done = Math.min(i + BATCH, todo.length);
@@ -154,7 +184,7 @@ async function main() {
 
   if (shardCount > 1) {
     // The other shards may still run: read back what every shard has written.
-    for (const c of readJsonLines<CachedProbe>(cacheFile)) cache.set(c.key, c);
+    for (const c of readJsonLines<CachedProbe>(cacheFile)) cache.set(c.key, decodeProbe(c));
     const missing = pairs.filter((p) => !cache.has(keyOf(p))).length;
     if (missing > 0) {
       console.error(`shard ${shardIndex}/${shardCount} done; ${missing} pairs still missing: run again without --shard once every shard is done`);
@@ -162,46 +192,65 @@ async function main() {
     }
   }
   const probes = pairs.map((p) => cache.get(keyOf(p))!);
-  const scored: ScoredPair[] = pairs.map((p, i) => ({ score: probes[i]!.similarity, same: p.same, ...(p.fold !== undefined ? { fold: p.fold } : {}) }));
+  const runs = cardRuns(pairs, probes);
+  // Genuine: the pairs' own cards. Impostors: every portrait against every other person's template.
+  const genuineScored = (keep: (i: number) => boolean): ScoredPair[] =>
+    pairs.flatMap((p, i) => (p.same && keep(i) ? [{ score: probes[i]!.similarity, same: true }] : []));
+  const scored = scoredCards(pairs, probes, runs);
+  const direct: ScoredPair[] = pairs.map((p, i) => ({ score: probes[i]!.similarity, same: p.same }));
+  const impostorCount = scored.length - genuineScored(() => true).length;
   const summary = summarize(scored, { threshold });
   const at = ratesAtThreshold(scored, threshold);
   const curve = [1e-1, 3e-2, 1e-2, 3e-3, 1e-3].map((far) => ({ max_far: far, ...tarAtFar(scored, far) }));
   const genuine = pairs.map((p, i) => ({ p, probe: probes[i]! })).filter(({ p }) => p.same);
-  const impostors = pairs.map((p, i) => ({ p, probe: probes[i]! })).filter(({ p }) => !p.same);
   const notFound = probes.filter((p) => p.similarity === null);
   const guidanceCounts: Record<string, number> = {};
   for (const probe of notFound) for (const g of probe.guidance) guidanceCounts[g] = (guidanceCounts[g] ?? 0) + 1;
   const falseRejects = genuine.filter(({ probe }) => probe.similarity !== null && probe.similarity < threshold);
-  const falseAccepts = impostors.filter(({ probe }) => probe.similarity !== null && probe.similarity >= threshold);
+  const impostorScores = scored.flatMap((s) => (!s.same && s.score !== null ? [s.score] : [])).sort((x, y) => y - x);
+  const directFalseAccepts = pairs.flatMap((p, i) => (!p.same && probes[i]!.similarity !== null && probes[i]!.similarity! >= threshold ? [{ a: p.a, b: p.b, similarity: probes[i]!.similarity }] : []));
   const widths = probes.map((p) => p.portraitWidthPx);
   const eyes = probes.flatMap((p) => (p.eyeDistancePx === null || p.eyeDistancePx === undefined ? [] : [p.eyeDistancePx]));
   const docMs = probes.filter((p) => p.liveFound).map((p) => p.documentMs);
   const found = probes.filter((p) => p.similarity !== null);
+  const heldOut = heldOutThreshold(pairs, probes, runs, genuineScored);
   const record = {
     pairs_file: basename(values.pairs),
     date: new Date().toISOString(),
     pipeline: pipelineId(),
     synthesis,
     limit: limit >= all.length ? null : limit,
+    excluded_limit: values.exclude === undefined ? null : Number(values.exclude),
+    genuine_only: values['genuine-only'],
     distance_cm: distance,
     camera: `${cameraMode.width}x${cameraMode.height}`,
     side: side ?? 'both',
     threshold,
     tar: at.tar,
     far: at.far,
+    far_interval_95: wilsonInterval(at.fp, impostorCount),
     false_accepts: at.fp,
-    pairs: pairs.length,
+    // Comparisons scored: the genuine pairs and the impostor comparisons (cards run: `cards`).
+    pairs: scored.length,
+    genuine_pairs: scored.length - impostorCount,
+    impostor_pairs: impostorCount,
+    impostors: 'cross: each card portrait against the live template of every run of another identity (correlated: each portrait and template recurs)',
+    cards: pairs.length,
+    identities: new Set(runs.flatMap((r) => [r.portraitIdentity, r.liveIdentity])).size,
     detect_failures: notFound.length,
     live_without_face: probes.filter((p) => !p.liveFound).length,
     found_in_full_frame: found.filter((p) => p.foundInFullFrame).length,
     found_in_windows: found.filter((p) => !p.foundInFullFrame).length,
     tar_at_far_1e2: tarAtFar(scored, FAR_1E2).tar,
-    variants: variantReport(pairs, probes),
     tar_at_far_1e3: tarAtFar(scored, FAR_1E3).tar,
     threshold_at_far_1e3: tarAtFar(scored, FAR_1E3).threshold,
+    held_out: heldOut,
     auc: summary.auc,
     eer: summary.eer,
     curve,
+    impostor_highest: impostorScores.slice(0, 10),
+    direct_impostor_pairs: direct.some((s) => !s.same) ? { pairs: direct.filter((s) => !s.same).length, false_accepts: directFalseAccepts.length, far: ratesAtThreshold(direct, threshold).far } : null,
+    variants: variantReport(pairs, probes),
     not_found_guidance: guidanceCounts,
     genuine_not_found: genuine.filter(({ probe }) => probe.similarity === null).length,
     genuine_below_threshold: falseRejects.length,
@@ -211,23 +260,61 @@ async function main() {
     windows_searched_p50: percentile(probes.map((p) => p.windowsSearched), 0.5),
     load_average: loadavg(),
     worst_genuine: falseRejects.sort((x, y) => x.probe.similarity! - y.probe.similarity!).slice(0, 10).map(({ p, probe }) => ({ a: p.a, b: p.b, similarity: probe.similarity })),
-    false_accept_pairs: falseAccepts.map(({ p, probe }) => ({ a: p.a, b: p.b, similarity: probe.similarity })),
-    scores: scored.map((s) => s.score),
+    genuine_not_found_pairs: genuine.filter(({ probe }) => probe.similarity === null).map(({ p, probe }) => ({ a: p.a, b: p.b, guidance: probe.guidance })),
+    direct_false_accept_pairs: directFalseAccepts,
+    genuine_scores: genuine.map(({ probe }) => probe.similarity),
   };
-  console.log(`\n${basename(values.pairs)}: ${pairs.length} pairs (${genuine.length} genuine), card threshold ${threshold}`);
-  console.log(`TAR ${fmt(100 * at.tar)} %  FAR ${fmt(100 * at.far, 3)} % (${at.fp} false accepts)  portrait not found: ${notFound.length} (genuine ${record.genuine_not_found}) ${JSON.stringify(guidanceCounts)}`);
-  console.log(`found in the whole frame ${record.found_in_full_frame}, in windows ${record.found_in_windows}; AUC ${fmt(summary.auc, 4)}, EER ${fmt(100 * summary.eer)} %`);
-  for (const [name, v] of Object.entries(record.variants)) console.log(`  ${name}: TAR ${fmt(100 * v.tar_at_far_1e2)} % at FAR 1e-2, ${fmt(100 * v.tar_at_far_1e3)} % at 1e-3, AUC ${fmt(v.auc, 4)}, genuine mean ${fmt(v.genuine_mean, 3)}, not found ${v.not_found}`);
-  for (const point of curve) console.log(`  FAR ≤ ${point.max_far}: TAR ${fmt(100 * point.tar)} % at threshold ${fmt(point.threshold, 4)} (FAR reached ${fmt(100 * point.far, 3)} %)`);
+  const percent = (x: number, digits = 2) => `${fmt(100 * x, digits)} %`;
+  console.log(`\n${basename(values.pairs)}: ${pairs.length} cards, ${record.genuine_pairs} genuine pairs, ${impostorCount} cross impostor comparisons (${record.identities} identities), card threshold ${threshold}`);
+  console.log(`TAR ${percent(at.tar)}  FAR ${percent(at.far, 4)} (${at.fp} false accepts; 95 % ${percent(record.far_interval_95.low, 4)}–${percent(record.far_interval_95.high, 4)})  portrait not found: ${notFound.length} (genuine ${record.genuine_not_found}) ${JSON.stringify(guidanceCounts)}`);
+  console.log(`found in the whole frame ${record.found_in_full_frame}, in windows ${record.found_in_windows}; AUC ${fmt(summary.auc, 4)}, EER ${percent(summary.eer)}; highest impostors ${impostorScores.slice(0, 5).map((s) => fmt(s, 3)).join(' ')}`);
+  for (const [name, v] of Object.entries(record.variants)) console.log(`  ${name}: TAR ${percent(v.tar_at_far_1e2)} at FAR 1e-2, ${percent(v.tar_at_far_1e3)} at 1e-3, AUC ${fmt(v.auc, 4)}, genuine mean ${fmt(v.genuine_mean, 3)}, not found ${v.not_found}`);
+  for (const point of curve) console.log(`  FAR ≤ ${point.max_far}: TAR ${percent(point.tar)} at threshold ${fmt(point.threshold, 4)} (FAR reached ${percent(point.far, 4)})`);
+  for (const h of heldOut) console.log(`  held out: threshold ${fmt(h.threshold, 4)} (FAR ≤ 1e-3 on folds ${h.calibration_folds.join(',')}) → on folds ${h.test_folds.join(',')}: TAR ${percent(h.tar)} (${h.genuine_pairs} genuine), FAR ${percent(h.far, 4)} (${h.false_accepts} of ${h.impostor_pairs}; 95 % up to ${percent(h.far_interval_95.high, 4)})`);
   console.log(`portrait face width ${fmt(record.portrait_face_width_px.min, 1)}–${fmt(record.portrait_face_width_px.max, 1)} px; document frame ${fmt(record.document_ms.p50, 0)} / ${fmt(record.document_ms.p95, 0)} ms (p50 / p95); load ${loadavg().map((l) => fmt(l, 2)).join(' ')}`);
-  const out = join(ROOT, 'bench', 'results', `id-document-${basename(dirname(resolve(values.pairs)))}${distanceTag}${record.limit ? `-limit${record.limit}` : ''}.json`);
+  const out = join(ROOT, 'bench', 'results', `id-document-${basename(dirname(resolve(values.pairs)))}${distanceTag}${values['genuine-only'] ? '-genuine' : ''}${record.limit ? `-limit${record.limit}` : ''}${values.exclude ? `-without${values.exclude}` : ''}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(record, null, 1) + '\n');
   console.log(`saved ${out}`);
   if (values.json) {
-    const { scores: _scores, ...line } = record;
+    const { genuine_scores: _scores, ...line } = record;
     console.log(JSON.stringify(line));
   }
+}
+
+/**
+ * The threshold chosen where it is not reported: the folds are split in two halves (LFW's folds
+ * share no identity); the threshold for FAR ≤ 1e-3 on one half's cards (their genuine pairs and
+ * cross impostors) is applied to the other half's, both ways. Empty without at least two folds.
+ */
+function heldOutThreshold(pairs: readonly Pair[], probes: readonly Probe[], runs: readonly CardRun[], genuineScored: (keep: (i: number) => boolean) => ScoredPair[]) {
+  const folds = [...new Set(pairs.flatMap((p) => (p.fold === undefined ? [] : [p.fold])))].sort((a, b) => a - b);
+  if (folds.length < 2 || pairs.some((p) => p.fold === undefined)) return [];
+  const halves = [folds.slice(0, Math.ceil(folds.length / 2)), folds.slice(Math.ceil(folds.length / 2))];
+  const inHalf = (half: readonly number[]) => (i: number) => half.includes(pairs[i]!.fold!);
+  const scoredIn = (half: readonly number[]) => {
+    const keep = inHalf(half);
+    return [...genuineScored(keep), ...crossImpostors(runs, (i, j) => keep(i) && keep(j))];
+  };
+  return halves.map((calibration, h) => {
+    const test = halves[1 - h]!;
+    const chosen = thresholdForFar(scoredIn(calibration), FAR_1E3);
+    const tested = scoredIn(test);
+    const rates = ratesAtThreshold(tested, chosen);
+    const impostors = tested.filter((s) => !s.same).length;
+    return {
+      calibration_folds: calibration,
+      test_folds: test,
+      threshold: chosen,
+      tar: rates.tar,
+      far: rates.far,
+      false_accepts: rates.fp,
+      genuine_pairs: tested.length - impostors,
+      impostor_pairs: impostors,
+      far_interval_95: wilsonInterval(rates.fp, impostors),
+      portraits_not_found: probes.filter((p, i) => inHalf(test)(i) && p.similarity === null).length,
+    };
+  });
 }
 
 await main();

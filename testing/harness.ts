@@ -19,6 +19,13 @@ export type DescribedImage = Omit<ImageDescription, 'embeddings'> & { embeddings
 /** Plain-JSON liveness probe (logits and probabilities as number arrays) for `page.evaluate`. */
 export type ProbedLiveness = Omit<LivenessProbe, 'outputs'> & { outputs: { logits: number[]; probabilities: number[] }[] | null };
 
+/** A {@link DocumentProbe} as it crosses to Node (embeddings as plain arrays), with the printed portrait's width in frame px. */
+export type DocumentScore = Omit<DocumentProbe, 'template' | 'portraitEmbedding'> & {
+  template: number[] | null;
+  portraitEmbedding: number[] | null;
+  portraitWidthPx: number;
+};
+
 async function decode(url: string): Promise<ImageBitmap> {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
@@ -132,11 +139,12 @@ export async function start(options: { assetsBaseUrl: string; backend?: 'wasm' |
       return { ...result, outputs };
     },
     /** Synthesises the card of `photoUrl` held by `liveUrl` (seeded) and runs the document stages on it. */
-    async documentProbe(photoUrl: string, liveUrl: string, seed: number, distanceCm?: readonly [number, number], view?: CardView): Promise<DocumentProbe & { portraitWidthPx: number }> {
+    async documentProbe(photoUrl: string, liveUrl: string, seed: number, distanceCm?: readonly [number, number], view?: CardView): Promise<DocumentScore> {
       const scenes = await cardScenes(photoUrl, liveUrl, seed, distanceCm, view);
       const [live, card] = await Promise.all([createImageBitmap(scenes.live), createImageBitmap(scenes.card)]);
       const probe = await worker.call('documentProbe', Comlink.transfer(live, [live]), Comlink.transfer(card, [card]));
-      return { ...probe, portraitWidthPx: scenes.portraitWidthPx };
+      const array = (v: Float32Array | null) => (v ? Array.from(v) : null);
+      return { ...probe, template: array(probe.template), portraitEmbedding: array(probe.portraitEmbedding), portraitWidthPx: scenes.portraitWidthPx };
     },
     /** The selected face's fused embedding under each crop variant (bench/crop-variants.ts). */
     async cropVariantProbe(url: string, variants: CropVariant[]) {

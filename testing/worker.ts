@@ -92,6 +92,12 @@ export interface DocumentProbe {
   readonly eyeDistancePx: number | null;
   /** Whether the portrait was found only by the second search (larger windows). */
   readonly foundInLargeWindows: boolean;
+  /**
+   * The live frame's template and the portrait's embedding (unit length; null when missing), so the
+   * benchmark can score every portrait against every other person's template. Test build only.
+   */
+  readonly template: Float32Array | null;
+  readonly portraitEmbedding: Float32Array | null;
 }
 
 /** The shipped fused embedding of one image's selected face under several crop variants (bench/crop-variants.ts). */
@@ -245,13 +251,20 @@ const testingApi: FaceWorkerTestingApi = {
     try {
       const pipeline = service.pipeline();
       const analysis = await pipeline.analyze(liveFrame);
-      const none = { portraitFound: false, foundInFullFrame: false, windowsSearched: 0, sharpness: null, guidance: [], similarity: null, documentMs: 0, eyeDistancePx: null, foundInLargeWindows: false };
+      const none = { portraitFound: false, foundInFullFrame: false, windowsSearched: 0, sharpness: null, guidance: [], similarity: null, documentMs: 0, eyeDistancePx: null, foundInLargeWindows: false, template: null, portraitEmbedding: null };
       if (!analysis.crop || !analysis.selection) return { liveFound: false, ...none };
       const template = await pipeline.embed(analysis.crop);
+      const templateCopy = template.slice();
       const match = new DocumentMatch(template, faceSize(analysis.selection.primary), 'required');
       const start = performance.now();
       const finding = await pipeline.findDocumentPortrait(cardFrame, faceSize(analysis.selection.primary));
-      const progress = await match.submit({ findDocumentPortrait: async () => finding, embed: (crop) => pipeline.embed(crop) }, cardFrame);
+      let portraitEmbedding: Float32Array | null = null;
+      const embedPortrait = async (crop: Pixels) => {
+        const embedding = await pipeline.embed(crop);
+        portraitEmbedding = embedding.slice();
+        return embedding;
+      };
+      const progress = await match.submit({ findDocumentPortrait: async () => finding, embed: embedPortrait }, cardFrame);
       const documentMs = performance.now() - start;
       const similarity = match.similarity();
       match.clear();
@@ -265,6 +278,8 @@ const testingApi: FaceWorkerTestingApi = {
         similarity,
         documentMs,
         foundInLargeWindows: finding.foundInLargeWindows,
+        template: templateCopy,
+        portraitEmbedding,
         eyeDistancePx: finding.portrait ? Math.hypot(finding.portrait.fivePoints[1]!.x - finding.portrait.fivePoints[0]!.x, finding.portrait.fivePoints[1]!.y - finding.portrait.fivePoints[0]!.y) : null,
       };
     } finally {

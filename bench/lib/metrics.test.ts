@@ -12,6 +12,7 @@ import {
   summarize,
   tarAtFar,
   thresholdForFar,
+  wilsonInterval,
   type ScoredPair,
 } from './metrics';
 
@@ -526,5 +527,26 @@ describe('summarize', () => {
     expect(s.folds).toBe(10);
     expect(s.auc).toBeGreaterThan(0.5);
     expect(s.accuracy).toBeGreaterThan(0.5);
+  });
+});
+
+describe('wilsonInterval', () => {
+  it('brackets the proportion and stays inside [0, 1]', () => {
+    const { low, high } = wilsonInterval(12, 14_280);
+    expect(low).toBeLessThan(12 / 14_280);
+    expect(high).toBeGreaterThan(12 / 14_280);
+    expect(wilsonInterval(5, 5).high).toBe(1);
+  });
+
+  it('is not empty when nothing happened: about 3.8 / n above zero', () => {
+    const { low, high } = wilsonInterval(0, 57_360);
+    expect(low).toBe(0);
+    expect(high * 57_360).toBeCloseTo(3.84, 1);
+  });
+
+  it('refuses counts that are not a proportion', () => {
+    expect(() => wilsonInterval(3, 2)).toThrow(RangeError);
+    expect(() => wilsonInterval(0, 0)).toThrow(RangeError);
+    expect(() => wilsonInterval(0.5, 10)).toThrow(RangeError);
   });
 });

@@ -624,3 +624,23 @@ export function summarize(pairs: readonly ScoredPair[], options: SummarizeOption
   }
   return summary;
 }
+
+/** A two-sided confidence interval of a proportion. */
+export interface ProportionInterval {
+  readonly low: number;
+  readonly high: number;
+}
+
+/**
+ * Wilson score interval of a proportion `k / n` (95 % with the default `z`): unlike the normal
+ * approximation it stays inside [0, 1] and is not empty for `k = 0` (its upper bound is then about
+ * `z² / n`, 3.8 / n). Throws `RangeError` unless `0 <= k <= n` and `n > 0` are integers.
+ */
+export function wilsonInterval(k: number, n: number, z = 1.959964): ProportionInterval {
+  if (!Number.isInteger(k) || !Number.isInteger(n) || n <= 0 || k < 0 || k > n) throw new RangeError(`wilsonInterval needs integers 0 <= k <= n, n > 0; got ${k} / ${n}`);
+  const p = k / n;
+  const z2 = z * z;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+}

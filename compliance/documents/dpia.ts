@@ -420,8 +420,8 @@ function performanceSection(ctx: DocumentContext): Section {
         },
         {
           p: pick(lang, {
-            it: 'Il confronto con il documento non riconosce la maggior parte dei documenti autentici: un esito «non corrisponde» non può da solo fondare alcuna decisione sullo studente e va sempre seguito dall’approvazione di una persona.',
-            en: 'The document match misses most genuine cards: a “not matched” result cannot by itself ground any decision on the student and must always be followed by a person’s approval.',
+            it: 'Il confronto con il documento non riconosce una parte dei documenti autentici (tabella sopra): un esito «non corrisponde» non può da solo fondare alcuna decisione sullo studente e va sempre seguito dall’approvazione di una persona.',
+            en: 'The document match misses a share of genuine cards (table above): a “not matched” result cannot by itself ground any decision on the student and must always be followed by a person’s approval.',
           }),
         },
       ],

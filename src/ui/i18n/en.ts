@@ -70,10 +70,10 @@ export const en: UiMessages = {
     'You will also be asked to hold an identity document with your photo to the camera. Its photo is compared with your face on this device only; no image, name or document number is kept or sent. You can decline: your teacher then confirms your enrollment.',
   documentTitle: 'Show your identity document',
   documentIntro:
-    'Hold your identity card, passport or driving licence with the photo towards the camera, inside the frame, about a hand’s width (15–20\u00a0cm) from the camera. Nothing from it is kept.',
+    'Hold your identity card, passport or driving licence with the photo towards the camera, inside the frame, about halfway between your face and the camera (25–35\u00a0cm). Nothing from it is kept.',
   documentFrameLabel: 'Frame for the document',
   guideDocumentNoPortrait: 'Show the side with your photo, inside the frame, close to the camera.',
-  guideDocumentCloser: 'Bring the document closer to the camera: about a hand’s width away.',
+  guideDocumentCloser: 'Bring the document closer to the camera: about halfway between your face and the camera.',
   guideDocumentGlare: 'There is a reflection on the photo: tilt the document a little.',
   guideDocumentHoldStill: 'Hold the document still.',
   guideDocumentGood: 'Good: hold it there…',

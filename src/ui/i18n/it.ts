@@ -70,10 +70,10 @@ export const it: UiMessages = {
     'Ti verrà chiesto anche di mostrare alla fotocamera un documento d’identità con la tua foto. La foto viene confrontata con il tuo volto solo su questo dispositivo; nessuna immagine, nome o numero del documento viene conservato o inviato. Puoi rifiutare: in quel caso la tua registrazione viene confermata dal docente.',
   documentTitle: 'Mostra il tuo documento d’identità',
   documentIntro:
-    'Tieni la carta d’identità, il passaporto o la patente con la foto verso la fotocamera, dentro la cornice, a circa un palmo (15–20\u00a0cm) dalla fotocamera. Non viene conservato nulla.',
+    'Tieni la carta d’identità, il passaporto o la patente con la foto verso la fotocamera, dentro la cornice, a metà strada tra il tuo volto e la fotocamera (25–35\u00a0cm). Non viene conservato nulla.',
   documentFrameLabel: 'Cornice per il documento',
   guideDocumentNoPortrait: 'Mostra il lato con la tua foto, dentro la cornice, vicino alla fotocamera.',
-  guideDocumentCloser: 'Avvicina il documento alla fotocamera: a circa un palmo di distanza.',
+  guideDocumentCloser: 'Avvicina il documento alla fotocamera: a metà strada tra il tuo volto e la fotocamera.',
   guideDocumentGlare: 'C’è un riflesso sulla foto: inclina un po’ il documento.',
   guideDocumentHoldStill: 'Tieni fermo il documento.',
   guideDocumentGood: 'Bene: tienilo così…',

@@ -24,9 +24,9 @@ describe('guidanceFor: the identity document', () => {
   });
 
   it('the move-closer guidance names the distance, in both languages', () => {
-    expect(en.guideDocumentCloser).toMatch(/closer/);
-    expect(en.documentIntro).toMatch(/15–20\u00a0cm/);
-    expect(italian.guideDocumentCloser).toMatch(/Avvicina/);
-    expect(italian.documentIntro).toMatch(/15–20\u00a0cm/);
+    expect(en.guideDocumentCloser).toMatch(/closer.*halfway/);
+    expect(en.documentIntro).toMatch(/25–35\u00a0cm/);
+    expect(italian.guideDocumentCloser).toMatch(/Avvicina.*metà strada/);
+    expect(italian.documentIntro).toMatch(/25–35\u00a0cm/);
   });
 });

@@ -107,13 +107,14 @@ a:focus-visible, button:focus-visible { outline: 3px solid var(--_focus); outlin
 .guidance[data-tone='good'] { border-left-color: var(--_success); }
 .guide[data-tone='act'] { border-color: #74c0fc; }
 /*
- * The identity document: an ID-1 card (85.6 × 54 mm) held beside the face, about a hand's width
- * from the camera, on the right of the mirrored preview: the camera then sees the card's photo on
- * its outer side, away from the face (held on the other side, a card that close puts its photo on
- * the face and is missed far more often: README, identity document).
+ * The identity document: an ID-1 card (85.6 × 54 mm) held beside the face, halfway between face
+ * and camera (25–35 cm), on the right of the mirrored preview: the camera then sees the card's
+ * photo on its outer side, away from the face (held on the other side, a card close to the camera
+ * puts its photo on the face and is missed far more often: README, identity document). 34 % of the
+ * 4:3 preview of a 1280×720 stream is a card 29 cm away (22 cm for a 640×480-only camera).
  */
 .card-frame {
-  position: absolute; right: 3%; top: 55%; width: 44%; aspect-ratio: 85.6 / 54;
+  position: absolute; right: 3%; top: 55%; width: 34%; aspect-ratio: 85.6 / 54;
   transform: translateY(-50%);
   border: 4px solid #ffffff; border-radius: 6%/9%;
   box-shadow: 0 0 0 100vmax rgb(0 0 0 / .35);
