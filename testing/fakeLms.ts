@@ -485,10 +485,10 @@ export class FakeLms {
   /**
    * The URL of a course page of this LMS that shows the tool to `user` in an iframe, as Moodle's
    * "embed" launch does: the iframe starts on the LMS's own /start. `allow` is the iframe's
-   * permissions (none by default: no camera).
+   * permissions (none by default: no camera); `messageHint` as in {@link startUrl}.
    */
-  courseUrl(user: LmsUser, allow?: string): string {
-    return `${this.startUrl(user).replace('/start?', '/course?')}${allow === undefined ? '' : `&allow=${encodeURIComponent(allow)}`}`;
+  courseUrl(user: LmsUser, allow?: string, messageHint?: string): string {
+    return `${this.startUrl(user, messageHint).replace('/start?', '/course?')}${allow === undefined ? '' : `&allow=${encodeURIComponent(allow)}`}`;
   }
 
   /**
@@ -506,7 +506,11 @@ export class FakeLms {
       const allow = url.searchParams.get('allow');
       // /embed frames a page of the tool directly (without a launch), as a page framing it against its will would.
       const path = url.searchParams.get('path') ?? '';
-      const start = url.pathname === '/embed' && path.startsWith('/') ? `${this.browserTool}${path}` : `/start?sub=${encodeURIComponent(url.searchParams.get('sub') ?? '')}`;
+      const hint = url.searchParams.get('hint');
+      const start =
+        url.pathname === '/embed' && path.startsWith('/')
+          ? `${this.browserTool}${path}`
+          : `/start?sub=${encodeURIComponent(url.searchParams.get('sub') ?? '')}${hint ? `&amp;hint=${encodeURIComponent(hint)}` : ''}`;
       return `<!doctype html><html lang="en"><head><meta name="viewport" content="width=device-width, initial-scale=1"><title>Course · Fake LMS</title></head><body style="margin:0;font-family:system-ui"><main aria-label="Fake LMS course"><h1 style="font-size:1rem;margin:0;padding:0.5rem;background:#eee">Biologia · Fake LMS</h1><iframe title="Presenza" src="${start}"${allow === null ? '' : ` allow="${allow.replace(/"/g, '&quot;')}"`} style="border:0;width:100%;height:calc(100vh - 2.5rem);display:block"></iframe></main></body></html>`;
     }
     if (url.pathname === '/start') {
