@@ -164,10 +164,15 @@ test('teacher: deep link → lesson; student in the LMS frame: launch → enroll
   await expect(element).toHaveAttribute('state', 'passed', { timeout: 90_000 });
   await expect(teacher.locator('#count-passed')).toHaveText('1', { timeout: 30_000 });
 
-  // The lesson ends: Anna's score reaches the LMS's gradebook (the link's line item or the lesson's own).
+  // The lesson ends: Anna's score reaches the LMS's gradebook (the link's line item or the lesson's own),
+  // and Bruno, on the course's roster but never in the lesson, gets an "absent" score.
   await teacher.getByRole('button', { name: 'End lesson' }).click();
-  await expect.poll(() => lms.scores().map((s) => [s.userId, s.scoreGiven, s.scoreMaximum]), { timeout: 30_000 }).toEqual([['lms-student-1', 100, 100]]);
-  await expect(teacher.locator('#lms tr.grade-sent')).toHaveCount(1, { timeout: 30_000 });
+  const scores = () => lms.scores().map((s) => [s.userId, s.scoreGiven, s.scoreMaximum, s.comment]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  await expect.poll(scores, { timeout: 30_000 }).toEqual([
+    ['lms-student-1', 100, 100, 'Presenza: presente / attended, 1/1 controlli superati o confermati / 1 of 1 checks passed or confirmed'],
+    ['lms-student-2', 0, 100, 'Presenza: assente, non è entrato nella lezione / absent, did not join the lesson'],
+  ]);
+  await expect(teacher.locator('#lms tr.grade-sent')).toHaveCount(2, { timeout: 30_000 });
   await audit(teacher, 'teacher-panel-en');
   await teacher.getByRole('button', { name: 'Italiano' }).click();
   await expect(teacher.locator('#lms-grades-title')).toHaveText('Registro dei voti (piattaforma)');
@@ -202,5 +207,6 @@ test('a failed delivery is shown to the teacher, who sends it again', async ({ b
   await teacher.getByRole('button', { name: 'Send the failed scores again' }).click();
   // (No check in this lesson: having joined counts as attended.)
   await expect.poll(() => lms.scores().filter((s) => s.userId === 'lms-student-2').map((s) => s.scoreGiven), { timeout: 30_000 }).toEqual([100]);
-  await expect(teacher.locator('#lms tr.grade-sent')).toHaveCount(1, { timeout: 30_000 });
+  // (Anna, on the roster, never joined this lesson: her absent score is sent again too.)
+  await expect(teacher.locator('#lms tr.grade-sent')).toHaveCount(2, { timeout: 30_000 });
 });

@@ -180,6 +180,8 @@ export class FakeLms {
   readonly lineItems = new Map<string, LmsLineItem>();
   /** Score posts to answer with 500 before taking them again. */
   failScores = 0;
+  /** Membership (roster) reads to answer with 503 before answering again. */
+  failMembership = 0;
   /** Access tokens issued, and the calls the services received. */
   readonly tokensIssued: { scope: string; token: string }[] = [];
   readonly calls: ServiceCall[] = [];
@@ -239,6 +241,10 @@ export class FakeLms {
       if (!grant.scope.split(' ').includes(scope)) return answer(403, { error: 'insufficient_scope' });
       if (url.pathname === '/nrps/course-42/memberships' && request.method === 'GET') {
         if (request.headers.accept !== 'application/vnd.ims.lti-nrps.v2.membershipcontainer+json') return answer(406, { error: 'accept' });
+        if (this.failMembership > 0) {
+          this.failMembership--;
+          return answer(503, { error: 'roster unavailable' });
+        }
         const offset = Number(url.searchParams.get('offset') ?? 0);
         const page = this.members.slice(offset, offset + this.pageSize);
         const next = offset + this.pageSize < this.members.length ? `<${this.membershipsUrl}?offset=${offset + this.pageSize}>; rel="next"` : undefined;
