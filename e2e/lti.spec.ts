@@ -169,7 +169,7 @@ test('teacher: deep link → lesson; student in the LMS frame: launch → enroll
   await teacher.getByRole('button', { name: 'End lesson' }).click();
   const scores = () => lms.scores().map((s) => [s.userId, s.scoreGiven, s.scoreMaximum, s.comment]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
   await expect.poll(scores, { timeout: 30_000 }).toEqual([
-    ['lms-student-1', 100, 100, 'Presenza: presente / attended, 1/1 controlli superati o confermati / 1 of 1 checks passed or confirmed'],
+    ['lms-student-1', 100, 100, 'Presenza: presente / attended, controlli superati o confermati / checks passed or confirmed: 1/1'],
     ['lms-student-2', 0, 100, 'Presenza: assente, non è entrato nella lezione / absent, did not join the lesson'],
   ]);
   await expect(teacher.locator('#lms tr.grade-sent')).toHaveCount(2, { timeout: 30_000 });
@@ -194,19 +194,32 @@ test('a failed delivery is shown to the teacher, who sends it again', async ({ b
   await student.goto(studentLink);
   await expect(student.locator('#lesson-title')).toHaveText('Ecologia', { timeout: 30_000 });
   lms.failScores = 1000;
+  // (This lesson's scores are the ones the gradebook receives from now on.)
+  const earlier = lms.scores().length;
   await teacher.getByRole('button', { name: 'Termina la lezione' }).click();
-  await expect(teacher.locator('#lms tr.grade-pending')).toContainText('lti_score_refused 500', { timeout: 30_000 });
+  // The teacher reads what failed in plain words; the code is kept for support, one click away.
+  const failing = teacher.locator('#lms tr.grade-pending', { hasText: 'Bruno Conti' });
+  await expect(failing).toContainText('Il registro della piattaforma non ha accettato il punteggio: un guasto della piattaforma.', { timeout: 30_000 });
+  await expect(failing.locator('code')).toBeHidden();
+  await failing.getByText('Codice per l’assistenza').click();
+  await expect(failing.locator('code')).toHaveText('lti_score_refused 500');
+  // No check in this lesson: having joined counts as attended, and the teacher is told so.
+  await expect(failing).toContainText('100/100 · presente (nessuna verifica in questa lezione)');
+  await expect(teacher.locator('#lms tr[class^="grade-"]', { hasText: 'Anna Bianchi' })).toContainText('0/100 · assente (non è entrato nella lezione)');
   // Backoff: the next try is later; the teacher sees when. Give up now (as after the last attempt) to show the button.
   await db.run(`UPDATE lti_grades SET status = 'failed'`, []);
   await expect(teacher.getByRole('button', { name: 'Invia di nuovo i punteggi non riusciti' })).toBeVisible({ timeout: 30_000 });
+  // The panel was drawn again: the code the teacher opened stays open.
+  await expect(teacher.locator('#lms tr.grade-failed', { hasText: 'Bruno Conti' }).locator('code')).toBeVisible();
   await audit(teacher, 'teacher-panel-failed-it');
   await teacher.getByRole('button', { name: 'English' }).click();
   await expect(teacher.getByRole('button', { name: 'Send the failed scores again' })).toBeVisible();
   await audit(teacher, 'teacher-panel-failed-en');
   lms.failScores = 0;
   await teacher.getByRole('button', { name: 'Send the failed scores again' }).click();
-  // (No check in this lesson: having joined counts as attended.)
-  await expect.poll(() => lms.scores().filter((s) => s.userId === 'lms-student-2').map((s) => s.scoreGiven), { timeout: 30_000 }).toEqual([100]);
+  await expect
+    .poll(() => lms.scores().slice(earlier).filter((s) => s.userId === 'lms-student-2').map((s) => [s.scoreGiven, s.comment]), { timeout: 30_000 })
+    .toEqual([[100, 'Presenza: presente, nessun controllo in questa lezione / attended, no checks in this lesson']]);
   // (Anna, on the roster, never joined this lesson: her absent score is sent again too.)
   await expect(teacher.locator('#lms tr.grade-sent')).toHaveCount(2, { timeout: 30_000 });
 });

@@ -70,8 +70,7 @@ export const scoreOf = (ok: number, total: number, joined = true) => (!joined ? 
 export function scoreComment(ok: number, total: number, joined = true): string {
   if (!joined) return 'Presenza: assente, non è entrato nella lezione / absent, did not join the lesson';
   if (total === 0) return 'Presenza: presente, nessun controllo in questa lezione / attended, no checks in this lesson';
-  const checks = `${ok}/${total} controlli superati o confermati / ${ok} of ${total} checks passed or confirmed`;
-  return `Presenza: ${attended(ok, total) ? 'presente / attended' : 'assente / absent'}, ${checks}`;
+  return `Presenza: ${attended(ok, total) ? 'presente / attended' : 'assente / absent'}, controlli superati o confermati / checks passed or confirmed: ${ok}/${total}`;
 }
 
 /** Where the reading of a lesson's roster stands (the learners who never joined get their "absent" score from it). */
