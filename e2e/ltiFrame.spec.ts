@@ -7,7 +7,7 @@
  *
  * Covered: a student launch in the frame lands on the student page and uses its session (GET and
  * a CSRF-protected POST); the frame without allow="camera" offers a new window, which opens
- * signed in; a browser keeping no cookie in the frame is offered the login in a new window; a
+ * signed in; the teacher's dashboard in the frame offers a new window too; a browser keeping no cookie in the frame is offered the login in a new window; a
  * refused launch shows its page in the frame; other pages refuse to be framed. Every new page is
  * audited with axe and saved as e2e/screenshots/lti-<name>-<lang>-<width>.png at 1280×800 and
  * 390×844.
@@ -162,6 +162,31 @@ for (const { lang, locale } of LANGS) {
     // The new window is a page of its own: the camera is allowed there.
     expect(await popup.evaluate(() => (document as Document & { featurePolicy: { allowsFeature(f: string): boolean } }).featurePolicy.allowsFeature('camera'))).toBe(true);
     await expect(frame.getByRole('heading', { name: lang === 'it' ? 'Presenza è aperto in un’altra finestra' : 'Presenza is open in another window' })).toBeVisible();
+    await context.close();
+  });
+
+  test(`the teacher's dashboard in the frame offers a new window (${lang}), which opens signed in on the same lesson`, async ({ browser }) => {
+    const context = await newContext(browser, { locale, viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(lms.courseUrl({ sub: `teacher-frame-${lang}`, roles: [INSTRUCTOR], name: 'Prof. Neri' }, `camera ${tool}`));
+    let frame = await toolFrame(page, '/teacher.html');
+    const lessonId = await frame.evaluate(async () => {
+      const { csrfToken } = await fetch('/api/session').then((r) => r.json());
+      const response = await fetch('/api/lessons', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken }, body: JSON.stringify({ title: 'Chimica' }) });
+      return (await response.json()).lessonId as string;
+    });
+    await frame.evaluate((id) => location.assign(`/teacher.html?lesson=${id}`), lessonId);
+    frame = await toolFrame(page, `/teacher.html?lesson=${lessonId}`);
+    const button = frame.getByRole('button', { name: lang === 'it' ? 'Apri in una nuova finestra' : 'Open in a new window' });
+    await expect(button).toBeVisible();
+    await auditAndShoot(page, `teacher-window-offer-${lang}`);
+    const [popup] = await Promise.all([context.waitForEvent('page'), button.click()]);
+    await popup.waitForURL(`${tool}/teacher.html?lesson=${lessonId}`);
+    expect(await sessionIn(popup)).toMatchObject({ status: 200, body: { role: 'teacher', displayName: 'Prof. Neri' } });
+    await expect(popup.locator('#lesson-title')).toHaveText('Chimica');
+    // A window of its own has no such offer.
+    await expect(popup.locator('#frame-bar')).toBeHidden();
+    await expect(frame.locator('#frame-bar-status')).toHaveText(lang === 'it' ? 'Presenza è aperto in un’altra finestra. Anche questa pagina continua a funzionare.' : 'Presenza is open in another window. This page keeps working too.');
     await context.close();
   });
 
