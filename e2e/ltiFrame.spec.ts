@@ -7,7 +7,8 @@
  *
  * Covered: a student launch in the frame lands on the student page and uses its session (GET and
  * a CSRF-protected POST); the frame without allow="camera" offers a new window, which opens
- * signed in; the teacher's dashboard in the frame offers a new window too; a browser keeping no cookie in the frame is offered the login in a new window; a
+ * signed in; a frame without storage asks for it (Storage Access API) and, refused, offers the new
+ * window; the teacher's dashboard in the frame offers a new window too; a browser keeping no cookie in the frame is offered the login in a new window; a
  * refused launch shows its page in the frame; other pages refuse to be framed. Every new page is
  * audited with axe and saved as e2e/screenshots/lti-<name>-<lang>-<width>.png at 1280×800 and
  * 390×844.
@@ -162,6 +163,30 @@ for (const { lang, locale } of LANGS) {
     // The new window is a page of its own: the camera is allowed there.
     expect(await popup.evaluate(() => (document as Document & { featurePolicy: { allowsFeature(f: string): boolean } }).featurePolicy.allowsFeature('camera'))).toBe(true);
     await expect(frame.getByRole('heading', { name: lang === 'it' ? 'Presenza è aperto in un’altra finestra' : 'Presenza is open in another window' })).toBeVisible();
+    await context.close();
+  });
+
+  test(`a frame that keeps no storage asks the browser for it (${lang}); refused, it offers a new window`, async ({ browser }) => {
+    const lessonId = await startLesson(browser, 'Biologia, lezione 3');
+    const context = await newContext(browser, { locale, viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(lms.courseUrl(student(), `camera ${tool}`));
+    let frame = await toolFrame(page, '/student.html');
+    await frame.evaluate((id) => location.assign(`/student.html?lesson=${id}`), lessonId);
+    frame = await toolFrame(page, `/student.html?lesson=${lessonId}`);
+    // The camera is allowed, but Playwright's Chromium gives a frame of another site no storage at all
+    // (third-party cookies blocked, storage partitioning off: see lti.spec.ts), as such browsers do.
+    const it = lang === 'it';
+    await expect(frame.getByRole('heading', { name: it ? 'Presenza non può conservare dati dentro la pagina del corso' : 'Presenza cannot keep data inside the course page' })).toBeVisible();
+    await auditAndShoot(page, `storage-ask-${lang}`);
+    // The Storage Access API, on the student's click; a test browser refuses without a prompt.
+    await frame.getByRole('button', { name: it ? 'Consenti a Presenza di conservare dati qui' : 'Allow Presenza to keep data here' }).click();
+    await expect(frame.getByRole('heading', { name: it ? 'Il browser non ha consentito a Presenza di conservare dati qui' : 'Your browser did not let Presenza keep data here' })).toBeVisible();
+    await expect(frame.getByRole('heading', { name: it ? 'Il browser non ha consentito a Presenza di conservare dati qui' : 'Your browser did not let Presenza keep data here' })).toBeFocused();
+    const newWindow = frame.getByRole('button', { name: it ? 'Apri in una nuova finestra' : 'Open in a new window' });
+    await expect(newWindow).toBeVisible();
+    await auditAndShoot(page, `storage-denied-${lang}`);
+    // (The new window itself is the camera test's: the same handoff.)
     await context.close();
   });
 
