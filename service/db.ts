@@ -359,6 +359,24 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX lti_roster_reads_due ON lti_roster_reads (status, next_attempt_at)',
     ],
   },
+  {
+    version: 10,
+    // Platforms registered by LTI Dynamic Registration (lti/registration.ts): what the
+    // configuration file says of a platform, one deployment each. Configuration, not personal data.
+    sql: [
+      `CREATE TABLE lti_registrations (
+        issuer TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        deployment_id TEXT NOT NULL,
+        auth_login_url TEXT NOT NULL,
+        jwks_url TEXT NOT NULL,
+        access_token_url TEXT,
+        lms_page_origins TEXT NOT NULL,
+        registered_at BIGINT NOT NULL,
+        PRIMARY KEY (issuer, client_id))`,
+    ],
+  },
 ];
 
 /** Creates the SQLite file (and its WAL companions, when present) with the private mode. */

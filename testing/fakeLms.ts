@@ -10,7 +10,10 @@
  *   and grants only the scopes this LMS offers;
  * - the context membership (NRPS), paged by `limit` with a `Link: rel="next"` header;
  * - line items and scores (AGS), with failures on demand;
- * - the Deep Linking return URL, which verifies the tool's signed response and creates the link.
+ * - the Deep Linking return URL, which verifies the tool's signed response and creates the link;
+ * - LTI Dynamic Registration: its OpenID configuration (`/.well-known/openid-configuration`) and a
+ *   registration endpoint that takes the tool's registration with the single-use registration
+ *   token, records it and answers with this LMS's client id and deployment.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -126,7 +129,9 @@ export class FakeLms {
       if (request.url === '/jwks' && lms) {
         lms.jwksFetches++;
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: lms.published.map((k) => k.publicJwk) }));
-      } else if (lms && request.url && /^\/(token|nrps|ags|deep-link-return)(\/|\?|$)/.test(request.url)) {
+      } else if (request.url === '/.well-known/openid-configuration' && lms) {
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(lms.openIdConfiguration()));
+      } else if (lms && request.url && /^\/(token|nrps|ags|deep-link-return|register)(\/|\?|$)/.test(request.url)) {
         void lms.service(request, response);
       } else if (lms?.browserTool && request.url) {
         lms.browserPage(request.url).then(
@@ -227,6 +232,7 @@ export class FakeLms {
     };
     try {
       if (url.pathname === '/token' && request.method === 'POST') return answer(...(await this.tokenAnswer(request, body)));
+      if (url.pathname === '/register' && request.method === 'POST') return answer(...this.registerAnswer(request, body));
       if (url.pathname === '/deep-link-return' && request.method === 'POST') {
         const page = await this.deepLinkReturn(body);
         this.calls.push({ method: 'POST', path: url.pathname, status: page.status, body });
@@ -284,6 +290,57 @@ export class FakeLms {
     } catch (error) {
       return answer(500, { error: (error as Error).message });
     }
+  }
+
+  // ---- LTI Dynamic Registration ----
+
+  /** The registration token this LMS hands the tool (single use); undefined once used. */
+  registrationToken: string | undefined = `reg-${randomUUID()}`;
+  /** The registrations the tool posted. */
+  readonly registrations: Record<string, unknown>[] = [];
+  /** Changes the OpenID configuration this LMS serves (the refusal tests). */
+  editConfiguration: (config: Record<string, unknown>) => Record<string, unknown> = (config) => config;
+
+  /** The URL the LMS opens the tool's registration URL with (`openid_configuration`, `registration_token`). */
+  registrationQuery(): URLSearchParams {
+    return new URLSearchParams({ openid_configuration: `${this.origin}/.well-known/openid-configuration`, registration_token: this.registrationToken ?? 'used' });
+  }
+
+  /** The platform's OpenID configuration (LTI Dynamic Registration §3.4). */
+  openIdConfiguration(): Record<string, unknown> {
+    return this.editConfiguration({
+      issuer: this.issuer,
+      authorization_endpoint: `${this.origin}/auth`,
+      registration_endpoint: `${this.origin}/register`,
+      jwks_uri: `${this.origin}/jwks`,
+      token_endpoint: this.tokenUrl,
+      token_endpoint_auth_methods_supported: ['private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: ['RS256'],
+      scopes_supported: ['openid', ...Object.values(SCOPES)],
+      response_types_supported: ['id_token'],
+      subject_types_supported: ['public', 'pairwise'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      claims_supported: ['iss', 'sub', 'name'],
+      'https://purl.imsglobal.org/spec/lti-platform-configuration': {
+        product_family_code: 'fake-lms',
+        version: '1.0',
+        messages_supported: [{ type: 'LtiResourceLinkRequest' }, { type: 'LtiDeepLinkingRequest' }],
+      },
+    });
+  }
+
+  /** The registration endpoint (§3.5): the bearer token once, a registration with the tool's URLs; answers the client id and deployment. */
+  private registerAnswer(request: IncomingMessage, body: string): [number, unknown] {
+    const bearer = /^Bearer (.+)$/.exec(String(request.headers.authorization ?? ''))?.[1];
+    if (!bearer || bearer !== this.registrationToken) return [401, { error: 'invalid_token' }];
+    if (request.headers['content-type'] !== 'application/json') return [400, { error: 'invalid_client_metadata' }];
+    const registration = JSON.parse(body) as Record<string, unknown>;
+    const tool = registration['https://purl.imsglobal.org/spec/lti-tool-configuration'] as Record<string, unknown> | undefined;
+    for (const field of ['initiate_login_uri', 'jwks_uri', 'client_name']) if (typeof registration[field] !== 'string') return [400, { error: 'invalid_client_metadata', field }];
+    if (!Array.isArray(registration.redirect_uris) || registration.token_endpoint_auth_method !== 'private_key_jwt' || !tool || typeof tool.target_link_uri !== 'string') return [400, { error: 'invalid_client_metadata' }];
+    this.registrationToken = undefined;
+    this.registrations.push(registration);
+    return [200, { ...registration, client_id: this.clientId, 'https://purl.imsglobal.org/spec/lti-tool-configuration': { ...tool, deployment_id: this.deploymentId } }];
   }
 
   /** The token endpoint (Security Framework §4.1): a client-credentials grant with a JWT assertion. */
