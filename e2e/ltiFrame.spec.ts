@@ -260,6 +260,31 @@ for (const { lang, locale } of LANGS) {
   });
 }
 
+test('an LMS registers Presenza by Dynamic Registration in its frame: the page says so and closes by postMessage', async ({ browser }) => {
+  for (const { lang, locale } of LANGS) {
+    const other = await FakeLms.start({ clientId: `dyn-e2e-${lang}` });
+    other.browserTool = tool;
+    try {
+      const context = await newContext(browser, { locale, viewport: { width: 1280, height: 800 } });
+      const page = await context.newPage();
+      // The LMS's page listens for the tool's close message, as the LMS's registration dialog does.
+      await page.addInitScript(() => {
+        if (window.top === window.self) addEventListener('message', (event) => ((window as unknown as { closeMessages: unknown[] }).closeMessages ??= []).push(event.data));
+      });
+      const path = `/lti/register?${other.registrationQuery()}`;
+      await page.goto(`${other.origin}/embed?path=${encodeURIComponent(path)}`);
+      const frame = await toolFrame(page, path);
+      await expect(frame.getByRole('heading', { name: lang === 'it' ? 'Presenza è registrato nella piattaforma' : 'Presenza is registered with the platform' }).first()).toBeVisible();
+      await expect.poll(() => page.evaluate(() => (window as unknown as { closeMessages?: unknown[] }).closeMessages)).toEqual([{ subject: 'org.imsglobal.lti.close' }]);
+      expect(other.registrations).toHaveLength(1);
+      await auditAndShoot(page, `registered-${lang}`);
+      await context.close();
+    } finally {
+      await other.close();
+    }
+  }
+});
+
 test('pages other than the LTI ones refuse to be framed, even by the registered LMS', async ({ browser }) => {
   const context = await newContext(browser);
   const page = await context.newPage();

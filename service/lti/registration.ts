@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { ServiceError } from '../errors.js';
 import type { LtiPlatform } from './config.js';
+import { registeredPage, type PageLanguage } from './pages.js';
 import { PLATFORM_TIMEOUT_MS, SCOPE_LINEITEM, SCOPE_MEMBERSHIP, SCOPE_SCORE } from './platformClient.js';
 import type { LtiRegistry } from './registry.js';
 import type { ltiUrls } from './tool.js';
@@ -144,34 +145,21 @@ export async function register(query: Record<string, unknown>, deps: Registratio
   return platform;
 }
 
-/** The content security policy of the last page: the close script by its hash. */
-export const registrationDoneCsp = (policy: string) =>
+/**
+ * The content security policy of the last page: the close script by its hash, and framing by the
+ * platform just registered (it opens the registration in its frame before any other page of it is
+ * allowed to frame Presenza).
+ */
+export const registrationDoneCsp = (policy: string, platform: LtiPlatform) =>
   policy
     .split(';')
-    .map((d) => (d.trim().startsWith('script-src ') ? `${d.trim()} ${CLOSE_SCRIPT_HASH}` : d.trim()))
+    .map((directive) => {
+      const d = directive.trim();
+      if (d.startsWith('script-src ')) return `${d} ${CLOSE_SCRIPT_HASH}`;
+      if (d.startsWith('frame-ancestors ')) return `frame-ancestors 'self' ${platform.frameOrigins.join(' ')}`;
+      return d;
+    })
     .join(';');
 
 /** The last page: registered, in Italian and English, and the close message to the LMS. */
-export function registrationDonePage(): string {
-  return `<!doctype html>
-<html lang="it">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Presenza</title>
-<link rel="stylesheet" href="/lti/page.css">
-</head>
-<body>
-<main>
-<h1>Presenza è registrato nella piattaforma</h1>
-<p>Attivalo nelle impostazioni degli strumenti esterni della piattaforma.</p>
-<section lang="en">
-<h2>Presenza is registered with the platform</h2>
-<p>Enable it in the platform’s external tool settings.</p>
-</section>
-</main>
-<script>${CLOSE_SCRIPT}</script>
-</body>
-</html>
-`;
-}
+export const registrationDonePage = (languages: [PageLanguage, PageLanguage]) => registeredPage(languages, CLOSE_SCRIPT);

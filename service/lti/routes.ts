@@ -174,8 +174,8 @@ export function ltiHandlers(deps: LtiRouteDeps): Record<string, { handler: Handl
         const platform = await register(request.query as Record<string, unknown>, { registry: lti().registry, urls: tool().urls, now: deps.now() });
         request.log.info({ platform: platform.name, issuer: platform.issuer }, 'LTI platform registered');
         const csp = reply.getHeader('content-security-policy');
-        if (typeof csp === 'string') reply.header('content-security-policy', registrationDoneCsp(csp));
-        return html(reply, registrationDonePage());
+        if (typeof csp === 'string') reply.header('content-security-policy', registrationDoneCsp(csp, platform));
+        return html(reply, registrationDonePage(pageLanguages(request.headers['accept-language'])));
       },
     },
     'GET /lti/jwks': {
