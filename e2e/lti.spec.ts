@@ -1,17 +1,19 @@
 /**
  * Presenza launched from an LMS (the fake LMS of testing/fakeLms.ts, on another site) in a real
- * Chromium, top-level windows (the iframe is e2e of its own): the teacher adds "Presenza
- * attendance" to the course by Deep Linking, launches the created link and starts a lesson; a
- * student launches the same link, answers a check (the non-biometric alternative, which the
- * teacher confirms), the teacher ends the lesson, and the student's score arrives at the LMS's
- * gradebook. The teacher's LMS panel shows the roster and the delivery; axe, overflow and
- * screenshots (1280×800 and 390×844, English and Italian) for the new pages.
+ * Chromium: the teacher adds "Presenza attendance" to the course by Deep Linking, launches the
+ * created link in a window and starts a lesson; a student opens the same link in the LMS's course
+ * page, which frames Presenza from the other site, sets up the face check there with the fake
+ * camera (a face photo from ../shared/faces), passes a check, the teacher ends the lesson, and the
+ * student's score arrives at the LMS's gradebook, with an "absent" score for the learner of the
+ * roster who never came. The teacher's LMS panel shows the roster and the delivery; axe, overflow
+ * and screenshots (1280×800 and 390×844, English and Italian) for the new pages.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Frame, type Page } from '@playwright/test';
+import { chromium, type Browser as CoreBrowser } from 'playwright-core';
 import { demoDeployment, registerDemoUiOptions } from '../demo/notice.js';
 import { buildApp, type BuiltApp } from '../service/app.js';
 import { openDatabase, type Db } from '../service/db.js';
@@ -19,7 +21,9 @@ import { parseLtiConfig } from '../service/lti/config.js';
 import { loadToolKey, toolJwks } from '../service/lti/toolKey.js';
 import { freePort } from '../testing/cluster.js';
 import { FakeLms, INSTRUCTOR, LEARNER } from '../testing/fakeLms.js';
+import { CHROMIUM } from '../tools/chromium.js';
 import { PUBLIC_DIR } from './support/demoServer.js';
+import { cameraArgs, fakeCameraFile } from './support/fakeCamera.js';
 
 const SCREENSHOTS = join(import.meta.dirname, 'screenshots');
 const teacherUser = { sub: 'lms-teacher-1', roles: [INSTRUCTOR], name: 'Prof. Rossi' };
@@ -30,6 +34,18 @@ let lms: FakeLms;
 let built: BuiltApp;
 let db: Db;
 let tool: string;
+let studentBrowser: CoreBrowser | undefined;
+
+/** The student's face, as the fake webcam shows it. */
+const STUDENT_FACE = 'lfw/Abel_Pacheco/Abel_Pacheco_0001.jpg';
+/**
+ * Playwright turns Chromium's third-party storage partitioning off, so with its test profiles'
+ * third-party cookie blocking a frame of another site gets no storage at all; Chrome keeps it on
+ * (a frame gets storage of its own under the LMS's site). The student's browser is launched with
+ * Playwright's other disabled features only, as Chrome behaves. (A later --disable-features replaces
+ * the earlier one.)
+ */
+const CHROME_STORAGE_ARG = '--disable-features=AvoidCorsURLLoaderRestartOnRedirect,HttpsUpgrades,HttpsFirstBalancedModeAutoEnable,MediaRouter,PaintHolding,OptimizationHints';
 
 test.beforeAll(async () => {
   lms = await FakeLms.start();
@@ -56,6 +72,7 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
+  await studentBrowser?.close();
   await built?.app.close();
   await db?.close();
   await lms?.close();
@@ -79,7 +96,24 @@ async function window(browser: Browser, locale = 'en-US') {
   return context.newPage();
 }
 
-test('teacher: deep link → lesson; student: launch → check → lesson end → score in the LMS gradebook', async ({ browser }) => {
+/** The tool's frame in the LMS's course page, once it shows `path` (query included). */
+async function toolFrame(page: Page, path: string): Promise<Frame> {
+  await expect.poll(() => page.frames().find((f) => f.parentFrame())?.url(), { timeout: 60_000 }).toBe(`${tool}${path}`);
+  const frame = page.frames().find((f) => f.parentFrame())!;
+  await frame.waitForLoadState();
+  return frame;
+}
+
+/** The student's browser (its webcam shows the student's face) on the LMS's course page framing link `linkId`. */
+async function studentInFrame(linkId: string): Promise<{ page: Page; frame: Frame }> {
+  studentBrowser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...cameraArgs({ file: fakeCameraFile(STUDENT_FACE) }), CHROME_STORAGE_ARG] });
+  const context = await studentBrowser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(lms.courseUrl(studentUser, `camera ${tool}`, `link:${linkId}`));
+  return { page, frame: await toolFrame(page, '/student.html') };
+}
+
+test('teacher: deep link → lesson; student in the LMS frame: launch → enroll → face check → lesson end → scores in the LMS gradebook', async ({ browser }) => {
   // Two windows, the student's loading the SDK, and four audited states: slow on a busy 2-core machine.
   test.setTimeout(240_000);
   // The teacher adds the activity to a course section.
@@ -103,34 +137,42 @@ test('teacher: deep link → lesson; student: launch → check → lesson end �
   await expect(teacher.locator('#student-link')).toHaveAttribute('href', /lesson=/, { timeout: 30_000 });
   const studentLink = (await teacher.locator('#student-link').getAttribute('href'))!;
 
-  // The student opens the same link from the LMS: the student page; then the lesson's link.
-  const student = await window(browser);
-  await student.goto(lms.startUrl(studentUser, `link:${link.id}`));
-  await student.waitForURL(`${tool}/student.html`);
-  await student.goto(studentLink);
-  await expect(student.locator('#lesson-title')).toHaveText('Genetica', { timeout: 30_000 });
+  // The student opens the same link in the LMS's course page, which frames Presenza (another site)
+  // and allows it the camera; the frame goes on to the lesson's page.
+  const student = await studentInFrame(link.id);
+  const lessonPath = new URL(studentLink).pathname + new URL(studentLink).search;
+  // (Still photos cannot make the liveness gestures: the demo's developer option turns liveness off.)
+  await student.frame.evaluate((path) => location.assign(`${path}&liveness=off`), lessonPath);
+  const frame = await toolFrame(student.page, `${lessonPath}&liveness=off`);
+  await expect(frame.locator('#lesson-title')).toHaveText('Genetica', { timeout: 30_000 });
+  // The face check is set up in the frame: its models load once, the template stays in the frame's storage.
+  await expect(frame.locator('#sdk-status')).toHaveText('Face check ready.', { timeout: 90_000 });
+  const element = frame.locator('presenza-check');
+  await expect(element).toHaveAttribute('state', 'notice', { timeout: 60_000 });
+  await element.getByRole('button', { name: 'Use the face check', exact: true }).click();
+  await expect(element).toHaveAttribute('state', 'enrolled', { timeout: 90_000 });
 
-  // The roster (read from the LMS when asked): Anna joined, Bruno never opened Presenza.
+  // The roster (read from the LMS when asked): Anna joined and set up the face check, Bruno never opened Presenza.
   await teacher.getByRole('button', { name: 'Refresh roster' }).click();
-  await expect(teacher.locator('#lms-roster-summary')).toHaveText('1 of 2 have not joined; 2 have not set up the face check.', { timeout: 30_000 });
+  await expect(teacher.locator('#lms-roster-summary')).toHaveText('1 of 2 have not joined; 1 have not set up the face check.', { timeout: 30_000 });
   await expect(teacher.locator('#lms tbody tr').first()).toContainText('Bruno Conti');
 
-  // A check: the student takes the alternative, the teacher confirms.
+  // A check, answered by the face check in the frame.
   await teacher.getByRole('button', { name: 'Check now' }).click();
-  await expect(student.locator('presenza-check')).toHaveAttribute('state', 'intro', { timeout: 60_000 });
-  // (A student without an enrolled device: the element may still be settling between its intro and
-  // its enrollment notice, both offering the alternative; click until the alternative is taken.)
-  await expect(async () => {
-    await student.locator('presenza-check').getByRole('button', { name: 'Use the alternative', exact: true }).click({ timeout: 5_000 });
-    await expect(student.locator('presenza-check')).toHaveAttribute('state', 'alternative', { timeout: 5_000 });
-  }).toPass({ timeout: 45_000 });
-  await teacher.locator('#students').getByRole('button', { name: 'Confirm present: Anna Bianchi' }).click();
-  await expect(student.locator('#message-title')).toHaveText('Your teacher confirmed your presence', { timeout: 30_000 });
+  await expect(element).toHaveAttribute('state', 'intro', { timeout: 60_000 });
+  await element.getByRole('button', { name: 'Use the face check', exact: true }).click();
+  await expect(element).toHaveAttribute('state', 'passed', { timeout: 90_000 });
+  await expect(teacher.locator('#count-passed')).toHaveText('1', { timeout: 30_000 });
 
-  // The lesson ends: Anna's score reaches the LMS's gradebook (the link's line item or the lesson's own).
+  // The lesson ends: Anna's score reaches the LMS's gradebook (the link's line item or the lesson's own),
+  // and Bruno, on the course's roster but never in the lesson, gets an "absent" score.
   await teacher.getByRole('button', { name: 'End lesson' }).click();
-  await expect.poll(() => lms.scores().map((s) => [s.userId, s.scoreGiven, s.scoreMaximum]), { timeout: 30_000 }).toEqual([['lms-student-1', 100, 100]]);
-  await expect(teacher.locator('#lms tr.grade-sent')).toHaveCount(1, { timeout: 30_000 });
+  const scores = () => lms.scores().map((s) => [s.userId, s.scoreGiven, s.scoreMaximum, s.comment]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  await expect.poll(scores, { timeout: 30_000 }).toEqual([
+    ['lms-student-1', 100, 100, 'Presenza: presente / attended, controlli superati o confermati / checks passed or confirmed: 1/1'],
+    ['lms-student-2', 0, 100, 'Presenza: assente, non è entrato nella lezione / absent, did not join the lesson'],
+  ]);
+  await expect(teacher.locator('#lms tr.grade-sent')).toHaveCount(2, { timeout: 30_000 });
   await audit(teacher, 'teacher-panel-en');
   await teacher.getByRole('button', { name: 'Italiano' }).click();
   await expect(teacher.locator('#lms-grades-title')).toHaveText('Registro dei voti (piattaforma)');
@@ -152,18 +194,32 @@ test('a failed delivery is shown to the teacher, who sends it again', async ({ b
   await student.goto(studentLink);
   await expect(student.locator('#lesson-title')).toHaveText('Ecologia', { timeout: 30_000 });
   lms.failScores = 1000;
+  // (This lesson's scores are the ones the gradebook receives from now on.)
+  const earlier = lms.scores().length;
   await teacher.getByRole('button', { name: 'Termina la lezione' }).click();
-  await expect(teacher.locator('#lms tr.grade-pending')).toContainText('lti_score_refused 500', { timeout: 30_000 });
+  // The teacher reads what failed in plain words; the code is kept for support, one click away.
+  const failing = teacher.locator('#lms tr.grade-pending', { hasText: 'Bruno Conti' });
+  await expect(failing).toContainText('Il registro della piattaforma non ha accettato il punteggio: un guasto della piattaforma.', { timeout: 30_000 });
+  await expect(failing.locator('code')).toBeHidden();
+  await failing.getByText('Codice per l’assistenza').click();
+  await expect(failing.locator('code')).toHaveText('lti_score_refused 500');
+  // No check in this lesson: having joined counts as attended, and the teacher is told so.
+  await expect(failing).toContainText('100/100 · presente (nessuna verifica in questa lezione)');
+  await expect(teacher.locator('#lms tr[class^="grade-"]', { hasText: 'Anna Bianchi' })).toContainText('0/100 · assente (non è entrato nella lezione)');
   // Backoff: the next try is later; the teacher sees when. Give up now (as after the last attempt) to show the button.
   await db.run(`UPDATE lti_grades SET status = 'failed'`, []);
   await expect(teacher.getByRole('button', { name: 'Invia di nuovo i punteggi non riusciti' })).toBeVisible({ timeout: 30_000 });
+  // The panel was drawn again: the code the teacher opened stays open.
+  await expect(teacher.locator('#lms tr.grade-failed', { hasText: 'Bruno Conti' }).locator('code')).toBeVisible();
   await audit(teacher, 'teacher-panel-failed-it');
   await teacher.getByRole('button', { name: 'English' }).click();
   await expect(teacher.getByRole('button', { name: 'Send the failed scores again' })).toBeVisible();
   await audit(teacher, 'teacher-panel-failed-en');
   lms.failScores = 0;
   await teacher.getByRole('button', { name: 'Send the failed scores again' }).click();
-  // (No check in this lesson: having joined counts as attended.)
-  await expect.poll(() => lms.scores().filter((s) => s.userId === 'lms-student-2').map((s) => s.scoreGiven), { timeout: 30_000 }).toEqual([100]);
-  await expect(teacher.locator('#lms tr.grade-sent')).toHaveCount(1, { timeout: 30_000 });
+  await expect
+    .poll(() => lms.scores().slice(earlier).filter((s) => s.userId === 'lms-student-2').map((s) => [s.scoreGiven, s.comment]), { timeout: 30_000 })
+    .toEqual([[100, 'Presenza: presente, nessun controllo in questa lezione / attended, no checks in this lesson']]);
+  // (Anna, on the roster, never joined this lesson: her absent score is sent again too.)
+  await expect(teacher.locator('#lms tr.grade-sent')).toHaveCount(2, { timeout: 30_000 });
 });

@@ -7,7 +7,8 @@
  *
  * Covered: a student launch in the frame lands on the student page and uses its session (GET and
  * a CSRF-protected POST); the frame without allow="camera" offers a new window, which opens
- * signed in; a browser keeping no cookie in the frame is offered the login in a new window; a
+ * signed in; a frame without storage asks for it (Storage Access API) and, refused, offers the new
+ * window; the teacher's dashboard in the frame offers a new window too; a browser keeping no cookie in the frame is offered the login in a new window; a
  * refused launch shows its page in the frame; other pages refuse to be framed. Every new page is
  * audited with axe and saved as e2e/screenshots/lti-<name>-<lang>-<width>.png at 1280×800 and
  * 390×844.
@@ -165,6 +166,55 @@ for (const { lang, locale } of LANGS) {
     await context.close();
   });
 
+  test(`a frame that keeps no storage asks the browser for it (${lang}); refused, it offers a new window`, async ({ browser }) => {
+    const lessonId = await startLesson(browser, 'Biologia, lezione 3');
+    const context = await newContext(browser, { locale, viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(lms.courseUrl(student(), `camera ${tool}`));
+    let frame = await toolFrame(page, '/student.html');
+    await frame.evaluate((id) => location.assign(`/student.html?lesson=${id}`), lessonId);
+    frame = await toolFrame(page, `/student.html?lesson=${lessonId}`);
+    // The camera is allowed, but Playwright's Chromium gives a frame of another site no storage at all
+    // (third-party cookies blocked, storage partitioning off: see lti.spec.ts), as such browsers do.
+    const it = lang === 'it';
+    await expect(frame.getByRole('heading', { name: it ? 'Presenza non può conservare dati dentro la pagina del corso' : 'Presenza cannot keep data inside the course page' })).toBeVisible();
+    await auditAndShoot(page, `storage-ask-${lang}`);
+    // The Storage Access API, on the student's click; a test browser refuses without a prompt.
+    await frame.getByRole('button', { name: it ? 'Consenti a Presenza di conservare dati qui' : 'Allow Presenza to keep data here' }).click();
+    await expect(frame.getByRole('heading', { name: it ? 'Il browser non ha consentito a Presenza di conservare dati qui' : 'Your browser did not let Presenza keep data here' })).toBeVisible();
+    await expect(frame.getByRole('heading', { name: it ? 'Il browser non ha consentito a Presenza di conservare dati qui' : 'Your browser did not let Presenza keep data here' })).toBeFocused();
+    const newWindow = frame.getByRole('button', { name: it ? 'Apri in una nuova finestra' : 'Open in a new window' });
+    await expect(newWindow).toBeVisible();
+    await auditAndShoot(page, `storage-denied-${lang}`);
+    // (The new window itself is the camera test's: the same handoff.)
+    await context.close();
+  });
+
+  test(`the teacher's dashboard in the frame offers a new window (${lang}), which opens signed in on the same lesson`, async ({ browser }) => {
+    const context = await newContext(browser, { locale, viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(lms.courseUrl({ sub: `teacher-frame-${lang}`, roles: [INSTRUCTOR], name: 'Prof. Neri' }, `camera ${tool}`));
+    let frame = await toolFrame(page, '/teacher.html');
+    const lessonId = await frame.evaluate(async () => {
+      const { csrfToken } = await fetch('/api/session').then((r) => r.json());
+      const response = await fetch('/api/lessons', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken }, body: JSON.stringify({ title: 'Chimica' }) });
+      return (await response.json()).lessonId as string;
+    });
+    await frame.evaluate((id) => location.assign(`/teacher.html?lesson=${id}`), lessonId);
+    frame = await toolFrame(page, `/teacher.html?lesson=${lessonId}`);
+    const button = frame.getByRole('button', { name: lang === 'it' ? 'Apri in una nuova finestra' : 'Open in a new window' });
+    await expect(button).toBeVisible();
+    await auditAndShoot(page, `teacher-window-offer-${lang}`);
+    const [popup] = await Promise.all([context.waitForEvent('page'), button.click()]);
+    await popup.waitForURL(`${tool}/teacher.html?lesson=${lessonId}`);
+    expect(await sessionIn(popup)).toMatchObject({ status: 200, body: { role: 'teacher', displayName: 'Prof. Neri' } });
+    await expect(popup.locator('#lesson-title')).toHaveText('Chimica');
+    // A window of its own has no such offer.
+    await expect(popup.locator('#frame-bar')).toBeHidden();
+    await expect(frame.locator('#frame-bar-status')).toHaveText(lang === 'it' ? 'Presenza è aperto in un’altra finestra. Anche questa pagina continua a funzionare.' : 'Presenza is open in another window. This page keeps working too.');
+    await context.close();
+  });
+
   test(`a browser that keeps no cookie in the frame is offered the login in a new window (${lang}), where it works`, async ({ browser }) => {
     const context = await newContext(browser, { locale, viewport: { width: 1280, height: 800 } });
     // The browser refuses every cookie the tool sets inside the frame (as one blocking even partitioned
@@ -209,6 +259,31 @@ for (const { lang, locale } of LANGS) {
     await context.close();
   });
 }
+
+test('an LMS registers Presenza by Dynamic Registration in its frame: the page says so and closes by postMessage', async ({ browser }) => {
+  for (const { lang, locale } of LANGS) {
+    const other = await FakeLms.start({ clientId: `dyn-e2e-${lang}` });
+    other.browserTool = tool;
+    try {
+      const context = await newContext(browser, { locale, viewport: { width: 1280, height: 800 } });
+      const page = await context.newPage();
+      // The LMS's page listens for the tool's close message, as the LMS's registration dialog does.
+      await page.addInitScript(() => {
+        if (window.top === window.self) addEventListener('message', (event) => ((window as unknown as { closeMessages: unknown[] }).closeMessages ??= []).push(event.data));
+      });
+      const path = `/lti/register?${other.registrationQuery()}`;
+      await page.goto(`${other.origin}/embed?path=${encodeURIComponent(path)}`);
+      const frame = await toolFrame(page, path);
+      await expect(frame.getByRole('heading', { name: lang === 'it' ? 'Presenza è registrato nella piattaforma' : 'Presenza is registered with the platform' }).first()).toBeVisible();
+      await expect.poll(() => page.evaluate(() => (window as unknown as { closeMessages?: unknown[] }).closeMessages)).toEqual([{ subject: 'org.imsglobal.lti.close' }]);
+      expect(other.registrations).toHaveLength(1);
+      await auditAndShoot(page, `registered-${lang}`);
+      await context.close();
+    } finally {
+      await other.close();
+    }
+  }
+});
 
 test('pages other than the LTI ones refuse to be framed, even by the registered LMS', async ({ browser }) => {
   const context = await newContext(browser);

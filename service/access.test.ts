@@ -52,6 +52,12 @@ async function request(h: Harness, w: World, url: string, variant: Variant): Pro
       const { body } = await w.s1.client.send('POST', '/api/session/handoff');
       return { path, form: new URLSearchParams({ code: String(body.code) }).toString(), headers: { origin: 'http://localhost:5173' } };
     }
+    case '/lti/register': {
+      // An LMS of its own per call (a registration token is single use, a registration unique).
+      const platform = await FakeLms.start({ clientId: `registered-${registering.length}` });
+      registering.push(platform);
+      return { path: `${path}?${platform.registrationQuery()}` };
+    }
     case '/lti/deep-linking': {
       // A teacher's Deep Linking request from the LMS, then the choice made on its page.
       const { response } = await lms.launch(h.transport, 'http://localhost:5173', { sub: 'dl-teacher', roles: [INSTRUCTOR] }, { now: h.clock.now, messageHint: 'deep-linking' });
@@ -102,6 +108,8 @@ async function call(h: Harness, client: ApiClient, method: string, path: string,
 
 /** The fake LMS the LTI routes are called from (one per engine's table). */
 let lms: FakeLms;
+/** The LMSs that registered the tool by Dynamic Registration. */
+const registering: FakeLms[] = [];
 /** Which method of the route is being walked (the LTI login has a GET and a POST). */
 let walking = '';
 const walkingRoute = (url: string, method: string) => walking === `${method} ${url}`;
@@ -118,6 +126,7 @@ describe.each(ENGINES)('the route × role table on %s', (engine) => {
   afterAll(async () => {
     await h.close();
     await lms.close();
+    for (const platform of registering.splice(0)) await platform.close();
   });
 
   it('lists every API route the app serves, once', () => {

@@ -45,6 +45,7 @@ export const ROUTES = [
   { method: 'GET', url: '/lti/login/check', roles: {}, public: true, what: 'LTI login in the LMS’s frame: on to the platform if the state cookie came back, else the offer of a new window' },
   { method: 'POST', url: '/lti/handoff', roles: {}, public: true, what: 'open a session handed over by the LMS’s frame in a new window (single-use code)' },
   { method: 'POST', url: '/lti/deep-linking', roles: {}, public: true, crossSite: true, what: 'LTI Deep Linking: the teacher’s choice (single-use request id) → the signed response auto-posted to the LMS' },
+  { method: 'GET', url: '/lti/register', roles: {}, public: true, what: 'LTI Dynamic Registration: the LMS opens it with its OpenID configuration and a registration token; the tool registers itself there and stores the platform' },
   { method: 'GET', url: '/lti/jwks', roles: {}, public: true, what: 'the LTI tool’s public keys' },
   { method: 'GET', url: '/lti/page.css', roles: {}, public: true, what: 'the stylesheet of the LTI pages' },
   { method: 'GET', url: '/privacy/notice-it.html', roles: {}, public: true, what: 'the full privacy notice in Italian, generated at start from PRESENZA_CONFIG (404 without one)' },

@@ -31,6 +31,7 @@ import { pageLanguages, refusalPage } from './lti/pages.js';
 import { PlatformClient } from './lti/platformClient.js';
 import { FORM_CONTENT_TYPE, ltiHandlers, type SessionPlace } from './lti/routes.js';
 import { loadToolKey, toolJwks } from './lti/toolKey.js';
+import { LtiRegistry } from './lti/registry.js';
 import { LtiTool } from './lti/tool.js';
 import { noticeHandlers } from './notice.js';
 import { registerSdkAssets } from './sdkAssets.js';
@@ -179,12 +180,13 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     referrerPolicy: { policy: 'no-referrer' },
   });
   // The LTI pages may be framed by the registered platforms (frame.ts); every other page by nobody.
-  const ltiConfig = options.lti?.config;
-  const ltiFrameAncestors = ltiConfig ? `frame-ancestors 'self' ${frameAncestors(ltiConfig).join(' ')}` : undefined;
+  // (The configuration's platforms and the dynamically registered ones: registry.ts.)
+  const ltiConfig = options.lti && new LtiRegistry(options.lti.config, db);
+  await ltiConfig?.load();
   app.addHook('onRequest', async (request, reply) => {
-    if (ltiConfig && ltiFrameAncestors && isLtiPage(ltiConfig, request.url.split('?')[0]!)) {
+    if (ltiConfig && isLtiPage(ltiConfig, request.url.split('?')[0]!)) {
       const csp = String(reply.raw.getHeader('Content-Security-Policy'));
-      reply.raw.setHeader('Content-Security-Policy', csp.replace("frame-ancestors 'none'", ltiFrameAncestors));
+      reply.raw.setHeader('Content-Security-Policy', csp.replace("frame-ancestors 'none'", `frame-ancestors 'self' ${frameAncestors(ltiConfig).join(' ')}`));
       // CSP frame-ancestors is the rule; helmet's X-Frame-Options (same origin only) would contradict it.
       reply.raw.removeHeader('X-Frame-Options');
     }
@@ -346,7 +348,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   app.addContentTypeParser(FORM_CONTENT_TYPE, { parseAs: 'string' }, (request, text, done) =>
     request.routeOptions.url?.startsWith('/lti/') ? done(null, text) : done(new ServiceError(415, 'unsupported_media_type', 'send application/json'), undefined),
   );
-  const lti = options.lti && (await ltiServices(options.lti, { db, origin: config.publicOrigin, now, log: app.log }));
+  const lti = options.lti && ltiConfig && (await ltiServices({ ...options.lti, registry: ltiConfig }, { db, origin: config.publicOrigin, now, log: app.log }));
   type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   const lessonParam = params({ lessonId: id('l') });
   const checkParam = params({ checkId: id('c') });
@@ -580,13 +582,21 @@ export interface BuiltApp {
 }
 
 /** The LTI tool and its services: launch checks, the tool's key, one service client per registration, the gradebook outbox. */
-async function ltiServices(options: NonNullable<AppOptions['lti']>, deps: { db: Db; origin: string; now: () => number; log: FastifyInstance['log'] }) {
+async function ltiServices(options: NonNullable<AppOptions['lti']> & { registry: LtiRegistry }, deps: { db: Db; origin: string; now: () => number; log: FastifyInstance['log'] }) {
   const { db, origin, now, log } = deps;
-  const toolKey = await loadToolKey(options.config.toolKeyFile);
-  const clients = new Map(options.config.platforms.map((platform) => [`${platform.issuer}\n${platform.clientId}`, new PlatformClient({ platform, toolKey, now })]));
-  const clientFor = (issuer: string, clientId: string) => clients.get(`${issuer}\n${clientId}`);
+  const { registry } = options;
+  const toolKey = await loadToolKey(registry.toolKeyFile);
+  // One client per registration (its token cache), made when first needed.
+  const clients = new Map<string, PlatformClient>();
+  const clientFor = (issuer: string, clientId: string) => {
+    const id = `${issuer}\n${clientId}`;
+    const platform = registry.platforms.find((p) => p.issuer === issuer && p.clientId === clientId);
+    if (platform && !clients.has(id)) clients.set(id, new PlatformClient({ platform, toolKey, now }));
+    return platform && clients.get(id);
+  };
   return {
-    tool: new LtiTool({ db, config: options.config, origin, now, ...(options.jwksCooldownMs !== undefined ? { jwksCooldownMs: options.jwksCooldownMs } : {}) }),
+    tool: new LtiTool({ db, config: registry, origin, now, reload: () => registry.load(), ...(options.jwksCooldownMs !== undefined ? { jwksCooldownMs: options.jwksCooldownMs } : {}) }),
+    registry,
     toolKey,
     jwks: toolJwks(toolKey),
     clientFor,

@@ -798,6 +798,7 @@ export class Attendance {
       students: await tx.run(
         `DELETE FROM users WHERE role = 'student' AND created_at <= ?
          AND NOT EXISTS (SELECT 1 FROM lesson_students ls WHERE ls.student_id = users.id)
+         AND NOT EXISTS (SELECT 1 FROM lti_grades g WHERE g.student_id = users.id) -- goes with the lesson of its score
          AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = users.id AND s.expires_at > ? AND s.revoked_at IS NULL)`,
         [now - UNATTACHED_STUDENT_GRACE_MS, now],
       ),
@@ -831,6 +832,7 @@ export class Attendance {
       await count('lti_deep_links', 'expires_at'),
       await count('lti_links', null),
       await count('lti_grades', null),
+      await count('lti_roster_reads', null),
       await count('users', null),
       await count('checks', null),
       await count('attendance', null),

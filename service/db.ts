@@ -342,6 +342,41 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX lti_grades_due ON lti_grades (status, next_attempt_at)',
     ],
   },
+  {
+    version: 9,
+    // The gradebook's absentees: a score row says whether its student joined the lesson (a learner
+    // of the LMS course who never came gets an "absent" score); and the reading of the course's
+    // roster that finds them at a lesson's end, retried like a score until the platform answers
+    // (one row per ended lesson, deleted with it).
+    sql: [
+      'ALTER TABLE lti_grades ADD COLUMN joined INTEGER NOT NULL DEFAULT 1',
+      `CREATE TABLE lti_roster_reads (
+        lesson_id TEXT PRIMARY KEY REFERENCES lessons(id) ON DELETE CASCADE,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at BIGINT NOT NULL,
+        last_error TEXT)`,
+      'CREATE INDEX lti_roster_reads_due ON lti_roster_reads (status, next_attempt_at)',
+    ],
+  },
+  {
+    version: 10,
+    // Platforms registered by LTI Dynamic Registration (lti/registration.ts): what the
+    // configuration file says of a platform, one deployment each. Configuration, not personal data.
+    sql: [
+      `CREATE TABLE lti_registrations (
+        issuer TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        deployment_id TEXT NOT NULL,
+        auth_login_url TEXT NOT NULL,
+        jwks_url TEXT NOT NULL,
+        access_token_url TEXT,
+        lms_page_origins TEXT NOT NULL,
+        registered_at BIGINT NOT NULL,
+        PRIMARY KEY (issuer, client_id))`,
+    ],
+  },
 ];
 
 /** Creates the SQLite file (and its WAL companions, when present) with the private mode. */

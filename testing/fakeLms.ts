@@ -10,7 +10,10 @@
  *   and grants only the scopes this LMS offers;
  * - the context membership (NRPS), paged by `limit` with a `Link: rel="next"` header;
  * - line items and scores (AGS), with failures on demand;
- * - the Deep Linking return URL, which verifies the tool's signed response and creates the link.
+ * - the Deep Linking return URL, which verifies the tool's signed response and creates the link;
+ * - LTI Dynamic Registration: its OpenID configuration (`/.well-known/openid-configuration`) and a
+ *   registration endpoint that takes the tool's registration with the single-use registration
+ *   token, records it and answers with this LMS's client id and deployment.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -126,7 +129,9 @@ export class FakeLms {
       if (request.url === '/jwks' && lms) {
         lms.jwksFetches++;
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: lms.published.map((k) => k.publicJwk) }));
-      } else if (lms && request.url && /^\/(token|nrps|ags|deep-link-return)(\/|\?|$)/.test(request.url)) {
+      } else if (request.url === '/.well-known/openid-configuration' && lms) {
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(lms.openIdConfiguration()));
+      } else if (lms && request.url && /^\/(token|nrps|ags|deep-link-return|register)(\/|\?|$)/.test(request.url)) {
         void lms.service(request, response);
       } else if (lms?.browserTool && request.url) {
         lms.browserPage(request.url).then(
@@ -180,6 +185,8 @@ export class FakeLms {
   readonly lineItems = new Map<string, LmsLineItem>();
   /** Score posts to answer with 500 before taking them again. */
   failScores = 0;
+  /** Membership (roster) reads to answer with 503 before answering again. */
+  failMembership = 0;
   /** Access tokens issued, and the calls the services received. */
   readonly tokensIssued: { scope: string; token: string }[] = [];
   readonly calls: ServiceCall[] = [];
@@ -225,6 +232,7 @@ export class FakeLms {
     };
     try {
       if (url.pathname === '/token' && request.method === 'POST') return answer(...(await this.tokenAnswer(request, body)));
+      if (url.pathname === '/register' && request.method === 'POST') return answer(...this.registerAnswer(request, body));
       if (url.pathname === '/deep-link-return' && request.method === 'POST') {
         const page = await this.deepLinkReturn(body);
         this.calls.push({ method: 'POST', path: url.pathname, status: page.status, body });
@@ -239,6 +247,10 @@ export class FakeLms {
       if (!grant.scope.split(' ').includes(scope)) return answer(403, { error: 'insufficient_scope' });
       if (url.pathname === '/nrps/course-42/memberships' && request.method === 'GET') {
         if (request.headers.accept !== 'application/vnd.ims.lti-nrps.v2.membershipcontainer+json') return answer(406, { error: 'accept' });
+        if (this.failMembership > 0) {
+          this.failMembership--;
+          return answer(503, { error: 'roster unavailable' });
+        }
         const offset = Number(url.searchParams.get('offset') ?? 0);
         const page = this.members.slice(offset, offset + this.pageSize);
         const next = offset + this.pageSize < this.members.length ? `<${this.membershipsUrl}?offset=${offset + this.pageSize}>; rel="next"` : undefined;
@@ -278,6 +290,57 @@ export class FakeLms {
     } catch (error) {
       return answer(500, { error: (error as Error).message });
     }
+  }
+
+  // ---- LTI Dynamic Registration ----
+
+  /** The registration token this LMS hands the tool (single use); undefined once used. */
+  registrationToken: string | undefined = `reg-${randomUUID()}`;
+  /** The registrations the tool posted. */
+  readonly registrations: Record<string, unknown>[] = [];
+  /** Changes the OpenID configuration this LMS serves (the refusal tests). */
+  editConfiguration: (config: Record<string, unknown>) => Record<string, unknown> = (config) => config;
+
+  /** The URL the LMS opens the tool's registration URL with (`openid_configuration`, `registration_token`). */
+  registrationQuery(): URLSearchParams {
+    return new URLSearchParams({ openid_configuration: `${this.origin}/.well-known/openid-configuration`, registration_token: this.registrationToken ?? 'used' });
+  }
+
+  /** The platform's OpenID configuration (LTI Dynamic Registration §3.4). */
+  openIdConfiguration(): Record<string, unknown> {
+    return this.editConfiguration({
+      issuer: this.issuer,
+      authorization_endpoint: `${this.origin}/auth`,
+      registration_endpoint: `${this.origin}/register`,
+      jwks_uri: `${this.origin}/jwks`,
+      token_endpoint: this.tokenUrl,
+      token_endpoint_auth_methods_supported: ['private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: ['RS256'],
+      scopes_supported: ['openid', ...Object.values(SCOPES)],
+      response_types_supported: ['id_token'],
+      subject_types_supported: ['public', 'pairwise'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      claims_supported: ['iss', 'sub', 'name'],
+      'https://purl.imsglobal.org/spec/lti-platform-configuration': {
+        product_family_code: 'fake-lms',
+        version: '1.0',
+        messages_supported: [{ type: 'LtiResourceLinkRequest' }, { type: 'LtiDeepLinkingRequest' }],
+      },
+    });
+  }
+
+  /** The registration endpoint (§3.5): the bearer token once, a registration with the tool's URLs; answers the client id and deployment. */
+  private registerAnswer(request: IncomingMessage, body: string): [number, unknown] {
+    const bearer = /^Bearer (.+)$/.exec(String(request.headers.authorization ?? ''))?.[1];
+    if (!bearer || bearer !== this.registrationToken) return [401, { error: 'invalid_token' }];
+    if (request.headers['content-type'] !== 'application/json') return [400, { error: 'invalid_client_metadata' }];
+    const registration = JSON.parse(body) as Record<string, unknown>;
+    const tool = registration['https://purl.imsglobal.org/spec/lti-tool-configuration'] as Record<string, unknown> | undefined;
+    for (const field of ['initiate_login_uri', 'jwks_uri', 'client_name']) if (typeof registration[field] !== 'string') return [400, { error: 'invalid_client_metadata', field }];
+    if (!Array.isArray(registration.redirect_uris) || registration.token_endpoint_auth_method !== 'private_key_jwt' || !tool || typeof tool.target_link_uri !== 'string') return [400, { error: 'invalid_client_metadata' }];
+    this.registrationToken = undefined;
+    this.registrations.push(registration);
+    return [200, { ...registration, client_id: this.clientId, 'https://purl.imsglobal.org/spec/lti-tool-configuration': { ...tool, deployment_id: this.deploymentId } }];
   }
 
   /** The token endpoint (Security Framework §4.1): a client-credentials grant with a JWT assertion. */
@@ -485,10 +548,10 @@ export class FakeLms {
   /**
    * The URL of a course page of this LMS that shows the tool to `user` in an iframe, as Moodle's
    * "embed" launch does: the iframe starts on the LMS's own /start. `allow` is the iframe's
-   * permissions (none by default: no camera).
+   * permissions (none by default: no camera); `messageHint` as in {@link startUrl}.
    */
-  courseUrl(user: LmsUser, allow?: string): string {
-    return `${this.startUrl(user).replace('/start?', '/course?')}${allow === undefined ? '' : `&allow=${encodeURIComponent(allow)}`}`;
+  courseUrl(user: LmsUser, allow?: string, messageHint?: string): string {
+    return `${this.startUrl(user, messageHint).replace('/start?', '/course?')}${allow === undefined ? '' : `&allow=${encodeURIComponent(allow)}`}`;
   }
 
   /**
@@ -506,7 +569,11 @@ export class FakeLms {
       const allow = url.searchParams.get('allow');
       // /embed frames a page of the tool directly (without a launch), as a page framing it against its will would.
       const path = url.searchParams.get('path') ?? '';
-      const start = url.pathname === '/embed' && path.startsWith('/') ? `${this.browserTool}${path}` : `/start?sub=${encodeURIComponent(url.searchParams.get('sub') ?? '')}`;
+      const hint = url.searchParams.get('hint');
+      const start =
+        url.pathname === '/embed' && path.startsWith('/')
+          ? `${this.browserTool}${path}`
+          : `/start?sub=${encodeURIComponent(url.searchParams.get('sub') ?? '')}${hint ? `&amp;hint=${encodeURIComponent(hint)}` : ''}`;
       return `<!doctype html><html lang="en"><head><meta name="viewport" content="width=device-width, initial-scale=1"><title>Course · Fake LMS</title></head><body style="margin:0;font-family:system-ui"><main aria-label="Fake LMS course"><h1 style="font-size:1rem;margin:0;padding:0.5rem;background:#eee">Biologia · Fake LMS</h1><iframe title="Presenza" src="${start}"${allow === null ? '' : ` allow="${allow.replace(/"/g, '&quot;')}"`} style="border:0;width:100%;height:calc(100vh - 2.5rem);display:block"></iframe></main></body></html>`;
     }
     if (url.pathname === '/start') {

@@ -152,7 +152,7 @@ export type World = Awaited<ReturnType<typeof makeWorld>>;
 
 /** Every row of every table, to prove a refused request changed nothing. */
 export async function snapshot(db: Db): Promise<string> {
-  const tables = ['users', 'sessions', 'launch_tokens', 'lessons', 'lesson_students', 'device_keys', 'checks', 'nonces', 'attendance', 'audit_log', 'events', 'scheduled_checks', 'lti_states', 'lti_links', 'lti_deep_links', 'lti_grades'];
+  const tables = ['users', 'sessions', 'launch_tokens', 'lessons', 'lesson_students', 'device_keys', 'checks', 'nonces', 'attendance', 'audit_log', 'events', 'scheduled_checks', 'lti_states', 'lti_links', 'lti_deep_links', 'lti_grades', 'lti_roster_reads', 'lti_registrations'];
   const out: Record<string, unknown> = {};
   for (const table of tables) out[table] = await db.all(`SELECT * FROM ${table} ORDER BY 1, 2`);
   return JSON.stringify(out);

@@ -1,7 +1,8 @@
 // The demo pages inside the LMS's iframe (an LTI launch): whether the frame forbids the camera
 // (the LMS's iframe needs allow="camera *", or the tool's origin: a bare allow="camera" allows only
-// the iframe's first, LMS, address), and opening the same page in a window of its own with the
-// session handed over (a single-use code from the service, posted into the new window).
+// the iframe's first, LMS, address) or keeps no storage (asked for with the Storage Access API
+// where the browser has it), and opening the same page in a window of its own with the session
+// handed over (a single-use code from the service, posted into the new window).
 import { api } from './session.js';
 import { storageAvailable } from './storage.js';
 
@@ -15,6 +16,27 @@ export function faceCheckNeedsOwnWindow() {
   const policy = document.permissionsPolicy ?? document.featurePolicy;
   if (policy && !policy.allowsFeature('camera')) return 'camera';
   return storageAvailable() ? null : 'storage';
+}
+
+/**
+ * Asks the browser for this frame's storage (the Storage Access API), where it has one. Without
+ * `prompt` it only takes access already granted (a later visit: no gesture needed); with `prompt`
+ * (call it from a click) the browser may ask the user. Resolves with `granted` when the page now
+ * has storage, `denied` when the browser refused, `no_storage` when access was granted but storage
+ * still is not (a browser granting cookies only), `unsupported` without the API.
+ */
+export async function requestFrameStorage({ prompt }) {
+  if (typeof document.requestStorageAccess !== 'function') return 'unsupported';
+  if (!prompt) {
+    const permission = await navigator.permissions?.query({ name: 'storage-access' }).catch(() => null);
+    if (permission?.state !== 'granted') return 'denied';
+  }
+  try {
+    await document.requestStorageAccess();
+  } catch {
+    return 'denied';
+  }
+  return storageAvailable() ? 'granted' : 'no_storage';
 }
 
 /**

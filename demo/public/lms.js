@@ -20,7 +20,7 @@ const TEXTS = {
     rosterSummary: '{notJoined} of {total} have not joined; {notEnrolled} have not set up the face check.',
     rosterError: 'The LMS did not give the roster ({code}).',
     gradesTitle: 'Gradebook (LMS)',
-    gradesIntro: 'When the lesson ends, each student’s attendance goes to the LMS gradebook: the share of checks passed or confirmed.',
+    gradesIntro: 'When the lesson ends, each student’s attendance goes to the LMS gradebook, on 100: the share of checks passed or confirmed (100 for a lesson without checks), and 0, absent, for the learners of the course who never joined.',
     gradesNone: 'Nothing sent yet: scores go to the LMS when the lesson ends.',
     score: 'Score',
     delivery: 'Sent to the LMS',
@@ -28,8 +28,22 @@ const TEXTS = {
     status_sent: 'sent',
     status_failed: 'failed',
     retryAt: 'next try {time}',
-    attended: 'present',
-    absent: 'absent',
+    scoreChecks: '{score}/100 · present (checks passed or confirmed: {ok} of {total})',
+    scoreAbsentChecks: '{score}/100 · absent (checks passed or confirmed: {ok} of {total})',
+    scoreNoChecks: '{score}/100 · present (no checks in this lesson)',
+    scoreNotJoined: '{score}/100 · absent (did not join the lesson)',
+    supportCode: 'Code for support',
+    error_lti_score_refused: 'The LMS gradebook did not accept the score',
+    error_lti_lineitem_refused: 'The LMS did not create the gradebook column for this lesson',
+    error_lti_token_refused: 'The LMS did not let Presenza in: its registration of Presenza may have changed',
+    error_lti_membership_refused: 'The LMS did not give the course roster',
+    error_lti_platform_unreachable: 'The LMS could not be reached',
+    error_lti_platform_malformed: 'The LMS gave an answer Presenza could not read',
+    error_lti_no_token_url: 'This LMS is no longer set up to receive scores from Presenza',
+    error_other: 'An error in Presenza',
+    serverError: ': a fault on the LMS’s side',
+    rosterPending: 'The learners who never joined the lesson get an “absent” score once the LMS gives the course roster.',
+    rosterFailed: 'The LMS did not give the course roster, so the learners who never joined have no “absent” score yet. “Send again” asks the LMS once more.',
     retry: 'Send the failed scores again',
     requeued: '{n} scores will be sent again.',
   },
@@ -47,7 +61,7 @@ const TEXTS = {
     rosterSummary: '{notJoined} su {total} non sono entrati; {notEnrolled} non hanno attivato la verifica del volto.',
     rosterError: 'La piattaforma non ha fornito l’elenco ({code}).',
     gradesTitle: 'Registro dei voti (piattaforma)',
-    gradesIntro: 'A fine lezione la presenza di ogni studente va nel registro della piattaforma: la quota di verifiche superate o confermate.',
+    gradesIntro: 'A fine lezione la presenza di ogni studente va nel registro della piattaforma, su 100: la quota di verifiche superate o confermate (100 se la lezione non ha avuto verifiche), e 0, assente, per gli iscritti al corso che non sono mai entrati.',
     gradesNone: 'Ancora nulla: i punteggi vanno alla piattaforma a fine lezione.',
     score: 'Punteggio',
     delivery: 'Inviato alla piattaforma',
@@ -55,8 +69,22 @@ const TEXTS = {
     status_sent: 'inviato',
     status_failed: 'non riuscito',
     retryAt: 'nuovo tentativo alle {time}',
-    attended: 'presente',
-    absent: 'assente',
+    scoreChecks: '{score}/100 · presente (verifiche superate o confermate: {ok} su {total})',
+    scoreAbsentChecks: '{score}/100 · assente (verifiche superate o confermate: {ok} su {total})',
+    scoreNoChecks: '{score}/100 · presente (nessuna verifica in questa lezione)',
+    scoreNotJoined: '{score}/100 · assente (non è entrato nella lezione)',
+    supportCode: 'Codice per l’assistenza',
+    error_lti_score_refused: 'Il registro della piattaforma non ha accettato il punteggio',
+    error_lti_lineitem_refused: 'La piattaforma non ha creato la colonna del registro per questa lezione',
+    error_lti_token_refused: 'La piattaforma non ha autorizzato Presenza: la sua registrazione di Presenza potrebbe essere cambiata',
+    error_lti_membership_refused: 'La piattaforma non ha fornito l’elenco degli iscritti',
+    error_lti_platform_unreachable: 'La piattaforma non è raggiungibile',
+    error_lti_platform_malformed: 'La piattaforma ha dato una risposta che Presenza non sa leggere',
+    error_lti_no_token_url: 'Questa piattaforma non è più configurata per ricevere punteggi da Presenza',
+    error_other: 'Un errore di Presenza',
+    serverError: ': un guasto della piattaforma',
+    rosterPending: 'Gli studenti che non sono mai entrati nella lezione ricevono il punteggio «assente» appena la piattaforma fornisce l’elenco degli iscritti.',
+    rosterFailed: 'La piattaforma non ha fornito l’elenco degli iscritti, quindi chi non è mai entrato non ha ancora il punteggio «assente». «Invia di nuovo» lo richiede alla piattaforma.',
     retry: 'Invia di nuovo i punteggi non riusciti',
     requeued: '{n} punteggi saranno inviati di nuovo.',
   },
@@ -68,9 +96,34 @@ const el = (tag, props = {}, ...children) => {
   return node;
 };
 
-const state = { lessonId: null, roster: null, rosterError: null, grades: null, note: '' };
+const state = { lessonId: null, roster: null, rosterError: null, grades: null, note: '', openCodes: new Set() };
 const section = el('section', { id: 'lms', hidden: true, className: 'lms' });
 section.setAttribute('aria-labelledby', 'lms-roster-title');
+
+/** A score in words: the score, present or absent, and why (checks passed, no checks, never joined). */
+function scoreText(s) {
+  const values = { score: s.scoreGiven, ok: s.checksOk, total: s.checksTotal };
+  if (!s.joined) return t('scoreNotJoined', values);
+  if (s.checksTotal === 0) return t('scoreNoChecks', values);
+  return t(s.attended ? 'scoreChecks' : 'scoreAbsentChecks', values);
+}
+
+/**
+ * A delivery error in plain words, with the code (`lti_score_refused 500`: the step and the LMS's
+ * HTTP status) kept in a details element for whoever supports the teacher.
+ */
+function errorText(code, key) {
+  const [name, status] = code.split(' ');
+  const known = `error_${name}` in TEXTS.en ? `error_${name}` : 'error_other';
+  return [' · ', `${t(known)}${Number(status) >= 500 ? t('serverError') : ''}.`, supportCode(code, key)];
+}
+
+/** The code in a details element; `key` keeps it open across the panel's refreshes once the teacher opened it. */
+function supportCode(code, key) {
+  const details = el('details', { className: 'support-code', open: state.openCodes.has(key) }, el('summary', {}, t('supportCode')), el('code', {}, code));
+  details.addEventListener('toggle', () => (details.open ? state.openCodes.add(key) : state.openCodes.delete(key)));
+  return details;
+}
 
 /** A table in a box that scrolls sideways on a narrow screen (styled from script: the CSP allows no inline style). */
 function table(headers, rows) {
@@ -119,19 +172,21 @@ function render() {
               'tr',
               { className: `grade-${s.status}` },
               el('th', { scope: 'row' }, s.displayName),
-              el('td', {}, `${s.scoreGiven} / 100 (${t(s.attended ? 'attended' : 'absent')}, ${s.checksOk}/${s.checksTotal})`),
+              el('td', {}, scoreText(s)),
               el(
                 'td',
                 { className: s.status === 'sent' ? 'ok' : s.status === 'failed' ? 'warn' : '' },
                 t(`status_${s.status}`),
-                s.lastError && s.status !== 'sent' ? ` · ${s.lastError}` : '',
+                ...(s.lastError && s.status !== 'sent' ? errorText(s.lastError, s.studentId) : []),
                 s.nextAttemptAt && s.attempts > 0 ? ` · ${t('retryAt', { time: time(s.nextAttemptAt) })}` : '',
               ),
             ),
           ),
         ),
       );
-      if (scores.some((s) => s.status === 'failed')) {
+      if (state.grades.roster?.status === 'pending' && state.grades.roster.attempts > 0) parts.push(el('p', { className: 'muted' }, t('rosterPending')));
+      if (state.grades.roster?.status === 'failed') parts.push(el('p', { className: 'warn' }, t('rosterFailed'), supportCode(state.grades.roster.lastError ?? 'lti_internal', 'roster')));
+      if (scores.some((s) => s.status === 'failed') || state.grades.roster?.status === 'failed') {
         const retry = el('button', { type: 'button', id: 'lms-retry' }, t('retry'));
         retry.addEventListener('click', async () => {
           const { requeued } = await api('POST', `/api/lessons/${state.lessonId}/grades/retry`);
@@ -170,7 +225,7 @@ setInterval(async () => {
   if (!lesson || lesson.hidden || !lessonId) return;
   if (!section.isConnected) document.getElementById('students').after(section);
   if (lessonId !== state.lessonId) {
-    Object.assign(state, { lessonId, roster: null, rosterError: null, grades: null, note: '' });
+    Object.assign(state, { lessonId, roster: null, rosterError: null, grades: null, note: '', openCodes: new Set() });
     await loadRoster();
     await loadGrades();
   } else if (state.grades?.available) await loadGrades();

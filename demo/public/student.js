@@ -4,7 +4,7 @@
 // element cannot know: the service's answers, the teacher's confirmations, the lesson's end,
 // the student's devices. Who the student is comes from the session.
 import { api, requireSession } from './session.js';
-import { faceCheckNeedsOwnWindow, openInNewWindow } from './frame.js';
+import { faceCheckNeedsOwnWindow, openInNewWindow, requestFrameStorage } from './frame.js';
 import { local, session as sessionStore } from './storage.js';
 import { currentLanguage, formatDate, languageSwitch, onLanguageChange, pageTexts } from './i18n.js';
 
@@ -71,6 +71,12 @@ const TEXTS = {
     cameraFrameTitle: 'The face check needs a window of its own',
     cameraFrameBody: 'Your course page shows Presenza in a frame that does not allow the camera. Open Presenza in a new window to use the face check there (you stay signed in), or use the alternative when your teacher asks: it counts the same.',
     storageFrameBody: 'Your browser keeps no data for Presenza inside the course page (it blocks third-party cookies and storage), so the face check cannot be set up here. Open Presenza in a new window to use the face check there (you stay signed in), or use the alternative when your teacher asks: it counts the same.',
+    storageAskTitle: 'Presenza cannot keep data inside the course page',
+    storageAskBody: 'Your browser keeps no data for Presenza inside the course page (it blocks third-party cookies and storage), and the face check keeps its setup on this device. Allow Presenza to keep data here, or open it in a new window (you stay signed in), or use the alternative when your teacher asks: it counts the same.',
+    allowStorage: 'Allow Presenza to keep data here',
+    storageDeniedTitle: 'Your browser did not let Presenza keep data here',
+    storageDeniedBody: 'Open Presenza in a new window to use the face check there (you stay signed in), or use the alternative when your teacher asks: it counts the same.',
+    storageStillBlockedBody: 'Your browser allowed cookies only and still keeps no other data for Presenza here. Open Presenza in a new window to use the face check there (you stay signed in), or use the alternative when your teacher asks: it counts the same.',
     openNewWindow: 'Open in a new window',
     openedTitle: 'Presenza is open in another window',
     openedBody: 'Answer your teacher’s checks there. If you closed that window, reload this page.',
@@ -141,6 +147,12 @@ const TEXTS = {
     cameraFrameTitle: 'Il controllo del volto richiede una finestra separata',
     cameraFrameBody: 'La pagina del corso mostra Presenza in un riquadro che non consente la fotocamera. Apri Presenza in una nuova finestra per usare lì il controllo del volto (resti connesso), oppure usa l’alternativa quando il docente lo chiede: vale allo stesso modo.',
     storageFrameBody: 'Il browser non conserva dati per Presenza dentro la pagina del corso (blocca cookie e archiviazione di terze parti), quindi qui non si può configurare il controllo del volto. Apri Presenza in una nuova finestra per usare lì il controllo del volto (resti connesso), oppure usa l’alternativa quando il docente lo chiede: vale allo stesso modo.',
+    storageAskTitle: 'Presenza non può conservare dati dentro la pagina del corso',
+    storageAskBody: 'Il browser non conserva dati per Presenza dentro la pagina del corso (blocca cookie e archiviazione di terze parti), e il controllo del volto conserva la sua configurazione su questo dispositivo. Consenti a Presenza di conservare dati qui, oppure aprilo in una nuova finestra (resti connesso), oppure usa l’alternativa quando il docente lo chiede: vale allo stesso modo.',
+    allowStorage: 'Consenti a Presenza di conservare dati qui',
+    storageDeniedTitle: 'Il browser non ha consentito a Presenza di conservare dati qui',
+    storageDeniedBody: 'Apri Presenza in una nuova finestra per usare lì il controllo del volto (resti connesso), oppure usa l’alternativa quando il docente lo chiede: vale allo stesso modo.',
+    storageStillBlockedBody: 'Il browser ha consentito solo i cookie e qui non conserva ancora altri dati per Presenza. Apri Presenza in una nuova finestra per usare lì il controllo del volto (resti connesso), oppure usa l’alternativa quando il docente lo chiede: vale allo stesso modo.',
     openNewWindow: 'Apri in una nuova finestra',
     openedTitle: 'Presenza è aperto in un’altra finestra',
     openedBody: 'Rispondi lì ai controlli del docente. Se hai chiuso quella finestra, ricarica questa pagina.',
@@ -171,7 +183,9 @@ let lastCheckId = null;
 let posting = Promise.resolve(null);
 let lessonEnded = false;
 /** Inside the LMS's frame without the camera or storage: the face check runs only in a new window ('camera' | 'storage' | null). */
-const noCameraHere = faceCheckNeedsOwnWindow();
+let noCameraHere = faceCheckNeedsOwnWindow();
+// Storage granted to this frame on an earlier visit (Storage Access API): taken again without asking.
+if (noCameraHere === 'storage' && (await requestFrameStorage({ prompt: false })) === 'granted') noCameraHere = null;
 /** The lesson's event stream; closed once the page is handed to a new window. */
 let events = null;
 /** The message shown, kept as keys so a language change re-renders it. */
@@ -433,15 +447,30 @@ async function onCheck(check) {
 }
 
 /**
- * The frame forbids the camera: the face check in a new window, or (during a check) the
- * alternative here.
+ * The frame forbids the camera or keeps no storage: the face check in a new window, or (during a
+ * check) the alternative here; for storage, first the browser's Storage Access prompt where it has one.
  */
 function offerNewWindow(checkId) {
+  if (noCameraHere === 'storage' && typeof document.requestStorageAccess === 'function') {
+    showMessage({ title: 'storageAskTitle', body: 'storageAskBody', tone: 'warn', actions: [{ label: 'allowStorage', run: () => void allowStorage(checkId) }, ...elsewhere(checkId)] });
+    return;
+  }
+  showMessage({ title: 'cameraFrameTitle', body: noCameraHere === 'storage' ? 'storageFrameBody' : 'cameraFrameBody', tone: 'warn', actions: elsewhere(checkId) });
+}
+
+/** The ways on from a frame where the face check cannot run: a new window, or (during a check) the alternative. */
+const elsewhere = (checkId) => [{ label: 'openNewWindow', run: () => void openWindow() }, ...(checkId ? [{ label: 'useAlternative', run: () => void chooseAlternative(checkId) }] : [])];
+
+/** The student's click on "Allow Presenza to keep data here": the browser's prompt, then the page again with its storage. */
+async function allowStorage(checkId) {
+  const result = await requestFrameStorage({ prompt: true });
+  // Granted: the page starts again, this time with the face check (the grant is taken without asking).
+  if (result === 'granted') return location.reload();
   showMessage({
-    title: 'cameraFrameTitle',
-    body: noCameraHere === 'storage' ? 'storageFrameBody' : 'cameraFrameBody',
+    title: 'storageDeniedTitle',
+    body: result === 'no_storage' ? 'storageStillBlockedBody' : 'storageDeniedBody',
     tone: 'warn',
-    actions: [{ label: 'openNewWindow', run: () => void openWindow() }, ...(checkId ? [{ label: 'useAlternative', run: () => void chooseAlternative(checkId) }] : [])],
+    actions: elsewhere(checkId),
   });
 }
 

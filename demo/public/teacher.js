@@ -3,6 +3,7 @@
 // framework. One card per student with the history of every check; a `line` event updates one
 // card, one alert and the counts, never the whole list (a class may have 500 students).
 import { api, requireSession } from './session.js';
+import { openInNewWindow } from './frame.js';
 import { currentLanguage, formatDate, languageSwitch, onLanguageChange, pageTexts } from './i18n.js';
 
 const TEXTS = {
@@ -78,6 +79,11 @@ const TEXTS = {
     confirmPresent: 'Confirm present',
     verifiedInPerson: 'Verified in person',
     markAbsent: 'Absent',
+    frameBarBody: 'Presenza is shown inside your course page. The dashboard has more room in a window of its own, where you stay signed in.',
+    openNewWindow: 'Open in a new window',
+    openedElsewhere: 'Presenza is open in another window. This page keeps working too.',
+    popupBlocked: 'The new window was blocked ({code}): allow pop-ups for this site and try again.',
+    handoffFailed: 'The new window could not be opened: the service answered {code}. Reload the page and try again.',
   },
   it: {
     pageTitle: 'Docente · demo Presenza',
@@ -150,6 +156,11 @@ const TEXTS = {
     confirmPresent: 'Conferma presente',
     verifiedInPerson: 'Verificato di persona',
     markAbsent: 'Assente',
+    frameBarBody: 'Presenza è mostrato dentro la pagina del corso. Il pannello ha più spazio in una finestra separata, dove resti connesso.',
+    openNewWindow: 'Apri in una nuova finestra',
+    openedElsewhere: 'Presenza è aperto in un’altra finestra. Anche questa pagina continua a funzionare.',
+    popupBlocked: 'La nuova finestra è stata bloccata ({code}): consenti i pop-up per questo sito e riprova.',
+    handoffFailed: 'Non è stato possibile aprire la nuova finestra: il servizio ha risposto {code}. Ricarica la pagina e riprova.',
   },
 };
 
@@ -605,7 +616,28 @@ onLanguageChange(() => {
   if (status) say(status);
 });
 
+/** In the LMS's frame: the offer of the same page in a window of its own (the student page's handoff). */
+function offerOwnWindow() {
+  if (window.top === window.self) return;
+  $('frame-bar').hidden = false;
+  let said = null;
+  const sayBar = (key, values) => {
+    said = [key, values];
+    $('frame-bar-status').textContent = t(key, values);
+  };
+  onLanguageChange(() => said && sayBar(...said));
+  $('open-window').addEventListener('click', async () => {
+    try {
+      await openInNewWindow();
+      sayBar('openedElsewhere');
+    } catch (error) {
+      sayBar(error.code === 'popup_blocked' ? 'popupBlocked' : 'handoffFailed', { code: error.code ?? error.message });
+    }
+  });
+}
+
 if (await requireSession('teacher', t)) {
+  offerOwnWindow();
   const existing = new URLSearchParams(location.search).get('lesson');
   if (existing) {
     api('GET', `/api/lessons/${existing}`).then((lesson) => openLesson(lesson.lessonId, lesson.title), () => undefined);

@@ -299,6 +299,7 @@ describe('LTI configuration', () => {
       redirectUris: ['https://attendance.school.example/lti/launch'],
       deepLinkingUrl: 'https://attendance.school.example/lti/launch',
       jwksUrl: 'https://attendance.school.example/lti/jwks',
+      registrationUrl: 'https://attendance.school.example/lti/register',
       publicJwks: { keys: [{ kty: 'RSA', alg: 'RS256' }] },
       platforms: [{ name: 'moodle', issuer: 'https://moodle.example', clientId: 'c1', deployments: ['1'] }],
     });

@@ -45,6 +45,16 @@ ${languages.map((lang) => `<section lang="${lang}">\n${body(lang)}\n</section>`)
 `;
 }
 
+const REGISTERED_TEXTS = {
+  it: { title: 'Presenza è registrato nella piattaforma', body: 'Attivalo nelle impostazioni degli strumenti esterni della piattaforma.' },
+  en: { title: 'Presenza is registered with the platform', body: 'Enable it in the platform’s external tool settings.' },
+};
+
+/** The page ending a Dynamic Registration: registered, in plain words, and `script` (the close message, allowed by its hash). */
+export function registeredPage(languages: [PageLanguage, PageLanguage], script: string): string {
+  return page(languages, { it: REGISTERED_TEXTS.it.title, en: REGISTERED_TEXTS.en.title }, (lang) => `<h1>${REGISTERED_TEXTS[lang].title}</h1>\n<p>${REGISTERED_TEXTS[lang].body}</p>`, `<script>${script}</script>\n`);
+}
+
 /** What a continuation page says: signed in (after a launch), or signing in (during a login). */
 const CONTINUE_TEXTS = {
   signedIn: { it: { title: 'Accesso eseguito', link: 'Continua su Presenza' }, en: { title: 'Signed in', link: 'Continue to Presenza' } },

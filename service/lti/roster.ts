@@ -32,8 +32,8 @@ export async function lessonRoster(
   const client = link && clientFor(link.issuer, link.clientId);
   if (!link?.services.membershipsUrl || !client) return { available: false, members: [] };
   const learners = (await client.members(link.services.membershipsUrl)).filter((m) => mapRoles(m.roles) === 'student');
-  const known = await db.all<{ subject: string; joined: number; enrolled: number }>(
-    `SELECT u.subject,
+  const known = await db.all<{ subject: string; seen: number; joined: number; enrolled: number }>(
+    `SELECT u.subject, u.last_seen_at AS seen,
        CASE WHEN EXISTS (SELECT 1 FROM lesson_students ls WHERE ls.student_id = u.id AND ls.lesson_id = ?) THEN 1 ELSE 0 END AS joined,
        CASE WHEN EXISTS (SELECT 1 FROM device_keys k WHERE k.student_id = u.id AND k.status = 'active') THEN 1 ELSE 0 END AS enrolled
      FROM users u WHERE u.issuer = ? AND u.role = 'student'`,
@@ -42,7 +42,8 @@ export async function lessonRoster(
   const bySubject = new Map(known.map((k) => [k.subject, k]));
   const members = learners.map((m): RosterMember => {
     const k = bySubject.get(m.userId);
-    return { name: m.name ?? m.userId, status: m.status, launched: k !== undefined, joined: Number(k?.joined ?? 0) === 1, enrolled: Number(k?.enrolled ?? 0) === 1 };
+    // (A learner known only from an earlier roster, for an absent score, was never seen: last_seen_at 0.)
+    return { name: m.name ?? m.userId, status: m.status, launched: k !== undefined && Number(k.seen) > 0, joined: Number(k?.joined ?? 0) === 1, enrolled: Number(k?.enrolled ?? 0) === 1 };
   });
   // Who still has something to do first, then by name.
   const rank = (m: RosterMember) => (m.joined ? 2 : 0) + (m.enrolled ? 1 : 0);

@@ -26,6 +26,8 @@ import type { LtiGrades } from './grades.js';
 import { recordLink } from './links.js';
 import { continuePage, newWindowPage, PAGE_CSS, pageLanguages } from './pages.js';
 import { PlatformServiceError, type PlatformClient } from './platformClient.js';
+import { register, registrationDoneCsp, registrationDonePage } from './registration.js';
+import type { LtiRegistry } from './registry.js';
 import { lessonRoster } from './roster.js';
 import { LTI_STATE_MS, type LtiTool } from './tool.js';
 
@@ -48,6 +50,7 @@ export interface LtiRouteDeps {
   readonly lti:
     | {
         readonly tool: LtiTool;
+        readonly registry: LtiRegistry;
         readonly toolKey: JWK;
         readonly jwks: JSONWebKeySet;
         readonly grades: LtiGrades;
@@ -164,6 +167,15 @@ export function ltiHandlers(deps: LtiRouteDeps): Record<string, { handler: Handl
         deps.setSessionCookie(reply, cookie, 'window');
         request.log.info({ user: session.userId, role: session.role }, 'session handed to a new window');
         return html(reply, continuePage(next, pageLanguages(request.headers['accept-language'])));
+      },
+    },
+    'GET /lti/register': {
+      handler: async (request, reply) => {
+        const platform = await register(request.query as Record<string, unknown>, { registry: lti().registry, urls: tool().urls, now: deps.now() });
+        request.log.info({ platform: platform.name, issuer: platform.issuer }, 'LTI platform registered');
+        const csp = reply.getHeader('content-security-policy');
+        if (typeof csp === 'string') reply.header('content-security-policy', registrationDoneCsp(csp, platform));
+        return html(reply, registrationDonePage(pageLanguages(request.headers['accept-language'])));
       },
     },
     'GET /lti/jwks': {

@@ -42,7 +42,6 @@ describe.each(ENGINES)('LTI services on %s', (engine) => {
     h = await startHarness(engine, {}, undefined, undefined, { lti: { config, jwksCooldownMs: 0 } });
     lms.now = () => h.clock.now;
     lms.services = true;
-    lms.members = [{ user_id: teacher.sub, name: teacher.name!, roles: [INSTRUCTOR] }, ...learners.map((l) => ({ user_id: l.sub, name: l.name!, email: `${l.sub}@school.example`, roles: [LEARNER] }))];
   });
   afterAll(async () => {
     await h.close();
@@ -51,8 +50,15 @@ describe.each(ENGINES)('LTI services on %s', (engine) => {
   beforeEach(() => {
     lms.grantedScopes = [SCOPES.membership, SCOPES.lineItem, SCOPES.score];
     lms.failScores = 0;
+    lms.failMembership = 0;
     lms.toolJwks = toolJwks(toolKey);
+    lms.members = rosterOf(learners);
   });
+  /** The course's members as the LMS lists them: the teacher and `students`. */
+  const rosterOf = (students: LmsUser[]) => [
+    { user_id: teacher.sub, name: teacher.name!, roles: [INSTRUCTOR] },
+    ...students.map((l) => ({ user_id: l.sub, name: l.name!, email: `${l.sub}@school.example`, roles: [LEARNER] })),
+  ];
 
   /** A browser session opened by an LMS launch. */
   const launchClient = async (user: LmsUser, messageHint?: string) => {
@@ -231,42 +237,54 @@ describe.each(ENGINES)('LTI services on %s', (engine) => {
       for (const s of present) expect((await t.send('POST', `/api/checks/${checkId}/confirm`, { studentId: s.userId, present: true })).status).toBe(200);
     };
 
-    it('at the lesson’s end, one score per student goes to a line item of the lesson (lineitem scope)', async () => {
+    it('at the lesson’s end, one score per student goes to a line item of the lesson (lineitem scope), and “absent” to the learner who never came', async () => {
       const { t, lessonId, joined } = await lessonWith(learners.slice(0, 3), 'link:link-ags-1');
       await checkWith(t, lessonId, [joined[0]!, joined[1]!]);
       await checkWith(t, lessonId, [joined[0]!]);
-      expect((await t.send('GET', `/api/lessons/${lessonId}/grades`)).body).toMatchObject({ available: true, lineItem: 'lineitems', scores: [] });
+      expect((await t.send('GET', `/api/lessons/${lessonId}/grades`)).body).toMatchObject({ available: true, lineItem: 'lineitems', roster: null, scores: [] });
       expect((await t.send('POST', `/api/lessons/${lessonId}/end`)).status).toBe(200);
-      const queued = (await t.send('GET', `/api/lessons/${lessonId}/grades`)).body as { scores: { status: string }[] };
+      const queued = (await t.send('GET', `/api/lessons/${lessonId}/grades`)).body as { roster: unknown; scores: { status: string }[] };
       expect(queued.scores.map((s) => s.status)).toEqual(['pending', 'pending', 'pending']);
+      // The roster is read by the outbox, not by the lesson's end.
+      expect(queued.roster).toMatchObject({ status: 'pending', attempts: 0 });
       const tokensBefore = lms.tokensIssued.length;
-      expect(await h.grades!.tick()).toEqual({ sent: 3, failed: 0 });
+      // The three who joined, and Dario, who never opened Presenza: absent.
+      expect(await h.grades!.tick()).toEqual({ sent: 4, failed: 0 });
       const item = [...lms.lineItems.values()].find((i) => i.resourceId === lessonId)!;
       expect(item).toMatchObject({ resourceLinkId: 'link-ags-1', scoreMaximum: 100, tag: 'presenza-attendance' });
       expect(item.label).toMatch(/^Presenza: Genetica \(\d{4}-\d{2}-\d{2}\)$/);
       const bySub = Object.fromEntries(item.scores.map((s) => [s.userId, s]));
       expect(bySub['moodle-student-1']).toMatchObject({ scoreGiven: 100, scoreMaximum: 100, activityProgress: 'Completed', gradingProgress: 'FullyGraded' });
-      expect(bySub['moodle-student-2']).toMatchObject({ scoreGiven: 50, comment: 'Presenza: presente / attended, 1/2' });
-      expect(bySub['moodle-student-3']).toMatchObject({ scoreGiven: 0, comment: 'Presenza: assente / absent, 0/2' });
+      expect(bySub['moodle-student-2']).toMatchObject({ scoreGiven: 50, comment: 'Presenza: presente / attended, controlli superati o confermati / checks passed or confirmed: 1/2' });
+      expect(bySub['moodle-student-3']).toMatchObject({ scoreGiven: 0, comment: 'Presenza: assente / absent, controlli superati o confermati / checks passed or confirmed: 0/2' });
+      expect(bySub['moodle-student-4']).toMatchObject({ scoreGiven: 0, comment: 'Presenza: assente, non è entrato nella lezione / absent, did not join the lesson' });
       // Only these fields go to the platform: nothing biometric, no key, no assertion.
       for (const score of item.scores) expect(Object.keys(score).sort()).toEqual(['activityProgress', 'comment', 'gradingProgress', 'scoreGiven', 'scoreMaximum', 'timestamp', 'userId']);
-      // Tokens: one for line items and scores together, one for scores, both cached for the three posts.
+      // Tokens: one for line items and scores together, one for scores, both cached for the four posts.
       expect(lms.tokensIssued.length - tokensBefore).toBeLessThanOrEqual(2);
-      const view = (await t.send('GET', `/api/lessons/${lessonId}/grades`)).body as { scores: { status: string; attended: boolean }[] };
-      expect(view.scores.map((s) => [s.status, s.attended])).toEqual([
-        ['sent', true],
-        ['sent', true],
-        ['sent', false],
+      const view = (await t.send('GET', `/api/lessons/${lessonId}/grades`)).body as { roster: unknown; scores: { displayName: string; status: string; joined: boolean; attended: boolean; scoreGiven: number }[] };
+      expect(view.roster).toEqual({ status: 'done', attempts: 1, lastError: null, nextAttemptAt: null });
+      expect(view.scores.map((s) => [s.displayName, s.status, s.joined, s.attended, s.scoreGiven])).toEqual([
+        ['Anna Bianchi', 'sent', true, true, 100],
+        ['Bruno Conti', 'sent', true, true, 50],
+        ['Carla Deri', 'sent', true, false, 0],
+        ['Dario Esposito', 'sent', false, false, 0],
       ]);
+      // Dario is known now only by the platform's id and name: the roster still says he never opened Presenza.
+      const roster = (await t.send('GET', `/api/lessons/${lessonId}/roster`)).body as { members: { name: string; launched: boolean }[] };
+      expect(roster.members.find((m) => m.name === 'Dario Esposito')).toMatchObject({ launched: false });
       // The audit log: the queueing by the teacher, each delivery by the service; no score in it.
       const audit = (await readAudit(h.db, { afterSeq: 0, limit: 500 })).filter((e) => e.lessonId === lessonId && e.action.startsWith('grades.'));
       expect(audit.map((e) => [e.action, e.actorRole])).toEqual([
         ['grades.queued', 'teacher'],
+        ['grades.queued', 'system'],
+        ['grades.sent', 'system'],
         ['grades.sent', 'system'],
         ['grades.sent', 'system'],
         ['grades.sent', 'system'],
       ]);
       expect(JSON.parse(audit[0]!.detail)).toEqual({ students: 3 });
+      expect(JSON.parse(audit[1]!.detail)).toEqual({ absent: 1 });
       // Ending again queues nothing new; a second tick sends nothing.
       await t.send('POST', `/api/lessons/${lessonId}/end`);
       expect(await h.grades!.tick()).toEqual({ sent: 0, failed: 0 });
@@ -277,6 +295,7 @@ describe.each(ENGINES)('LTI services on %s', (engine) => {
       const itemsBefore = lms.lineItems.size;
       const creations = () => lms.calls.filter((c) => c.method === 'POST' && c.path.endsWith('/lineitems')).length;
       const created = creations();
+      lms.members = rosterOf(learners.slice(0, 1));
       const { t, lessonId, joined } = await lessonWith(learners.slice(0, 1), 'link:link-ags-2');
       await checkWith(t, lessonId, joined);
       await t.send('POST', `/api/lessons/${lessonId}/end`);
@@ -291,10 +310,11 @@ describe.each(ENGINES)('LTI services on %s', (engine) => {
       lms.grantedScopes = [SCOPES.membership];
       const { t, lessonId } = await lessonWith(learners.slice(0, 1), 'link:link-ags-3');
       await t.send('POST', `/api/lessons/${lessonId}/end`);
-      expect((await t.send('GET', `/api/lessons/${lessonId}/grades`)).body).toEqual({ available: false, lineItem: null, scores: [] });
+      expect((await t.send('GET', `/api/lessons/${lessonId}/grades`)).body).toEqual({ available: false, lineItem: null, roster: null, scores: [] });
     });
 
     it('failures are retried with backoff, survive a restart, give up visibly, and the teacher can send them again', async () => {
+      lms.members = rosterOf(learners.slice(0, 1));
       const { t, lessonId, joined } = await lessonWith(learners.slice(0, 1), 'link:link-ags-4');
       await checkWith(t, lessonId, joined);
       await t.send('POST', `/api/lessons/${lessonId}/end`);
@@ -310,6 +330,7 @@ describe.each(ENGINES)('LTI services on %s', (engine) => {
       expect(await restarted.tick()).toEqual({ sent: 1, failed: 0 });
 
       // A platform that keeps failing: the row waits for the teacher after the last attempt.
+      lms.members = rosterOf(learners.slice(1, 2));
       const second = await lessonWith(learners.slice(1, 2), 'link:link-ags-5');
       await second.t.send('POST', `/api/lessons/${second.lessonId}/end`);
       lms.failScores = 1000;
@@ -333,7 +354,40 @@ describe.each(ENGINES)('LTI services on %s', (engine) => {
       expect((await other.send('POST', `/api/lessons/${lessonId}/grades/retry`)).body.error).toBe('forbidden');
     });
 
+    it('a roster the platform does not give is read again with backoff; the absent scores follow once it answers', async () => {
+      lms.members = rosterOf(learners.slice(0, 3));
+      const { t, lessonId } = await lessonWith(learners.slice(0, 1), 'link:link-ags-7');
+      await t.send('POST', `/api/lessons/${lessonId}/end`);
+      lms.failMembership = 1000;
+      // Anna's score goes; the roster read fails and waits.
+      expect(await h.grades!.tick()).toEqual({ sent: 1, failed: 0 });
+      type View = { roster: { status: string; attempts: number; lastError: string | null; nextAttemptAt: number | null }; scores: { displayName: string; joined: boolean }[] };
+      let view = (await t.send('GET', `/api/lessons/${lessonId}/grades`)).body as View;
+      expect(view.roster).toEqual({ status: 'pending', attempts: 1, lastError: 'lti_membership_refused 503', nextAttemptAt: now() + SCORE_RETRY_BASE_MS });
+      expect(view.scores.map((s) => s.displayName)).toEqual(['Anna Bianchi']);
+      for (let attempt = 1; attempt < MAX_SCORE_ATTEMPTS; attempt++) {
+        h.clock.now += 3600_000;
+        await h.grades!.tick();
+      }
+      view = (await t.send('GET', `/api/lessons/${lessonId}/grades`)).body as View;
+      expect(view.roster).toMatchObject({ status: 'failed', attempts: MAX_SCORE_ATTEMPTS, nextAttemptAt: null });
+      // The teacher's "send again" reads the roster again too.
+      lms.failMembership = 0;
+      expect((await t.send('POST', `/api/lessons/${lessonId}/grades/retry`)).body).toEqual({ requeued: 0 });
+      expect(await h.grades!.tick()).toEqual({ sent: 2, failed: 0 });
+      view = (await t.send('GET', `/api/lessons/${lessonId}/grades`)).body as View;
+      expect(view.roster).toMatchObject({ status: 'done', lastError: null });
+      expect(view.scores.map((s) => [s.displayName, s.joined])).toEqual([
+        ['Anna Bianchi', true],
+        ['Bruno Conti', false],
+        ['Carla Deri', false],
+      ]);
+      // Read once: a second tick queues nobody twice.
+      expect(await h.grades!.tick()).toEqual({ sent: 0, failed: 0 });
+    });
+
     it('a token the platform refuses is a coded, retried failure', async () => {
+      lms.members = rosterOf(learners.slice(2, 3));
       const { t, lessonId } = await lessonWith(learners.slice(2, 3), 'link:link-ags-6');
       await t.send('POST', `/api/lessons/${lessonId}/end`);
       // The platform no longer knows the tool's key: no token (a fresh client, so no cached token either).
@@ -351,6 +405,7 @@ describe.each(ENGINES)('LTI services on %s', (engine) => {
       try {
         await h.attendance.purgeExpired();
         expect(await h.db.all('SELECT * FROM lti_grades')).toEqual([]);
+        expect(await h.db.all('SELECT * FROM lti_roster_reads')).toEqual([]);
         expect(await h.db.all('SELECT * FROM lti_links')).toEqual([]);
       } finally {
         h.clock.now -= 10 * 365 * 86_400_000;

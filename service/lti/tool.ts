@@ -108,6 +108,8 @@ export interface LtiToolOptions {
   readonly now?: () => number;
   /** Overrides {@link JWKS_COOLDOWN_MS} (tests rotate keys without waiting). */
   readonly jwksCooldownMs?: number;
+  /** Reads the registered platforms again (registry.ts), when a login or launch names one not known yet. */
+  readonly reload?: () => Promise<void>;
 }
 
 /** The tool's endpoints on the service's origin. */
@@ -115,7 +117,7 @@ export const ltiUrls = (origin: string) => ({ login: `${origin}/lti/login`, laun
 
 /** Logins and launches of the registered platforms. */
 export class LtiTool {
-  private readonly keys = new Map<LtiPlatform, JWTVerifyGetKey>();
+  private readonly keys = new Map<string, JWTVerifyGetKey>();
   private readonly db: Db;
   private readonly now: () => number;
   readonly urls: ReturnType<typeof ltiUrls>;
@@ -124,18 +126,35 @@ export class LtiTool {
     this.db = options.db;
     this.now = options.now ?? Date.now;
     this.urls = ltiUrls(options.origin);
-    // One cached key set per platform: refetched after its max age, or sooner (after the cooldown)
-    // when a token names a kid it does not hold, which is how a platform rotates its key.
-    for (const platform of options.config.platforms) {
-      this.keys.set(platform, createRemoteJWKSet(platform.jwksUrl, { cooldownDuration: options.jwksCooldownMs ?? JWKS_COOLDOWN_MS, cacheMaxAge: JWKS_MAX_AGE_MS }));
+  }
+
+  /**
+   * One cached key set per platform: refetched after its max age, or sooner (after the cooldown)
+   * when a token names a kid it does not hold, which is how a platform rotates its key.
+   */
+  private keysOf(platform: LtiPlatform): JWTVerifyGetKey {
+    const id = `${platform.issuer}\n${platform.clientId}`;
+    let keys = this.keys.get(id);
+    if (!keys) {
+      keys = createRemoteJWKSet(platform.jwksUrl, { cooldownDuration: this.options.jwksCooldownMs ?? JWKS_COOLDOWN_MS, cacheMaxAge: JWKS_MAX_AGE_MS });
+      this.keys.set(id, keys);
     }
+    return keys;
+  }
+
+  /** The registered platforms matching `test`, read again once when none does (another instance may have registered it). */
+  private async platformsWhere(test: (platform: LtiPlatform) => boolean): Promise<LtiPlatform[]> {
+    const found = this.options.config.platforms.filter(test);
+    if (found.length > 0 || !this.options.reload) return found;
+    await this.options.reload();
+    return this.options.config.platforms.filter(test);
   }
 
   /** Answers a login initiation: the URL of the platform's authorization request. */
   async login(request: LoginRequest): Promise<string> {
     // The platform must be registered (by issuer, and by client id when it sends one).
     if (!isText(request.iss)) refuse('lti_login_malformed', 'iss is required', 400);
-    const candidates = this.options.config.platforms.filter((p) => p.issuer === request.iss && (request.client_id === undefined || p.clientId === request.client_id));
+    const candidates = await this.platformsWhere((p) => p.issuer === request.iss && (request.client_id === undefined || p.clientId === request.client_id));
     if (candidates.length === 0) refuse('lti_untrusted_issuer', 'this platform (issuer and client id) is not registered with the tool', 400);
     if (candidates.length > 1) refuse('lti_ambiguous_client', 'several registrations share this issuer: the platform must send client_id', 400);
     const platform = candidates[0]!;
@@ -196,7 +215,7 @@ export class LtiTool {
       [stateHash, this.now()],
     );
     if (!stored) refuse('lti_state_unknown', 'unknown, used or expired state: start the launch again from the platform');
-    const platform = this.options.config.platforms.find((p) => p.issuer === stored!.issuer && p.clientId === stored!.client_id);
+    const [platform] = await this.platformsWhere((p) => p.issuer === stored!.issuer && p.clientId === stored!.client_id);
     if (!platform) refuse('lti_state_unknown', 'the registration of this state is gone');
     // The browser posting the launch must be the one that started the login (its state cookie).
     if (browser.state !== form.state) refuse('lti_state_cookie', 'this browser did not start this login (no state cookie): open the activity again from the platform');
@@ -211,7 +230,7 @@ export class LtiTool {
     if (claims.iss !== platform!.issuer) refuse('lti_issuer', 'id_token iss is not the platform of this login');
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(idToken, this.keys.get(platform!)!, {
+      ({ payload } = await jwtVerify(idToken, this.keysOf(platform!), {
         algorithms: LTI_ALGORITHMS,
         issuer: platform!.issuer,
         requiredClaims: ['sub', 'aud', 'iat', 'exp', 'nonce'],

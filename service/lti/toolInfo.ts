@@ -25,6 +25,8 @@ export async function toolInfo(config: LtiConfig, publicUrl: string, { createKey
     // Deep Linking requests (Moodle's "content selection URL") come to the launch URL too.
     deepLinkingUrl: urls.launch,
     jwksUrl: urls.jwks,
+    // For an LMS with LTI Dynamic Registration: this one URL instead of all of the above.
+    registrationUrl: `${origin}/lti/register`,
     publicJwks,
     platforms: config.platforms.map((p) => ({ name: p.name, issuer: p.issuer, clientId: p.clientId, deployments: p.deployments })),
   };
