@@ -154,7 +154,7 @@ test('teacher: deep link → lesson; student in the LMS frame: launch → enroll
 
   // The roster (read from the LMS when asked): Anna joined and set up the face check, Bruno never opened Presenza.
   await teacher.getByRole('button', { name: 'Refresh roster' }).click();
-  await expect(teacher.locator('#lms-roster-summary')).toHaveText('1 of 2 have not joined; 1 have not set up the face check.', { timeout: 30_000 });
+  await expect(teacher.locator('#lms-roster-summary')).toHaveText('Not joined: 1 of 2. Face check not set up: 1.', { timeout: 30_000 });
   await expect(teacher.locator('#lms tbody tr').first()).toContainText('Bruno Conti');
 
   // A check, answered by the face check in the frame.

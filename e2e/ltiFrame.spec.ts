@@ -153,7 +153,7 @@ for (const { lang, locale } of LANGS) {
     let frame = await toolFrame(page, '/student.html');
     await frame.evaluate((id) => location.assign(`/student.html?lesson=${id}`), lessonId);
     frame = await toolFrame(page, `/student.html?lesson=${lessonId}`);
-    const title = lang === 'it' ? 'Il controllo del volto richiede una finestra separata' : 'The face check needs a window of its own';
+    const title = lang === 'it' ? 'La verifica del volto richiede una finestra separata' : 'The face check needs a window of its own';
     await expect(frame.getByRole('heading', { name: title })).toBeVisible();
     await auditAndShoot(page, `camera-offer-${lang}`);
     const [popup] = await Promise.all([context.waitForEvent('page'), frame.getByRole('button', { name: lang === 'it' ? 'Apri in una nuova finestra' : 'Open in a new window' }).click()]);
