@@ -62,7 +62,7 @@ test.beforeAll(async () => {
     db,
     config: { publicUrl: tool, allowedOrigins: [], trustedIssuers: [], limits: { launchesPerMinute: 1000 } },
     publicDir: PUBLIC_DIR,
-    lti: { config: parseLtiConfig({ toolKeyFile: 'tool-key.json', platforms: [lms.registration()] }, dir) },
+    lti: { config: parseLtiConfig({ toolKeyFile: 'tool-key.json', platforms: [lms.registration()], registrationHosts: ['127.0.0.1'] }, dir) },
   });
   await built.app.listen({ port, host: '127.0.0.1' });
 });

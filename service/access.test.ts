@@ -121,7 +121,7 @@ describe.each(ENGINES)('the route × role table on %s', (engine) => {
     const dir = mkdtempSync(join(tmpdir(), 'presenza-access-'));
     await loadToolKey(join(dir, 'tool-key.json'), { create: true });
     // With a deployment configuration, so that the service publishes the privacy notice.
-    h = await startHarness(engine, { deployment: parseDeploymentConfig(EXAMPLE_CONFIG) }, undefined, undefined, { lti: { config: parseLtiConfig({ toolKeyFile: 'tool-key.json', platforms: [lms.registration()] }, dir) } });
+    h = await startHarness(engine, { deployment: parseDeploymentConfig(EXAMPLE_CONFIG) }, undefined, undefined, { lti: { config: parseLtiConfig({ toolKeyFile: 'tool-key.json', platforms: [lms.registration()], registrationHosts: ['127.0.0.1'] }, dir) } });
   });
   afterAll(async () => {
     await h.close();

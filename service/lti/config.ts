@@ -8,6 +8,7 @@
  * {
  *   "toolKeyFile": "lti-tool-key.json",
  *   "pages": { "teacher": "/teacher.html", "student": "/student.html" },
+ *   "registrationHosts": ["moodle.school.example"],
  *   "platforms": [{
  *     "name": "moodle",
  *     "issuer": "https://moodle.school.example",
@@ -60,6 +61,12 @@ export interface LtiConfig {
   readonly toolKeyFile: string;
   /** Where a launch lands, by role (paths on the service's origin). */
   readonly pages: { readonly teacher: string; readonly student: string };
+  /**
+   * Hosts whose LMS may register the tool by LTI Dynamic Registration (the host of its
+   * `openid_configuration` URL). None by default: Dynamic Registration is off, so nobody can make
+   * the service fetch a URL of their choosing or register an LMS the school did not choose.
+   */
+  readonly registrationHosts: readonly string[];
 }
 
 export type LtiConfigErrorCode =
@@ -68,7 +75,8 @@ export type LtiConfigErrorCode =
   | 'lti_config_shape'
   | 'lti_config_url'
   | 'lti_config_duplicate'
-  | 'lti_config_page';
+  | 'lti_config_page'
+  | 'lti_config_host';
 
 /** A configuration file the service refuses to start on. */
 export class LtiConfigError extends Error {
@@ -81,6 +89,8 @@ export class LtiConfigError extends Error {
 }
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+/** A DNS name or an IPv4 address, without port or path. */
+const HOST = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const isText = (value: unknown, max = 500): value is string => typeof value === 'string' && value.length > 0 && value.length <= max && !/[\u0000-\u001f\u007f]/.test(value);
 
 /** A platform URL: https, or http on the loopback host (tests, local Moodle). */
@@ -109,7 +119,7 @@ export function parseLtiConfig(raw: unknown, baseDir: string): LtiConfig {
     if (!ok) throw new LtiConfigError('lti_config_shape', what);
   };
   shape(raw !== null && typeof raw === 'object' && !Array.isArray(raw), 'the file must hold a JSON object');
-  const { platforms, toolKeyFile, pages, ...rest } = raw as Record<string, unknown>;
+  const { platforms, toolKeyFile, pages, registrationHosts, ...rest } = raw as Record<string, unknown>;
   shape(Object.keys(rest).length === 0, `unknown field ${Object.keys(rest)[0]}`);
   shape(isText(toolKeyFile), 'toolKeyFile must be a path');
   shape(Array.isArray(platforms) && platforms.length > 0, 'platforms must be a non-empty array');
@@ -154,7 +164,12 @@ export function parseLtiConfig(raw: unknown, baseDir: string): LtiConfig {
       landing[role] = path;
     }
   }
-  return { platforms: checked, toolKeyFile: resolve(baseDir, toolKeyFile as string), pages: landing };
+  shape(registrationHosts === undefined || Array.isArray(registrationHosts), 'registrationHosts must list host names');
+  const hosts = ((registrationHosts as unknown[] | undefined) ?? []).map((host, i) => {
+    if (typeof host !== 'string' || !HOST.test(host)) throw new LtiConfigError('lti_config_host', `registrationHosts[${i}] must be a host name such as moodle.school.example`);
+    return host.toLowerCase();
+  });
+  return { platforms: checked, toolKeyFile: resolve(baseDir, toolKeyFile as string), pages: landing, registrationHosts: hosts };
 }
 
 /** Reads and checks the configuration file at `file`. */

@@ -257,6 +257,9 @@ describe('LTI configuration', () => {
     expect(config.toolKeyFile).toBe('/etc/presenza/k.json');
     expect(config.platforms.map((p) => p.deployments)).toEqual([['1'], ['1', '2']]);
     expect(config.pages).toEqual({ teacher: '/teacher.html', student: '/student.html' });
+    // Dynamic Registration is off unless hosts are listed.
+    expect(config.registrationHosts).toEqual([]);
+    expect(parseLtiConfig({ toolKeyFile: 'k.json', platforms: [platform], registrationHosts: ['Moodle.School.example', '10.0.0.7'] }, '/').registrationHosts).toEqual(['moodle.school.example', '10.0.0.7']);
   });
 
   it('refuses a bad file with a coded error', () => {
@@ -272,6 +275,10 @@ describe('LTI configuration', () => {
     expect(code({ toolKeyFile: 'k', platforms: [platform, { ...platform, name: 'again' }] })).toBe('lti_config_duplicate');
     expect(code({ toolKeyFile: 'k', platforms: [platform], pages: { teacher: 'https://evil.example/' } })).toBe('lti_config_page');
     expect(code({ toolKeyFile: 'k', platforms: [platform], pages: { teacher: '//evil.example/' } })).toBe('lti_config_page');
+    expect(code({ toolKeyFile: 'k', platforms: [platform], registrationHosts: 'moodle.example' })).toBe('lti_config_shape');
+    for (const host of ['https://moodle.example', 'moodle.example:443', 'moodle.example/path', '', '*.example']) {
+      expect(code({ toolKeyFile: 'k', platforms: [platform], registrationHosts: [host] }), host).toBe('lti_config_host');
+    }
     const notJson = join(dir, 'bad.json');
     writeFileSync(notJson, '{');
     expect(() => loadLtiConfig(notJson)).toThrow(expect.objectContaining({ code: 'lti_config_not_json' }));
@@ -300,6 +307,7 @@ describe('LTI configuration', () => {
       deepLinkingUrl: 'https://attendance.school.example/lti/launch',
       jwksUrl: 'https://attendance.school.example/lti/jwks',
       registrationUrl: 'https://attendance.school.example/lti/register',
+      registrationHosts: [],
       publicJwks: { keys: [{ kty: 'RSA', alg: 'RS256' }] },
       platforms: [{ name: 'moodle', issuer: 'https://moodle.example', clientId: 'c1', deployments: ['1'] }],
     });

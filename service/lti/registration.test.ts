@@ -3,7 +3,8 @@
  * configuration and a registration endpoint taking a single-use token: the tool registers, stores
  * the platform and its deployment, ends with the close message, and a launch from that LMS then
  * works. Each refusal (no token, a bad configuration URL, an issuer off the configuration's origin,
- * a configuration without its endpoints, a refused or used token) has its code and stores nothing.
+ * a configuration without its endpoints, a refused or used token, a host the configuration does not
+ * list) has its code and stores nothing; without `registrationHosts` Dynamic Registration is off.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +36,8 @@ describe.each(ENGINES)('LTI Dynamic Registration on %s', (engine) => {
   beforeAll(async () => {
     configured = await FakeLms.start();
     await loadToolKey(toolKeyFile, { create: true }).catch(() => undefined);
-    h = await startHarness(engine, {}, undefined, undefined, { lti: { config: parseLtiConfig({ toolKeyFile, platforms: [configured.registration()] }, dir), jwksCooldownMs: 0 } });
+    // The fake LMSs listen on 127.0.0.1: the one host allowed to register.
+    h = await startHarness(engine, {}, undefined, undefined, { lti: { config: parseLtiConfig({ toolKeyFile, platforms: [configured.registration()], registrationHosts: ['127.0.0.1'] }, dir), jwksCooldownMs: 0 } });
   });
   afterAll(async () => {
     await h.close();
@@ -97,6 +99,29 @@ describe.each(ENGINES)('LTI Dynamic Registration on %s', (engine) => {
       // A token the platform does not know.
       lms.editConfiguration = (config) => config;
       await refusal(lms, new URLSearchParams({ ...Object.fromEntries(query), registration_token: 'forged' }), 'lti_registration_refused');
+    } finally {
+      await lms.close();
+    }
+  });
+
+  it('takes registrations only from the listed hosts, and fetches nothing from any other', async () => {
+    const lms = await FakeLms.start({ clientId: 'dyn-client-3' });
+    try {
+      // Another host: refused before any request (an unreachable host would otherwise say lti_platform_unreachable).
+      const elsewhere = new URLSearchParams({ ...Object.fromEntries(lms.registrationQuery()), openid_configuration: 'https://lms.elsewhere.example/.well-known/openid-configuration' });
+      await refusal(lms, elsewhere, 'lti_registration_not_allowed');
+      // A service whose configuration lists no host takes no registration at all.
+      const closed = await startHarness(engine, {}, undefined, undefined, { lti: { config: parseLtiConfig({ toolKeyFile, platforms: [configured.registration()] }, dir) } });
+      try {
+        const before = await snapshot(closed.db);
+        const response = await closed.transport({ method: 'GET', path: `/lti/register?${lms.registrationQuery()}`, headers: { accept: 'text/html' } });
+        expect(response.status).toBe(403);
+        expect(response.text).toContain('lti_registration_not_allowed');
+        expect(await snapshot(closed.db)).toBe(before);
+        expect(lms.registrations).toHaveLength(0);
+      } finally {
+        await closed.close();
+      }
     } finally {
       await lms.close();
     }

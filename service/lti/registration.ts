@@ -8,7 +8,8 @@
  * platform's `registration_endpoint` with the token, and stores the client id and deployment the
  * platform answers (registry.ts). The last page tells the LMS it is done with
  * `postMessage({ subject: 'org.imsglobal.lti.close' }, '*')`. Every refusal has its code and stores
- * nothing.
+ * nothing. Only the hosts the configuration lists (`registrationHosts`) may register, and nothing is
+ * fetched from any other: the URL comes from whoever opens the page.
  */
 import { createHash } from 'node:crypto';
 import { ServiceError } from '../errors.js';
@@ -79,6 +80,9 @@ export async function register(query: Record<string, unknown>, deps: Registratio
   // The request: a configuration URL of a platform, and the token that lets the tool register.
   const configUrl = platformUrl(query.openid_configuration);
   if (!configUrl) refuse(400, 'lti_registration_request', 'openid_configuration must be an https URL');
+  if (!deps.registry.registrationHosts.includes(configUrl!.hostname)) {
+    refuse(403, 'lti_registration_not_allowed', 'this service takes Dynamic Registration only from the hosts listed in registrationHosts');
+  }
   if (!isText(query.registration_token, 4000)) refuse(400, 'lti_registration_token', 'the registration needs the platform’s registration_token');
   const token = query.registration_token as string;
 

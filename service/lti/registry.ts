@@ -52,6 +52,10 @@ export class LtiRegistry implements LtiConfig {
     return this.config.pages;
   }
 
+  get registrationHosts(): readonly string[] {
+    return this.config.registrationHosts;
+  }
+
   /** Reads the stored registrations again (at start, and when a login names an unknown one). */
   async load(): Promise<void> {
     const rows = await this.db.all<RegistrationRow>('SELECT * FROM lti_registrations ORDER BY registered_at');

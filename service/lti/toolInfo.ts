@@ -25,8 +25,10 @@ export async function toolInfo(config: LtiConfig, publicUrl: string, { createKey
     // Deep Linking requests (Moodle's "content selection URL") come to the launch URL too.
     deepLinkingUrl: urls.launch,
     jwksUrl: urls.jwks,
-    // For an LMS with LTI Dynamic Registration: this one URL instead of all of the above.
+    // For an LMS with LTI Dynamic Registration: this one URL instead of all of the above, once its
+    // host is in the configuration's registrationHosts (none by default).
     registrationUrl: `${origin}/lti/register`,
+    registrationHosts: config.registrationHosts,
     publicJwks,
     platforms: config.platforms.map((p) => ({ name: p.name, issuer: p.issuer, clientId: p.clientId, deployments: p.deployments })),
   };
