@@ -17,7 +17,7 @@ import type { LtiPlatform } from './config.js';
 import { registeredPage, type PageLanguage } from './pages.js';
 import { PLATFORM_TIMEOUT_MS, SCOPE_LINEITEM, SCOPE_MEMBERSHIP, SCOPE_SCORE } from './platformClient.js';
 import type { LtiRegistry } from './registry.js';
-import type { ltiUrls } from './tool.js';
+import { isText, serviceUrl, type ltiUrls } from './tool.js';
 
 /** The claim of the platform's configuration that names its LTI product. */
 export const PLATFORM_CONFIGURATION = 'https://purl.imsglobal.org/spec/lti-platform-configuration';
@@ -33,18 +33,10 @@ export const CLOSE_SCRIPT_HASH = `'sha256-${createHash('sha256').update(CLOSE_SC
 const refuse = (status: number, code: string, message: string): never => {
   throw new ServiceError(status, code, message);
 };
-const isText = (value: unknown, max = 1000): value is string => typeof value === 'string' && value.length > 0 && value.length <= max && !/[\u0000-\u001f\u007f]/.test(value);
-
-/** A URL of the platform: https, or http on the loopback host (tests, a local LMS); else undefined. */
+/** A URL the platform names (https, or http on the loopback host: {@link serviceUrl}), parsed. */
 function platformUrl(value: unknown): URL | undefined {
-  if (!isText(value, 2000)) return undefined;
-  try {
-    const url = new URL(value);
-    const loopback = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
-    return url.protocol === 'https:' || (url.protocol === 'http:' && loopback) ? url : undefined;
-  } catch {
-    return undefined;
-  }
+  const url = serviceUrl(value);
+  return url === null ? undefined : new URL(url);
 }
 
 /** A JSON answer of the platform, or the code of what went wrong. */

@@ -97,7 +97,8 @@ const hash = (value: string) => createHash('sha256').update(value).digest('hex')
 const refuse = (code: string, message: string, status = 401): never => {
   throw new ServiceError(status, code, message);
 };
-const isText = (value: unknown, max = 1000): value is string => typeof value === 'string' && value.length > 0 && value.length <= max && !/[\u0000-\u001f\u007f]/.test(value);
+/** Non-empty text of at most `max` characters, without control characters. */
+export const isText = (value: unknown, max = 1000): value is string => typeof value === 'string' && value.length > 0 && value.length <= max && !/[\u0000-\u001f\u007f]/.test(value);
 
 /** Options of {@link LtiTool}. */
 export interface LtiToolOptions {
