@@ -87,6 +87,12 @@ async function audit(page: Page, name: string) {
   await page.setViewportSize({ width: 390, height: 844 });
   const overflowing = await page.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => e.checkVisibility() && e.getBoundingClientRect().right > innerWidth + 0.5).map((e) => e.tagName));
   expect(overflowing, `${name} at 390 px`).toEqual([]);
+  // A box that scrolls sideways must be reachable from the keyboard (arrow keys scroll it once focused).
+  const unfocusableScrollers = () =>
+    page.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => e.checkVisibility() && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'auto' && e.tabIndex < 0).map((e) => e.outerHTML.slice(0, 60)));
+  await expect.poll(unfocusableScrollers, { message: `${name} at 390 px: scroll boxes outside the tab order` }).toEqual([]);
+  const narrowViolations = (await new AxeBuilder({ page }).analyze()).violations.map((v) => v.id);
+  expect(narrowViolations, `${name} at 390 px`).toEqual([]);
   await page.screenshot({ path: join(SCREENSHOTS, `lti-${name}-390.png`), fullPage: true });
   await page.setViewportSize(size);
 }
@@ -169,8 +175,8 @@ test('teacher: deep link → lesson; student in the LMS frame: launch → enroll
   await teacher.getByRole('button', { name: 'End lesson' }).click();
   const scores = () => lms.scores().map((s) => [s.userId, s.scoreGiven, s.scoreMaximum, s.comment]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
   await expect.poll(scores, { timeout: 30_000 }).toEqual([
-    ['lms-student-1', 100, 100, 'Presenza: presente / attended, controlli superati o confermati / checks passed or confirmed: 1/1'],
-    ['lms-student-2', 0, 100, 'Presenza: assente, non è entrato nella lezione / absent, did not join the lesson'],
+    ['lms-student-1', 100, 100, 'Presenza: presente / attended, verifiche superate o confermate / checks passed or confirmed: 1/1'],
+    ['lms-student-2', 0, 100, 'Presenza: assente, non ha partecipato alla lezione / absent, did not join the lesson'],
   ]);
   await expect(teacher.locator('#lms tr.grade-sent')).toHaveCount(2, { timeout: 30_000 });
   await audit(teacher, 'teacher-panel-en');
@@ -205,7 +211,7 @@ test('a failed delivery is shown to the teacher, who sends it again', async ({ b
   await expect(failing.locator('code')).toHaveText('lti_score_refused 500');
   // No check in this lesson: having joined counts as attended, and the teacher is told so.
   await expect(failing).toContainText('100/100 · presente (nessuna verifica in questa lezione)');
-  await expect(teacher.locator('#lms tr[class^="grade-"]', { hasText: 'Anna Bianchi' })).toContainText('0/100 · assente (non è entrato nella lezione)');
+  await expect(teacher.locator('#lms tr[class^="grade-"]', { hasText: 'Anna Bianchi' })).toContainText('0/100 · assente (non ha partecipato alla lezione)');
   // Backoff: the next try is later; the teacher sees when. Give up now (as after the last attempt) to show the button.
   await db.run(`UPDATE lti_grades SET status = 'failed'`, []);
   await expect(teacher.getByRole('button', { name: 'Invia di nuovo i punteggi non riusciti' })).toBeVisible({ timeout: 30_000 });
@@ -219,7 +225,7 @@ test('a failed delivery is shown to the teacher, who sends it again', async ({ b
   await teacher.getByRole('button', { name: 'Send the failed scores again' }).click();
   await expect
     .poll(() => lms.scores().slice(earlier).filter((s) => s.userId === 'lms-student-2').map((s) => [s.scoreGiven, s.comment]), { timeout: 30_000 })
-    .toEqual([[100, 'Presenza: presente, nessun controllo in questa lezione / attended, no checks in this lesson']]);
+    .toEqual([[100, 'Presenza: presente, nessuna verifica in questa lezione / attended, no checks in this lesson']]);
   // (Anna, on the roster, never joined this lesson: her absent score is sent again too.)
   await expect(teacher.locator('#lms tr.grade-sent')).toHaveCount(2, { timeout: 30_000 });
 });

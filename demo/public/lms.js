@@ -72,7 +72,7 @@ const TEXTS = {
     scoreChecks: '{score}/100 · presente (verifiche superate o confermate: {ok} su {total})',
     scoreAbsentChecks: '{score}/100 · assente (verifiche superate o confermate: {ok} su {total})',
     scoreNoChecks: '{score}/100 · presente (nessuna verifica in questa lezione)',
-    scoreNotJoined: '{score}/100 · assente (non è entrato nella lezione)',
+    scoreNotJoined: '{score}/100 · assente (non ha partecipato alla lezione)',
     supportCode: 'Codice per l’assistenza',
     error_lti_score_refused: 'Il registro della piattaforma non ha accettato il punteggio',
     error_lti_lineitem_refused: 'La piattaforma non ha creato la colonna del registro per questa lezione',
@@ -125,10 +125,20 @@ function supportCode(code, key) {
   return details;
 }
 
-/** A table in a box that scrolls sideways on a narrow screen (styled from script: the CSP allows no inline style). */
-function table(headers, rows) {
-  const box = el('div', {}, el('table', {}, el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, ...rows)));
+/**
+ * A table in a box that scrolls sideways on a narrow screen (styled from script: the CSP allows no
+ * inline style). While it scrolls, the box is a named group in the tab order, so a keyboard user
+ * can focus it and scroll with the arrow keys; when the table fits, it is not a tab stop.
+ */
+function table(labelledBy, headers, rows) {
+  const box = el('div', { role: 'group' }, el('table', {}, el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, ...rows)));
+  box.setAttribute('aria-labelledby', labelledBy);
   box.style.overflowX = 'auto';
+  const followOverflow = () => {
+    if (box.scrollWidth > box.clientWidth) box.tabIndex = 0;
+    else box.removeAttribute('tabindex');
+  };
+  new ResizeObserver(followOverflow).observe(box);
   return box;
 }
 
@@ -142,6 +152,7 @@ function render() {
       parts.push(
         el('p', { id: 'lms-roster-summary', role: 'status' }, t('rosterSummary', { total: members.length, notJoined: members.filter((m) => !m.joined).length, notEnrolled: members.filter((m) => !m.enrolled).length })),
         table(
+          'lms-roster-title',
           [t('name'), t('launched'), t('joined'), t('enrolled')],
           members.map((m) =>
             el(
@@ -166,6 +177,7 @@ function render() {
       const time = (ms) => new Intl.DateTimeFormat(currentLanguage(), { timeStyle: 'short' }).format(ms);
       parts.push(
         table(
+          'lms-grades-title',
           [t('name'), t('score'), t('delivery')],
           scores.map((s) =>
             el(

@@ -68,9 +68,9 @@ export const scoreOf = (ok: number, total: number, joined = true) => (!joined ? 
 
 /** The score's comment in the gradebook, in Italian and English (the platform shows it to teacher and student as it is). */
 export function scoreComment(ok: number, total: number, joined = true): string {
-  if (!joined) return 'Presenza: assente, non è entrato nella lezione / absent, did not join the lesson';
-  if (total === 0) return 'Presenza: presente, nessun controllo in questa lezione / attended, no checks in this lesson';
-  return `Presenza: ${attended(ok, total) ? 'presente / attended' : 'assente / absent'}, controlli superati o confermati / checks passed or confirmed: ${ok}/${total}`;
+  if (!joined) return 'Presenza: assente, non ha partecipato alla lezione / absent, did not join the lesson';
+  if (total === 0) return 'Presenza: presente, nessuna verifica in questa lezione / attended, no checks in this lesson';
+  return `Presenza: ${attended(ok, total) ? 'presente / attended' : 'assente / absent'}, verifiche superate o confermate / checks passed or confirmed: ${ok}/${total}`;
 }
 
 /** Where the reading of a lesson's roster stands (the learners who never joined get their "absent" score from it). */

@@ -255,9 +255,9 @@ describe.each(ENGINES)('LTI services on %s', (engine) => {
       expect(item.label).toMatch(/^Presenza: Genetica \(\d{4}-\d{2}-\d{2}\)$/);
       const bySub = Object.fromEntries(item.scores.map((s) => [s.userId, s]));
       expect(bySub['moodle-student-1']).toMatchObject({ scoreGiven: 100, scoreMaximum: 100, activityProgress: 'Completed', gradingProgress: 'FullyGraded' });
-      expect(bySub['moodle-student-2']).toMatchObject({ scoreGiven: 50, comment: 'Presenza: presente / attended, controlli superati o confermati / checks passed or confirmed: 1/2' });
-      expect(bySub['moodle-student-3']).toMatchObject({ scoreGiven: 0, comment: 'Presenza: assente / absent, controlli superati o confermati / checks passed or confirmed: 0/2' });
-      expect(bySub['moodle-student-4']).toMatchObject({ scoreGiven: 0, comment: 'Presenza: assente, non è entrato nella lezione / absent, did not join the lesson' });
+      expect(bySub['moodle-student-2']).toMatchObject({ scoreGiven: 50, comment: 'Presenza: presente / attended, verifiche superate o confermate / checks passed or confirmed: 1/2' });
+      expect(bySub['moodle-student-3']).toMatchObject({ scoreGiven: 0, comment: 'Presenza: assente / absent, verifiche superate o confermate / checks passed or confirmed: 0/2' });
+      expect(bySub['moodle-student-4']).toMatchObject({ scoreGiven: 0, comment: 'Presenza: assente, non ha partecipato alla lezione / absent, did not join the lesson' });
       // Only these fields go to the platform: nothing biometric, no key, no assertion.
       for (const score of item.scores) expect(Object.keys(score).sort()).toEqual(['activityProgress', 'comment', 'gradingProgress', 'scoreGiven', 'scoreMaximum', 'timestamp', 'userId']);
       // Tokens: one for line items and scores together, one for scores, both cached for the four posts.
