@@ -89,7 +89,7 @@ async function audit(page: Page, name: string) {
   expect(overflowing, `${name} at 390 px`).toEqual([]);
   // A box that scrolls sideways must be reachable from the keyboard (arrow keys scroll it once focused).
   const unfocusableScrollers = () =>
-    page.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => e.checkVisibility() && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'auto' && e.tabIndex < 0).map((e) => e.outerHTML.slice(0, 60)));
+    page.evaluate(() => [...document.querySelectorAll<HTMLElement>('body *')].filter((e) => e.checkVisibility() && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'auto' && e.tabIndex < 0).map((e) => e.outerHTML.slice(0, 60)));
   await expect.poll(unfocusableScrollers, { message: `${name} at 390 px: scroll boxes outside the tab order` }).toEqual([]);
   const narrowViolations = (await new AxeBuilder({ page }).analyze()).violations.map((v) => v.id);
   expect(narrowViolations, `${name} at 390 px`).toEqual([]);

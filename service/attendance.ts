@@ -1,20 +1,23 @@
 /**
  * The attendance logic: students and their device keys (a new one pending until a teacher
  * approves it), lessons, checks with single-use nonces, verified assertions, the non-biometric
- * alternative and the teacher's confirmations, retention. Every change to attendance data is
- * recorded in the audit log in the same transaction. It stores outcomes, never biometric data.
+ * alternative and the teacher's confirmations. Every change to attendance data is recorded in the
+ * audit log in the same transaction. It stores outcomes, never biometric data. The read models are
+ * in attendanceViews.ts, what is deleted when in retention.ts.
  * Who may call what is decided before these methods run (see access.ts): they take the acting
  * user's id from the session, never from a request body.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createChallenge, isPresenzaError, verifyCheck, verifyEnrollment, type EcPublicJwk, type NonceStore } from 'presenza/server';
-import { appendAudit, purgeAudit, type Actor, type AuditAction, type AuditRecord } from './audit.js';
+import { appendAudit, type Actor, type AuditAction, type AuditRecord } from './audit.js';
 import { DEFAULT_LIMITS } from './config.js';
 import { admitDeviceKey, pendingReason, type PendingReason } from './enrollmentApproval.js';
 import type { Db } from './db.js';
 import { ServiceError } from './errors.js';
 import { appendEvents, type NewEvent } from './eventLog.js';
+import { attendanceCsv, checkHistory, lessonLines, type LessonLines } from './attendanceViews.js';
 import { lessonChannel, studentChannel, teacherChannel, type SnapshotMessage } from './events.js';
+import { purgeExpired, retentionReport, type RetentionReport, type TableRetention } from './retention.js';
 
 /** How long a student has to answer a check. */
 export const CHECK_WINDOW_MS = 120_000;
@@ -36,9 +39,6 @@ export type AttendanceStatus =
   | 'alternative_confirmed'
   | 'confirmed_in_person'
   | 'absent';
-
-/** How long a student with no lesson left is kept after creation (a fresh sign-in before joining). */
-export const UNATTACHED_STUDENT_GRACE_MS = 86_400_000;
 
 /** The counters the teacher sees. */
 export interface AttendanceCounts {
@@ -83,16 +83,6 @@ export interface CheckSummary {
   students: number;
   counts: AttendanceCounts;
 }
-
-const COUNT_OF: Record<AttendanceStatus, keyof AttendanceCounts | null> = {
-  pending: 'pending',
-  passed: 'passed',
-  confirmed_in_person: 'passed',
-  failed: 'failed',
-  absent: 'failed',
-  alternative_requested: 'alternative',
-  alternative_confirmed: 'alternative',
-};
 
 /** A device key as the student and the teacher see it. */
 export interface DeviceKeyView {
@@ -650,67 +640,15 @@ export class Attendance {
     });
   }
 
-  /**
-   * Per-student lines of a lesson (of one check when `checkId` is given), newest check first, with
-   * the counts of the newest check listed.
-   */
-  async attendance(lessonId: string, checkId?: string): Promise<{ counts: AttendanceCounts; lines: AttendanceLine[]; students: number }> {
+  /** Per-student lines of a lesson (of one check when `checkId` is given), with the newest check's counts (see {@link lessonLines}). */
+  async attendance(lessonId: string, checkId?: string): Promise<LessonLines> {
     await this.requireLesson(lessonId);
-    const rows = await this.db.all<{
-      check_id: string;
-      student_id: string;
-      display_name: string;
-      status: AttendanceStatus;
-      method: string | null;
-      outcome: string | null;
-      reason: string | null;
-      updated_at: number;
-    }>(
-      `SELECT a.check_id, a.student_id, s.display_name, a.status, a.method, a.outcome, a.reason, a.updated_at
-       FROM attendance a JOIN checks c ON c.id = a.check_id JOIN users s ON s.id = a.student_id
-       WHERE c.lesson_id = ?${checkId ? ' AND c.id = ?' : ''} ORDER BY c.opens_at DESC, s.display_name`,
-      checkId ? [lessonId, checkId] : [lessonId],
-    );
-    const students = await this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM lesson_students WHERE lesson_id = ?', [lessonId]);
-    const latest = rows[0]?.check_id;
-    const counts: AttendanceCounts = { pending: 0, passed: 0, failed: 0, alternative: 0 };
-    for (const row of rows) {
-      const bucket = COUNT_OF[row.status];
-      if (row.check_id === latest && bucket) counts[bucket] += 1;
-    }
-    return {
-      counts,
-      students: Number(students?.n ?? 0),
-      lines: rows.map((r) => ({
-        checkId: r.check_id,
-        studentId: r.student_id,
-        displayName: r.display_name,
-        status: r.status,
-        method: r.method,
-        outcome: r.outcome,
-        reason: r.reason,
-        updatedAt: Number(r.updated_at),
-      })),
-    };
+    return lessonLines(this.db, lessonId, checkId);
   }
 
   /** Every check of a lesson, oldest first, with its counts (the dashboard's history). */
-  async checkHistory(lessonId: string): Promise<CheckSummary[]> {
-    const rows = await this.db.all<{ id: string; opens_at: number; closes_at: number; status: AttendanceStatus | null; n: number }>(
-      `SELECT c.id, c.opens_at, c.closes_at, a.status, COUNT(a.student_id) AS n
-       FROM checks c LEFT JOIN attendance a ON a.check_id = c.id
-       WHERE c.lesson_id = ? GROUP BY c.id, c.opens_at, c.closes_at, a.status ORDER BY c.opens_at, c.id`,
-      [lessonId],
-    );
-    const checks = new Map<string, CheckSummary>();
-    for (const row of rows) {
-      const check = checks.get(row.id) ?? { checkId: row.id, opensAt: Number(row.opens_at), closesAt: Number(row.closes_at), students: 0, counts: { pending: 0, passed: 0, failed: 0, alternative: 0 } };
-      checks.set(row.id, check);
-      const bucket = row.status ? COUNT_OF[row.status] : null;
-      if (bucket) check.counts[bucket] += Number(row.n);
-      if (row.status) check.students += Number(row.n);
-    }
-    return [...checks.values()];
+  checkHistory(lessonId: string): Promise<CheckSummary[]> {
+    return checkHistory(this.db, lessonId);
   }
 
   /**
@@ -758,12 +696,7 @@ export class Attendance {
 
   /** Attendance as CSV (one line per student and check), for the teacher's records. */
   async attendanceCsv(lessonId: string): Promise<string> {
-    const { lines } = await this.attendance(lessonId);
-    const header = ['check_id', 'student_id', 'display_name', 'status', 'method', 'outcome', 'reason', 'updated_at'];
-    const body = lines.map((l) =>
-      [l.checkId, l.studentId, l.displayName, l.status, l.method, l.outcome, l.reason, new Date(l.updatedAt).toISOString()].map(csvCell).join(','),
-    );
-    return [header.join(','), ...body].join('\r\n') + '\r\n';
+    return attendanceCsv((await this.attendance(lessonId)).lines);
   }
 
   /** Records that someone viewed or exported a lesson's attendance. */
@@ -771,73 +704,14 @@ export class Attendance {
     await appendAudit(this.db, this.now(), actor, action, { lessonId });
   }
 
-  /**
-   * Retention: deletes lessons (with their checks and attendance) and device keys past their
-   * retention date, nonces, sessions, launch-token ids, LTI login states, session handoffs and Deep
-   * Linking requests past their expiry, LMS service endpoints of series with no lesson left (scores go with their lesson), students left with
-   * no lesson (after a day's grace), and the audit log's entries older than its retention. The
-   * run itself is recorded.
-   */
-  async purgeExpired(): Promise<RetentionReport> {
-    const now = this.now();
-    const report = await this.db.transaction(async (tx) => ({
-      lessons: await tx.run('DELETE FROM lessons WHERE retain_until <= ?', [now]),
-      keys: await tx.run('DELETE FROM device_keys WHERE retain_until <= ?', [now]),
-      nonces: await tx.run('DELETE FROM nonces WHERE expires_at <= ?', [now]),
-      sessions: await tx.run('DELETE FROM sessions WHERE expires_at <= ? OR revoked_at IS NOT NULL', [now]),
-      launchTokens: await tx.run('DELETE FROM launch_tokens WHERE expires_at <= ?', [now]),
-      ltiStates: await tx.run('DELETE FROM lti_states WHERE expires_at <= ?', [now]),
-      sessionHandoffs: await tx.run('DELETE FROM session_handoffs WHERE expires_at <= ?', [now]),
-      ltiDeepLinks: await tx.run('DELETE FROM lti_deep_links WHERE expires_at <= ?', [now]),
-      // An LMS series' service endpoints go with its last lesson and session (its scores go with each lesson).
-      ltiLinks: await tx.run(
-        `DELETE FROM lti_links WHERE NOT EXISTS (SELECT 1 FROM lessons l WHERE l.course = lti_links.course)
-         AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.course = lti_links.course AND s.expires_at > ? AND s.revoked_at IS NULL)`,
-        [now],
-      ),
-      students: await tx.run(
-        `DELETE FROM users WHERE role = 'student' AND created_at <= ?
-         AND NOT EXISTS (SELECT 1 FROM lesson_students ls WHERE ls.student_id = users.id)
-         AND NOT EXISTS (SELECT 1 FROM lti_grades g WHERE g.student_id = users.id) -- goes with the lesson of its score
-         AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = users.id AND s.expires_at > ? AND s.revoked_at IS NULL)`,
-        [now - UNATTACHED_STUDENT_GRACE_MS, now],
-      ),
-      teachers: await tx.run(
-        `DELETE FROM users WHERE role <> 'student' AND NOT EXISTS (SELECT 1 FROM lessons l WHERE l.teacher_id = users.id)
-         AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = users.id AND s.expires_at > ? AND s.revoked_at IS NULL)`,
-        [now],
-      ),
-    }));
-    const audit = await purgeAudit(this.db, now - this.auditRetentionMs);
-    const full: RetentionReport = { ...report, auditEntries: audit.deleted };
-    await appendAudit(this.db, now, SYSTEM, 'retention.run', {
-      detail: { ...full, ...(audit.anchor ? { auditAnchorSeq: audit.anchorSeq, auditAnchor: audit.anchor } : {}) },
-    });
-    return full;
+  /** Deletes what is past its retention and records the run (see {@link purgeExpired}). */
+  purgeExpired(): Promise<RetentionReport> {
+    return purgeExpired(this.db, this.now(), this.auditRetentionMs);
   }
 
   /** What each table holds and when its oldest retained row goes (for the auditor). */
-  async retentionReport(): Promise<{ table: string; rows: number; nextDeletion: number | null }[]> {
-    const count = async (table: string, column: string | null) => {
-      const row = await this.db.get<{ n: number; next: number | null }>(`SELECT COUNT(*) AS n, ${column ? `MIN(${column})` : 'NULL'} AS next FROM ${table}`);
-      return { table, rows: Number(row?.n ?? 0), nextDeletion: row?.next === null || row?.next === undefined ? null : Number(row.next) };
-    };
-    return [
-      await count('lessons', 'retain_until'),
-      await count('device_keys', 'retain_until'),
-      await count('nonces', 'expires_at'),
-      await count('sessions', 'expires_at'),
-      await count('lti_states', 'expires_at'),
-      await count('session_handoffs', 'expires_at'),
-      await count('lti_deep_links', 'expires_at'),
-      await count('lti_links', null),
-      await count('lti_grades', null),
-      await count('lti_roster_reads', null),
-      await count('users', null),
-      await count('checks', null),
-      await count('attendance', null),
-      await count('audit_log', null),
-    ];
+  retentionReport(): Promise<TableRetention[]> {
+    return retentionReport(this.db);
   }
 
   private async issueNonce(db: Db, nonce: string, studentId: string, purpose: string, subject: string, checkId: string | null, expiresAt: number) {
@@ -888,26 +762,6 @@ export class Attendance {
       throw error;
     }
   }
-}
-
-/** What a retention run deleted. */
-export interface RetentionReport {
-  lessons: number;
-  keys: number;
-  nonces: number;
-  sessions: number;
-  launchTokens: number;
-  /** LTI logins whose launch never came (lti/tool.ts). */
-  ltiStates: number;
-  /** Sessions offered to a new window and never claimed (sessions.ts). */
-  sessionHandoffs: number;
-  /** Deep Linking requests the teacher never completed (lti/deepLinking.ts). */
-  ltiDeepLinks: number;
-  /** Service endpoints of LMS series with no lesson or session left (lti/links.ts). */
-  ltiLinks: number;
-  students: number;
-  teachers: number;
-  auditEntries: number;
 }
 
 /** The `sub` an assertion claims, read without verifying (only to pick the key or challenge to verify it with). */
@@ -970,12 +824,3 @@ const enrollmentEvent = (lessonId: string, keyId: string, studentId: string, sta
   type: 'enrollment',
   data: { keyId, studentId, status },
 });
-
-/** Characters that make a spreadsheet read a cell as a formula (or hide one behind a tab or CR). */
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-/** One CSV cell: always quoted, inner quotes doubled, formulas defused with a leading apostrophe. */
-export function csvCell(value: unknown): string {
-  const text = value === null || value === undefined ? '' : String(value);
-  return `"${(FORMULA_START.test(text) ? `'${text}` : text).replace(/"/g, '""')}"`;
-}
