@@ -36,7 +36,7 @@ export interface QualityLimits {
  * Contrast: a fair face in soft, even light is a flat face region, not a washed-out frame: a
  * well-lit frontal webcam clip (`liveportrait/d19` of the PAD set) measures 14–15 on every frame
  * and could never enrol at 16, with guidance ("light your face more evenly") it already met; no
- * LFW photo (600 sampled) nor PAD-set still, live or attack, measures under 19.
+ * LFW photo (600 sampled) nor PAD-set still, live or attack, measures under 17.9.
  */
 export const DEFAULT_QUALITY_LIMITS: QualityLimits = {
   minFaceSize: 80,
