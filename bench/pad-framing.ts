@@ -17,12 +17,12 @@
  * scores: bench/results/pad-framing.json.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { startBrowserPipeline } from '../tools/browserPipeline.js';
-import { ROOT } from '../tools/paths.js';
+import { DIST, ROOT } from '../tools/paths.js';
 import { SHIPPED_LIVENESS_INPUT } from '../testing/livenessInputs.js';
 import { LIVE, parseInventory } from './lib/padSet.js';
 
@@ -48,6 +48,7 @@ async function main() {
   if (!values.inventory || !values.root) throw new TypeError('pad-framing needs --inventory <file.jsonl> and --root <dir>');
   const threshold = Number(values.threshold);
   if (!(threshold > 0 && threshold < 1)) throw new TypeError('--threshold must be between 0 and 1');
+  if (!existsSync(join(DIST, 'testing', 'harness.iife.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   const root = resolve(values.root);
   const stills = parseInventory(readFileSync(values.inventory, 'utf8')).filter((l) => STILL_EXTENSIONS.has(extname(l.file).toLowerCase()));
   const work = mkdtempSync(join(tmpdir(), 'pad-framing-'));
