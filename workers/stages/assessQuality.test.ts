@@ -46,6 +46,13 @@ describe('assessQuality', () => {
     expect(issues({ contrast: 5 })).toEqual(['low_contrast']);
     expect(issues({ sharpness: 2 })).toEqual(['blurry']);
   });
+
+  it('passes a fair face in soft, even light, still failing a washed-out one', () => {
+    const issues = (m: Partial<CropMeasures>) => assessQuality(only(face(200)), { ...good, ...m }).issues;
+    // The face region of a well-lit frontal webcam clip measured 14–15 (liveportrait/d19).
+    expect(issues({ brightness: 118, contrast: 14 })).toEqual([]);
+    expect(issues({ brightness: 180, contrast: 8 })).toEqual(['low_contrast']);
+  });
 });
 
 describe('measureCrop', () => {
