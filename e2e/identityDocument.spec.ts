@@ -57,6 +57,7 @@ let otherCard: string;
 let studentAlone: string;
 let studentAloneBriefly: string;
 let ownCardHd: string;
+let ownFaceBehindHd: string;
 let browser: Browser | null = null;
 
 test.beforeAll(async () => {
@@ -70,6 +71,10 @@ test.beforeAll(async () => {
   [studentAloneBriefly] = (await cardCameraFiles([{ live: STUDENT, portrait: OWN_PHOTO, seed: SEED, distanceCm: GUIDED_DISTANCE_CM, withoutCard: true }], 1)) as [string];
   // A webcam with a 1280×720 mode: the SDK takes 640×480 for the live frames, 1280×720 for the card.
   [ownCardHd] = (await cardCameraFiles([{ live: STUDENT, portrait: OWN_PHOTO, seed: SEED, distanceCm: GUIDED_DISTANCE_CM, camera: { width: 1280, height: 720 } }])) as [string];
+  // No card: the student's own other photo small behind them, as big as a card's portrait 25–35 cm
+  // away (a face 2–3 m back; a photo on the wall, a mirror, a twin). Before the card check, the
+  // portrait search took it and the enrollment was matched.
+  [ownFaceBehindHd] = (await cardCameraFiles([{ live: STUDENT, portrait: OWN_PHOTO, seed: SEED, distanceCm: [25, 35], camera: { width: 1280, height: 720 }, backgroundPerson: true }])) as [string];
 });
 test.afterAll(async () => {
   await browser?.close();
@@ -86,9 +91,9 @@ async function pageWithCamera(file: string, viewport = { width: 1280, height: 80
 }
 
 /** Enrolls from the webcam with the identity document required; records the document progress. */
-function enrollWithDocument(page: Page, nonce: string, options: { decline?: boolean } = {}) {
+function enrollWithDocument(page: Page, nonce: string, options: { decline?: boolean; documentTimeoutMs?: number } = {}) {
   return page.evaluate(
-    async ({ nonce, decline }) => {
+    async ({ nonce, decline, documentTimeoutMs }) => {
       const g = window as unknown as Globals;
       const progress: unknown[] = [];
       const result = await g.sdk.enroll({
@@ -97,6 +102,7 @@ function enrollWithDocument(page: Page, nonce: string, options: { decline?: bool
         retainUntil: Date.now() + 30 * 86_400_000,
         liveness: 'off',
         identityDocument: 'required',
+        ...(documentTimeoutMs ? { documentTimeoutMs } : {}),
         onFrame: (p) => {
           if (!p.document) return;
           progress.push(p.document);
@@ -105,7 +111,7 @@ function enrollWithDocument(page: Page, nonce: string, options: { decline?: bool
       });
       return { result, progress };
     },
-    { nonce, decline: options.decline ?? false },
+    { nonce, decline: options.decline ?? false, documentTimeoutMs: options.documentTimeoutMs ?? 0 },
   );
 }
 
@@ -162,6 +168,18 @@ test('the card of the same person, filmed at 1280×720 for the document step onl
     session: 0,
     caches: 0,
   });
+});
+
+test('no card, the student’s own face small in the background: never matched (card_not_seen asked), the enrollment waits for the teacher', async () => {
+  test.setTimeout(150_000);
+  const page = await pageWithCamera(ownFaceBehindHd);
+  await openSdk(page, origins);
+  const nonce = createChallenge();
+  const { result, progress } = await enrollWithDocument(page, nonce, { documentTimeoutMs: 10_000 });
+  expect(result.idDocument).toBe('not_matched');
+  expect((await verified(result.assertion, nonce)).idDocument).toBe('not_matched');
+  // The face behind was seen, and the student told to show the whole document.
+  expect((progress as { guidance: string[] }[]).some((p) => p.guidance.includes('card_not_seen'))).toBe(true);
 });
 
 test('the student declines the document: idDocument not_run, and the enrollment is still made', async () => {

@@ -150,7 +150,19 @@ describe('findCardAround', () => {
         return ((b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x)) / Math.hypot(b.x - a.x, b.y - a.y) > -4;
       });
     for (const corner of card!.corners) expect(inside(corner), JSON.stringify(corner)).toBe(true);
-    expect(Math.min(...card!.support)).toBeGreaterThanOrEqual(0.5);
+    expect(Math.min(...card!.support.filter((_, i) => i !== card!.inferredSide))).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('finds a card whose far side is lost against a background of its own colour, placing that side by the card’s shape', () => {
+    const params: CardParams = { ...cardParams(77, [25, 35], 'left'), cardColour: [205, 205, 205], glare: { u: 0, v: 0, radius: 0.12, strength: 0.3 } };
+    const corners = cardCorners(params, W, H);
+    // A wall of the card's own grey from a little inside the card's far side to the frame's edge.
+    const wall = plain();
+    const from = Math.min(corners[1]!.x, corners[2]!.x) - 4;
+    for (let y = 0; y < H; y += 1) for (let x = Math.floor(from); x < W; x += 1) wall.data.set([205, 205, 205], (y * W + x) * 4);
+    const { frame } = synthesizeCardScene(photo(), wall, params);
+    const card = findCardAround(grayOf(frame), portraitFace(params));
+    expect(card?.inferredSide).toBe(1);
   });
 
   it('finds no card around a person in the background, on a plain wall or in a busy room', () => {

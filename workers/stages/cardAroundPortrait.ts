@@ -22,8 +22,13 @@ export interface GrayImage {
 export interface CardOutline {
   /** Top-left, top-right, bottom-right, bottom-left, in image coordinates (the card as the face is upright). */
   readonly corners: readonly [Point, Point, Point, Point];
-  /** Fraction (0..1) of the top, right, bottom and left side seen as an edge. */
+  /** Fraction (0..1) of the top, right, bottom and left side seen as an edge (0 for the inferred side). */
   readonly support: readonly [number, number, number, number];
+  /**
+   * The side (index in `support`) placed by the card's shape instead of seen, or null: the side
+   * away from the portrait, which a light card on a light background can hide.
+   */
+  readonly inferredSide: number | null;
 }
 
 /**
@@ -63,6 +68,19 @@ export const PORTRAIT_PLACE = { across: [0.06, 0.42], down: [0.2, 0.8] } as cons
 export const MIN_SIDE_SUPPORT = 0.5;
 export const MIN_MEAN_SUPPORT = 0.75;
 
+/**
+ * The far side may go unseen (a light card against a light wall, glare, a hand): it is then
+ * placed where an ID-1 card or a passport page ({@link INFERRED_ASPECTS}) would have it, and the
+ * three sides around the portrait must be seen better. Those three are what a face in a room
+ * lacks: a straight edge beside the head, within a face's width of its centre, as tall as a card,
+ * between two parallel edges above and below it.
+ */
+export const MIN_SIDE_SUPPORT_INFERRED = 0.6;
+export const MIN_MEAN_SUPPORT_INFERRED = 0.8;
+
+/** Width over height of the documents whose far side may be inferred: ID-3 (and ID-2), ID-1. */
+const INFERRED_ASPECTS = [1.42, 1.59] as const;
+
 /** Gradient (grey levels per px, Sobel) from which a pixel counts as an edge; camera noise stays under it. */
 export const EDGE_GRADIENT = 6;
 
@@ -72,8 +90,10 @@ const ANGLE_STEP_DEGREES = 2;
 /** How far an edge pixel's gradient may turn from a line's normal and still vote for it or support it, degrees. */
 const VOTE_TOLERANCE_DEGREES = 10;
 const SUPPORT_TOLERANCE_DEGREES = 20;
+/** Half-width of the band a line is fitted to its edge pixels in, px. */
+const REFINE_BAND = 2.5;
 /** Candidate lines kept per side (best voted, after non-maximum suppression). */
-const LINES_PER_SIDE = 6;
+const LINES_PER_SIDE = 8;
 /**
  * Largest angle between opposite sides, degrees: a card tilted ±20° at arm's length makes them
  * converge by 2–4°; two unrelated edges of a room rarely happen to be this parallel around a face.
@@ -134,46 +154,67 @@ function normalDifference(a: number, b: number): number {
 }
 
 /**
- * The best-voted lines whose normal is within {@link MAX_SKEW_DEGREES} of `base` and whose
- * distance from `centre` is in [lo, hi] (signed, along the normal), each edge pixel voting only
- * for the angles its gradient agrees with.
+ * Votes for the lines whose normal is within {@link MAX_SKEW_DEGREES} of `base`, at signed distances
+ * from `centre` (along the normal) within ±`reach`: each edge pixel votes only for the angles its
+ * gradient agrees with. {@link bestLines} then reads the lines of one side out of it.
  */
-function houghLines(g: Gradients, centre: Point, base: number, lo: number, hi: number): Line[] {
+interface Votes {
+  readonly thetas: readonly number[];
+  readonly first: number;
+  readonly bins: number;
+  readonly counts: Float32Array;
+}
+
+function houghVotes(g: Gradients, centre: Point, base: number, reach: number): Votes {
   const steps = Math.round(MAX_SKEW_DEGREES / ANGLE_STEP_DEGREES);
-  const thetas = Array.from({ length: 2 * steps + 1 }, (_, k) => base + (k - steps) * ANGLE_STEP_DEGREES * RAD);
+  const step = ANGLE_STEP_DEGREES * RAD;
+  const thetas = Array.from({ length: 2 * steps + 1 }, (_, k) => base + (k - steps) * step);
   const cos = thetas.map(Math.cos);
   const sin = thetas.map(Math.sin);
-  const first = Math.floor(lo);
-  const bins = Math.ceil(hi) - first + 1;
-  const votes = new Float32Array(thetas.length * bins);
+  const first = -Math.ceil(reach);
+  const bins = 2 * Math.ceil(reach) + 1;
+  const counts = new Float32Array(thetas.length * bins);
   const tolerance = VOTE_TOLERANCE_DEGREES * RAD;
   for (let y = 1; y < g.height - 1; y += 1) {
     const dy = g.y0 + y - centre.y;
     for (let x = 1; x < g.width - 1; x += 1) {
       const i = y * g.width + x;
       if (g.magnitude[i]! < EDGE_GRADIENT) continue;
+      // The gradient's angle from `base`, folded into (-π/2, π/2] (a line's normal has no sign).
+      let a = (g.angle[i]! - base) % Math.PI;
+      if (a > Math.PI / 2) a -= Math.PI;
+      else if (a <= -Math.PI / 2) a += Math.PI;
+      const lo = Math.max(0, Math.ceil((a - tolerance) / step) + steps);
+      const hi = Math.min(thetas.length - 1, Math.floor((a + tolerance) / step) + steps);
       const dx = g.x0 + x - centre.x;
-      const a = g.angle[i]!;
-      for (let k = 0; k < thetas.length; k += 1) {
-        if (normalDifference(a, thetas[k]!) > tolerance) continue;
+      for (let k = lo; k <= hi; k += 1) {
         const bin = Math.round(dx * cos[k]! + dy * sin[k]!) - first;
-        if (bin >= 0 && bin < bins) votes[k * bins + bin] = votes[k * bins + bin]! + 1;
+        if (bin >= 0 && bin < bins) counts[k * bins + bin] = counts[k * bins + bin]! + 1;
       }
     }
   }
-  // Local maxima over ±2 angle steps and ±3 bins, best first.
+  return { thetas, first, bins, counts };
+}
+
+/**
+ * The {@link LINES_PER_SIDE} best-voted lines at distances in [lo, hi]: local maxima over ±2 angle
+ * steps and ±3 px of that range, best first (the face's own edges, nearer, do not hide a side).
+ */
+function bestLines({ thetas, first, bins, counts }: Votes, lo: number, hi: number): Line[] {
   const peaks: Line[] = [];
+  const from = Math.max(0, Math.ceil(lo) - first);
+  const to = Math.min(bins - 1, Math.floor(hi) - first);
   for (let k = 0; k < thetas.length; k += 1) {
-    for (let b = 0; b < bins; b += 1) {
-      const v = votes[k * bins + b]!;
+    for (let b = from; b <= to; b += 1) {
+      const v = counts[k * bins + b]!;
       if (v < 3) continue;
       let peak = true;
       for (let dk = -2; dk <= 2 && peak; dk += 1) {
         for (let db = -3; db <= 3; db += 1) {
           const kk = k + dk;
           const bb = b + db;
-          if ((dk === 0 && db === 0) || kk < 0 || kk >= thetas.length || bb < 0 || bb >= bins) continue;
-          const other = votes[kk * bins + bb]!;
+          if ((dk === 0 && db === 0) || kk < 0 || kk >= thetas.length || bb < from || bb > to) continue;
+          const other = counts[kk * bins + bb]!;
           // Ties go to the first in scan order, so a plateau yields one peak.
           if (other > v || (other === v && (dk < 0 || (dk === 0 && db < 0)))) {
             peak = false;
@@ -185,6 +226,60 @@ function houghLines(g: Gradients, centre: Point, base: number, lo: number, hi: n
     }
   }
   return peaks.sort((p, q) => q.votes - p.votes).slice(0, LINES_PER_SIDE);
+}
+
+/**
+ * `line` fitted to its own edge pixels: those within {@link REFINE_BAND} px of it, with a gradient
+ * across it, in the region, weighted by gradient (a total least-squares fit, twice). The Hough
+ * grid is 2° and 1 px: along a side 150 px long, half a step of angle is 1.3 px at its ends,
+ * enough to miss a sharp edge by more than the 1 px the support allows.
+ */
+function refineLine(g: Gradients, centre: Point, line: Line): Line {
+  let { theta, rho } = line;
+  const tolerance = SUPPORT_TOLERANCE_DEGREES * RAD;
+  for (let pass = 0; pass < 2; pass += 1) {
+    const [c, s] = [Math.cos(theta), Math.sin(theta)];
+    let [w, mx, my] = [0, 0, 0];
+    // The pixels within the band: walked by rows for a steep line, by columns for a flat one.
+    const points: number[] = [];
+    const steep = Math.abs(c) >= Math.SQRT1_2;
+    const [outer, inner] = steep ? [g.height, g.width] : [g.width, g.height];
+    const half = REFINE_BAND / Math.abs(steep ? c : s);
+    for (let a = 1; a < outer - 1; a += 1) {
+      // The line's crossing of this row (column), in region coordinates.
+      const cross = steep ? (rho - (g.y0 + a - centre.y) * s) / c + centre.x - g.x0 : (rho - (g.x0 + a - centre.x) * c) / s + centre.y - g.y0;
+      for (let b = Math.max(1, Math.ceil(cross - half)); b <= Math.min(inner - 2, Math.floor(cross + half)); b += 1) points.push(steep ? b : a, steep ? a : b);
+    }
+    const kept: number[] = [];
+    for (let k = 0; k < points.length; k += 2) {
+      const i = points[k + 1]! * g.width + points[k]!;
+      const m = g.magnitude[i]!;
+      if (m < EDGE_GRADIENT || normalDifference(g.angle[i]!, theta) > tolerance) continue;
+      kept.push(points[k]! + g.x0 - centre.x, points[k + 1]! + g.y0 - centre.y, m);
+      w += m;
+      mx += m * (points[k]! + g.x0 - centre.x);
+      my += m * (points[k + 1]! + g.y0 - centre.y);
+    }
+    if (kept.length < 3 * 8) return { ...line, theta, rho };
+    mx /= w;
+    my /= w;
+    let [sxx, sxy, syy] = [0, 0, 0];
+    for (let k = 0; k < kept.length; k += 3) {
+      const [dx, dy, m] = [kept[k]! - mx, kept[k + 1]! - my, kept[k + 2]!];
+      sxx += m * dx * dx;
+      sxy += m * dx * dy;
+      syy += m * dy * dy;
+    }
+    // The normal is the direction of least spread: the eigenvector of the smaller eigenvalue.
+    const along = 0.5 * Math.atan2(2 * sxy, sxx - syy);
+    let normal = along + Math.PI / 2;
+    // Keep the normal on the side it was (a line's normal has two directions; its rho's sign follows it).
+    if (Math.cos(normal - theta) < 0) normal -= Math.PI;
+    if (normalDifference(normal, line.theta) > 2 * ANGLE_STEP_DEGREES * RAD) return { ...line, theta, rho };
+    theta = normal;
+    rho = mx * Math.cos(theta) + my * Math.sin(theta);
+  }
+  return { ...line, theta, rho };
 }
 
 /** Where two lines (relative to `centre`) cross, or null when they are nearly parallel. */
@@ -240,14 +335,51 @@ function convex(corners: readonly Point[]): boolean {
   return true;
 }
 
+/** Index in {@link CardOutline.support} (top, right, bottom, left) of the far side, by the side the portrait is on. */
+const FAR_SIDE = { left: 1, right: 3 } as const;
+
+/**
+ * The outline made by four lines (relative to `centre`) if it is a card around a face of `size`
+ * at `centre`: convex, opposite sides nearly parallel, the shape and the portrait's place of a
+ * document, and its sides seen as edges. `inferredSide` (index in top, right, bottom, left; -1 for
+ * none) is a side placed by the card's shape rather than seen: it is not asked to be an edge, and
+ * the other three must then be seen better ({@link MIN_SIDE_SUPPORT_INFERRED},
+ * {@link MIN_MEAN_SUPPORT_INFERRED}).
+ */
+function outlineOf(g: Gradients, centre: Point, size: number, top: Line, right: Line, bottom: Line, left: Line, inferredSide: number): CardOutline | null {
+  const corners = [intersect(top, left, centre), intersect(top, right, centre), intersect(bottom, right, centre), intersect(bottom, left, centre)];
+  if (corners.some((c) => c === null)) return null;
+  const [tl, tr, br, bl] = corners as [Point, Point, Point, Point];
+  if (!convex([tl, tr, br, bl])) return null;
+  const width = (distance(tl, tr) + distance(bl, br)) / 2;
+  const height = (distance(tl, bl) + distance(tr, br)) / 2;
+  if (!within(width / height, CARD_SHAPE.aspect) || !within(height / size, CARD_SHAPE.heightInFaces)) return null;
+  // The face's place: its distances to the sides along its own axes (the lines' offsets).
+  const [dl, dr, dt, db] = [-left.rho, right.rho, -top.rho, bottom.rho];
+  if (!within(Math.min(dl, dr) / (dl + dr), PORTRAIT_PLACE.across) || !within(dt / (dt + db), PORTRAIT_PLACE.down)) return null;
+  const [minSide, minMean] = inferredSide < 0 ? [MIN_SIDE_SUPPORT, MIN_MEAN_SUPPORT] : [MIN_SIDE_SUPPORT_INFERRED, MIN_MEAN_SUPPORT_INFERRED];
+  // The sides' edges, stopping at the first side too little seen (most outlines fail early).
+  const sides = [0, 0, 0, 0];
+  let total = 0;
+  for (const [i, [p, q]] of ([[tl, tr], [tr, br], [br, bl], [bl, tl]] as const).entries()) {
+    if (i === inferredSide) continue;
+    sides[i] = support(g, p, q);
+    if (sides[i]! < minSide) return null;
+    total += sides[i]!;
+  }
+  if (total / (inferredSide < 0 ? 4 : 3) < minMean) return null;
+  return { corners: [tl, tr, br, bl], support: [sides[0]!, sides[1]!, sides[2]!, sides[3]!], inferredSide: inferredSide < 0 ? null : inferredSide };
+}
+
 /**
  * The card around `face` in `gray` (the face in the same coordinates), or null when no card-shaped
  * outline of straight edges encloses it: four sides at {@link CARD_SIDE_RANGES} (one pair along the
  * face's eye line, the other across it, each within ±18° of it), a convex quadrilateral of
  * {@link CARD_SHAPE} with the face at a {@link PORTRAIT_PLACE}, each side at least
- * {@link MIN_SIDE_SUPPORT} visible and all of them {@link MIN_MEAN_SUPPORT} on average. A card
- * partly out of the frame is not found (its sides are not all there): the student is asked to
- * show it whole. Of the outlines that pass, the best supported is returned.
+ * {@link MIN_SIDE_SUPPORT} visible and all of them {@link MIN_MEAN_SUPPORT} on average; or the
+ * three sides around the portrait seen better and the far side placed by the shape of an ID-1
+ * card or a passport page (`inferredSide`). A card partly out of the frame is not found: the
+ * student is asked to show it whole. Of the outlines that pass, the best supported is returned.
  */
 export function findCardAround(gray: GrayImage, face: DetectedFace): CardOutline | null {
   const size = Math.max(face.box.width, face.box.height);
@@ -268,34 +400,36 @@ export function findCardAround(gray: GrayImage, face: DetectedFace): CardOutline
   const g = gradients(gray, x0, y0, x1 - x0, y1 - y0);
   // Normals: "down" the face for the top and bottom sides, "right" along the eye line for the others.
   const down = roll + Math.PI / 2;
-  const tops = houghLines(g, centre, down, -vhi, -vlo);
-  const bottoms = houghLines(g, centre, down, vlo, vhi);
-  const lefts = houghLines(g, centre, roll, -hhi, -hlo);
-  const rights = houghLines(g, centre, roll, hlo, hhi);
+  const across = houghVotes(g, centre, down, vhi);
+  const along = houghVotes(g, centre, roll, hhi);
+  const refined = (lines: Line[]) => lines.map((line) => refineLine(g, centre, line));
+  const tops = refined(bestLines(across, -vhi, -vlo));
+  const bottoms = refined(bestLines(across, vlo, vhi));
+  const lefts = refined(bestLines(along, -hhi, -hlo));
+  const rights = refined(bestLines(along, hlo, hhi));
   let best: CardOutline | null = null;
   let bestMean = -1;
+  const converge = MAX_CONVERGENCE_DEGREES * RAD;
   for (const top of tops) {
     for (const bottom of bottoms) {
-      for (const left of lefts) {
-        for (const right of rights) {
-          if (normalDifference(top.theta, bottom.theta) > MAX_CONVERGENCE_DEGREES * RAD || normalDifference(left.theta, right.theta) > MAX_CONVERGENCE_DEGREES * RAD) continue;
-          const corners = [intersect(top, left, centre), intersect(top, right, centre), intersect(bottom, right, centre), intersect(bottom, left, centre)];
-          if (corners.some((c) => c === null)) continue;
-          const [tl, tr, br, bl] = corners as [Point, Point, Point, Point];
-          if (!convex([tl, tr, br, bl])) continue;
-          const width = (distance(tl, tr) + distance(bl, br)) / 2;
-          const height = (distance(tl, bl) + distance(tr, br)) / 2;
-          if (!within(width / height, CARD_SHAPE.aspect) || !within(height / size, CARD_SHAPE.heightInFaces)) continue;
-          // The face's place: its distances to the sides along its own axes (the lines' offsets).
-          const [dl, dr, dt, db] = [-left.rho, right.rho, -top.rho, bottom.rho];
-          const across = Math.min(dl, dr) / (dl + dr);
-          const down_ = dt / (dt + db);
-          if (!within(across, PORTRAIT_PLACE.across) || !within(down_, PORTRAIT_PLACE.down)) continue;
-          const sides = [support(g, tl, tr), support(g, tr, br), support(g, br, bl), support(g, bl, tl)] as const;
-          const mean = (sides[0] + sides[1] + sides[2] + sides[3]) / 4;
-          if (Math.min(...sides) < MIN_SIDE_SUPPORT || mean < MIN_MEAN_SUPPORT || mean <= bestMean) continue;
-          best = { corners: [tl, tr, br, bl], support: sides };
-          bestMean = mean;
+      if (normalDifference(top.theta, bottom.theta) > converge) continue;
+      const cardHeight = bottom.rho - top.rho;
+      for (const [nearSide, nears, fars] of [['left', lefts, rights], ['right', rights, lefts]] as const) {
+        for (const near of nears) {
+          // The far side as seen, or where an ID-1 card or a passport page would put it when it is not.
+          const sign = nearSide === 'left' ? 1 : -1;
+          const inferred = INFERRED_ASPECTS.map((aspect) => ({ theta: near.theta, rho: near.rho + sign * aspect * cardHeight, votes: 0 }));
+          for (const far of [...fars, ...inferred]) {
+            if (normalDifference(near.theta, far.theta) > converge) continue;
+            const [left, right] = nearSide === 'left' ? [near, far] : [far, near];
+            const outline = outlineOf(g, centre, size, top, right, bottom, left, far.votes === 0 ? FAR_SIDE[nearSide] : -1);
+            if (!outline) continue;
+            const seen = outline.support.filter((_, i) => i !== outline.inferredSide);
+            const mean = seen.reduce((sum, x) => sum + x, 0) / seen.length;
+            if (mean <= bestMean) continue;
+            best = outline;
+            bestMean = mean;
+          }
         }
       }
     }
