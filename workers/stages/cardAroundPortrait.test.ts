@@ -181,6 +181,22 @@ describe('findCardAround', () => {
     }
   });
 
+  it('finds no card around a face beside a door frame, between a shelf above and a table edge below (lines that run on past any corner)', () => {
+    const room = plain(110);
+    // A door frame's edge from top to bottom of the frame, 0.8 face widths left of the face; a
+    // shelf and a table edge across the whole width, 1.3 face widths above and below it.
+    const [cx, cy, width] = [200, 190, 36];
+    for (let y = 0; y < H; y += 1) for (let x = 0; x < W; x += 1) {
+      const door = x < cx - 0.8 * width;
+      const shelf = Math.abs(y - (cy - 1.3 * width)) < 3;
+      const table = y > cy + 1.3 * width;
+      const level = door ? 200 : shelf ? 40 : table ? 170 : 110;
+      room.data.set([level, level, level], (y * W + x) * 4);
+    }
+    const { frame, face } = backgroundPerson(room, { x: cx, y: cy }, width);
+    expect(findCardAround(grayOf(frame), face)).toBeNull();
+  });
+
   it('finds no card around the same portrait once the card is gone (the photo alone, softly blended)', () => {
     const { face } = cardScene(1000);
     const width = face.box.width;

@@ -78,6 +78,15 @@ export const MIN_MEAN_SUPPORT = 0.75;
 export const MIN_SIDE_SUPPORT_INFERRED = 0.6;
 export const MIN_MEAN_SUPPORT_INFERRED = 0.8;
 
+/**
+ * How far past both of its corners (a fraction of its length) a side is followed: an edge seen
+ * there too on both ends is a line running through the frame (a door, a shelf, a picture's border
+ * beside a face in the room), not the side of a card.
+ */
+const SIDE_EXTENSION = 0.4;
+/** Fraction of both extensions seen as an edge from which a side runs on (a busy background reaches 0.5–0.6 by chance). */
+const MIN_EXTENSION_SUPPORT = 0.75;
+
 /** Width over height of the documents whose far side may be inferred: ID-3 (and ID-2), ID-1. */
 const INFERRED_ASPECTS = [1.42, 1.59] as const;
 
@@ -368,6 +377,14 @@ function outlineOf(g: Gradients, centre: Point, size: number, top: Line, right: 
     total += sides[i]!;
   }
   if (total / (inferredSide < 0 ? 4 : 3) < minMean) return null;
+  // A card's sides end at its corners; a door frame or the border of a picture goes on both ways.
+  for (const [i, [p, q]] of ([[tl, tr], [tr, br], [br, bl], [bl, tl]] as const).entries()) {
+    if (i === inferredSide) continue;
+    const [dx, dy] = [(q.x - p.x) * SIDE_EXTENSION, (q.y - p.y) * SIDE_EXTENSION];
+    const before = support(g, { x: p.x - dx, y: p.y - dy }, p);
+    const after = support(g, q, { x: q.x + dx, y: q.y + dy });
+    if (before >= MIN_EXTENSION_SUPPORT && after >= MIN_EXTENSION_SUPPORT) return null;
+  }
   return { corners: [tl, tr, br, bl], support: [sides[0]!, sides[1]!, sides[2]!, sides[3]!], inferredSide: inferredSide < 0 ? null : inferredSide };
 }
 
