@@ -86,6 +86,7 @@ export const MIN_MEAN_SUPPORT_INFERRED = 0.8;
 const SIDE_EXTENSION = 0.4;
 /** Fraction of both extensions seen as an edge from which a side runs on (a busy background reaches 0.5–0.6 by chance). */
 const MIN_EXTENSION_SUPPORT = 0.75;
+const EXTENSION_REACH = 3;
 
 /** Width over height of the documents whose far side may be inferred: ID-3 (and ID-2), ID-1. */
 const INFERRED_ASPECTS = [1.42, 1.59] as const;
@@ -301,9 +302,9 @@ function intersect(a: Line, b: Line, centre: Point): Point | null {
 
 /**
  * Fraction of the segment p→q (its middle 80 %: corners are often rounded or held) that is an
- * edge: a pixel within 1 px of the segment with a gradient across it.
+ * edge: a pixel within `reach` px of the segment with a gradient across it.
  */
-function support(g: Gradients, p: Point, q: Point): number {
+function support(g: Gradients, p: Point, q: Point, reach = 1): number {
   const length = Math.hypot(q.x - p.x, q.y - p.y);
   const samples = Math.max(4, Math.round(0.8 * length));
   const nx = -(q.y - p.y) / length;
@@ -315,7 +316,7 @@ function support(g: Gradients, p: Point, q: Point): number {
     const t = 0.1 + (0.8 * (s + 0.5)) / samples;
     const x = p.x + t * (q.x - p.x);
     const y = p.y + t * (q.y - p.y);
-    for (let o = -1; o <= 1; o += 1) {
+    for (let o = -reach; o <= reach; o += 1) {
       const gx = Math.round(x + o * nx) - g.x0;
       const gy = Math.round(y + o * ny) - g.y0;
       if (gx < 1 || gy < 1 || gx >= g.width - 1 || gy >= g.height - 1) continue;
@@ -381,8 +382,9 @@ function outlineOf(g: Gradients, centre: Point, size: number, top: Line, right: 
   for (const [i, [p, q]] of ([[tl, tr], [tr, br], [br, bl], [bl, tl]] as const).entries()) {
     if (i === inferredSide) continue;
     const [dx, dy] = [(q.x - p.x) * SIDE_EXTENSION, (q.y - p.y) * SIDE_EXTENSION];
-    const before = support(g, { x: p.x - dx, y: p.y - dy }, p);
-    const after = support(g, q, { x: q.x + dx, y: q.y + dy });
+    // Within 3 px: a side's line, fitted over a short segment, may drift that much from an edge it is part of.
+    const before = support(g, { x: p.x - dx, y: p.y - dy }, p, EXTENSION_REACH);
+    const after = support(g, q, { x: q.x + dx, y: q.y + dy }, EXTENSION_REACH);
     if (before >= MIN_EXTENSION_SUPPORT && after >= MIN_EXTENSION_SUPPORT) return null;
   }
   return { corners: [tl, tr, br, bl], support: [sides[0]!, sides[1]!, sides[2]!, sides[3]!], inferredSide: inferredSide < 0 ? null : inferredSide };
