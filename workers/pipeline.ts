@@ -246,7 +246,8 @@ export class FacePipeline {
    * not in a window a few times their size). Runs the landmarker in IMAGE mode: the windows are
    * separate images; the next VIDEO frame goes back to VIDEO mode with a later timestamp.
    * `enrolledFaceSize` is the face size of the enrollment frames (box side, px): a face that big is
-   * the student, never the portrait. A frame wider than {@link DOCUMENT_SEARCH_WIDTH} is searched
+   * the student, never the portrait; a small face counts only on a card held in the frame
+   * (`findCardAround`, on the searched copy's grey levels). A frame wider than {@link DOCUMENT_SEARCH_WIDTH} is searched
    * in a copy at that width; the portrait found is detected again in a full-resolution window around
    * it and aligned from the full-resolution pixels.
    */
