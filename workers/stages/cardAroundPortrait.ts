@@ -1,7 +1,8 @@
 /**
  * Whether a small face found in a document frame is printed on a card held to the camera: the
- * card's four straight edges must enclose it, at the size, shape and place of an identity
- * document around its portrait. Size alone cannot tell a card's portrait 30 cm away from a real
+ * card's straight edges must enclose it (all four, or the three around the portrait seen well and
+ * the far one placed by the card's shape), at the size, shape and place of an identity document
+ * around its portrait, and end at its corners. Size alone cannot tell a card's portrait 30 cm away from a real
  * face 2–3 m away (both are 30–40 px wide in a 640 px frame); the card around it can.
  *
  * Pure and cheap (one Sobel pass and an orientation-constrained Hough transform over a region a
@@ -86,6 +87,7 @@ export const MIN_MEAN_SUPPORT_INFERRED = 0.8;
 const SIDE_EXTENSION = 0.4;
 /** Fraction of both extensions seen as an edge from which a side runs on (a busy background reaches 0.5–0.6 by chance). */
 const MIN_EXTENSION_SUPPORT = 0.75;
+/** Distance, px, from a side's line within which its run-on is looked for (see `outlineOf`). */
 const EXTENSION_REACH = 3;
 
 /** Width over height of the documents whose far side may be inferred: ID-3 (and ID-2), ID-1. */
@@ -437,6 +439,7 @@ export function findCardAround(gray: GrayImage, face: DetectedFace): CardOutline
         for (const near of nears) {
           // The far side as seen, or where an ID-1 card or a passport page would put it when it is not.
           const sign = nearSide === 'left' ? 1 : -1;
+          // No edge voted for an inferred side: `votes: 0` tells it from the Hough lines (3 votes or more).
           const inferred = INFERRED_ASPECTS.map((aspect) => ({ theta: near.theta, rho: near.rho + sign * aspect * cardHeight, votes: 0 }));
           for (const far of [...fars, ...inferred]) {
             if (normalDifference(near.theta, far.theta) > converge) continue;
