@@ -7,7 +7,7 @@
  * (findDocumentPortrait, alignment, embedding, DocumentMatch) in the built testing worker in
  * headless Chromium. Cards whose portrait is not found count as non-matches, never dropped.
  *
- *   npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--exclude N] [--genuine-only] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--shard k/n] [--json]
+ *   npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--exclude N] [--genuine-only] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--background-person] [--shard k/n] [--json]
  *
  * `--distance lo-hi` draws the card's distance (cm) from that range instead of the unguided 25–40
  * cm (e.g. `15-25`, where the guidance asks for the card).
@@ -16,6 +16,10 @@
  * horizontal field of view; the enrollment frame stays 640×480.
  * `--side left|right` holds every card on that side of the raw frame (`left`: where the element's
  * card frame is, on the right of the mirrored preview) instead of either side.
+ * `--background-person` is the attack the card check stops: no card, image `a`'s person blended
+ * softly into the frame where the card would be, its face as small as the portrait (a real face
+ * 2–3 m behind the student). With `--genuine-only` (the same person as the live face, so the face
+ * would match), `tar` is then the share of attacks that pass; `background_person` says so.
  * `--limit N` scores an evenly spread subset of N pairs (development runs); `--exclude N` leaves out
  * the pairs of `--limit N`'s subset (a threshold chosen on them is then tested on other cards).
  * `--genuine-only` runs only the genuine pairs' cards. Impostors are cross comparisons: every card's
@@ -113,10 +117,11 @@ async function main() {
       json: { type: 'boolean', default: false },
       'genuine-only': { type: 'boolean', default: false },
       exclude: { type: 'string' },
+      'background-person': { type: 'boolean', default: false },
     },
   });
   if (!values.pairs || !values.root) {
-    console.error('usage: npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--exclude N] [--genuine-only] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--shard k/n] [--json]');
+    console.error('usage: npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--exclude N] [--genuine-only] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--background-person] [--shard k/n] [--json]');
     process.exit(2);
   }
   const threshold = values.threshold === undefined ? DEFAULT_DOCUMENT_MATCH_THRESHOLD : Number(values.threshold);
@@ -128,7 +133,7 @@ async function main() {
   const cameraMode = { width: Number(camera[1]), height: Number(camera[2]) };
   if (values.side !== undefined && values.side !== 'left' && values.side !== 'right') throw new TypeError('--side must be left or right (of the raw frame)');
   const side = values.side as 'left' | 'right' | undefined;
-  const distanceTag = `${values.distance === undefined ? '' : `-${distance.join('-')}cm`}${values.camera === undefined ? '' : `-${values.camera}`}${side === undefined ? '' : `-${side}`}`;
+  const distanceTag = `${values.distance === undefined ? '' : `-${distance.join('-')}cm`}${values.camera === undefined ? '' : `-${values.camera}`}${side === undefined ? '' : `-${side}`}${values['background-person'] ? '-background-person' : ''}`;
   const root = resolve(values.root);
   // --genuine-only: run only the genuine pairs' cards (the impostors are cross comparisons anyway).
   const all = (JSON.parse(readFileSync(values.pairs, 'utf8')) as Pair[]).filter((p) => p.same || !values['genuine-only']);
@@ -142,7 +147,7 @@ async function main() {
   const pairs = spread(limit).filter((p) => !excluded.has(p));
 
   const synthesisHash = createHash('sha256');
-  for (const file of ['testing/cardSynthesis.ts', 'testing/harness.ts', 'testing/worker.ts', 'workers/pipeline.ts', 'workers/stages/findDocumentPortrait.ts', 'workers/session/documentMatch.ts']) {
+  for (const file of ['testing/cardSynthesis.ts', 'testing/harness.ts', 'testing/worker.ts', 'workers/pipeline.ts', 'workers/stages/findDocumentPortrait.ts', 'workers/stages/cardAroundPortrait.ts', 'workers/session/documentMatch.ts']) {
     synthesisHash.update(readFileSync(join(ROOT, file)));
   }
   const synthesis = synthesisHash.digest('hex').slice(0, 8);
@@ -165,7 +170,7 @@ async function main() {
           const out = [];
           for (const item of items) out.push(await harness.documentProbe(item.photo, item.live, item.seed, item.distance, item.view));
           return out;
-        }, batch.map((p) => ({ photo: imageUrl(p.a), live: imageUrl(p.b), seed: seedOf(`${p.a}|${p.b}`), distance, view: { camera: cameraMode, ...(side ? { side } : {}) } })));
+        }, batch.map((p) => ({ photo: imageUrl(p.a), live: imageUrl(p.b), seed: seedOf(`${p.a}|${p.b}`), distance, view: { camera: cameraMode, ...(side ? { side } : {}), ...(values['background-person'] ? { backgroundPerson: true } : {}) } })));
         const lines = probes.map((probe, j) => {
           const key = keyOf(batch[j]!);
           const line: CachedProbe = { ...probe, key, template: probe.template && toBase64(probe.template), portraitEmbedding: probe.portraitEmbedding && toBase64(probe.portraitEmbedding) };
@@ -225,6 +230,8 @@ async function main() {
     distance_cm: distance,
     camera: `${cameraMode.width}x${cameraMode.height}`,
     side: side ?? 'both',
+    // No card: image a's person small in the background (the attack); `tar` is then the share that passes.
+    background_person: values['background-person'],
     threshold,
     tar: at.tar,
     far: at.far,

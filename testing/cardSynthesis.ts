@@ -426,3 +426,54 @@ export function synthesizeCardScene(photo: Pixels, scene: Pixels, params: CardPa
   const portraitWidthPx = PORTRAIT_MM.width * 0.75 * pxPerMm(params.distanceCm, scene.width);
   return { frame: blurred, portraitWidthPx };
 }
+
+/**
+ * The attack the card check stops: no card, but `photo` (a person's photo, face about
+ * {@link PORTRAIT_SOURCE_CROP}-centred as in LFW) blended softly into a copy of `scene` where the
+ * card would be, its face as wide as the card's portrait would be (a real face 2–3 m behind the
+ * student is that size). The soft edge leaves no outline (a person in a room has none), camera
+ * blur and noise match the card's. Returns the frame and the face's width in frame px.
+ */
+export function synthesizeBackgroundPersonScene(photo: Pixels, scene: Pixels, params: CardParams): { frame: Pixels; portraitWidthPx: number } {
+  const corners = cardCorners(params, scene.width, scene.height);
+  const centre = { x: corners.reduce((s, p) => s + p.x, 0) / 4, y: corners.reduce((s, p) => s + p.y, 0) / 4 };
+  const portraitWidthPx = PORTRAIT_MM.width * 0.75 * pxPerMm(params.distanceCm, scene.width);
+  // LFW's faces are about 0.42 of the photo's width (0.75 of the card's 0.56 crop).
+  const scale = portraitWidthPx / (0.42 * photo.width);
+  const radius = 0.45 * photo.width * scale;
+  const frame = clone(scene);
+  const x0 = Math.max(0, Math.floor(centre.x - radius));
+  const y0 = Math.max(0, Math.floor(centre.y - radius));
+  const x1 = Math.min(scene.width, Math.ceil(centre.x + radius));
+  const y1 = Math.min(scene.height, Math.ceil(centre.y + radius));
+  for (let y = y0; y < y1; y += 1) {
+    for (let x = x0; x < x1; x += 1) {
+      const d = Math.hypot(x - centre.x, y - centre.y) / radius;
+      if (d >= 1) continue;
+      // Opaque over the head, fading out over the outer 40 %: no edge anywhere.
+      const alpha = d < 0.6 ? 1 : 0.5 + 0.5 * Math.cos((Math.PI * (d - 0.6)) / 0.4);
+      const i = (y * scene.width + x) * 4;
+      for (let c = 0; c < 3; c += 1) {
+        const v = sample(photo, photo.width / 2 + (x + 0.5 - centre.x) / scale - 0.5, photo.height / 2 + (y + 0.5 - centre.y) / scale - 0.5, c);
+        frame.data[i + c] = frame.data[i + c]! * (1 - alpha) + v * alpha;
+      }
+    }
+  }
+  const patch: Pixels = { width: x1 - x0, height: y1 - y0, data: new Uint8ClampedArray((x1 - x0) * (y1 - y0) * 4) };
+  for (let y = y0; y < y1; y += 1) patch.data.set(frame.data.subarray((y * scene.width + x0) * 4, (y * scene.width + x1) * 4), (y - y0) * patch.width * 4);
+  const blurred = blur(patch, params.cameraBlurPx);
+  const random = seededRandom(params.seed ^ 0xc0ffee);
+  for (let i = 0; i < blurred.data.length; i += 4) {
+    const g = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()) * params.noiseSigma;
+    for (let c = 0; c < 3; c += 1) blurred.data[i + c] = blurred.data[i + c]! + g;
+  }
+  // Back inside the disc only: a square of noise would draw an outline of its own.
+  for (let y = y0; y < y1; y += 1) {
+    for (let x = x0; x < x1; x += 1) {
+      if (Math.hypot(x - centre.x, y - centre.y) >= radius) continue;
+      const from = ((y - y0) * patch.width + x - x0) * 4;
+      frame.data.set(blurred.data.subarray(from, from + 3), (y * scene.width + x) * 4);
+    }
+  }
+  return { frame, portraitWidthPx };
+}

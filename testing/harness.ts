@@ -8,7 +8,7 @@ import type { LivenessInputSpec } from './livenessInputs.js';
 import type { CropVariant } from './cropVariants.js';
 import type { EmbeddingOptions } from '../workers/stages/embedFace.js';
 import type { DocumentProbe, FaceWorkerTestingApi, ImageDescription, LivenessProbe } from './worker.js';
-import { cardParams, synthesizeCardScene } from './cardSynthesis.js';
+import { cardParams, synthesizeBackgroundPersonScene, synthesizeCardScene } from './cardSynthesis.js';
 import type { Pixels } from '../workers/stages/pixels.js';
 import type { FrameTiming, RuntimeReport } from '../src/protocol/capture.js';
 import { startWorker } from '../src/sdk/workerClient.js';
@@ -79,6 +79,8 @@ async function jpeg(image: Pixels, quality: number): Promise<Blob> {
 export interface CardView {
   readonly camera?: CameraMode;
   readonly side?: 'left' | 'right';
+  /** No card: the photo's person blended in, where the card would be, as small as its portrait (the attack the card check stops). */
+  readonly backgroundPerson?: boolean;
 }
 
 /**
@@ -94,12 +96,12 @@ export async function cardScenes(
   distanceCm?: readonly [number, number],
   view: CardView = {},
 ): Promise<{ card: Blob; live: Blob; portraitWidthPx: number }> {
-  const { camera = SCENE, side } = view;
+  const { camera = SCENE, side, backgroundPerson = false } = view;
   const [photo, live] = await Promise.all([decode(photoUrl), decode(liveUrl)]);
   try {
     const params = cardParams(seed, distanceCm, side);
     const scene = liveScene(live);
-    const { frame, portraitWidthPx } = synthesizeCardScene(pixelsOf(photo), liveScene(live, camera), params);
+    const { frame, portraitWidthPx } = (backgroundPerson ? synthesizeBackgroundPersonScene : synthesizeCardScene)(pixelsOf(photo), liveScene(live, camera), params);
     return { card: await jpeg(frame, params.jpegQuality), live: await jpeg(scene, params.jpegQuality), portraitWidthPx };
   } finally {
     photo.close();

@@ -29,7 +29,8 @@ import {
   type PortraitChoice,
 } from './stages/findDocumentPortrait.js';
 import { LIVENESS_INPUT_SIZE, livenessScore } from './stages/passiveLiveness.js';
-import { readPixels, type Pixels, type Region } from './stages/pixels.js';
+import { readPixels, toGray, type Pixels, type Region } from './stages/pixels.js';
+import { findCardAround, type GrayImage } from './stages/cardAroundPortrait.js';
 
 /** Everything the pipeline learned about one frame. Stays in the worker. */
 export interface FrameAnalysis {
@@ -245,7 +246,8 @@ export class FacePipeline {
    * not in a window a few times their size). Runs the landmarker in IMAGE mode: the windows are
    * separate images; the next VIDEO frame goes back to VIDEO mode with a later timestamp.
    * `enrolledFaceSize` is the face size of the enrollment frames (box side, px): a face that big is
-   * the student, never the portrait. A frame wider than {@link DOCUMENT_SEARCH_WIDTH} is searched
+   * the student, never the portrait; a small face counts only on a card held in the frame
+   * (`findCardAround`, on the searched copy's grey levels). A frame wider than {@link DOCUMENT_SEARCH_WIDTH} is searched
    * in a copy at that width; the portrait found is detected again in a full-resolution window around
    * it and aligned from the full-resolution pixels.
    */
@@ -255,11 +257,24 @@ export class FacePipeline {
     // then found again and aligned at full resolution.
     const scale = Math.max(1, full.width / DOCUMENT_SEARCH_WIDTH);
     const frame = scale > 1 ? await createImageBitmap(full, { resizeWidth: DOCUMENT_SEARCH_WIDTH, resizeHeight: Math.round(full.height / scale), resizeQuality: 'high' }) : full;
+    // The searched copy's grey levels, read when a candidate's card is first looked for; wiped at the end.
+    const grey: { image: GrayImage | null } = { image: null };
     try {
       const { landmarker } = this.runtimes;
       const faces = (await landmarker.detectImage(frame)).map((o) => toDetectedFace(o, frame.width, frame.height));
       const live = liveFaceOf(faces, enrolledFaceSize);
-      const select = (candidates: readonly DetectedFace[]) => selectPortrait(candidates, live, enrolledFaceSize, scale);
+      // Each candidate's card is looked for once (`select` runs again as windows add faces).
+      const checked = new WeakMap<DetectedFace, boolean>();
+      const onCard = (face: DetectedFace): boolean => {
+        let result = checked.get(face);
+        if (result === undefined) {
+          grey.image ??= { width: frame.width, height: frame.height, data: toGray(readPixels(frame)) };
+          result = findCardAround(grey.image, face) !== null;
+          checked.set(face, result);
+        }
+        return result;
+      };
+      const select = (candidates: readonly DetectedFace[]) => selectPortrait(candidates, live, enrolledFaceSize, onCard, scale);
       let choice = select(faces);
       const foundInFullFrame = choice.portrait !== null;
       let foundInLargeWindows = false;
@@ -293,9 +308,12 @@ export class FacePipeline {
         return select(found);
       };
       if (!choice.portrait) choice = await searchWindows(portraitWindows(frame.width, frame.height, live), PORTRAIT_WINDOW_SIZE);
-      if (!choice.portrait && choice.guidance === 'no_card_face') {
-        // Larger windows hold whole the bigger portrait of a card held close.
+      if (!choice.portrait && choice.guidance !== 'card_too_far') {
+        // Larger windows hold whole the bigger portrait of a card held close. A small face seen
+        // without a card (`card_not_seen`) is still what to tell if they find nothing either.
+        const small = choice;
         choice = await searchWindows(portraitWindows(frame.width, frame.height, live, LARGE_WINDOW_SIZE, LARGE_WINDOW_STRIDE), LARGE_WINDOW_SIZE);
+        if (!choice.portrait && choice.guidance === 'no_card_face') choice = small;
         foundInLargeWindows = choice.portrait !== null;
       }
       if (!choice.portrait) return { portrait: null, crop: null, guidance: [choice.guidance], foundInFullFrame, foundInLargeWindows, windowsSearched, sharpness: null };
@@ -309,6 +327,7 @@ export class FacePipeline {
       const { sharpness } = measureCrop(crop);
       return { portrait, crop, guidance: portraitIssues(crop, sharpness), foundInFullFrame, foundInLargeWindows, windowsSearched, sharpness };
     } finally {
+      grey.image?.data.fill(0);
       if (frame !== full) frame.close();
     }
   }

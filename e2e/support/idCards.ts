@@ -25,6 +25,8 @@ export interface CardScene {
   readonly withoutCard?: boolean;
   /** The webcam mode the scene is filmed in (default 640×480). */
   readonly camera?: { readonly width: number; readonly height: number };
+  /** No card: the portrait photo's person blended in small where the card would be (a person far behind the student). */
+  readonly backgroundPerson?: boolean;
 }
 
 /** Builds one y4m fake camera per scene (in order) and returns their paths. */
@@ -34,17 +36,17 @@ export async function cardCameraFiles(scenes: readonly CardScene[], seconds = 3)
     const files: string[] = [];
     for (const scene of scenes) {
       const size = `${scene.camera?.width ?? 640}x${scene.camera?.height ?? 480}`;
-      const name = `${scene.live}-${scene.withoutCard ? 'alone' : scene.portrait}-${scene.seed}-${scene.distanceCm?.join('-') ?? 'unguided'}-${size}`.replace(/\W+/g, '_');
+      const name = `${scene.live}-${scene.withoutCard ? 'alone' : scene.portrait}${scene.backgroundPerson ? '-behind' : ''}-${scene.seed}-${scene.distanceCm?.join('-') ?? 'unguided'}-${size}`.replace(/\W+/g, '_');
       const jpeg = join(folder, `${name}.jpg`);
       const y4m = join(folder, `${name}-${seconds}s.y4m`);
       if (!existsSync(y4m)) {
         const base64 = await pipeline.page.evaluate(
-          async ({ portrait, live, seed, distanceCm, withoutCard, camera }) => {
+          async ({ portrait, live, seed, distanceCm, withoutCard, camera, backgroundPerson }) => {
             const harness = window.PresenzaHarness;
-            const scenes = await harness.cardScenes(portrait, live, seed, distanceCm, camera ? { camera } : {});
+            const scenes = await harness.cardScenes(portrait, live, seed, distanceCm, { ...(camera ? { camera } : {}), backgroundPerson });
             return harness.base64Of(withoutCard ? scenes.live : scenes.card);
           },
-          { portrait: imageUrl(scene.portrait), live: imageUrl(scene.live), seed: scene.seed, distanceCm: scene.distanceCm, withoutCard: scene.withoutCard ?? false, camera: scene.camera },
+          { portrait: imageUrl(scene.portrait), live: imageUrl(scene.live), seed: scene.seed, distanceCm: scene.distanceCm, withoutCard: scene.withoutCard ?? false, camera: scene.camera, backgroundPerson: scene.backgroundPerson ?? false },
         );
         writeFileSync(jpeg, Buffer.from(base64, 'base64'));
         execFileSync(join(FACES, 'videos', 'make-y4m.sh'), [jpeg, y4m, '--seconds', String(seconds), '--size', size], { stdio: 'pipe' });

@@ -120,11 +120,13 @@ export const DOCUMENT_FRAME_INTERVAL_MS = 200;
 /**
  * What to tell the student while they show their identity document. No coordinates, no score.
  * - `no_card_face`: no printed portrait found (only the live face, or no face): show the card's photo side.
+ * - `card_not_seen`: a small face was found, but no card around it (a person in the background, a
+ *   photo without its document, a card partly out of view): show the whole document in the frame.
  * - `card_too_far`: a portrait was found but is too small to compare: bring the card closer.
  * - `card_glare`: the portrait is washed out by a reflection: tilt the card.
  * - `hold_still`: the portrait is blurred: hold the card still.
  */
-export type DocumentGuidance = 'no_card_face' | 'card_too_far' | 'card_glare' | 'hold_still';
+export type DocumentGuidance = 'no_card_face' | 'card_not_seen' | 'card_too_far' | 'card_glare' | 'hold_still';
 
 /** Progress of the identity-document phase after one frame. */
 export interface DocumentProgress {

@@ -36,6 +36,8 @@ const LIVE = face(220, 100, 200);
 const ENROLLED = 200;
 /** A card's portrait beside the student (35 px, on the left, lower half). */
 const PORTRAIT = face(60, 300, 35);
+/** The card check when every candidate lies on a card (the card check itself: cardAroundPortrait.test.ts). */
+const ON_CARD = () => true;
 
 function solid(width: number, height: number, rgb: [number, number, number]): Pixels {
   const data = new Uint8ClampedArray(width * height * 4);
@@ -75,39 +77,60 @@ describe('portraitWindows', () => {
 
 describe('selectPortrait', () => {
   it('rejects a frame whose only face is the live face (no_card_face)', () => {
-    expect(selectPortrait([LIVE], LIVE, ENROLLED)).toEqual({ portrait: null, guidance: 'no_card_face' });
+    expect(selectPortrait([LIVE], LIVE, ENROLLED, ON_CARD)).toEqual({ portrait: null, guidance: 'no_card_face' });
   });
 
   it('rejects the live face even when it is the only face and no live face was told apart (live scale)', () => {
     // The student alone, a little farther away than at enrollment: still far too big for a card.
     const farther = face(250, 120, 140);
     expect(liveFaceOf([farther], ENROLLED)).toBe(farther);
-    expect(selectPortrait([farther], null, ENROLLED)).toEqual({ portrait: null, guidance: 'no_card_face' });
+    expect(selectPortrait([farther], null, ENROLLED, ON_CARD)).toEqual({ portrait: null, guidance: 'no_card_face' });
   });
 
   it('picks the small printed face beside the live face', () => {
-    expect(selectPortrait([LIVE, PORTRAIT], LIVE, ENROLLED)).toEqual({ portrait: PORTRAIT });
+    expect(selectPortrait([LIVE, PORTRAIT], LIVE, ENROLLED, ON_CARD)).toEqual({ portrait: PORTRAIT });
     expect(liveFaceOf([LIVE, PORTRAIT], ENROLLED)).toBe(LIVE);
   });
 
   it('does not take a small face found on the live face (a window that cut the student’s face)', () => {
     const onLive = face(300, 180, 40);
-    expect(selectPortrait([LIVE, onLive], LIVE, ENROLLED)).toEqual({ portrait: null, guidance: 'no_card_face' });
+    expect(selectPortrait([LIVE, onLive], LIVE, ENROLLED, ON_CARD)).toEqual({ portrait: null, guidance: 'no_card_face' });
   });
 
   it('takes the largest of several small faces (the most detail)', () => {
     const smaller = face(500, 320, 28);
-    expect(selectPortrait([smaller, PORTRAIT], LIVE, ENROLLED)).toEqual({ portrait: PORTRAIT });
+    expect(selectPortrait([smaller, PORTRAIT], LIVE, ENROLLED, ON_CARD)).toEqual({ portrait: PORTRAIT });
   });
 
   it('bounds the portrait by the live face when the student is farther than at enrollment', () => {
     const far = face(260, 150, 80);
     const large = face(40, 300, 55); // 55 ≥ 0.6 × 80: as big as the student now: not a card
-    expect(selectPortrait([far, large], far, ENROLLED)).toEqual({ portrait: null, guidance: 'no_card_face' });
+    expect(selectPortrait([far, large], far, ENROLLED, ON_CARD)).toEqual({ portrait: null, guidance: 'no_card_face' });
+  });
+
+  it('rejects a small face with no card around it (a person in the background): card_not_seen', () => {
+    expect(selectPortrait([LIVE, PORTRAIT], LIVE, ENROLLED, () => false)).toEqual({ portrait: null, guidance: 'card_not_seen' });
+  });
+
+  it('takes the largest small face on a card, not a larger one with no card around it', () => {
+    const background = face(480, 120, 44);
+    const asked: DetectedFace[] = [];
+    const onCard = (f: DetectedFace) => (asked.push(f), f === PORTRAIT);
+    expect(selectPortrait([background, LIVE, PORTRAIT], LIVE, ENROLLED, onCard)).toEqual({ portrait: PORTRAIT });
+    // Largest first, and never the live face.
+    expect(asked).toEqual([background, PORTRAIT]);
+  });
+
+  it('never takes the live face, even if a card were seen around it', () => {
+    expect(selectPortrait([LIVE], LIVE, ENROLLED, ON_CARD)).toEqual({ portrait: null, guidance: 'no_card_face' });
+  });
+
+  it('says card_not_seen rather than card_too_far for a tiny face with no card around it', () => {
+    expect(selectPortrait([LIVE, face(60, 300, 20)], LIVE, ENROLLED, () => false)).toEqual({ portrait: null, guidance: 'card_not_seen' });
   });
 
   it('says card_too_far when the only portrait is too small to compare', () => {
-    expect(selectPortrait([LIVE, face(60, 300, 20)], LIVE, ENROLLED)).toEqual({ portrait: null, guidance: 'card_too_far' });
+    expect(selectPortrait([LIVE, face(60, 300, 20)], LIVE, ENROLLED, ON_CARD)).toEqual({ portrait: null, guidance: 'card_too_far' });
   });
 });
 
@@ -169,7 +192,7 @@ describe('a document frame wider than the enrollment frames (searched scaled, al
     // Eyes 0.4 × size apart: a 28 px face has 11.2 px between the eyes, under the minimum at scale 1.
     const small = face(60, 300, 28);
     expect(0.4 * 28).toBeLessThan(MIN_PORTRAIT_EYE_DISTANCE);
-    expect(selectPortrait([small], LIVE, ENROLLED)).toEqual({ portrait: null, guidance: 'card_too_far' });
-    expect(selectPortrait([small], LIVE, ENROLLED, 2)).toEqual({ portrait: small });
+    expect(selectPortrait([small], LIVE, ENROLLED, ON_CARD)).toEqual({ portrait: null, guidance: 'card_too_far' });
+    expect(selectPortrait([small], LIVE, ENROLLED, ON_CARD, 2)).toEqual({ portrait: small });
   });
 });

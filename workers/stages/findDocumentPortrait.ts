@@ -1,7 +1,7 @@
 /**
  * Identity-document stage: where to look for the small face printed on a card held to the camera,
- * which face found is that portrait (never the student's live face), and whether its crop is
- * usable. Pure functions on faces and pixels; the pipeline runs the landmarker on the windows.
+ * which face found is that portrait (never the student's live face, never a face with no card
+ * around it), and whether its crop is usable. Pure functions on faces and pixels; the pipeline runs the landmarker on the windows.
  */
 import type { DocumentGuidance } from '../../src/protocol/capture.js';
 import type { DetectedFace } from './detectFace.js';
@@ -174,27 +174,37 @@ export function liveFaceOf(faces: readonly DetectedFace[], enrolledFaceSize: num
 }
 
 /** The portrait chosen in a document frame, or why there is none. */
-export type PortraitChoice = { readonly portrait: DetectedFace } | { readonly portrait: null; readonly guidance: 'no_card_face' | 'card_too_far' };
+export type PortraitChoice = { readonly portrait: DetectedFace } | { readonly portrait: null; readonly guidance: 'no_card_face' | 'card_not_seen' | 'card_too_far' };
 
 /**
  * Picks the card's portrait among `candidates` (faces found in the frame and in its windows, in
  * frame coordinates). A candidate is a portrait only if it is much smaller than the live face and
- * than the enrollment frames' face (so a frame whose only face is the student's never passes) and
- * does not sit on the live face. Of the portraits, the largest (most detail) is chosen; one whose
- * eyes are too close together to compare is `card_too_far`. `pixelScale` is how many document-frame
- * pixels one pixel of the searched copy stands for (1 when the frame is searched as it is).
+ * than the enrollment frames' face (so a frame whose only face is the student's never passes),
+ * does not sit on the live face, and `onCard` finds a card around it (size cannot tell a card's
+ * portrait from a real face a few metres behind the student: `cardAroundPortrait.ts`). Of the
+ * portraits, the largest (most detail) is chosen; one whose eyes are too close together to
+ * compare is `card_too_far`. Small faces with no card around them are `card_not_seen`.
+ * `onCard` is asked about candidates largest first, only until one passes. `pixelScale` is how
+ * many document-frame pixels one pixel of the searched copy stands for (1 when the frame is
+ * searched as it is).
  */
-export function selectPortrait(candidates: readonly DetectedFace[], live: DetectedFace | null, enrolledFaceSize: number, pixelScale = 1): PortraitChoice {
+export function selectPortrait(
+  candidates: readonly DetectedFace[],
+  live: DetectedFace | null,
+  enrolledFaceSize: number,
+  onCard: (face: DetectedFace) => boolean,
+  pixelScale = 1,
+): PortraitChoice {
   const limit = MAX_PORTRAIT_RATIO * Math.min(enrolledFaceSize, live ? faceSize(live) : Infinity);
-  let best: DetectedFace | null = null;
-  for (const face of candidates) {
-    if (faceSize(face) >= limit) continue;
+  const small = candidates.filter((face) => {
+    if (faceSize(face) >= limit) return false;
     const cx = face.box.x + face.box.width / 2;
     const cy = face.box.y + face.box.height / 2;
-    if (live && insideFace(live, cx, cy)) continue;
-    if (!best || faceSize(face) > faceSize(best)) best = face;
-  }
-  if (!best) return { portrait: null, guidance: 'no_card_face' };
+    return !(live && insideFace(live, cx, cy));
+  });
+  if (small.length === 0) return { portrait: null, guidance: 'no_card_face' };
+  const best = [...small].sort((a, b) => faceSize(b) - faceSize(a)).find(onCard);
+  if (!best) return { portrait: null, guidance: 'card_not_seen' };
   const [leftEye, rightEye] = best.fivePoints;
   if (pixelScale * Math.hypot(rightEye!.x - leftEye!.x, rightEye!.y - leftEye!.y) < MIN_PORTRAIT_EYE_DISTANCE) return { portrait: null, guidance: 'card_too_far' };
   return { portrait: best };

@@ -73,6 +73,7 @@ export const en: UiMessages = {
     'Hold your identity card, passport or driving licence with the photo towards the camera, inside the frame, about halfway between your face and the camera (25–35\u00a0cm). Nothing from it is kept.',
   documentFrameLabel: 'Frame for the document',
   guideDocumentNoPortrait: 'Show the side with your photo, inside the frame, close to the camera.',
+  guideDocumentWhole: 'Hold the whole document inside the frame, photo side to the camera, with its edges in view.',
   guideDocumentCloser: 'Bring the document closer to the camera: about halfway between your face and the camera.',
   guideDocumentGlare: 'There is a reflection on the photo: tilt the document a little.',
   guideDocumentHoldStill: 'Hold the document still.',

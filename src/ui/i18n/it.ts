@@ -73,6 +73,7 @@ export const it: UiMessages = {
     'Tieni la carta d’identità, il passaporto o la patente con la foto verso la fotocamera, dentro la cornice, a metà strada tra il tuo volto e la fotocamera (25–35\u00a0cm). Non viene conservato nulla.',
   documentFrameLabel: 'Cornice per il documento',
   guideDocumentNoPortrait: 'Mostra il lato con la tua foto, dentro la cornice, vicino alla fotocamera.',
+  guideDocumentWhole: 'Tieni tutto il documento dentro la cornice, con la foto verso la fotocamera e i bordi ben visibili.',
   guideDocumentCloser: 'Avvicina il documento alla fotocamera: a metà strada tra il tuo volto e la fotocamera.',
   guideDocumentGlare: 'C’è un riflesso sulla foto: inclina un po’ il documento.',
   guideDocumentHoldStill: 'Tieni fermo il documento.',

@@ -100,6 +100,7 @@ export interface UiMessages {
   /** Accessible name of the card frame drawn on the preview. */
   readonly documentFrameLabel: string;
   readonly guideDocumentNoPortrait: string;
+  readonly guideDocumentWhole: string;
   readonly guideDocumentCloser: string;
   readonly guideDocumentGlare: string;
   readonly guideDocumentHoldStill: string;

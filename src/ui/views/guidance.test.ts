@@ -16,6 +16,12 @@ describe('guidanceFor: the identity document', () => {
     expect(guidanceFor(document(['hold_still']))).toEqual({ key: 'guideDocumentHoldStill', tone: 'fix' });
   });
 
+  it('asks for the whole document when a face was seen without a card around it, in both languages', () => {
+    expect(guidanceFor(document(['card_not_seen']))).toEqual({ key: 'guideDocumentWhole', tone: 'fix' });
+    expect(en.guideDocumentWhole).toMatch(/whole document.*edges/);
+    expect(italian.guideDocumentWhole).toMatch(/tutto il documento.*bordi/);
+  });
+
   it('says a usable view is good, and when the document has been seen', () => {
     expect(guidanceFor(document([], 1))).toEqual({ key: 'guideDocumentGood', tone: 'good' });
     expect(guidanceFor(document([], 3, true))).toEqual({ key: 'guideDocumentDone', tone: 'good' });

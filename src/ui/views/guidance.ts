@@ -21,6 +21,7 @@ const ISSUE_GUIDANCE: readonly (readonly [QualityIssue, MessageKey])[] = [
 /** What to do about the identity document, most important first (a portrait must be found before its glare matters). */
 const DOCUMENT_GUIDANCE: readonly (readonly [DocumentGuidance, MessageKey])[] = [
   ['no_card_face', 'guideDocumentNoPortrait'],
+  ['card_not_seen', 'guideDocumentWhole'],
   ['card_too_far', 'guideDocumentCloser'],
   ['card_glare', 'guideDocumentGlare'],
   ['hold_still', 'guideDocumentHoldStill'],
