@@ -25,6 +25,8 @@ export const CHECK_WINDOW_MS = 120_000;
 export const ENROLLMENT_NONCE_TTL_MS = 10 * 60_000;
 /** Retention of lessons, attendance and device keys in the demo: the "course" lasts 90 days. */
 export const COURSE_RETENTION_MS = 90 * 86_400_000;
+/** How long a student with no lesson left is kept after creation (a fresh sign-in before joining). */
+export const UNATTACHED_STUDENT_GRACE_MS = 86_400_000;
 /** Longest wait for a check at a random moment. */
 export const MAX_RANDOM_DELAY_MINUTES = 60;
 /** Rows per multi-row INSERT when a check is fired (under both engines' parameter limits). */
@@ -706,7 +708,7 @@ export class Attendance {
 
   /** Deletes what is past its retention and records the run (see {@link purgeExpired}). */
   purgeExpired(): Promise<RetentionReport> {
-    return purgeExpired(this.db, this.now(), this.auditRetentionMs);
+    return purgeExpired(this.db, this.now(), { auditRetentionMs: this.auditRetentionMs, studentGraceMs: UNATTACHED_STUDENT_GRACE_MS });
   }
 
   /** What each table holds and when its oldest retained row goes (for the auditor). */

@@ -7,9 +7,6 @@
 import { appendAudit, purgeAudit } from './audit.js';
 import type { Db } from './db.js';
 
-/** How long a student with no lesson left is kept after creation (a fresh sign-in before joining). */
-export const UNATTACHED_STUDENT_GRACE_MS = 86_400_000;
-
 /** What a retention run deleted. */
 export interface RetentionReport {
   lessons: number;
@@ -41,10 +38,11 @@ export interface TableRetention {
  * Deletes lessons (with their checks and attendance) and device keys past their retention date,
  * nonces, sessions, launch-token ids, LTI login states, session handoffs and Deep Linking requests
  * past their expiry, LMS service endpoints of series with no lesson left (scores go with their
- * lesson), students left with no lesson (after a day's grace), teachers with no lesson or session,
- * and the audit log's entries older than `auditRetentionMs`. The run itself is recorded.
+ * lesson), students left with no lesson once `studentGraceMs` has passed since they were created,
+ * teachers with no lesson or session, and the audit log's entries older than `auditRetentionMs`.
+ * The run itself is recorded.
  */
-export async function purgeExpired(db: Db, now: number, auditRetentionMs: number): Promise<RetentionReport> {
+export async function purgeExpired(db: Db, now: number, limits: { auditRetentionMs: number; studentGraceMs: number }): Promise<RetentionReport> {
   const report = await db.transaction(async (tx) => ({
     lessons: await tx.run('DELETE FROM lessons WHERE retain_until <= ?', [now]),
     keys: await tx.run('DELETE FROM device_keys WHERE retain_until <= ?', [now]),
@@ -65,7 +63,7 @@ export async function purgeExpired(db: Db, now: number, auditRetentionMs: number
        AND NOT EXISTS (SELECT 1 FROM lesson_students ls WHERE ls.student_id = users.id)
        AND NOT EXISTS (SELECT 1 FROM lti_grades g WHERE g.student_id = users.id) -- goes with the lesson of its score
        AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = users.id AND s.expires_at > ? AND s.revoked_at IS NULL)`,
-      [now - UNATTACHED_STUDENT_GRACE_MS, now],
+      [now - limits.studentGraceMs, now],
     ),
     teachers: await tx.run(
       `DELETE FROM users WHERE role <> 'student' AND NOT EXISTS (SELECT 1 FROM lessons l WHERE l.teacher_id = users.id)
@@ -73,7 +71,7 @@ export async function purgeExpired(db: Db, now: number, auditRetentionMs: number
       [now],
     ),
   }));
-  const audit = await purgeAudit(db, now - auditRetentionMs);
+  const audit = await purgeAudit(db, now - limits.auditRetentionMs);
   const full: RetentionReport = { ...report, auditEntries: audit.deleted };
   await appendAudit(db, now, { id: null, role: 'system' }, 'retention.run', {
     detail: { ...full, ...(audit.anchor ? { auditAnchorSeq: audit.anchorSeq, auditAnchor: audit.anchor } : {}) },
