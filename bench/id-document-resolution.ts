@@ -51,12 +51,16 @@ interface Run {
   template: Float32Array | null;
   /** degraded[level][blur] */
   degraded: Float32Array[][];
+  /** With `--photos`: the card's source photo embedded as it is and at its portrait's level (one per blur), without the card. */
+  photo?: { plain: Float32Array; degraded: Float32Array[] } | null;
 }
+
+const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 
 const keyOf = (p: Pair) => `${p.a}|${p.b}|${seedOf(`${p.a}|${p.b}`)}`;
 
 /** A way to compare portrait i with run j's live crop. */
-type Variant = { name: string; score: (portrait: Float32Array, eye: number, target: Run) => number };
+type Variant = { name: string; score: (portrait: Float32Array, eye: number, target: Run) => number; probe?: (run: Run) => Float32Array | null };
 
 function fuse(a: Float32Array, b: Float32Array, w: number): Float32Array {
   return l2Normalize(a.map((v, i) => w * v + (1 - w) * b[i]!));
@@ -88,13 +92,17 @@ const variants: Variant[] = [
 
 function scoreSet(runs: readonly Run[], variant: Variant): ScoredPair[] {
   const out: ScoredPair[] = [];
-  for (const r of runs) if (r.pair.same) out.push({ score: r.portrait && r.template ? variant.score(r.portrait, r.eye!, r) : null, same: true });
+  for (const r of runs) {
+    const probe = variant.probe ? variant.probe(r) : r.portrait;
+    if (r.pair.same) out.push({ score: probe && r.template ? variant.score(probe, r.eye!, r) : null, same: true });
+  }
   for (const t of runs) {
     if (!t.template) continue;
     const live = identityOf(t.pair.b);
     for (const r of runs) {
       if (identityOf(r.pair.a) === live) continue;
-      out.push({ score: r.portrait ? variant.score(r.portrait, r.eye!, t) : null, same: false });
+      const probe = variant.probe ? variant.probe(r) : r.portrait;
+      out.push({ score: probe ? variant.score(probe, r.eye!, t) : null, same: false });
     }
   }
   return out;
@@ -111,6 +119,7 @@ async function main() {
       camera: { type: 'string', default: '1280x720' },
       side: { type: 'string', default: 'left' },
       shard: { type: 'string' },
+      photos: { type: 'boolean', default: false },
       'cached-only': { type: 'boolean', default: false },
       cache: { type: 'string' },
     },
@@ -184,6 +193,48 @@ async function main() {
       degraded: RESOLUTION_LEVELS_PX.map((_, l) => BLURS.map((_b, b) => degraded[l * BLURS.length + b]!)),
     };
   });
+  if (values.photos) {
+    // What resolution alone costs: each card's source photo (no card) embedded as it is and at each level.
+    const photoCache = cacheFile.replace(/\.jsonl$/, '-photos.jsonl');
+    const photos = new Map<string, { key: string; plain: string | null; degraded: string[] }>(existsSync(photoCache) ? readJsonLines<{ key: string; plain: string | null; degraded: string[] }>(photoCache).map((c) => [c.key, c]) : []);
+    const missing = [...new Map(runs.filter((r) => r.portrait && !photos.has(r.pair.a)).map((r) => [r.pair.a, r])).values()];
+    if (missing.length > 0) {
+      const pipeline = await startBrowserPipeline({ imageRoot: root });
+      try {
+        for (let i = 0; i < missing.length; i += 24) {
+          const batch = missing.slice(i, i + 24);
+          // Each photo at its card's level only (the level its portrait is compared at), both blurs.
+          const probes = await pipeline.page.evaluate(async (items) => {
+            const harness = (window as unknown as { harness: Awaited<ReturnType<typeof window.PresenzaHarness.start>> }).harness;
+            const out = [];
+            for (const item of items) out.push(await harness.degradedProbe(item.url, item.degradations));
+            return out;
+          }, batch.map((r) => ({ url: imageUrl(r.pair.a), degradations: BLURS.map((blurSigma) => ({ eyeDistancePx: RESOLUTION_LEVELS_PX[resolutionLevel(r.eye!)]!, blurSigma })) })));
+          const lines = probes.map((probe, j) => {
+            const line = { key: batch[j]!.pair.a, plain: probe.plain && toBase64(probe.plain), degraded: probe.degraded.map(toBase64) };
+            photos.set(line.key, line);
+            return JSON.stringify(line);
+          });
+          appendFileSync(photoCache, lines.join('\n') + '\n');
+          console.error(`  photos ${Math.min(i + 24, missing.length)}/${missing.length}`);
+        }
+      } finally {
+        await pipeline.close();
+      }
+    }
+    for (const r of runs) {
+      const c = r.portrait ? photos.get(r.pair.a) : undefined;
+      const degraded = c?.plain ? c.degraded.map(fromBase64) : [];
+      r.photo = c?.plain ? { plain: fromBase64(c.plain), degraded } : null;
+    }
+    const at = (r: Run, b: number) => r.photo?.degraded[b] ?? null;
+    variants.push(
+      { name: 'photo-plain', probe: (r) => r.photo?.plain ?? null, score: (p, _e, t) => cosineSimilarity(p, t.template!) },
+      { name: 'photo-at-portrait-res', probe: (r) => at(r, 0), score: (p, _e, t) => cosineSimilarity(p, t.template!) },
+      { name: 'photo-at-res-blur', probe: (r) => at(r, 1), score: (p, _e, t) => cosineSimilarity(p, t.template!) },
+      { name: 'photo-at-res-matched', probe: (r) => at(r, 0), score: (p, e, t) => cosineSimilarity(p, t.degraded[resolutionLevel(e)]![0]!) },
+    );
+  }
   const calib = runs.filter((r) => calibration.has(r.pair));
   const test = runs.filter((r) => !calibration.has(r.pair));
   const results = variants.map((variant) => {
@@ -194,11 +245,13 @@ async function main() {
     return {
       variant: variant.name,
       calibration: { cards: calib.length, tar_at_far_1e3: tarAtFar(onCalib, FAR_1E3).tar, threshold },
+      genuine_mean: mean(onCalib.concat(onTest).flatMap((x) => (x.same && x.score !== null ? [x.score] : []))),
+      impostor_mean: mean(onCalib.concat(onTest).flatMap((x) => (!x.same && x.score !== null ? [x.score] : []))),
       test: { cards: test.length, tar: held.tar, far: held.far, false_accepts: held.fp, impostor_pairs: onTest.filter((s) => !s.same).length, tar_at_far_1e3: tarAtFar(onTest, FAR_1E3).tar },
     };
   });
   for (const r of results) {
-    console.log(`${r.variant.padEnd(22)} calib TAR@1e-3 ${(100 * r.calibration.tar_at_far_1e3).toFixed(1)} % thr ${r.calibration.threshold.toFixed(4)} | test TAR ${(100 * r.test.tar).toFixed(1)} % FAR ${(100 * r.test.far).toFixed(3)} % (${r.test.false_accepts}/${r.test.impostor_pairs}) TAR@1e-3 ${(100 * r.test.tar_at_far_1e3).toFixed(1)} %`);
+    console.log(`${r.variant.padEnd(22)} genuine ${r.genuine_mean.toFixed(3)} impostor ${r.impostor_mean.toFixed(3)} calib TAR@1e-3 ${(100 * r.calibration.tar_at_far_1e3).toFixed(1)} % thr ${r.calibration.threshold.toFixed(4)} | test TAR ${(100 * r.test.tar).toFixed(1)} % FAR ${(100 * r.test.far).toFixed(3)} % (${r.test.false_accepts}/${r.test.impostor_pairs}) TAR@1e-3 ${(100 * r.test.tar_at_far_1e3).toFixed(1)} %`);
   }
   const out = join(ROOT, 'bench', 'results', `id-document-resolution-lfw-${values.distance}cm-${values.camera}-${side}-limit${values.limit}.json`);
   writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), pipeline: pipelineId(), levels_px: RESOLUTION_LEVELS_PX, blurs: BLURS, cards: pairs.length, load_average: loadavg(), results }, null, 1) + '\n');

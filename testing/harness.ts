@@ -147,6 +147,12 @@ export async function start(options: { assetsBaseUrl: string; backend?: 'wasm' |
       const array = (v: Float32Array | null) => (v ? Array.from(v) : null);
       return { ...probe, template: array(probe.template), portraitEmbedding: array(probe.portraitEmbedding), degradedTemplates: probe.degradedTemplates.map((t) => Array.from(t)), portraitWidthPx: scenes.portraitWidthPx };
     },
+    /** The selected face's fused embedding, plain and brought to each resolution asked. */
+    async degradedProbe(url: string, degradations: Degradation[]) {
+      const frame = await decode(url);
+      const result = await worker.call('degradedProbe', Comlink.transfer(frame, [frame]), degradations);
+      return { plain: result.plain && Array.from(result.plain), degraded: result.degraded.map((e) => Array.from(e)) };
+    },
     /** The selected face's fused embedding under each crop variant (bench/crop-variants.ts). */
     async cropVariantProbe(url: string, variants: CropVariant[]) {
       const frame = await decode(url);

@@ -147,6 +147,11 @@ export interface FaceWorkerTestingApi extends FaceWorkerApi {
    * production worker never returns.
    */
   documentProbe(live: ImageBitmap, card: ImageBitmap, degradations?: readonly Degradation[]): Promise<DocumentProbe>;
+  /**
+   * The selected face's fused embedding, then its crop brought to each asked resolution
+   * (`degradeToEyeDistance`) and embedded: what resolution alone costs, without a printed card.
+   */
+  degradedProbe(frame: ImageBitmap, degradations: readonly Degradation[]): Promise<{ plain: Float32Array | null; degraded: readonly Float32Array[] }>;
   /** Embeds the selected face once per crop variant (landmarks found once), with the shipped embedding options. */
   cropVariantProbe(frame: ImageBitmap, variants: readonly CropVariant[]): Promise<CropVariantProbe>;
   /** Signs check assertions in a loop for `seconds` with a fresh device key, as `finishCheck` does. */
@@ -300,6 +305,19 @@ const testingApi: FaceWorkerTestingApi = {
     } finally {
       liveFrame.close();
       cardFrame.close();
+    }
+  },
+  async degradedProbe(frame, degradations) {
+    const bitmap = requireFrame(frame);
+    try {
+      const pipeline = service.pipeline();
+      const { crop } = await pipeline.analyze(bitmap);
+      if (!crop) return { plain: null, degraded: [] };
+      const degraded: Float32Array[] = [];
+      for (const { eyeDistancePx, blurSigma } of degradations) degraded.push(await pipeline.embed(degradeToEyeDistance(crop, eyeDistancePx, blurSigma)));
+      return { plain: await pipeline.embed(crop), degraded };
+    } finally {
+      bitmap.close();
     }
   },
   async cropVariantProbe(frame, variants) {
