@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import type { LivenessInputSpec } from './livenessInputs.js';
 import type { CropVariant } from './cropVariants.js';
 import type { EmbeddingOptions } from '../workers/stages/embedFace.js';
-import type { Degradation, DocumentProbe, FaceWorkerTestingApi, ImageDescription, LivenessProbe } from './worker.js';
+import type { DocumentProbe, FaceWorkerTestingApi, ImageDescription, LivenessProbe } from './worker.js';
 import { cardParams, synthesizeCardScene } from './cardSynthesis.js';
 import type { Pixels } from '../workers/stages/pixels.js';
 import type { FrameTiming, RuntimeReport } from '../src/protocol/capture.js';
@@ -20,9 +20,8 @@ export type DescribedImage = Omit<ImageDescription, 'embeddings'> & { embeddings
 export type ProbedLiveness = Omit<LivenessProbe, 'outputs'> & { outputs: { logits: number[]; probabilities: number[] }[] | null };
 
 /** A {@link DocumentProbe} as it crosses to Node (embeddings as plain arrays), with the printed portrait's width in frame px. */
-export type DocumentScore = Omit<DocumentProbe, 'template' | 'portraitEmbedding' | 'degradedTemplates'> & {
+export type DocumentScore = Omit<DocumentProbe, 'template' | 'portraitEmbedding'> & {
   template: number[] | null;
-  degradedTemplates: number[][];
   portraitEmbedding: number[] | null;
   portraitWidthPx: number;
 };
@@ -140,18 +139,12 @@ export async function start(options: { assetsBaseUrl: string; backend?: 'wasm' |
       return { ...result, outputs };
     },
     /** Synthesises the card of `photoUrl` held by `liveUrl` (seeded) and runs the document stages on it. */
-    async documentProbe(photoUrl: string, liveUrl: string, seed: number, distanceCm?: readonly [number, number], view?: CardView, degradations?: Degradation[]): Promise<DocumentScore> {
+    async documentProbe(photoUrl: string, liveUrl: string, seed: number, distanceCm?: readonly [number, number], view?: CardView): Promise<DocumentScore> {
       const scenes = await cardScenes(photoUrl, liveUrl, seed, distanceCm, view);
       const [live, card] = await Promise.all([createImageBitmap(scenes.live), createImageBitmap(scenes.card)]);
-      const probe = await worker.call('documentProbe', Comlink.transfer(live, [live]), Comlink.transfer(card, [card]), degradations);
+      const probe = await worker.call('documentProbe', Comlink.transfer(live, [live]), Comlink.transfer(card, [card]));
       const array = (v: Float32Array | null) => (v ? Array.from(v) : null);
-      return { ...probe, template: array(probe.template), portraitEmbedding: array(probe.portraitEmbedding), degradedTemplates: probe.degradedTemplates.map((t) => Array.from(t)), portraitWidthPx: scenes.portraitWidthPx };
-    },
-    /** The selected face's fused embedding, plain and brought to each resolution asked. */
-    async degradedProbe(url: string, degradations: Degradation[]) {
-      const frame = await decode(url);
-      const result = await worker.call('degradedProbe', Comlink.transfer(frame, [frame]), degradations);
-      return { plain: result.plain && Array.from(result.plain), degraded: result.degraded.map((e) => Array.from(e)) };
+      return { ...probe, template: array(probe.template), portraitEmbedding: array(probe.portraitEmbedding), portraitWidthPx: scenes.portraitWidthPx };
     },
     /** The selected face's fused embedding under each crop variant (bench/crop-variants.ts). */
     async cropVariantProbe(url: string, variants: CropVariant[]) {

@@ -13,7 +13,6 @@ import { createFaceWorkerService } from '../workers/service.js';
 import { DocumentMatch } from '../workers/session/documentMatch.js';
 import { parallaxPoints } from '../workers/session/planarMotion.js';
 import { faceSize } from '../workers/stages/findDocumentPortrait.js';
-import { degradeToEyeDistance } from '../workers/stages/matchResolution.js';
 import { assessQuality, measureCrop, type CropMeasures } from '../workers/stages/assessQuality.js';
 import type { DetectedFace, HeadPose } from '../workers/stages/detectFace.js';
 import { DEFAULT_EMBEDDING_OPTIONS, writeCropTensor, type EmbeddingOptions } from '../workers/stages/embedFace.js';
@@ -99,14 +98,6 @@ export interface DocumentProbe {
    */
   readonly template: Float32Array | null;
   readonly portraitEmbedding: Float32Array | null;
-  /** The live crop brought to each asked resolution (`degradeToEyeDistance`) and embedded, in order; empty without a face. */
-  readonly degradedTemplates: readonly Float32Array[];
-}
-
-/** One resolution the live crop is brought to for {@link FaceWorkerTestingApi.documentProbe}: eye distance and blur, px. */
-export interface Degradation {
-  readonly eyeDistancePx: number;
-  readonly blurSigma: number;
 }
 
 /** The shipped fused embedding of one image's selected face under several crop variants (bench/crop-variants.ts). */
@@ -146,12 +137,7 @@ export interface FaceWorkerTestingApi extends FaceWorkerApi {
    * production document phase (`DocumentMatch`) on one card frame; returns the similarity the
    * production worker never returns.
    */
-  documentProbe(live: ImageBitmap, card: ImageBitmap, degradations?: readonly Degradation[]): Promise<DocumentProbe>;
-  /**
-   * The selected face's fused embedding, then its crop brought to each asked resolution
-   * (`degradeToEyeDistance`) and embedded: what resolution alone costs, without a printed card.
-   */
-  degradedProbe(frame: ImageBitmap, degradations: readonly Degradation[]): Promise<{ plain: Float32Array | null; degraded: readonly Float32Array[] }>;
+  documentProbe(live: ImageBitmap, card: ImageBitmap): Promise<DocumentProbe>;
   /** Embeds the selected face once per crop variant (landmarks found once), with the shipped embedding options. */
   cropVariantProbe(frame: ImageBitmap, variants: readonly CropVariant[]): Promise<CropVariantProbe>;
   /** Signs check assertions in a loop for `seconds` with a fresh device key, as `finishCheck` does. */
@@ -259,21 +245,16 @@ const testingApi: FaceWorkerTestingApi = {
       bitmap.close();
     }
   },
-  async documentProbe(live, card, degradations = []) {
+  async documentProbe(live, card) {
     const liveFrame = requireFrame(live);
     const cardFrame = requireFrame(card);
     try {
       const pipeline = service.pipeline();
       const analysis = await pipeline.analyze(liveFrame);
-      const none = { portraitFound: false, foundInFullFrame: false, windowsSearched: 0, sharpness: null, guidance: [], similarity: null, documentMs: 0, eyeDistancePx: null, foundInLargeWindows: false, template: null, portraitEmbedding: null, degradedTemplates: [] };
+      const none = { portraitFound: false, foundInFullFrame: false, windowsSearched: 0, sharpness: null, guidance: [], similarity: null, documentMs: 0, eyeDistancePx: null, foundInLargeWindows: false, template: null, portraitEmbedding: null };
       if (!analysis.crop || !analysis.selection) return { liveFound: false, ...none };
       const template = await pipeline.embed(analysis.crop);
       const templateCopy = template.slice();
-      const degradedTemplates: Float32Array[] = [];
-      for (const { eyeDistancePx, blurSigma } of degradations) {
-        const degraded = degradeToEyeDistance(analysis.crop, eyeDistancePx, blurSigma);
-        degradedTemplates.push(await pipeline.embed(degraded));
-      }
       const match = new DocumentMatch(template, faceSize(analysis.selection.primary), 'required');
       const start = performance.now();
       const finding = await pipeline.findDocumentPortrait(cardFrame, faceSize(analysis.selection.primary));
@@ -299,25 +280,11 @@ const testingApi: FaceWorkerTestingApi = {
         foundInLargeWindows: finding.foundInLargeWindows,
         template: templateCopy,
         portraitEmbedding,
-        degradedTemplates,
         eyeDistancePx: finding.portrait ? Math.hypot(finding.portrait.fivePoints[1]!.x - finding.portrait.fivePoints[0]!.x, finding.portrait.fivePoints[1]!.y - finding.portrait.fivePoints[0]!.y) : null,
       };
     } finally {
       liveFrame.close();
       cardFrame.close();
-    }
-  },
-  async degradedProbe(frame, degradations) {
-    const bitmap = requireFrame(frame);
-    try {
-      const pipeline = service.pipeline();
-      const { crop } = await pipeline.analyze(bitmap);
-      if (!crop) return { plain: null, degraded: [] };
-      const degraded: Float32Array[] = [];
-      for (const { eyeDistancePx, blurSigma } of degradations) degraded.push(await pipeline.embed(degradeToEyeDistance(crop, eyeDistancePx, blurSigma)));
-      return { plain: await pipeline.embed(crop), degraded };
-    } finally {
-      bitmap.close();
     }
   },
   async cropVariantProbe(frame, variants) {
