@@ -7,7 +7,7 @@
  * (findDocumentPortrait, alignment, embedding, DocumentMatch) in the built testing worker in
  * headless Chromium. Cards whose portrait is not found count as non-matches, never dropped.
  *
- *   npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--exclude N] [--genuine-only] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--background-person] [--shard k/n] [--json]
+ *   npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--exclude N] [--genuine-only] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--background-person] [--synthesis-off <list>|all] [--shard k/n] [--json]
  *
  * `--distance lo-hi` draws the card's distance (cm) from that range instead of the unguided 25–40
  * cm (e.g. `15-25`, where the guidance asks for the card).
@@ -20,6 +20,9 @@
  * softly into the frame where the card would be, its face as small as the portrait (a real face
  * 2–3 m behind the student). With `--genuine-only` (the same person as the live face, so the face
  * would match), `tar` is then the share of attacks that pass; `background_person` says so.
+ * `--synthesis-off cast,print-blur,…|all` switches those degradations of the card off (an ablation:
+ * which of them costs the score; DEGRADATIONS in testing/cardSynthesis.ts); the enrollment frame is
+ * unchanged. They are named in the result's `synthesis` (and `synthesis_off`), its cache and its file name.
  * `--limit N` scores an evenly spread subset of N pairs (development runs); `--exclude N` leaves out
  * the pairs of `--limit N`'s subset (a threshold chosen on them is then tested on other cards).
  * `--genuine-only` runs only the genuine pairs' cards. Impostors are cross comparisons: every card's
@@ -38,7 +41,7 @@ import { imageUrl, startBrowserPipeline } from '../tools/browserPipeline.js';
 import { DEFAULT_DOCUMENT_MATCH_THRESHOLD } from '../workers/session/documentMatch.js';
 import { fromBase64, pipelineId, percentile, readJsonLines, toBase64 } from './lib/embeddingCache.js';
 import { FAR_1E2, FAR_1E3, ratesAtThreshold, summarize, tarAtFar, thresholdForFar, wilsonInterval, type ScoredPair } from './lib/metrics.js';
-import { CARD_RANGES, seedOf } from '../testing/cardSynthesis.js';
+import { CARD_RANGES, DEGRADATIONS, seedOf, type Degradation } from '../testing/cardSynthesis.js';
 import type { DocumentScore } from '../testing/harness.js';
 import { crossImpostors, identityOf, type CardRun } from './lib/crossImpostors.js';
 
@@ -113,6 +116,7 @@ async function main() {
       distance: { type: 'string' },
       camera: { type: 'string' },
       side: { type: 'string' },
+      'synthesis-off': { type: 'string' },
       shard: { type: 'string' },
       json: { type: 'boolean', default: false },
       'genuine-only': { type: 'boolean', default: false },
@@ -121,7 +125,7 @@ async function main() {
     },
   });
   if (!values.pairs || !values.root) {
-    console.error('usage: npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--exclude N] [--genuine-only] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--background-person] [--shard k/n] [--json]');
+    console.error('usage: npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--exclude N] [--genuine-only] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--background-person] [--synthesis-off <list>|all] [--shard k/n] [--json]');
     process.exit(2);
   }
   const threshold = values.threshold === undefined ? DEFAULT_DOCUMENT_MATCH_THRESHOLD : Number(values.threshold);
@@ -133,6 +137,10 @@ async function main() {
   const cameraMode = { width: Number(camera[1]), height: Number(camera[2]) };
   if (values.side !== undefined && values.side !== 'left' && values.side !== 'right') throw new TypeError('--side must be left or right (of the raw frame)');
   const side = values.side as 'left' | 'right' | undefined;
+  const offList = values['synthesis-off'] === undefined ? [] : values['synthesis-off'] === 'all' ? [...DEGRADATIONS] : values['synthesis-off'].split(',');
+  if (!offList.every((d): d is Degradation => (DEGRADATIONS as readonly string[]).includes(d))) throw new TypeError(`--synthesis-off must be all or a list of ${DEGRADATIONS.join(', ')}`);
+  const synthesisOff = DEGRADATIONS.filter((d) => offList.includes(d));
+  const offTag = synthesisOff.length === 0 ? '' : `-without-${synthesisOff.length === DEGRADATIONS.length ? 'all' : synthesisOff.join('+')}`;
   const distanceTag = `${values.distance === undefined ? '' : `-${distance.join('-')}cm`}${values.camera === undefined ? '' : `-${values.camera}`}${side === undefined ? '' : `-${side}`}${values['background-person'] ? '-background-person' : ''}`;
   const root = resolve(values.root);
   // --genuine-only: run only the genuine pairs' cards (the impostors are cross comparisons anyway).
@@ -150,7 +158,7 @@ async function main() {
   for (const file of ['testing/cardSynthesis.ts', 'testing/harness.ts', 'testing/worker.ts', 'workers/pipeline.ts', 'workers/stages/findDocumentPortrait.ts', 'workers/stages/cardAroundPortrait.ts', 'workers/session/documentMatch.ts']) {
     synthesisHash.update(readFileSync(join(ROOT, file)));
   }
-  const synthesis = synthesisHash.digest('hex').slice(0, 8);
+  const synthesis = `${synthesisHash.digest('hex').slice(0, 8)}${offTag}`;
   const cacheFile = join(ROOT, 'bench', '.cache', `id-document-${pipelineId()}-${synthesis}${distanceTag}-${basename(dirname(root))}-${basename(root)}.jsonl`);
   mkdirSync(dirname(cacheFile), { recursive: true });
   const cache = new Map<string, Probe>(existsSync(cacheFile) ? readJsonLines<CachedProbe>(cacheFile).map((c) => [c.key, decodeProbe(c)]) : []);
@@ -170,7 +178,7 @@ async function main() {
           const out = [];
           for (const item of items) out.push(await harness.documentProbe(item.photo, item.live, item.seed, item.distance, item.view));
           return out;
-        }, batch.map((p) => ({ photo: imageUrl(p.a), live: imageUrl(p.b), seed: seedOf(`${p.a}|${p.b}`), distance, view: { camera: cameraMode, ...(side ? { side } : {}), ...(values['background-person'] ? { backgroundPerson: true } : {}) } })));
+        }, batch.map((p) => ({ photo: imageUrl(p.a), live: imageUrl(p.b), seed: seedOf(`${p.a}|${p.b}`), distance, view: { camera: cameraMode, ...(side ? { side } : {}), ...(values['background-person'] ? { backgroundPerson: true } : {}), ...(synthesisOff.length ? { synthesisOff } : {}) } })));
         const lines = probes.map((probe, j) => {
           const key = keyOf(batch[j]!);
           const line: CachedProbe = { ...probe, key, template: probe.template && toBase64(probe.template), portraitEmbedding: probe.portraitEmbedding && toBase64(probe.portraitEmbedding) };
@@ -224,6 +232,7 @@ async function main() {
     date: new Date().toISOString(),
     pipeline: pipelineId(),
     synthesis,
+    synthesis_off: synthesisOff,
     limit: limit >= all.length ? null : limit,
     excluded_limit: values.exclude === undefined ? null : Number(values.exclude),
     genuine_only: values['genuine-only'],
@@ -279,7 +288,7 @@ async function main() {
   for (const point of curve) console.log(`  FAR ≤ ${point.max_far}: TAR ${percent(point.tar)} at threshold ${fmt(point.threshold, 4)} (FAR reached ${percent(point.far, 4)})`);
   for (const h of heldOut) console.log(`  held out: threshold ${fmt(h.threshold, 4)} (FAR ≤ 1e-3 on folds ${h.calibration_folds.join(',')}) → on folds ${h.test_folds.join(',')}: TAR ${percent(h.tar)} (${h.genuine_pairs} genuine), FAR ${percent(h.far, 4)} (${h.false_accepts} of ${h.impostor_pairs}; 95 % up to ${percent(h.far_interval_95.high, 4)})`);
   console.log(`portrait face width ${fmt(record.portrait_face_width_px.min, 1)}–${fmt(record.portrait_face_width_px.max, 1)} px; document frame ${fmt(record.document_ms.p50, 0)} / ${fmt(record.document_ms.p95, 0)} ms (p50 / p95); load ${loadavg().map((l) => fmt(l, 2)).join(' ')}`);
-  const out = join(ROOT, 'bench', 'results', `id-document-${basename(dirname(resolve(values.pairs)))}${distanceTag}${values['genuine-only'] ? '-genuine' : ''}${record.limit ? `-limit${record.limit}` : ''}${values.exclude ? `-without${values.exclude}` : ''}.json`);
+  const out = join(ROOT, 'bench', 'results', `id-document-${basename(dirname(resolve(values.pairs)))}${distanceTag}${offTag}${values['genuine-only'] ? '-genuine' : ''}${record.limit ? `-limit${record.limit}` : ''}${values.exclude ? `-without${values.exclude}` : ''}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(record, null, 1) + '\n');
   console.log(`saved ${out}`);

@@ -5,6 +5,7 @@ import type { Pixels } from '../workers/stages/pixels.js';
 import {
   CARD_MM,
   CARD_RANGES,
+  DEGRADATIONS,
   applyHomography,
   blur,
   defocusBlurPx,
@@ -17,6 +18,7 @@ import {
   pxPerMm,
   seedOf,
   synthesizeCardScene,
+  withoutDegradations,
 } from './cardSynthesis.js';
 
 /** A deterministic test photo: a bright oval "face" on a dark background, with texture. */
@@ -195,5 +197,40 @@ describe('synthesizeCardScene', () => {
     expect(portraitWidthPx).toBeLessThan(50);
     // The input scene is not modified.
     expect(scene.data[0]).toBe(128);
+  });
+});
+
+describe('withoutDegradations (benchmark ablation)', () => {
+  it('leaves the drawn parameters alone when nothing is switched off', () => {
+    expect(withoutDegradations(cardParams(7), [])).toEqual(cardParams(7));
+  });
+
+  it('switches off only what it is asked to, keeping the portrait’s distance and place', () => {
+    const drawn = cardParams(7);
+    const none = withoutDegradations(drawn, DEGRADATIONS);
+    expect(none.cast).toEqual([1, 1, 1]);
+    expect([none.printBlurPx, none.cameraBlurPx, none.noiseSigma, none.glare.strength]).toEqual([0, 0, 0, 0]);
+    expect([none.yaw, none.pitch, none.roll]).toEqual([0, 0, 0]);
+    expect(none.jpegQuality).toBe(1);
+    expect(none.defocus).toBe(false);
+    expect([none.distanceCm, none.side, none.centreY, none.seed]).toEqual([drawn.distanceCm, drawn.side, drawn.centreY, drawn.seed]);
+    const castOnly = withoutDegradations(drawn, ['cast']);
+    expect(castOnly).toEqual({ ...drawn, cast: [1, 1, 1] });
+  });
+
+  it('without defocus the card frame is sharper, and unchanged by the other switches’ absence', { timeout: 60_000 }, () => {
+    const scene = grey(640, 480, 128);
+    const drawn = { ...cardParams(11), distanceCm: 20, cameraBlurPx: 0 };
+    const defocused = synthesizeCardScene(photo(), scene, drawn).frame;
+    const sharp = synthesizeCardScene(photo(), scene, withoutDegradations(drawn, ['defocus'])).frame;
+    const same = synthesizeCardScene(photo(), scene, withoutDegradations(drawn, [])).frame;
+    expect(digest(same)).toBe(digest(defocused));
+    // Sum of horizontal differences: an edge measure that blur lowers.
+    const edges = (image: Pixels) => {
+      let sum = 0;
+      for (let i = 4; i < image.data.length; i += 4) sum += Math.abs(image.data[i]! - image.data[i - 4]!);
+      return sum;
+    };
+    expect(edges(sharp)).toBeGreaterThan(edges(defocused));
   });
 });

@@ -89,6 +89,39 @@ export interface CardParams {
   readonly glare: { readonly u: number; readonly v: number; readonly radius: number; readonly strength: number };
   /** JPEG quality the caller encodes the scene with (0..1). */
   readonly jpegQuality: number;
+  /** `false`: no defocus blur of the fixed-focus lens (an ablation, {@link withoutDegradations}); default on. */
+  readonly defocus?: boolean;
+}
+
+/**
+ * The degradations of the synthesis the identity-document benchmark can switch off one at a time
+ * (`--synthesis-off`), to find which of them costs the match score: the print's colour cast, the
+ * print blur, the camera blur, the lens's defocus, the camera noise, the JPEG of the card frame,
+ * the tilt (yaw, pitch and roll: the card then faces the camera squarely) and the glare.
+ */
+export const DEGRADATIONS = ['cast', 'print-blur', 'camera-blur', 'defocus', 'noise', 'jpeg', 'tilt', 'glare'] as const;
+
+/** One of {@link DEGRADATIONS}. */
+export type Degradation = (typeof DEGRADATIONS)[number];
+
+/**
+ * `params` with the degradations in `off` switched off (a benchmark ablation; the default synthesis
+ * is `params` itself): everything else, the portrait's size and place included, stays as drawn.
+ * `jpeg` off leaves a JPEG at quality 1 (the caller still encodes the frame).
+ */
+export function withoutDegradations(params: CardParams, off: readonly Degradation[]): CardParams {
+  const has = (d: Degradation) => off.includes(d);
+  return {
+    ...params,
+    ...(has('cast') ? { cast: [1, 1, 1] as const } : {}),
+    ...(has('print-blur') ? { printBlurPx: 0 } : {}),
+    ...(has('camera-blur') ? { cameraBlurPx: 0 } : {}),
+    ...(has('defocus') ? { defocus: false } : {}),
+    ...(has('noise') ? { noiseSigma: 0 } : {}),
+    ...(has('jpeg') ? { jpegQuality: 1 } : {}),
+    ...(has('tilt') ? { yaw: 0, pitch: 0, roll: 0 } : {}),
+    ...(has('glare') ? { glare: { ...params.glare, strength: 0 } } : {}),
+  };
 }
 
 /** A seed from a string (FNV-1a), e.g. an image path, so each card is tied to its photo. */
@@ -410,7 +443,8 @@ export function synthesizeCardScene(photo: Pixels, scene: Pixels, params: CardPa
     const from = ((region.y + y) * scene.width + region.x) * 4;
     patch.data.set(frame.data.subarray(from, from + regionWidth * 4), y * regionWidth * 4);
   }
-  const blurredPatch = blur(patch, Math.hypot(params.cameraBlurPx, defocusBlurPx(params.distanceCm, scene.width)));
+  const defocus = params.defocus === false ? 0 : defocusBlurPx(params.distanceCm, scene.width);
+  const blurredPatch = blur(patch, Math.hypot(params.cameraBlurPx, defocus));
   const random = seededRandom(params.seed ^ 0xc0ffee);
   for (let i = 0; i < blurredPatch.data.length; i += 4) {
     // Box–Muller: one Gaussian draw per pixel, the same on the three channels (luma noise).

@@ -8,7 +8,7 @@ import type { LivenessInputSpec } from './livenessInputs.js';
 import type { CropVariant } from './cropVariants.js';
 import type { EmbeddingOptions } from '../workers/stages/embedFace.js';
 import type { DocumentProbe, FaceWorkerTestingApi, ImageDescription, LivenessProbe } from './worker.js';
-import { cardParams, synthesizeBackgroundPersonScene, synthesizeCardScene } from './cardSynthesis.js';
+import { cardParams, synthesizeBackgroundPersonScene, synthesizeCardScene, withoutDegradations, type Degradation } from './cardSynthesis.js';
 import type { Pixels } from '../workers/stages/pixels.js';
 import type { FrameTiming, RuntimeReport } from '../src/protocol/capture.js';
 import { startWorker } from '../src/sdk/workerClient.js';
@@ -81,6 +81,8 @@ export interface CardView {
   readonly side?: 'left' | 'right';
   /** No card: the photo's person blended in, where the card would be, as small as its portrait (the attack the card check stops). */
   readonly backgroundPerson?: boolean;
+  /** Degradations of the card switched off (a benchmark ablation; default none). */
+  readonly synthesisOff?: readonly Degradation[];
 }
 
 /**
@@ -96,13 +98,15 @@ export async function cardScenes(
   distanceCm?: readonly [number, number],
   view: CardView = {},
 ): Promise<{ card: Blob; live: Blob; portraitWidthPx: number }> {
-  const { camera = SCENE, side, backgroundPerson = false } = view;
+  const { camera = SCENE, side, backgroundPerson = false, synthesisOff = [] } = view;
   const [photo, live] = await Promise.all([decode(photoUrl), decode(liveUrl)]);
   try {
-    const params = cardParams(seed, distanceCm, side);
+    const drawn = cardParams(seed, distanceCm, side);
+    const params = withoutDegradations(drawn, synthesisOff);
     const scene = liveScene(live);
     const { frame, portraitWidthPx } = (backgroundPerson ? synthesizeBackgroundPersonScene : synthesizeCardScene)(pixelsOf(photo), liveScene(live, camera), params);
-    return { card: await jpeg(frame, params.jpegQuality), live: await jpeg(scene, params.jpegQuality), portraitWidthPx };
+    // The enrollment frame keeps the drawn quality: an ablation changes the card only.
+    return { card: await jpeg(frame, params.jpegQuality), live: await jpeg(scene, drawn.jpegQuality), portraitWidthPx };
   } finally {
     photo.close();
     live.close();
