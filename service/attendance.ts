@@ -9,7 +9,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createChallenge, isPresenzaError, verifyCheck, verifyEnrollment, type EcPublicJwk, type NonceStore } from 'presenza/server';
-import { appendAudit, type Actor, type AuditAction, type AuditRecord } from './audit.js';
+import { appendAudit, SYSTEM_ACTOR, type Actor, type AuditAction, type AuditRecord } from './audit.js';
 import { DEFAULT_LIMITS } from './config.js';
 import { admitDeviceKey, pendingReason, type PendingReason } from './enrollmentApproval.js';
 import type { Db } from './db.js';
@@ -165,7 +165,6 @@ export interface AttendanceOptions {
 type RecordAudit = (actor: Actor, action: AuditAction, about?: AuditRecord['about']) => void;
 
 const fingerprint = (thumbprint: string) => thumbprint.slice(0, 8);
-const SYSTEM: Actor = { id: null, role: 'system' };
 
 /** The attendance service. */
 export class Attendance {
@@ -434,7 +433,7 @@ export class Attendance {
   }
 
   /** Opens a check now, in one transaction (see {@link openCheck}), and tells every student of the lesson. */
-  async fireCheck(lessonId: string, actor: Actor = SYSTEM): Promise<{ checkId: string; students: number }> {
+  async fireCheck(lessonId: string, actor: Actor = SYSTEM_ACTOR): Promise<{ checkId: string; students: number }> {
     const { checkId, students } = await this.withEvents((tx, emit, audit) => this.openCheck(tx, emit, audit, lessonId, actor));
     if (!checkId) throw new ServiceError(409, 'lesson_ended', 'the lesson has ended');
     this.log?.info({ lesson: lessonId, check: checkId, students, trigger: actor.role }, 'check fired');
@@ -455,7 +454,7 @@ export class Attendance {
           [this.now()],
         );
         if (!schedule) return null;
-        const opened = await this.openCheck(tx, emit, audit, schedule.lesson_id, SYSTEM);
+        const opened = await this.openCheck(tx, emit, audit, schedule.lesson_id, SYSTEM_ACTOR);
         await tx.run('UPDATE scheduled_checks SET fired_at = ?, check_id = ? WHERE id = ?', [this.now(), opened.checkId, schedule.id]);
         return { ...opened, schedule: schedule.id, lessonId: schedule.lesson_id };
       });

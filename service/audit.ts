@@ -42,6 +42,9 @@ export interface Actor {
   readonly role: 'student' | 'teacher' | 'auditor' | 'system';
 }
 
+/** The service itself, as the actor of what no person did (scheduled checks, retention, LMS deliveries). */
+export const SYSTEM_ACTOR: Actor = { id: null, role: 'system' };
+
 /** One entry as stored. */
 export interface AuditEntry {
   seq: number;

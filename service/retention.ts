@@ -4,7 +4,7 @@
  * flows' short-lived rows at their expiry; people with nothing left after; the audit log's entries
  * after its own retention. Every run is itself recorded in the audit log.
  */
-import { appendAudit, purgeAudit } from './audit.js';
+import { appendAudit, purgeAudit, SYSTEM_ACTOR } from './audit.js';
 import type { Db } from './db.js';
 
 /** What a retention run deleted. */
@@ -73,7 +73,7 @@ export async function purgeExpired(db: Db, now: number, limits: { auditRetention
   }));
   const audit = await purgeAudit(db, now - limits.auditRetentionMs);
   const full: RetentionReport = { ...report, auditEntries: audit.deleted };
-  await appendAudit(db, now, { id: null, role: 'system' }, 'retention.run', {
+  await appendAudit(db, now, SYSTEM_ACTOR, 'retention.run', {
     detail: { ...full, ...(audit.anchor ? { auditAnchorSeq: audit.anchorSeq, auditAnchor: audit.anchor } : {}) },
   });
   return full;

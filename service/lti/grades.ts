@@ -18,7 +18,7 @@
  * give-up and each retry (codes and counts, never the score).
  */
 import { randomUUID } from 'node:crypto';
-import { appendAudit, type Actor } from '../audit.js';
+import { appendAudit, SYSTEM_ACTOR, type Actor } from '../audit.js';
 import type { Db } from '../db.js';
 import { linkOfLesson, type LtiLink } from './links.js';
 import { PlatformServiceError, SCOPE_LINEITEM, SCOPE_SCORE, type PlatformClient } from './platformClient.js';
@@ -40,7 +40,6 @@ export const SCORE_MAXIMUM = 100;
 /** The tag of the line items Presenza creates. */
 export const LINE_ITEM_TAG = 'presenza-attendance';
 
-const SYSTEM: Actor = { id: null, role: 'system' };
 
 /** The statuses that count as present at a check. */
 const PRESENT = ['passed', 'confirmed_in_person', 'alternative_confirmed'];
@@ -238,7 +237,7 @@ export class LtiGrades {
             row.lesson_id,
             row.student_id,
           ]);
-          await appendAudit(tx, this.now, SYSTEM, 'grades.sent', { lessonId: row.lesson_id, targetId: row.student_id });
+          await appendAudit(tx, this.now, SYSTEM_ACTOR, 'grades.sent', { lessonId: row.lesson_id, targetId: row.student_id });
         });
         counts.sent++;
       } catch (error) {
@@ -348,7 +347,7 @@ export class LtiGrades {
         );
       }
       await tx.run(`UPDATE lti_roster_reads SET status = 'done', attempts = attempts + 1, last_error = NULL WHERE lesson_id = ?`, [lessonId]);
-      if (absent > 0) await appendAudit(tx, now, SYSTEM, 'grades.queued', { lessonId, detail: { absent } });
+      if (absent > 0) await appendAudit(tx, now, SYSTEM_ACTOR, 'grades.queued', { lessonId, detail: { absent } });
     });
   }
 
@@ -366,7 +365,7 @@ export class LtiGrades {
         lessonId,
         studentId,
       ]);
-      if (failed) await appendAudit(tx, this.now, SYSTEM, 'grades.failed', { lessonId, targetId: studentId, detail: { error: code, attempts } });
+      if (failed) await appendAudit(tx, this.now, SYSTEM_ACTOR, 'grades.failed', { lessonId, targetId: studentId, detail: { error: code, attempts } });
     });
     this.options.log?.warn({ lesson: lessonId, attempts, error: code }, failed ? 'LTI score delivery gave up' : 'LTI score delivery failed, will retry');
   }
