@@ -435,13 +435,14 @@ export function findCardAround(gray: GrayImage, face: DetectedFace): CardOutline
     for (const bottom of bottoms) {
       if (normalDifference(top.theta, bottom.theta) > converge) continue;
       const cardHeight = bottom.rho - top.rho;
-      for (const [nearSide, nears, fars] of [['left', lefts, rights], ['right', rights, lefts]] as const) {
+      // A pair of seen sides is tried once, from the left; from the right only the inferred far sides are new.
+      for (const [nearSide, nears, seenFars] of [['left', lefts, rights], ['right', rights, []]] as const) {
         for (const near of nears) {
           // The far side as seen, or where an ID-1 card or a passport page would put it when it is not.
           const sign = nearSide === 'left' ? 1 : -1;
           // No edge voted for an inferred side: `votes: 0` tells it from the Hough lines (3 votes or more).
           const inferred = INFERRED_ASPECTS.map((aspect) => ({ theta: near.theta, rho: near.rho + sign * aspect * cardHeight, votes: 0 }));
-          for (const far of [...fars, ...inferred]) {
+          for (const far of [...seenFars, ...inferred]) {
             if (normalDifference(near.theta, far.theta) > converge) continue;
             const [left, right] = nearSide === 'left' ? [near, far] : [far, near];
             const outline = outlineOf(g, centre, size, top, right, bottom, left, far.votes === 0 ? FAR_SIDE[nearSide] : -1);

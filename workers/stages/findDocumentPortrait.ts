@@ -203,7 +203,7 @@ export function selectPortrait(
     return !(live && insideFace(live, cx, cy));
   });
   if (small.length === 0) return { portrait: null, guidance: 'no_card_face' };
-  const best = [...small].sort((a, b) => faceSize(b) - faceSize(a)).find(onCard);
+  const best = small.sort((a, b) => faceSize(b) - faceSize(a)).find(onCard);
   if (!best) return { portrait: null, guidance: 'card_not_seen' };
   const [leftEye, rightEye] = best.fivePoints;
   if (pixelScale * Math.hypot(rightEye!.x - leftEye!.x, rightEye!.y - leftEye!.y) < MIN_PORTRAIT_EYE_DISTANCE) return { portrait: null, guidance: 'card_too_far' };
