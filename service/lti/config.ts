@@ -91,9 +91,19 @@ export class LtiConfigError extends Error {
 const NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** A DNS name or an IPv4 address, without port or path. */
 const HOST = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const isText = (value: unknown, max = 500): value is string => typeof value === 'string' && value.length > 0 && value.length <= max && !/[\u0000-\u001f\u007f]/.test(value);
+/** Longest text field of the configuration, unless a field says otherwise. */
+const MAX_FIELD = 500;
 
-/** A platform URL: https, or http on the loopback host (tests, local Moodle). */
+/** Non-empty text of at most `max` characters, without control characters. */
+export const isText = (value: unknown, max = 1000): value is string => typeof value === 'string' && value.length > 0 && value.length <= max && !/[\u0000-\u001f\u007f]/.test(value);
+
+/** Whether a platform may be reached at `url`: https, or http on the loopback host (tests, local Moodle). */
+export function isPlatformScheme(url: URL): boolean {
+  const loopback = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
+  return url.protocol === 'https:' || (url.protocol === 'http:' && loopback);
+}
+
+/** A platform URL of the configuration ({@link isPlatformScheme}). */
 function platformUrl(value: unknown, where: string): URL {
   let url: URL;
   try {
@@ -101,8 +111,7 @@ function platformUrl(value: unknown, where: string): URL {
   } catch {
     throw new LtiConfigError('lti_config_url', `${where} is not a URL`);
   }
-  const loopback = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) throw new LtiConfigError('lti_config_url', `${where} must be https:`);
+  if (!isPlatformScheme(url)) throw new LtiConfigError('lti_config_url', `${where} must be https:`);
   return url;
 }
 
@@ -121,7 +130,7 @@ export function parseLtiConfig(raw: unknown, baseDir: string): LtiConfig {
   shape(raw !== null && typeof raw === 'object' && !Array.isArray(raw), 'the file must hold a JSON object');
   const { platforms, toolKeyFile, pages, registrationHosts, ...rest } = raw as Record<string, unknown>;
   shape(Object.keys(rest).length === 0, `unknown field ${Object.keys(rest)[0]}`);
-  shape(isText(toolKeyFile), 'toolKeyFile must be a path');
+  shape(isText(toolKeyFile, MAX_FIELD), 'toolKeyFile must be a path');
   shape(Array.isArray(platforms) && platforms.length > 0, 'platforms must be a non-empty array');
   const seen = new Set<string>();
   const checked = (platforms as unknown[]).map((entry, i): LtiPlatform => {
@@ -130,10 +139,10 @@ export function parseLtiConfig(raw: unknown, baseDir: string): LtiConfig {
     const { name, issuer, clientId, authLoginUrl, jwksUrl, deployments, frameOrigins, accessTokenUrl, tokenAudience, ...extra } = entry as Record<string, unknown>;
     shape(Object.keys(extra).length === 0, `${where} has an unknown field ${Object.keys(extra)[0]}`);
     shape(typeof name === 'string' && NAME.test(name), `${where}.name must be 1–32 lower-case letters, digits or dashes`);
-    shape(isText(issuer), `${where}.issuer must be the platform's iss`);
+    shape(isText(issuer, MAX_FIELD), `${where}.issuer must be the platform's iss`);
     shape(isText(clientId, 255), `${where}.clientId must be the client id the platform gave the tool`);
     shape(Array.isArray(deployments) && deployments.length > 0 && deployments.every((d) => isText(d, 255)), `${where}.deployments must list deployment ids`);
-    shape(tokenAudience === undefined || isText(tokenAudience), `${where}.tokenAudience must be text`);
+    shape(tokenAudience === undefined || isText(tokenAudience, MAX_FIELD), `${where}.tokenAudience must be text`);
     // The issuer is a URL too (LTI 1.3 requires an https URL without query or fragment).
     platformUrl(issuer, `${where}.issuer`);
     const registration = `${issuer as string}\n${clientId as string}`;

@@ -13,11 +13,11 @@
  */
 import { createHash } from 'node:crypto';
 import { ServiceError } from '../errors.js';
-import type { LtiPlatform } from './config.js';
+import { isText, type LtiPlatform } from './config.js';
 import { registeredPage, type PageLanguage } from './pages.js';
 import { PLATFORM_TIMEOUT_MS, SCOPE_LINEITEM, SCOPE_MEMBERSHIP, SCOPE_SCORE } from './platformClient.js';
 import type { LtiRegistry } from './registry.js';
-import { isText, serviceUrl, type ltiUrls } from './tool.js';
+import { serviceUrl, type ltiUrls } from './tool.js';
 
 /** The claim of the platform's configuration that names its LTI product. */
 export const PLATFORM_CONFIGURATION = 'https://purl.imsglobal.org/spec/lti-platform-configuration';

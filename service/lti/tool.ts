@@ -17,7 +17,7 @@ import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify
 import type { Db } from '../db.js';
 import { ServiceError } from '../errors.js';
 import type { Launch, Role } from '../launch.js';
-import type { LtiConfig, LtiPlatform } from './config.js';
+import { isPlatformScheme, isText, type LtiConfig, type LtiPlatform } from './config.js';
 
 /** How long a login's state waits for the platform's answer. */
 export const LTI_STATE_MS = 10 * 60_000;
@@ -97,8 +97,6 @@ const hash = (value: string) => createHash('sha256').update(value).digest('hex')
 const refuse = (code: string, message: string, status = 401): never => {
   throw new ServiceError(status, code, message);
 };
-/** Non-empty text of at most `max` characters, without control characters. */
-export const isText = (value: unknown, max = 1000): value is string => typeof value === 'string' && value.length > 0 && value.length <= max && !/[\u0000-\u001f\u007f]/.test(value);
 
 /** Options of {@link LtiTool}. */
 export interface LtiToolOptions {
@@ -332,8 +330,7 @@ export function serviceUrl(value: unknown): string | null {
   if (!isText(value, 2000)) return null;
   try {
     const url = new URL(value as string);
-    const loopback = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
-    return url.protocol === 'https:' || (url.protocol === 'http:' && loopback) ? url.toString() : null;
+    return isPlatformScheme(url) ? url.toString() : null;
   } catch {
     return null;
   }
