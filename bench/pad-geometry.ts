@@ -10,8 +10,8 @@
  * 2. Turning attacks, synthesised (the set has none on video): up to `--stills` stills of the
  *    inventory, one per recording session, each placed in a 640×480 frame as a camera shows it,
  *    printed on a sheet that turns about its vertical axis in front of a pinhole camera (focal 560
- *    px, the sheet 560 px away: a webcam at arm's length): 0 → +35° → 0 → −35° → 0 over 1.6 s at
- *    10 frames a second. Twice: a flat sheet, and the same sheet bent into a cylinder of radius
+ *    px, the sheet 560 px away: a webcam at arm's length): 0 → +45° → 0 → −45° → 0 over 1.6 s at
+ *    10 frames a second, with camera noise (σ 3 grey levels) drawn anew for each frame. Twice: a flat sheet, and the same sheet bent into a cylinder of radius
  *    1.5 face widths (a sheet held curved, the case a plane fit could miss).
  * 3. The testing worker finds the face in each frame (MediaPipe, IMAGE mode) and reports its yaw
  *    and the landmarks the check fits. As the challenge does, the reference is the last frontal
@@ -30,6 +30,9 @@ import { parseArgs } from 'node:util';
 import { startBrowserPipeline } from '../tools/browserPipeline.js';
 import { DIST, ROOT } from '../tools/paths.js';
 import { planarResidual } from '../workers/session/planarMotion.js';
+import { textureParallax } from '../workers/session/textureParallax.js';
+import { cropTexture, textureRegion } from '../workers/stages/faceTexture.js';
+import type { GrayImage } from '../workers/stages/cardAroundPortrait.js';
 import type { Point } from '../workers/stages/pixels.js';
 import { DEFAULT_CHALLENGE_LIMITS } from '../workers/session/activeChallenge.js';
 import { LIVE, parseInventory, type InventoryLine } from './lib/padSet.js';
@@ -41,8 +44,32 @@ const HEIGHT = 480;
 const FOCAL = 560;
 const FPS = 10;
 const CLIP_SECONDS = 15;
-/** Yaw of the sheet over the synthesised sequence (degrees), one value per frame: 0 → +35° → 0 → −35° → 0. */
-const SHEET_YAWS = Array.from({ length: 17 }, (_, i) => 35 * Math.sin((2 * Math.PI * i) / 16));
+/**
+ * Yaw of the sheet over the synthesised sequence (degrees), one value per frame: 0 → +45° → 0 →
+ * −45° → 0. Turned only 35°, most flat sheets never showed the mesh a 15° turn; an attacker turns
+ * the sheet as far as the prompt needs.
+ */
+const SHEET_YAWS = Array.from({ length: 17 }, (_, i) => 45 * Math.sin((2 * Math.PI * i) / 16));
+
+/** Standard deviation of the camera noise added to each synthesised frame (grey levels; a webcam indoors shows 2–4). */
+const SHEET_NOISE = 3;
+
+/** Adds Gaussian noise of {@link SHEET_NOISE} to an RGB frame, seeded (each frame its own draw). */
+function addNoise(rgb: Buffer, seed: number): Buffer {
+  let state = seed >>> 0 || 1;
+  const uniform = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return ((state >>> 0) + 0.5) / 2 ** 32;
+  };
+  const out = Buffer.alloc(rgb.length);
+  for (let i = 0; i < rgb.length; i += 1) {
+    const gauss = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+    out[i] = Math.min(255, Math.max(0, Math.round(rgb[i]! + SHEET_NOISE * gauss)));
+  }
+  return out;
+}
 
 interface Sequence {
   readonly name: string;
@@ -54,6 +81,26 @@ interface Sequence {
 interface FrameFace {
   readonly yaw: number;
   readonly parallax: readonly Point[];
+  /** The whole frame's grey levels (the texture check reads the face's part, as the worker does). */
+  readonly grey: GrayImage;
+}
+
+/** Decodes a frame to its grey levels. */
+function decodeGrey(file: string): GrayImage {
+  const bytes = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { maxBuffer: 1 << 26 });
+  return { width: WIDTH, height: HEIGHT, data: Float32Array.from(bytes) };
+}
+
+/** The texture the worker would keep of a frame's face. */
+const textureOf = (face: FrameFace) => cropTexture(face.grey, textureRegion(face.parallax, WIDTH, HEIGHT));
+
+/** The parallax measures compared: the mesh's landmarks under both plane models, and the face's texture. */
+const MEASURES = ['projective', 'affine', 'texture'] as const;
+type Measure = (typeof MEASURES)[number];
+
+function residual(measure: Measure, reference: FrameFace, face: FrameFace): number | null {
+  if (measure === 'texture') return textureParallax(textureOf(reference), reference.parallax, textureOf(face), face.parallax);
+  return planarResidual(reference.parallax, face.parallax, measure);
 }
 
 /** Decodes an image to RGB bytes of the given size. */
@@ -65,46 +112,68 @@ function decodeRgb(file: string): Buffer {
  * Renders the 640×480 `source` printed on a sheet turned `yawDegrees` about the vertical axis
  * through the frame's centre, FOCAL px from the camera; with `radius` the sheet is bent into a
  * cylinder of that radius (its middle nearest the camera). Outside the sheet: a dark grey room.
+ * Each pixel averages 2×2 rays, each reading the print bilinearly, as a sensor's pixel integrates
+ * light (point samples would alias fine patterns into a texture that changes with the turn).
  */
 function renderSheet(source: Buffer, yawDegrees: number, radius: number | null): Buffer {
-  const out = Buffer.alloc(WIDTH * HEIGHT * 3, 40);
+  const out = Buffer.alloc(WIDTH * HEIGHT * 3);
   const t = (yawDegrees * Math.PI) / 180;
   const [cos, sin] = [Math.cos(t), Math.sin(t)];
   const cx = (WIDTH - 1) / 2;
   const cy = (HEIGHT - 1) / 2;
+  const ox = FOCAL * sin;
+  const oz = -FOCAL * cos;
+  // Where the ray through (u, v) meets the sheet, in the print's pixels; null when it misses.
+  const onSheet = (u: number, v: number): [number, number] | null => {
+    const dx = u - cx;
+    const dy = v - cy;
+    const rx = dx * cos - FOCAL * sin;
+    const rz = dx * sin + FOCAL * cos;
+    let sx: number;
+    let s: number;
+    if (radius === null) {
+      // Plane z = 0 of the sheet's frame.
+      s = -oz / rz;
+      sx = ox + s * rx;
+    } else {
+      // Cylinder x² + (z − radius)² = radius², nearest intersection; x along the sheet is the arc length.
+      const a = rx * rx + rz * rz;
+      const b = 2 * (ox * rx + (oz - radius) * rz);
+      const c = ox * ox + (oz - radius) ** 2 - radius * radius;
+      const disc = b * b - 4 * a * c;
+      if (disc < 0) return null;
+      s = (-b - Math.sqrt(disc)) / (2 * a);
+      const x = ox + s * rx;
+      const z = oz + s * rz;
+      sx = radius * Math.atan2(x, radius - z);
+    }
+    if (!(s > 0)) return null;
+    const px = sx + cx;
+    const py = s * dy + cy;
+    return px >= 0 && py >= 0 && px <= WIDTH - 1 && py <= HEIGHT - 1 ? [px, py] : null;
+  };
+  const colour = [0, 0, 0];
   for (let v = 0; v < HEIGHT; v += 1) {
     for (let u = 0; u < WIDTH; u += 1) {
-      // The ray from the camera through pixel (u, v), in the sheet's frame (pivot at depth FOCAL).
-      const dx = u - cx;
-      const dy = v - cy;
-      const ox = FOCAL * sin;
-      const oz = -FOCAL * cos;
-      const rx = dx * cos - FOCAL * sin;
-      const rz = dx * sin + FOCAL * cos;
-      let sx: number;
-      let s: number;
-      if (radius === null) {
-        // Plane z = 0 of the sheet's frame.
-        s = -oz / rz;
-        sx = ox + s * rx;
-      } else {
-        // Cylinder x² + (z − radius)² = radius², nearest intersection; x along the sheet is the arc length.
-        const a = rx * rx + rz * rz;
-        const b = 2 * (ox * rx + (oz - radius) * rz);
-        const c = ox * ox + (oz - radius) ** 2 - radius * radius;
-        const disc = b * b - 4 * a * c;
-        if (disc < 0) continue;
-        s = (-b - Math.sqrt(disc)) / (2 * a);
-        const x = ox + s * rx;
-        const z = oz + s * rz;
-        sx = radius * Math.atan2(x, radius - z);
+      colour.fill(0);
+      for (const [su, sv] of [[-0.25, -0.25], [0.25, -0.25], [-0.25, 0.25], [0.25, 0.25]] as const) {
+        const hit = onSheet(u + su, v + sv);
+        if (!hit) {
+          for (let c = 0; c < 3; c += 1) colour[c]! += 40 / 4;
+          continue;
+        }
+        const x0 = Math.min(Math.floor(hit[0]), WIDTH - 2);
+        const y0 = Math.min(Math.floor(hit[1]), HEIGHT - 2);
+        const fx = hit[0] - x0;
+        const fy = hit[1] - y0;
+        for (let c = 0; c < 3; c += 1) {
+          const at = (x: number, y: number) => source[(y * WIDTH + x) * 3 + c]!;
+          const top = at(x0, y0) + (at(x0 + 1, y0) - at(x0, y0)) * fx;
+          const bottom = at(x0, y0 + 1) + (at(x0 + 1, y0 + 1) - at(x0, y0 + 1)) * fx;
+          colour[c]! += (top + (bottom - top) * fy) / 4;
+        }
       }
-      const sy = s * dy;
-      if (!(s > 0)) continue;
-      const px = Math.round(sx + cx);
-      const py = Math.round(sy + cy);
-      if (px < 0 || py < 0 || px >= WIDTH || py >= HEIGHT) continue;
-      source.copy(out, (v * WIDTH + u) * 3, (py * WIDTH + px) * 3, (py * WIDTH + px) * 3 + 3);
+      for (let c = 0; c < 3; c += 1) out[(v * WIDTH + u) * 3 + c] = Math.round(colour[c]!);
     }
   }
   return out;
@@ -123,7 +192,7 @@ function writePngs(frames: readonly Buffer[], folder: string): void {
  * (|yaw| ≤ 10°), the largest residual over the first frames turned 15° or more, as many as a turn
  * held 0.2 s spans at the sequence's frame rate; null when no frame turned far enough after a frontal one.
  */
-function sequenceParallax(faces: readonly (FrameFace | null)[], model: 'projective' | 'affine', fps: number): { parallax: number | null; maxYaw: number } {
+function sequenceParallax(faces: readonly (FrameFace | null)[], model: Measure, fps: number): { parallax: number | null; maxYaw: number } {
   const { frontalDegrees, turnDegrees } = DEFAULT_CHALLENGE_LIMITS;
   const held = Math.round((DEFAULT_CHALLENGE_LIMITS.holdMs * fps) / 1000) + 1;
   let reference: FrameFace | null = null;
@@ -136,7 +205,8 @@ function sequenceParallax(faces: readonly (FrameFace | null)[], model: 'projecti
     if (turned >= held) continue;
     if (Math.abs(face.yaw) <= frontalDegrees && turned === 0) reference = face;
     else if (reference && Math.abs(face.yaw) >= turnDegrees) {
-      parallax = Math.max(parallax ?? 0, planarResidual(reference.parallax, face.parallax, model));
+      const value = residual(model, reference, face);
+      if (value !== null) parallax = Math.max(parallax ?? 0, value);
       turned += 1;
     } else if (turned > 0) turned = held;
   }
@@ -194,23 +264,24 @@ async function main() {
       for (const [kind, radius] of [['flat-sheet', null], ['bent-sheet', 1.5 * 0.35 * WIDTH]] as const) {
         const target = join(dir, `${kind}${i}`);
         mkdirSync(target);
-        writePngs(SHEET_YAWS.map((yaw) => renderSheet(rgb, yaw, radius)), target);
+        writePngs(SHEET_YAWS.map((yaw, n) => addNoise(renderSheet(rgb, yaw, radius), 1 + n + 100 * i)), target);
         const frames = SHEET_YAWS.map((_, n) => `${kind}${i}/f${String(n).padStart(3, '0')}.png`);
         sequences.push({ name: `${line.file} (${line.label}) as a ${kind}`, kind, frames });
       }
     }
     console.error(`${sequences.length} sequences, ${sequences.reduce((n, s) => n + s.frames.length, 0)} frames`);
     const pipeline = await startBrowserPipeline({ imageRoot: dir, threads: 1 });
-    const measured: { name: string; kind: string; maxYaw: number; projective: number | null; affine: number | null }[] = [];
+    const measured: Measured[] = [];
     try {
       for (const sequence of sequences) {
         const probes = await pipeline.livenessProbe(sequence.frames, []);
-        const faces = probes.map((p) => (p.parallax && p.pose ? { yaw: p.pose.yaw, parallax: p.parallax } : null));
+        const faces = probes.map((p, n) => (p.parallax && p.pose ? { yaw: p.pose.yaw, parallax: p.parallax, grey: decodeGrey(join(dir, sequence.frames[n]!)) } : null));
         const rate = sequence.kind.endsWith('-sheet') ? FPS : fps;
-        const projective = sequenceParallax(faces, 'projective', rate);
-        const affine = sequenceParallax(faces, 'affine', rate);
-        measured.push({ name: sequence.name, kind: sequence.kind, maxYaw: projective.maxYaw, projective: projective.parallax, affine: affine.parallax });
-        console.error(`  ${sequence.kind.padEnd(13)} max |yaw| ${projective.maxYaw.toFixed(0).padStart(3)}°  parallax ${projective.parallax?.toFixed(3) ?? '—'} (affine ${affine.parallax?.toFixed(3) ?? '—'})  ${sequence.name}`);
+        const results = MEASURES.map((measure) => sequenceParallax(faces, measure, rate));
+        const [projective, affine, texture] = results.map((r) => r.parallax) as [number | null, number | null, number | null];
+        measured.push({ name: sequence.name, kind: sequence.kind, maxYaw: results[0]!.maxYaw, projective, affine, texture });
+        const show = (v: number | null) => v?.toFixed(3) ?? '—';
+        console.error(`  ${sequence.kind.padEnd(13)} max |yaw| ${results[0]!.maxYaw.toFixed(0).padStart(3)}°  parallax ${show(projective)} (affine ${show(affine)}, texture ${show(texture)})  ${sequence.name}`);
       }
     } finally {
       await pipeline.close();
@@ -221,9 +292,12 @@ async function main() {
   }
 }
 
-function report(measured: { name: string; kind: string; maxYaw: number; projective: number | null; affine: number | null }[], json: boolean) {
+/** One sequence's largest parallax while turned, by each measure (null: no countable turn). */
+type Measured = { name: string; kind: string; maxYaw: number } & Record<Measure, number | null>;
+
+function report(measured: Measured[], json: boolean) {
   const kinds = [...new Set(measured.map((m) => m.kind))];
-  const summary = (['projective', 'affine'] as const).map((model) => {
+  const summary = MEASURES.map((model) => {
     const liveTurns = measured.filter((m) => m.kind === LIVE && m[model] !== null).map((m) => m[model]!);
     // The largest threshold that passes every live turn measured here.
     const threshold = liveTurns.length ? Math.min(...liveTurns) : Number.NaN;

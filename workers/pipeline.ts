@@ -29,8 +29,9 @@ import {
   type PortraitChoice,
 } from './stages/findDocumentPortrait.js';
 import { LIVENESS_INPUT_SIZE, livenessScore } from './stages/passiveLiveness.js';
-import { readPixels, toGray, type Pixels, type Region } from './stages/pixels.js';
+import { readPixels, toGray, type Pixels, type Point, type Region } from './stages/pixels.js';
 import { findCardAround, type GrayImage } from './stages/cardAroundPortrait.js';
+import { readFaceTexture, textureRegion, type FaceTexture } from './stages/faceTexture.js';
 
 /** Everything the pipeline learned about one frame. Stays in the worker. */
 export interface FrameAnalysis {
@@ -330,6 +331,11 @@ export class FacePipeline {
       grey.image?.data.fill(0);
       if (frame !== full) frame.close();
     }
+  }
+
+  /** The grey levels around the face whose landmarks are `around`, which the planar-motion check of a head turn follows (`textureParallax`). */
+  faceTexture(frame: ImageBitmap, around: readonly Point[]): FaceTexture {
+    return readFaceTexture(frame, textureRegion(around, frame.width, frame.height));
   }
 
   /** Probability (0..1) that `face` in `frame` is live (passive anti-spoof); only the region around the face is read. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ActiveChallenge, DEFAULT_CHALLENGE_LIMITS, shuffledSteps, type ChallengeFrame, type ChallengeStep } from './activeChallenge.js';
 import { CHECK_CHALLENGE } from '../../src/protocol/liveness.js';
+import type { FaceTexture } from '../stages/faceTexture.js';
 
 const STEP_MS = 100;
 
@@ -210,6 +211,46 @@ describe('ActiveChallenge: planar motion of turns', () => {
 
   it('does not judge a turn without landmarks', () => {
     expect(run(new ActiveChallenge(['turn_right']), frames(turn(-30)))).toEqual({ status: 'passed' });
+  });
+
+  describe('by the texture', () => {
+    /** A texture of one grey level per frame (the fake measure below reads nothing but the call). */
+    const texture = (): FaceTexture => ({ image: { width: 2, height: 2, data: new Float32Array(4).fill(90) }, origin: { x: 0, y: 0 } });
+    const withTextures = (stream: ChallengeFrame[]) => stream.map((f) => ({ ...f, texture: texture() }));
+    const measuring = (value: number | null) => new ActiveChallenge(['turn_left'], DEFAULT_CHALLENGE_LIMITS, undefined, () => value);
+
+    it('fails a turn whose texture moved as a sheet, though the landmarks moved as a head', () => {
+      const stream = withTextures(withLandmarks(frames(turn(30)), false));
+      expect(run(measuring(DEFAULT_CHALLENGE_LIMITS.minTextureParallax / 3), stream)).toEqual({ status: 'failed', reason: 'planar_motion', step: 'turn_left' });
+    });
+
+    it('passes a turn whose texture shows a head, though the mesh moved its landmarks as a plane', () => {
+      const stream = withTextures(withLandmarks(frames(turn(30)), true));
+      expect(run(measuring(DEFAULT_CHALLENGE_LIMITS.minTextureParallax * 3), stream)).toEqual({ status: 'passed' });
+    });
+
+    it('judges by the landmarks when the texture could not be followed', () => {
+      const stream = withTextures(withLandmarks(frames(turn(30)), true));
+      expect(run(measuring(null), stream)).toEqual({ status: 'failed', reason: 'planar_motion', step: 'turn_left' });
+    });
+
+    it('compares each turned frame with the last frontal one, and wipes every texture it was given', () => {
+      const calls: [FaceTexture, FaceTexture][] = [];
+      const challenge = new ActiveChallenge(['turn_left', 'blink'], DEFAULT_CHALLENGE_LIMITS, undefined, (frontal, _f, turned) => {
+        calls.push([frontal, turned]);
+        expect(frontal.image.data[0]).toBe(90);
+        return 0.05;
+      });
+      const stream = withTextures(withLandmarks(frames([...turn(30), ...blink]), false));
+      expect(run(challenge, stream)).toEqual({ status: 'passed' });
+      // turn(30): two frontal frames, then 15° (a turn already) and 30°: held 0.2 s at the third turned frame, each against the second frontal one.
+      expect(calls.map(([frontal, turned]) => [stream.findIndex((f) => f.texture === frontal), stream.findIndex((f) => f.texture === turned)])).toEqual([
+        [1, 2],
+        [1, 3],
+        [1, 4],
+      ]);
+      for (const frame of stream) expect(Array.from(frame.texture.image.data)).toEqual([0, 0, 0, 0]);
+    });
   });
 });
 

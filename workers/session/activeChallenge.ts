@@ -8,6 +8,8 @@
 import { cosineSimilarity, DEFAULT_MATCH_THRESHOLD } from '../stages/compareTemplates.js';
 import type { Point } from '../stages/pixels.js';
 import { planarResidual } from './planarMotion.js';
+import { textureParallax } from './textureParallax.js';
+import type { FaceTexture } from '../stages/faceTexture.js';
 import { ALTERNATIVE_STEPS, STEP_TIME_LIMIT_MS, type ChallengeFailure, type ChallengeStep } from '../../src/protocol/liveness.js';
 
 export type { ChallengeFailure, ChallengeStep } from '../../src/protocol/liveness.js';
@@ -28,7 +30,15 @@ export interface ChallengeFrame {
   readonly embedding?: Float32Array;
   /** The landmarks the planar-motion check fits (`parallaxPoints`), when the caller has them. */
   readonly parallax?: readonly Point[];
+  /**
+   * The grey levels around the face, given during turns (`FacePipeline.faceTexture`). The
+   * challenge owns them from then on: it keeps the latest frontal one and wipes every other.
+   */
+  readonly texture?: FaceTexture;
 }
+
+/** The texture parallax between a frontal and a turned frame ({@link textureParallax}; a fake in unit tests). */
+export type TextureMeasure = (frontal: FaceTexture, frontalPoints: readonly Point[], turned: FaceTexture, turnedPoints: readonly Point[]) => number | null;
 
 /** Where the challenge stands after a frame. */
 export type ChallengeState =
@@ -71,6 +81,13 @@ export interface ChallengeLimits {
    * close to a plane's motion (`planarResidual`, inter-ocular distances, largest over the held turn).
    */
   readonly minTurnParallax: number;
+  /**
+   * A turn fails as `planar_motion` when the face's texture, against the last frontal frame, moved
+   * this close to how a sheet (flat or bent about a vertical axis) moves (`textureParallax`,
+   * inter-ocular distances, largest over the held turn). When the texture could not be followed,
+   * {@link ChallengeLimits.minTurnParallax} judges the landmarks instead.
+   */
+  readonly minTextureParallax: number;
 }
 
 /**
@@ -79,6 +96,13 @@ export interface ChallengeLimits {
  * sheets left 0.041–0.051 and bent ones 0.042–0.092, so it stops only the flattest (README, Liveness).
  */
 export const MIN_TURN_PARALLAX = 0.042;
+
+/**
+ * Smallest texture parallax a real turn leaves (see {@link ChallengeLimits.minTextureParallax}), set
+ * by `bench/pad-geometry.ts` (README, Liveness): live turns left 0.027–0.073 (the smallest a 17°
+ * turn), turned flat sheets 0.003–0.020 and sheets bent round the face 0.004–0.020 but one.
+ */
+export const MIN_TEXTURE_PARALLAX = 0.015;
 
 /**
  * Defaults. The closed-eye threshold follows the measurement in ../shared/faces/SOURCES.md (both
@@ -101,6 +125,7 @@ export const DEFAULT_CHALLENGE_LIMITS: ChallengeLimits = {
   maxScaleChange: 1.5,
   jumpIntervalMs: 200,
   minTurnParallax: MIN_TURN_PARALLAX,
+  minTextureParallax: MIN_TEXTURE_PARALLAX,
 };
 
 /** Head turns count as one kind: a student who cannot turn one way is spared the other way too. */
@@ -130,7 +155,13 @@ interface StepProgress {
   /** Turns: the landmarks of the last frontal frame, and the largest planar residual while turned (null: not measured). */
   frontal: readonly Point[] | null;
   parallax: number | null;
+  /** Turns: the texture of the last frontal frame, and the largest texture parallax while turned (null: not measured). */
+  frontalTexture: FaceTexture | null;
+  textureParallax: number | null;
 }
+
+/** Overwrites a texture's grey levels. */
+const wipe = (texture: FaceTexture | null | undefined) => texture?.image.data.fill(0);
 
 /** One challenge run. Feed it every analysed frame in order ({@link ActiveChallenge.tick} for frames without a face). */
 export class ActiveChallenge {
@@ -148,6 +179,7 @@ export class ActiveChallenge {
     steps: readonly ChallengeStep[],
     private readonly limits: ChallengeLimits = DEFAULT_CHALLENGE_LIMITS,
     private readonly matchThreshold: number = DEFAULT_MATCH_THRESHOLD,
+    private readonly measureTexture: TextureMeasure = textureParallax,
   ) {
     if (steps.length === 0) throw new TypeError('ActiveChallenge needs at least one step');
     this.plan = [...steps];
@@ -205,7 +237,7 @@ export class ActiveChallenge {
     }
     // Turns the student cannot make and no alternative covers are dropped, never left as a dead end.
     for (let i = this.plan.length - 1; i > this.index; i -= 1) if (replaced(this.plan[i]!)) this.plan.splice(i, 1);
-    this.progress = null;
+    this.resetStep();
     return true;
   }
 
@@ -227,19 +259,26 @@ export class ActiveChallenge {
     return ALTERNATIVE_STEPS.filter((step) => !this.offered.has(step) && !this.plan.includes(step));
   }
 
-  /** Judges one frame. After `passed` or `failed` the state no longer changes. */
+  /** Judges one frame (and takes its texture, see {@link ChallengeFrame.texture}). After `passed` or `failed` the state no longer changes. */
   observe(frame: ChallengeFrame): ChallengeState {
+    try {
+      return this.judge(frame);
+    } finally {
+      if (frame.texture !== this.progress?.frontalTexture) wipe(frame.texture);
+    }
+  }
+
+  private judge(frame: ChallengeFrame): ChallengeState {
     if (this.finished) return this.finished;
     const failure = this.unnatural(frame) ?? this.otherPerson(frame);
     this.previous = frame;
     if (failure) return this.finish({ status: 'failed', reason: failure, step: this.plan[this.index]! });
-    this.progress ??= { startedAt: frame.timestampMs, ready: false, eyesLow: 1, eyesPeak: 0, eyesClosed: false, heldSince: null, frontal: null, parallax: null };
+    this.progress ??= { startedAt: frame.timestampMs, ready: false, eyesLow: 1, eyesPeak: 0, eyesClosed: false, heldSince: null, frontal: null, parallax: null, frontalTexture: null, textureParallax: null };
     if (this.stepDone(this.plan[this.index]!, this.progress, frame)) {
-      // A turn whose landmarks moved as a sheet does: a photo, a phone or a mask turned by hand.
-      const { parallax } = this.progress;
-      if (parallax !== null && parallax < this.limits.minTurnParallax) return this.finish({ status: 'failed', reason: 'planar_motion', step: this.plan[this.index]! });
+      // A turn that moved as a sheet does: a photo, a phone, a paper mask or a cut-out turned by hand.
+      if (this.movedAsSheet(this.progress)) return this.finish({ status: 'failed', reason: 'planar_motion', step: this.plan[this.index]! });
       this.index += 1;
-      this.progress = null;
+      this.resetStep();
       if (this.index === this.plan.length) return this.finish({ status: 'passed' });
     } else if (frame.timestampMs - this.progress.startedAt > this.limits.stepTimeoutMs) {
       return this.finish({ status: 'failed', reason: 'step_timeout', step: this.plan[this.index]! });
@@ -250,7 +289,23 @@ export class ActiveChallenge {
   private finish(state: ChallengeState): ChallengeState {
     this.finished = state;
     this.reference?.fill(0);
+    this.resetStep();
     return state;
+  }
+
+  /** Forgets the current step's progress (and wipes its frontal texture). */
+  private resetStep(): void {
+    wipe(this.progress?.frontalTexture);
+    this.progress = null;
+  }
+
+  /**
+   * Whether a finished turn moved as a sheet: by the texture when it could be followed, else by
+   * the landmarks (which a 3-D face mesh bends toward a head's motion, so they stop fewer sheets).
+   */
+  private movedAsSheet(progress: StepProgress): boolean {
+    if (progress.textureParallax !== null) return progress.textureParallax < this.limits.minTextureParallax;
+    return progress.parallax !== null && progress.parallax < this.limits.minTurnParallax;
   }
 
   /** A jump of the face between consecutive frames: a cut, or a photo swapped in. */
@@ -304,16 +359,22 @@ export class ActiveChallenge {
   }
 
   /**
-   * Turns: keeps the landmarks of the latest frontal frame, and the largest planar residual of
-   * the turned frames against it (the turn being held, or any turn as far since that frame).
+   * Turns: keeps the landmarks and texture of the latest frontal frame, and the largest planar
+   * residual and texture parallax of the turned frames against it (the turn being held, or any
+   * turn as far since that frame).
    */
   private followParallax(progress: StepProgress, frame: ChallengeFrame): void {
     if (!frame.parallax || frame.parallax.length === 0) return;
     if (Math.abs(frame.yaw) <= this.limits.frontalDegrees) {
       progress.frontal = frame.parallax;
       progress.parallax = null;
+      wipe(progress.frontalTexture);
+      progress.frontalTexture = frame.texture ?? null;
+      progress.textureParallax = null;
     } else if (progress.frontal && Math.abs(frame.yaw) >= this.limits.turnDegrees) {
       progress.parallax = Math.max(progress.parallax ?? 0, planarResidual(progress.frontal, frame.parallax));
+      const texture = progress.frontalTexture && frame.texture ? this.measureTexture(progress.frontalTexture, progress.frontal, frame.texture, frame.parallax) : null;
+      if (texture !== null) progress.textureParallax = Math.max(progress.textureParallax ?? 0, texture);
     }
   }
 

@@ -10,9 +10,10 @@ import type { DetectedFace } from '../stages/detectFace.js';
 import type { Pixels } from '../stages/pixels.js';
 import type { FrameCollector } from './frameCollector.js';
 import type { LivenessSession } from './livenessSession.js';
+import { parallaxPoints } from './planarMotion.js';
 
 /** The parts of the pipeline a capture uses (a fake in unit tests). */
-export type CapturePipeline = Pick<FacePipeline, 'analyze' | 'embed' | 'embedView' | 'passiveLiveness'>;
+export type CapturePipeline = Pick<FacePipeline, 'analyze' | 'embed' | 'embedView' | 'passiveLiveness' | 'faceTexture'>;
 
 /**
  * Liveness progress before the challenge watches: the number of gestures (for the progress bar),
@@ -55,7 +56,10 @@ export abstract class CaptureSession {
       if (face) this.onKept(face);
     }
     // The challenge starts with the frame that completes the good frames, so its gestures never hold them up.
-    if (collector.done) liveness.observe(face, timestampMs, embedding);
+    if (collector.done) {
+      const around = face && liveness.wantsTexture ? parallaxPoints(face.points) : [];
+      liveness.observe(face, timestampMs, embedding, around.length > 0 ? pipeline.faceTexture(frame, around) : undefined);
+    }
     if (embedding && !keep) embedding.fill(0);
     const progress = liveness.progress();
     return {

@@ -133,6 +133,24 @@ describe('LivenessSession', () => {
     expect(new LivenessSession(livenessPlan('passive', CHECK_CHALLENGE)).wantsIdentitySample(0)).toBe(false);
   });
 
+  it('asks for the face texture only while a head turn is asked, and wipes what no challenge takes', () => {
+    const texture = () => ({ image: { width: 2, height: 1, data: new Float32Array([50, 60]) }, origin: { x: 0, y: 0 } });
+    const session = new LivenessSession({ passive: false, steps: ['blink', 'turn_left'], extraStep: 'blink' });
+    expect(session.wantsTexture).toBe(false);
+    blink(session, 0);
+    expect(session.wantsTexture).toBe(true);
+    const lost = texture();
+    session.observe(null, 400, undefined, lost);
+    expect(Array.from(lost.image.data)).toEqual([0, 0]);
+    expect(new LivenessSession(livenessPlan('passive', CHECK_CHALLENGE)).wantsTexture).toBe(false);
+    const failed = new LivenessSession({ passive: true, steps: ['turn_left'], extraStep: 'blink' });
+    failed.addPassiveScore(0);
+    const refused = texture();
+    failed.observe(face(), 0, undefined, refused);
+    expect(failed.failure).toBe('anti_spoof');
+    expect(Array.from(refused.image.data)).toEqual([0, 0]);
+  });
+
   it('replaces a gesture on request, and says so when nothing is left', () => {
     const session = new LivenessSession({ passive: false, steps: ['blink'], extraStep: 'blink' });
     expect(session.useAlternative()).toBe(true);

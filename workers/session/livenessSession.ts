@@ -7,6 +7,7 @@
 import { ActiveChallenge, shuffledSteps, type ChallengeFrame } from './activeChallenge.js';
 import { parallaxPoints } from './planarMotion.js';
 import type { DetectedFace } from '../stages/detectFace.js';
+import type { FaceTexture } from '../stages/faceTexture.js';
 import type { LivenessResult } from '../../src/protocol/assertion.js';
 import type { ChallengeStep, LivenessFailure, LivenessPolicy, LivenessProgress } from '../../src/protocol/liveness.js';
 
@@ -50,8 +51,8 @@ export function livenessPlan(policy: LivenessPolicy, challenge: readonly Challen
 /** Whether a capture with this liveness policy runs the anti-spoof model. */
 export const scoresPassiveLiveness = (policy: LivenessPolicy): boolean => policy === 'both' || policy === 'passive';
 
-/** The challenge's view of a detected face. */
-export function challengeFrame(face: DetectedFace, timestampMs: number, embedding?: Float32Array): ChallengeFrame {
+/** The challenge's view of a detected face (with its texture during turns). */
+export function challengeFrame(face: DetectedFace, timestampMs: number, embedding?: Float32Array, texture?: FaceTexture): ChallengeFrame {
   const { box } = face;
   return {
     timestampMs,
@@ -62,6 +63,7 @@ export function challengeFrame(face: DetectedFace, timestampMs: number, embeddin
     faceSize: Math.max(box.width, box.height),
     parallax: parallaxPoints(face.points),
     ...(embedding ? { embedding } : {}),
+    ...(texture ? { texture } : {}),
   };
 }
 
@@ -99,22 +101,32 @@ export class LivenessSession {
     return this.challenge?.state.status === 'in_progress' && timestampMs - this.lastIdentitySample >= IDENTITY_SAMPLE_SPACING_MS;
   }
 
+  /** Whether the frames now should carry the face's texture: the challenge is asking for a head turn. */
+  get wantsTexture(): boolean {
+    const state = this.challenge?.state;
+    return state?.status === 'in_progress' && (state.step === 'turn_left' || state.step === 'turn_right');
+  }
+
   /**
    * Feeds the challenge one frame once the good frames are in: its face (null when none was found)
-   * and, when embedded, its embedding. The first call judges the passive scores: a confident
-   * attack fails liveness at once, a doubtful score adds the plan's extra gesture.
+   * and, when embedded, its embedding; during turns its texture, which the challenge keeps or
+   * wipes (wiped here when no challenge takes it). The first call judges the passive scores: a
+   * confident attack fails liveness at once, a doubtful score adds the plan's extra gesture.
    */
-  observe(face: DetectedFace | null, timestampMs: number, embedding?: Float32Array): void {
+  observe(face: DetectedFace | null, timestampMs: number, embedding?: Float32Array, texture?: FaceTexture): void {
     this.judged = true;
     const passive = this.passiveJudgement();
     if (passive === 'doubtful' && !this.extended && this.plan.extraStep && this.challenge?.state.status === 'in_progress') {
       this.challenge.extend(this.plan.extraStep);
       this.extended = true;
     }
-    if (!this.challenge || passive === 'failed') return;
+    if (!this.challenge || passive === 'failed' || !face) {
+      texture?.image.data.fill(0);
+      if (this.challenge && passive !== 'failed') this.challenge.tick(timestampMs);
+      return;
+    }
     if (embedding) this.lastIdentitySample = timestampMs;
-    if (face) this.challenge.observe(challengeFrame(face, timestampMs, embedding));
-    else this.challenge.tick(timestampMs);
+    this.challenge.observe(challengeFrame(face, timestampMs, embedding, texture));
   }
 
   /** The passive stage's judgement of the mean score (null when it does not run or has no score yet). */

@@ -41,7 +41,7 @@ function normalizer(points: readonly Point[]): { readonly cx: number; readonly c
 }
 
 /** Solves the square system `a`·x = `b` by Gaussian elimination with partial pivoting; null when singular. */
-function solve(a: number[][], b: number[]): number[] | null {
+export function solveLinear(a: number[][], b: number[]): number[] | null {
   const n = b.length;
   for (let col = 0; col < n; col += 1) {
     let pivot = col;
@@ -92,7 +92,7 @@ export function fitPlaneMotion(from: readonly Point[], to: readonly Point[], mod
     addRow([x, y, 1, 0, 0, 0, ...(perspective ? [-u * x, -u * y] : [])], u);
     addRow([0, 0, 0, x, y, 1, ...(perspective ? [-v * x, -v * y] : [])], v);
   }
-  const h = solve(ata, atb);
+  const h = solveLinear(ata, atb);
   if (!h) return null;
   const normalized = [h[0]!, h[1]!, h[2]!, h[3]!, h[4]!, h[5]!, h[6] ?? 0, h[7] ?? 0, 1];
   // Undo the normalisations: H = Tto⁻¹ · Hn · Tfrom.
