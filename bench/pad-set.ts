@@ -4,12 +4,15 @@
  * Usage:
  *
  *   npx tsx bench/pad-set.ts [--out /work/pad-data] [--mirrors /work/.mirror]
+ *                            [--repos owner/a,owner/b --inventory new.jsonl]
  *
  * A repository `owner/name` is read from `<mirrors>/owner+name/repo` (a git directory, as the
  * snapshot tool leaves it); samples with a `shared` path are copied from ../shared/faces. Writes
  * every file under `--out` and `<out>/inventory.jsonl`, the inventory bench:pad takes (one line
  * per sample: file, label and the provenance fields). Samples whose repository is missing are
- * listed and left out; nothing is written into the repository.
+ * listed and left out; nothing is written into the repository. `--repos` keeps only the samples of
+ * those repositories (to measure newly added ones alone) and `--inventory` names the inventory file
+ * under `--out` (default inventory.jsonl).
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -43,10 +46,23 @@ function materialise(sample: PadSample, out: string, mirrors: string): boolean {
 }
 
 function main() {
-  const { values } = parseArgs({ options: { out: { type: 'string', default: '/work/pad-data' }, mirrors: { type: 'string', default: '/work/.mirror' } } });
+  const { values } = parseArgs({
+    options: {
+      out: { type: 'string', default: '/work/pad-data' },
+      mirrors: { type: 'string', default: '/work/.mirror' },
+      repos: { type: 'string' },
+      inventory: { type: 'string', default: 'inventory.jsonl' },
+    },
+  });
   const out = values.out!;
   if (out.startsWith(ROOT)) throw new TypeError('--out must be outside the repository: the samples are third-party and never committed');
+  const inventory = values.inventory!;
+  if (inventory.includes('/') || !inventory.endsWith('.jsonl')) throw new TypeError('--inventory must be a file name ending in .jsonl (written under --out)');
   const set = parsePadSet(JSON.parse(readFileSync(join(ROOT, 'bench', 'pad-set.json'), 'utf8')));
+  const repos = values.repos?.split(',').filter(Boolean);
+  const unknown = repos?.filter((repo) => !set.samples.some((s) => s.repo === repo)) ?? [];
+  if (unknown.length > 0) throw new TypeError(`--repos names no sample of ${unknown.join(', ')}`);
+  if (repos) set.samples = set.samples.filter((s) => repos.includes(s.repo));
   mkdirSync(out, { recursive: true });
   const missing: PadSample[] = [];
   const lines: string[] = [];
@@ -58,13 +74,13 @@ function main() {
     const { file, label, repo, commit, path, licence, session } = sample;
     lines.push(JSON.stringify({ file, label, repo, commit, path, licence, session }));
   }
-  writeFileSync(join(out, 'inventory.jsonl'), `${lines.join('\n')}\n`);
+  writeFileSync(join(out, inventory), `${lines.join('\n')}\n`);
   const counts = new Map<string, number>();
   for (const line of lines) {
     const label = (JSON.parse(line) as PadSample).label;
     counts.set(label, (counts.get(label) ?? 0) + 1);
   }
-  console.log(`${lines.length} samples in ${out} (${[...counts].map(([k, n]) => `${k} ${n}`).join(', ')}); inventory ${join(out, 'inventory.jsonl')}`);
+  console.log(`${lines.length} samples in ${out} (${[...counts].map(([k, n]) => `${k} ${n}`).join(', ')}); inventory ${join(out, inventory)}`);
   if (missing.length > 0) {
     const repos = [...new Set(missing.map((s) => s.repo))];
     console.log(`${missing.length} samples left out: no snapshot of ${repos.join(', ')} under ${values.mirrors}`);

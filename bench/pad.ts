@@ -29,7 +29,8 @@
  * passed; BPCER counts live samples whose liveness did not pass, undecided ones included. The
  * summary is saved to bench/results/pad-<policy>.json (pad-<policy>-alone.json for `--framing alone`); with `--json` the last line printed is
  * `{apcer, bpcer, per_species: {species: {attacks, passed, …}}, samples: [{file, label, outcome,
- * reason, liveness}], …}`.
+ * reason, liveness, failure}], …}` (`failure`: the check's liveness failure code, e.g. `anti_spoof`,
+ * `step_timeout`, or null).
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -90,7 +91,7 @@ function enrollAndCheck(page: Page, args: { enrollUrl: string; stillUrl?: string
       await sdk.enroll({ enrollmentId: 'student-42', nonce: enrollNonce, retainUntil, camera: repeat(await fetchBlob(enrollUrl)), liveness: 'off' });
     } catch (error) {
       const e = error as { code?: string; message?: string };
-      return { outcome: 'error', reason: `enrollment: ${e.code ?? e.message}`, liveness: 'not_run' };
+      return { outcome: 'error', reason: `enrollment: ${e.code ?? e.message}`, liveness: 'not_run', failure: null };
     }
     let camera: ReturnType<typeof repeat> | undefined;
     if (stillUrl && alone) camera = repeat(await fetchBlob(stillUrl));
@@ -108,10 +109,10 @@ function enrollAndCheck(page: Page, args: { enrollUrl: string; stillUrl?: string
     }
     try {
       const result = await sdk.check({ checkId: 'pad', nonce: checkNonce, ...(policy === 'default' ? {} : { liveness: policy }), ...(camera ? { camera } : {}) });
-      return { outcome: result.outcome, reason: result.reason ?? null, liveness: result.liveness };
+      return { outcome: result.outcome, reason: result.reason ?? null, liveness: result.liveness, failure: result.livenessFailure ?? null };
     } catch (error) {
       const e = error as { code?: string; message?: string };
-      return { outcome: 'error', reason: `check: ${e.code ?? e.message}`, liveness: 'not_run' };
+      return { outcome: 'error', reason: `check: ${e.code ?? e.message}`, liveness: 'not_run', failure: null };
     }
   }, args);
 }
@@ -239,7 +240,11 @@ async function run(options: { inventory: InventoryLine[]; root: string; cache: s
     console.log(`  ${species.padEnd(14)} ${String(r.passed).padStart(3)}/${String(r.attacks).padEnd(3)} passed  APCER ${pct(r.apcer)} ${ci(r.ci95)}`);
   }
   const reasons = new Map<string, number>();
-  for (const s of samples) if (s.label === LIVE && s.outcome !== 'not_checked' && s.liveness !== 'passed') reasons.set(`${s.outcome}/${s.reason}`, (reasons.get(`${s.outcome}/${s.reason}`) ?? 0) + 1);
+  for (const s of samples) {
+    if (s.label !== LIVE || s.outcome === 'not_checked' || s.liveness === 'passed') continue;
+    const why = `${s.outcome}/${s.reason}${s.failure ? `/${s.failure}` : ''}`;
+    reasons.set(why, (reasons.get(why) ?? 0) + 1);
+  }
   if (reasons.size > 0) console.log(`  live not passed: ${[...reasons].map(([r, n]) => `${r} ×${n}`).join(', ')}`);
 
   const flips = framing === 'alone' ? paddingFlips(samples, inventory.map((line) => cached(line, 'padded'))) : undefined;

@@ -79,6 +79,8 @@ export interface SampleResult {
   readonly reason: string | null;
   /** `passed` | `failed` | `not_run`. */
   readonly liveness: string;
+  /** Why liveness failed (`LivenessFailure`: `anti_spoof`, `step_timeout`, …); null or absent otherwise and in results cached before it was kept. */
+  readonly failure?: string | null;
 }
 
 /** The 95 % Wilson score interval of k successes in n trials, as [low, high]; [0, 1] for n = 0. */
