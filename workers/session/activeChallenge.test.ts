@@ -241,9 +241,10 @@ describe('ActiveChallenge: planar motion of turns', () => {
         expect(frontal.image.data[0]).toBe(90);
         return 0.05;
       });
-      const stream = withTextures(withLandmarks(frames([...turn(30), ...blink]), false));
+      // Turned the wrong way for four frames, then the right way for three: only the first three turned frames are compared.
+      const stream = withTextures(withLandmarks(frames([...frontal(2), ...Array.from({ length: 4 }, () => ({ yaw: -20 })), { yaw: 30 }, { yaw: 30 }, { yaw: 30 }, ...blink]), false));
       expect(run(challenge, stream)).toEqual({ status: 'passed' });
-      // turn(30): two frontal frames, then 15° (a turn already) and 30°: held 0.2 s at the third turned frame, each against the second frontal one.
+      // Each against the second frontal frame, the last one before the turn.
       expect(calls.map(([frontal, turned]) => [stream.findIndex((f) => f.texture === frontal), stream.findIndex((f) => f.texture === turned)])).toEqual([
         [1, 2],
         [1, 3],

@@ -102,7 +102,7 @@ export const MIN_TURN_PARALLAX = 0.042;
  * by `bench/pad-geometry.ts` (README, Liveness): live turns left 0.027–0.073 (the smallest a 17°
  * turn), turned flat sheets 0.003–0.020 and sheets bent round the face 0.004–0.020 but one.
  */
-export const MIN_TEXTURE_PARALLAX = 0.015;
+export const MIN_TEXTURE_PARALLAX = 0.018;
 
 /**
  * Defaults. The closed-eye threshold follows the measurement in ../shared/faces/SOURCES.md (both
@@ -158,7 +158,16 @@ interface StepProgress {
   /** Turns: the texture of the last frontal frame, and the largest texture parallax while turned (null: not measured). */
   frontalTexture: FaceTexture | null;
   textureParallax: number | null;
+  /** Turned frames whose texture was compared with the frontal one. */
+  texturesCompared: number;
 }
+
+/**
+ * Turned frames per frontal reference whose texture is compared with it: the first frames past
+ * 15° (the turn's hold needs about 2–3 at the worker's frame rate, and `bench/pad-geometry.ts`
+ * measures those). Each comparison costs tens of milliseconds on a 2-core laptop.
+ */
+const TEXTURE_FRAMES_PER_TURN = 3;
 
 /** Overwrites a texture's grey levels. */
 const wipe = (texture: FaceTexture | null | undefined) => texture?.image.data.fill(0);
@@ -273,7 +282,7 @@ export class ActiveChallenge {
     const failure = this.unnatural(frame) ?? this.otherPerson(frame);
     this.previous = frame;
     if (failure) return this.finish({ status: 'failed', reason: failure, step: this.plan[this.index]! });
-    this.progress ??= { startedAt: frame.timestampMs, ready: false, eyesLow: 1, eyesPeak: 0, eyesClosed: false, heldSince: null, frontal: null, parallax: null, frontalTexture: null, textureParallax: null };
+    this.progress ??= { startedAt: frame.timestampMs, ready: false, eyesLow: 1, eyesPeak: 0, eyesClosed: false, heldSince: null, frontal: null, parallax: null, frontalTexture: null, textureParallax: null, texturesCompared: 0 };
     if (this.stepDone(this.plan[this.index]!, this.progress, frame)) {
       // A turn that moved as a sheet does: a photo, a phone, a paper mask or a cut-out turned by hand.
       if (this.movedAsSheet(this.progress)) return this.finish({ status: 'failed', reason: 'planar_motion', step: this.plan[this.index]! });
@@ -371,10 +380,14 @@ export class ActiveChallenge {
       wipe(progress.frontalTexture);
       progress.frontalTexture = frame.texture ?? null;
       progress.textureParallax = null;
+      progress.texturesCompared = 0;
     } else if (progress.frontal && Math.abs(frame.yaw) >= this.limits.turnDegrees) {
       progress.parallax = Math.max(progress.parallax ?? 0, planarResidual(progress.frontal, frame.parallax));
-      const texture = progress.frontalTexture && frame.texture ? this.measureTexture(progress.frontalTexture, progress.frontal, frame.texture, frame.parallax) : null;
-      if (texture !== null) progress.textureParallax = Math.max(progress.textureParallax ?? 0, texture);
+      if (progress.frontalTexture && frame.texture && progress.texturesCompared < TEXTURE_FRAMES_PER_TURN) {
+        progress.texturesCompared += 1;
+        const texture = this.measureTexture(progress.frontalTexture, progress.frontal, frame.texture, frame.parallax);
+        if (texture !== null) progress.textureParallax = Math.max(progress.textureParallax ?? 0, texture);
+      }
     }
   }
 
