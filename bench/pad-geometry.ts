@@ -1,6 +1,7 @@
 /**
- * The planar-motion check of head turns (`workers/session/planarMotion.ts`) on live turns and on
- * turning attacks. Usage:
+ * The planar-motion check of head turns on live turns and on turning attacks: the face's texture
+ * (`workers/session/textureParallax.ts`, what the challenge judges by) and the mesh's landmarks
+ * (`workers/session/planarMotion.ts`, its fallback). Usage:
  *
  *   npx tsx bench/pad-geometry.ts --inventory <file.jsonl> --root <dir> [--stills 30] [--json]
  *
@@ -10,15 +11,23 @@
  * 2. Turning attacks, synthesised (the set has none on video): up to `--stills` stills of the
  *    inventory, one per recording session, each placed in a 640×480 frame as a camera shows it,
  *    printed on a sheet that turns about its vertical axis in front of a pinhole camera (focal 560
- *    px, the sheet 560 px away: a webcam at arm's length): 0 → +45° → 0 → −45° → 0 over 1.6 s at
- *    10 frames a second, with camera noise (σ 3 grey levels) drawn anew for each frame. Twice: a flat sheet, and the same sheet bent into a cylinder of radius
+ *    px, the sheet 560 px away: a webcam at arm's length): frontal, +45° held, frontal, −45° held,
+ *    frontal (SHEET_YAWS), at 10 frames a second, with camera noise (σ 3 grey levels) drawn anew
+ *    for each frame. Twice: a flat sheet, and the same sheet bent into a cylinder of radius
  *    1.5 face widths (a sheet held curved, the case a plane fit could miss).
- * 3. The testing worker finds the face in each frame (MediaPipe, IMAGE mode) and reports its yaw
- *    and the landmarks the check fits. As the challenge does, the reference is the last frontal
- *    frame (|yaw| ≤ 10°) before the turn, and a sequence's parallax is the largest residual
- *    (`planarResidual`, in inter-ocular distances) over its frames turned 15° or more.
+ * 3. The testing worker finds the face in each frame (MediaPipe, IMAGE mode) and reports its yaw,
+ *    box and the landmarks the check fits; the bench reads each frame's grey levels itself and
+ *    keeps the region around the face the worker would read (`textureRegion`). As the challenge
+ *    does, the reference is the last frontal frame (|yaw| ≤ 10°) before the turn, and a sequence's
+ *    parallax is the largest residual (in inter-ocular distances) over its first frames turned 15°
+ *    or more: by the texture, and by the landmarks under a homography and an affine map.
  * 4. Per kind: sequences, how many reach a 15° turn at all, and the parallax distribution; the
  *    threshold that passes every live turn and what it stops.
+ * 5. Each sequence is also replayed through the real `ActiveChallenge`, once asking `turn_left` and
+ *    once `turn_right` from its first frame (eyes and mouth at rest: only turns are judged; no
+ *    identity samples): `passed`, a failure's code (`planar_motion`, `face_jump`, `step_timeout`),
+ *    or `no_turn` when the sequence ended before the turn was made. Once as shipped, and once with
+ *    the landmarks' rule alone (`challenge_landmarks_only`: the check before the texture).
  *
  * Results: bench/results/pad-geometry.json.
  */
@@ -34,7 +43,7 @@ import { textureParallax } from '../workers/session/textureParallax.js';
 import { cropTexture, textureRegion } from '../workers/stages/faceTexture.js';
 import type { GrayImage } from '../workers/stages/cardAroundPortrait.js';
 import type { Point } from '../workers/stages/pixels.js';
-import { DEFAULT_CHALLENGE_LIMITS } from '../workers/session/activeChallenge.js';
+import { ActiveChallenge, DEFAULT_CHALLENGE_LIMITS } from '../workers/session/activeChallenge.js';
 import { LIVE, parseInventory, type InventoryLine } from './lib/padSet.js';
 
 const STILL_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp']);
@@ -45,11 +54,12 @@ const FOCAL = 560;
 const FPS = 10;
 const CLIP_SECONDS = 15;
 /**
- * Yaw of the sheet over the synthesised sequence (degrees), one value per frame: 0 → +45° → 0 →
- * −45° → 0. Turned only 35°, most flat sheets never showed the mesh a 15° turn; an attacker turns
- * the sheet as far as the prompt needs.
+ * Yaw of the sheet over the synthesised sequence (degrees), one value per frame at 10 frames a
+ * second: frontal, turned to +45° and held 0.4 s, back to frontal, the same to −45°, frontal again,
+ * as an attacker turns a sheet for a prompt and holds it (the mesh reports about half a sheet's
+ * turn, so 45° is what a 15° prompt takes).
  */
-const SHEET_YAWS = Array.from({ length: 17 }, (_, i) => 45 * Math.sin((2 * Math.PI * i) / 16));
+const SHEET_YAWS = [0, 0, 0, 15, 30, 45, 45, 45, 45, 30, 15, 0, 0, -15, -30, -45, -45, -45, -45, -30, -15, 0, 0];
 
 /** Standard deviation of the camera noise added to each synthesised frame (grey levels; a webcam indoors shows 2–4). */
 const SHEET_NOISE = 3;
@@ -80,6 +90,7 @@ interface Sequence {
 
 interface FrameFace {
   readonly yaw: number;
+  readonly box: { readonly x: number; readonly y: number; readonly width: number; readonly height: number };
   readonly parallax: readonly Point[];
   /** The whole frame's grey levels (the texture check reads the face's part, as the worker does). */
   readonly grey: GrayImage;
@@ -101,6 +112,38 @@ type Measure = (typeof MEASURES)[number];
 function residual(measure: Measure, reference: FrameFace, face: FrameFace): number | null {
   if (measure === 'texture') return textureParallax(textureOf(reference), reference.parallax, textureOf(face), face.parallax);
   return planarResidual(reference.parallax, face.parallax, measure);
+}
+
+/** The two turns a check asks for. */
+const TURNS = ['turn_left', 'turn_right'] as const;
+
+/**
+ * Replays a sequence through the challenge asking for one turn from its first frame, as the worker
+ * would feed it (texture included); `no_turn` when the sequence ends with the step still open.
+ */
+function replayTurn(faces: readonly (FrameFace | null)[], step: (typeof TURNS)[number], fps: number, judge: 'texture' | 'landmarks'): string {
+  // `landmarks`: the texture never measurable, so the landmarks' rule alone decides (before the texture check).
+  const challenge = judge === 'texture' ? new ActiveChallenge([step]) : new ActiveChallenge([step], DEFAULT_CHALLENGE_LIMITS, undefined, () => null);
+  let state = challenge.state;
+  faces.forEach((face, n) => {
+    const timestampMs = (n * 1000) / fps;
+    if (!face) {
+      state = challenge.tick(timestampMs);
+      return;
+    }
+    const { box } = face;
+    state = challenge.observe({
+      timestampMs,
+      blink: { left: 0.05, right: 0.05 },
+      mouth: { open: 0, smile: 0 },
+      yaw: face.yaw,
+      faceCenter: { x: box.x + box.width / 2, y: box.y + box.height / 2 },
+      faceSize: Math.max(box.width, box.height),
+      parallax: face.parallax,
+      texture: textureOf(face),
+    });
+  });
+  return state.status === 'failed' ? state.reason : state.status === 'passed' ? 'passed' : 'no_turn';
 }
 
 /** Decodes an image to RGB bytes of the given size. */
@@ -275,13 +318,20 @@ async function main() {
     try {
       for (const sequence of sequences) {
         const probes = await pipeline.livenessProbe(sequence.frames, []);
-        const faces = probes.map((p, n) => (p.parallax && p.pose ? { yaw: p.pose.yaw, parallax: p.parallax, grey: decodeGrey(join(dir, sequence.frames[n]!)) } : null));
+        const faces = probes.map((p, n) =>
+          p.parallax && p.parallax.length > 0 && p.pose && p.box ? { yaw: p.pose.yaw, box: p.box, parallax: p.parallax, grey: decodeGrey(join(dir, sequence.frames[n]!)) } : null,
+        );
         const rate = sequence.kind.endsWith('-sheet') ? FPS : fps;
         const results = MEASURES.map((measure) => sequenceParallax(faces, measure, rate));
         const [projective, affine, texture] = results.map((r) => r.parallax) as [number | null, number | null, number | null];
-        measured.push({ name: sequence.name, kind: sequence.kind, maxYaw: results[0]!.maxYaw, projective, affine, texture });
+        const replay = (judge: 'texture' | 'landmarks') => Object.fromEntries(TURNS.map((step) => [step, replayTurn(faces, step, rate, judge)])) as Record<(typeof TURNS)[number], string>;
+        const challenge = replay('texture');
+        const landmarksOnly = replay('landmarks');
+        measured.push({ name: sequence.name, kind: sequence.kind, maxYaw: results[0]!.maxYaw, projective, affine, texture, challenge, challenge_landmarks_only: landmarksOnly });
         const show = (v: number | null) => v?.toFixed(3) ?? '—';
-        console.error(`  ${sequence.kind.padEnd(13)} max |yaw| ${results[0]!.maxYaw.toFixed(0).padStart(3)}°  parallax ${show(projective)} (affine ${show(affine)}, texture ${show(texture)})  ${sequence.name}`);
+        console.error(
+          `  ${sequence.kind.padEnd(13)} max |yaw| ${results[0]!.maxYaw.toFixed(0).padStart(3)}°  parallax ${show(projective)} (affine ${show(affine)}, texture ${show(texture)})  challenge ${challenge.turn_left} / ${challenge.turn_right} (landmarks only ${landmarksOnly.turn_left} / ${landmarksOnly.turn_right})  ${sequence.name}`,
+        );
       }
     } finally {
       await pipeline.close();
@@ -293,7 +343,8 @@ async function main() {
 }
 
 /** One sequence's largest parallax while turned, by each measure (null: no countable turn). */
-type Measured = { name: string; kind: string; maxYaw: number } & Record<Measure, number | null>;
+type Turns = Record<(typeof TURNS)[number], string>;
+type Measured = { name: string; kind: string; maxYaw: number; challenge: Turns; challenge_landmarks_only: Turns } & Record<Measure, number | null>;
 
 function report(measured: Measured[], json: boolean) {
   const kinds = [...new Set(measured.map((m) => m.kind))];
@@ -329,7 +380,21 @@ function report(measured: Measured[], json: boolean) {
       );
     }
   }
-  const record = { date: new Date().toISOString(), sheet_yaws: SHEET_YAWS, summary, sequences: measured };
+  // What the challenge made of each kind's turns (both directions of every sequence), as shipped and by the landmarks alone.
+  const outcomesOf = (of: 'challenge' | 'challenge_landmarks_only') =>
+    Object.fromEntries(
+      kinds.map((kind) => {
+        const outcomes: Record<string, number> = {};
+        for (const m of measured.filter((x) => x.kind === kind)) for (const step of TURNS) outcomes[m[of][step]] = (outcomes[m[of][step]] ?? 0) + 1;
+        return [kind, outcomes];
+      }),
+    );
+  const challenge = outcomesOf('challenge');
+  const landmarksOnly = outcomesOf('challenge_landmarks_only');
+  console.log('\nthrough ActiveChallenge (turn_left and turn_right of each sequence), as shipped | landmarks only:');
+  const show = (outcomes: Record<string, number>) => Object.entries(outcomes).map(([o, n]) => `${o} ${n}`).join(', ');
+  for (const kind of kinds) console.log(`  ${kind.padEnd(14)} ${show(challenge[kind]!)} | ${show(landmarksOnly[kind]!)}`);
+  const record = { date: new Date().toISOString(), sheet_yaws: SHEET_YAWS, summary, challenge, challenge_landmarks_only: landmarksOnly, sequences: measured };
   const out = join(ROOT, 'bench', 'results', 'pad-geometry.json');
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(record, null, 1)}\n`);

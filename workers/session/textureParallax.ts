@@ -109,13 +109,16 @@ interface PatchMatch {
   readonly to: Point;
 }
 
+/** A map of frame points from the frontal frame to the turned one. */
+type Warp = (p: Point) => Point;
+
 /**
- * Finds the patch of `frontal` centred on `p` in `turned`, near where `guess` (the mesh's plane
- * fit) maps it, the patch warped by `guess` so that a turn's foreshortening does not spoil the
- * correlation. Null when the patch has too little texture, leaves a picture, or matches nowhere
- * well (or only at the search's edge, where the true place may lie beyond).
+ * Finds the patch of `frontal` centred on `p` in `turned`, near where `guess` maps it, the patch
+ * warped by `guess` so that a turn's foreshortening does not spoil the correlation. Null when the
+ * patch has too little texture, leaves a picture, or matches nowhere well (or only at the
+ * search's edge, where the true place may lie beyond).
  */
-function matchPatch(frontal: FaceTexture, turned: FaceTexture, guess: Homography, p: Point, radius: number, reach: number, search: TextureSearch): PatchMatch | null {
+function matchPatch(frontal: FaceTexture, turned: FaceTexture, guess: Warp, p: Point, radius: number, reach: number, search: TextureSearch): PatchMatch | null {
   const reference: number[] = [];
   const warped: Point[] = [];
   for (let dy = -radius; dy <= radius; dy += 1) {
@@ -123,7 +126,7 @@ function matchPatch(frontal: FaceTexture, turned: FaceTexture, guess: Homography
       const value = sample(frontal, p.x + dx, p.y + dy);
       if (Number.isNaN(value)) return null;
       reference.push(value);
-      warped.push(applyHomography(guess, { x: p.x + dx, y: p.y + dy }));
+      warped.push(guess({ x: p.x + dx, y: p.y + dy }));
     }
   }
   const n = reference.length;
@@ -179,7 +182,7 @@ function matchPatch(frontal: FaceTexture, turned: FaceTexture, guess: Homography
   };
   const sx = peak(scores[bestAt - 1]!, scores[bestAt + 1]!);
   const sy = peak(scores[bestAt - side]!, scores[bestAt + side]!);
-  const centre = applyHomography(guess, p);
+  const centre = guess(p);
   return { from: p, to: { x: centre.x + bx + sx, y: centre.y + by + sy } };
 }
 
@@ -239,13 +242,14 @@ function matchAtScale(frontal: FaceTexture, frontalPoints: readonly Point[], tur
   for (let y = cy - ay; y <= cy + ay; y += step) {
     for (let x = cx - ax; x <= cx + ax; x += step) if (((x - cx) / ax) ** 2 + ((y - cy) / ay) ** 2 <= 1) grid.push({ x, y });
   }
-  const matchAll = (plane: Homography) => grid.flatMap((p) => matchPatch(frontal, turned, plane, p, radius, reach, search) ?? []);
-  let matches = matchAll(guess);
-  // Again with the patches warped by the plane that fits where they went, not by the mesh's:
-  // sharper correlation peaks, and a head's parallax stays where it is (the search reaches as far).
+  const matchAll = (warp: Warp) => grid.flatMap((p) => matchPatch(frontal, turned, warp, p, radius, reach, search) ?? []);
+  let matches = matchAll((p) => applyHomography(guess, p));
+  // Again with the patches warped by the sheet motion that fits where they went, not by the
+  // mesh's plane: a bent sheet's far side is foreshortened as no plane is, and its patches then
+  // correlate sharply; a head's parallax stays where it is (the search reaches as far).
   for (let pass = 1; pass < search.passes && matches.length >= search.minPatches; pass += 1) {
-    const plane = fitPlaneMotion(matches.map((m) => m.from), matches.map((m) => m.to));
-    if (plane) matches = matchAll(plane);
+    const sheet = fitSheetMotion(matches.map((m) => m.from), matches.map((m) => m.to), SHEET_MOTIONS.cylinder);
+    if (sheet) matches = matchAll(sheet);
   }
   if (matches.length < search.minPatches) return null;
   const local = (p: Point) => ({ x: (p.x - cx) / unit, y: (p.y - cy) / unit });
@@ -276,26 +280,41 @@ export const SHEET_MOTIONS = {
   },
 } as const satisfies Record<string, { x: Basis; y: Basis }>;
 
-/** Root mean square error of the least-squares fit of `values` on `basis` at `points` (null when singular). */
-function fitError(points: readonly Point[], values: readonly number[], basis: Basis): number | null {
+/** The least-squares coefficients of `values` on `basis` at `points` (null when singular). */
+function fitBasis(points: readonly Point[], values: readonly number[], basis: Basis): number[] | null {
   const n = basis.length;
   const ata = Array.from({ length: n }, () => new Array<number>(n).fill(0));
   const atb = new Array<number>(n).fill(0);
-  const rows = points.map((p) => basis.map((f) => f(p)));
-  rows.forEach((row, k) => {
+  points.forEach((p, k) => {
+    const row = basis.map((f) => f(p));
     for (let i = 0; i < n; i += 1) {
       atb[i]! += row[i]! * values[k]!;
       for (let j = 0; j < n; j += 1) ata[i]![j]! += row[i]! * row[j]!;
     }
   });
-  const coefficients = solveLinear(ata, atb);
-  if (!coefficients) return null;
-  let squares = 0;
-  rows.forEach((row, k) => {
-    const predicted = row.reduce((sum, v, i) => sum + v * coefficients[i]!, 0);
-    squares += (predicted - values[k]!) ** 2;
-  });
-  return Math.sqrt(squares / points.length);
+  return solveLinear(ata, atb);
+}
+
+/**
+ * The sheet motion of kind `bases` ({@link SHEET_MOTIONS}) that best maps `from` onto `to`, as a
+ * warp of frame points. The fit runs on the points centred and scaled to unit spread, so that the
+ * cubic terms stay well conditioned whatever the pixel coordinates. Null when degenerate.
+ */
+function fitSheetMotion(from: readonly Point[], to: readonly Point[], bases: { readonly x: Basis; readonly y: Basis }): Warp | null {
+  const cx = from.reduce((sum, p) => sum + p.x, 0) / from.length;
+  const cy = from.reduce((sum, p) => sum + p.y, 0) / from.length;
+  const spread = Math.sqrt(from.reduce((sum, p) => sum + (p.x - cx) ** 2 + (p.y - cy) ** 2, 0) / from.length) || 1;
+  const local = (p: Point) => ({ x: (p.x - cx) / spread, y: (p.y - cy) / spread });
+  const points = from.map(local);
+  const ax = fitBasis(points, to.map((p) => (p.x - cx) / spread), bases.x);
+  const ay = fitBasis(points, to.map((p) => (p.y - cy) / spread), bases.y);
+  if (!ax || !ay) return null;
+  return (p) => {
+    const q = local(p);
+    const x = bases.x.reduce((sum, f, i) => sum + f(q) * ax[i]!, 0);
+    const y = bases.y.reduce((sum, f, i) => sum + f(q) * ay[i]!, 0);
+    return { x: cx + spread * x, y: cy + spread * y };
+  };
 }
 
 /**
@@ -304,20 +323,15 @@ function fitError(points: readonly Point[], values: readonly number[], basis: Ba
  */
 export function sheetResidual(matches: TextureMatches, motion: keyof typeof SHEET_MOTIONS | 'projective'): number | null {
   const { from, to } = matches;
-  if (motion === 'projective') {
-    const plane = fitPlaneMotion(from, to);
-    if (!plane) return null;
-    let squares = 0;
-    from.forEach((p, i) => {
-      const q = applyHomography(plane, p);
-      squares += (q.x - to[i]!.x) ** 2 + (q.y - to[i]!.y) ** 2;
-    });
-    return Math.sqrt(squares / from.length);
-  }
-  const { x, y } = SHEET_MOTIONS[motion];
-  const ex = fitError(from, to.map((p) => p.x), x);
-  const ey = fitError(from, to.map((p) => p.y), y);
-  return ex === null || ey === null ? null : Math.sqrt(ex * ex + ey * ey);
+  const plane = motion === 'projective' ? fitPlaneMotion(from, to) : null;
+  const warp: Warp | null = plane ? (p) => applyHomography(plane, p) : motion === 'projective' ? null : fitSheetMotion(from, to, SHEET_MOTIONS[motion]);
+  if (!warp) return null;
+  let squares = 0;
+  from.forEach((p, i) => {
+    const q = warp(p);
+    squares += (q.x - to[i]!.x) ** 2 + (q.y - to[i]!.y) ** 2;
+  });
+  return Math.sqrt(squares / from.length);
 }
 
 /**
