@@ -165,7 +165,7 @@ interface StepProgress {
 /**
  * Turned frames per frontal reference whose texture is compared with it: the first frames past
  * 15° (the turn's hold needs about 2–3 at the worker's frame rate, and `bench/pad-geometry.ts`
- * measures those). Each comparison costs tens of milliseconds on a 2-core laptop.
+ * measures those); each comparison is about a hundred patch searches, so later frames are spared it.
  */
 const TEXTURE_FRAMES_PER_TURN = 3;
 
