@@ -9,16 +9,17 @@
  *
  *   npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--frames N] [--limit N] [--exclude N] [--genuine-only] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--background-person] [--synthesis-off <list>|all] [--shard k/n] [--json]
  *
- * `--frames N` (default DOCUMENT_FRAMES, as production) films each held card in N consecutive
- * camera frames (`cardFrame` in testing/cardSynthesis.ts: the card fixed, hand jitter, glare, camera
- * blur, noise and JPEG per frame) and submits them in order to the production `DocumentMatch`, which
- * keeps the first DOCUMENT_FRAMES usable portraits and compares their mean embedding; the cross
- * impostors use that same mean portrait embedding. Production keeps asking for frames until it has
- * DOCUMENT_FRAMES usable ones; the bench stops at N (a card with an unusable frame among N = 3 is
- * compared on fewer portraits: a little pessimistic). `--frames 1` is the single-frame benchmark of
- * before (frame 0 is the card as drawn then, the same pixels). `frame_selection` in the result
- * scores the same cards with other choices among the N frames: frame 0 alone, the first
- * DOCUMENT_FRAMES frames, the DOCUMENT_FRAMES sharpest usable portraits, all usable portraits.
+ * `--frames N` (default DOCUMENT_CANDIDATE_FRAMES, the usable portraits production gathers) films
+ * each held card in N consecutive camera frames (`cardFrame` in testing/cardSynthesis.ts: the card
+ * fixed, hand jitter, glare, camera blur, noise and JPEG per frame) and submits them in order to the
+ * production `DocumentMatch`, which gathers up to DOCUMENT_CANDIDATE_FRAMES usable portraits and
+ * compares the mean embedding of the DOCUMENT_FRAMES sharpest; the cross impostors use that same
+ * mean portrait embedding. Production keeps asking for frames until it has its portraits; the bench
+ * stops at N (a card with an unusable frame among N is compared on fewer portraits: a little
+ * pessimistic). `--frames 1` is the single-frame benchmark of before (frame 0 is the card as drawn
+ * then, the same pixels). `frame_selection` in the result scores the same cards with other choices
+ * among the N frames: frame 0 alone, the first DOCUMENT_FRAMES usable portraits (the rule before
+ * the sharpest were chosen), the DOCUMENT_FRAMES sharpest usable portraits, all usable portraits.
  * N ≠ 1 is named in the cache's and the result's file name (`-framesN`), so the single-frame names
  * mean what they meant.
  *
@@ -56,7 +57,7 @@ import { fromBase64, pipelineId, percentile, readJsonLines, toBase64 } from './l
 import { FAR_1E2, FAR_1E3, ratesAtThreshold, summarize, tarAtFar, thresholdForFar, wilsonInterval, type ScoredPair } from './lib/metrics.js';
 import { CARD_RANGES, DEGRADATIONS, seedOf, type Degradation } from '../testing/cardSynthesis.js';
 import type { DocumentScore } from '../testing/harness.js';
-import { DOCUMENT_FRAMES } from '../src/protocol/capture.js';
+import { DOCUMENT_CANDIDATE_FRAMES, DOCUMENT_FRAMES } from '../src/protocol/capture.js';
 import { cosineSimilarity, meanTemplate } from '../workers/stages/compareTemplates.js';
 import { crossImpostors, identityOf, type CardRun } from './lib/crossImpostors.js';
 
@@ -136,12 +137,13 @@ function variantReport(pairs: readonly Pair[], probes: readonly Probe[]) {
  * The same cards scored with other choices among their N frames (each card's portrait embedding is
  * the normalised mean of the chosen usable portraits, as `DocumentMatch` makes it; the cross
  * impostors use it too): frame 0 alone (the single-frame benchmark), the first DOCUMENT_FRAMES
- * frames, the DOCUMENT_FRAMES sharpest usable portraits of the N, every usable portrait of the N.
+ * usable portraits, the DOCUMENT_FRAMES sharpest usable portraits of the N (`DocumentMatch`'s
+ * choice when N ≤ DOCUMENT_CANDIDATE_FRAMES), every usable portrait of the N.
  */
 function frameSelectionReport(pairs: readonly Pair[], probes: readonly Probe[], threshold: number) {
   const choices: Record<string, (frames: readonly FrameProbe[]) => readonly FrameProbe[]> = {
     first_frame: (frames) => frames.slice(0, 1),
-    [`first_${DOCUMENT_FRAMES}_frames`]: (frames) => frames.slice(0, DOCUMENT_FRAMES),
+    [`first_${DOCUMENT_FRAMES}_usable`]: (frames) => frames.filter((f) => f.usable).slice(0, DOCUMENT_FRAMES),
     [`sharpest_${DOCUMENT_FRAMES}_usable`]: (frames) => frames.filter((f) => f.usable).sort((x, y) => y.sharpness! - x.sharpness!).slice(0, DOCUMENT_FRAMES),
     all_usable: (frames) => frames,
   };
@@ -198,7 +200,7 @@ async function main() {
     console.error('usage: npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--frames N] [--limit N] [--exclude N] [--genuine-only] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--background-person] [--synthesis-off <list>|all] [--shard k/n] [--json]');
     process.exit(2);
   }
-  const frames = values.frames === undefined ? DOCUMENT_FRAMES : Number(values.frames);
+  const frames = values.frames === undefined ? DOCUMENT_CANDIDATE_FRAMES : Number(values.frames);
   if (!(Number.isInteger(frames) && frames >= 1)) throw new TypeError('--frames must be a positive integer');
   // The single-frame benchmark's file names stay as they were; more frames are named.
   const framesTag = frames === 1 ? '' : `-frames${frames}`;
@@ -313,7 +315,7 @@ async function main() {
     pipeline: pipelineId(),
     synthesis,
     synthesis_off: synthesisOff,
-    // Camera frames per card submitted to DocumentMatch (which keeps the first DOCUMENT_FRAMES usable portraits).
+    // Camera frames per card submitted to DocumentMatch (which averages the DOCUMENT_FRAMES sharpest usable portraits it gathers).
     frames,
     limit: limit >= all.length ? null : limit,
     excluded_limit: values.exclude === undefined ? null : Number(values.exclude),

@@ -4,7 +4,7 @@
  * same stages as the production worker, timing them from the outside.
  */
 import * as Comlink from 'comlink';
-import type { DocumentGuidance, FrameTiming, FrameVerdict } from '../src/protocol/capture.js';
+import { DOCUMENT_FRAMES, type DocumentGuidance, type FrameTiming, type FrameVerdict } from '../src/protocol/capture.js';
 import type { FaceWorkerApi } from '../workers/api.js';
 import { signCheck } from '../workers/assertions.js';
 import { FacePipeline, loadRuntimes, requireFrame, type LazyModel, type PortraitFinding } from '../workers/pipeline.js';
@@ -76,7 +76,7 @@ export interface LivenessProbe {
 export interface DocumentFrameProbe {
   /** Whether the frame gave a usable portrait (found, no guidance). */
   readonly usable: boolean;
-  /** Whether `DocumentMatch` kept it (its first DOCUMENT_FRAMES usable portraits; later frames are not looked at by it). */
+  /** Whether `DocumentMatch` gathered it (it looks at no more frames once done). */
   readonly kept: boolean;
   /** Sharpness of the aligned portrait, null without one. */
   readonly sharpness: number | null;
@@ -120,7 +120,7 @@ export interface DocumentProbe {
   readonly foundInLargeWindows: boolean;
   /**
    * The live frame's template and the portrait embedding `DocumentMatch` compares (the normalised
-   * mean of the portraits it kept; unit length; null when missing), so the benchmark can score every
+   * mean of the DOCUMENT_FRAMES sharpest portraits it gathered; unit length; null when missing), so the benchmark can score every
    * card against every other person's template. Test build only.
    */
   readonly template: Float32Array | null;
@@ -319,7 +319,12 @@ const testingApi: FaceWorkerTestingApi = {
       }
       const similarity = match.similarity();
       match.clear();
-      const kept = frames.flatMap((f) => (f.kept && f.embedding ? [f.embedding] : []));
+      // The portraits DocumentMatch compares: the DOCUMENT_FRAMES sharpest it gathered (its rule; it returns no embedding).
+      const kept = frames
+        .filter((f) => f.kept)
+        .sort((a, b) => b.sharpness! - a.sharpness!)
+        .slice(0, DOCUMENT_FRAMES)
+        .flatMap((f) => (f.embedding ? [f.embedding] : []));
       const first = frames[0]!;
       return {
         liveFound: true,
