@@ -3,9 +3,9 @@
  * (testing/cardSynthesis.ts, seeded by the pair: ID-1 card, portrait at the size a card held
  * 25–40 cm from a 640×480 webcam prints it, colour cast, print and camera blur, noise, tilt up to
  * ±20°, glare, JPEG) and held beside image `b`, the live student; the template is enrolled from
- * `b`'s frame without the card. The card frame then goes through the production document stages
- * (findDocumentPortrait, alignment, embedding, DocumentMatch) in the built testing worker in
- * headless Chromium. Cards whose portrait is not found count as non-matches, never dropped.
+ * `b`'s frame without the card. The card's camera frames (`--frames`) then go through the
+ * production document stages (findDocumentPortrait, alignment, embedding, DocumentMatch) in the
+ * built testing worker in headless Chromium. Cards whose portrait is not found count as non-matches, never dropped.
  *
  *   npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--frames N] [--limit N] [--exclude N] [--genuine-only] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--background-person] [--synthesis-off <list>|all] [--shard k/n] [--json]
  *
