@@ -3,11 +3,25 @@
  * (testing/cardSynthesis.ts, seeded by the pair: ID-1 card, portrait at the size a card held
  * 25–40 cm from a 640×480 webcam prints it, colour cast, print and camera blur, noise, tilt up to
  * ±20°, glare, JPEG) and held beside image `b`, the live student; the template is enrolled from
- * `b`'s frame without the card. The card frame then goes through the production document stages
- * (findDocumentPortrait, alignment, embedding, DocumentMatch) in the built testing worker in
- * headless Chromium. Cards whose portrait is not found count as non-matches, never dropped.
+ * `b`'s frame without the card. The card's camera frames (`--frames`) then go through the
+ * production document stages (findDocumentPortrait, alignment, embedding, DocumentMatch) in the
+ * built testing worker in headless Chromium. Cards whose portrait is not found count as non-matches, never dropped.
  *
- *   npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--exclude N] [--genuine-only] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--background-person] [--synthesis-off <list>|all] [--shard k/n] [--json]
+ *   npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--frames N] [--limit N] [--exclude N] [--genuine-only] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--background-person] [--synthesis-off <list>|all] [--shard k/n] [--json]
+ *
+ * `--frames N` (default DOCUMENT_CANDIDATE_FRAMES, the usable portraits production gathers) films
+ * each held card in N consecutive camera frames (`cardFrame` in testing/cardSynthesis.ts: the card
+ * fixed, hand jitter, glare, camera blur, noise and JPEG per frame) and submits them in order to the
+ * production `DocumentMatch`, which gathers up to DOCUMENT_CANDIDATE_FRAMES usable portraits and
+ * compares the mean embedding of the DOCUMENT_FRAMES sharpest; the cross impostors use that same
+ * mean portrait embedding. Production keeps asking for frames until it has its portraits; the bench
+ * stops at N (a card with an unusable frame among N is compared on fewer portraits: a little
+ * pessimistic). `--frames 1` is the single-frame benchmark of before (frame 0 is the card as drawn
+ * then, the same pixels). `frame_selection` in the result scores the same cards with other choices
+ * among the N frames: frame 0 alone, the first DOCUMENT_FRAMES usable portraits (the rule before
+ * the sharpest were chosen), the DOCUMENT_FRAMES sharpest usable portraits, all usable portraits.
+ * N ≠ 1 is named in the cache's and the result's file name (`-framesN`), so the single-frame names
+ * mean what they meant.
  *
  * `--distance lo-hi` draws the card's distance (cm) from that range instead of the unguided 25–40
  * cm (e.g. `15-25`, where the guidance asks for the card).
@@ -43,6 +57,8 @@ import { fromBase64, pipelineId, percentile, readJsonLines, toBase64 } from './l
 import { FAR_1E2, FAR_1E3, ratesAtThreshold, summarize, tarAtFar, thresholdForFar, wilsonInterval, type ScoredPair } from './lib/metrics.js';
 import { CARD_RANGES, DEGRADATIONS, seedOf, type Degradation } from '../testing/cardSynthesis.js';
 import type { DocumentScore } from '../testing/harness.js';
+import { DOCUMENT_CANDIDATE_FRAMES, DOCUMENT_FRAMES } from '../src/protocol/capture.js';
+import { cosineSimilarity, meanTemplate } from '../workers/stages/compareTemplates.js';
 import { crossImpostors, identityOf, type CardRun } from './lib/crossImpostors.js';
 
 interface Pair {
@@ -52,16 +68,27 @@ interface Pair {
   readonly fold?: number;
 }
 
+type FrameScore = DocumentScore['frames'][number];
+
+/** One card frame, as kept in memory: its embedding decoded. */
+type FrameProbe = Omit<FrameScore, 'embedding'> & { embedding: Float32Array | null };
+
 /** One scored card, as kept in memory: the embeddings decoded (they are cached, never saved in results). */
-type Probe = Omit<DocumentScore, 'template' | 'portraitEmbedding'> & { template: Float32Array | null; portraitEmbedding: Float32Array | null };
+type Probe = Omit<DocumentScore, 'template' | 'portraitEmbedding' | 'frames'> & { template: Float32Array | null; portraitEmbedding: Float32Array | null; frames: FrameProbe[] };
 
 /** One scored card as a line of the cache (bench/.cache, not committed): embeddings in base64. */
-type CachedProbe = Omit<DocumentScore, 'template' | 'portraitEmbedding'> & { key: string; template: string | null; portraitEmbedding: string | null };
+type CachedProbe = Omit<DocumentScore, 'template' | 'portraitEmbedding' | 'frames'> & {
+  key: string;
+  template: string | null;
+  portraitEmbedding: string | null;
+  frames: (Omit<FrameScore, 'embedding'> & { embedding: string | null })[];
+};
 
-const decodeProbe = ({ key: _key, template, portraitEmbedding, ...rest }: CachedProbe): Probe => ({
+const decodeProbe = ({ key: _key, template, portraitEmbedding, frames, ...rest }: CachedProbe): Probe => ({
   ...rest,
   template: template === null ? null : fromBase64(template),
   portraitEmbedding: portraitEmbedding === null ? null : fromBase64(portraitEmbedding),
+  frames: frames.map((f) => ({ ...f, embedding: f.embedding === null ? null : fromBase64(f.embedding) })),
 });
 
 /** Pairs scored per page evaluation (progress is printed and cached after each batch). */
@@ -106,6 +133,50 @@ function variantReport(pairs: readonly Pair[], probes: readonly Probe[]) {
   };
 }
 
+/**
+ * The same cards scored with other choices among their N frames (each card's portrait embedding is
+ * the normalised mean of the chosen usable portraits, as `DocumentMatch` makes it; the cross
+ * impostors use it too): frame 0 alone (the single-frame benchmark), the first DOCUMENT_FRAMES
+ * usable portraits, the DOCUMENT_FRAMES sharpest usable portraits of the N (`DocumentMatch`'s
+ * choice when N ≤ DOCUMENT_CANDIDATE_FRAMES), every usable portrait of the N.
+ */
+function frameSelectionReport(pairs: readonly Pair[], probes: readonly Probe[], threshold: number) {
+  const choices: Record<string, (frames: readonly FrameProbe[]) => readonly FrameProbe[]> = {
+    first_frame: (frames) => frames.slice(0, 1),
+    [`first_${DOCUMENT_FRAMES}_usable`]: (frames) => frames.filter((f) => f.usable).slice(0, DOCUMENT_FRAMES),
+    [`sharpest_${DOCUMENT_FRAMES}_usable`]: (frames) => frames.filter((f) => f.usable).sort((x, y) => y.sharpness! - x.sharpness!).slice(0, DOCUMENT_FRAMES),
+    all_usable: (frames) => frames,
+  };
+  return Object.fromEntries(
+    Object.entries(choices).map(([name, choose]) => {
+      const fused = probes.map((probe) => {
+        const chosen = choose(probe.frames).flatMap((f) => (f.usable && f.embedding ? [f.embedding] : []));
+        return chosen.length === 0 ? null : chosen.length === 1 ? chosen[0]! : meanTemplate(chosen);
+      });
+      const similarity = (i: number) => (fused[i] && probes[i]!.template ? cosineSimilarity(fused[i]!, probes[i]!.template!) : null);
+      const runs = pairs.map((p, i) => ({ portraitIdentity: identityOf(p.a), liveIdentity: identityOf(p.b), portrait: fused[i]!, template: probes[i]!.template }));
+      const scored: ScoredPair[] = [...pairs.flatMap((p, i) => (p.same ? [{ score: similarity(i), same: true }] : [])), ...crossImpostors(runs)];
+      const at = ratesAtThreshold(scored, threshold);
+      const genuine = pairs.flatMap((p, i) => (p.same && similarity(i) !== null ? [similarity(i)!] : []));
+      return [
+        name,
+        {
+          tar: at.tar,
+          far: at.far,
+          false_accepts: at.fp,
+          tar_at_far_1e2: tarAtFar(scored, FAR_1E2).tar,
+          tar_at_far_1e3: tarAtFar(scored, FAR_1E3).tar,
+          threshold_at_far_1e3: tarAtFar(scored, FAR_1E3).threshold,
+          auc: summarize(scored, { threshold }).auc,
+          genuine_mean: genuine.reduce((a, b) => a + b, 0) / Math.max(1, genuine.length),
+          not_found: fused.filter((f) => f === null).length,
+          portraits_p50: percentile(probes.map((probe) => choose(probe.frames).filter((f) => f.usable).length), 0.5),
+        },
+      ];
+    }),
+  );
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -118,6 +189,7 @@ async function main() {
       side: { type: 'string' },
       'synthesis-off': { type: 'string' },
       shard: { type: 'string' },
+      frames: { type: 'string' },
       json: { type: 'boolean', default: false },
       'genuine-only': { type: 'boolean', default: false },
       exclude: { type: 'string' },
@@ -125,9 +197,13 @@ async function main() {
     },
   });
   if (!values.pairs || !values.root) {
-    console.error('usage: npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--limit N] [--exclude N] [--genuine-only] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--background-person] [--synthesis-off <list>|all] [--shard k/n] [--json]');
+    console.error('usage: npm run bench:id-document -- --pairs <pairs.json> --root <image dir> [--frames N] [--limit N] [--exclude N] [--genuine-only] [--threshold <n>] [--distance lo-hi] [--camera WxH] [--side left|right] [--background-person] [--synthesis-off <list>|all] [--shard k/n] [--json]');
     process.exit(2);
   }
+  const frames = values.frames === undefined ? DOCUMENT_CANDIDATE_FRAMES : Number(values.frames);
+  if (!(Number.isInteger(frames) && frames >= 1)) throw new TypeError('--frames must be a positive integer');
+  // The single-frame benchmark's file names stay as they were; more frames are named.
+  const framesTag = frames === 1 ? '' : `-frames${frames}`;
   const threshold = values.threshold === undefined ? DEFAULT_DOCUMENT_MATCH_THRESHOLD : Number(values.threshold);
   if (!Number.isFinite(threshold)) throw new TypeError('--threshold must be a number');
   const distance = (values.distance ?? CARD_RANGES.distanceCm.join('-')).split('-').map(Number) as [number, number];
@@ -159,7 +235,7 @@ async function main() {
     synthesisHash.update(readFileSync(join(ROOT, file)));
   }
   const synthesis = `${synthesisHash.digest('hex').slice(0, 8)}${offTag}`;
-  const cacheFile = join(ROOT, 'bench', '.cache', `id-document-${pipelineId()}-${synthesis}${distanceTag}-${basename(dirname(root))}-${basename(root)}.jsonl`);
+  const cacheFile = join(ROOT, 'bench', '.cache', `id-document-${pipelineId()}-${synthesis}${framesTag}${distanceTag}-${basename(dirname(root))}-${basename(root)}.jsonl`);
   mkdirSync(dirname(cacheFile), { recursive: true });
   const cache = new Map<string, Probe>(existsSync(cacheFile) ? readJsonLines<CachedProbe>(cacheFile).map((c) => [c.key, decodeProbe(c)]) : []);
   // --shard k/n: this process scores every n-th pair to do (several processes share one cache file).
@@ -178,10 +254,16 @@ async function main() {
           const out = [];
           for (const item of items) out.push(await harness.documentProbe(item.photo, item.live, item.seed, item.distance, item.view));
           return out;
-        }, batch.map((p) => ({ photo: imageUrl(p.a), live: imageUrl(p.b), seed: seedOf(`${p.a}|${p.b}`), distance, view: { camera: cameraMode, ...(side ? { side } : {}), ...(values['background-person'] ? { backgroundPerson: true } : {}), ...(synthesisOff.length ? { synthesisOff } : {}) } })));
+        }, batch.map((p) => ({ photo: imageUrl(p.a), live: imageUrl(p.b), seed: seedOf(`${p.a}|${p.b}`), distance, view: { camera: cameraMode, frames, ...(side ? { side } : {}), ...(values['background-person'] ? { backgroundPerson: true } : {}), ...(synthesisOff.length ? { synthesisOff } : {}) } })));
         const lines = probes.map((probe, j) => {
           const key = keyOf(batch[j]!);
-          const line: CachedProbe = { ...probe, key, template: probe.template && toBase64(probe.template), portraitEmbedding: probe.portraitEmbedding && toBase64(probe.portraitEmbedding) };
+          const line: CachedProbe = {
+            ...probe,
+            key,
+            template: probe.template && toBase64(probe.template),
+            portraitEmbedding: probe.portraitEmbedding && toBase64(probe.portraitEmbedding),
+            frames: probe.frames.map((f) => ({ ...f, embedding: f.embedding && toBase64(f.embedding) })),
+          };
           cache.set(key, decodeProbe(line));
           return JSON.stringify(line);
         });
@@ -233,6 +315,8 @@ async function main() {
     pipeline: pipelineId(),
     synthesis,
     synthesis_off: synthesisOff,
+    // Camera frames per card submitted to DocumentMatch (which averages the DOCUMENT_FRAMES sharpest usable portraits it gathers).
+    frames,
     limit: limit >= all.length ? null : limit,
     excluded_limit: values.exclude === undefined ? null : Number(values.exclude),
     genuine_only: values['genuine-only'],
@@ -267,6 +351,8 @@ async function main() {
     impostor_highest: impostorScores.slice(0, 10),
     direct_impostor_pairs: direct.some((s) => !s.same) ? { pairs: direct.filter((s) => !s.same).length, false_accepts: directFalseAccepts.length, far: ratesAtThreshold(direct, threshold).far } : null,
     variants: variantReport(pairs, probes),
+    frame_selection: frameSelectionReport(pairs, probes, threshold),
+    usable_frames_per_card: { p50: percentile(probes.map((p) => p.frames.filter((f) => f.usable).length), 0.5), mean: probes.reduce((sum, p) => sum + p.frames.filter((f) => f.usable).length, 0) / probes.length },
     not_found_guidance: guidanceCounts,
     genuine_not_found: genuine.filter(({ probe }) => probe.similarity === null).length,
     genuine_below_threshold: falseRejects.length,
@@ -281,14 +367,15 @@ async function main() {
     genuine_scores: genuine.map(({ probe }) => probe.similarity),
   };
   const percent = (x: number, digits = 2) => `${fmt(100 * x, digits)} %`;
-  console.log(`\n${basename(values.pairs)}: ${pairs.length} cards, ${record.genuine_pairs} genuine pairs, ${impostorCount} cross impostor comparisons (${record.identities} identities), card threshold ${threshold}`);
+  console.log(`\n${basename(values.pairs)}: ${pairs.length} cards of ${frames} frame${frames === 1 ? '' : 's'}, ${record.genuine_pairs} genuine pairs, ${impostorCount} cross impostor comparisons (${record.identities} identities), card threshold ${threshold}`);
   console.log(`TAR ${percent(at.tar)}  FAR ${percent(at.far, 4)} (${at.fp} false accepts; 95 % ${percent(record.far_interval_95.low, 4)}–${percent(record.far_interval_95.high, 4)})  portrait not found: ${notFound.length} (genuine ${record.genuine_not_found}) ${JSON.stringify(guidanceCounts)}`);
   console.log(`found in the whole frame ${record.found_in_full_frame}, in windows ${record.found_in_windows}; AUC ${fmt(summary.auc, 4)}, EER ${percent(summary.eer)}; highest impostors ${impostorScores.slice(0, 5).map((s) => fmt(s, 3)).join(' ')}`);
   for (const [name, v] of Object.entries(record.variants)) console.log(`  ${name}: TAR ${percent(v.tar_at_far_1e2)} at FAR 1e-2, ${percent(v.tar_at_far_1e3)} at 1e-3, AUC ${fmt(v.auc, 4)}, genuine mean ${fmt(v.genuine_mean, 3)}, not found ${v.not_found}`);
+  for (const [name, v] of Object.entries(record.frame_selection)) console.log(`  frames ${name}: TAR ${percent(v.tar)} at ${threshold} (FAR ${percent(v.far, 4)}, ${v.false_accepts} false accepts); ${percent(v.tar_at_far_1e3)} at FAR 1e-3 (threshold ${fmt(v.threshold_at_far_1e3, 4)}), ${percent(v.tar_at_far_1e2)} at 1e-2; AUC ${fmt(v.auc, 4)}, not found ${v.not_found}`);
   for (const point of curve) console.log(`  FAR ≤ ${point.max_far}: TAR ${percent(point.tar)} at threshold ${fmt(point.threshold, 4)} (FAR reached ${percent(point.far, 4)})`);
   for (const h of heldOut) console.log(`  held out: threshold ${fmt(h.threshold, 4)} (FAR ≤ 1e-3 on folds ${h.calibration_folds.join(',')}) → on folds ${h.test_folds.join(',')}: TAR ${percent(h.tar)} (${h.genuine_pairs} genuine), FAR ${percent(h.far, 4)} (${h.false_accepts} of ${h.impostor_pairs}; 95 % up to ${percent(h.far_interval_95.high, 4)})`);
   console.log(`portrait face width ${fmt(record.portrait_face_width_px.min, 1)}–${fmt(record.portrait_face_width_px.max, 1)} px; document frame ${fmt(record.document_ms.p50, 0)} / ${fmt(record.document_ms.p95, 0)} ms (p50 / p95); load ${loadavg().map((l) => fmt(l, 2)).join(' ')}`);
-  const out = join(ROOT, 'bench', 'results', `id-document-${basename(dirname(resolve(values.pairs)))}${distanceTag}${offTag}${values['genuine-only'] ? '-genuine' : ''}${record.limit ? `-limit${record.limit}` : ''}${values.exclude ? `-without${values.exclude}` : ''}.json`);
+  const out = join(ROOT, 'bench', 'results', `id-document-${basename(dirname(resolve(values.pairs)))}${distanceTag}${offTag}${framesTag}${values['genuine-only'] ? '-genuine' : ''}${record.limit ? `-limit${record.limit}` : ''}${values.exclude ? `-without${values.exclude}` : ''}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(record, null, 1) + '\n');
   console.log(`saved ${out}`);

@@ -8,7 +8,9 @@ import {
   DEGRADATIONS,
   applyHomography,
   blur,
+  cardFrame,
   defocusBlurPx,
+  FRAME_JITTER,
   GUIDED_DISTANCE_CM,
   WEBCAM_OPTICS,
   cardCorners,
@@ -17,6 +19,7 @@ import {
   homography,
   pxPerMm,
   seedOf,
+  synthesizeCardFrames,
   synthesizeCardScene,
   withoutDegradations,
 } from './cardSynthesis.js';
@@ -232,5 +235,81 @@ describe('withoutDegradations (benchmark ablation)', () => {
       return sum;
     };
     expect(edges(sharp)).toBeGreaterThan(edges(defocused));
+  });
+});
+
+describe('the camera frames of one held card', () => {
+  it('frame 0 is the card as drawn: no jitter, the drawn camera blur, glare and noise', () => {
+    const params = cardParams(21);
+    const first = cardFrame(params, 0);
+    expect([first.shiftMm.x, first.shiftMm.y, first.yaw, first.pitch, first.roll]).toEqual([0, 0, 0, 0, 0]);
+    expect(first.cameraBlurPx).toBe(params.cameraBlurPx);
+    expect(first.glare).toEqual({ u: params.glare.u, v: params.glare.v });
+    expect(cardCorners(params, 640, 480, first)).toEqual(cardCorners(params, 640, 480));
+  });
+
+  it('are deterministic from the card’s seed and the frame index, and differ from frame to frame', () => {
+    const params = cardParams(33);
+    const frames = [0, 1, 2, 3, 4, 5].map((k) => cardFrame(params, k));
+    expect([0, 1, 2, 3, 4, 5].map((k) => cardFrame(cardParams(33), k))).toEqual(frames);
+    expect(new Set(frames.map((f) => f.noiseSeed)).size).toBe(frames.length);
+    expect(new Set(frames.map((f) => `${f.shiftMm.x},${f.yaw}`)).size).toBe(frames.length);
+    // Another card's frame 1 is not this card's frame 1.
+    expect(cardFrame(cardParams(34), 1).noiseSeed).not.toBe(frames[1]!.noiseSeed);
+    expect(() => cardFrame(params, -1)).toThrow(TypeError);
+    expect(() => cardFrame(params, 1.5)).toThrow(TypeError);
+  });
+
+  it('vary only within a held card’s jitter; the glare follows the tilt (2δ·d over the card)', () => {
+    for (let seed = 0; seed < 100; seed += 1) {
+      const params = cardParams(seed, [25, 35]);
+      for (let k = 1; k < 6; k += 1) {
+        const f = cardFrame(params, k);
+        expect(Math.abs(f.shiftMm.x)).toBeLessThanOrEqual(FRAME_JITTER.shiftMm);
+        expect(Math.abs(f.shiftMm.y)).toBeLessThanOrEqual(FRAME_JITTER.shiftMm);
+        expect(Math.abs(f.yaw)).toBeLessThanOrEqual(FRAME_JITTER.tiltDegrees);
+        expect(Math.abs(f.pitch)).toBeLessThanOrEqual(FRAME_JITTER.tiltDegrees);
+        expect(Math.abs(f.roll)).toBeLessThanOrEqual(FRAME_JITTER.rollDegrees);
+        expect(f.cameraBlurPx).toBeGreaterThanOrEqual(CARD_RANGES.cameraBlurPx[0]);
+        expect(f.cameraBlurPx).toBeLessThanOrEqual(CARD_RANGES.cameraBlurPx[1]);
+        const expectedU = params.glare.u + (2 * f.yaw * (Math.PI / 180) * params.distanceCm * 10 - f.shiftMm.x) / CARD_MM.width;
+        expect(f.glare.u).toBeCloseTo(expectedU, 10);
+        // At most 2 · 1.5° · 35 cm + 2 mm: about a quarter of the card's width.
+        expect(Math.abs(f.glare.u - params.glare.u)).toBeLessThan(0.25);
+        // The card stays where it was held: its corners move by a few px at 640×480.
+        const before = cardCorners(params, 640, 480);
+        const after = cardCorners(params, 640, 480, f);
+        for (let i = 0; i < 4; i += 1) expect(Math.hypot(after[i]!.x - before[i]!.x, after[i]!.y - before[i]!.y)).toBeLessThan(12);
+      }
+    }
+  });
+
+  it('keep what an ablation switched off off in every frame', () => {
+    const params = withoutDegradations(cardParams(8), ['camera-blur', 'tilt']);
+    for (let k = 0; k < 4; k += 1) {
+      const f = cardFrame(params, k);
+      expect(f.cameraBlurPx).toBe(0);
+      expect([f.yaw, f.pitch, f.roll]).toEqual([0, 0, 0]);
+    }
+  });
+
+  it('film the same printed card: frame k is synthesizeCardScene’s frame k, each frame its own pixels', { timeout: 120_000 }, () => {
+    const scene = grey(640, 480, 128);
+    const params = cardParams(12, [25, 35], 'left');
+    const { frames, portraitWidthPx } = synthesizeCardFrames(photo(), scene, params, 3);
+    expect(frames).toHaveLength(3);
+    expect(digest(frames[0]!)).toBe(digest(synthesizeCardScene(photo(), scene, params).frame));
+    expect(digest(frames[2]!)).toBe(digest(synthesizeCardScene(photo(), scene, params, cardFrame(params, 2)).frame));
+    expect(new Set(frames.map(digest)).size).toBe(3);
+    expect(portraitWidthPx).toBe(synthesizeCardScene(photo(), scene, params).portraitWidthPx);
+    // Two frames of one card differ far less than the same frame of two cards (another print, pose, place).
+    const meanAbs = (a: Pixels, b: Pixels) => {
+      let sum = 0;
+      for (let i = 0; i < a.data.length; i += 4) sum += Math.abs(a.data[i]! - b.data[i]!);
+      return sum / (a.data.length / 4);
+    };
+    const other = synthesizeCardScene(photo(), scene, cardParams(13, [25, 35], 'left')).frame;
+    expect(meanAbs(frames[0]!, frames[1]!)).toBeLessThan(0.5 * meanAbs(frames[0]!, other));
+    expect(() => synthesizeCardFrames(photo(), scene, params, 0)).toThrow(TypeError);
   });
 });

@@ -4,8 +4,13 @@
  * 640×480 webcam next to the student's face, degraded as a printed photo seen by a webcam (colour
  * cast, print blur, perspective tilt up to ±20°, glare, downscale, camera blur, the defocus of a
  * fixed-focus lens and noise; the caller adds JPEG).
- * Everything is deterministic from a seed and works on plain RGBA buffers, so it runs (and is
- * tested) in Node as well as in the page.
+ * A card held to the camera is seen in several frames (production averages the portraits of
+ * DOCUMENT_FRAMES of them): what belongs to the printed card and how it is held (print, cast, pose,
+ * distance, so the defocus too) is drawn once per card by {@link cardParams}; what changes from one
+ * camera frame to the next (hand jitter, the glare following it, camera blur, the noise and the
+ * JPEG of each frame) is drawn per frame by {@link cardFrame}. Frame 0 is the card as drawn.
+ * Everything is deterministic from a seed (and the frame index) and works on plain RGBA buffers,
+ * so it runs (and is tested) in Node as well as in the page.
  */
 import type { Pixels, Point } from '../workers/stages/pixels.js';
 import { seededRandom } from '../tools/seededRandom.js';
@@ -122,6 +127,73 @@ export function withoutDegradations(params: CardParams, off: readonly Degradatio
     ...(has('tilt') ? { yaw: 0, pitch: 0, roll: 0 } : {}),
     ...(has('glare') ? { glare: { ...params.glare, strength: 0 } } : {}),
   };
+}
+
+/**
+ * How much a card held still moves between two camera frames (uniform, ±): the document phase
+ * takes a frame every DOCUMENT_FRAME_INTERVAL_MS (200 ms), and a card held at half an arm's length
+ * drifts by a millimetre or two in that time (physiological tremor of the hand is about 0.5 mm at
+ * 8–12 Hz, slow postural drift adds more) and turns by a degree or two about its axes (less about
+ * the optical axis, the wrist's roll is the steadiest).
+ */
+export const FRAME_JITTER = { shiftMm: 2, tiltDegrees: 1.5, rollDegrees: 1 } as const;
+
+/**
+ * What changes from one camera frame of a held card to the next, drawn by {@link cardFrame}.
+ * Fixed for the card (in {@link CardParams}): the print (cast, print blur, colours), the pose and
+ * distance (so the lens's defocus), the exposure (so the noise's level) and the camera's JPEG quality.
+ */
+export interface CardFrame {
+  /** 0 for the card as drawn; 1, 2, … for the frames after it. */
+  readonly index: number;
+  /** Hand jitter: the card moved in its own plane, mm (x right, y down), and turned, degrees, added to the drawn pose. */
+  readonly shiftMm: { readonly x: number; readonly y: number };
+  readonly yaw: number;
+  readonly pitch: number;
+  readonly roll: number;
+  /** Camera (motion) blur radius of this frame, frame px. */
+  readonly cameraBlurPx: number;
+  /** Seed of this frame's sensor noise (its level is the card's `noiseSigma`). */
+  readonly noiseSeed: number;
+  /** Centre of the glare on the card in this frame (fractions; radius and strength are the card's). */
+  readonly glare: { readonly u: number; readonly v: number };
+}
+
+/**
+ * Frame `index` of the card `params` describes (deterministic from the card's seed and the index).
+ * Frame 0 is the card exactly as drawn (no jitter, the drawn camera blur and noise: the single frame
+ * the benchmark scored before it had frames). Each later frame draws, around the drawn pose, a hand
+ * jitter of up to {@link FRAME_JITTER}, a camera blur from `CARD_RANGES.cameraBlurPx` (motion blur
+ * changes with the hand's speed in each exposure) and its own noise; the glare, a specular reflection
+ * of a light far away, moves over the card: turning a mirror by δ turns the reflected ray by 2δ, so
+ * the spot that reflects into a camera `d` away moves by about 2δ·d over the card (±16 mm, a fifth of
+ * the card's width, for 1.5° at 30 cm), and by −s when the card moves by s in its plane.
+ * A degradation an ablation switched off (`withoutDegradations`: camera blur 0, tilt 0) stays off in
+ * every frame; the noise's level, the defocus and the JPEG quality are the card's.
+ */
+export function cardFrame(params: CardParams, index: number): CardFrame {
+  if (!(Number.isInteger(index) && index >= 0)) throw new TypeError(`cardFrame needs a frame index ≥ 0, got ${index}`);
+  if (index === 0) {
+    return { index, shiftMm: { x: 0, y: 0 }, yaw: 0, pitch: 0, roll: 0, cameraBlurPx: params.cameraBlurPx, noiseSeed: (params.seed ^ 0xc0ffee) >>> 0, glare: { u: params.glare.u, v: params.glare.v } };
+  }
+  // A stream of its own per frame (golden-ratio steps apart), unrelated to the card's draws.
+  const random = seededRandom((params.seed ^ 0xf4a3e5 ^ Math.imul(index, 0x9e3779b9)) >>> 0);
+  const symmetric = (limit: number) => (2 * random() - 1) * limit;
+  const shiftMm = { x: symmetric(FRAME_JITTER.shiftMm), y: symmetric(FRAME_JITTER.shiftMm) };
+  const squarely = params.yaw === 0 && params.pitch === 0 && params.roll === 0;
+  const yaw = squarely ? 0 : symmetric(FRAME_JITTER.tiltDegrees);
+  const pitch = squarely ? 0 : symmetric(FRAME_JITTER.tiltDegrees);
+  const roll = squarely ? 0 : symmetric(FRAME_JITTER.rollDegrees);
+  const [lo, hi] = CARD_RANGES.cameraBlurPx;
+  const cameraBlurPx = params.cameraBlurPx === 0 ? 0 : lo + (hi - lo) * random();
+  const noiseSeed = Math.floor(random() * 0x100000000) >>> 0;
+  const rad = Math.PI / 180;
+  const distanceMm = params.distanceCm * 10;
+  const glare = {
+    u: params.glare.u + (2 * yaw * rad * distanceMm - shiftMm.x) / CARD_MM.width,
+    v: params.glare.v + (2 * pitch * rad * distanceMm - shiftMm.y) / CARD_MM.height,
+  };
+  return { index, shiftMm, yaw, pitch, roll, cameraBlurPx, noiseSeed, glare };
 }
 
 /** A seed from a string (FNV-1a), e.g. an image path, so each card is tied to its photo. */
@@ -242,9 +314,15 @@ export function downscale(image: Pixels, factor: number): Pixels {
 /**
  * The card texture at {@link TEXTURE_PX_PER_MM}: background colour, a header band, text-like
  * lines, and the portrait (the {@link PORTRAIT_SOURCE_CROP} of `photo`) printed with a colour cast
- * and print blur, then the glare patch on the card's surface.
+ * and print blur, then the glare patch on the card's surface where `frame` sees it (default: the
+ * card as drawn, frame 0).
  */
-export function renderCard(photo: Pixels, params: CardParams): Pixels {
+export function renderCard(photo: Pixels, params: CardParams, frame: CardFrame = cardFrame(params, 0)): Pixels {
+  return withGlare(printCard(photo, params), params, frame);
+}
+
+/** The printed card without glare (what stays the same in every frame of a held card): see {@link renderCard}. */
+export function printCard(photo: Pixels, params: CardParams): Pixels {
   const s = TEXTURE_PX_PER_MM;
   const width = Math.round(CARD_MM.width * s);
   const height = Math.round(CARD_MM.height * s);
@@ -303,8 +381,16 @@ export function renderCard(photo: Pixels, params: CardParams): Pixels {
       for (let c = 0; c < 3; c += 1) data[to + c] = printed.data[from + c]!;
     }
   }
+  return { width, height, data };
+}
+
+/** A copy of the printed card `texture` with the glare patch where `frame` sees it. */
+function withGlare(texture: Pixels, params: CardParams, frame: CardFrame): Pixels {
+  const { width, height } = texture;
+  const data = new Uint8ClampedArray(texture.data);
   // Glare: a reflection that washes the surface towards white, strongest at its centre.
-  const { u, v, radius, strength } = params.glare;
+  const { radius, strength } = params.glare;
+  const { u, v } = frame.glare;
   const gx = u * width;
   const gy = v * height;
   const gr = radius * width;
@@ -363,14 +449,16 @@ function invert3(m: readonly number[]): number[] {
 /**
  * Where the card's corners (top-left, top-right, bottom-right, bottom-left) fall in a
  * `frameWidth`×`frameHeight` frame: the card is rotated (yaw, pitch, roll), placed `distanceCm`
- * from a pinhole camera of {@link CAMERA_HFOV_DEGREES}, beside the frame's centre on `side`.
+ * from a pinhole camera of {@link CAMERA_HFOV_DEGREES}, beside the frame's centre on `side`, moved
+ * and turned by `frame`'s hand jitter (default: frame 0, none).
  */
-export function cardCorners(params: CardParams, frameWidth: number, frameHeight: number): Point[] {
+export function cardCorners(params: CardParams, frameWidth: number, frameHeight: number, frame: CardFrame = cardFrame(params, 0)): Point[] {
   const focal = frameWidth / 2 / Math.tan((CAMERA_HFOV_DEGREES / 2) * (Math.PI / 180));
   const rad = Math.PI / 180;
-  const [cy, sy] = [Math.cos(params.yaw * rad), Math.sin(params.yaw * rad)];
-  const [cp, sp] = [Math.cos(params.pitch * rad), Math.sin(params.pitch * rad)];
-  const [cr, sr] = [Math.cos(params.roll * rad), Math.sin(params.roll * rad)];
+  const [yaw, pitch, roll] = [params.yaw + frame.yaw, params.pitch + frame.pitch, params.roll + frame.roll];
+  const [cy, sy] = [Math.cos(yaw * rad), Math.sin(yaw * rad)];
+  const [cp, sp] = [Math.cos(pitch * rad), Math.sin(pitch * rad)];
+  const [cr, sr] = [Math.cos(roll * rad), Math.sin(roll * rad)];
   const z0 = params.distanceCm * 10;
   // Card centre: beside the face (the frame's centre third), at centreY of the height.
   const scale = focal / z0;
@@ -378,8 +466,8 @@ export function cardCorners(params: CardParams, frameWidth: number, frameHeight:
   const halfWidthPx = (scale * CARD_MM.width) / 2;
   const besideX = (params.side === 'left' ? 0.17 : 0.83) * frameWidth;
   const centreX = Math.min(Math.max(besideX, halfWidthPx), frameWidth - halfWidthPx);
-  const cx = (centreX - frameWidth / 2) / scale;
-  const cyMm = (params.centreY * frameHeight - frameHeight / 2) / scale;
+  const cx = (centreX - frameWidth / 2) / scale + frame.shiftMm.x;
+  const cyMm = (params.centreY * frameHeight - frameHeight / 2) / scale + frame.shiftMm.y;
   const half = { x: CARD_MM.width / 2, y: CARD_MM.height / 2 };
   return [
     { x: -half.x, y: -half.y },
@@ -404,13 +492,31 @@ export function cardCorners(params: CardParams, frameWidth: number, frameHeight:
  * texture, downscales it to about twice the frame's resolution on the card, projects it with the
  * perspective of {@link cardCorners}, then adds camera blur and noise around the card. Returns
  * the frame and the portrait's face width in frame pixels (for the size check of the tests).
+ * `frame` is which camera frame of the held card it is (default 0, the card as drawn).
  */
-export function synthesizeCardScene(photo: Pixels, scene: Pixels, params: CardParams): { frame: Pixels; portraitWidthPx: number } {
-  const texture = renderCard(photo, params);
+export function synthesizeCardScene(photo: Pixels, scene: Pixels, params: CardParams, frame: CardFrame = cardFrame(params, 0)): { frame: Pixels; portraitWidthPx: number } {
+  return filmCard(printCard(photo, params), scene, params, frame);
+}
+
+/**
+ * `count` consecutive camera frames (0, 1, …) of one held card in `scene`: the card is printed once,
+ * each frame sees it with its own {@link cardFrame} variation. Frame `k` is {@link synthesizeCardScene}'s
+ * with `cardFrame(params, k)`.
+ */
+export function synthesizeCardFrames(photo: Pixels, scene: Pixels, params: CardParams, count: number): { frames: Pixels[]; portraitWidthPx: number } {
+  if (!(Number.isInteger(count) && count >= 1)) throw new TypeError(`synthesizeCardFrames needs a count ≥ 1, got ${count}`);
+  const printed = printCard(photo, params);
+  const frames = Array.from({ length: count }, (_, k) => filmCard(printed, scene, params, cardFrame(params, k)));
+  return { frames: frames.map((f) => f.frame), portraitWidthPx: frames[0]!.portraitWidthPx };
+}
+
+/** One camera frame of the `printed` card (see {@link synthesizeCardScene}). */
+function filmCard(printed: Pixels, scene: Pixels, params: CardParams, cameraFrame: CardFrame): { frame: Pixels; portraitWidthPx: number } {
+  const texture = withGlare(printed, params, cameraFrame);
   const density = pxPerMm(params.distanceCm, scene.width);
   const factor = Math.max(1, Math.floor(TEXTURE_PX_PER_MM / (2 * density)));
   const small = downscale(texture, factor);
-  const corners = cardCorners(params, scene.width, scene.height);
+  const corners = cardCorners(params, scene.width, scene.height, cameraFrame);
   const texCorners = [
     { x: 0, y: 0 },
     { x: small.width, y: 0 },
@@ -444,8 +550,8 @@ export function synthesizeCardScene(photo: Pixels, scene: Pixels, params: CardPa
     patch.data.set(frame.data.subarray(from, from + regionWidth * 4), y * regionWidth * 4);
   }
   const defocus = params.defocus === false ? 0 : defocusBlurPx(params.distanceCm, scene.width);
-  const blurredPatch = blur(patch, Math.hypot(params.cameraBlurPx, defocus));
-  const random = seededRandom(params.seed ^ 0xc0ffee);
+  const blurredPatch = blur(patch, Math.hypot(cameraFrame.cameraBlurPx, defocus));
+  const random = seededRandom(cameraFrame.noiseSeed);
   for (let i = 0; i < blurredPatch.data.length; i += 4) {
     // Box–Muller: one Gaussian draw per pixel, the same on the three channels (luma noise).
     const g = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()) * params.noiseSigma;
@@ -466,10 +572,12 @@ export function synthesizeCardScene(photo: Pixels, scene: Pixels, params: CardPa
  * {@link PORTRAIT_SOURCE_CROP}-centred as in LFW) blended softly into a copy of `scene` where the
  * card would be, its face as wide as the card's portrait would be (a real face 2–3 m behind the
  * student is that size). The soft edge leaves no outline (a person in a room has none), camera
- * blur and noise match the card's. Returns the frame and the face's width in frame px.
+ * blur and noise match the card's, and so does the movement from frame to frame (`cameraFrame`:
+ * a person sitting still sways about as much as a held card). Returns the frame and the face's
+ * width in frame px.
  */
-export function synthesizeBackgroundPersonScene(photo: Pixels, scene: Pixels, params: CardParams): { frame: Pixels; portraitWidthPx: number } {
-  const corners = cardCorners(params, scene.width, scene.height);
+export function synthesizeBackgroundPersonScene(photo: Pixels, scene: Pixels, params: CardParams, cameraFrame: CardFrame = cardFrame(params, 0)): { frame: Pixels; portraitWidthPx: number } {
+  const corners = cardCorners(params, scene.width, scene.height, cameraFrame);
   const centre = { x: corners.reduce((s, p) => s + p.x, 0) / 4, y: corners.reduce((s, p) => s + p.y, 0) / 4 };
   const portraitWidthPx = PORTRAIT_MM.width * 0.75 * pxPerMm(params.distanceCm, scene.width);
   // LFW's faces are about 0.42 of the photo's width (0.75 of the card's 0.56 crop).
@@ -495,8 +603,8 @@ export function synthesizeBackgroundPersonScene(photo: Pixels, scene: Pixels, pa
   }
   const patch: Pixels = { width: x1 - x0, height: y1 - y0, data: new Uint8ClampedArray((x1 - x0) * (y1 - y0) * 4) };
   for (let y = y0; y < y1; y += 1) patch.data.set(frame.data.subarray((y * scene.width + x0) * 4, (y * scene.width + x1) * 4), (y - y0) * patch.width * 4);
-  const blurred = blur(patch, params.cameraBlurPx);
-  const random = seededRandom(params.seed ^ 0xc0ffee);
+  const blurred = blur(patch, cameraFrame.cameraBlurPx);
+  const random = seededRandom(cameraFrame.noiseSeed);
   for (let i = 0; i < blurred.data.length; i += 4) {
     const g = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()) * params.noiseSigma;
     for (let c = 0; c < 3; c += 1) blurred.data[i + c] = blurred.data[i + c]! + g;

@@ -7,8 +7,8 @@ import * as Comlink from 'comlink';
 import type { LivenessInputSpec } from './livenessInputs.js';
 import type { CropVariant } from './cropVariants.js';
 import type { EmbeddingOptions } from '../workers/stages/embedFace.js';
-import type { DocumentProbe, FaceWorkerTestingApi, ImageDescription, LivenessProbe } from './worker.js';
-import { cardParams, synthesizeBackgroundPersonScene, synthesizeCardScene, withoutDegradations, type Degradation } from './cardSynthesis.js';
+import type { DocumentFrameProbe, DocumentProbe, FaceWorkerTestingApi, ImageDescription, LivenessProbe } from './worker.js';
+import { cardFrame, cardParams, synthesizeBackgroundPersonScene, synthesizeCardFrames, withoutDegradations, type Degradation } from './cardSynthesis.js';
 import type { Pixels } from '../workers/stages/pixels.js';
 import type { FrameTiming, RuntimeReport } from '../src/protocol/capture.js';
 import { startWorker } from '../src/sdk/workerClient.js';
@@ -20,9 +20,10 @@ export type DescribedImage = Omit<ImageDescription, 'embeddings'> & { embeddings
 export type ProbedLiveness = Omit<LivenessProbe, 'outputs'> & { outputs: { logits: number[]; probabilities: number[] }[] | null };
 
 /** A {@link DocumentProbe} as it crosses to Node (embeddings as plain arrays), with the printed portrait's width in frame px. */
-export type DocumentScore = Omit<DocumentProbe, 'template' | 'portraitEmbedding'> & {
+export type DocumentScore = Omit<DocumentProbe, 'template' | 'portraitEmbedding' | 'frames'> & {
   template: number[] | null;
   portraitEmbedding: number[] | null;
+  frames: (Omit<DocumentFrameProbe, 'embedding'> & { embedding: number[] | null })[];
   portraitWidthPx: number;
 };
 
@@ -83,13 +84,16 @@ export interface CardView {
   readonly backgroundPerson?: boolean;
   /** Degradations of the card switched off (a benchmark ablation; default none). */
   readonly synthesisOff?: readonly Degradation[];
+  /** Consecutive camera frames of the held card (default 1): frame k is `cardFrame(params, k)`'s view. */
+  readonly frames?: number;
 }
 
 /**
  * Synthesises, deterministically from `seed`, the webcam frame of a student (`liveUrl`) holding
  * an identity card whose portrait is `photoUrl` `distanceCm` from the camera (default: the
- * unguided range), filmed as `view` says, and the same student without the card at 640×480 (the
- * enrollment frame). Both are JPEG, at the card's drawn quality.
+ * unguided range), filmed as `view` says (`cards`: `view.frames` consecutive camera frames of it,
+ * `card` the first), and the same student without the card at 640×480 (the enrollment frame).
+ * All are JPEG, at the card's drawn quality (each frame encoded on its own, as a webcam does).
  */
 export async function cardScenes(
   photoUrl: string,
@@ -97,16 +101,24 @@ export async function cardScenes(
   seed: number,
   distanceCm?: readonly [number, number],
   view: CardView = {},
-): Promise<{ card: Blob; live: Blob; portraitWidthPx: number }> {
-  const { camera = SCENE, side, backgroundPerson = false, synthesisOff = [] } = view;
+): Promise<{ card: Blob; cards: Blob[]; live: Blob; portraitWidthPx: number }> {
+  const { camera = SCENE, side, backgroundPerson = false, synthesisOff = [], frames: count = 1 } = view;
   const [photo, live] = await Promise.all([decode(photoUrl), decode(liveUrl)]);
   try {
     const drawn = cardParams(seed, distanceCm, side);
     const params = withoutDegradations(drawn, synthesisOff);
     const scene = liveScene(live);
-    const { frame, portraitWidthPx } = (backgroundPerson ? synthesizeBackgroundPersonScene : synthesizeCardScene)(pixelsOf(photo), liveScene(live, camera), params);
+    const photoPixels = pixelsOf(photo);
+    const cardScene = liveScene(live, camera);
+    const { frames, portraitWidthPx } = backgroundPerson
+      ? (() => {
+          const seen = Array.from({ length: count }, (_, k) => synthesizeBackgroundPersonScene(photoPixels, cardScene, params, cardFrame(params, k)));
+          return { frames: seen.map((f) => f.frame), portraitWidthPx: seen[0]!.portraitWidthPx };
+        })()
+      : synthesizeCardFrames(photoPixels, cardScene, params, count);
+    const cards = await Promise.all(frames.map((frame) => jpeg(frame, params.jpegQuality)));
     // The enrollment frame keeps the drawn quality: an ablation changes the card only.
-    return { card: await jpeg(frame, params.jpegQuality), live: await jpeg(scene, drawn.jpegQuality), portraitWidthPx };
+    return { card: cards[0]!, cards, live: await jpeg(scene, drawn.jpegQuality), portraitWidthPx };
   } finally {
     photo.close();
     live.close();
@@ -144,13 +156,22 @@ export async function start(options: { assetsBaseUrl: string; backend?: 'wasm' |
       const outputs = result.outputs?.map((o) => ({ logits: Array.from(o.logits), probabilities: Array.from(o.probabilities) })) ?? null;
       return { ...result, outputs };
     },
-    /** Synthesises the card of `photoUrl` held by `liveUrl` (seeded) and runs the document stages on it. */
+    /**
+     * Synthesises the card of `photoUrl` held by `liveUrl` (seeded), `view.frames` camera frames of
+     * it (default 1), and runs the document stages on them, in order.
+     */
     async documentProbe(photoUrl: string, liveUrl: string, seed: number, distanceCm?: readonly [number, number], view?: CardView): Promise<DocumentScore> {
       const scenes = await cardScenes(photoUrl, liveUrl, seed, distanceCm, view);
-      const [live, card] = await Promise.all([createImageBitmap(scenes.live), createImageBitmap(scenes.card)]);
-      const probe = await worker.call('documentProbe', Comlink.transfer(live, [live]), Comlink.transfer(card, [card]));
+      const [live, ...cards] = await Promise.all([createImageBitmap(scenes.live), ...scenes.cards.map((c) => createImageBitmap(c))]);
+      const probe = await worker.call('documentProbe', Comlink.transfer(live!, [live!]), Comlink.transfer(cards, cards));
       const array = (v: Float32Array | null) => (v ? Array.from(v) : null);
-      return { ...probe, template: array(probe.template), portraitEmbedding: array(probe.portraitEmbedding), portraitWidthPx: scenes.portraitWidthPx };
+      return {
+        ...probe,
+        template: array(probe.template),
+        portraitEmbedding: array(probe.portraitEmbedding),
+        frames: probe.frames.map((f) => ({ ...f, embedding: array(f.embedding) })),
+        portraitWidthPx: scenes.portraitWidthPx,
+      };
     },
     /** The selected face's fused embedding under each crop variant (bench/crop-variants.ts). */
     async cropVariantProbe(url: string, variants: CropVariant[]) {

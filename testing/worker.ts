@@ -4,10 +4,10 @@
  * same stages as the production worker, timing them from the outside.
  */
 import * as Comlink from 'comlink';
-import type { DocumentGuidance, FrameTiming, FrameVerdict } from '../src/protocol/capture.js';
+import { DOCUMENT_FRAMES, type DocumentGuidance, type FrameTiming, type FrameVerdict } from '../src/protocol/capture.js';
 import type { FaceWorkerApi } from '../workers/api.js';
 import { signCheck } from '../workers/assertions.js';
-import { FacePipeline, loadRuntimes, requireFrame, type LazyModel } from '../workers/pipeline.js';
+import { FacePipeline, loadRuntimes, requireFrame, type LazyModel, type PortraitFinding } from '../workers/pipeline.js';
 import { modelIds } from '../workers/runtime/assets.js';
 import { createFaceWorkerService } from '../workers/service.js';
 import { DocumentMatch } from '../workers/session/documentMatch.js';
@@ -17,7 +17,7 @@ import { assessQuality, measureCrop, type CropMeasures } from '../workers/stages
 import type { DetectedFace, HeadPose } from '../workers/stages/detectFace.js';
 import { DEFAULT_EMBEDDING_OPTIONS, writeCropTensor, type EmbeddingOptions } from '../workers/stages/embedFace.js';
 import { ALIGNED_SIZE } from '../workers/stages/alignFace.js';
-import { l2Normalize } from '../workers/stages/compareTemplates.js';
+import { l2Normalize, meanTemplate } from '../workers/stages/compareTemplates.js';
 import type { OnnxModel } from '../workers/runtime/onnx.js';
 import { cropAroundFace, runLiveness, type LivenessOutput } from '../workers/stages/passiveLiveness.js';
 import { readPixels, type Pixels, type Point } from '../workers/stages/pixels.js';
@@ -72,7 +72,33 @@ export interface LivenessProbe {
   readonly parallax: readonly Point[] | null;
 }
 
-/** What the identity-document stages made of one card frame, against a template from one live frame. */
+/** What the document stages made of one camera frame of a held card. */
+export interface DocumentFrameProbe {
+  /** Whether the frame gave a usable portrait (found, no guidance). */
+  readonly usable: boolean;
+  /** Whether `DocumentMatch` gathered it (it looks at no more frames once done). */
+  readonly kept: boolean;
+  /** Sharpness of the aligned portrait, null without one. */
+  readonly sharpness: number | null;
+  readonly guidance: readonly DocumentGuidance[];
+  /** Distance between the eye centres of the portrait, px; null without one. */
+  readonly eyeDistancePx: number | null;
+  /** Time of this frame's search, alignment and embedding. */
+  readonly documentMs: number;
+  /**
+   * The usable portrait's embedding (unit length), null otherwise; also for the frames after the
+   * match had its portraits (embedded by the probe itself), so the benchmark can try other
+   * selections of frames. Test build only.
+   */
+  readonly embedding: Float32Array | null;
+}
+
+/**
+ * What the identity-document stages made of the camera frames of one held card, in order, against
+ * a template from one live frame. The fields of one frame (`foundInFullFrame`, `windowsSearched`,
+ * `sharpness`, `eyeDistancePx`, `foundInLargeWindows`) are the first frame's; `guidance` is every
+ * frame's (each once, in the order seen); `documentMs` the mean per frame.
+ */
 export interface DocumentProbe {
   /** Whether the live frame had a face (no template otherwise). */
   readonly liveFound: boolean;
@@ -84,7 +110,7 @@ export interface DocumentProbe {
   /** Sharpness of the aligned portrait, null without one. */
   readonly sharpness: number | null;
   readonly guidance: readonly DocumentGuidance[];
-  /** Cosine similarity of the portrait with the template; null when either is missing. */
+  /** Cosine similarity of the mean portrait embedding (`DocumentMatch`'s) with the template; null when either is missing. */
   readonly similarity: number | null;
   /** Time of the card frame's search, alignment and embedding. */
   readonly documentMs: number;
@@ -93,11 +119,14 @@ export interface DocumentProbe {
   /** Whether the portrait was found only by the second search (larger windows). */
   readonly foundInLargeWindows: boolean;
   /**
-   * The live frame's template and the portrait's embedding (unit length; null when missing), so the
-   * benchmark can score every portrait against every other person's template. Test build only.
+   * The live frame's template and the portrait embedding `DocumentMatch` compares (the normalised
+   * mean of the DOCUMENT_FRAMES sharpest portraits it gathered; unit length; null when missing), so the benchmark can score every
+   * card against every other person's template. Test build only.
    */
   readonly template: Float32Array | null;
   readonly portraitEmbedding: Float32Array | null;
+  /** Each card frame, in order. */
+  readonly frames: readonly DocumentFrameProbe[];
 }
 
 /** The shipped fused embedding of one image's selected face under several crop variants (bench/crop-variants.ts). */
@@ -134,10 +163,10 @@ export interface FaceWorkerTestingApi extends FaceWorkerApi {
   /**
    * Enrolls from one live frame (template: its fused embedding at portrait resolution, as an
    * enrollment with the identity document makes it; face size: its box) and runs the
-   * production document phase (`DocumentMatch`) on one card frame; returns the similarity the
-   * production worker never returns.
+   * production document phase (`DocumentMatch.submit`) on the camera frames of one held card, in
+   * order, each closed once analysed; returns the similarity the production worker never returns.
    */
-  documentProbe(live: ImageBitmap, card: ImageBitmap): Promise<DocumentProbe>;
+  documentProbe(live: ImageBitmap, cards: readonly ImageBitmap[]): Promise<DocumentProbe>;
   /** Embeds the selected face once per crop variant (landmarks found once), with the shipped embedding options. */
   cropVariantProbe(frame: ImageBitmap, variants: readonly CropVariant[]): Promise<CropVariantProbe>;
   /** Signs check assertions in a loop for `seconds` with a fresh device key, as `finishCheck` does. */
@@ -245,46 +274,77 @@ const testingApi: FaceWorkerTestingApi = {
       bitmap.close();
     }
   },
-  async documentProbe(live, card) {
+  async documentProbe(live, cards) {
     const liveFrame = requireFrame(live);
-    const cardFrame = requireFrame(card);
+    if (!Array.isArray(cards) || cards.length === 0) throw new TypeError('documentProbe needs at least one card frame');
+    const cardFrames = cards.map(requireFrame);
     try {
       const pipeline = service.pipeline();
       const analysis = await pipeline.analyze(liveFrame);
-      const none = { portraitFound: false, foundInFullFrame: false, windowsSearched: 0, sharpness: null, guidance: [], similarity: null, documentMs: 0, eyeDistancePx: null, foundInLargeWindows: false, template: null, portraitEmbedding: null };
+      const none = { portraitFound: false, foundInFullFrame: false, windowsSearched: 0, sharpness: null, guidance: [], similarity: null, documentMs: 0, eyeDistancePx: null, foundInLargeWindows: false, template: null, portraitEmbedding: null, frames: [] };
       if (!analysis.crop || !analysis.selection) return { liveFound: false, ...none };
       const template = await pipeline.embed(analysis.crop);
       const templateCopy = template.slice();
-      const match = new DocumentMatch(template, faceSize(analysis.selection.primary), 'required');
-      const start = performance.now();
-      const finding = await pipeline.findDocumentPortrait(cardFrame, faceSize(analysis.selection.primary));
-      let portraitEmbedding: Float32Array | null = null;
-      const embedPortrait = async (crop: Pixels) => {
-        const embedding = await pipeline.embed(crop);
-        portraitEmbedding = embedding.slice();
-        return embedding;
-      };
-      const progress = await match.submit({ findDocumentPortrait: async () => finding, embed: embedPortrait }, cardFrame);
-      const documentMs = performance.now() - start;
+      const enrolledFaceSize = faceSize(analysis.selection.primary);
+      const match = new DocumentMatch(template, enrolledFaceSize, 'required');
+      const frames: DocumentFrameProbe[] = [];
+      const findings: Pick<PortraitFinding, 'foundInFullFrame' | 'windowsSearched' | 'foundInLargeWindows'>[] = [];
+      for (const cardFrame of cardFrames) {
+        const start = performance.now();
+        const finding = await pipeline.findDocumentPortrait(cardFrame, enrolledFaceSize);
+        let embedding: Float32Array | null = null;
+        const embedPortrait = async (crop: Pixels) => {
+          const e = await pipeline.embed(crop);
+          embedding = e.slice();
+          return e;
+        };
+        const wasDone = match.done;
+        await match.submit({ findDocumentPortrait: async () => finding, embed: embedPortrait }, cardFrame);
+        const usable = finding.crop !== null && finding.guidance.length === 0;
+        // A match that has its portraits looks at no more frames: the probe embeds this one itself.
+        if (wasDone && usable) embedding = (await pipeline.embed(finding.crop!)).slice();
+        finding.crop?.data.fill(0);
+        cardFrame.close();
+        const eyes = finding.portrait?.fivePoints;
+        frames.push({
+          usable,
+          kept: usable && !wasDone,
+          sharpness: finding.sharpness,
+          guidance: finding.guidance,
+          eyeDistancePx: eyes ? Math.hypot(eyes[1]!.x - eyes[0]!.x, eyes[1]!.y - eyes[0]!.y) : null,
+          documentMs: performance.now() - start,
+          embedding,
+        });
+        findings.push(finding);
+      }
       const similarity = match.similarity();
       match.clear();
+      // The portraits DocumentMatch compares: the DOCUMENT_FRAMES sharpest it gathered (its rule; it returns no embedding).
+      const kept = frames
+        .filter((f) => f.kept)
+        .sort((a, b) => b.sharpness! - a.sharpness!)
+        .slice(0, DOCUMENT_FRAMES)
+        .flatMap((f) => (f.embedding ? [f.embedding] : []));
+      const first = frames[0]!;
       return {
         liveFound: true,
-        portraitFound: progress.collected > 0,
-        foundInFullFrame: finding.foundInFullFrame,
-        windowsSearched: finding.windowsSearched,
-        sharpness: finding.sharpness,
-        guidance: progress.guidance,
+        portraitFound: kept.length > 0,
+        foundInFullFrame: findings[0]!.foundInFullFrame,
+        windowsSearched: findings[0]!.windowsSearched,
+        sharpness: first.sharpness,
+        guidance: [...new Set(frames.flatMap((f) => f.guidance))],
         similarity,
-        documentMs,
-        foundInLargeWindows: finding.foundInLargeWindows,
+        documentMs: frames.reduce((sum, f) => sum + f.documentMs, 0) / frames.length,
+        foundInLargeWindows: findings[0]!.foundInLargeWindows,
         template: templateCopy,
-        portraitEmbedding,
-        eyeDistancePx: finding.portrait ? Math.hypot(finding.portrait.fivePoints[1]!.x - finding.portrait.fivePoints[0]!.x, finding.portrait.fivePoints[1]!.y - finding.portrait.fivePoints[0]!.y) : null,
+        // One portrait is its own mean (bit for bit, as the single-frame benchmark had it).
+        portraitEmbedding: kept.length === 0 ? null : kept.length === 1 ? kept[0]! : meanTemplate(kept),
+        eyeDistancePx: first.eyeDistancePx,
+        frames,
       };
     } finally {
       liveFrame.close();
-      cardFrame.close();
+      for (const frame of cardFrames) frame.close();
     }
   },
   async cropVariantProbe(frame, variants) {

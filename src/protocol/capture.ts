@@ -108,6 +108,18 @@ export type IdentityDocumentPolicy = (typeof IDENTITY_DOCUMENT_POLICIES)[number]
 /** Document frames whose portrait is embedded and averaged before the comparison. */
 export const DOCUMENT_FRAMES = 3;
 
+/**
+ * Usable document portraits gathered (`needed` in the progress) before the {@link DOCUMENT_FRAMES}
+ * sharpest are averaged: a held card's frames differ in camera blur and noise, and the sharpest
+ * ones match better (`npm run bench:id-document -- --frames 6`, README: identity document). If the
+ * portraits stop coming, the phase ends anyway once {@link DOCUMENT_FRAMES} are in and
+ * {@link DOCUMENT_EXTRA_FRAMES} more frames have been looked at, rather than waiting for the timeout.
+ */
+export const DOCUMENT_CANDIDATE_FRAMES = 6;
+
+/** Frames looked at, after the {@link DOCUMENT_FRAMES}th usable portrait, before the phase stops waiting for more. */
+export const DOCUMENT_EXTRA_FRAMES = 6;
+
 /** Default time the student has to show the document, once the live frames are in. */
 export const DOCUMENT_TIMEOUT_MS = 30_000;
 
