@@ -177,8 +177,8 @@ describe('compliance documents', () => {
     expect(rendered(configWith(), 'en').dpia!.md).not.toContain(BENCH_FILES.idDocument);
     const md = rendered(configWith((c) => (c.policies.identityDocument = 'optional')), 'en').dpia!.md;
     expect(md).toContain(`bench/results/${BENCH_FILES.idDocument}, December 2, 2026`);
-    expect(md).toContain('58 of 240 (24.17%)');
-    expect(md).toContain('54 of 57,360');
+    expect(md).toContain('40 of 240 (16.67%)');
+    expect(md).toContain('45 of 57,360');
   });
 
   it('refuses missing or malformed bench files with a coded error', () => {

@@ -9,6 +9,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { chromium, type Browser } from 'playwright-core';
+import { DOCUMENT_CANDIDATE_FRAMES } from '../src/protocol/capture.js';
 import { createChallenge } from '../src/server/challenge.js';
 import { verifyEnrollment } from '../src/server/verifyEnrollment.js';
 import { CHROMIUM, CHROMIUM_ARGS } from '../tools/chromium.js';
@@ -225,7 +226,7 @@ test.describe('the element, <presenza-check>', () => {
     collected: 5,
     needed: 5,
     done,
-    document: { guidance, collected, needed: 3, done },
+    document: { guidance, collected, needed: DOCUMENT_CANDIDATE_FRAMES, done },
   });
   /** The document part of the capture screen: the card frame and the decline button shown, the oval hidden. */
   const documentParts = (page: Page) =>
@@ -271,7 +272,7 @@ test.describe('the element, <presenza-check>', () => {
         await auditAndCapture(page, lang, `doc-02b-whole-${size}`);
         await fakeFrame(page, documentFrame(['card_glare'], 1));
         await expect.poll(() => screenText(page)).toContain(m.guideDocumentGlare);
-        expect(await screenText(page)).toContain(m.documentProgress.replace('{collected}', '1').replace('{needed}', '3'));
+        expect(await screenText(page)).toContain(m.documentProgress.replace('{collected}', '1').replace('{needed}', String(DOCUMENT_CANDIDATE_FRAMES)));
         await auditAndCapture(page, lang, `doc-03-glare-${size}`);
         await fakeFrame(page, documentFrame([], 2));
         await expect.poll(() => screenText(page)).toContain(m.guideDocumentGood);
