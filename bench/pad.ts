@@ -4,7 +4,7 @@
  *
  *   npm run bench:pad -- --inventory <file.jsonl> --root <dir> [--policy default|passive|active|both]
  *                        [--framing padded|alone] [--parallel N] [--only <substring>] [--limit N]
- *                        [--cache <dir>] [--json]
+ *                        [--cache <dir>] [--name <suffix>] [--json]
  *
  * The inventory has one JSON object per line, `{"file": <path under root>, "label": "live" |
  * <attack species>}` (other members are ignored); bench/pad-set.ts writes one for the
@@ -27,7 +27,9 @@
  * sample's bytes, the policy, the built SDK and models/manifest.json, so an interrupted run
  * resumes and a rerun after a change re-checks everything. APCER counts attacks whose liveness
  * passed; BPCER counts live samples whose liveness did not pass, undecided ones included. The
- * summary is saved to bench/results/pad-<policy>.json (pad-<policy>-alone.json for `--framing alone`); with `--json` the last line printed is
+ * summary is saved to bench/results/pad-<policy>.json (pad-<policy>-alone.json for `--framing alone`;
+ * `--name live-turns` appends `-live-turns`, so a run on part of a set leaves the full set's file
+ * alone); with `--json` the last line printed is
  * `{apcer, bpcer, per_species: {species: {attacks, passed, …}}, samples: [{file, label, outcome,
  * reason, liveness, failure}], …}` (`failure`: the check's liveness failure code, e.g. `anti_spoof`,
  * `step_timeout`, or null).
@@ -128,6 +130,7 @@ function main(): Promise<void> | void {
       only: { type: 'string' },
       limit: { type: 'string' },
       cache: { type: 'string' },
+      name: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -145,12 +148,13 @@ function main(): Promise<void> | void {
   if (!existsSync(join(DIST, 'presenza.iife.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   const root = resolve(values.root);
   const cache = resolve(values.cache ?? join(root, '.pad-cache'));
+  if (values.name !== undefined && !/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(values.name)) throw new TypeError('--name must be lowercase letters, digits and single hyphens (a file-name suffix)');
   const inventory = parseInventory(readFileSync(values.inventory, 'utf8'));
   for (const line of inventory) if (!existsSync(join(root, line.file))) throw new Error(`${line.file} is not under ${root}`);
-  return run({ inventory, root, cache, policy, framing, parallel, only: values.only, limit, json: values.json! });
+  return run({ inventory, root, cache, policy, framing, parallel, only: values.only, limit, name: values.name, json: values.json! });
 }
 
-async function run(options: { inventory: InventoryLine[]; root: string; cache: string; policy: Policy; framing: Framing; parallel: number; only?: string; limit: number; json: boolean }) {
+async function run(options: { inventory: InventoryLine[]; root: string; cache: string; policy: Policy; framing: Framing; parallel: number; only?: string; limit: number; name?: string; json: boolean }) {
   const { root, cache, policy, framing } = options;
   const isStill = (line: InventoryLine) => STILL_EXTENSIONS.has(extname(line.file).toLowerCase());
   // Only stills can be shown alone: clips are always the webcam's 640×480 frames.
@@ -252,7 +256,7 @@ async function run(options: { inventory: InventoryLine[]; root: string; cache: s
     console.log(`padding: ${flips.flipped.length} of ${flips.compared} stills decided in both framings changed verdict (liveness passed or not)${flips.missing ? `; ${flips.missing} not run padded yet` : ''}`);
   }
   const record = { date: new Date().toISOString(), policy, framing, build: build.slice(0, 12), not_checked: notChecked, ...rates, ...(flips ? { padding_flips: flips } : {}), samples };
-  const out = join(ROOT, 'bench', 'results', `pad-${policy}${framing === 'alone' ? '-alone' : ''}.json`);
+  const out = join(ROOT, 'bench', 'results', `pad-${policy}${framing === 'alone' ? '-alone' : ''}${options.name ? `-${options.name}` : ''}.json`);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(out, `${JSON.stringify(record, null, 1)}\n`);
   console.log(`saved ${out}`);
