@@ -17,6 +17,12 @@ export const PARALLAX_LANDMARKS = [1, 4, 6, 168, 33, 133, 263, 362, 61, 291, 0, 
 /** Positions of the outer eye corners (33 and 263) in {@link PARALLAX_LANDMARKS}: their distance is the unit of the residual. */
 const OUTER_EYE_CORNERS = [4, 6] as const;
 
+/** Inter-ocular distance (outer eye corners) of {@link parallaxPoints}: the unit parallax is measured in. */
+export function eyeSpan(points: readonly Point[]): number {
+  const [left, right] = OUTER_EYE_CORNERS.map((i) => points[i]!) as [Point, Point];
+  return Math.hypot(right.x - left.x, right.y - left.y);
+}
+
 /** The landmarks {@link planarResidual} needs, picked from a face's full landmark set (empty when it has too few). */
 export function parallaxPoints(landmarks: readonly Point[]): Point[] {
   if (landmarks.length <= Math.max(...PARALLAX_LANDMARKS)) return [];
@@ -41,7 +47,7 @@ function normalizer(points: readonly Point[]): { readonly cx: number; readonly c
 }
 
 /** Solves the square system `a`·x = `b` by Gaussian elimination with partial pivoting; null when singular. */
-export function solveLinear(a: number[][], b: number[]): number[] | null {
+function solveLinear(a: number[][], b: number[]): number[] | null {
   const n = b.length;
   for (let col = 0; col < n; col += 1) {
     let pivot = col;
@@ -64,6 +70,20 @@ export function solveLinear(a: number[][], b: number[]): number[] | null {
   return x;
 }
 
+/** The least-squares solution of `rows`·x ≈ `rhs` (by the normal equations); null when singular. */
+export function leastSquares(rows: readonly (readonly number[])[], rhs: readonly number[]): number[] | null {
+  const n = rows[0]?.length ?? 0;
+  const ata = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  const atb = new Array<number>(n).fill(0);
+  rows.forEach((row, k) => {
+    for (let i = 0; i < n; i += 1) {
+      atb[i]! += row[i]! * rhs[k]!;
+      for (let j = 0; j < n; j += 1) ata[i]![j]! += row[i]! * row[j]!;
+    }
+  });
+  return solveLinear(ata, atb);
+}
+
 /**
  * The plane motion that best maps `from` onto `to` (least squares, at least 4 pairs): a homography
  * (`projective`: any plane seen in perspective) or an affine map (`affine`: a plane far from the
@@ -73,15 +93,8 @@ export function fitPlaneMotion(from: readonly Point[], to: readonly Point[], mod
   if (from.length !== to.length || from.length < 4) throw new TypeError(`a plane fit needs at least 4 point pairs, got ${from.length} and ${to.length}`);
   const nf = normalizer(from);
   const nt = normalizer(to);
-  const unknowns = model === 'projective' ? 8 : 6;
-  const ata = Array.from({ length: unknowns }, () => new Array<number>(unknowns).fill(0));
-  const atb = new Array<number>(unknowns).fill(0);
-  const addRow = (row: number[], rhs: number) => {
-    for (let i = 0; i < unknowns; i += 1) {
-      atb[i]! += row[i]! * rhs;
-      for (let j = 0; j < unknowns; j += 1) ata[i]![j]! += row[i]! * row[j]!;
-    }
-  };
+  const rows: number[][] = [];
+  const rhs: number[] = [];
   for (let i = 0; i < from.length; i += 1) {
     const x = (from[i]!.x - nf.cx) * nf.s;
     const y = (from[i]!.y - nf.cy) * nf.s;
@@ -89,10 +102,10 @@ export function fitPlaneMotion(from: readonly Point[], to: readonly Point[], mod
     const v = (to[i]!.y - nt.cy) * nt.s;
     // u = (h0 x + h1 y + h2) / (h6 x + h7 y + 1), linearised; the affine map has h6 = h7 = 0.
     const perspective = model === 'projective';
-    addRow([x, y, 1, 0, 0, 0, ...(perspective ? [-u * x, -u * y] : [])], u);
-    addRow([0, 0, 0, x, y, 1, ...(perspective ? [-v * x, -v * y] : [])], v);
+    rows.push([x, y, 1, 0, 0, 0, ...(perspective ? [-u * x, -u * y] : [])], [0, 0, 0, x, y, 1, ...(perspective ? [-v * x, -v * y] : [])]);
+    rhs.push(u, v);
   }
-  const h = solveLinear(ata, atb);
+  const h = leastSquares(rows, rhs);
   if (!h) return null;
   const normalized = [h[0]!, h[1]!, h[2]!, h[3]!, h[4]!, h[5]!, h[6] ?? 0, h[7] ?? 0, 1];
   // Undo the normalisations: H = Tto⁻¹ · Hn · Tfrom.
@@ -117,8 +130,7 @@ function multiply(a: readonly number[], b: readonly number[]): number[] {
  */
 export function planarResidual(frontal: readonly Point[], turned: readonly Point[], model: 'projective' | 'affine' = 'projective'): number {
   const h = fitPlaneMotion(frontal, turned, model);
-  const [left, right] = OUTER_EYE_CORNERS.map((i) => frontal[i]!) as [Point, Point];
-  const unit = Math.hypot(right.x - left.x, right.y - left.y);
+  const unit = eyeSpan(frontal);
   if (!h || !(unit > 0)) return Number.POSITIVE_INFINITY;
   let squares = 0;
   for (let i = 0; i < frontal.length; i += 1) {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Point } from '../stages/pixels.js';
-import { applyHomography, PARALLAX_LANDMARKS, type Homography } from './planarMotion.js';
+import { applyHomography, eyeSpan, PARALLAX_LANDMARKS, type Homography } from './planarMotion.js';
 import type { FaceTexture } from '../stages/faceTexture.js';
-import { eyeSpan, textureParallax } from './textureParallax.js';
+import { textureParallax } from './textureParallax.js';
 import { MIN_TEXTURE_PARALLAX } from './activeChallenge.js';
 
 const WIDTH = 320;

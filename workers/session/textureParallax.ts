@@ -2,15 +2,15 @@
  * Parallax measured on the face's own texture. The face mesh cannot show that a turned photo is
  * flat: it fits a 3-D face to whatever it sees and moves its nose against its cheeks as a head's
  * would (README, Liveness: 21–45° of yaw reported on a flat photo). The pixels do not lie: the
- * texture of a sheet (a photo, a phone, a paper mask, a cut-out) moves exactly as one homography
- * says, while the texture of a head does not (the nose moves against the cheeks, the cheeks fold
- * away around the skull). So small patches of the frontal face are found again in the turned one,
- * and the best plane fit of where they went leaves a residual: near the tracking noise for a
- * sheet, several times more for a head.
+ * texture of a sheet (a photo, a phone, a paper mask, a cut-out), flat or bent about a vertical
+ * axis, moves by a smooth warp along the image's columns, while the texture of a head does not
+ * (the nose, brow, lips and chin lie at other depths along the same column). So small patches of
+ * the frontal face are found again in the turned one, and the best sheet motion of where they went
+ * leaves a residual: near the tracking noise for a sheet, several times more for a head.
  */
 import type { FaceTexture } from '../stages/faceTexture.js';
 import type { Point } from '../stages/pixels.js';
-import { applyHomography, fitPlaneMotion, PARALLAX_LANDMARKS, solveLinear, type Homography } from './planarMotion.js';
+import { applyHomography, eyeSpan, fitPlaneMotion, leastSquares } from './planarMotion.js';
 
 /** Geometry of the patch search, in inter-ocular distances (outer eye corners) of the frontal face. */
 export interface TextureSearch {
@@ -26,7 +26,7 @@ export interface TextureSearch {
   readonly minCorrelation: number;
   /** Fewest matched patches for a residual (null below). */
   readonly minPatches: number;
-  /** Matching passes: after the first, patches are warped by the plane fit of the previous pass's matches. */
+  /** Matching passes: after the first, patches are warped by the sheet motion fitted to the previous pass's matches. */
   readonly passes: number;
 }
 
@@ -48,19 +48,8 @@ export const DEFAULT_TEXTURE_SEARCH: TextureSearch = {
  */
 const WORKING_EYE_SPAN = 32;
 
-/** Positions of the outer eye corners (33 and 263) in PARALLAX_LANDMARKS. */
-const LEFT_EYE = PARALLAX_LANDMARKS.indexOf(33);
-const RIGHT_EYE = PARALLAX_LANDMARKS.indexOf(263);
-
-/** Inter-ocular distance (outer eye corners) of parallax points. */
-export function eyeSpan(points: readonly Point[]): number {
-  const a = points[LEFT_EYE]!;
-  const b = points[RIGHT_EYE]!;
-  return Math.hypot(b.x - a.x, b.y - a.y);
-}
-
 /** `texture` shrunk by the whole `factor` (mean of each factor×factor block), in the shrunk frame's coordinates (see {@link shrinkPoint}). */
-export function shrinkTexture(texture: FaceTexture, factor: number): FaceTexture {
+function shrinkTexture(texture: FaceTexture, factor: number): FaceTexture {
   if (factor === 1) return texture;
   const { image, origin } = texture;
   const width = Math.floor(image.width / factor);
@@ -82,7 +71,7 @@ export function shrinkTexture(texture: FaceTexture, factor: number): FaceTexture
 }
 
 /** Where frame point `p` lies in a frame shrunk by `factor` as {@link shrinkTexture} shrinks it. */
-export function shrinkPoint(p: Point, factor: number): Point {
+function shrinkPoint(p: Point, factor: number): Point {
   return { x: (p.x - (factor - 1) / 2) / factor, y: (p.y - (factor - 1) / 2) / factor };
 }
 
@@ -187,7 +176,7 @@ function matchPatch(frontal: FaceTexture, turned: FaceTexture, guess: Warp, p: P
 }
 
 /** The frontal face's patches and where they were found in the turned frame, in units of the frontal inter-ocular distance. */
-export interface TextureMatches {
+interface TextureMatches {
   /** Patch centres in the frontal frame, relative to the face's centre, in inter-ocular distances. */
   readonly from: readonly Point[];
   /** Where each was found in the turned frame, relative to the same centre, in inter-ocular distances. */
@@ -201,7 +190,7 @@ export interface TextureMatches {
  * puts it. A face larger than {@link WORKING_EYE_SPAN} is shrunk first. Null when fewer than
  * `search.minPatches` patches match.
  */
-export function matchTexture(
+function matchTexture(
   frontal: FaceTexture,
   frontalPoints: readonly Point[],
   turned: FaceTexture,
@@ -248,7 +237,7 @@ function matchAtScale(frontal: FaceTexture, frontalPoints: readonly Point[], tur
   // mesh's plane: a bent sheet's far side is foreshortened as no plane is, and its patches then
   // correlate sharply; a head's parallax stays where it is (the search reaches as far).
   for (let pass = 1; pass < search.passes && matches.length >= search.minPatches; pass += 1) {
-    const sheet = fitSheetMotion(matches.map((m) => m.from), matches.map((m) => m.to), SHEET_MOTIONS.cylinder);
+    const sheet = fitSheetMotion(matches.map((m) => m.from), matches.map((m) => m.to));
     if (sheet) matches = matchAll(sheet);
   }
   if (matches.length < search.minPatches) return null;
@@ -260,54 +249,30 @@ function matchAtScale(frontal: FaceTexture, frontalPoints: readonly Point[], tur
 type Basis = readonly ((p: Point) => number)[];
 
 /**
- * Motions a sheet can make, as the bases of a linear least-squares fit of x′ and of y′. `affine`:
- * a flat sheet far away. `cylinder`: a sheet bent about a vertical axis (a paper mask curved round
- * the face) turning, x′ a cubic in x and y′ scaled along x; a face's depth varies along y too
- * (nose, brow, lips, chin), which this cannot follow.
+ * The motion of a sheet bent about a vertical axis (a paper mask curved round the face; a flat
+ * sheet is the special case) turning in front of the camera, as the bases of a linear
+ * least-squares fit of x′ and of y′: x′ a cubic in x (plus a shear in y, for a slight roll), y′
+ * y scaled by a quadratic in x. A face's depth varies along y too, which this cannot follow.
  */
-export const SHEET_MOTIONS = {
-  affine: {
-    x: [() => 1, (p) => p.x, (p) => p.y],
-    y: [() => 1, (p) => p.x, (p) => p.y],
-  },
-  cylinder: {
-    x: [() => 1, (p) => p.x, (p) => p.x * p.x, (p) => p.x ** 3, (p) => p.y, (p) => p.x * p.y],
-    y: [() => 1, (p) => p.x, (p) => p.x * p.x, (p) => p.y, (p) => p.x * p.y, (p) => p.x * p.x * p.y],
-  },
-  quadratic: {
-    x: [() => 1, (p) => p.x, (p) => p.y, (p) => p.x * p.x, (p) => p.x * p.y, (p) => p.y * p.y],
-    y: [() => 1, (p) => p.x, (p) => p.y, (p) => p.x * p.x, (p) => p.x * p.y, (p) => p.y * p.y],
-  },
-} as const satisfies Record<string, { x: Basis; y: Basis }>;
-
-/** The least-squares coefficients of `values` on `basis` at `points` (null when singular). */
-function fitBasis(points: readonly Point[], values: readonly number[], basis: Basis): number[] | null {
-  const n = basis.length;
-  const ata = Array.from({ length: n }, () => new Array<number>(n).fill(0));
-  const atb = new Array<number>(n).fill(0);
-  points.forEach((p, k) => {
-    const row = basis.map((f) => f(p));
-    for (let i = 0; i < n; i += 1) {
-      atb[i]! += row[i]! * values[k]!;
-      for (let j = 0; j < n; j += 1) ata[i]![j]! += row[i]! * row[j]!;
-    }
-  });
-  return solveLinear(ata, atb);
-}
+const BENT_SHEET: { readonly x: Basis; readonly y: Basis } = {
+  x: [() => 1, (p) => p.x, (p) => p.x * p.x, (p) => p.x ** 3, (p) => p.y, (p) => p.x * p.y],
+  y: [() => 1, (p) => p.x, (p) => p.x * p.x, (p) => p.y, (p) => p.x * p.y, (p) => p.x * p.x * p.y],
+};
 
 /**
- * The sheet motion of kind `bases` ({@link SHEET_MOTIONS}) that best maps `from` onto `to`, as a
- * warp of frame points. The fit runs on the points centred and scaled to unit spread, so that the
- * cubic terms stay well conditioned whatever the pixel coordinates. Null when degenerate.
+ * The {@link BENT_SHEET} motion that best maps `from` onto `to`, as a warp of frame points. The fit
+ * runs on the points centred and scaled to unit spread, so that the cubic terms stay well
+ * conditioned whatever the pixel coordinates. Null when degenerate.
  */
-function fitSheetMotion(from: readonly Point[], to: readonly Point[], bases: { readonly x: Basis; readonly y: Basis }): Warp | null {
+function fitSheetMotion(from: readonly Point[], to: readonly Point[]): Warp | null {
+  const bases = BENT_SHEET;
   const cx = from.reduce((sum, p) => sum + p.x, 0) / from.length;
   const cy = from.reduce((sum, p) => sum + p.y, 0) / from.length;
   const spread = Math.sqrt(from.reduce((sum, p) => sum + (p.x - cx) ** 2 + (p.y - cy) ** 2, 0) / from.length) || 1;
   const local = (p: Point) => ({ x: (p.x - cx) / spread, y: (p.y - cy) / spread });
   const points = from.map(local);
-  const ax = fitBasis(points, to.map((p) => (p.x - cx) / spread), bases.x);
-  const ay = fitBasis(points, to.map((p) => (p.y - cy) / spread), bases.y);
+  const ax = leastSquares(points.map((q) => bases.x.map((f) => f(q))), to.map((p) => (p.x - cx) / spread));
+  const ay = leastSquares(points.map((q) => bases.y.map((f) => f(q))), to.map((p) => (p.y - cy) / spread));
   if (!ax || !ay) return null;
   return (p) => {
     const q = local(p);
@@ -317,14 +282,9 @@ function fitSheetMotion(from: readonly Point[], to: readonly Point[], bases: { r
   };
 }
 
-/**
- * How far the matched patches are from the best motion of kind `motion` (a homography for
- * `projective`): root mean square distance in inter-ocular distances. Null when the fit is degenerate.
- */
-export function sheetResidual(matches: TextureMatches, motion: keyof typeof SHEET_MOTIONS | 'projective'): number | null {
-  const { from, to } = matches;
-  const plane = motion === 'projective' ? fitPlaneMotion(from, to) : null;
-  const warp: Warp | null = plane ? (p) => applyHomography(plane, p) : motion === 'projective' ? null : fitSheetMotion(from, to, SHEET_MOTIONS[motion]);
+/** How far the matched patches are from the best {@link BENT_SHEET} motion: root mean square distance, in inter-ocular distances. Null when the fit is degenerate. */
+function sheetResidual({ from, to }: TextureMatches): number | null {
+  const warp = fitSheetMotion(from, to);
   if (!warp) return null;
   let squares = 0;
   from.forEach((p, i) => {
@@ -347,5 +307,5 @@ export function textureParallax(
   search: TextureSearch = DEFAULT_TEXTURE_SEARCH,
 ): number | null {
   const matches = matchTexture(frontal, frontalPoints, turned, turnedPoints, search);
-  return matches && sheetResidual(matches, 'cylinder');
+  return matches && sheetResidual(matches);
 }
