@@ -4,13 +4,13 @@
  * same stages as the production worker, timing them from the outside.
  */
 import * as Comlink from 'comlink';
-import { DOCUMENT_FRAMES, type DocumentGuidance, type FrameTiming, type FrameVerdict } from '../src/protocol/capture.js';
+import type { DocumentGuidance, FrameTiming, FrameVerdict } from '../src/protocol/capture.js';
 import type { FaceWorkerApi } from '../workers/api.js';
 import { signCheck } from '../workers/assertions.js';
 import { FacePipeline, loadRuntimes, requireFrame, type LazyModel, type PortraitFinding } from '../workers/pipeline.js';
 import { modelIds } from '../workers/runtime/assets.js';
 import { createFaceWorkerService } from '../workers/service.js';
-import { DocumentMatch } from '../workers/session/documentMatch.js';
+import { DocumentMatch, sharpestPortraits } from '../workers/session/documentMatch.js';
 import { parallaxPoints } from '../workers/session/planarMotion.js';
 import { faceSize } from '../workers/stages/findDocumentPortrait.js';
 import { assessQuality, measureCrop, type CropMeasures } from '../workers/stages/assessQuality.js';
@@ -319,12 +319,8 @@ const testingApi: FaceWorkerTestingApi = {
       }
       const similarity = match.similarity();
       match.clear();
-      // The portraits DocumentMatch compares: the DOCUMENT_FRAMES sharpest it gathered (its rule; it returns no embedding).
-      const kept = frames
-        .filter((f) => f.kept)
-        .sort((a, b) => b.sharpness! - a.sharpness!)
-        .slice(0, DOCUMENT_FRAMES)
-        .flatMap((f) => (f.embedding ? [f.embedding] : []));
+      // The portraits DocumentMatch compares (its own rule; it returns no embedding).
+      const kept = sharpestPortraits(frames.flatMap((f) => (f.kept && f.embedding && f.sharpness !== null ? [{ embedding: f.embedding, sharpness: f.sharpness }] : []))).map((p) => p.embedding);
       const first = frames[0]!;
       return {
         liveFound: true,

@@ -130,7 +130,7 @@ export const DEFAULT_CHALLENGE_LIMITS: ChallengeLimits = {
 };
 
 /** Head turns count as one kind: a student who cannot turn one way is spared the other way too. */
-const isTurn = (step: ChallengeStep) => step === 'turn_left' || step === 'turn_right';
+export const isTurn = (step: ChallengeStep): boolean => step === 'turn_left' || step === 'turn_right';
 
 /** `steps` in an order drawn from `random` (Fisher–Yates). */
 export function shuffledSteps(steps: readonly ChallengeStep[], random: () => number = Math.random): ChallengeStep[] {

@@ -22,6 +22,14 @@ import { cosineSimilarity, meanTemplate } from '../stages/compareTemplates.js';
  */
 export const DEFAULT_DOCUMENT_MATCH_THRESHOLD = 0.33;
 
+/**
+ * The portraits a document phase compares: the DOCUMENT_FRAMES sharpest (all of them when fewer
+ * came; equal sharpness: the earlier one first).
+ */
+export function sharpestPortraits<T extends { readonly sharpness: number }>(portraits: readonly T[]): T[] {
+  return [...portraits].sort((a, b) => b.sharpness - a.sharpness).slice(0, DOCUMENT_FRAMES);
+}
+
 /** The parts of the pipeline the document phase uses (a fake in unit tests). */
 export type DocumentPipeline = Pick<FacePipeline, 'findDocumentPortrait' | 'embed'>;
 
@@ -68,14 +76,12 @@ export class DocumentMatch {
   }
 
   /**
-   * Similarity of the mean embedding of the DOCUMENT_FRAMES sharpest portraits (all of them when
-   * fewer came; equal sharpness: the earlier one) with the template, or null before any usable
+   * Similarity of the mean embedding of the {@link sharpestPortraits} with the template, or null before any usable
    * portrait. Stays in the worker (the testing build's benchmark reads it; nothing returns it).
    */
   similarity(): number | null {
     if (this.portraits.length === 0) return null;
-    const sharpest = [...this.portraits].sort((a, b) => b.sharpness - a.sharpness).slice(0, DOCUMENT_FRAMES);
-    return cosineSimilarity(meanTemplate(sharpest.map((p) => p.embedding)), this.template);
+    return cosineSimilarity(meanTemplate(sharpestPortraits(this.portraits).map((p) => p.embedding)), this.template);
   }
 
   /**

@@ -4,7 +4,7 @@
  * and decides `passed`, `failed` or `not_run`. Lives only inside the worker; what leaves it is a
  * {@link LivenessProgress} (the gesture to prompt) and the final verdict.
  */
-import { ActiveChallenge, shuffledSteps, type ChallengeFrame } from './activeChallenge.js';
+import { ActiveChallenge, isTurn, shuffledSteps, type ChallengeFrame } from './activeChallenge.js';
 import { parallaxPoints } from './planarMotion.js';
 import type { DetectedFace } from '../stages/detectFace.js';
 import type { FaceTexture } from '../stages/faceTexture.js';
@@ -104,7 +104,7 @@ export class LivenessSession {
   /** Whether the frames now should carry the face's texture: the challenge is asking for a head turn. */
   get wantsTexture(): boolean {
     const state = this.challenge?.state;
-    return state?.status === 'in_progress' && (state.step === 'turn_left' || state.step === 'turn_right');
+    return state?.status === 'in_progress' && isTurn(state.step);
   }
 
   /**
