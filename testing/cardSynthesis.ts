@@ -510,6 +510,15 @@ export function synthesizeCardFrames(photo: Pixels, scene: Pixels, params: CardP
   return { frames: frames.map((f) => f.frame), portraitWidthPx: frames[0]!.portraitWidthPx };
 }
 
+/** Adds camera noise of `sigma` to `image` in place: one Gaussian draw per pixel (Box–Muller, seeded), the same on the three channels (luma noise). */
+function addLumaNoise(image: Pixels, sigma: number, seed: number): void {
+  const random = seededRandom(seed);
+  for (let i = 0; i < image.data.length; i += 4) {
+    const g = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()) * sigma;
+    for (let c = 0; c < 3; c += 1) image.data[i + c] = image.data[i + c]! + g;
+  }
+}
+
 /** One camera frame of the `printed` card (see {@link synthesizeCardScene}). */
 function filmCard(printed: Pixels, scene: Pixels, params: CardParams, cameraFrame: CardFrame): { frame: Pixels; portraitWidthPx: number } {
   const texture = withGlare(printed, params, cameraFrame);
@@ -551,12 +560,7 @@ function filmCard(printed: Pixels, scene: Pixels, params: CardParams, cameraFram
   }
   const defocus = params.defocus === false ? 0 : defocusBlurPx(params.distanceCm, scene.width);
   const blurredPatch = blur(patch, Math.hypot(cameraFrame.cameraBlurPx, defocus));
-  const random = seededRandom(cameraFrame.noiseSeed);
-  for (let i = 0; i < blurredPatch.data.length; i += 4) {
-    // Box–Muller: one Gaussian draw per pixel, the same on the three channels (luma noise).
-    const g = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()) * params.noiseSigma;
-    for (let c = 0; c < 3; c += 1) blurredPatch.data[i + c] = blurredPatch.data[i + c]! + g;
-  }
+  addLumaNoise(blurredPatch, params.noiseSigma, cameraFrame.noiseSeed);
   const blurred = frame;
   for (let y = 0; y < regionHeight; y += 1) {
     const to = ((region.y + y) * scene.width + region.x) * 4;
@@ -604,11 +608,7 @@ export function synthesizeBackgroundPersonScene(photo: Pixels, scene: Pixels, pa
   const patch: Pixels = { width: x1 - x0, height: y1 - y0, data: new Uint8ClampedArray((x1 - x0) * (y1 - y0) * 4) };
   for (let y = y0; y < y1; y += 1) patch.data.set(frame.data.subarray((y * scene.width + x0) * 4, (y * scene.width + x1) * 4), (y - y0) * patch.width * 4);
   const blurred = blur(patch, cameraFrame.cameraBlurPx);
-  const random = seededRandom(cameraFrame.noiseSeed);
-  for (let i = 0; i < blurred.data.length; i += 4) {
-    const g = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()) * params.noiseSigma;
-    for (let c = 0; c < 3; c += 1) blurred.data[i + c] = blurred.data[i + c]! + g;
-  }
+  addLumaNoise(blurred, params.noiseSigma, cameraFrame.noiseSeed);
   // Back inside the disc only: a square of noise would draw an outline of its own.
   for (let y = y0; y < y1; y += 1) {
     for (let x = x0; x < x1; x += 1) {
